@@ -1,0 +1,68 @@
+// Builds the app from plugins, registered one by one so that reading this file
+// tells what the server is made of. main.ts only listens; tests call buildApp.
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import fastifyWebsocket from '@fastify/websocket'
+import type { Config } from './config.ts'
+import type { Hub } from './core/hub.ts'
+import { Edge } from './edge.ts'
+import { errorReplies } from './plugins/errors.ts'
+import { homePage } from './plugins/home.ts'
+import { hubPlugin } from './plugins/hub.ts'
+import { wireRoutes } from './plugins/wire.ts'
+import { transportForUrl, transports } from './transports/index.ts'
+import { WireMeter } from './wire/meter.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    hub: Hub
+    wire: WireMeter
+    edge: Edge
+  }
+}
+
+export async function buildApp(config: Config): Promise<FastifyInstance> {
+  const wire = new WireMeter(transportForUrl)
+  const edge = new Edge(wire)
+
+  const app = Fastify({
+    serverFactory: (handler) => edge.createServer(handler),
+    bodyLimit: config.bodyLimitBytes,
+    logController: new RequestsAtDebug(),
+    logger: { level: config.logLevel },
+    // Every log line names the TCP connection and the transport it belongs to.
+    childLoggerFactory(logger, bindings, options, rawReq) {
+      return logger.child({ ...bindings, conn: wire.connectionId(rawReq.socket), transport: wire.transportOf(rawReq.socket) }, options)
+    },
+  })
+
+  app.decorate('config', config)
+  app.decorate('wire', wire)
+  app.decorate('edge', edge)
+
+  await app.register(errorReplies)
+  await app.register(hubPlugin)
+  await app.register(wireRoutes)
+  await app.register(fastifyWebsocket, {
+    // Listen only for the upgrades the edge did not give to someone else (engine.io).
+    options: { server: edge.fastifyUpgrades as never, maxPayload: config.bodyLimitBytes, perMessageDeflate: config.wsCompression },
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+      done()
+    },
+  })
+  for (const { plugin } of transports) await app.register(plugin)
+  await app.register(homePage)
+  return app
+}
+
+/** Polling makes a request a second per client: the per-request lines go to debug so info stays readable. */
+class RequestsAtDebug extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request')
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    request.log.debug({ status: reply.statusCode, ms: reply.elapsedTime, err: error ?? undefined }, 'request completed')
+  }
+}

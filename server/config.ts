@@ -1,0 +1,120 @@
+// Every setting in one table: its environment variable, its flag, its default
+// and how it is checked. --help prints the same table, so they cannot drift.
+import { parseArgs } from 'node:util'
+import { TEXT_MAX_BYTES } from './core/protocol.ts'
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: string
+  historyLimit: number
+  maxRooms: number
+  textMaxBytes: number
+  bodyLimitBytes: number
+  shortPollIntervalMs: number
+  longPollTimeoutMs: number
+  httpSessionTtlMs: number
+  sseHeartbeatMs: number
+  wsHeartbeatMs: number
+  wsCompression: boolean
+  shutdownGraceMs: number
+}
+
+type Kind = 'int' | 'string' | 'bool' | 'level'
+
+interface Setting {
+  key: keyof Config
+  env: string
+  flag: string
+  kind: Kind
+  default: number | string | boolean
+  min?: number
+  max?: number
+  help: string
+}
+
+export const SETTINGS: Setting[] = [
+  { key: 'port', env: 'PORT', flag: 'port', kind: 'int', default: 3000, min: 0, max: 65535, help: 'TCP port to listen on (0 picks a free one)' },
+  { key: 'host', env: 'HOST', flag: 'host', kind: 'string', default: '127.0.0.1', help: 'address to bind; 0.0.0.0 lets a classroom connect' },
+  { key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', kind: 'level', default: 'info', help: 'pino level: fatal, error, warn, info, debug, trace or silent' },
+  { key: 'historyLimit', env: 'HISTORY_LIMIT', flag: 'history-limit', kind: 'int', default: 500, min: 1, max: 100000, help: 'entries kept per room for resume' },
+  { key: 'maxRooms', env: 'MAX_ROOMS', flag: 'max-rooms', kind: 'int', default: 1000, min: 1, max: 1000000, help: 'rooms kept at once (idle ones are dropped first)' },
+  { key: 'textMaxBytes', env: 'TEXT_MAX_BYTES', flag: 'text-max-bytes', kind: 'int', default: TEXT_MAX_BYTES, min: 1, max: 1048576, help: 'longest message text, in UTF-8 bytes' },
+  { key: 'bodyLimitBytes', env: 'BODY_LIMIT_BYTES', flag: 'body-limit-bytes', kind: 'int', default: 65536, min: 1024, max: 16777216, help: 'largest HTTP body, WebSocket frame or Socket.IO packet' },
+  { key: 'shortPollIntervalMs', env: 'SHORT_POLL_INTERVAL_MS', flag: 'short-poll-interval-ms', kind: 'int', default: 1000, min: 50, max: 600000, help: 'poll interval the server suggests to short-polling clients' },
+  { key: 'longPollTimeoutMs', env: 'LONG_POLL_TIMEOUT_MS', flag: 'long-poll-timeout-ms', kind: 'int', default: 25000, min: 100, max: 600000, help: 'how long a long poll is held when nothing arrives' },
+  { key: 'httpSessionTtlMs', env: 'HTTP_SESSION_TTL_MS', flag: 'http-session-ttl-ms', kind: 'int', default: 60000, min: 1000, max: 3600000, help: 'a polling client that has not polled for this long leaves its rooms' },
+  { key: 'sseHeartbeatMs', env: 'SSE_HEARTBEAT_MS', flag: 'sse-heartbeat-ms', kind: 'int', default: 15000, min: 100, max: 600000, help: 'comment line sent on idle SSE streams to keep proxies from closing them' },
+  { key: 'wsHeartbeatMs', env: 'WS_HEARTBEAT_MS', flag: 'ws-heartbeat-ms', kind: 'int', default: 30000, min: 100, max: 600000, help: 'ping interval; a WebSocket that misses a pong is terminated' },
+  { key: 'wsCompression', env: 'WS_COMPRESSION', flag: 'ws-compression', kind: 'bool', default: false, help: 'offer permessage-deflate on the raw WebSocket' },
+  { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', kind: 'int', default: 2000, min: 100, max: 60000, help: 'longest a graceful shutdown may take before the process exits anyway' },
+]
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export const defaultConfig: Config = Object.fromEntries(SETTINGS.map((s) => [s.key, s.default])) as unknown as Config
+
+/** Flags win over the environment, which wins over the defaults. */
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config | 'help' {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }])),
+      },
+    })
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\nRun with --help to see every setting.`)
+  }
+  if (parsed.values.help) return 'help'
+  const config: Record<string, unknown> = {}
+  for (const setting of SETTINGS) {
+    const fromFlag = (parsed.values as Record<string, string | boolean | undefined>)[setting.flag] as string | undefined
+    const raw = fromFlag ?? env[setting.env]
+    config[setting.key] = raw === undefined || raw === '' ? setting.default : coerce(setting, raw, fromFlag !== undefined ? `--${setting.flag}` : setting.env)
+  }
+  return config as unknown as Config
+}
+
+function coerce(setting: Setting, raw: string, source: string): number | string | boolean {
+  switch (setting.kind) {
+    case 'int': {
+      const value = Number(raw)
+      if (!/^-?\d+$/.test(raw.trim()) || value < (setting.min ?? -Infinity) || value > (setting.max ?? Infinity)) {
+        throw new ConfigError(`${source}=${raw} is invalid: expected an integer from ${setting.min} to ${setting.max} (${setting.help})`)
+      }
+      return value
+    }
+    case 'bool': {
+      const value = raw.trim().toLowerCase()
+      if (['1', 'true', 'yes', 'on'].includes(value)) return true
+      if (['0', 'false', 'no', 'off'].includes(value)) return false
+      throw new ConfigError(`${source}=${raw} is invalid: expected true or false`)
+    }
+    case 'level':
+      if (!LEVELS.includes(raw)) throw new ConfigError(`${source}=${raw} is invalid: expected one of ${LEVELS.join(', ')}`)
+      return raw
+    case 'string':
+      return raw
+  }
+}
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(24)} ${s.env.padEnd(24)} ${String(s.default).padEnd(10)} ${s.help}`)
+  return [
+    'Transport Lab: one chat over short polling, long polling, SSE, WebSocket and Socket.IO.',
+    '',
+    'Usage: npm start -- [flags]      (or set the environment variables)',
+    '',
+    `  ${'flag'.padEnd(26)} ${'environment'.padEnd(24)} ${'default'.padEnd(10)} meaning`,
+    ...rows,
+    `  --${'help'.padEnd(24)} ${''.padEnd(24)} ${''.padEnd(10)} print this and exit`,
+  ].join('\n')
+}

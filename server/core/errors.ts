@@ -1,0 +1,42 @@
+// Stable error codes. A code never changes meaning once published: clients,
+// tests and lessons match on it. Each carries the HTTP status and the
+// WebSocket close code it maps to when the error ends a connection.
+
+export const ERRORS = {
+  LAB_ERR_BAD_JSON: { status: 400, close: 1007, text: 'the message is not valid JSON' },
+  LAB_ERR_UNKNOWN_TYPE: { status: 400, close: 1008, text: 'unknown message type (expected join, leave or send)' },
+  LAB_ERR_BAD_MESSAGE: { status: 400, close: 1008, text: 'the message does not match the protocol schema' },
+  LAB_ERR_TEXT_EMPTY: { status: 400, close: 1008, text: 'text must not be empty' },
+  LAB_ERR_TEXT_TOO_LONG: { status: 413, close: 1009, text: 'text is longer than the limit' },
+  LAB_ERR_ROOM_NAME: { status: 400, close: 1008, text: 'room names are 1-32 letters, digits, - or _, starting with a letter or digit' },
+  LAB_ERR_NAME: { status: 400, close: 1008, text: 'names are 1-32 printable characters' },
+  LAB_ERR_CURSOR: { status: 400, close: 1008, text: 'the resume cursor is malformed (since must be an integer >= 0)' },
+  LAB_ERR_UNKNOWN_CLIENT: { status: 404, close: 1008, text: 'no such client session (it may have expired): join again' },
+  LAB_ERR_UNSUPPORTED: { status: 400, close: 1003, text: 'not supported on this transport' },
+  LAB_ERR_TOO_LARGE: { status: 413, close: 1009, text: 'the message is larger than the limit' },
+  LAB_ERR_MEDIA_TYPE: { status: 415, close: 1003, text: 'send JSON with content-type: application/json' },
+  LAB_ERR_ROOM_LIMIT: { status: 503, close: 1013, text: 'too many rooms are in use; try again later' },
+  LAB_ERR_NOT_FOUND: { status: 404, close: 1008, text: 'not found' },
+  LAB_ERR_SHUTTING_DOWN: { status: 503, close: 1001, text: 'the server is shutting down' },
+  LAB_ERR_INTERNAL: { status: 500, close: 1011, text: 'internal error' },
+} as const satisfies Record<string, { status: number; close: number; text: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class LabError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly closeCode: number
+
+  constructor(code: ErrorCode, message: string = ERRORS[code].text) {
+    super(message)
+    this.name = 'LabError'
+    this.code = code
+    this.status = ERRORS[code].status
+    this.closeCode = ERRORS[code].close
+  }
+}
+
+export function isLabError(value: unknown): value is LabError {
+  return value instanceof LabError
+}

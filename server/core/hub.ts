@@ -1,0 +1,276 @@
+// The chat itself, knowing nothing of how bytes travel. Transports are thin
+// pipes: they turn their framing into hub calls (connect, join, send...) and
+// hub deliveries into their framing. Ordering comes from here: publish
+// appends to the room's log and hands the entry to every member synchronously,
+// so every pipe sees entries in seq order.
+import { randomUUID } from 'node:crypto'
+import { LabError } from './errors.ts'
+import { RoomLog, type ReadResult } from './room-log.ts'
+import type { ChatMessage, Cursor, LogEntry, Member, Notice, Sender, Welcome } from './protocol.ts'
+
+export interface HubOptions {
+  /** Entries kept per room; older ones fall off and can no longer be resumed. */
+  historyLimit: number
+  /** Rooms kept at once; the least recently used empty room is dropped to make space. */
+  maxRooms: number
+  now?: () => number
+}
+
+export interface ConnectOptions {
+  name: string
+  transport: string
+  /** Push pipes (SSE, WebSocket, Socket.IO) receive each entry of their rooms here. Pull pipes (polling) leave it out. */
+  deliver?: (entry: LogEntry) => void
+  /** For pipes that cannot tell when the client went away (polling): the member is dropped after this long without touch(). */
+  leaseMs?: number
+}
+
+export interface Client {
+  readonly clientId: string
+  readonly name: string
+  readonly transport: string
+  readonly rooms: ReadonlySet<string>
+}
+
+interface ClientState extends Client {
+  rooms: Set<string>
+  deliver: ((entry: LogEntry) => void) | undefined
+  leaseMs: number | undefined
+  expiresAt: number
+}
+
+export interface JoinResult {
+  welcome: Welcome
+  /** Entries after the requested cursor, up to and including welcome.seq. Empty when no cursor was given. */
+  backlog: LogEntry[]
+}
+
+export interface HubStats {
+  rooms: number
+  clients: number
+  entries: number
+}
+
+export class Hub {
+  readonly historyLimit: number
+  readonly maxRooms: number
+  private readonly now: () => number
+  private readonly rooms = new Map<string, RoomLog<ClientState>>()
+  private readonly clients = new Map<string, ClientState>()
+  private readonly sweepTimer: NodeJS.Timeout
+  /** Called with every entry appended anywhere: metrics, logs and (later) a bus to other processes. */
+  private readonly appendListeners = new Set<(entry: LogEntry) => void>()
+
+  constructor(options: HubOptions) {
+    this.historyLimit = options.historyLimit
+    this.maxRooms = options.maxRooms
+    this.now = options.now ?? Date.now
+    this.sweepTimer = setInterval(() => this.sweepLeases(), 1000)
+    this.sweepTimer.unref()
+  }
+
+  connect(options: ConnectOptions): Client {
+    const client: ClientState = {
+      clientId: randomUUID().slice(0, 13),
+      name: options.name,
+      transport: options.transport,
+      rooms: new Set(),
+      deliver: options.deliver,
+      leaseMs: options.leaseMs,
+      expiresAt: options.leaseMs ? this.now() + options.leaseMs : Infinity,
+    }
+    this.clients.set(client.clientId, client)
+    return client
+  }
+
+  client(clientId: string): Client | undefined {
+    return this.clients.get(clientId)
+  }
+
+  /** Keeps a leased client alive. Returns false when it has already expired. */
+  touch(clientId: string): boolean {
+    const client = this.clients.get(clientId)
+    if (!client) return false
+    if (client.leaseMs) client.expiresAt = this.now() + client.leaseMs
+    return true
+  }
+
+  join(clientId: string, roomName: string, after?: Cursor): JoinResult {
+    const client = this.mustGet(clientId)
+    const room = this.room(roomName)
+    if (!client.rooms.has(roomName)) {
+      // The notice goes to those already present; the joiner learns of the
+      // room from its welcome (and its backlog when it asked to resume).
+      this.append(room, this.notice(room, 'join', client))
+      room.members.set(clientId, client)
+      client.rooms.add(roomName)
+    }
+    const read = after ? room.after(after) : { epoch: room.epoch, seq: room.seq, recovered: true, entries: [] }
+    return {
+      welcome: {
+        type: 'welcome',
+        clientId,
+        name: client.name,
+        transport: client.transport,
+        room: roomName,
+        epoch: room.epoch,
+        seq: room.seq,
+        recovered: read.recovered,
+        members: this.presence(roomName),
+      },
+      backlog: read.entries,
+    }
+  }
+
+  /** Returns the room's seq afterwards (the leave notice's, when there was one). */
+  leave(clientId: string, roomName: string): number {
+    const client = this.clients.get(clientId)
+    const room = this.rooms.get(roomName)
+    if (!room) return 0
+    if (!client || !client.rooms.has(roomName)) return room.seq
+    client.rooms.delete(roomName)
+    room.members.delete(clientId)
+    this.append(room, this.notice(room, 'leave', client))
+    return room.seq
+  }
+
+  disconnect(clientId: string): void {
+    const client = this.clients.get(clientId)
+    if (!client) return
+    for (const roomName of [...client.rooms]) this.leave(clientId, roomName)
+    this.clients.delete(clientId)
+  }
+
+  publish(from: Sender, roomName: string, message: { text: string; sentAt?: number; clientMsgId?: string }): ChatMessage {
+    const room = this.room(roomName)
+    const entry: ChatMessage = {
+      type: 'message',
+      room: roomName,
+      seq: room.seq + 1,
+      epoch: room.epoch,
+      id: `${room.epoch}-${room.seq + 1}`,
+      from,
+      text: message.text,
+      serverAt: this.now(),
+    }
+    if (message.sentAt !== undefined) entry.sentAt = message.sentAt
+    if (message.clientMsgId !== undefined) entry.clientMsgId = message.clientMsgId
+    this.append(room, entry)
+    return entry
+  }
+
+  /** What a pull pipe asks: the room's entries after a cursor (everything kept when there is none). */
+  read(roomName: string, after?: Cursor): ReadResult {
+    return this.room(roomName).after(after ?? { seq: 0 })
+  }
+
+  /**
+   * Calls onAppend once the room has an entry after `afterSeq` (at once if it
+   * already has). Returns a function that cancels the wait. Long polls hold on this.
+   */
+  waitFor(roomName: string, afterSeq: number, onAppend: () => void): () => void {
+    const room = this.room(roomName)
+    if (room.seq > afterSeq) {
+      onAppend()
+      return () => {}
+    }
+    const watcher = () => {
+      room.watchers.delete(watcher)
+      onAppend()
+    }
+    room.watchers.add(watcher)
+    return () => room.watchers.delete(watcher)
+  }
+
+  presence(roomName: string): Member[] {
+    const room = this.rooms.get(roomName)
+    if (!room) return []
+    return [...room.members.values()].map(({ clientId, name, transport }) => ({ clientId, name, transport }))
+  }
+
+  roomSummaries(): Array<{ room: string; epoch: string; seq: number; members: number }> {
+    return [...this.rooms.values()].map((room) => ({ room: room.name, epoch: room.epoch, seq: room.seq, members: room.members.size }))
+  }
+
+  onAppend(listener: (entry: LogEntry) => void): () => void {
+    this.appendListeners.add(listener)
+    return () => this.appendListeners.delete(listener)
+  }
+
+  stats(): HubStats {
+    let entries = 0
+    for (const room of this.rooms.values()) entries += room.size
+    return { rooms: this.rooms.size, clients: this.clients.size, entries }
+  }
+
+  close(): void {
+    clearInterval(this.sweepTimer)
+    for (const room of this.rooms.values()) {
+      for (const watcher of [...room.watchers]) watcher()
+    }
+  }
+
+  private append(room: RoomLog<ClientState>, entry: LogEntry): void {
+    room.append(entry)
+    room.lastUsedAt = this.now()
+    for (const member of room.members.values()) {
+      if (!member.deliver) continue
+      try {
+        member.deliver(entry)
+      } catch {
+        // A broken pipe is that transport's problem; the others still get the entry.
+      }
+    }
+    for (const watcher of [...room.watchers]) watcher()
+    for (const listener of this.appendListeners) listener(entry)
+  }
+
+  private notice(room: RoomLog<ClientState>, event: 'join' | 'leave', client: ClientState): Notice {
+    return {
+      type: 'notice',
+      room: room.name,
+      seq: room.seq + 1,
+      epoch: room.epoch,
+      id: `${room.epoch}-${room.seq + 1}`,
+      event,
+      who: { clientId: client.clientId, name: client.name, transport: client.transport },
+      serverAt: this.now(),
+    }
+  }
+
+  private room(name: string): RoomLog<ClientState> {
+    let room = this.rooms.get(name)
+    if (room) {
+      room.lastUsedAt = this.now()
+      return room
+    }
+    if (this.rooms.size >= this.maxRooms) this.evictIdleRoom()
+    room = new RoomLog<ClientState>(name, this.historyLimit)
+    room.lastUsedAt = this.now()
+    this.rooms.set(name, room)
+    return room
+  }
+
+  private evictIdleRoom(): void {
+    let oldest: RoomLog<ClientState> | undefined
+    for (const room of this.rooms.values()) {
+      if (room.members.size > 0 || room.watchers.size > 0) continue
+      if (!oldest || room.lastUsedAt < oldest.lastUsedAt) oldest = room
+    }
+    if (!oldest) throw new LabError('LAB_ERR_ROOM_LIMIT', `all ${this.maxRooms} rooms have members; try again later`)
+    this.rooms.delete(oldest.name)
+  }
+
+  private mustGet(clientId: string): ClientState {
+    const client = this.clients.get(clientId)
+    if (!client) throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
+    return client
+  }
+
+  private sweepLeases(): void {
+    const now = this.now()
+    for (const client of [...this.clients.values()]) {
+      if (client.expiresAt <= now) this.disconnect(client.clientId)
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// The wire protocol, defined once. Every transport validates what it receives
+// against these schemas and sends only what they describe; ui/ and
+// benchmarks/ import the same types.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+export const TRANSPORTS = ['short-polling', 'long-polling', 'sse', 'websocket', 'socket.io'] as const
+export type TransportName = (typeof TRANSPORTS)[number]
+
+export const DEFAULT_ROOM = 'lobby'
+/** The documented limit on a message's text, in UTF-8 bytes. */
+export const TEXT_MAX_BYTES = 8192
+export const NAME_MAX_LENGTH = 32
+
+export const RoomName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' })
+export const UserName = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
+/** "Give me room R after seq N of epoch E": the same resume idea on every transport. */
+export const Cursor = Type.Object({
+  seq: Type.Integer({ minimum: 0 }),
+  epoch: Type.Optional(Type.String({ maxLength: 64 })),
+})
+
+// Client -> server
+export const JoinMessage = Type.Object({
+  type: Type.Literal('join'),
+  room: RoomName,
+  name: Type.Optional(UserName),
+  after: Type.Optional(Cursor),
+}, { additionalProperties: false })
+
+export const LeaveMessage = Type.Object({
+  type: Type.Literal('leave'),
+  room: RoomName,
+}, { additionalProperties: false })
+
+export const SendMessage = Type.Object({
+  type: Type.Literal('send'),
+  room: RoomName,
+  text: Type.String(),
+  /** The sender's clock (ms, fractional), echoed back so any receiver on the same clock can compute latency. */
+  sentAt: Type.Optional(Type.Number()),
+  /** Lets a sender match its own message when it comes back. */
+  clientMsgId: Type.Optional(Type.String({ maxLength: 64 })),
+  /** For clients without a session (curl): who is speaking. */
+  name: Type.Optional(UserName),
+}, { additionalProperties: false })
+
+export const ClientMessage = Type.Union([JoinMessage, LeaveMessage, SendMessage])
+
+// Server -> client
+export const Sender = Type.Object({
+  clientId: Type.String(),
+  name: Type.String(),
+  transport: Type.String(),
+})
+
+export const ChatMessage = Type.Object({
+  type: Type.Literal('message'),
+  room: Type.String(),
+  seq: Type.Integer(),
+  epoch: Type.String(),
+  id: Type.String(),
+  from: Sender,
+  text: Type.String(),
+  sentAt: Type.Optional(Type.Number()),
+  clientMsgId: Type.Optional(Type.String()),
+  serverAt: Type.Number(),
+})
+
+export const Notice = Type.Object({
+  type: Type.Literal('notice'),
+  room: Type.String(),
+  seq: Type.Integer(),
+  epoch: Type.String(),
+  id: Type.String(),
+  event: Type.Union([Type.Literal('join'), Type.Literal('leave')]),
+  who: Sender,
+  serverAt: Type.Number(),
+})
+
+/** What a room's log holds: messages and join/leave notices, in one seq order. */
+export const LogEntry = Type.Union([ChatMessage, Notice])
+
+export const Member = Type.Object({
+  clientId: Type.String(),
+  name: Type.String(),
+  transport: Type.String(),
+})
+
+export const Welcome = Type.Object({
+  type: Type.Literal('welcome'),
+  clientId: Type.String(),
+  name: Type.String(),
+  transport: Type.String(),
+  room: Type.String(),
+  epoch: Type.String(),
+  /** The room's latest seq when the welcome was written. */
+  seq: Type.Integer(),
+  /** False when the requested cursor could not be honoured (another epoch, or older than the kept history). */
+  recovered: Type.Boolean(),
+  members: Type.Array(Member),
+  /** HTTP transports only: send it back as the X-Lab-Session header (or ?session=) to act as this client. */
+  session: Type.Optional(Type.String()),
+  /** Short polling only: how often the server suggests polling, in ms. */
+  pollIntervalMs: Type.Optional(Type.Integer()),
+})
+
+/** The server accepted a send: the seq it got. HTTP responses and Socket.IO acks carry it. */
+export const Ack = Type.Object({
+  type: Type.Literal('ack'),
+  room: Type.String(),
+  seq: Type.Integer(),
+  id: Type.String(),
+  clientMsgId: Type.Optional(Type.String()),
+})
+
+export const ErrorMessage = Type.Object({
+  type: Type.Literal('error'),
+  code: Type.String(),
+  message: Type.String(),
+  /** The client's clientMsgId or message type, when the error answers one. */
+  ref: Type.Optional(Type.String()),
+})
+
+/** A polling response: what came after the cursor. */
+export const Batch = Type.Object({
+  type: Type.Literal('batch'),
+  room: Type.String(),
+  epoch: Type.String(),
+  seq: Type.Integer(),
+  recovered: Type.Boolean(),
+  entries: Type.Array(LogEntry),
+})
+
+export const ServerMessage = Type.Union([Welcome, ChatMessage, Notice, ErrorMessage, Ack])
+
+export type JoinMessage = Static<typeof JoinMessage>
+export type LeaveMessage = Static<typeof LeaveMessage>
+export type SendMessage = Static<typeof SendMessage>
+export type ClientMessage = Static<typeof ClientMessage>
+export type Cursor = Static<typeof Cursor>
+export type Sender = Static<typeof Sender>
+export type ChatMessage = Static<typeof ChatMessage>
+export type Notice = Static<typeof Notice>
+export type LogEntry = Static<typeof LogEntry>
+export type Member = Static<typeof Member>
+export type Welcome = Static<typeof Welcome>
+export type ErrorMessage = Static<typeof ErrorMessage>
+export type Batch = Static<typeof Batch>
+export type Ack = Static<typeof Ack>
+export type ServerMessage = Static<typeof ServerMessage>
+export type { TSchema }

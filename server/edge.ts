@@ -1,0 +1,62 @@
+// Who owns each request and each upgrade, decided once by path. engine.io and
+// @fastify/websocket both want the server's 'upgrade' event; if both listened,
+// the plugin would route /socket.io/ through Fastify and engine.io would be
+// handed the same socket twice. Here every upgrade has exactly one owner:
+// claimed paths go to their claimant, everything else to the emitter that
+// @fastify/websocket listens on. Requests work the same way, because engine.io
+// must see /socket.io/ before Fastify's router does.
+import { EventEmitter } from 'node:events'
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Socket } from 'node:net'
+import type { WireMeter } from './wire/meter.ts'
+
+type Match = (path: string) => boolean
+type RequestOwner = (req: IncomingMessage, res: ServerResponse) => void
+type UpgradeOwner = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+export class Edge {
+  /** Upgrades nobody claimed; @fastify/websocket listens here instead of on the server. */
+  readonly fastifyUpgrades = new EventEmitter()
+  private readonly requestOwners: Array<{ match: Match; owner: RequestOwner }> = []
+  private readonly upgradeOwners: Array<{ match: Match; owner: UpgradeOwner }> = []
+  private readonly meter: WireMeter
+
+  constructor(meter: WireMeter) {
+    this.meter = meter
+  }
+
+  /** For Fastify's serverFactory option. */
+  createServer(fastifyHandler: RequestListener): Server {
+    const server = createServer((req, res) => {
+      this.meter.onRequest(req, res)
+      const path = pathOf(req)
+      const claimed = this.requestOwners.find((o) => o.match(path))
+      if (claimed) claimed.owner(req, res)
+      else fastifyHandler(req, res)
+    })
+    server.on('connection', (socket: Socket) => this.meter.track(socket))
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.meter.onUpgrade(req, socket as Socket)
+      const path = pathOf(req)
+      const claimed = this.upgradeOwners.find((o) => o.match(path))
+      if (claimed) claimed.owner(req, socket, head)
+      else this.fastifyUpgrades.emit('upgrade', req, socket, head)
+    })
+    return server
+  }
+
+  claimRequests(match: Match, owner: RequestOwner): void {
+    this.requestOwners.push({ match, owner })
+  }
+
+  claimUpgrades(match: Match, owner: UpgradeOwner): void {
+    this.upgradeOwners.push({ match, owner })
+  }
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  return q < 0 ? url : url.slice(0, q)
+}

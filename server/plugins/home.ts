@@ -1,0 +1,35 @@
+// Until the workbench UI exists, / says what is running and links each endpoint.
+import fp from 'fastify-plugin'
+import { transports } from '../transports/index.ts'
+
+const EXAMPLES: Record<string, string> = {
+  'short-polling': 'GET /poll?room=lobby&amp;since=0 — answers at once; POST /poll to join, leave or send',
+  'long-polling': 'GET /long-poll?room=lobby&amp;since=N — held until something arrives; POST /long-poll to send',
+  sse: 'GET /sse?room=lobby&amp;name=ann — text/event-stream, resumes from Last-Event-ID; POST /sse to send',
+  websocket: 'GET /ws?room=lobby&amp;name=ann with Upgrade: websocket — JSON frames both ways',
+  'socket.io': 'io() from /socket.io/socket.io.js — the protocol (auth: {protocol: "lab"}) or the class notes\' events',
+}
+
+export const homePage = fp(async (app) => {
+  const rows = transports.map((t) => `<li><strong>${t.name}</strong>: <code>${EXAMPLES[t.name]}</code></li>`).join('\n')
+  const html = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Transport Lab</title>
+<style>body{font:18px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .25rem}</style></head>
+<body>
+<h1>Transport Lab</h1>
+<p>One chat, five transports, measured at the socket. The workbench UI is not built yet; these endpoints are live:</p>
+<ul>
+${rows}
+</ul>
+<h2>Measurements</h2>
+<ul>
+<li><a href="/api/wire">/api/wire</a> — bytes per transport and direction, payload vs overhead, connections, held requests</li>
+<li><a href="/api/wire/handshakes">/api/wire/handshakes</a> — the last handshake of each transport (e.g. the 101)</li>
+<li><a href="/api/rooms">/api/rooms</a> — rooms, their epoch and latest seq</li>
+<li><a href="/metrics">/metrics</a> — the same figures for Prometheus</li>
+</ul>
+</body>
+</html>`
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
+}, { name: 'home-page' })

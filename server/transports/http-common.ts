@@ -1,0 +1,179 @@
+// What the three HTTP transports (short polling, long polling, SSE) share:
+// sessions for clients that have no connection to be identified by, the POST
+// that carries join/leave/send, and the polling batch. Each transport file
+// keeps only its own way of getting entries to the client.
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { LabError } from '../core/errors.ts'
+import { DEFAULT_ROOM, type Ack, type Cursor, type Sender } from '../core/protocol.ts'
+import { assertName, assertRoom, parseClientMessage, parseCursor } from '../core/validate.ts'
+import type { Client } from '../core/hub.ts'
+import type { ReadResult } from '../core/room-log.ts'
+import { encode, encodeEntry } from '../wire/payload.ts'
+
+export const SESSION_HEADER = 'x-lab-session'
+
+/**
+ * An HTTP client proves who it is with a session token it got from its join
+ * (or from the SSE welcome). The token is a secret; the clientId shown in
+ * presence is not.
+ */
+export class HttpSessions {
+  private readonly tokens = new Map<string, string>()
+  private readonly app: FastifyInstance
+  private readonly sweep: NodeJS.Timeout
+
+  constructor(app: FastifyInstance) {
+    this.app = app
+    this.sweep = setInterval(() => this.forgetExpired(), app.config.httpSessionTtlMs)
+    this.sweep.unref()
+    app.addHook('onClose', async () => clearInterval(this.sweep))
+  }
+
+  issue(client: Client): string {
+    const token = `${client.clientId}.${randomBytes(12).toString('base64url')}`
+    this.tokens.set(token, client.clientId)
+    return token
+  }
+
+  /** The session's client, its lease renewed; undefined without a token; an error for a token that expired. */
+  resolve(request: FastifyRequest): Client | undefined {
+    const token = tokenOf(request)
+    if (!token) return undefined
+    const clientId = this.tokens.get(token)
+    const client = clientId ? this.app.hub.client(clientId) : undefined
+    if (!client) {
+      this.tokens.delete(token)
+      throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
+    }
+    this.app.hub.touch(client.clientId)
+    return client
+  }
+
+  revoke(token: string): void {
+    this.tokens.delete(token)
+  }
+
+  private forgetExpired(): void {
+    for (const [token, clientId] of this.tokens) {
+      if (!this.app.hub.client(clientId)) this.tokens.delete(token)
+    }
+  }
+}
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers[SESSION_HEADER]
+  if (typeof header === 'string' && header) return header
+  const query = (request.query as Record<string, unknown>).session
+  return typeof query === 'string' && query ? query : undefined
+}
+
+/** Request bodies reach the protocol parser as text, so bad JSON gets the protocol's own error code. */
+export function acceptJsonAsText(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: app.config.bodyLimitBytes }, (_req, body, done) => done(null, body))
+}
+
+export interface RoomQuery {
+  room: string
+  cursor: Cursor | undefined
+}
+
+export function readRoomQuery(query: unknown, lastEventId?: string): RoomQuery {
+  const q = (query ?? {}) as Record<string, unknown>
+  const room = q.room === undefined || q.room === '' ? DEFAULT_ROOM : q.room
+  assertRoom(room)
+  const cursor = parseCursor(lastEventId ?? q.since, q.epoch)
+  return { room, cursor }
+}
+
+/** Replies with a protocol message; its bytes are payload on the wire meter. */
+export function replyMessage(app: FastifyInstance, transport: string, reply: FastifyReply, message: object, status = 200): string {
+  const { json, bytes } = encode(message)
+  app.wire.notePayload(transport, 'out', bytes)
+  app.wire.noteMessages(transport, 'out')
+  void reply.code(status).type('application/json; charset=utf-8')
+  return json
+}
+
+/**
+ * The polling response. The entries are the payload; the envelope around them
+ * (room, epoch, seq, recovered) is framing, counted as overhead like headers.
+ */
+export function replyBatch(app: FastifyInstance, transport: string, reply: FastifyReply, room: string, read: ReadResult): string {
+  let payload = 0
+  const parts: string[] = []
+  for (const entry of read.entries) {
+    const encoded = encodeEntry(entry)
+    payload += encoded.bytes
+    parts.push(encoded.json)
+  }
+  app.wire.notePayload(transport, 'out', payload)
+  app.wire.noteMessages(transport, 'out', read.entries.length)
+  void reply.code(200).type('application/json; charset=utf-8')
+  return `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered},"entries":[${parts.join(',')}]}`
+}
+
+export interface PostOptions {
+  transport: string
+  sessions: HttpSessions
+  /** SSE clients join by opening a stream, so their POST only sends. */
+  joinByPost: boolean
+  /** Sent in the welcome: the poll interval the server suggests (short polling). */
+  pollIntervalMs?: number
+  /** Called for every session this transport creates, so the transport can give it a lease. */
+  leaseMs: number
+}
+
+/** POST /<transport>: one client message (join, leave or send) per request. */
+export function handlePost(app: FastifyInstance, options: PostOptions) {
+  const { transport, sessions } = options
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
+    const body = typeof request.body === 'string' ? request.body : ''
+    if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
+    app.wire.notePayload(transport, 'in', Buffer.byteLength(body))
+    app.wire.noteMessages(transport, 'in')
+    const message = parseClientMessage(body, { textMaxBytes: app.config.textMaxBytes })
+    const client = sessions.resolve(request)
+    switch (message.type) {
+      case 'join': {
+        if (!options.joinByPost) {
+          throw new LabError('LAB_ERR_UNSUPPORTED', 'an SSE stream carries one room: open GET /sse?room=NAME to join it')
+        }
+        const joiner = client ?? app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
+        const { welcome } = app.hub.join(joiner.clientId, message.room, message.after)
+        const session = client ? undefined : sessions.issue(joiner)
+        const body = { ...welcome, ...(session ? { session } : {}), ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) }
+        request.log.info({ clientId: joiner.clientId, room: message.room }, 'joined')
+        return replyMessage(app, transport, reply, body)
+      }
+      case 'leave': {
+        if (!options.joinByPost) {
+          throw new LabError('LAB_ERR_UNSUPPORTED', 'an SSE stream carries one room: close the stream to leave it')
+        }
+        if (!client) throw new LabError('LAB_ERR_UNKNOWN_CLIENT', `leave needs the session from your join, in the ${SESSION_HEADER} header`)
+        const seq = app.hub.leave(client.clientId, message.room)
+        return replyMessage(app, transport, reply, { type: 'ack', room: message.room, seq, id: '' })
+      }
+      case 'send': {
+        const from: Sender = client
+          ? { clientId: client.clientId, name: client.name, transport }
+          : { clientId: 'anonymous', name: message.name ?? 'anonymous', transport }
+        const entry = app.hub.publish(from, message.room, message)
+        const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+        if (entry.clientMsgId !== undefined) ack.clientMsgId = entry.clientMsgId
+        return replyMessage(app, transport, reply, ack)
+      }
+    }
+  }
+}
+
+export function anonymousName(): string {
+  return `guest-${randomBytes(2).toString('hex')}`
+}
+
+export function readName(value: unknown): string {
+  if (value === undefined || value === '') return anonymousName()
+  assertName(value)
+  return value
+}

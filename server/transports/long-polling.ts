@@ -1,0 +1,66 @@
+// Long polling: the same question as short polling, but when there is nothing
+// new the server holds the request until something arrives or the timeout
+// passes. One request per delivered batch instead of one per interval.
+import type { FastifyPluginAsync } from 'fastify'
+import { LabError } from '../core/errors.ts'
+import { acceptJsonAsText, handlePost, HttpSessions, readRoomQuery, replyBatch } from './http-common.ts'
+
+const transport = 'long-polling'
+const TIMEOUT_MIN_MS = 100
+
+export const longPolling: FastifyPluginAsync = async (app) => {
+  acceptJsonAsText(app)
+  const sessions = new HttpSessions(app)
+  const held = new Set<() => void>()
+  let closing = false
+
+  app.get('/long-poll', async (request, reply) => {
+    sessions.resolve(request)
+    const { room, cursor } = readRoomQuery(request.query)
+    const timeoutMs = readTimeout((request.query as Record<string, unknown>).timeout, app.config.longPollTimeoutMs)
+    const first = app.hub.read(room, cursor)
+    if (first.entries.length > 0 || !first.recovered || closing) {
+      return replyBatch(app, transport, reply, room, first)
+    }
+    return new Promise<string>((resolve) => {
+      const release = app.wire.hold(transport)
+      const finish = (answer: boolean) => {
+        if (!held.delete(onReady)) return
+        clearTimeout(timer)
+        stopWaiting()
+        release()
+        if (answer) resolve(replyBatch(app, transport, reply, room, app.hub.read(room, cursor)))
+      }
+      const onReady = () => finish(true)
+      held.add(onReady)
+      const stopWaiting = app.hub.waitFor(room, first.seq, onReady)
+      const timer = setTimeout(onReady, timeoutMs)
+      // The client went away while we held its request: stop waiting, answer nobody.
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) finish(false)
+      })
+    })
+  })
+
+  app.post('/long-poll', handlePost(app, {
+    transport,
+    sessions,
+    joinByPost: true,
+    leaseMs: app.config.httpSessionTtlMs + app.config.longPollTimeoutMs,
+  }))
+
+  // Fastify's close waits for in-flight requests, so held polls are answered first.
+  app.addHook('preClose', async () => {
+    closing = true
+    for (const answer of [...held]) answer()
+  })
+}
+
+function readTimeout(value: unknown, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const ms = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : NaN
+  if (!(ms >= TIMEOUT_MIN_MS && ms <= 600_000)) {
+    throw new LabError('LAB_ERR_BAD_MESSAGE', `timeout must be an integer number of ms from ${TIMEOUT_MIN_MS} to 600000`)
+  }
+  return ms
+}

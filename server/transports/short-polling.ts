@@ -1,0 +1,26 @@
+// Short polling: the client asks "anything after seq N?" every interval and
+// the server answers at once, usually with nothing. Simple, and every empty
+// answer costs a full request and response.
+import type { FastifyPluginAsync } from 'fastify'
+import { acceptJsonAsText, handlePost, HttpSessions, readRoomQuery, replyBatch } from './http-common.ts'
+
+const transport = 'short-polling'
+
+export const shortPolling: FastifyPluginAsync = async (app) => {
+  acceptJsonAsText(app)
+  const sessions = new HttpSessions(app)
+
+  app.get('/poll', async (request, reply) => {
+    sessions.resolve(request)
+    const { room, cursor } = readRoomQuery(request.query)
+    return replyBatch(app, transport, reply, room, app.hub.read(room, cursor))
+  })
+
+  app.post('/poll', handlePost(app, {
+    transport,
+    sessions,
+    joinByPost: true,
+    pollIntervalMs: app.config.shortPollIntervalMs,
+    leaseMs: app.config.httpSessionTtlMs,
+  }))
+}

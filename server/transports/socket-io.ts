@@ -1,0 +1,179 @@
+// Socket.IO: named events over Engine.IO, which starts with HTTP long polling
+// and upgrades to a WebSocket. Every packet carries a prefix (4 = message,
+// 2 = event, then the JSON array ["event", ...args]) and Engine.IO pings
+// every 25 s; all of that is overhead on the wire meter.
+//
+// Two dialects on one server:
+// - the protocol (auth: { protocol: 'lab' }): join/leave/send in; welcome,
+//   message, notice, error out, each with the protocol's JSON object;
+// - the class notes (any other client, e.g. a bare io()): `message` welcome,
+//   client_message -> server_message, join_room, leave_room, room_message.
+//   Where the notes send a bare string it stays the first argument and the
+//   structured object follows as the second.
+//
+// engine.io takes /socket.io/ before Fastify routes anything, so Fastify's
+// hooks and body limits never see this traffic: limits and checks are set on
+// engine.io and io.use() here.
+import { createRequire } from 'node:module'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { FastifyPluginAsync } from 'fastify'
+import { Server as Engine } from 'engine.io'
+import { Server as SocketIOServer, type Socket } from 'socket.io'
+import { isLabError, LabError } from '../core/errors.ts'
+import { DEFAULT_ROOM, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
+import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
+import { encode } from '../wire/payload.ts'
+import { readName, readRoomQuery } from './http-common.ts'
+import { PushSession } from './push-session.ts'
+
+const transport = 'socket.io'
+const PATH = '/socket.io/'
+const CLIENT_SCRIPTS = new Set(['/socket.io/socket.io.js', '/socket.io/socket.io.min.js', '/socket.io/socket.io.js.map', '/socket.io/socket.io.min.js.map'])
+
+type Dialect = 'lab' | 'notes'
+
+export const socketIo: FastifyPluginAsync = async (app) => {
+  const engine = new Engine({
+    maxHttpBufferSize: app.config.bodyLimitBytes,
+    // Socket.IO's own defaults, written out because the lessons talk about them.
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+  })
+  const io = new SocketIOServer({ serveClient: false })
+  io.bind(engine)
+
+  app.edge.claimRequests((path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path), (req, res) => engine.handleRequest(req as never, res))
+  app.edge.claimUpgrades((path) => path.startsWith(PATH), (req, socket, head) => engine.handleUpgrade(req as never, socket, head))
+  // Engine.IO adds its own headers to the 101 through ws' 'headers' event; this listener runs after it and sees the final lines.
+  ;(engine as unknown as { ws?: { on(event: 'headers', fn: (lines: string[], req: import('node:http').IncomingMessage) => void): void } }).ws?.on('headers', (lines, req) => app.wire.onUpgradeResponse(req, lines))
+
+  const clientDist = join(dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')), 'dist')
+  for (const path of CLIENT_SCRIPTS) {
+    app.get(path, async (_request, reply) => {
+      const file = path.slice(PATH.length)
+      void reply.type(file.endsWith('.map') ? 'application/json' : 'application/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600')
+      return readFile(join(clientDist, file))
+    })
+  }
+
+  io.use((socket, next) => {
+    try {
+      const auth = { ...socket.handshake.query, ...socket.handshake.auth } as Record<string, unknown>
+      readName(auth.name)
+      readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+      next()
+    } catch (error) {
+      const lab = isLabError(error) ? error : new LabError('LAB_ERR_INTERNAL')
+      next(Object.assign(new Error(lab.message), { data: { code: lab.code } }))
+    }
+  })
+
+  io.on('connection', (socket) => {
+    const auth = { ...socket.handshake.query, ...socket.handshake.auth } as Record<string, unknown>
+    const dialect: Dialect = auth.protocol === 'lab' ? 'lab' : 'notes'
+    const log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
+
+    const emit = (event: string, ...args: unknown[]) => {
+      let bytes = 0
+      for (const arg of args) bytes += typeof arg === 'object' && arg !== null ? encode(arg).bytes : Buffer.byteLength(JSON.stringify(arg))
+      app.wire.notePayload(transport, 'out', bytes)
+      app.wire.noteMessages(transport, 'out')
+      socket.emit(event, ...args)
+    }
+    const deliver = (entry: LogEntry) => {
+      if (dialect === 'lab') emit(entry.type, entry)
+      else emit('server_message', entry.type === 'message' ? entry.text : noticeText(entry), entry)
+    }
+
+    const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+    let greeted = false
+    const session = new PushSession(app, transport, readName(auth.name), {
+      welcome: (welcome, backlog) => {
+        if (dialect === 'lab') emit('welcome', welcome)
+        // The notes greet once, on connection; their join_room answers nothing to the joiner.
+        else if (!greeted) emit('message', `Welcome to Transport Lab, ${welcome.name}! You are in room ${welcome.room}.`, welcome)
+        greeted = true
+        for (const entry of backlog) deliver(entry)
+      },
+      entry: deliver,
+      error: (error) => emit('error', error),
+    }, log)
+    session.join(room, cursor)
+    log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
+
+    // Payload in: the JSON of each event's arguments (an ack callback is not sent).
+    socket.onAny((_event: string, ...args: unknown[]) => {
+      let bytes = 0
+      for (const arg of args) if (typeof arg !== 'function') bytes += Buffer.byteLength(JSON.stringify(arg) ?? '')
+      app.wire.notePayload(transport, 'in', bytes)
+      app.wire.noteMessages(transport, 'in')
+    })
+
+    /** Runs a handler; a LabError becomes an `error` event (and the ack's answer when the client asked for one). */
+    const on = (event: string, handler: (args: unknown[]) => unknown) => {
+      socket.on(event, (...args: unknown[]) => {
+        const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (value: unknown) => void) : undefined
+        try {
+          const result = handler(args)
+          ack?.(result ?? { ok: true })
+        } catch (error) {
+          const message: ErrorMessage = session.fail(error, event)
+          ack?.(message)
+        }
+      })
+    }
+
+    // The protocol: the event name is the message type.
+    for (const type of ['join', 'leave', 'send'] as const) {
+      on(type, ([body]) => {
+        const fields = typeof body === 'object' && body !== null ? body : {}
+        const message = parseClientMessage({ ...fields, type }, { textMaxBytes: app.config.textMaxBytes })
+        if (message.type === 'send') {
+          const entry = session.send(message.room, message)
+          return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id, ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}) }
+        }
+        session.handle(message)
+        return undefined
+      })
+    }
+
+    // The class notes' dialect.
+    on('client_message', ([text]) => {
+      assertText(text, app.config)
+      const entry = session.send(DEFAULT_ROOM, { text })
+      return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+    })
+    on('join_room', ([roomName]) => {
+      assertRoom(roomName)
+      session.join(roomName)
+    })
+    on('leave_room', ([roomName]) => {
+      assertRoom(roomName)
+      session.leave(roomName)
+    })
+    on('room_message', ([data]) => {
+      const { room: roomName, message } = (typeof data === 'object' && data !== null ? data : {}) as { room?: unknown; message?: unknown }
+      assertRoom(roomName)
+      assertText(message, app.config)
+      // socket.to(room) in the notes: everyone in the room but the sender.
+      const entry = session.send(roomName, { text: message }, { echo: false })
+      return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+    })
+
+    socket.on('disconnect', (reason) => {
+      session.close()
+      log.info({ clientId: session.client.clientId, reason }, 'Socket.IO disconnected')
+    })
+  })
+
+  app.addHook('preClose', async () => {
+    // A DISCONNECT packet first, so clients see "io server disconnect" and do not reconnect into a closing server.
+    io.disconnectSockets(true)
+    await io.close()
+  })
+}
+
+function noticeText(notice: Extract<LogEntry, { type: 'notice' }>): string {
+  return notice.event === 'join' ? `${notice.who.name} joined room ${notice.room}` : `${notice.who.name} left room ${notice.room}`
+}

@@ -1,0 +1,331 @@
+// Byte accounting at the TCP socket. Totals come from socket.bytesRead and
+// socket.bytesWritten, so they match what a packet capture sees (TCP payload).
+// Each transport reports how many of those bytes were payload (the chat JSON
+// it framed); everything else on its sockets is overhead: request and status
+// lines, headers, chunked framing, SSE field names, WebSocket frame headers and
+// masks, Engine.IO/Socket.IO packet prefixes, pings.
+//
+// A keep-alive socket can carry requests for several transports one after the
+// other, so bytes are settled to the socket's current owner at every boundary:
+// when a request arrives, when its response finishes, when the socket closes,
+// and whenever a snapshot is taken.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+
+export type Direction = 'in' | 'out'
+export const OTHER = 'other'
+
+export interface WireTally {
+  bytesIn: number
+  bytesOut: number
+  payloadIn: number
+  payloadOut: number
+  overheadIn: number
+  overheadOut: number
+  connectionsOpen: number
+  connectionsTotal: number
+  requestsHeld: number
+  httpRequests: number
+  messagesIn: number
+  messagesOut: number
+}
+
+export interface HandshakeSide {
+  /** "GET /ws HTTP/1.1" or "HTTP/1.1 101 Switching Protocols" */
+  startLine: string
+  headers: Array<[string, string]>
+}
+
+export interface Handshake {
+  at: number
+  connectionId: string
+  request: HandshakeSide
+  response: HandshakeSide | null
+  upgrade: boolean
+}
+
+export interface ConnectionInfo {
+  connectionId: string
+  transport: string
+  remote: string
+  openedAt: number
+  bytesIn: number
+  bytesOut: number
+  upgraded: boolean
+}
+
+export interface WireSnapshot {
+  at: number
+  transports: Record<string, WireTally>
+  total: WireTally
+}
+
+interface SocketState {
+  id: string
+  owner: string
+  readSettled: number
+  writtenSettled: number
+  openedAt: number
+  upgraded: boolean
+}
+
+interface Counters {
+  bytesIn: number
+  bytesOut: number
+  payloadIn: number
+  payloadOut: number
+  connectionsTotal: number
+  requestsHeld: number
+  httpRequests: number
+  messagesIn: number
+  messagesOut: number
+}
+
+interface LastExchange {
+  at: number
+  connectionId: string
+  request: HandshakeSide
+  res?: ServerResponse
+  upgradeResponse?: HandshakeSide
+}
+
+const kState = Symbol('wireMeterState')
+type MeteredSocket = Socket & { [kState]?: SocketState }
+
+export class WireMeter {
+  private readonly classify: (url: string) => string
+  private readonly sockets = new Set<MeteredSocket>()
+  private readonly counters = new Map<string, Counters>()
+  private readonly lastHttp = new Map<string, LastExchange>()
+  private readonly lastUpgrade = new Map<string, LastExchange>()
+  private nextId = 1
+
+  /** `classify` names the transport that owns a request URL, or OTHER. */
+  constructor(classify: (url: string) => string) {
+    this.classify = classify
+  }
+
+  track(socket: Socket): void {
+    const metered = socket as MeteredSocket
+    const state: SocketState = {
+      id: `c${this.nextId++}`,
+      owner: OTHER,
+      readSettled: 0,
+      writtenSettled: 0,
+      openedAt: Date.now(),
+      upgraded: false,
+    }
+    metered[kState] = state
+    this.sockets.add(metered)
+    socket.once('close', () => {
+      this.settle(metered)
+      this.sockets.delete(metered)
+    })
+  }
+
+  connectionId(socket: Socket): string {
+    return (socket as MeteredSocket)[kState]?.id ?? '-'
+  }
+
+  transportOf(socket: Socket): string {
+    return (socket as MeteredSocket)[kState]?.owner ?? OTHER
+  }
+
+  /** Call first thing for every HTTP request; returns the owning transport. */
+  onRequest(req: IncomingMessage, res: ServerResponse): string {
+    const socket = req.socket as MeteredSocket
+    const transport = this.classify(req.url ?? '/')
+    const state = socket[kState]
+    if (state) {
+      this.settleWritten(socket, state)
+      this.assign(state, transport)
+      this.settleRead(socket, state)
+      res.once('finish', () => this.settle(socket))
+    }
+    this.tally(transport).httpRequests++
+    if (transport !== OTHER) {
+      this.lastHttp.set(transport, { at: Date.now(), connectionId: state?.id ?? '-', request: requestSide(req), res })
+    }
+    return transport
+  }
+
+  onUpgrade(req: IncomingMessage, socket: Socket): string {
+    const metered = socket as MeteredSocket
+    const transport = this.classify(req.url ?? '/')
+    const state = metered[kState]
+    if (state) {
+      this.settleWritten(metered, state)
+      this.assign(state, transport)
+      state.upgraded = true
+      this.settleRead(metered, state)
+    }
+    this.tally(transport).httpRequests++
+    this.lastUpgrade.set(transport, { at: Date.now(), connectionId: state?.id ?? '-', request: requestSide(req) })
+    return transport
+  }
+
+  /** The 101 as ws wrote it (its 'headers' event hands over the exact lines). */
+  onUpgradeResponse(req: IncomingMessage, lines: string[]): void {
+    const transport = this.transportOf(req.socket)
+    const last = this.lastUpgrade.get(transport)
+    if (!last) return
+    const [startLine = '', ...rest] = lines
+    last.upgradeResponse = { startLine, headers: rest.map(splitHeader) }
+  }
+
+  notePayload(transport: string, direction: Direction, bytes: number): void {
+    const tally = this.tally(transport)
+    if (direction === 'in') tally.payloadIn += bytes
+    else tally.payloadOut += bytes
+  }
+
+  noteMessages(transport: string, direction: Direction, count = 1): void {
+    const tally = this.tally(transport)
+    if (direction === 'in') tally.messagesIn += count
+    else tally.messagesOut += count
+  }
+
+  /** Long polls waiting and SSE streams open: requests the server is holding. */
+  hold(transport: string): () => void {
+    const tally = this.tally(transport)
+    tally.requestsHeld++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      tally.requestsHeld--
+    }
+  }
+
+  snapshot(): WireSnapshot {
+    const open = new Map<string, number>()
+    for (const socket of this.sockets) {
+      this.settle(socket)
+      const owner = socket[kState]!.owner
+      open.set(owner, (open.get(owner) ?? 0) + 1)
+    }
+    const transports: Record<string, WireTally> = {}
+    const total = emptyTally()
+    for (const [name, counters] of this.counters) {
+      const tally = toTally(counters, open.get(name) ?? 0)
+      transports[name] = tally
+      for (const key of Object.keys(total) as Array<keyof WireTally>) total[key] += tally[key]
+    }
+    return { at: Date.now(), transports, total }
+  }
+
+  connections(limit = 200): ConnectionInfo[] {
+    const list: ConnectionInfo[] = []
+    for (const socket of this.sockets) {
+      if (list.length >= limit) break
+      const state = socket[kState]!
+      list.push({
+        connectionId: state.id,
+        transport: state.owner,
+        remote: `${socket.remoteAddress}:${socket.remotePort}`,
+        openedAt: state.openedAt,
+        bytesIn: socket.bytesRead,
+        bytesOut: socket.bytesWritten,
+        upgraded: state.upgraded,
+      })
+    }
+    return list
+  }
+
+  /** The last handshake per transport: its upgrade when it has one, else its last HTTP exchange. */
+  handshakes(): Record<string, Handshake> {
+    const result: Record<string, Handshake> = {}
+    for (const [transport, last] of this.lastHttp) result[transport] = describe(last, false)
+    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last, true)
+    return result
+  }
+
+  private assign(state: SocketState, transport: string): void {
+    if (state.owner !== transport) this.tally(transport).connectionsTotal++
+    state.owner = transport
+  }
+
+  private settle(socket: MeteredSocket): void {
+    const state = socket[kState]
+    if (!state) return
+    this.settleRead(socket, state)
+    this.settleWritten(socket, state)
+  }
+
+  private settleRead(socket: Socket, state: SocketState): void {
+    const read = socket.bytesRead
+    if (read > state.readSettled) {
+      this.tally(state.owner).bytesIn += read - state.readSettled
+      state.readSettled = read
+    }
+  }
+
+  private settleWritten(socket: Socket, state: SocketState): void {
+    const written = socket.bytesWritten
+    if (written > state.writtenSettled) {
+      this.tally(state.owner).bytesOut += written - state.writtenSettled
+      state.writtenSettled = written
+    }
+  }
+
+  private tally(transport: string): Counters {
+    let counters = this.counters.get(transport)
+    if (!counters) {
+      counters = { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0 }
+      this.counters.set(transport, counters)
+    }
+    return counters
+  }
+}
+
+function emptyTally(): WireTally {
+  return { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0 }
+}
+
+function toTally(c: Counters, connectionsOpen: number): WireTally {
+  return {
+    bytesIn: c.bytesIn,
+    bytesOut: c.bytesOut,
+    payloadIn: c.payloadIn,
+    payloadOut: c.payloadOut,
+    // Payload is counted when framed, bytes when they reach the socket: for a
+    // moment a frame can be counted as payload before its bytes are written.
+    overheadIn: Math.max(0, c.bytesIn - c.payloadIn),
+    overheadOut: Math.max(0, c.bytesOut - c.payloadOut),
+    connectionsOpen,
+    connectionsTotal: c.connectionsTotal,
+    requestsHeld: c.requestsHeld,
+    httpRequests: c.httpRequests,
+    messagesIn: c.messagesIn,
+    messagesOut: c.messagesOut,
+  }
+}
+
+function requestSide(req: IncomingMessage): HandshakeSide {
+  const headers: Array<[string, string]> = []
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
+  return { startLine: `${req.method} ${req.url} HTTP/${req.httpVersion}`, headers }
+}
+
+function splitHeader(line: string): [string, string] {
+  const colon = line.indexOf(':')
+  return colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).trim()]
+}
+
+/** Node keeps the exact status line and headers it wrote in res._header. */
+function responseSide(res: ServerResponse | undefined): HandshakeSide | null {
+  const raw = (res as unknown as { _header?: string | null } | undefined)?._header
+  if (!raw) return null
+  const [startLine = '', ...lines] = raw.split('\r\n').filter((line) => line.length > 0)
+  return { startLine, headers: lines.map(splitHeader) }
+}
+
+function describe(last: LastExchange, upgrade: boolean): Handshake {
+  return {
+    at: last.at,
+    connectionId: last.connectionId,
+    request: last.request,
+    response: last.upgradeResponse ?? responseSide(last.res),
+    upgrade,
+  }
+}
