@@ -32,6 +32,7 @@ const PATH = '/socket.io/'
 const CLIENT_SCRIPTS = new Set(['/socket.io/socket.io.js', '/socket.io/socket.io.min.js', '/socket.io/socket.io.js.map', '/socket.io/socket.io.min.js.map'])
 
 type Dialect = 'lab' | 'notes'
+const KNOWN_EVENTS = new Set(['join', 'leave', 'send', 'client_message', 'join_room', 'leave_room', 'room_message'])
 
 export const socketIo: FastifyPluginAsync = async (app) => {
   const engine = new Engine({
@@ -103,11 +104,16 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
 
     // Payload in: the JSON of each event's arguments (an ack callback is not sent).
-    socket.onAny((_event: string, ...args: unknown[]) => {
+    socket.onAny((event: string, ...args: unknown[]) => {
       let bytes = 0
       for (const arg of args) if (typeof arg !== 'function') bytes += Buffer.byteLength(JSON.stringify(arg) ?? '')
       app.wire.notePayload(transport, 'in', bytes)
       app.wire.noteMessages(transport, 'in')
+      if (!KNOWN_EVENTS.has(event)) {
+        const ack = args.at(-1)
+        const error = session.fail(new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${JSON.stringify(event)}: expected ${[...KNOWN_EVENTS].join(', ')}`), event)
+        if (typeof ack === 'function') ack(error)
+      }
     })
 
     /** Runs a handler; a LabError becomes an `error` event (and the ack's answer when the client asked for one). */
@@ -127,8 +133,10 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     // The protocol: the event name is the message type.
     for (const type of ['join', 'leave', 'send'] as const) {
       on(type, ([body]) => {
-        const fields = typeof body === 'object' && body !== null ? body : {}
-        const message = parseClientMessage({ ...fields, type }, { textMaxBytes: app.config.textMaxBytes })
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          throw new LabError('LAB_ERR_BAD_MESSAGE', `${type} takes one object argument, e.g. ${type === 'send' ? '{ room, text }' : '{ room }'}`)
+        }
+        const message = parseClientMessage({ ...body, type }, { textMaxBytes: app.config.textMaxBytes })
         if (message.type === 'send') {
           const entry = session.send(message.room, message)
           return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id, ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}) }
