@@ -52,6 +52,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     },
   })
   for (const { plugin } of transports) await app.register(plugin)
+  app.addHook('preClose', async () => {
+    wire.destroyUnused()
+  })
   await app.register(homePage)
   return app
 }

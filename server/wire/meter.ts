@@ -232,6 +232,22 @@ export class WireMeter {
     return list
   }
 
+  /**
+   * Clients (undici among them) open spare connections before they have a
+   * request to send. Node's server.close() waits for those like for any other,
+   * so shutdown closes them at once: nothing was ever asked on them.
+   */
+  destroyUnused(): number {
+    let destroyed = 0
+    for (const socket of this.sockets) {
+      if (socket.bytesRead === 0) {
+        socket.destroy()
+        destroyed++
+      }
+    }
+    return destroyed
+  }
+
   /** The last handshake per transport: its upgrade when it has one, else its last HTTP exchange. */
   handshakes(): Record<string, Handshake> {
     const result: Record<string, Handshake> = {}
