@@ -1,0 +1,21 @@
+// Debian's Chromium driven by playwright-core (nothing is downloaded). Locally
+// a missing Chromium skips browser tests with a message; in CI it is an error.
+import { existsSync } from 'node:fs'
+import { chromium, type Browser } from 'playwright-core'
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const hasChromium = existsSync(CHROMIUM_PATH)
+export const inCI = process.env.CI === 'true'
+
+if (!hasChromium) {
+  const message = `Chromium not found at ${CHROMIUM_PATH}: browser tests ${inCI ? 'are required in CI' : 'are skipped'} (apt-get install chromium)`
+  if (inCI) throw new Error(message)
+  console.warn(message)
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  })
+}
