@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, SETTINGS } from '../../server/config.ts'
 import { runServerCommand, startServerProcess } from '../support/process.ts'
@@ -27,6 +28,11 @@ describe('configuration', () => {
       expect(output).toContain(`--${s.flag}`)
       expect(output).toContain(s.env)
     }
+  })
+
+  it('is documented in the README, every setting', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    for (const s of SETTINGS) expect(readme).toContain(`\`${s.env}\` (\`--${s.flag}\`) | ${s.default} |`)
   })
 
   it('exits with status 2 and a clear message on a bad setting', async () => {
