@@ -21,7 +21,12 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp(config: Config): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** Where log lines go (stdout when absent); tests read them here. */
+  logStream?: NodeJS.WritableStream
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const wire = new WireMeter(transportForUrl)
   const edge = new Edge(wire)
 
@@ -29,7 +34,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     serverFactory: (handler) => edge.createServer(handler),
     bodyLimit: config.bodyLimitBytes,
     logController: new RequestsAtDebug(),
-    logger: { level: config.logLevel },
+    logger: options.logStream ? { level: config.logLevel, stream: options.logStream } : { level: config.logLevel },
     // Every log line names the TCP connection and the transport it belongs to.
     childLoggerFactory(logger, bindings, options, rawReq) {
       return logger.child({ ...bindings, conn: wire.connectionId(rawReq.socket), transport: wire.transportOf(rawReq.socket) }, options)

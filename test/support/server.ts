@@ -1,6 +1,6 @@
 // Starts the real app on a free port, as the tests' one way to get a server.
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../server/app.ts'
+import { buildApp, type BuildOptions } from '../../server/app.ts'
 import { defaultConfig, type Config } from '../../server/config.ts'
 
 export interface RunningServer {
@@ -10,9 +10,9 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
+export async function startServer(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<RunningServer> {
   const config: Config = { ...defaultConfig, port: 0, host: '127.0.0.1', logLevel: process.env.LOG_LEVEL ?? 'silent', ...overrides }
-  const app = await buildApp(config)
+  const app = await buildApp(config, options)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (!address || typeof address !== 'object') throw new Error('server has no address')

@@ -1,0 +1,166 @@
+// Each transport's own way of saying things: close codes, connect errors,
+// HTTP statuses, Last-Event-ID, the long-poll timeout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { io } from 'socket.io-client'
+import { startServer, type RunningServer } from '../support/server.ts'
+
+let server: RunningServer
+const wsUrl = (query = '') => `${server.url.replace('http', 'ws')}/ws${query}`
+beforeAll(async () => {
+  server = await startServer({ bodyLimitBytes: 2048, textMaxBytes: 1000 })
+})
+afterAll(async () => {
+  await server.close()
+})
+
+function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
+}
+
+describe('the raw WebSocket', () => {
+  it('closes with 1003 on a binary frame, after saying why', async () => {
+    const ws = new WebSocket(wsUrl())
+    const messages: string[] = []
+    ws.on('message', (m) => messages.push(String(m)))
+    await new Promise((resolve) => ws.once('message', resolve))
+    ws.send(Buffer.from([1, 2, 3]))
+    expect(await closeOf(ws)).toMatchObject({ code: 1003 })
+    expect(messages.at(-1)).toContain('LAB_ERR_UNSUPPORTED')
+  })
+
+  it('closes with 1009 on a frame over the body limit', async () => {
+    const ws = new WebSocket(wsUrl())
+    await new Promise((resolve) => ws.once('message', resolve))
+    ws.send('x'.repeat(4096))
+    expect((await closeOf(ws)).code).toBe(1009)
+  })
+
+  it('closes with 1007 on text that is not UTF-8', async () => {
+    const ws = new WebSocket(wsUrl())
+    await new Promise((resolve) => ws.once('message', resolve))
+    // The client library refuses to send invalid UTF-8 as text, so write the frame by hand: FIN+text, masked, 2 bytes.
+    const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket
+    socket.write(Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0xc3, 0x28]))
+    expect((await closeOf(ws)).code).toBe(1007)
+  })
+
+  it('closes with 1008 and the code as reason when the query names a bad room', async () => {
+    const ws = new WebSocket(wsUrl('?room=not%20ok'))
+    const first = new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))))
+    expect(await closeOf(ws)).toEqual({ code: 1008, reason: 'LAB_ERR_ROOM_NAME' })
+    expect(JSON.parse(await first)).toMatchObject({ type: 'error', code: 'LAB_ERR_ROOM_NAME' })
+  })
+
+  it('keeps the connection open after a bad message and answers the next good one', async () => {
+    const ws = new WebSocket(wsUrl('?room=idioms&name=steady'))
+    const messages: Array<{ type: string; code?: string; text?: string }> = []
+    ws.on('message', (m) => messages.push(JSON.parse(String(m))))
+    await new Promise((resolve) => ws.once('message', resolve))
+    ws.send('not json')
+    ws.send(JSON.stringify({ type: 'send', room: 'idioms', text: 'fine' }))
+    await new Promise<void>((resolve) => ws.on('message', () => messages.some((m) => m.text === 'fine') && resolve()))
+    expect(messages.map((m) => m.code ?? m.type)).toEqual(['welcome', 'LAB_ERR_BAD_JSON', 'message'])
+    ws.close()
+  })
+})
+
+describe('Socket.IO', () => {
+  it('refuses a connection whose auth has a bad name with connect_error and a code', async () => {
+    const socket = io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', name: '' + 'n'.repeat(40) } })
+    const error = await new Promise<Error & { data?: { code: string } }>((resolve) => socket.once('connect_error', resolve))
+    expect(error.data).toEqual({ code: 'LAB_ERR_NAME' })
+    socket.disconnect()
+  })
+
+  it('answers an ack with the error when a send is bad', async () => {
+    const socket = io(server.url, { forceNew: true, auth: { protocol: 'lab' } })
+    await new Promise((resolve) => socket.once('welcome', resolve))
+    const answer = await socket.emitWithAck('send', { room: 'lobby', text: '' })
+    expect(answer).toMatchObject({ type: 'error', code: 'LAB_ERR_TEXT_EMPTY', ref: 'send' })
+    const ok = await socket.emitWithAck('send', { room: 'lobby', text: 'good' })
+    expect(ok).toMatchObject({ type: 'ack', room: 'lobby' })
+    socket.disconnect()
+  })
+
+  it('disconnects a client whose packet is over the body limit (engine.io maxHttpBufferSize)', async () => {
+    const socket = io(server.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { protocol: 'lab' } })
+    await new Promise((resolve) => socket.once('welcome', resolve))
+    const reason = new Promise<string>((resolve) => socket.once('disconnect', resolve))
+    socket.emit('send', { room: 'lobby', text: 'y'.repeat(5000) })
+    expect(await reason).toBe('transport close')
+  })
+})
+
+describe('the HTTP transports', () => {
+  it('answer a body over the limit with 413 LAB_ERR_TOO_LARGE', async () => {
+    const res = await fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'lobby', text: 'z'.repeat(5000) }) })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({ type: 'error', code: 'LAB_ERR_TOO_LARGE' })
+  })
+
+  it('answer a form-encoded body with 415 and say to send JSON', async () => {
+    const res = await fetch(`${server.url}/long-poll`, { method: 'POST', body: new URLSearchParams({ type: 'send' }) })
+    expect(res.status).toBe(415)
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_MEDIA_TYPE' })
+  })
+
+  it('answer a bad cursor with 400 LAB_ERR_CURSOR', async () => {
+    const res = await fetch(`${server.url}/poll?room=lobby&since=-3`)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_CURSOR' })
+  })
+
+  it('answer an unknown session with 404 LAB_ERR_UNKNOWN_CLIENT', async () => {
+    const res = await fetch(`${server.url}/poll?room=lobby`, { headers: { 'x-lab-session': 'made-up' } })
+    expect(res.status).toBe(404)
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_UNKNOWN_CLIENT' })
+  })
+
+  it('answer an unknown path with 404 LAB_ERR_NOT_FOUND', async () => {
+    const res = await fetch(`${server.url}/nothing/here`)
+    expect(res.status).toBe(404)
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_NOT_FOUND' })
+  })
+})
+
+describe('long polling', () => {
+  it('answers an empty batch when its timeout passes with nothing new', async () => {
+    const head = (await fetch(`${server.url}/poll?room=quiet`).then((r) => r.json())) as { seq: number }
+    const res = await fetch(`${server.url}/long-poll?room=quiet&since=${head.seq}&timeout=150`)
+    expect(await res.json()).toMatchObject({ type: 'batch', room: 'quiet', recovered: true, entries: [] })
+  })
+
+  it('answers a held poll as soon as a message arrives', async () => {
+    const held = fetch(`${server.url}/long-poll?room=wake&since=0&timeout=60000`).then((r) => r.json())
+    const poster = fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'wake', text: 'now' }) })
+    await poster
+    expect(await held).toMatchObject({ entries: [expect.objectContaining({ text: 'now', seq: 1 })] })
+  })
+})
+
+describe('Server-Sent Events', () => {
+  it('resumes from the Last-Event-ID header with exactly the missed events', async () => {
+    for (const text of ['e1', 'e2', 'e3']) {
+      await fetch(`${server.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'replay', text }) })
+    }
+    const controller = new AbortController()
+    const res = await fetch(`${server.url}/sse?room=replay`, { headers: { 'last-event-id': '1' }, signal: controller.signal })
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    const reader = res.body!.getReader()
+    let text = ''
+    while (!text.includes('"e3"')) text += new TextDecoder().decode((await reader.read()).value)
+    controller.abort()
+    const events = text.split('\n\n').filter((e) => e.includes('data:'))
+    expect(events[0]).toMatch(/^retry: \d+\nevent: welcome\ndata: /)
+    expect(events[0]).toContain('"recovered":true')
+    // 2 and 3 are the missed messages; 4 is this stream's own join, logged before it was welcomed.
+    expect(events.slice(1).map((e) => e.split('\n').slice(0, 2).join(' | '))).toEqual(['id: 2 | data: {"type":"message","room":"replay","seq":2,"epoch"', 'id: 3 | data: {"type":"message","room":"replay","seq":3,"epoch"', 'id: 4 | event: notice'].map((line) => expect.stringContaining(line)))
+  })
+
+  it('answers join by POST with LAB_ERR_UNSUPPORTED and says how to join', async () => {
+    const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'join', room: 'x' }) })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_UNSUPPORTED', message: expect.stringContaining('GET /sse?room=') })
+  })
+})
