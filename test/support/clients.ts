@@ -79,11 +79,48 @@ abstract class BaseClient implements LabClient {
   abstract close(): Promise<void>
 }
 
+/** The POST that the three HTTP transports send with, and the session it carries. */
+class HttpSender {
+  session: string | undefined
+  private readonly endpoint: string
+  private readonly errors: ErrorMessage[]
+
+  constructor(endpoint: string, errors: ErrorMessage[]) {
+    this.endpoint = endpoint
+    this.errors = errors
+  }
+
+  headers(): Record<string, string> {
+    return this.session ? { 'x-lab-session': this.session } : {}
+  }
+
+  post(body: unknown): Promise<Response> {
+    return fetch(this.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.headers() },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })
+  }
+
+  async send(room: string, text: string, extra: SendExtra): Promise<void> {
+    const res = await this.post({ type: 'send', room, text, ...extra })
+    const body = await res.json()
+    if (res.status !== 200) this.errors.push(body as ErrorMessage)
+  }
+
+  async sendRaw(raw: string) {
+    const res = await this.post(raw)
+    const body = (await res.json()) as ErrorMessage
+    this.errors.push(body)
+    return { ...body, status: res.status }
+  }
+}
+
 /** Short and long polling differ only in the GET they loop on. */
 class PollingClient extends BaseClient {
   readonly transport: 'short-polling' | 'long-polling'
   private readonly path: string
-  private session: string | undefined
+  private readonly http: HttpSender
   private readonly loops = new Map<string, AbortController>()
   private readonly intervalMs: number
 
@@ -91,22 +128,15 @@ class PollingClient extends BaseClient {
     super(url, name)
     this.transport = transport
     this.path = transport === 'short-polling' ? '/poll' : '/long-poll'
+    this.http = new HttpSender(`${url}${this.path}`, this.errors)
     this.intervalMs = intervalMs
   }
 
-  private async post(body: unknown): Promise<Response> {
-    return fetch(`${this.url}${this.path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(this.session ? { 'x-lab-session': this.session } : {}) },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    })
-  }
-
   async join(room: string, after?: Cursor): Promise<Welcome> {
-    const res = await this.post({ type: 'join', room, name: this.name, ...(after ? { after } : {}) })
+    const res = await this.http.post({ type: 'join', room, name: this.name, ...(after ? { after } : {}) })
     const welcome = (await res.json()) as Welcome
     if (res.status !== 200) throw new Error(`join failed: ${JSON.stringify(welcome)}`)
-    this.session ??= welcome.session
+    this.http.session ??= welcome.session
     if (!welcome.recovered) this.historyLost.push(room)
     this.welcomes.push(welcome)
     this.loop(room, after ?? { seq: welcome.seq, epoch: welcome.epoch })
@@ -121,7 +151,7 @@ class PollingClient extends BaseClient {
       while (!abort.signal.aborted) {
         try {
           const query = new URLSearchParams({ room, since: String(cursor.seq), ...(cursor.epoch ? { epoch: cursor.epoch } : {}) })
-          const res = await fetch(`${this.url}${this.path}?${query}`, { headers: this.session ? { 'x-lab-session': this.session } : {}, signal: abort.signal })
+          const res = await fetch(`${this.url}${this.path}?${query}`, { headers: this.http.headers(), signal: abort.signal })
           const batch = (await res.json()) as Batch
           if (!batch.recovered) this.historyLost.push(room)
           for (const entry of batch.entries) this.receive(entry)
@@ -137,20 +167,15 @@ class PollingClient extends BaseClient {
   async leave(room: string): Promise<void> {
     this.loops.get(room)?.abort()
     this.loops.delete(room)
-    await (await this.post({ type: 'leave', room })).json()
+    await (await this.http.post({ type: 'leave', room })).json()
   }
 
-  async send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
-    const res = await this.post({ type: 'send', room, text, ...extra })
-    if (res.status !== 200) this.errors.push((await res.json()) as ErrorMessage)
-    else await res.json()
+  send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
+    return this.http.send(room, text, extra)
   }
 
-  async sendRaw(raw: string) {
-    const res = await this.post(raw)
-    const body = (await res.json()) as ErrorMessage
-    this.errors.push(body)
-    return { ...body, status: res.status }
+  sendRaw(raw: string) {
+    return this.http.sendRaw(raw)
   }
 
   async close(): Promise<void> {
@@ -162,7 +187,7 @@ class PollingClient extends BaseClient {
 class SseClient extends BaseClient {
   readonly transport = 'sse' as const
   private readonly streams = new Map<string, EventSource>()
-  private session: string | undefined
+  private readonly http = new HttpSender(`${this.url}/sse`, this.errors)
 
   async join(room: string, after?: Cursor): Promise<Welcome> {
     const query = new URLSearchParams({ room, name: this.name, ...(after ? { since: String(after.seq), ...(after.epoch ? { epoch: after.epoch } : {}) } : {}) })
@@ -173,7 +198,7 @@ class SseClient extends BaseClient {
         const welcome = JSON.parse(event.data) as Welcome
         if (!welcome.recovered) this.historyLost.push(room)
         // The first stream's session is the one this client sends with.
-        this.session ??= welcome.session
+        this.http.session ??= welcome.session
         this.welcomes.push(welcome)
       })
       source.addEventListener('message', (event) => this.receive(JSON.parse(event.data)))
@@ -186,21 +211,12 @@ class SseClient extends BaseClient {
     this.streams.delete(room)
   }
 
-  private async post(body: string): Promise<Response> {
-    return fetch(`${this.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json', ...(this.session ? { 'x-lab-session': this.session } : {}) }, body })
+  send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
+    return this.http.send(room, text, extra)
   }
 
-  async send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
-    const res = await this.post(JSON.stringify({ type: 'send', room, text, ...extra }))
-    if (res.status !== 200) this.errors.push((await res.json()) as ErrorMessage)
-    else await res.json()
-  }
-
-  async sendRaw(raw: string) {
-    const res = await this.post(raw)
-    const body = (await res.json()) as ErrorMessage
-    this.errors.push(body)
-    return { ...body, status: res.status }
+  sendRaw(raw: string) {
+    return this.http.sendRaw(raw)
   }
 
   async close(): Promise<void> {
