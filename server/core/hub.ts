@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { LabError } from './errors.ts'
 import { RoomLog, type ReadResult } from './room-log.ts'
-import type { ChatMessage, Cursor, LogEntry, Member, Notice, Sender, Welcome } from './protocol.ts'
+import { WELCOME_MEMBERS_MAX, type ChatMessage, type Cursor, type LogEntry, type Member, type Notice, type Sender, type Welcome } from './protocol.ts'
 
 export interface HubOptions {
   /** Entries kept per room; older ones fall off and can no longer be resumed. */
@@ -116,7 +116,8 @@ export class Hub {
         epoch: room.epoch,
         seq: room.seq,
         recovered: read.recovered,
-        members: this.presence(roomName),
+        members: this.presence(roomName, WELCOME_MEMBERS_MAX),
+        memberCount: room.members.size,
       },
       backlog: read.entries,
     }
@@ -182,10 +183,15 @@ export class Hub {
     return () => room.watchers.delete(watcher)
   }
 
-  presence(roomName: string): Member[] {
+  presence(roomName: string, limit = Infinity): Member[] {
     const room = this.rooms.get(roomName)
-    if (!room) return []
-    return [...room.members.values()].map(({ clientId, name, transport }) => ({ clientId, name, transport }))
+    const members: Member[] = []
+    if (!room) return members
+    for (const { clientId, name, transport } of room.members.values()) {
+      if (members.length >= limit) break
+      members.push({ clientId, name, transport })
+    }
+    return members
   }
 
   roomSummaries(): Array<{ room: string; epoch: string; seq: number; members: number }> {

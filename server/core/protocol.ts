@@ -10,6 +10,8 @@ export const DEFAULT_ROOM = 'lobby'
 /** The documented limit on a message's text, in UTF-8 bytes. */
 export const TEXT_MAX_BYTES = 8192
 export const NAME_MAX_LENGTH = 32
+/** A welcome lists at most this many members, so that joining a crowded room stays cheap. */
+export const WELCOME_MEMBERS_MAX = 100
 
 export const RoomName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' })
 export const UserName = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
@@ -97,7 +99,9 @@ export const Welcome = Type.Object({
   seq: Type.Integer(),
   /** False when the requested cursor could not be honoured (another epoch, or older than the kept history). */
   recovered: Type.Boolean(),
+  /** The first WELCOME_MEMBERS_MAX members; the whole list is at /api/rooms/:room/presence. */
   members: Type.Array(Member),
+  memberCount: Type.Integer(),
   /** HTTP transports only: send it back as the X-Lab-Session header (or ?session=) to act as this client. */
   session: Type.Optional(Type.String()),
   /** Short polling only: how often the server suggests polling, in ms. */

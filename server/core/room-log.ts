@@ -41,13 +41,14 @@ export class RoomLog<Member = unknown> {
   }
 
   after(cursor: Cursor): ReadResult {
-    const kept = this.entries.length > this.limit ? this.entries.slice(this.entries.length - this.limit) : this.entries
-    const firstSeq = kept.length > 0 ? kept[0]!.seq : this.seq + 1
+    // The array may run a little past the limit between trims; the window is its last `limit` entries.
+    const start = Math.max(0, this.entries.length - this.limit)
+    const firstSeq = this.entries.length > start ? this.entries[start]!.seq : this.seq + 1
     const sameEpoch = cursor.epoch === undefined || cursor.epoch === this.epoch
     const inWindow = cursor.seq <= this.seq && cursor.seq >= firstSeq - 1
     if (!sameEpoch || !inWindow) {
-      return { epoch: this.epoch, seq: this.seq, recovered: false, entries: kept.slice() }
+      return { epoch: this.epoch, seq: this.seq, recovered: false, entries: this.entries.slice(start) }
     }
-    return { epoch: this.epoch, seq: this.seq, recovered: true, entries: kept.slice(cursor.seq - firstSeq + 1) }
+    return { epoch: this.epoch, seq: this.seq, recovered: true, entries: this.entries.slice(start + cursor.seq - firstSeq + 1) }
   }
 }

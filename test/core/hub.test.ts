@@ -100,3 +100,14 @@ describe('Hub', () => {
     expect(got).toEqual(['message'])
   })
 })
+
+describe('Hub in a crowded room', () => {
+  it('lists at most 100 members in a welcome and counts them all', () => {
+    const h = hub()
+    let last
+    for (let i = 0; i < 150; i++) last = h.join(h.connect({ name: `m${i}`, transport: 'test' }).clientId, 'crowd')
+    expect(last!.welcome.members).toHaveLength(100)
+    expect(last!.welcome.memberCount).toBe(150)
+    expect(h.presence('crowd')).toHaveLength(150)
+  })
+})
