@@ -6,8 +6,9 @@ import type { Config } from './config.ts'
 import type { Hub } from './core/hub.ts'
 import { Edge } from './edge.ts'
 import { errorReplies } from './plugins/errors.ts'
-import { homePage } from './plugins/home.ts'
+import { benchResults } from './plugins/bench-results.ts'
 import { hubPlugin } from './plugins/hub.ts'
+import { workbenchUi } from './plugins/ui.ts'
 import { wireRoutes } from './plugins/wire.ts'
 import { transportForUrl, transports } from './transports/index.ts'
 import { WireMeter } from './wire/meter.ts'
@@ -50,7 +51,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(wireRoutes)
   await app.register(fastifyWebsocket, {
     // Listen only for the upgrades the edge did not give to someone else (engine.io).
-    options: { server: edge.fastifyUpgrades as never, maxPayload: config.bodyLimitBytes, perMessageDeflate: config.wsCompression },
+    // Compression is offered here and chosen per connection in transports/websocket.ts.
+    options: { server: edge.fastifyUpgrades as never, maxPayload: config.bodyLimitBytes, perMessageDeflate: { threshold: 0 } },
     preClose(done) {
       for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
       done()
@@ -60,7 +62,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('preClose', async () => {
     wire.destroyUnused()
   })
-  await app.register(homePage)
+  await app.register(benchResults)
+  await app.register(workbenchUi)
   return app
 }
 

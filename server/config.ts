@@ -46,7 +46,7 @@ export const SETTINGS: Setting[] = [
   { key: 'httpSessionTtlMs', env: 'HTTP_SESSION_TTL_MS', flag: 'http-session-ttl-ms', kind: 'int', default: 60000, min: 1000, max: 3600000, help: 'a polling client that has not polled for this long leaves its rooms' },
   { key: 'sseHeartbeatMs', env: 'SSE_HEARTBEAT_MS', flag: 'sse-heartbeat-ms', kind: 'int', default: 15000, min: 100, max: 600000, help: 'comment line sent on idle SSE streams to keep proxies from closing them' },
   { key: 'wsHeartbeatMs', env: 'WS_HEARTBEAT_MS', flag: 'ws-heartbeat-ms', kind: 'int', default: 30000, min: 100, max: 600000, help: 'ping interval; a WebSocket that misses a pong is terminated' },
-  { key: 'wsCompression', env: 'WS_COMPRESSION', flag: 'ws-compression', kind: 'bool', default: false, help: 'offer permessage-deflate on the raw WebSocket' },
+  { key: 'wsCompression', env: 'WS_COMPRESSION', flag: 'ws-compression', kind: 'bool', default: false, help: 'compress /ws frames (permessage-deflate) unless a client asks ?compress=0' },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', kind: 'int', default: 2000, min: 100, max: 60000, help: 'longest a graceful shutdown may take before the process exits anyway' },
 ]
 

@@ -10,7 +10,7 @@ const EXAMPLES: Record<string, string> = {
   'socket.io': 'io() from /socket.io/socket.io.js — the protocol (auth: {protocol: "lab"}) or the class notes\' events',
 }
 
-export const homePage = fp(async (app) => {
+export const homePage = fp(async (app, options: { prefix?: string }) => {
   const rows = transports.map((t) => `<li><strong>${t.name}</strong>: <code>${EXAMPLES[t.name]}</code></li>`).join('\n')
   const html = `<!doctype html>
 <html lang="en">
@@ -18,7 +18,7 @@ export const homePage = fp(async (app) => {
 <style>body{font:18px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .25rem}</style></head>
 <body>
 <h1>Transport Lab</h1>
-<p>One chat, five transports, measured at the socket. The workbench UI is not built yet; these endpoints are live:</p>
+<p>One chat, five transports, measured at the socket. These endpoints are live (the workbench UI is at <a href="/">/</a> once built: <code>npm start</code> builds it).</p>
 <ul>
 ${rows}
 </ul>
@@ -31,5 +31,5 @@ ${rows}
 </ul>
 </body>
 </html>`
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
+  app.get(options.prefix ?? '/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
 }, { name: 'home-page' })

@@ -16,6 +16,14 @@ const transport = 'websocket'
 const SLOW_CONSUMER_BYTES = 1 << 20
 
 export const websocket: FastifyPluginAsync = async (app) => {
+  // permessage-deflate is a per-connection choice (?compress=1|0, default
+  // WS_COMPRESSION): browsers always offer the extension, so the server
+  // decides by hiding the offer from ws when a client did not ask for it.
+  app.edge.claimUpgrades((path) => path === '/ws', (req, socket, head) => {
+    const compress = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('compress')
+    if (compress === '0' || (compress !== '1' && !app.config.wsCompression)) delete req.headers['sec-websocket-extensions']
+    app.edge.fastifyUpgrades.emit('upgrade', req, socket, head)
+  })
   // ws hands over the exact 101 lines it is about to write: the inspector shows them.
   app.websocketServer.on('headers', (lines: string[], req) => app.wire.onUpgradeResponse(req, lines))
   const alive = new WeakMap<WebSocket, boolean>()

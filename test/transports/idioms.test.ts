@@ -164,3 +164,18 @@ describe('Server-Sent Events', () => {
     expect(await res.json()).toMatchObject({ code: 'LAB_ERR_UNSUPPORTED', message: expect.stringContaining('GET /sse?room=') })
   })
 })
+
+describe('WebSocket compression', () => {
+  it('is off unless the client asks with ?compress=1, and then shrinks the frames', async () => {
+    const plain = new WebSocket(wsUrl('?room=zip&name=plain'))
+    await new Promise((resolve) => plain.once('message', resolve))
+    expect(plain.extensions).toBe('')
+    const zipped = new WebSocket(wsUrl('?room=zip&name=zipped&compress=1'))
+    await new Promise((resolve) => zipped.once('message', resolve))
+    expect(zipped.extensions).toMatch(/permessage-deflate/)
+    const handshake = server.app.wire.handshakes().websocket!
+    expect(handshake.response!.headers.some(([k, v]) => k.toLowerCase() === 'sec-websocket-extensions' && v.includes('permessage-deflate'))).toBe(true)
+    plain.close()
+    zipped.close()
+  })
+})
