@@ -1,0 +1,229 @@
+// One ChatClient per transport, all with the same shape: the panels, the
+// inspector and the tests drive them alike. A client is in one room at a time
+// and keeps a resume cursor (seq + epoch), so a dropped connection comes back
+// with exactly what it missed, or says plainly that the history was lost.
+import type { Cursor, ErrorMessage, LogEntry, TransportName, Welcome } from '../../../server/core/protocol.ts'
+import { now } from '../clock.ts'
+
+export const CONNECTION_STATES = ['idle', 'connecting', 'open', 'reconnecting', 'closed'] as const
+export type ConnectionState = (typeof CONNECTION_STATES)[number]
+
+export interface Received {
+  entry: LogEntry
+  /** Page clock (ms, fractional) when this client got it. */
+  receivedAt: number
+  /** Arrived in a resume backlog rather than live. */
+  backfilled: boolean
+}
+
+/** One exchange as this client saw it, like a row of DevTools' Messages tab. */
+export interface Frame {
+  dir: 'up' | 'down'
+  at: number
+  /** Bytes of the frame or body as the client handled it (headers are not visible to page scripts). */
+  bytes: number
+  /** What kind of frame: "GET /poll → 200", "text frame", "EIO 4 message · SIO 2 EVENT". */
+  kind: string
+  content: string
+}
+
+export interface ClientStats {
+  /** HTTP requests this client made (the upgrade counts as one). */
+  requests: number
+  bytesUp: number
+  bytesDown: number
+  framesUp: number
+  framesDown: number
+  messages: number
+  reconnects: number
+}
+
+export interface ClientOptions {
+  /** http(s)://host:port of the server; the page's origin in the browser. */
+  baseUrl: string
+  name: string
+  room: string
+  pollIntervalMs?: number
+  longPollTimeoutMs?: number
+  compress?: boolean
+}
+
+export interface SendExtra {
+  sentAt?: number
+  clientMsgId?: string
+}
+
+const FRAMES_KEPT = 300
+const RECONNECT_MIN_MS = 500
+const RECONNECT_MAX_MS = 5000
+
+export interface ChatClientEventMap {
+  state: CustomEvent<ConnectionState>
+  welcome: CustomEvent<Welcome>
+  entry: CustomEvent<Received>
+  frame: CustomEvent<Frame>
+  'history-lost': CustomEvent<{ room: string }>
+  error: CustomEvent<ErrorMessage>
+}
+
+export abstract class ChatClient extends EventTarget {
+  abstract readonly transport: TransportName
+  readonly baseUrl: string
+  name: string
+  room: string
+  pollIntervalMs: number
+  longPollTimeoutMs: number
+  compress: boolean
+  state: ConnectionState = 'idle'
+  welcome: Welcome | undefined
+  cursor: Cursor | undefined
+  readonly stats: ClientStats = { requests: 0, bytesUp: 0, bytesDown: 0, framesUp: 0, framesDown: 0, messages: 0, reconnects: 0 }
+  readonly frames: Frame[] = []
+  private backfillUntil = 0
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  private reconnectDelay = RECONNECT_MIN_MS
+  private stopped = true
+
+  constructor(options: ClientOptions) {
+    super()
+    this.baseUrl = options.baseUrl.replace(/\/$/, '')
+    this.name = options.name
+    this.room = options.room
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000
+    this.longPollTimeoutMs = options.longPollTimeoutMs ?? 25000
+    this.compress = options.compress ?? false
+  }
+
+  /** Connects (or reconnects) to `room`, resuming after `after` when given. */
+  protected abstract open(after: Cursor | undefined): void
+  /** Tears the connection down without telling the server anything more. */
+  protected abstract close(): void
+  /** Tells the server this client leaves the room (HTTP sessions; push transports just close). */
+  protected async leaveRoom(): Promise<void> {}
+  abstract send(text: string, extra?: SendExtra): Promise<void>
+
+  start(): void {
+    this.stopped = false
+    this.setState('connecting')
+    this.open(this.cursor)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.reconnectTimer)
+    await this.leaveRoom().catch(() => {})
+    this.close()
+    this.setState('closed')
+  }
+
+  /** Cuts the connection as a network failure would, then comes back after `outageMs` and resumes. */
+  drop(outageMs = 1500): void {
+    clearTimeout(this.reconnectTimer)
+    this.close()
+    this.stats.reconnects++
+    this.setState('reconnecting')
+    this.reconnectTimer = setTimeout(() => {
+      if (this.stopped) return
+      this.setState('connecting')
+      this.open(this.cursor)
+    }, outageMs)
+  }
+
+  async switchRoom(room: string): Promise<void> {
+    if (room === this.room && !this.stopped) return
+    await this.leaveRoom().catch(() => {})
+    this.close()
+    this.room = room
+    this.cursor = undefined
+    this.welcome = undefined
+    this.start()
+  }
+
+  /** Applies a changed setting by reconnecting (compression is negotiated in the handshake). */
+  reconnect(): void {
+    this.drop(0)
+  }
+
+  on<K extends keyof ChatClientEventMap>(type: K, listener: (event: ChatClientEventMap[K]) => void): () => void {
+    const wrapped = listener as EventListener
+    this.addEventListener(type, wrapped)
+    return () => this.removeEventListener(type, wrapped)
+  }
+
+  protected onWelcome(welcome: Welcome): void {
+    if (welcome.room !== this.room) return
+    const resumed = this.cursor !== undefined
+    if (resumed && !welcome.recovered) this.emit('history-lost', { room: welcome.room })
+    if (!resumed || !welcome.recovered) this.cursor = { seq: resumed ? 0 : welcome.seq, epoch: welcome.epoch }
+    this.backfillUntil = welcome.seq
+    this.welcome = welcome
+    this.reconnectDelay = RECONNECT_MIN_MS
+    this.setState('open')
+    this.emit('welcome', welcome)
+  }
+
+  protected onEntry(entry: LogEntry): void {
+    if (entry.room !== this.room) return
+    const cursor = this.cursor
+    if (cursor && cursor.epoch === entry.epoch && entry.seq <= cursor.seq) return
+    this.cursor = { seq: entry.seq, epoch: entry.epoch }
+    if (entry.type === 'message') this.stats.messages++
+    this.emit('entry', { entry, receivedAt: now(), backfilled: entry.seq <= this.backfillUntil })
+  }
+
+  /** For pull transports: a batch that could not fill the gap. */
+  protected onGap(epoch: string): void {
+    if (this.cursor?.epoch === epoch && this.cursor.seq === 0) return
+    this.emit('history-lost', { room: this.room })
+    this.cursor = { seq: 0, epoch }
+  }
+
+  protected onError(error: ErrorMessage): void {
+    this.emit('error', error)
+  }
+
+  protected onFrame(frame: Omit<Frame, 'at'>): void {
+    const full = { ...frame, at: now() }
+    if (frame.dir === 'up') {
+      this.stats.framesUp++
+      this.stats.bytesUp += frame.bytes
+    } else {
+      this.stats.framesDown++
+      this.stats.bytesDown += frame.bytes
+    }
+    this.frames.push(full)
+    if (this.frames.length > FRAMES_KEPT) this.frames.splice(0, this.frames.length - FRAMES_KEPT)
+    this.emit('frame', full)
+  }
+
+  /** The connection failed by itself: try again with growing pauses, resuming from the cursor. */
+  protected connectionLost(): void {
+    if (this.stopped || this.reconnectTimer !== undefined && this.state === 'reconnecting') return
+    this.close()
+    this.stats.reconnects++
+    this.setState('reconnecting')
+    const delay = this.reconnectDelay
+    this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined
+      if (this.stopped) return
+      this.setState('connecting')
+      this.open(this.cursor)
+    }, delay)
+  }
+
+  protected setState(state: ConnectionState): void {
+    if (this.state === state) return
+    this.state = state
+    this.emit('state', state)
+  }
+
+  private emit<K extends keyof ChatClientEventMap>(type: K, detail: ChatClientEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+}
+
+export function cursorQuery(after: Cursor | undefined): Record<string, string> {
+  if (!after) return {}
+  return after.epoch ? { since: String(after.seq), epoch: after.epoch } : { since: String(after.seq) }
+}

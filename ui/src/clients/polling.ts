@@ -1,0 +1,92 @@
+// Short and long polling share one loop: GET "what came after my cursor?",
+// take the batch, ask again. They differ only in the path and in how long the
+// server may hold the question (short: not at all, the client waits instead).
+import type { Batch, TransportName } from '../../../server/core/protocol.ts'
+import { cursorQuery } from './chat-client.ts'
+import { HttpClient } from './http-client.ts'
+
+abstract class PollingClient extends HttpClient {
+  private abort: AbortController | undefined
+  private pause: ReturnType<typeof setTimeout> | undefined
+
+  /** Extra query for the GET (long polling's timeout). */
+  protected pollQuery(): Record<string, string> {
+    return {}
+  }
+
+  /** How long to wait before the next GET. */
+  protected abstract gapMs(): number
+
+  protected open(): void {
+    const abort = new AbortController()
+    this.abort = abort
+    void this.run(abort.signal)
+  }
+
+  protected close(): void {
+    this.abort?.abort()
+    this.abort = undefined
+    clearTimeout(this.pause)
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    try {
+      const welcome = await this.join(signal)
+      if (!welcome) return this.connectionLost()
+      this.onWelcome(welcome)
+      while (!signal.aborted) {
+        await this.pollOnce(signal)
+        const gap = this.gapMs()
+        if (gap > 0) await new Promise<void>((resolve) => { this.pause = setTimeout(resolve, gap) })
+      }
+    } catch {
+      if (!signal.aborted) this.connectionLost()
+    }
+  }
+
+  private async pollOnce(signal: AbortSignal): Promise<void> {
+    const url = this.url({ room: this.room, ...cursorQuery(this.cursor), ...this.pollQuery() })
+    this.stats.requests++
+    this.onFrame({ dir: 'up', bytes: 0, kind: `GET ${this.path}`, content: url.slice(this.baseUrl.length) })
+    const res = await fetch(url, { headers: this.headers(), signal })
+    const text = await res.text()
+    const body = JSON.parse(text) as Batch | { type: 'error'; code: string; message: string }
+    if (body.type === 'error') {
+      this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} error`, content: text })
+      // The session expired (the lease ran out while we were away): join again and carry on.
+      if (body.code === 'LAB_ERR_UNKNOWN_CLIENT') {
+        this.session = undefined
+        const welcome = await this.join(signal)
+        if (welcome) this.onWelcome(welcome)
+        return
+      }
+      throw new Error(body.message)
+    }
+    this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} batch (${body.entries.length})`, content: text })
+    if (!body.recovered) this.onGap(body.epoch)
+    for (const entry of body.entries) this.onEntry(entry)
+    if (this.cursor?.epoch !== body.epoch) this.cursor = { seq: body.seq, epoch: body.epoch }
+  }
+}
+
+export class ShortPollingClient extends PollingClient {
+  readonly transport: TransportName = 'short-polling'
+  protected readonly path = '/poll'
+
+  protected gapMs(): number {
+    return this.pollIntervalMs
+  }
+}
+
+export class LongPollingClient extends PollingClient {
+  readonly transport: TransportName = 'long-polling'
+  protected readonly path = '/long-poll'
+
+  protected override pollQuery(): Record<string, string> {
+    return { timeout: String(this.longPollTimeoutMs) }
+  }
+
+  protected gapMs(): number {
+    return 0
+  }
+}

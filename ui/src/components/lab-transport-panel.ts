@@ -1,0 +1,238 @@
+// One transport's live chat client: its messages with measured latency, its
+// connection state, its controls and its costs. Five of these stand side by
+// side in the race view.
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
+import type { LogEntry, TransportName } from '../../../server/core/protocol.ts'
+import type { ChatClient, ConnectionState, Received } from '../clients/chat-client.ts'
+import { TRANSPORT_LABELS } from '../clients/index.ts'
+import { formatBytes, formatCount, formatMs, formatRatio } from '../format.ts'
+import type { Lab } from '../state/lab.ts'
+import { TRANSPORT_COLORS } from './transport-colors.ts'
+
+interface Row {
+  key: string
+  entry?: LogEntry
+  receivedAt?: number
+  backfilled?: boolean
+  latencyMs?: number
+  lost?: boolean
+}
+
+const ROWS_KEPT = 200
+const POLL_INTERVALS = [250, 500, 1000, 2000, 5000]
+const LONG_POLL_TIMEOUTS = [1000, 5000, 10000, 25000, 60000]
+
+export class LabTransportPanel extends LitElement {
+  static override properties = {
+    lab: { attribute: false },
+    transport: { type: String },
+    _rows: { state: true },
+    _state: { state: true },
+    _tick: { state: true },
+  }
+
+  declare lab: Lab
+  declare transport: TransportName
+  declare _rows: Row[]
+  declare _state: ConnectionState
+  declare _tick: number
+  private _unsubscribe: Array<() => void> = []
+  private _lostCount = 0
+
+  constructor() {
+    super()
+    this._rows = []
+    this._state = 'idle'
+    this._tick = 0
+  }
+
+  private get _client(): ChatClient {
+    return this.lab.clients[this.transport]
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback()
+    this._subscribe()
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback()
+    this._unsubscribe.forEach((off) => off())
+    this._unsubscribe = []
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if ((changed.has('lab') || changed.has('transport')) && this.isConnected) this._subscribe()
+  }
+
+  private _subscribe(): void {
+    this._unsubscribe.forEach((off) => off())
+    if (!this.lab || !this.transport) return
+    const client = this._client
+    this._state = client.state
+    const wire = () => { this._tick++ }
+    this.lab.wire.addEventListener('change', wire)
+    this._unsubscribe = [
+      client.on('state', ({ detail }) => { this._state = detail }),
+      client.on('entry', ({ detail }) => this._onEntry(detail)),
+      client.on('history-lost', () => this._onHistoryLost()),
+      client.on('welcome', () => { this._tick++ }),
+      () => this.lab.wire.removeEventListener('change', wire),
+    ]
+  }
+
+  private _onEntry({ entry, receivedAt, backfilled }: Received): void {
+    const latencyMs = entry.type === 'message' ? this.lab.latencyOf(entry.clientMsgId, entry.sentAt, receivedAt) : undefined
+    this._push({ key: `${entry.epoch}-${entry.seq}`, entry, receivedAt, backfilled, latencyMs })
+  }
+
+  private _onHistoryLost(): void {
+    this._push({ key: `lost-${++this._lostCount}`, lost: true })
+  }
+
+  private _push(row: Row): void {
+    const rows = [...this._rows, row]
+    this._rows = rows.length > ROWS_KEPT ? rows.slice(rows.length - ROWS_KEPT) : rows
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('_rows')) {
+      const list = this.renderRoot.querySelector('.messages')
+      if (list) list.scrollTop = list.scrollHeight
+    }
+  }
+
+  private _onIntervalChange(event: Event): void {
+    this._client.pollIntervalMs = Number((event.target as HTMLSelectElement).value)
+    this._tick++
+  }
+
+  private _onTimeoutChange(event: Event): void {
+    this._client.longPollTimeoutMs = Number((event.target as HTMLSelectElement).value)
+    // The poll being held still has the old timeout: start a fresh one so the change shows at once.
+    this._client.reconnect()
+  }
+
+  private _onCompressionChange(event: Event): void {
+    this._client.compress = (event.target as HTMLInputElement).checked
+    this._client.reconnect()
+  }
+
+  private _onDrop(): void {
+    this._client.drop()
+  }
+
+  private async _onToggleMembership(): Promise<void> {
+    const client = this._client
+    if (client.state === 'closed') client.start()
+    else await client.stop()
+  }
+
+  override render() {
+    if (!this.lab || !this.transport) return nothing
+    const client = this._client
+    const label = TRANSPORT_LABELS[this.transport]
+    return html`
+      <section aria-labelledby="title" style="--accent: ${TRANSPORT_COLORS[this.transport]}">
+        <header>
+          <h2 id="title">${label}</h2>
+          <span class="state ${this._state}" role="status" aria-label="${label} connection ${this._state}">${this._state}</span>
+        </header>
+        <div class="controls">${this._renderControls(client)}</div>
+        ${this._renderCounters(client)}
+        <ol class="messages" aria-label="Messages received over ${label}">
+          ${this._rows.map((row) => this._renderRow(row))}
+        </ol>
+      </section>
+    `
+  }
+
+  private _renderControls(client: ChatClient) {
+    const specific = (() => {
+      switch (this.transport) {
+        case 'short-polling':
+          return html`<label>Every
+            <select @change=${this._onIntervalChange} aria-label="Short-poll interval">
+              ${POLL_INTERVALS.map((ms) => html`<option value=${ms} ?selected=${ms === client.pollIntervalMs}>${ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}</option>`)}
+            </select></label>`
+        case 'long-polling':
+          return html`<label>Hold
+            <select @change=${this._onTimeoutChange} aria-label="Long-poll timeout">
+              ${LONG_POLL_TIMEOUTS.map((ms) => html`<option value=${ms} ?selected=${ms === client.longPollTimeoutMs}>${ms / 1000} s</option>`)}
+            </select></label>`
+        case 'websocket':
+          return html`<label><input type="checkbox" .checked=${client.compress} @change=${this._onCompressionChange} /> deflate</label>`
+        default:
+          return nothing
+      }
+    })()
+    return html`
+      ${specific}
+      <button @click=${this._onDrop} ?disabled=${this._state === 'closed'} title="Cut the connection as a network failure would; it comes back and resumes">Drop</button>
+      <button @click=${this._onToggleMembership} title="Leave or rejoin the room">${this._state === 'closed' ? 'Join' : 'Leave'}</button>
+    `
+  }
+
+  private _renderCounters(client: ChatClient) {
+    const server = this.lab.wire.tally(this.transport)
+    const idle = this.lab.wire.idleCost(this.transport)
+    const down = server ? server.bytesOut : undefined
+    const up = server ? server.bytesIn : undefined
+    return html`
+      <dl class="counters">
+        <dt title="Requests this panel made (an upgrade counts once)">My requests</dt><dd>${formatCount(client.stats.requests)}</dd>
+        <dt title="Bodies and frames this panel handled; page scripts cannot see headers">My bytes ↑/↓</dt><dd>${formatBytes(client.stats.bytesUp)} / ${formatBytes(client.stats.bytesDown)}</dd>
+        <dt title="HTTP requests and upgrades served for this transport, all clients">Server requests</dt><dd>${formatCount(server?.httpRequests)}</dd>
+        <dt title="Server to clients: overhead + payload">↓ overhead+payload</dt><dd>${formatBytes(server?.overheadOut)} + ${formatBytes(server?.payloadOut)}</dd>
+        <dt title="Clients to server: overhead + payload">↑ overhead+payload</dt><dd>${formatBytes(server?.overheadIn)} + ${formatBytes(server?.payloadIn)}</dd>
+        <dt title="Share of all bytes that were not chat JSON">Overhead</dt><dd>${server ? formatRatio(server.overheadIn + server.overheadOut, (up ?? 0) + (down ?? 0)) : '—'}</dd>
+        <dt title="Requests and bytes per minute over the last quiet 10 s">Idle / min</dt><dd>${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytes(idle.bytesPerMinute)}` : 'measuring…'}</dd>
+        <dt title="Open TCP connections and held requests on the server for this transport">Conns · held</dt><dd>${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
+      </dl>
+    `
+  }
+
+  private _renderRow(row: Row) {
+    if (row.lost) return html`<li class="lost">History lost: the server could not fill the gap.</li>`
+    const entry = row.entry!
+    if (entry.type === 'notice') {
+      return html`<li class="notice" title=${`seq ${entry.seq}`}><span class="seq">${entry.seq}</span><span class="text">${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} · ${entry.who.transport}</span></li>`
+    }
+    return html`<li class=${row.backfilled ? 'backfilled' : ''} title=${`seq ${entry.seq} · ${entry.from.name} via ${entry.from.transport}${row.backfilled ? ' · filled in after a reconnection' : ''}\n${entry.text}`}>
+      <span class="seq">${entry.seq}</span><span class="text"><b>${entry.from.name}</b> ${entry.text}</span><span class="latency">${row.backfilled ? 'filled' : formatMs(row.latencyMs)}</span>
+    </li>`
+  }
+
+  static override styles = css`
+    :host { display: block; min-width: 0; }
+    section { display: flex; flex-direction: column; height: 100%; background: #fff; border: 1px solid #d5d9e0; border-top: 4px solid var(--accent); border-radius: 6px; overflow: hidden; }
+    header { display: flex; align-items: baseline; justify-content: space-between; gap: 0.5rem; padding: 0.4rem 0.6rem 0.2rem; }
+    h2 { margin: 0; font-size: 1rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+    .state { font-size: 0.8rem; padding: 0 0.4rem; border-radius: 1rem; background: #e8ebf0; white-space: nowrap; }
+    .state.open { background: #d9f2e3; color: #125c2f; }
+    .state.reconnecting, .state.connecting { background: #fff1cc; color: #6b4d00; }
+    .state.closed { background: #f6d7d7; color: #7a1c1c; }
+    .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem; padding: 0 0.6rem 0.35rem; min-height: 2rem; font-size: 0.85rem; }
+    .controls button, .controls select { font: inherit; font-size: 0.85rem; }
+    .counters { display: grid; grid-template-columns: auto 1fr; gap: 0 0.4rem; margin: 0; padding: 0.35rem 0.6rem; background: #f3f5f8; font-size: 0.8rem; border-block: 1px solid #e3e6eb; }
+    dt { color: #4a5260; white-space: nowrap; }
+    dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+    .messages { flex: 1; min-height: 0; overflow-y: auto; list-style: none; margin: 0; padding: 0.2rem 0; font-size: 0.9rem; }
+    .messages li { display: flex; gap: 0.35rem; align-items: baseline; height: 1.6rem; line-height: 1.6rem; padding: 0 0.6rem; white-space: nowrap; }
+    .seq { flex: none; width: 2.2rem; color: #6b7380; font-size: 0.75rem; text-align: right; font-variant-numeric: tabular-nums; }
+    .text { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+    .latency { flex: none; font-variant-numeric: tabular-nums; font-size: 0.8rem; color: #234; }
+    .notice .text { color: #5b6370; font-style: italic; }
+    .backfilled { background: #fff8e1; }
+    .backfilled .latency { color: #8a6d00; }
+    .lost { color: #8a1c1c; background: #fdecec; font-weight: 600; }
+  `
+}
+
+customElements.define('lab-transport-panel', LabTransportPanel)
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'lab-transport-panel': LabTransportPanel
+  }
+}

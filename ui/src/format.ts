@@ -1,0 +1,23 @@
+// Number formatting shared by the elements: one way to print bytes, rates and latencies.
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '—'
+  if (bytes < 1024) return `${Math.round(bytes)} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`
+}
+
+export function formatCount(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '—'
+  return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n))
+}
+
+/** Latency with 0.1 ms resolution, as the same-page clock allows. */
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '—'
+  return `${ms.toFixed(1)} ms`
+}
+
+export function formatRatio(part: number, whole: number): string {
+  if (!whole) return '—'
+  return `${((part / whole) * 100).toFixed(0)}%`
+}

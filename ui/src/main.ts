@@ -1,0 +1,1 @@
+import './components/lab-app.ts'

@@ -1,0 +1,85 @@
+// The page's model: who I am, which room, one client per transport, what this
+// page sent (so latency can be measured on one clock), and the wire meter.
+import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
+import { createChatClient, type ChatClient } from '../clients/index.ts'
+import { now } from '../clock.ts'
+import { WireStore } from './wire-store.ts'
+
+export interface LatencySample {
+  /** The panel (transport) that received the message. */
+  transport: TransportName
+  /** The transport it was sent over. */
+  via: TransportName
+  ms: number
+  at: number
+  text: string
+}
+
+export interface Sent {
+  sentAt: number
+  via: TransportName
+}
+
+const LATENCY_KEPT = 500
+
+export class Lab extends EventTarget {
+  name = ''
+  room = 'lobby'
+  readonly baseUrl: string
+  readonly clients: Record<TransportName, ChatClient>
+  readonly wire: WireStore
+  /** clientMsgId -> when and how this page sent it. */
+  readonly sent = new Map<string, Sent>()
+  readonly latency: LatencySample[] = []
+  private counter = 0
+
+  constructor(baseUrl = location.origin) {
+    super()
+    this.baseUrl = baseUrl
+    this.wire = new WireStore(baseUrl)
+    this.clients = Object.fromEntries(TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })])) as Record<TransportName, ChatClient>
+    for (const transport of TRANSPORTS) {
+      this.clients[transport].on('entry', ({ detail }) => {
+        const { entry, receivedAt } = detail
+        if (entry.type !== 'message' || !entry.clientMsgId) return
+        const sent = this.sent.get(entry.clientMsgId)
+        if (!sent || entry.sentAt === undefined) return
+        this.latency.push({ transport, via: sent.via, ms: receivedAt - entry.sentAt, at: receivedAt, text: entry.text })
+        if (this.latency.length > LATENCY_KEPT) this.latency.splice(0, this.latency.length - LATENCY_KEPT)
+        this.dispatchEvent(new Event('latency'))
+      })
+    }
+  }
+
+  start(name: string): void {
+    this.name = name
+    for (const client of Object.values(this.clients)) {
+      client.name = name
+      client.start()
+    }
+    this.wire.start()
+  }
+
+  /** Sends over one transport, or over all five at once (five messages, one per transport). */
+  async send(text: string, via: TransportName | 'all'): Promise<void> {
+    const transports = via === 'all' ? TRANSPORTS : [via]
+    await Promise.all(transports.map((t) => {
+      const clientMsgId = `${this.name}-${++this.counter}-${t}`
+      const sentAt = now()
+      this.sent.set(clientMsgId, { sentAt, via: t })
+      return this.clients[t].send(text, { sentAt, clientMsgId })
+    }))
+  }
+
+  async switchRoom(room: string): Promise<void> {
+    this.room = room
+    await Promise.all(Object.values(this.clients).map((c) => c.switchRoom(room)))
+    this.dispatchEvent(new Event('room'))
+  }
+
+  /** Latency of a message this page sent, as received by `transport`'s panel. */
+  latencyOf(clientMsgId: string | undefined, sentAt: number | undefined, receivedAt: number): number | undefined {
+    if (!clientMsgId || sentAt === undefined || !this.sent.has(clientMsgId)) return undefined
+    return receivedAt - sentAt
+  }
+}

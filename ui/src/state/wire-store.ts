@@ -1,0 +1,88 @@
+// The server's wire meter, read once a second and shared by every element:
+// one request per second for the whole page, whatever the number of panels.
+import type { WireSnapshot, WireTally } from '../../../server/wire/types.ts'
+
+export interface WireSample {
+  /** Page clock when the answer arrived. */
+  at: number
+  snapshot: WireSnapshot
+}
+
+export interface IdleCost {
+  requestsPerMinute: number
+  bytesPerMinute: number
+  /** Over how many seconds of quiet this was measured. */
+  windowSeconds: number
+}
+
+const SAMPLES_KEPT = 180
+/** A transport counts as idle over a window in which it delivered no message. */
+const IDLE_WINDOW_MS = 10_000
+
+export class WireStore extends EventTarget {
+  readonly samples: WireSample[] = []
+  private timer: ReturnType<typeof setInterval> | undefined
+  private readonly baseUrl: string
+  private readonly lastIdle = new Map<string, IdleCost>()
+
+  constructor(baseUrl = '') {
+    super()
+    this.baseUrl = baseUrl
+  }
+
+  get latest(): WireSnapshot | undefined {
+    return this.samples.at(-1)?.snapshot
+  }
+
+  start(intervalMs = 1000): void {
+    if (this.timer) return
+    void this.refresh()
+    this.timer = setInterval(() => void this.refresh(), intervalMs)
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const res = await fetch(`${this.baseUrl}/api/wire`)
+      if (!res.ok) return
+      const snapshot = (await res.json()) as WireSnapshot
+      this.samples.push({ at: performance.now(), snapshot })
+      if (this.samples.length > SAMPLES_KEPT) this.samples.splice(0, this.samples.length - SAMPLES_KEPT)
+      this.dispatchEvent(new Event('change'))
+    } catch {
+      // The server is restarting or gone: the panels show their own connection state.
+    }
+  }
+
+  tally(transport: string): WireTally | undefined {
+    return this.latest?.transports[transport]
+  }
+
+  /**
+   * Requests and bytes per minute over the last quiet window of a transport:
+   * what it costs to keep a connection (or a polling loop) alive with nothing to say.
+   * While messages flow, the last quiet figure is kept.
+   */
+  idleCost(transport: string): IdleCost | undefined {
+    const last = this.samples.at(-1)
+    if (!last) return this.lastIdle.get(transport)
+    const startIndex = this.samples.findIndex((s) => last.at - s.at <= IDLE_WINDOW_MS)
+    const first = this.samples[startIndex]
+    const a = first?.snapshot.transports[transport]
+    const b = last.snapshot.transports[transport]
+    if (!first || !a || !b || last.at - first.at < IDLE_WINDOW_MS / 2) return this.lastIdle.get(transport)
+    if (b.messagesOut !== a.messagesOut || b.messagesIn !== a.messagesIn) return this.lastIdle.get(transport)
+    const minutes = (last.at - first.at) / 60_000
+    const cost = {
+      requestsPerMinute: (b.httpRequests - a.httpRequests) / minutes,
+      bytesPerMinute: (b.bytesIn + b.bytesOut - a.bytesIn - a.bytesOut) / minutes,
+      windowSeconds: (last.at - first.at) / 1000,
+    }
+    this.lastIdle.set(transport, cost)
+    return cost
+  }
+}
