@@ -6,6 +6,15 @@ export function formatBytes(bytes: number | undefined): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MiB`
 }
 
+/** Bytes in at most five characters, for the narrow panel counters: 812B, 3.1K, 42K, 1.2M. */
+export function formatBytesShort(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '—'
+  if (bytes < 1000) return `${Math.round(bytes)}B`
+  if (bytes < 10_240) return `${(bytes / 1024).toFixed(1)}K`
+  if (bytes < 1_024_000) return `${Math.round(bytes / 1024)}K`
+  return `${(bytes / 1024 / 1024).toFixed(1)}M`
+}
+
 export function formatCount(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '—'
   return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n))

@@ -116,7 +116,7 @@ export class LabApp extends LitElement {
     main > section { flex: 1; min-height: 0; display: flex; flex-direction: column; gap: 0.5rem; padding: 0.5rem 0.8rem; overflow: auto; }
     main > section[hidden] { display: none; }
     #view-race { overflow: hidden; }
-    .panels { flex: 1; min-height: 0; display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0.5rem; }
+    .panels { flex: 1; min-height: 0; display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); grid-template-rows: minmax(0, 1fr); gap: 0.5rem; }
     .note { margin: 0; font-size: 0.78rem; color: #4a5260; }
   `
 }

@@ -5,7 +5,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
 import type { LogEntry, TransportName } from '../../../server/core/protocol.ts'
 import type { ChatClient, ConnectionState, Received } from '../clients/chat-client.ts'
 import { TRANSPORT_LABELS } from '../clients/index.ts'
-import { formatBytes, formatCount, formatMs, formatRatio } from '../format.ts'
+import { formatBytesShort, formatCount, formatMs, formatRatio } from '../format.ts'
 import type { Lab } from '../state/lab.ts'
 import { TRANSPORT_COLORS } from './transport-colors.ts'
 
@@ -151,12 +151,12 @@ export class LabTransportPanel extends LitElement {
     const specific = (() => {
       switch (this.transport) {
         case 'short-polling':
-          return html`<label>Every
+          return html`<label>every
             <select @change=${this._onIntervalChange} aria-label="Short-poll interval">
               ${POLL_INTERVALS.map((ms) => html`<option value=${ms} ?selected=${ms === client.pollIntervalMs}>${ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}</option>`)}
             </select></label>`
         case 'long-polling':
-          return html`<label>Hold
+          return html`<label>hold
             <select @change=${this._onTimeoutChange} aria-label="Long-poll timeout">
               ${LONG_POLL_TIMEOUTS.map((ms) => html`<option value=${ms} ?selected=${ms === client.longPollTimeoutMs}>${ms / 1000} s</option>`)}
             </select></label>`
@@ -176,18 +176,22 @@ export class LabTransportPanel extends LitElement {
   private _renderCounters(client: ChatClient) {
     const server = this.lab.wire.tally(this.transport)
     const idle = this.lab.wire.idleCost(this.transport)
-    const down = server ? server.bytesOut : undefined
-    const up = server ? server.bytesIn : undefined
+    const total = server ? server.bytesIn + server.bytesOut : 0
     return html`
-      <dl class="counters">
-        <dt title="Requests this panel made (an upgrade counts once)">My requests</dt><dd>${formatCount(client.stats.requests)}</dd>
-        <dt title="Bodies and frames this panel handled; page scripts cannot see headers">My bytes ↑/↓</dt><dd>${formatBytes(client.stats.bytesUp)} / ${formatBytes(client.stats.bytesDown)}</dd>
-        <dt title="HTTP requests and upgrades served for this transport, all clients">Server requests</dt><dd>${formatCount(server?.httpRequests)}</dd>
-        <dt title="Server to clients: overhead + payload">↓ overhead+payload</dt><dd>${formatBytes(server?.overheadOut)} + ${formatBytes(server?.payloadOut)}</dd>
-        <dt title="Clients to server: overhead + payload">↑ overhead+payload</dt><dd>${formatBytes(server?.overheadIn)} + ${formatBytes(server?.payloadIn)}</dd>
-        <dt title="Share of all bytes that were not chat JSON">Overhead</dt><dd>${server ? formatRatio(server.overheadIn + server.overheadOut, (up ?? 0) + (down ?? 0)) : '—'}</dd>
-        <dt title="Requests and bytes per minute over the last quiet 10 s">Idle / min</dt><dd>${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytes(idle.bytesPerMinute)}` : 'measuring…'}</dd>
-        <dt title="Open TCP connections and held requests on the server for this transport">Conns · held</dt><dd>${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
+      <table class="counters">
+        <caption class="visually-hidden">Costs of ${TRANSPORT_LABELS[this.transport]}: this panel's own, and the server's for all clients of this transport</caption>
+        <thead><tr><th scope="col"></th><th scope="col">↑ up</th><th scope="col">↓ down</th></tr></thead>
+        <tbody>
+          <tr title="Bodies and frames this panel handled (page scripts cannot see headers)"><th scope="row">My bytes</th><td>${formatBytesShort(client.stats.bytesUp)}</td><td>${formatBytesShort(client.stats.bytesDown)}</td></tr>
+          <tr title="Server wire meter, all clients of this transport: bytes that were not chat JSON"><th scope="row">Overhead</th><td>${formatBytesShort(server?.overheadIn)}</td><td>${formatBytesShort(server?.overheadOut)}</td></tr>
+          <tr title="Server wire meter, all clients of this transport: the chat JSON itself"><th scope="row">Payload</th><td>${formatBytesShort(server?.payloadIn)}</td><td>${formatBytesShort(server?.payloadOut)}</td></tr>
+        </tbody>
+      </table>
+      <dl class="facts">
+        <dt title="Requests this panel made / HTTP requests and upgrades the server served for this transport">Requests me · all</dt><dd>${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
+        <dt title="Share of all bytes on this transport that were not chat JSON">Overhead share</dt><dd>${server ? formatRatio(server.overheadIn + server.overheadOut, total) : '—'}</dd>
+        <dt title="Requests and bytes per minute over the last 10 s in which this transport delivered nothing">Idle per min</dt><dd>${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}</dd>
+        <dt title="Open TCP connections and requests the server is holding, for this transport">Conns · held</dt><dd>${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
       </dl>
     `
   }
@@ -196,36 +200,48 @@ export class LabTransportPanel extends LitElement {
     if (row.lost) return html`<li class="lost">History lost: the server could not fill the gap.</li>`
     const entry = row.entry!
     if (entry.type === 'notice') {
-      return html`<li class="notice" title=${`seq ${entry.seq}`}><span class="seq">${entry.seq}</span><span class="text">${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} · ${entry.who.transport}</span></li>`
+      return html`<li class="notice" title=${`seq ${entry.seq}`}><span class="meta"><span class="seq">#${entry.seq}</span></span><span class="text">${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} · ${entry.who.transport}</span></li>`
     }
-    return html`<li class=${row.backfilled ? 'backfilled' : ''} title=${`seq ${entry.seq} · ${entry.from.name} via ${entry.from.transport}${row.backfilled ? ' · filled in after a reconnection' : ''}\n${entry.text}`}>
-      <span class="seq">${entry.seq}</span><span class="text"><b>${entry.from.name}</b> ${entry.text}</span><span class="latency">${row.backfilled ? 'filled' : formatMs(row.latencyMs)}</span>
+    return html`<li class=${row.backfilled ? 'message backfilled' : 'message'} title=${`seq ${entry.seq} · ${entry.from.name} via ${entry.from.transport}${row.backfilled ? ' · filled in after a reconnection' : ''}\n${entry.text}`}>
+      <span class="meta"><span class="seq">#${entry.seq}</span><b class="from">${entry.from.name}</b><span class="via">${entry.from.transport}</span><span class="latency">${row.backfilled ? 'filled in' : formatMs(row.latencyMs)}</span></span>
+      <span class="text">${entry.text}</span>
     </li>`
   }
 
   static override styles = css`
     :host { display: block; min-width: 0; }
     section { display: flex; flex-direction: column; height: 100%; background: #fff; border: 1px solid #d5d9e0; border-top: 4px solid var(--accent); border-radius: 6px; overflow: hidden; }
-    header { display: flex; align-items: baseline; justify-content: space-between; gap: 0.5rem; padding: 0.4rem 0.6rem 0.2rem; }
+    header { display: flex; align-items: baseline; justify-content: space-between; gap: 0.5rem; padding: 0.35rem 0.55rem 0.15rem; }
     h2 { margin: 0; font-size: 1rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     .state { font-size: 0.8rem; padding: 0 0.4rem; border-radius: 1rem; background: #e8ebf0; white-space: nowrap; }
     .state.open { background: #d9f2e3; color: #125c2f; }
     .state.reconnecting, .state.connecting { background: #fff1cc; color: #6b4d00; }
     .state.closed { background: #f6d7d7; color: #7a1c1c; }
-    .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem; padding: 0 0.6rem 0.35rem; min-height: 2rem; font-size: 0.85rem; }
-    .controls button, .controls select { font: inherit; font-size: 0.85rem; }
-    .counters { display: grid; grid-template-columns: auto 1fr; gap: 0 0.4rem; margin: 0; padding: 0.35rem 0.6rem; background: #f3f5f8; font-size: 0.8rem; border-block: 1px solid #e3e6eb; }
+    .controls { display: flex; flex-wrap: nowrap; align-items: center; gap: 0.3rem; padding: 0 0.55rem 0.3rem; height: 1.9rem; font-size: 0.8rem; overflow: hidden; white-space: nowrap; }
+    .controls button, .controls select { font: inherit; padding: 0.05rem 0.3rem; }
+    .controls label { display: inline-flex; align-items: center; gap: 0.2rem; }
+    .counters { width: 100%; border-collapse: collapse; background: #f3f5f8; font-size: 0.8rem; border-top: 1px solid #e3e6eb; }
+    .counters th, .counters td { padding: 0 0.55rem; font-weight: normal; line-height: 1.35; }
+    .counters thead th { color: #4a5260; text-align: right; font-size: 0.75rem; }
+    .counters tbody th { color: #4a5260; text-align: left; white-space: nowrap; }
+    .counters td { text-align: right; font-variant-numeric: tabular-nums; }
+    .facts { display: grid; grid-template-columns: auto 1fr; gap: 0 0.4rem; margin: 0; padding: 0 0.55rem 0.3rem; background: #f3f5f8; font-size: 0.8rem; border-bottom: 1px solid #e3e6eb; }
     dt { color: #4a5260; white-space: nowrap; }
     dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-    .messages { flex: 1; min-height: 0; overflow-y: auto; list-style: none; margin: 0; padding: 0.2rem 0; font-size: 0.9rem; }
-    .messages li { display: flex; gap: 0.35rem; align-items: baseline; height: 1.6rem; line-height: 1.6rem; padding: 0 0.6rem; white-space: nowrap; }
-    .seq { flex: none; width: 2.2rem; color: #6b7380; font-size: 0.75rem; text-align: right; font-variant-numeric: tabular-nums; }
-    .text { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
-    .latency { flex: none; font-variant-numeric: tabular-nums; font-size: 0.8rem; color: #234; }
-    .notice .text { color: #5b6370; font-style: italic; }
+    .messages { flex: 1; min-height: 0; overflow-y: auto; list-style: none; margin: 0; padding: 0.2rem 0; }
+    /* Fixed-height rows: streaming messages never move what is already on screen. */
+    .messages li { display: flex; flex-direction: column; justify-content: center; height: 2.6rem; padding: 0 0.55rem; border-bottom: 1px solid #f0f2f5; }
+    .meta { display: flex; gap: 0.35rem; align-items: baseline; font-size: 0.75rem; color: #5b6370; white-space: nowrap; }
+    .from { color: #1b1f24; font-size: 0.8rem; overflow: hidden; text-overflow: ellipsis; }
+    .via { overflow: hidden; text-overflow: ellipsis; }
+    .seq { font-variant-numeric: tabular-nums; }
+    .latency { margin-left: auto; font-variant-numeric: tabular-nums; font-size: 0.85rem; font-weight: 600; color: #17324d; }
+    .text { font-size: 0.95rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+    .notice .text { color: #5b6370; font-style: italic; font-size: 0.85rem; }
     .backfilled { background: #fff8e1; }
-    .backfilled .latency { color: #8a6d00; }
-    .lost { color: #8a1c1c; background: #fdecec; font-weight: 600; }
+    .backfilled .latency { color: #8a6d00; font-weight: normal; }
+    .lost { color: #8a1c1c; background: #fdecec; font-weight: 600; font-size: 0.85rem; }
+    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   `
 }
 

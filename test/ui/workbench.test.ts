@@ -1,0 +1,131 @@
+// The workbench in Chromium, served by the real server from the built UI:
+// what the class sees on the projector.
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { TRANSPORTS } from '../../server/core/protocol.ts'
+import { TRANSPORT_LABELS } from '../../ui/src/clients/index.ts'
+import { buildUi, uiIsStale } from '../../ui/build.ts'
+import { hasChromium, launchChromium } from '../support/browser.ts'
+import { createClient, waitForText } from '../support/clients.ts'
+import { startServer, type RunningServer } from '../support/server.ts'
+
+const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
+
+describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
+  let server: RunningServer
+  let browser: Browser
+  let page: Page
+
+  beforeAll(async () => {
+    if (uiIsStale()) await buildUi()
+    mkdirSync(artifacts, { recursive: true })
+    server = await startServer()
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await page.goto(server.url)
+    await page.getByLabel('Name').fill('Instructor')
+    await page.getByRole('button', { name: 'Join the lab' }).click()
+    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  const panel = (transport: string) => page.locator(`lab-transport-panel[transport="${transport}"]`)
+
+  async function send(text: string, via: string): Promise<void> {
+    await page.getByLabel('Message', { exact: true }).fill(text)
+    await page.locator('lab-composer select').selectOption(via)
+    await page.getByLabel('Message', { exact: true }).press('Enter')
+  }
+
+  it('shows five panels, each connected over its own transport', async () => {
+    for (const t of TRANSPORTS) {
+      await expect.poll(() => panel(t).locator('h2').textContent()).toBe(TRANSPORT_LABELS[t])
+      await expect.poll(() => panel(t).locator('.state').textContent()).toBe('open')
+    }
+    await page.screenshot({ path: `${artifacts}workbench-race-connected.png` })
+  })
+
+  it.each(TRANSPORTS)('a message sent over %s arrives in all five panels with a latency figure', async (via) => {
+    const text = `race over ${via}`
+    await send(text, via)
+    for (const t of TRANSPORTS) {
+      const row = panel(t).locator('.messages li', { hasText: text })
+      await row.waitFor()
+      await expect.poll(() => row.locator('.latency').textContent()).toMatch(/^\d+\.\d ms$/)
+    }
+  })
+
+  it('sends over all five at once and every panel shows all five', async () => {
+    await send('all at once', 'all')
+    for (const t of TRANSPORTS) await expect.poll(() => panel(t).locator('.messages li', { hasText: 'all at once' }).count()).toBe(5)
+    await page.screenshot({ path: `${artifacts}workbench-race-all-five.png` })
+  })
+
+  it('shows what users typed as text, never as markup', async () => {
+    await send('<img src=x onerror="window.pwned=1"> <b>bold?</b>', 'websocket')
+    await panel('sse').locator('.messages li', { hasText: '<b>bold?</b>' }).waitFor()
+    expect(await page.locator('lab-transport-panel img').count()).toBe(0)
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined()
+  })
+
+  it('drops the WebSocket, reconnects and fills in the message it missed', async () => {
+    const ws = panel('websocket')
+    await ws.getByRole('button', { name: 'Drop' }).click()
+    await expect.poll(() => ws.locator('.state').textContent()).toMatch(/reconnecting|connecting/)
+    const outsider = createClient('short-polling', server.url, 'outsider')
+    await outsider.send('lobby', 'said while the WebSocket was down')
+    await expect.poll(() => ws.locator('.state').textContent(), { timeout: 10_000 }).toBe('open')
+    const row = ws.locator('.messages li', { hasText: 'said while the WebSocket was down' })
+    await row.waitFor()
+    expect(await row.getAttribute('class')).toContain('backfilled')
+    await page.screenshot({ path: `${artifacts}workbench-drop-and-resume.png` })
+  })
+
+  it('changes the short-poll interval live', async () => {
+    const select = panel('short-polling').getByLabel('Short-poll interval')
+    await select.selectOption('250')
+    expect(await select.inputValue()).toBe('250')
+    await send('after the interval change', 'websocket')
+    await panel('short-polling').locator('.messages li', { hasText: 'after the interval change' }).waitFor()
+  })
+
+  it('lists who is in the room and on which transport', async () => {
+    const presence = page.locator('lab-presence')
+    for (const t of TRANSPORTS) await expect.poll(() => presence.locator('li', { hasText: t }).count()).toBeGreaterThan(0)
+  })
+
+  it('opens the inspector with the real 101 and the recomputed Sec-WebSocket-Accept', async () => {
+    await page.getByRole('tab', { name: 'Inspector' }).click()
+    onTestFinished(() => page.getByRole('tab', { name: 'Race' }).click())
+    const inspector = page.locator('lab-inspector')
+    await inspector.getByRole('tab', { name: 'WebSocket' }).click()
+    // Shadow DOM text is not in textContent; getByText pierces it.
+    await inspector.getByText('101 Switching Protocols').first().waitFor()
+    await inspector.getByText(/Sec-WebSocket-Accept/i).first().waitFor()
+    await page.screenshot({ path: `${artifacts}workbench-inspector.png` })
+  })
+
+  it('draws the charts and the benchmarks tab', async () => {
+    await page.getByRole('tab', { name: 'Charts' }).click()
+    onTestFinished(() => page.getByRole('tab', { name: 'Race' }).click())
+    await page.locator('lab-charts canvas').first().waitFor()
+    await page.screenshot({ path: `${artifacts}workbench-charts.png` })
+    await page.getByRole('tab', { name: 'Benchmarks' }).click()
+    await page.locator('lab-bench-view').getByText(/npm run bench/).first().waitFor()
+    await page.screenshot({ path: `${artifacts}workbench-benchmarks.png` })
+  })
+
+  it('keeps the message from the outside world in order with the page\'s own', async () => {
+    const peer = createClient('websocket', server.url, 'peer')
+    await peer.join('lobby')
+    await send('from the page', 'sse')
+    await waitForText(peer, 'lobby', 'from the page')
+    await peer.close()
+  })
+})
