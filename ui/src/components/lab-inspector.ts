@@ -1,0 +1,271 @@
+// Under the hood of one transport: the handshake as the server read and wrote
+// it, the Sec-WebSocket-Accept proof worked out by hand, and the client's frames.
+import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
+import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
+import type { Handshake, HandshakeSide } from '../../../server/wire/types.ts'
+import type { ChatClient } from '../clients/chat-client.ts'
+import { TRANSPORT_LABELS } from '../clients/index.ts'
+import type { Lab } from '../state/lab.ts'
+import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from './inspect.ts'
+import './lab-frame-log.ts'
+import { TRANSPORT_COLORS } from './transport-colors.ts'
+
+type LoadState =
+  | { status: 'idle' }
+  | { status: 'loading'; previous: Record<string, Handshake> | undefined }
+  | { status: 'loaded'; handshakes: Record<string, Handshake> }
+  | { status: 'failed'; message: string; previous: Record<string, Handshake> | undefined }
+
+/**
+ * Reads /api/wire/handshakes while the host is in the page, and again each
+ * time the followed client (re)connects, since that is a new handshake.
+ */
+class HandshakeLoader implements ReactiveController {
+  state: LoadState = { status: 'idle' }
+  private readonly host: ReactiveControllerHost
+  private baseUrl: string | undefined
+  private client: ChatClient | undefined
+  private offWelcome: (() => void) | undefined
+  private abort: AbortController | undefined
+  private connected = false
+
+  constructor(host: ReactiveControllerHost) {
+    this.host = host
+    host.addController(this)
+  }
+
+  get handshakes(): Record<string, Handshake> | undefined {
+    const s = this.state
+    return s.status === 'loaded' ? s.handshakes : s.status === 'idle' ? undefined : s.previous
+  }
+
+  configure(baseUrl: string, client: ChatClient | undefined): void {
+    const baseChanged = baseUrl !== this.baseUrl
+    this.baseUrl = baseUrl
+    if (client !== this.client) {
+      this.offWelcome?.()
+      this.offWelcome = undefined
+      this.client = client
+      if (this.connected) this.watch()
+    }
+    if (baseChanged && this.connected) void this.load()
+  }
+
+  hostConnected(): void {
+    this.connected = true
+    this.watch()
+    if (this.baseUrl !== undefined) void this.load()
+  }
+
+  hostDisconnected(): void {
+    this.connected = false
+    this.offWelcome?.()
+    this.offWelcome = undefined
+    this.abort?.abort()
+  }
+
+  async load(): Promise<void> {
+    if (this.baseUrl === undefined) return
+    this.abort?.abort()
+    const abort = new AbortController()
+    this.abort = abort
+    this.state = { status: 'loading', previous: this.handshakes }
+    this.host.requestUpdate()
+    try {
+      const res = await fetch(`${this.baseUrl}/api/wire/handshakes`, { signal: abort.signal, cache: 'no-store' })
+      if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`)
+      const handshakes = (await res.json()) as Record<string, Handshake>
+      this.state = { status: 'loaded', handshakes }
+    } catch (error) {
+      if (abort.signal.aborted) return
+      this.state = { status: 'failed', message: error instanceof Error ? error.message : String(error), previous: this.handshakes }
+    }
+    this.host.requestUpdate()
+  }
+
+  private watch(): void {
+    if (!this.client || this.offWelcome) return
+    this.offWelcome = this.client.on('welcome', () => void this.load())
+  }
+}
+
+export class LabInspector extends LitElement {
+  static override properties = {
+    lab: { attribute: false },
+    _transport: { state: true },
+  }
+
+  declare lab: Lab | undefined
+  declare _transport: TransportName
+  private readonly _loader = new HandshakeLoader(this)
+
+  constructor() {
+    super()
+    this.lab = undefined
+    this._transport = 'websocket'
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if ((changed.has('lab') || changed.has('_transport')) && this.lab) this._loader.configure(this.lab.baseUrl, this.lab.clients[this._transport])
+  }
+
+  private _select(transport: TransportName, focus: boolean): void {
+    this._transport = transport
+    if (focus) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${CSS.escape(transport)}`)?.focus())
+  }
+
+  private _onTabKeydown(event: KeyboardEvent): void {
+    const index = TRANSPORTS.indexOf(this._transport)
+    const last = TRANSPORTS.length - 1
+    const target = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: last }[event.key]
+    if (target === undefined) return
+    event.preventDefault()
+    this._select(TRANSPORTS[(target + TRANSPORTS.length) % TRANSPORTS.length]!, true)
+  }
+
+  private _onRefreshClick(): void {
+    void this._loader.load()
+  }
+
+  override render() {
+    const transport = this._transport
+    const label = TRANSPORT_LABELS[transport]
+    return html`
+      <div role="tablist" aria-label="Transport to inspect" @keydown=${this._onTabKeydown}>
+        ${TRANSPORTS.map((t) => html`
+          <button role="tab" type="button" id="tab-${t}" aria-controls="inspected" aria-selected=${t === transport ? 'true' : 'false'}
+            tabindex=${t === transport ? 0 : -1} style="--accent: ${TRANSPORT_COLORS[t]}" @click=${() => this._select(t, false)}>${TRANSPORT_LABELS[t]}</button>`)}
+      </div>
+      <div id="inspected" role="tabpanel" aria-labelledby="tab-${transport}" style="--accent: ${TRANSPORT_COLORS[transport]}">
+        <section class="handshake" aria-labelledby="handshake-heading">
+          <div class="section-head">
+            <h2 id="handshake-heading">${label}: the handshake as the server saw it</h2>
+            <button type="button" @click=${this._onRefreshClick} ?disabled=${!this.lab}>Refresh</button>
+            <span class="load-status" role="status">${this._renderLoadStatus()}</span>
+          </div>
+          ${this._renderHandshake(transport)}
+        </section>
+        <section class="frames" aria-labelledby="frames-heading">
+          <h2 id="frames-heading">${label}: frames as this page's client saw them</h2>
+          <lab-frame-log .client=${this.lab?.clients[transport]}></lab-frame-log>
+        </section>
+      </div>
+    `
+  }
+
+  private _renderLoadStatus() {
+    const s = this._loader.state
+    if (s.status === 'loading') return 'Loading…'
+    if (s.status === 'failed') return `Could not load the handshakes: ${s.message}`
+    return ''
+  }
+
+  private _renderHandshake(transport: TransportName) {
+    const handshakes = this._loader.handshakes
+    if (!handshakes) return html`<p class="placeholder">${this._loader.state.status === 'failed' ? 'No handshake to show.' : 'Loading the handshakes…'}</p>`
+    const handshake = handshakes[transport]
+    if (!handshake) {
+      return html`<p class="placeholder">No ${TRANSPORT_LABELS[transport]} request has reached the server yet. Join the lab, or wait for the client to connect, then press Refresh.</p>`
+    }
+    const isUpgrade = handshake.upgrade && headerValue(handshake.request, 'Sec-WebSocket-Key') !== undefined
+    return html`
+      <p class="about">${this._describe(transport, handshake)} Captured at ${formatClock(handshake.at)} on connection ${handshake.connectionId}.</p>
+      <div class="exchange">
+        ${this._renderSide('Request', handshake.request, 'request')}
+        <div class="column">
+          ${handshake.response
+            ? this._renderSide('Response', handshake.response, 'response')
+            : html`<div class="side"><h3>Response</h3><p class="placeholder">No response written yet: a long poll is held until something arrives or it times out.</p></div>`}
+          ${isUpgrade ? this._renderAccept(handshake) : nothing}
+        </div>
+      </div>
+    `
+  }
+
+  private _describe(transport: TransportName, handshake: Handshake): string {
+    if (handshake.upgrade) return 'One HTTP request asks to switch protocols; the 101 answer turns the same TCP connection into a WebSocket.'
+    if (transport === 'socket.io') return 'Socket.IO has not upgraded to WebSocket (yet): this is its latest HTTP long-polling exchange.'
+    if (transport === 'sse') return 'One GET whose response never ends: events follow the headers on the same response.'
+    if (transport === 'websocket') return 'No upgrade has reached the server yet: this is the latest plain HTTP exchange on /ws.'
+    return 'There is no handshake to speak of: every poll is a whole HTTP request and response, headers included. This is the latest one.'
+  }
+
+  private _renderSide(title: string, side: HandshakeSide, which: 'request' | 'response') {
+    const lines = [
+      { text: side.startLine, note: which === 'response' ? statusNote(side) : undefined },
+      ...side.headers.map(([name, value]) => ({ text: `${name}: ${value}`, note: headerNote(name, value, which) })),
+    ]
+    // One block per line rather than newlines in a <pre>, so that a note can sit under the line it explains.
+    return html`
+      <div class="side">
+        <h3>${title}</h3>
+        <div class="http">${lines.map(({ text, note }) => html`<div class="line ${note ? 'marked' : ''}">${text}${note ? html`<span class="note">↑ ${note}</span>` : nothing}</div>`)}</div>
+      </div>
+    `
+  }
+
+  private _renderAccept(handshake: Handshake) {
+    const key = headerValue(handshake.request, 'Sec-WebSocket-Key') ?? ''
+    const sent = headerValue(handshake.response, 'Sec-WebSocket-Accept')
+    const steps = acceptSteps(key)
+    const matches = sent !== undefined && sent === steps.accept
+    return html`
+      <section class="accept" aria-labelledby="accept-heading">
+        <h3 id="accept-heading">Sec-WebSocket-Accept, recomputed in this page</h3>
+        <ol>
+          <li><span class="step">The client's Sec-WebSocket-Key</span> <code>${steps.key}</code></li>
+          <li><span class="step">followed by the GUID of RFC 6455</span> <code>${steps.key}<mark>${WEBSOCKET_GUID}</mark></code></li>
+          <li><span class="step">SHA-1 of that text (20 bytes, hex)</span> <code>${steps.sha1Hex}</code></li>
+          <li><span class="step">those 20 bytes in base64</span> <code>${steps.accept}</code></li>
+          <li>
+            <span class="step">the server's Sec-WebSocket-Accept</span> <code>${sent ?? '(none in the response)'}</code>
+            <p class="verdict ${matches ? 'ok' : 'bad'}">
+              ${matches
+                ? html`<span aria-hidden="true">✓</span> Matches: the server read this client's key, so it speaks WebSocket and is not a cache replaying an old answer.`
+                : html`<span aria-hidden="true">✗</span> Does not match: a browser would refuse this connection.`}
+            </p>
+          </li>
+        </ol>
+      </section>
+    `
+  }
+
+  static override styles = css`
+    :host { display: flex; flex-direction: column; gap: 0.6rem; font-size: 15px; color: #1b1f24; }
+    [role='tablist'] { display: flex; gap: 0.3rem; border-bottom: 2px solid #c9d0d9; }
+    [role='tab'] { font: inherit; padding: 0.35rem 0.9rem; background: #eef1f5; color: #1b1f24; border: 1px solid #c9d0d9; border-bottom: none; border-radius: 4px 4px 0 0; cursor: pointer; border-top: 4px solid var(--accent); }
+    [role='tab'][aria-selected='true'] { background: #fff; font-weight: 700; margin-bottom: -2px; padding-bottom: calc(0.35rem + 2px); }
+    button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
+    [role='tabpanel'] { display: flex; flex-direction: column; gap: 0.8rem; }
+    h2 { font-size: 1.05rem; margin: 0; }
+    h3 { font-size: 0.95rem; margin: 0 0 0.25rem; }
+    .section-head { display: flex; align-items: center; gap: 0.8rem; margin-bottom: 0.3rem; }
+    .section-head button { font: inherit; padding: 0.15rem 0.8rem; }
+    .load-status { color: #4a5260; min-width: 6rem; }
+    .about { margin: 0 0 0.4rem; }
+    .placeholder { margin: 0; padding: 0.6rem; color: #4a5260; background: #fff; border: 1px dashed #c9d0d9; border-radius: 4px; }
+    .exchange { display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: 0.6rem; align-items: start; }
+    .column { display: flex; flex-direction: column; gap: 0.6rem; min-width: 0; }
+    .side { min-width: 0; }
+    .http { padding: 0.5rem 0.6rem; background: #fff; border: 1px solid #c9d0d9; border-left: 4px solid var(--accent); border-radius: 4px; font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; line-height: 1.45; }
+    .line { white-space: pre-wrap; overflow-wrap: anywhere; padding-left: 2ch; text-indent: -2ch; }
+    .line.marked { font-weight: 700; background: #fff4d6; }
+    .note { display: block; text-indent: 0; font-weight: 400; font-style: italic; color: #4a5260; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
+    .accept { padding: 0.5rem 0.7rem; background: #fff; border: 1px solid #c9d0d9; border-radius: 4px; }
+    .accept ol { margin: 0; padding-left: 1.6rem; display: grid; gap: 0.3rem; }
+    .step { display: block; color: #4a5260; }
+    code { font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; overflow-wrap: anywhere; }
+    mark { background: #fff4d6; color: inherit; }
+    .verdict { margin: 0.3rem 0 0; font-weight: 700; }
+    .verdict.ok { color: #00663f; }
+    .verdict.bad { color: #a3001b; }
+  `
+}
+
+customElements.define('lab-inspector', LabInspector)
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'lab-inspector': LabInspector
+  }
+}
