@@ -1,0 +1,127 @@
+// Baseline: the same URLs as Transport Lab's three HTTP transports, each a
+// bare Fastify route over an in-memory bounded log per room:
+//   GET /poll?room&since        what came after `since`, at once
+//   GET /long-poll?room&since   the same, held until something arrives or the timeout passes
+//   GET /sse?room               one text/event-stream response, an event per message
+//   POST /poll | /long-poll | /sse   {type:'send', room, text, sentAt?, clientMsgId?} -> ack
+// No sessions, presence, validation schemas or logging: the floor that the
+// HTTP transports are compared with. History limit, long-poll timeout and SSE
+// heartbeat come from the same settings as Transport Lab's.
+import type { ServerResponse } from 'node:http'
+import Fastify from 'fastify'
+import { Edge } from '../../server/edge.ts'
+import { listen, meterByRole, setting, toMessage, type BareMessage, type BareSend } from './common.ts'
+
+const PATHS: Record<string, string> = { '/poll': 'short-polling', '/long-poll': 'long-polling', '/sse': 'sse' }
+const historyLimit = setting('HISTORY_LIMIT', 500)
+const longPollTimeoutMs = setting('LONG_POLL_TIMEOUT_MS', 25_000)
+const sseHeartbeatMs = setting('SSE_HEARTBEAT_MS', 15_000)
+
+const meter = meterByRole((path) => PATHS[path])
+const edge = new Edge(meter)
+const app = Fastify({ serverFactory: (handler) => edge.createServer(handler), bodyLimit: setting('BODY_LIMIT_BYTES', 65536), logger: false })
+
+interface Stored { message: BareMessage; json: string; bytes: number }
+interface Room { seq: number; log: Stored[]; waiters: Set<() => void>; streams: Set<{ res: ServerResponse; tally: string }> }
+const rooms = new Map<string, Room>()
+
+function room(name: string): Room {
+  let found = rooms.get(name)
+  if (!found) rooms.set(name, (found = { seq: 0, log: [], waiters: new Set(), streams: new Set() }))
+  return found
+}
+
+function after(r: Room, since: number): { recovered: boolean; entries: Stored[] } {
+  const first = r.log[0]?.message.seq ?? r.seq + 1
+  if (since > r.seq || since < first - 1) return { recovered: false, entries: r.log }
+  return { recovered: true, entries: r.log.slice(since - first + 1) }
+}
+
+function batch(tally: string, name: string, r: Room, read: { recovered: boolean; entries: Stored[] }): string {
+  let payload = 0
+  for (const entry of read.entries) payload += entry.bytes
+  meter.notePayload(tally, 'out', payload)
+  return `{"type":"batch","room":${JSON.stringify(name)},"seq":${r.seq},"recovered":${read.recovered},"entries":[${read.entries.map((e) => e.json).join(',')}]}`
+}
+
+interface Query { room?: string; since?: string; timeout?: string }
+
+app.get('/poll', async (request, reply) => {
+  const q = request.query as Query
+  const name = q.room || 'lobby'
+  const r = room(name)
+  void reply.type('application/json; charset=utf-8')
+  return batch(meter.transportOf(request.raw.socket), name, r, after(r, Number(q.since ?? 0)))
+})
+
+app.get('/long-poll', async (request, reply) => {
+  const q = request.query as Query
+  const name = q.room || 'lobby'
+  const since = Number(q.since ?? 0)
+  const r = room(name)
+  const tally = meter.transportOf(request.raw.socket)
+  void reply.type('application/json; charset=utf-8')
+  const first = after(r, since)
+  if (first.entries.length > 0 || !first.recovered) return batch(tally, name, r, first)
+  return new Promise<string>((resolve) => {
+    const release = meter.hold(tally)
+    const wake = () => {
+      r.waiters.delete(wake)
+      clearTimeout(timer)
+      release()
+      resolve(batch(tally, name, r, after(r, since)))
+    }
+    const timer = setTimeout(wake, Number(q.timeout ?? longPollTimeoutMs))
+    r.waiters.add(wake)
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished || !r.waiters.delete(wake)) return
+      clearTimeout(timer)
+      release()
+    })
+  })
+})
+
+app.get('/sse', async (request, reply) => {
+  const name = (request.query as Query).room || 'lobby'
+  const r = room(name)
+  const tally = meter.transportOf(request.raw.socket)
+  reply.hijack()
+  const res = reply.raw
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
+  res.write(': open\n\n')
+  const stream = { res, tally }
+  r.streams.add(stream)
+  const release = meter.hold(tally)
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), sseHeartbeatMs)
+  res.once('close', () => {
+    clearInterval(heartbeat)
+    release()
+    r.streams.delete(stream)
+  })
+})
+
+const post = async (request: { body: unknown; headers: Record<string, unknown>; raw: { socket: import('node:net').Socket } }, reply: import('fastify').FastifyReply) => {
+  const tally = meter.transportOf(request.raw.socket)
+  meter.notePayload(tally, 'in', Number(request.headers['content-length'] ?? 0))
+  const body = (request.body ?? {}) as BareSend
+  const r = typeof body.room === 'string' ? room(body.room) : undefined
+  const message = r && toMessage(body, r.seq + 1)
+  if (!r || !message) return reply.code(400).send({ type: 'error', code: 'BAD_MESSAGE' })
+  const json = JSON.stringify(message)
+  const stored: Stored = { message, json, bytes: Buffer.byteLength(json) }
+  r.seq = message.seq
+  r.log.push(stored)
+  if (r.log.length > historyLimit) r.log.splice(0, r.log.length - historyLimit)
+  for (const stream of r.streams) {
+    meter.notePayload(stream.tally, 'out', stored.bytes)
+    stream.res.write(`id: ${message.seq}\ndata: ${json}\n\n`)
+  }
+  for (const wake of [...r.waiters]) wake()
+  const ack = `{"type":"ack","room":${JSON.stringify(message.room)},"seq":${message.seq}}`
+  meter.notePayload(tally, 'out', Buffer.byteLength(ack))
+  return reply.type('application/json; charset=utf-8').send(ack)
+}
+for (const path of Object.keys(PATHS)) app.post(path, post)
+
+await app.ready()
+await listen(app.server)

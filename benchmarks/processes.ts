@@ -1,0 +1,62 @@
+// Every process the runner forks: the Transport Lab server, the baselines and
+// the load clients. Each gets an IPC channel (it exits when the channel closes)
+// and is killed when the runner exits, however it exits.
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Caller } from './ipc.ts'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const STOP_GRACE_MS = 3000
+
+const children = new Set<ChildProcess>()
+
+export interface Forked {
+  child: ChildProcess
+  caller: Caller
+  label: string
+  /** The last lines the process wrote to stdout and stderr, for error messages. */
+  output(): string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+export function forkProcess(entry: string, options: { label: string; execArgv: string[]; env?: Record<string, string>; args?: string[] }): Forked {
+  const child = fork(entry, options.args ?? [], {
+    cwd: ROOT,
+    execArgv: options.execArgv,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  })
+  children.add(child)
+  let output = ''
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000)
+  }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child)
+      resolve({ code, signal })
+    })
+  })
+  return { child, caller: new Caller(child, options.label), label: options.label, output: () => output, exited }
+}
+
+/** SIGTERM, then SIGKILL if it is still there after the grace period. */
+export async function stopProcess(forked: Forked): Promise<void> {
+  const { child } = forked
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+  await forked.exited
+  clearTimeout(timer)
+}
+
+export function killAll(): void {
+  for (const child of children) child.kill('SIGKILL')
+  children.clear()
+}
+
+process.once('exit', killAll)
+
+export const TSX = ['--import', 'tsx']

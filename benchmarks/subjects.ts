@@ -1,0 +1,78 @@
+// What the benchmarks measure: targets (processes that serve a chat) and
+// subjects (one transport of one target). Transport Lab offers all five
+// transports; each baseline offers the one or three it is compared with.
+import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
+
+export const TARGETS = {
+  lab: { label: 'Transport Lab', transports: TRANSPORTS },
+  'bare-ws': { label: 'bare ws', transports: ['websocket'] },
+  'bare-socket.io': { label: 'bare Socket.IO', transports: ['socket.io'] },
+  'bare-fastify': { label: 'bare Fastify', transports: ['short-polling', 'long-polling', 'sse'] },
+} as const satisfies Record<string, { label: string; transports: readonly TransportName[] }>
+
+export type TargetName = keyof typeof TARGETS
+export const TARGET_NAMES = Object.keys(TARGETS) as TargetName[]
+
+/** Which baseline each of Transport Lab's transports is compared with. */
+export const BASELINE_OF: Record<TransportName, Exclude<TargetName, 'lab'>> = {
+  'short-polling': 'bare-fastify',
+  'long-polling': 'bare-fastify',
+  sse: 'bare-fastify',
+  websocket: 'bare-ws',
+  'socket.io': 'bare-socket.io',
+}
+
+export const TRANSPORT_LABELS: Record<TransportName, string> = {
+  'short-polling': 'short polling',
+  'long-polling': 'long polling',
+  sse: 'SSE',
+  websocket: 'WebSocket',
+  'socket.io': 'Socket.IO',
+}
+
+export const TRANSPORT_PATHS: Record<TransportName, string> = {
+  'short-polling': '/poll',
+  'long-polling': '/long-poll',
+  sse: '/sse',
+  websocket: '/ws',
+  'socket.io': '/socket.io/',
+}
+
+export interface Subject {
+  /** e.g. "lab/websocket", "bare-ws/websocket" */
+  id: string
+  target: TargetName
+  transport: TransportName
+}
+
+export function subject(target: TargetName, transport: TransportName): Subject {
+  return { id: `${target}/${transport}`, target, transport }
+}
+
+/** Transport Lab's subjects for the chosen transports, each followed by its baseline (once per baseline transport). */
+export function subjectsFor(transports: readonly TransportName[], withBaselines = true): Subject[] {
+  const list: Subject[] = transports.map((t) => subject('lab', t))
+  if (withBaselines) for (const t of transports) list.push(subject(BASELINE_OF[t], t))
+  return list
+}
+
+export function subjectLabel(s: Pick<Subject, 'target' | 'transport'>): string {
+  return s.target === 'lab' ? TRANSPORT_LABELS[s.transport] : `${TARGETS[s.target].label} (${TRANSPORT_LABELS[s.transport]})`
+}
+
+/** For chart axes: "bare ws", "bare Fastify SSE". */
+export function shortLabel(s: Pick<Subject, 'target' | 'transport'>): string {
+  if (s.target === 'lab') return TRANSPORT_LABELS[s.transport]
+  return s.target === 'bare-fastify' ? `bare Fastify ${TRANSPORT_LABELS[s.transport]}` : TARGETS[s.target].label
+}
+
+/** What a load client needs to talk to one subject. */
+export interface Endpoint {
+  target: TargetName
+  transport: TransportName
+  url: string
+  /** The short-polling interval clients use (Transport Lab suggests it in its welcome). */
+  pollIntervalMs: number
+}
+
+export const isLab = (e: { target: TargetName }): boolean => e.target === 'lab'
