@@ -1,0 +1,15 @@
+// The load-client process: forked by the runner, it holds the clients and
+// answers the runner's steps over IPC (see ../ipc.ts). Its own CPU time goes
+// back with every mark, so a report can tell a client bottleneck from a server one.
+import { emit, serveCalls } from '../ipc.ts'
+import { autocannonHandlers } from './autocannon.ts'
+import { crowdHandlers } from './crowd.ts'
+import { deliveryHandlers } from './delivery.ts'
+
+serveCalls({
+  ...deliveryHandlers,
+  ...crowdHandlers,
+  ...autocannonHandlers,
+  cpu: () => process.cpuUsage(),
+})
+emit('ready', { pid: process.pid })

@@ -1,0 +1,156 @@
+// The arithmetic of the report, kept apart from any I/O so that it is tested
+// on its own: byte deltas per message, the bandwidth projection, histogram
+// percentiles in microseconds, per-connection memory, ratios to a baseline.
+import type { RecordableHistogram } from 'node:perf_hooks'
+import type { WireSnapshot, WireTally } from '../server/wire/meter.ts'
+
+export interface Bytes {
+  bytes: number
+  payload: number
+  overhead: number
+}
+
+/** One leg of a delivery (sender<->server or server<->receiver), per message, in both directions. */
+export interface LegBytes {
+  in: Bytes
+  out: Bytes
+}
+
+const ZERO: WireTally = { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0 }
+
+export function tallyOf(snapshot: Pick<WireSnapshot, 'transports'>, name: string): WireTally {
+  return snapshot.transports[name] ?? ZERO
+}
+
+export interface TallyDelta {
+  bytesIn: number
+  bytesOut: number
+  payloadIn: number
+  payloadOut: number
+  httpRequests: number
+}
+
+export function tallyDelta(before: WireTally, after: WireTally): TallyDelta {
+  return {
+    bytesIn: after.bytesIn - before.bytesIn,
+    bytesOut: after.bytesOut - before.bytesOut,
+    payloadIn: after.payloadIn - before.payloadIn,
+    payloadOut: after.payloadOut - before.payloadOut,
+    httpRequests: after.httpRequests - before.httpRequests,
+  }
+}
+
+function split(bytes: number, payload: number, messages: number): Bytes {
+  // Payload is counted when a frame is built and bytes when they reach the socket; overhead is never negative.
+  const p = Math.min(payload, bytes)
+  return { bytes: bytes / messages, payload: p / messages, overhead: (bytes - p) / messages }
+}
+
+/** Bytes per message of a measured window that carried `messages` messages. */
+export function perMessage(delta: TallyDelta, messages: number): LegBytes {
+  if (!(messages > 0)) throw new RangeError('perMessage needs at least one message')
+  return { in: split(delta.bytesIn, delta.payloadIn, messages), out: split(delta.bytesOut, delta.payloadOut, messages) }
+}
+
+/** Mbit/s for `clients` clients each receiving `messagesPerSecond` messages of `bytesPerMessage` bytes on the wire. */
+export function projectMbps(clients: number, bytesPerMessage: number, messagesPerSecond = 1): number {
+  return (clients * messagesPerSecond * bytesPerMessage * 8) / 1e6
+}
+
+export const PROJECTION_CLIENTS = [1_000, 10_000, 100_000] as const
+
+export interface LatencySummary {
+  count: number
+  minUs: number | null
+  meanUs: number | null
+  p50Us: number | null
+  p90Us: number | null
+  p99Us: number | null
+  p999Us: number | null
+  maxUs: number | null
+}
+
+const us = (ns: number) => Math.round(ns / 10) / 100
+
+/** A perf_hooks histogram of nanosecond recordings, summarized in microseconds (two decimals). */
+export function summarizeHistogram(histogram: RecordableHistogram): LatencySummary {
+  const count = histogram.count
+  if (count === 0) return { count, minUs: null, meanUs: null, p50Us: null, p90Us: null, p99Us: null, p999Us: null, maxUs: null }
+  return {
+    count,
+    minUs: us(histogram.min),
+    meanUs: us(histogram.mean),
+    p50Us: us(histogram.percentile(50)),
+    p90Us: us(histogram.percentile(90)),
+    p99Us: us(histogram.percentile(99)),
+    p999Us: us(histogram.percentile(99.9)),
+    maxUs: us(histogram.max),
+  }
+}
+
+/** A latency in ms (from performance.now() differences) as the histogram's integer nanoseconds; the histogram takes nothing below 1. */
+export function toNanoseconds(ms: number): { ns: number; clamped: boolean } {
+  const ns = Math.round(ms * 1e6)
+  return ns >= 1 ? { ns, clamped: false } : { ns: 1, clamped: true }
+}
+
+/** (after - before) / n: memory each connection added. */
+export function perConnection(before: number, after: number, connections: number): number {
+  if (!(connections > 0)) throw new RangeError('perConnection needs at least one connection')
+  return (after - before) / connections
+}
+
+/** A count over a window, scaled to one minute. */
+export function perMinute(count: number, windowMs: number): number {
+  if (!(windowMs > 0)) throw new RangeError('perMinute needs a window longer than 0 ms')
+  return (count * 60_000) / windowMs
+}
+
+export function perSecond(count: number, windowMs: number): number {
+  if (!(windowMs > 0)) throw new RangeError('perSecond needs a window longer than 0 ms')
+  return (count * 1000) / windowMs
+}
+
+/** The tolerance the issue sets: Transport Lab within 10% of the bare servers. */
+export const TOLERANCE = 0.1
+
+export type Better = 'higher' | 'lower'
+
+export interface Ratio {
+  /** lab / baseline */
+  ratio: number | null
+  /** How much worse Transport Lab is, as a fraction (0.25 = 25% worse); negative when it is better. */
+  worseBy: number | null
+  /** True when Transport Lab is more than TOLERANCE worse. */
+  flagged: boolean
+  note?: string
+}
+
+/**
+ * Transport Lab's figure against its baseline's. For a "higher is better" figure
+ * (throughput) worse means lab < baseline x 0.9; for "lower is better" (memory,
+ * bytes, CPU) worse means lab > baseline x 1.1.
+ */
+export function compare(lab: number | null | undefined, baseline: number | null | undefined, better: Better, tolerance = TOLERANCE): Ratio {
+  if (lab == null || baseline == null || !Number.isFinite(lab) || !Number.isFinite(baseline)) {
+    return { ratio: null, worseBy: null, flagged: false, note: 'not measured' }
+  }
+  if (baseline <= 0) return { ratio: null, worseBy: null, flagged: false, note: 'baseline too small to compare' }
+  const ratio = lab / baseline
+  const worseBy = better === 'higher' ? 1 - ratio : ratio - 1
+  return { ratio, worseBy, flagged: worseBy > tolerance + 1e-9 }
+}
+
+export function median(values: number[]): number | null {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return null
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export interface CpuUsage { user: number; system: number }
+
+/** CPU seconds between two process.cpuUsage() readings (µs). */
+export function cpuSeconds(before: CpuUsage, after: CpuUsage): number {
+  return (after.user - before.user + after.system - before.system) / 1e6
+}

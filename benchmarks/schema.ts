@@ -1,0 +1,284 @@
+// The results of `npm run bench`, as written to benchmarks/results/latest.json
+// and read by the UI's Benchmarks tab (GET /api/bench). One TypeBox schema,
+// checked by the tests; `BenchResults` is its TypeScript type. Bump
+// RESULTS_VERSION whenever a field changes meaning or goes away.
+import { Type, type Static } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+
+export const RESULTS_VERSION = 1
+
+const Nullable = <T extends ReturnType<typeof Type.Number>>(schema: T) => Type.Union([schema, Type.Null()])
+const Num = Type.Number()
+const MaybeNum = Nullable(Type.Number())
+
+export const TargetName = Type.Union([Type.Literal('lab'), Type.Literal('bare-ws'), Type.Literal('bare-socket.io'), Type.Literal('bare-fastify')])
+export const TransportName = Type.Union([Type.Literal('short-polling'), Type.Literal('long-polling'), Type.Literal('sse'), Type.Literal('websocket'), Type.Literal('socket.io')])
+
+/** Which process and transport a row is about. */
+const SubjectFields = {
+  /** "lab/websocket", "bare-ws/websocket", ... */
+  subject: Type.String(),
+  target: TargetName,
+  transport: TransportName,
+  /** For people: "WebSocket", "bare ws (WebSocket)" */
+  label: Type.String(),
+}
+
+export const Bytes = Type.Object({ bytes: Num, payload: Num, overhead: Num })
+/** One leg of a delivery, per message: `in` is what the server read, `out` what it wrote. */
+export const LegBytes = Type.Object({ in: Bytes, out: Bytes })
+
+export const Loss = Type.Object({ reason: Type.String(), count: Num })
+
+export const Accounting = Type.Object({
+  receivers: Num,
+  sent: Num,
+  failedSends: Num,
+  expected: Num,
+  delivered: Num,
+  lost: Num,
+  losses: Type.Array(Loss),
+  duplicates: Num,
+})
+
+export const LatencySummary = Type.Object({
+  count: Num,
+  minUs: MaybeNum,
+  meanUs: MaybeNum,
+  p50Us: MaybeNum,
+  p90Us: MaybeNum,
+  p99Us: MaybeNum,
+  p999Us: MaybeNum,
+  maxUs: MaybeNum,
+})
+
+export const WireRow = Type.Object({
+  ...SubjectFields,
+  /** Length of the message text, in bytes (16, 256, 4096). */
+  textBytes: Num,
+  messages: Num,
+  /** Sender <-> server: in = the send (request or frame), out = its answer (HTTP response; nothing on push). */
+  send: LegBytes,
+  /** Server <-> receiver: out = the delivery (response, event or frame), in = what the receiver had to send for it (a poll request). */
+  receive: LegBytes,
+  /** receive.in.bytes + receive.out.bytes: what one delivery costs a receiver's link, used by the projection. */
+  receiveBytesPerMessage: Num,
+  /** How the legs were told apart: Transport Lab by two passes (the other leg on another transport), baselines by ?role= tallies. */
+  method: Type.Union([Type.Literal('two-pass'), Type.Literal('role-tallies')]),
+})
+
+export const HandshakeRow = Type.Object({
+  ...SubjectFields,
+  /** What "connecting" means for this client, e.g. "join POST", "101 upgrade", "polling, then upgrade". */
+  variant: Type.String(),
+  /** Bytes the server read and wrote from the first byte to the client being ready (its welcome when it has one). */
+  bytesIn: Num,
+  bytesOut: Num,
+  payloadBytes: Num,
+  /** bytesIn + bytesOut - payloadBytes: request and status lines, headers, Engine.IO/Socket.IO handshake packets, framing. */
+  overheadBytes: Num,
+  httpRequests: Num,
+  request: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  response: Type.Union([Type.Array(Type.String()), Type.Null()]),
+})
+
+export const ProjectionRow = Type.Object({
+  ...SubjectFields,
+  textBytes: Num,
+  bytesPerMessage: Num,
+  /** Mbit/s for N clients each receiving one message per second. */
+  mbps: Type.Array(Type.Object({ clients: Num, mbps: Num })),
+})
+
+export const LatencyRow = Type.Object({
+  ...SubjectFields,
+  rateHz: Num,
+  receivers: Num,
+  measuredMs: Num,
+  latency: LatencySummary,
+  /** Deliveries of messages sent in the measured window; must equal latency.count. */
+  deliveriesMeasured: Num,
+  /** Recordings raised to the histogram's floor of 1 ns (a clock that went backwards); reported, never hidden. */
+  clamped: Num,
+  accounting: Accounting,
+  note: Type.Optional(Type.String()),
+})
+
+export const ThroughputRow = Type.Object({
+  ...SubjectFields,
+  fanout: Num,
+  /** Messages allowed in flight (sent, not yet delivered to every receiver). */
+  window: Num,
+  measuredMs: Num,
+  messages: Num,
+  deliveries: Num,
+  messagesPerSecond: Num,
+  deliveriesPerSecond: Num,
+  serverCpuSeconds: Num,
+  /** Server CPU as a share of one core over the window (1 = one core busy). */
+  serverCpuCores: Num,
+  deliveriesPerServerCpuSecond: MaybeNum,
+  loadCpuSeconds: Num,
+  loadCpuCores: Num,
+  /** The load client used most of a core: the figure may be the client's limit, not the server's. */
+  clientBound: Type.Boolean(),
+  accounting: Accounting,
+  note: Type.Optional(Type.String()),
+})
+
+export const HttpRow = Type.Object({
+  ...SubjectFields,
+  endpoint: Type.Union([Type.Literal('POST send'), Type.Literal('GET poll')]),
+  connections: Num,
+  measuredMs: Num,
+  requests: Num,
+  requestsPerSecond: Num,
+  /** autocannon's latency, whole milliseconds. */
+  latencyMsP50: Num,
+  latencyMsP99: Num,
+  non2xx: Num,
+  errors: Num,
+  serverCpuSeconds: Num,
+  requestsPerServerCpuSecond: MaybeNum,
+  loadCpuCores: Num,
+  clientBound: Type.Boolean(),
+})
+
+export const IdleRow = Type.Object({
+  ...SubjectFields,
+  clients: Num,
+  connected: Num,
+  failed: Num,
+  failures: Type.Array(Loss),
+  holdMs: Num,
+  loadProcesses: Num,
+  heapBeforeBytes: Num,
+  heapAfterBytes: Num,
+  rssBeforeBytes: Num,
+  rssAfterBytes: Num,
+  /** (after - before) / connected, both read after a full GC. */
+  heapPerConnectionBytes: MaybeNum,
+  rssPerConnectionBytes: MaybeNum,
+  serverCpuSecondsPerMinute: Num,
+  requestsPerMinute: Num,
+  bytesInPerMinute: Num,
+  bytesOutPerMinute: Num,
+  /** Clients that stopped during the hold (a closed stream, a poll that gave up). */
+  droppedDuringHold: Num,
+  note: Type.Optional(Type.String()),
+})
+
+export const Comparison = Type.Object({
+  /** e.g. "throughput, fan-out 1", "heap per connection" */
+  metric: Type.String(),
+  transport: TransportName,
+  baselineTarget: TargetName,
+  unit: Type.String(),
+  better: Type.Union([Type.Literal('higher'), Type.Literal('lower')]),
+  lab: MaybeNum,
+  baseline: MaybeNum,
+  /** lab / baseline */
+  ratio: MaybeNum,
+  /** How much worse Transport Lab is (0.25 = 25% worse; negative = better). */
+  worseBy: MaybeNum,
+  /** More than 10% worse. */
+  flagged: Type.Boolean(),
+  /** The issue's target applies (WebSocket vs bare ws and Socket.IO vs bare Socket.IO, on throughput and memory per connection). */
+  target: Type.Boolean(),
+  note: Type.Optional(Type.String()),
+})
+
+export const Environment = Type.Object({
+  cpuModel: Type.String(),
+  cores: Num,
+  memoryBytes: Num,
+  platform: Type.String(),
+  osRelease: Type.String(),
+  node: Type.String(),
+  v8: Type.String(),
+  /** ulimit -n of the processes */
+  fdLimit: MaybeNum,
+  libraries: Type.Record(Type.String(), Type.String()),
+  /** Transport Lab's settings in this run (the same values given to the baselines where they apply). */
+  settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+  socketIoClientTransports: Type.Array(Type.String()),
+})
+
+export const RunOptions = Type.Object({
+  quick: Type.Boolean(),
+  scenarios: Type.Array(Type.String()),
+  transports: Type.Array(TransportName),
+  baselines: Type.Boolean(),
+  clients: Num,
+  rate: Num,
+  receivers: Num,
+  fanouts: Type.Array(Num),
+  textBytes: Type.Array(Num),
+  wireMessages: Num,
+  latencyMs: Num,
+  throughputMs: Num,
+  warmupMs: Num,
+  idleHoldMs: Num,
+})
+
+export const BenchResults = Type.Object({
+  version: Type.Literal(RESULTS_VERSION),
+  startedAt: Type.String(),
+  finishedAt: Type.String(),
+  durationMs: Num,
+  mode: Type.Union([Type.Literal('quick'), Type.Literal('default')]),
+  command: Type.String(),
+  options: RunOptions,
+  environment: Environment,
+  wire: Type.Optional(Type.Object({
+    rows: Type.Array(WireRow),
+    handshakes: Type.Array(HandshakeRow),
+    projection: Type.Array(ProjectionRow),
+  })),
+  latency: Type.Optional(Type.Object({
+    rateHz: Num,
+    receivers: Num,
+    shortPollIntervalMs: Num,
+    rows: Type.Array(LatencyRow),
+  })),
+  throughput: Type.Optional(Type.Object({
+    rows: Type.Array(ThroughputRow),
+    http: Type.Array(HttpRow),
+  })),
+  idle: Type.Optional(Type.Object({
+    clients: Num,
+    holdMs: Num,
+    rows: Type.Array(IdleRow),
+  })),
+  comparisons: Type.Array(Comparison),
+  /** Every message sent, over the whole run: delivered + lost = expected. */
+  accounting: Type.Object({
+    total: Accounting,
+    byScenario: Type.Record(Type.String(), Accounting),
+  }),
+  notes: Type.Array(Type.String()),
+})
+
+export type Bytes = Static<typeof Bytes>
+export type LegBytes = Static<typeof LegBytes>
+export type Loss = Static<typeof Loss>
+export type Accounting = Static<typeof Accounting>
+export type LatencySummary = Static<typeof LatencySummary>
+export type WireRow = Static<typeof WireRow>
+export type HandshakeRow = Static<typeof HandshakeRow>
+export type ProjectionRow = Static<typeof ProjectionRow>
+export type LatencyRow = Static<typeof LatencyRow>
+export type ThroughputRow = Static<typeof ThroughputRow>
+export type HttpRow = Static<typeof HttpRow>
+export type IdleRow = Static<typeof IdleRow>
+export type Comparison = Static<typeof Comparison>
+export type Environment = Static<typeof Environment>
+export type RunOptions = Static<typeof RunOptions>
+export type BenchResults = Static<typeof BenchResults>
+
+const checker = TypeCompiler.Compile(BenchResults)
+
+/** The first problems with a value that should be BenchResults, or [] when it is. */
+export function checkResults(value: unknown): string[] {
+  return [...checker.Errors(value)].slice(0, 20).map((e) => `${e.path || '/'}: ${e.message}`)
+}
