@@ -1,0 +1,117 @@
+// The command line of `npm run bench`, and the two presets: --quick (under a
+// minute, for CI and a first look) and the default (a few minutes).
+import { parseArgs } from 'node:util'
+import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
+import type { RunOptions } from './schema.ts'
+
+export const SCENARIOS = ['wire', 'latency', 'throughput', 'idle'] as const
+export type ScenarioName = (typeof SCENARIOS)[number]
+
+export interface Options extends RunOptions {
+  scenarios: ScenarioName[]
+  json: boolean
+  out: string
+  /** Messages allowed in flight in the throughput scenario. */
+  window: number
+  /** autocannon runs (HTTP endpoints), ms */
+  httpMs: number
+  httpConnections: number
+  /** Latency and throughput messages carry this much text. */
+  messageTextBytes: number
+}
+
+const PRESETS = {
+  quick: { clients: 200, rate: 50, receivers: 10, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 5, latencyMs: 600, throughputMs: 400, warmupMs: 150, idleHoldMs: 1500, window: 128, httpMs: 400, httpConnections: 8, messageTextBytes: 64 },
+  default: { clients: 1000, rate: 200, receivers: 50, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 50, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30_000, window: 256, httpMs: 4000, httpConnections: 10, messageTextBytes: 64 },
+} as const
+
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export const HELP = `npm run bench -- [options]
+
+Starts Transport Lab's server and three bare baselines (ws, Socket.IO, a Fastify
+route) as their own processes, drives them from a load-client process, prints a
+comparison table and writes benchmarks/results/ (latest.json, latest.md, *.svg).
+
+  --quick                 a short run (under a minute): small counts, short windows
+  --scenario LIST         wire,latency,throughput,idle (default: all)
+  --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)
+  --no-baselines          measure Transport Lab only (no ratios)
+  --clients N             idle clients per transport (default 1000, quick 200)
+  --rate N                latency: messages per second offered (default 200, quick 50)
+  --receivers N           latency: receivers of each message (default 50, quick 10)
+  --json                  print the results JSON on stdout (progress stays on stderr)
+  --out DIR               where results go (default benchmarks/results)
+  -h, --help              this text
+
+Settings of the server under test come from the environment, as for npm start
+(SHORT_POLL_INTERVAL_MS, LONG_POLL_TIMEOUT_MS, HISTORY_LIMIT, ...); the
+baselines get the same values where they apply.`
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) throw new UsageError(`--${name} ${raw}: expected an integer from 1 to ${max}`)
+  return value
+}
+
+function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
+  if (raw === undefined) return [...allowed]
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const unknown = items.filter((item) => !allowed.includes(item as T))
+  if (unknown.length > 0 || items.length === 0) throw new UsageError(`--${name} ${raw}: expected a comma-separated list of ${allowed.join(', ')}`)
+  // Keep the canonical order whatever order they were given in.
+  return allowed.filter((item) => items.includes(item))
+}
+
+export function parseOptions(argv: string[], defaultOut: string): Options | 'help' {
+  let values
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        quick: { type: 'boolean' },
+        scenario: { type: 'string' },
+        scenarios: { type: 'string' },
+        transports: { type: 'string' },
+        'no-baselines': { type: 'boolean' },
+        clients: { type: 'string' },
+        rate: { type: 'string' },
+        receivers: { type: 'string' },
+        json: { type: 'boolean' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\nRun with --help to see the options.`)
+  }
+  if (values.help) return 'help'
+  const quick = values.quick === true
+  const preset = quick ? PRESETS.quick : PRESETS.default
+  return {
+    quick,
+    scenarios: list('scenario', values.scenario ?? values.scenarios, SCENARIOS),
+    transports: list<TransportName>('transports', values.transports, TRANSPORTS),
+    baselines: values['no-baselines'] !== true,
+    clients: positiveInt('clients', values.clients, preset.clients, 50_000),
+    rate: positiveInt('rate', values.rate, preset.rate, 100_000),
+    receivers: positiveInt('receivers', values.receivers, preset.receivers, 1000),
+    fanouts: [...preset.fanouts],
+    textBytes: [...preset.textBytes],
+    wireMessages: preset.wireMessages,
+    latencyMs: preset.latencyMs,
+    throughputMs: preset.throughputMs,
+    warmupMs: preset.warmupMs,
+    idleHoldMs: preset.idleHoldMs,
+    window: preset.window,
+    httpMs: preset.httpMs,
+    httpConnections: preset.httpConnections,
+    messageTextBytes: preset.messageTextBytes,
+    json: values.json === true,
+    out: values.out ?? defaultOut,
+  }
+}

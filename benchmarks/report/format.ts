@@ -1,0 +1,61 @@
+// Numbers as people read them in a table, and tables as Markdown or as
+// aligned text for a terminal. No I/O here: the tests format fixtures.
+
+export function formatNumber(value: number | null | undefined, digits = 0): string {
+  if (value == null || !Number.isFinite(value)) return '—'
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+/** Three significant digits at most, thousands separated: 0.0123, 1.23, 123, 12,345. */
+export function formatSignificant(value: number | null | undefined): string {
+  if (value == null || !Number.isFinite(value)) return '—'
+  const abs = Math.abs(value)
+  if (abs === 0) return '0'
+  if (abs >= 100) return formatNumber(value, 0)
+  if (abs >= 10) return formatNumber(value, 1)
+  if (abs >= 1) return formatNumber(value, 2)
+  return value.toPrecision(3)
+}
+
+/** Bytes with a binary unit past 10 KiB: "731 B", "12.4 KiB", "3.1 MiB". Negative values keep their sign. */
+export function formatBytes(value: number | null | undefined): string {
+  if (value == null || !Number.isFinite(value)) return '—'
+  const abs = Math.abs(value)
+  if (abs < 10 * 1024) return `${formatSignificant(value)} B`
+  if (abs < 10 * 1024 * 1024) return `${formatSignificant(value / 1024)} KiB`
+  return `${formatSignificant(value / (1024 * 1024))} MiB`
+}
+
+export function formatMicros(value: number | null | undefined): string {
+  return value == null ? '—' : formatNumber(value, value < 100 ? 1 : 0)
+}
+
+/** lab / baseline as "0.93x". */
+export function formatRatio(value: number | null | undefined): string {
+  return value == null || !Number.isFinite(value) ? '—' : `${value.toFixed(2)}x`
+}
+
+/** A fraction as a signed percentage: 0.254 -> "+25%". */
+export function formatPercent(value: number | null | undefined, signed = false): string {
+  if (value == null || !Number.isFinite(value)) return '—'
+  const rounded = Math.round(value * 100)
+  return `${signed && rounded > 0 ? '+' : ''}${rounded}%`
+}
+
+export type Align = 'left' | 'right'
+
+function escapeCell(cell: string): string {
+  return cell.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+}
+
+export function markdownTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const rule = headers.map((_, i) => (align[i] === 'right' ? '---:' : '---'))
+  return [headers, rule, ...rows].map((cells, line) => `| ${(line === 1 ? cells : cells.map(escapeCell)).join(' | ')} |`).join('\n')
+}
+
+/** Columns padded to their widest cell; numbers (align right) line up on the right. */
+export function textTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}

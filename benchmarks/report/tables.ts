@@ -1,0 +1,213 @@
+// The tables of the report, built once from the results and rendered as
+// Markdown (latest.md) or aligned text (the terminal).
+import type { BenchResults, Comparison, WireRow } from '../schema.ts'
+import { TARGETS, TRANSPORT_LABELS } from '../subjects.ts'
+import { formatBytes, formatMicros, formatNumber, formatPercent, formatRatio, formatSignificant, type Align } from './format.ts'
+
+export interface Table {
+  headers: string[]
+  rows: string[][]
+  align: Align[]
+}
+
+/** The text size the summary shows wire figures for (the middle one measured). */
+export function summaryTextBytes(results: BenchResults): number | undefined {
+  const sizes = [...new Set(results.wire?.rows.map((r) => r.textBytes) ?? [])].sort((a, b) => a - b)
+  return sizes.includes(256) ? 256 : sizes[Math.floor(sizes.length / 2)]
+}
+
+function subjects(results: BenchResults): Array<{ subject: string; label: string }> {
+  const seen = new Map<string, string>()
+  const sections = [results.wire?.rows, results.latency?.rows, results.throughput?.rows, results.idle?.rows]
+  for (const rows of sections) for (const row of rows ?? []) if (!seen.has(row.subject)) seen.set(row.subject, row.label)
+  // Transport Lab first, then the baselines, each in the order measured.
+  return [...seen].map(([subject, label]) => ({ subject, label })).sort((a, b) => Number(!a.subject.startsWith('lab/')) - Number(!b.subject.startsWith('lab/')))
+}
+
+const receiveOverhead = (row: WireRow) => (row.receive.in.overhead + row.receive.out.overhead) / (row.receiveBytesPerMessage || 1)
+
+/** One row per transport and baseline: the figure of each scenario a reader compares first. */
+export function summaryTable(results: BenchResults): Table {
+  const size = summaryTextBytes(results)
+  const fanouts = [...new Set(results.throughput?.rows.map((r) => r.fanout) ?? [])].sort((a, b) => a - b)
+  const headers = ['transport']
+  if (results.wire) headers.push(`send B/msg`, `receive B/msg`, 'overhead', 'handshake B', `Mbit/s @10k`)
+  if (results.latency) headers.push('p50 µs', 'p99 µs')
+  if (results.throughput) headers.push(...fanouts.map((f) => `deliv/s ×${f}`), `deliv/CPU-s ×${fanouts[0] ?? 1}`)
+  if (results.idle) headers.push('heap/conn', 'RSS/conn', 'idle req/min')
+  const rows = subjects(results).map(({ subject, label }) => {
+    const cells = [label]
+    if (results.wire) {
+      const wire = results.wire.rows.find((r) => r.subject === subject && r.textBytes === size)
+      const handshake = results.wire.handshakes.find((h) => h.subject === subject)
+      const projection = results.wire.projection.find((p) => p.subject === subject && p.textBytes === size)
+      cells.push(
+        wire ? formatSignificant(wire.send.in.bytes + wire.send.out.bytes) : '—',
+        wire ? formatSignificant(wire.receiveBytesPerMessage) : '—',
+        wire ? formatPercent(receiveOverhead(wire)) : '—',
+        handshake ? formatNumber(handshake.bytesIn + handshake.bytesOut) : '—',
+        formatSignificant(projection?.mbps.find((m) => m.clients === 10_000)?.mbps),
+      )
+    }
+    if (results.latency) {
+      const latency = results.latency.rows.find((r) => r.subject === subject)
+      cells.push(formatMicros(latency?.latency.p50Us), formatMicros(latency?.latency.p99Us))
+    }
+    if (results.throughput) {
+      for (const f of fanouts) {
+        const row = results.throughput.rows.find((r) => r.subject === subject && r.fanout === f)
+        cells.push(row ? `${formatNumber(row.deliveriesPerSecond)}${row.clientBound ? '*' : ''}` : '—')
+      }
+      cells.push(formatNumber(results.throughput.rows.find((r) => r.subject === subject && r.fanout === fanouts[0])?.deliveriesPerServerCpuSecond))
+    }
+    if (results.idle) {
+      const idle = results.idle.rows.find((r) => r.subject === subject)
+      cells.push(formatBytes(idle?.heapPerConnectionBytes), formatBytes(idle?.rssPerConnectionBytes), formatNumber(idle?.requestsPerMinute))
+    }
+    return cells
+  })
+  return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
+}
+
+/** A column heading for a comparison's metric. */
+export function shortMetric(metric: string): string {
+  return metric
+    .replace(/^throughput, fan-out (\d+)$/, 'deliv/s ×$1')
+    .replace(/^deliveries per server CPU-second, fan-out (\d+)$/, 'per CPU-s ×$1')
+    .replace(/^(POST|GET) \w+ requests\/s \(autocannon\)$/, '$1 req/s')
+    .replace(/^heap per connection$/, 'heap/conn')
+    .replace(/^RSS per connection$/, 'RSS/conn')
+    .replace(/^server CPU per idle minute$/, 'idle CPU')
+}
+
+/** lab / baseline for each comparison, one row per transport. */
+export function ratioTable(results: BenchResults): Table {
+  const metrics = [...new Set(results.comparisons.map((c) => c.metric))]
+  const transports = [...new Set(results.comparisons.map((c) => c.transport))]
+  const headers = ['transport', 'baseline', ...metrics.map(shortMetric)]
+  const rows = transports.map((transport) => {
+    const mine = results.comparisons.filter((c) => c.transport === transport)
+    return [
+      TRANSPORT_LABELS[transport],
+      TARGETS[mine[0]!.baselineTarget].label,
+      ...metrics.map((metric) => {
+        const c = mine.find((m) => m.metric === metric)
+        return c ? `${formatRatio(c.ratio)}${c.flagged ? ' ⚠' : ''}` : '—'
+      }),
+    ]
+  })
+  return { headers, rows, align: headers.map((_, i) => (i < 2 ? 'left' : 'right')) }
+}
+
+function describeValue(c: Comparison, value: number | null): string {
+  if (c.unit === 'bytes') return formatBytes(value)
+  return `${formatSignificant(value)} ${c.unit}`
+}
+
+/** The 10% check in sentences: each target comparison, plainly. */
+export function checkSentences(results: BenchResults): string[] {
+  return results.comparisons.filter((c) => c.target).map((c) => {
+    const who = `${TRANSPORT_LABELS[c.transport]} ${c.metric}`
+    const figures = `${describeValue(c, c.lab)} vs ${describeValue(c, c.baseline)} for ${TARGETS[c.baselineTarget].label}`
+    if (c.ratio == null) return `${who}: not compared (${c.note ?? 'not measured'}).`
+    const verdict = c.flagged
+      ? `**more than 10% worse** (${formatPercent(c.worseBy)} worse)`
+      : c.worseBy! > 0 ? `within 10% (${formatPercent(c.worseBy)} worse)` : `within 10% (${formatPercent(-c.worseBy!)} better)`
+    return `${who}: ${figures} = ${formatRatio(c.ratio)}, ${verdict}${c.note ? ` — ${c.note}` : ''}.`
+  })
+}
+
+export function wireTable(results: BenchResults, textBytes: number): Table {
+  const headers = ['transport', 'send in', 'send out', 'receive out (payload + overhead)', 'receive in', 'receive total', 'overhead']
+  const rows = (results.wire?.rows ?? []).filter((r) => r.textBytes === textBytes).map((r) => [
+    r.label,
+    formatSignificant(r.send.in.bytes),
+    formatSignificant(r.send.out.bytes),
+    `${formatSignificant(r.receive.out.bytes)} (${formatSignificant(r.receive.out.payload)} + ${formatSignificant(r.receive.out.overhead)})`,
+    formatSignificant(r.receive.in.bytes),
+    formatSignificant(r.receiveBytesPerMessage),
+    formatPercent(receiveOverhead(r)),
+  ])
+  return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
+}
+
+export function handshakeTable(results: BenchResults): Table {
+  const headers = ['transport', 'what', 'in', 'out', 'payload', 'overhead', 'HTTP requests']
+  const rows = (results.wire?.handshakes ?? []).map((h) => [h.label, h.variant, formatNumber(h.bytesIn), formatNumber(h.bytesOut), formatNumber(h.payloadBytes), formatNumber(h.overheadBytes), formatNumber(h.httpRequests)])
+  return { headers, rows, align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'] }
+}
+
+export function projectionTable(results: BenchResults, textBytes: number): Table {
+  const clients = results.wire?.projection[0]?.mbps.map((m) => m.clients) ?? []
+  const headers = ['transport', 'bytes per message', ...clients.map((n) => `${formatNumber(n)} clients`)]
+  const rows = (results.wire?.projection ?? []).filter((p) => p.textBytes === textBytes).map((p) => [
+    p.label,
+    formatSignificant(p.bytesPerMessage),
+    ...p.mbps.map((m) => `${formatSignificant(m.mbps)} Mbit/s`),
+  ])
+  return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
+}
+
+export function latencyTable(results: BenchResults): Table {
+  const headers = ['transport', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'samples', 'delivered / expected', 'lost']
+  const rows = (results.latency?.rows ?? []).map((r) => [
+    r.label,
+    formatMicros(r.latency.p50Us),
+    formatMicros(r.latency.p90Us),
+    formatMicros(r.latency.p99Us),
+    formatMicros(r.latency.p999Us),
+    formatMicros(r.latency.maxUs),
+    formatNumber(r.latency.count),
+    `${formatNumber(r.accounting.delivered)} / ${formatNumber(r.accounting.expected)}`,
+    formatNumber(r.accounting.lost),
+  ])
+  return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
+}
+
+export function throughputTable(results: BenchResults): Table {
+  const headers = ['transport', 'fan-out', 'messages/s', 'deliveries/s', 'server CPU', 'deliveries/CPU-s', 'load CPU', 'lost']
+  const rows = (results.throughput?.rows ?? []).map((r) => [
+    r.label,
+    formatNumber(r.fanout),
+    formatNumber(r.messagesPerSecond),
+    formatNumber(r.deliveriesPerSecond),
+    formatPercent(r.serverCpuCores),
+    formatNumber(r.deliveriesPerServerCpuSecond),
+    `${formatPercent(r.loadCpuCores)}${r.clientBound ? '*' : ''}`,
+    formatNumber(r.accounting.lost),
+  ])
+  return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
+}
+
+export function httpTable(results: BenchResults): Table {
+  const headers = ['transport', 'endpoint', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server CPU', 'requests/CPU-s', 'load CPU']
+  const rows = (results.throughput?.http ?? []).map((r) => [
+    r.label,
+    r.endpoint,
+    formatNumber(r.requestsPerSecond),
+    formatNumber(r.latencyMsP50),
+    formatNumber(r.latencyMsP99),
+    formatNumber(r.non2xx),
+    formatNumber(r.errors),
+    formatPercent(r.serverCpuSeconds / (r.measuredMs / 1000)),
+    formatNumber(r.requestsPerServerCpuSecond),
+    `${formatPercent(r.loadCpuCores)}${r.clientBound ? '*' : ''}`,
+  ])
+  return { headers, rows, align: headers.map((_, i) => (i < 2 ? 'left' : 'right')) }
+}
+
+export function idleTable(results: BenchResults): Table {
+  const headers = ['transport', 'connected', 'heap/conn', 'RSS/conn', 'server CPU-s/min', 'requests/min', 'bytes in/min', 'bytes out/min', 'dropped']
+  const rows = (results.idle?.rows ?? []).map((r) => [
+    r.label,
+    `${formatNumber(r.connected)} / ${formatNumber(r.clients)}`,
+    formatBytes(r.heapPerConnectionBytes),
+    formatBytes(r.rssPerConnectionBytes),
+    formatSignificant(r.serverCpuSecondsPerMinute),
+    formatNumber(r.requestsPerMinute),
+    formatBytes(r.bytesInPerMinute),
+    formatBytes(r.bytesOutPerMinute),
+    formatNumber(r.droppedDuringHold),
+  ])
+  return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
+}

@@ -1,0 +1,200 @@
+// `npm run bench`: starts the targets and a load-client process, runs the
+// scenarios, checks its own accounting, writes benchmarks/results/ (JSON,
+// Markdown, SVG) and prints the comparison table (or the JSON with --json).
+// Every child is killed when this process ends, and the whole run has a hard
+// time limit.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { loadConfig, type Config } from '../server/config.ts'
+import { addAccounts, type Accounting } from './accounting.ts'
+import { Context, type Settings } from './context.ts'
+import { environment, fdLimit } from './environment.ts'
+import { startLoad, type LoadProcess } from './load.ts'
+import { HELP, parseOptions, UsageError, type Options } from './options.ts'
+import { killAll, ROOT } from './processes.ts'
+import { chartSpecs, renderSvg } from './report/charts.ts'
+import { comparisons } from './report/compare.ts'
+import { renderMarkdown, renderTerminal } from './report/markdown.ts'
+import { Progress } from './report/progress.ts'
+import { checkResults, RESULTS_VERSION, type BenchResults } from './schema.ts'
+import { runIdle, CLIENTS_PER_LOAD_PROCESS } from './scenarios/idle.ts'
+import { runLatency } from './scenarios/latency.ts'
+import { runThroughput } from './scenarios/throughput.ts'
+import { runWire } from './scenarios/wire.ts'
+import { subjectsFor } from './subjects.ts'
+
+const DEFAULT_OUT = join(ROOT, 'benchmarks/results')
+/** File descriptors a process needs besides its connections. */
+const FD_MARGIN = 512
+
+function timeLimitMs(options: Options): number {
+  if (options.quick) return 150_000
+  // Idle dominates: every subject holds its crowd, and crowds of thousands take time to connect.
+  return 20 * 60_000 + Math.ceil(options.clients / 1000) * 10 * 60_000
+}
+
+function checkFdLimit(options: Options): void {
+  if (!options.scenarios.includes('idle')) return
+  const limit = fdLimit()
+  const perLoad = Math.ceil(options.clients / Math.ceil(options.clients / CLIENTS_PER_LOAD_PROCESS))
+  // The server holds every client's socket; each load process its share.
+  const needed = options.clients + FD_MARGIN
+  if (limit !== null && limit < needed) {
+    throw new UsageError(`--clients ${options.clients} needs ${needed} open files in the server process (and ${perLoad + FD_MARGIN} per load process), but ulimit -n is ${limit}. Raise it first, e.g. \`ulimit -n ${Math.max(needed, 20000)}\` (root, or a hard limit that allows it), or use fewer clients.`)
+  }
+}
+
+function account(list: Accounting[] | undefined): Accounting {
+  const sum = addAccounts(list ?? [])
+  return { receivers: (list ?? []).reduce((n, a) => n + a.receivers, 0), ...sum }
+}
+
+/** The bench checks its own measurement; a failed check is a bug in the bench, not a finding. */
+function selfCheck(results: BenchResults): string[] {
+  const problems: string[] = []
+  const balance = (where: string, a: Accounting) => {
+    if (a.delivered + a.lost !== a.expected) problems.push(`${where}: delivered ${a.delivered} + lost ${a.lost} != expected ${a.expected}`)
+    if (a.losses.reduce((n, l) => n + l.count, 0) !== a.lost) problems.push(`${where}: the reasons given cover ${a.losses.reduce((n, l) => n + l.count, 0)} of ${a.lost} lost`)
+  }
+  balance('total', results.accounting.total)
+  for (const [scenario, a] of Object.entries(results.accounting.byScenario)) balance(scenario, a)
+  for (const row of results.latency?.rows ?? []) {
+    if (row.latency.count !== row.deliveriesMeasured) problems.push(`latency ${row.subject}: ${row.latency.count} samples for ${row.deliveriesMeasured} deliveries`)
+    balance(`latency ${row.subject}`, row.accounting)
+  }
+  problems.push(...checkResults(results).map((p) => `schema: ${p}`))
+  return problems
+}
+
+function standardNotes(options: Options, config: Config): string[] {
+  return [
+    `Socket.IO load clients use transports: ['websocket'] (no Engine.IO polling phase); the handshake table also shows the client's default start (polling, then upgrade).`,
+    `Short polling runs at the server's configured interval, SHORT_POLL_INTERVAL_MS = ${config.shortPollIntervalMs} ms, in every scenario.`,
+    'The baselines count bytes with the same WireMeter class as Transport Lab (imported unchanged), so bytes are measured alike and the meter\'s own small cost is on both sides of every ratio.',
+    'Throughput and latency messages carry 64 bytes of text; Socket.IO and WebSocket sends are plain frames without an ack; HTTP sends are POSTs answered with an ack.',
+    'Servers, baselines and the load client share this machine\'s cores: absolute figures move from run to run; ratios to baselines measured in the same run are the figures to read.',
+    ...(options.quick ? ['Quick run: counts are small and windows short; the figures are a smoke test, not results to quote.'] : []),
+  ]
+}
+
+async function main(): Promise<number> {
+  let options
+  try {
+    options = parseOptions(process.argv.slice(2), DEFAULT_OUT)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+  if (options === 'help') {
+    process.stdout.write(`${HELP}\n`)
+    return 0
+  }
+  const config = loadConfig([], process.env)
+  if (config === 'help') return 0
+  checkFdLimit(options)
+
+  const limit = timeLimitMs(options)
+  const deadline = setTimeout(() => {
+    process.stderr.write(`bench: the run took longer than its limit of ${Math.round(limit / 1000)} s; stopping every process.\n`)
+    killAll()
+    process.exit(1)
+  }, limit)
+  deadline.unref()
+
+  const startedAt = new Date()
+  const progress = new Progress()
+  const settings: Settings = { env: {}, shortPollIntervalMs: config.shortPollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs, historyLimit: config.historyLimit }
+  const subjects = subjectsFor(options.transports, options.baselines)
+  let load: LoadProcess | undefined
+  let ctx: Context | undefined
+  const sections: Partial<Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle'>> = {}
+  try {
+    load = await startLoad('load')
+    ctx = new Context(options, settings, subjects, progress, load)
+    if (options.scenarios.some((s) => s !== 'idle')) await ctx.startTargets(subjects.map((s) => s.target))
+    if (options.scenarios.includes('wire')) sections.wire = await runWire(ctx)
+    if (options.scenarios.includes('latency')) sections.latency = await runLatency(ctx)
+    if (options.scenarios.includes('throughput')) sections.throughput = await runThroughput(ctx)
+    if (options.scenarios.includes('idle')) sections.idle = await runIdle(ctx)
+  } finally {
+    progress.stop()
+    await ctx?.stopSharedTargets()
+    await load?.stop()
+  }
+
+  const finishedAt = new Date()
+  const byScenario = Object.fromEntries(Object.entries(ctx.accounts).map(([scenario, list]) => [scenario, account(list)]))
+  const results: BenchResults = {
+    version: RESULTS_VERSION,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    mode: options.quick ? 'quick' : 'default',
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    options: {
+      quick: options.quick,
+      scenarios: options.scenarios,
+      transports: options.transports,
+      baselines: options.baselines,
+      clients: options.clients,
+      rate: options.rate,
+      receivers: options.receivers,
+      fanouts: options.fanouts,
+      textBytes: options.textBytes,
+      wireMessages: options.wireMessages,
+      latencyMs: options.latencyMs,
+      throughputMs: options.throughputMs,
+      warmupMs: options.warmupMs,
+      idleHoldMs: options.idleHoldMs,
+    },
+    environment: environment(config),
+    ...sections,
+    comparisons: options.baselines ? comparisons(sections, options.transports) : [],
+    accounting: { total: account(Object.values(ctx.accounts).flat()), byScenario },
+    notes: [...standardNotes(options, config), ...ctx.notes],
+  }
+
+  const problems = selfCheck(results)
+  for (const problem of problems) results.notes.push(`Self-check failed: ${problem}`)
+
+  await mkdir(options.out, { recursive: true })
+  const json = `${JSON.stringify(results, null, 2)}\n`
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
+  const charts: string[] = []
+  for (const [name, spec] of Object.entries(chartSpecs(results))) {
+    await writeFile(join(options.out, name), await renderSvg(spec))
+    charts.push(name)
+  }
+  await writeFile(join(options.out, `run-${stamp}.json`), json)
+  await writeFile(join(options.out, 'latest.json'), json)
+  await writeFile(join(options.out, 'latest.md'), renderMarkdown(results, charts))
+
+  if (options.json) process.stdout.write(json)
+  else process.stdout.write(`${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), join(options.out, 'latest.json'))}, latest.md and ${charts.length} charts.\n`)
+  for (const problem of problems) process.stderr.write(`bench: self-check failed: ${problem}\n`)
+  return problems.length > 0 ? 1 : 0
+}
+
+process.once('SIGINT', () => {
+  killAll()
+  process.exit(130)
+})
+process.once('SIGTERM', () => {
+  killAll()
+  process.exit(143)
+})
+
+main().then(
+  (code) => {
+    killAll()
+    process.exit(code)
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+    killAll()
+    process.exit(1)
+  },
+)

@@ -1,0 +1,154 @@
+// Scenario 4, idle cost: N clients per transport connect, join and then only
+// stay connected in their transport's idiom (short polls at the interval, a
+// held long poll, an open SSE stream, a WebSocket answering pings, Socket.IO
+// answering Engine.IO pings) for a fixed time. Each subject gets a fresh
+// server process, so that memory per connection is not hidden by memory an
+// earlier scenario left behind:
+//
+//   heap and RSS per connection = (after - before) / connected, both read
+//                                  after a full GC (--expose-gc) in the server
+//   server CPU, requests and bytes per idle minute = the hold's deltas x 60 s / hold
+//
+// A thrown-away warm-up crowd connects and leaves before "before" is read.
+// More than 5,000 clients are spread over several load processes. Up to 2,000
+// clients, a transport and its baseline are held side by side (their figures
+// are per process, and the load is light); past that, one at a time.
+import type { Context } from '../context.ts'
+import type { CrowdReport } from '../clients/crowd.ts'
+import { startLoad, type LoadProcess } from '../load.ts'
+import { cpuSeconds, perConnection, perMinute, tallyDelta, tallyOf } from '../metrics.ts'
+import type { IdleRow, Loss } from '../schema.ts'
+import { isLab, type Subject } from '../subjects.ts'
+import { sleep } from '../clients/common.ts'
+
+export const CLIENTS_PER_LOAD_PROCESS = 5000
+const ROOM_SIZE = 50
+const WARMUP_CLIENTS = 20
+const OPEN_CONCURRENCY = 200
+export const SIDE_BY_SIDE_MAX_CLIENTS = 2000
+
+function addReports(reports: CrowdReport[]): CrowdReport {
+  const reasons = new Map<string, number>()
+  for (const r of reports) for (const f of r.failures) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + f.count)
+  return {
+    connected: reports.reduce((n, r) => n + r.connected, 0),
+    failed: reports.reduce((n, r) => n + r.failed, 0),
+    failures: [...reasons].map(([reason, count]): Loss => ({ reason, count })),
+  }
+}
+
+async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[]): Promise<IdleRow> {
+  const { options } = ctx
+  const clients = options.clients
+  const target = await ctx.freshTarget(subject.target)
+  try {
+    const endpoint = ctx.endpoint(subject, target)
+    const roomPrefix = ctx.tag('i')
+    const crowd = roomPrefix
+    const first = loads[0]!.caller
+    await first.call('crowd.open', { crowd: `${crowd}w`, endpoint, count: WARMUP_CLIENTS, roomSize: ROOM_SIZE, roomPrefix: `${roomPrefix}w`, offset: 0, concurrency: OPEN_CONCURRENCY }, 60_000)
+    await first.call('crowd.close', { crowd: `${crowd}w` }, 60_000)
+    await sleep(200)
+    const before = await target.probe(true)
+
+    const share = Math.ceil(clients / loads.length)
+    const opened = addReports(await Promise.all(loads.map((load, i) => load.caller.call<CrowdReport>('crowd.open', {
+      crowd,
+      endpoint,
+      count: Math.max(0, Math.min(share, clients - i * share)),
+      roomSize: ROOM_SIZE,
+      roomPrefix,
+      offset: i * share,
+      concurrency: OPEN_CONCURRENCY,
+    }, 600_000))))
+    // Joins, their notices and the first polls settle before the hold starts.
+    await sleep(options.quick ? 300 : 1000)
+
+    const tally = isLab(subject) ? subject.transport : `${subject.transport}:receive`
+    const w0 = await target.wire()
+    const c0 = await target.probe()
+    await sleep(options.idleHoldMs)
+    const c1 = await target.probe()
+    const w1 = await target.wire()
+    const after = await target.probe(true)
+    const held = addReports(await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))))
+    await Promise.all(loads.map((load) => load.caller.call('crowd.close', { crowd }, 120_000)))
+
+    const holdMs = c1.at - c0.at
+    const d = tallyDelta(tallyOf(w0, tally), tallyOf(w1, tally))
+    const connected = opened.connected
+    const notes: string[] = []
+    if (subject.transport === 'short-polling') {
+      const expected = perMinute(connected, ctx.settings.shortPollIntervalMs)
+      const measured = perMinute(d.httpRequests, holdMs)
+      notes.push(`polls every ${ctx.settings.shortPollIntervalMs} ms: ${Math.round(expected)} requests per minute expected${measured < expected * 0.9 ? `, ${Math.round(measured)} made: the clients or the server could not keep the interval` : ''}`)
+    }
+    if (!before.collected) notes.push('no full GC before reading memory (--expose-gc missing)')
+    return {
+      ...ctx.row(subject),
+      clients,
+      connected,
+      failed: opened.failed,
+      failures: opened.failures,
+      holdMs,
+      loadProcesses: loads.length,
+      heapBeforeBytes: before.heapUsedBytes,
+      heapAfterBytes: after.heapUsedBytes,
+      rssBeforeBytes: before.rssBytes,
+      rssAfterBytes: after.rssBytes,
+      heapPerConnectionBytes: connected > 0 ? perConnection(before.heapUsedBytes, after.heapUsedBytes, connected) : null,
+      rssPerConnectionBytes: connected > 0 ? perConnection(before.rssBytes, after.rssBytes, connected) : null,
+      serverCpuSecondsPerMinute: perMinute(cpuSeconds({ user: c0.cpuUserUs, system: c0.cpuSystemUs }, { user: c1.cpuUserUs, system: c1.cpuSystemUs }), holdMs),
+      requestsPerMinute: perMinute(d.httpRequests, holdMs),
+      bytesInPerMinute: perMinute(d.bytesIn, holdMs),
+      bytesOutPerMinute: perMinute(d.bytesOut, holdMs),
+      droppedDuringHold: held.failed,
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+    }
+  } finally {
+    await target.stop()
+  }
+}
+
+/** Each Transport Lab transport with its baseline; subjects without a partner alone. */
+function pairs(subjects: Subject[]): Subject[][] {
+  const groups: Subject[][] = []
+  const used = new Set<string>()
+  for (const s of subjects) {
+    if (used.has(s.id)) continue
+    used.add(s.id)
+    const partner = subjects.find((o) => !used.has(o.id) && o.transport === s.transport && isLab(o) !== isLab(s))
+    if (partner) used.add(partner.id)
+    groups.push(partner ? [s, partner] : [s])
+  }
+  return groups
+}
+
+export async function runIdle(ctx: Context) {
+  const rows: IdleRow[] = []
+  // Memory figures need processes that did nothing else: the scenarios before this one leave theirs behind.
+  await ctx.stopSharedTargets()
+  const extra: LoadProcess[] = []
+  const bar = ctx.progress.scenario('idle', ctx.subjects.length)
+  try {
+    const wanted = Math.ceil(ctx.options.clients / CLIENTS_PER_LOAD_PROCESS)
+    for (let i = 1; i < wanted; i++) extra.push(await startLoad(`load-${i + 1}`))
+    const loads = [ctx.load, ...extra]
+    const sideBySide = ctx.options.clients <= SIDE_BY_SIDE_MAX_CLIENTS
+    const measured = new Map<string, IdleRow>()
+    const groups = sideBySide ? pairs(ctx.subjects) : ctx.subjects.map((s) => [s])
+    for (const group of groups) {
+      const groupRows = await Promise.all(group.map((subject) => measureIdle(ctx, subject, loads)))
+      groupRows.forEach((row, i) => {
+        measured.set(group[i]!.id, row)
+        bar.tick(group[i]!.id)
+      })
+    }
+    // Rows in the order of the subjects, whatever order they were measured in.
+    for (const subject of ctx.subjects) rows.push(measured.get(subject.id)!)
+  } finally {
+    await Promise.allSettled(extra.map((l) => l.stop()))
+  }
+  bar.done()
+  return { clients: ctx.options.clients, holdMs: ctx.options.idleHoldMs, rows }
+}

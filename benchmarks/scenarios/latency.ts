@@ -1,0 +1,62 @@
+// Scenario 2, delivery latency: one sender and N receivers at a fixed offered
+// rate. The sender stamps sentAt with performance.now() and the receivers, in
+// the same load process (the same clock), record now - sentAt on receipt into
+// a perf_hooks histogram in nanoseconds; the report gives microseconds.
+// A warm-up pass at the same rate is thrown away; only messages sent between
+// the two marks are recorded. Short polling runs at the server's configured
+// interval, so its latency is mostly the wait for the next poll.
+import type { Context } from '../context.ts'
+import type { StopResult } from '../clients/delivery.ts'
+import type { LatencyRow } from '../schema.ts'
+import { sleep } from '../clients/common.ts'
+
+/** Sends in flight at most (HTTP senders): past this the sender counts late sends instead of queueing them. */
+const MAX_OUTSTANDING = 64
+
+export async function runLatency(ctx: Context) {
+  const { options, settings } = ctx
+  const load = ctx.load.caller
+  const rows: LatencyRow[] = []
+  const bar = ctx.progress.scenario('latency', ctx.subjects.length)
+  for (const subject of ctx.subjects) {
+    const target = await ctx.target(subject.target)
+    const polling = subject.transport === 'short-polling'
+    await load.call('delivery.open', {
+      endpoint: ctx.endpoint(subject, target),
+      room: ctx.tag('l'),
+      receivers: options.receivers,
+      textBytes: options.messageTextBytes,
+      prefix: `${ctx.tag('l')}-`,
+      connections: 4,
+    }, 60_000)
+    await load.call('delivery.rate', { rateHz: options.rate, maxOutstanding: MAX_OUTSTANDING })
+    await sleep(options.warmupMs)
+    const from = await load.call<{ at: number }>('delivery.mark', { measure: true })
+    await sleep(options.latencyMs)
+    const to = await load.call<{ at: number }>('delivery.mark', { measure: false })
+    // Whatever is still in flight gets time to arrive: for short polling, two intervals.
+    const result = await load.call<StopResult>('delivery.stop', { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 3000 }, 60_000)
+    ctx.account('latency', result.accounting)
+    if (result.latency.count !== result.deliveriesMeasured) {
+      ctx.note(`latency: ${subject.id} recorded ${result.latency.count} samples for ${result.deliveriesMeasured} measured deliveries.`)
+    }
+    const notes: string[] = []
+    if (polling) notes.push(`polls every ${settings.shortPollIntervalMs} ms (SHORT_POLL_INTERVAL_MS): latency is mostly the wait for the next poll`)
+    if (result.lateSends > 0) notes.push(`${result.lateSends} sends could not go out on time (${MAX_OUTSTANDING} already in flight)`)
+    if (result.clamped > 0) notes.push(`${result.clamped} samples raised to 1 ns`)
+    rows.push({
+      ...ctx.row(subject),
+      rateHz: options.rate,
+      receivers: options.receivers,
+      measuredMs: to.at - from.at,
+      latency: result.latency,
+      deliveriesMeasured: result.deliveriesMeasured,
+      clamped: result.clamped,
+      accounting: result.accounting,
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+    })
+    bar.tick(subject.id)
+  }
+  bar.done()
+  return { rateHz: options.rate, receivers: options.receivers, shortPollIntervalMs: settings.shortPollIntervalMs, rows }
+}

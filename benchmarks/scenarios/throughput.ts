@@ -1,0 +1,147 @@
+// Scenario 3, throughput at saturation: one sender keeps a window of messages
+// in flight (sent but not yet delivered to every receiver) to 1 and to 100
+// receivers; the load process counts deliveries between two marks, the server
+// process reports its CPU time at the same marks, and the load process its own
+// (a load client near one full core is the bottleneck, and the row says so).
+// A warm-up pass is thrown away. Short polling delivers once per interval and
+// its history holds HISTORY_LIMIT entries, so its window is kept below that
+// (nothing is lost) and its measured window spans several intervals.
+//
+// Then the HTTP endpoints on their own, with autocannon: the send POST of each
+// HTTP transport and the short-polling GET (an empty poll), Transport Lab and
+// the bare Fastify route alike, requests per second and per server CPU-second.
+import type { Context } from '../context.ts'
+import type { Mark, StopResult } from '../clients/delivery.ts'
+import type { HttpRunResult } from '../clients/autocannon.ts'
+import { cpuSeconds, perSecond } from '../metrics.ts'
+import type { ProbeReading } from '../probe.ts'
+import type { HttpRow, ThroughputRow } from '../schema.ts'
+import { TRANSPORT_PATHS, type Subject } from '../subjects.ts'
+import type { RunningTarget } from '../targets.ts'
+import { sleep } from '../clients/common.ts'
+
+/** A load process using more than this share of a core is taken to be the limit. */
+export const CLIENT_BOUND_CORES = 0.9
+const HTTP_TRANSPORTS = new Set(['short-polling', 'long-polling', 'sse'])
+
+const probeCpu = (p: ProbeReading) => ({ user: p.cpuUserUs, system: p.cpuSystemUs })
+const markCpu = (m: Mark) => ({ user: m.cpuUserUs, system: m.cpuSystemUs })
+
+async function measureDelivery(ctx: Context, subject: Subject, fanout: number): Promise<ThroughputRow> {
+  const { options, settings } = ctx
+  const load = ctx.load.caller
+  const target = await ctx.target(subject.target)
+  const http = HTTP_TRANSPORTS.has(subject.transport)
+  const polling = subject.transport === 'short-polling'
+  // Short polling: a receiver gets at most what the history still holds at its next poll; keep the window under it.
+  const window = polling ? Math.floor(settings.historyLimit * 0.8) : options.window
+  // ... and measure over whole intervals (one in a quick run, three otherwise).
+  const warmupMs = polling && !options.quick ? Math.max(options.warmupMs, settings.shortPollIntervalMs) : options.warmupMs
+  const measureMs = polling ? Math.max(options.throughputMs, (options.quick ? 1 : 3) * settings.shortPollIntervalMs) : options.throughputMs
+  await load.call('delivery.open', {
+    endpoint: ctx.endpoint(subject, target),
+    room: ctx.tag('t'),
+    receivers: fanout,
+    textBytes: options.messageTextBytes,
+    prefix: `${ctx.tag('t')}-`,
+    connections: options.httpConnections,
+  }, 60_000)
+  await load.call('delivery.window', { window, maxOutstanding: http ? options.httpConnections : window })
+  await sleep(warmupMs)
+  const m0 = await load.call<Mark>('delivery.mark')
+  const p0 = await target.probe()
+  await sleep(measureMs)
+  const p1 = await target.probe()
+  const m1 = await load.call<Mark>('delivery.mark')
+  const result = await load.call<StopResult>('delivery.stop', { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 5000 }, 60_000)
+  ctx.account('throughput', result.accounting)
+  const measuredMs = m1.at - m0.at
+  const deliveries = m1.deliveries - m0.deliveries
+  const messages = m1.completed - m0.completed
+  const serverCpu = cpuSeconds(probeCpu(p0), probeCpu(p1))
+  const loadCpu = cpuSeconds(markCpu(m0), markCpu(m1))
+  const loadCpuCores = loadCpu / (measuredMs / 1000)
+  const notes: string[] = []
+  if (polling) notes.push(`short polling at ${settings.shortPollIntervalMs} ms: at most ${window} messages per interval (window kept under HISTORY_LIMIT ${settings.historyLimit})`)
+  if (result.stalled) notes.push('deliveries stopped for 10 s; the pump gave up')
+  return {
+    ...ctx.row(subject),
+    fanout,
+    window,
+    measuredMs,
+    messages,
+    deliveries,
+    messagesPerSecond: perSecond(messages, measuredMs),
+    deliveriesPerSecond: perSecond(deliveries, measuredMs),
+    serverCpuSeconds: serverCpu,
+    serverCpuCores: serverCpu / (measuredMs / 1000),
+    deliveriesPerServerCpuSecond: serverCpu > 0 ? deliveries / serverCpu : null,
+    loadCpuSeconds: loadCpu,
+    loadCpuCores,
+    clientBound: loadCpuCores > CLIENT_BOUND_CORES,
+    accounting: result.accounting,
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+  }
+}
+
+async function measureHttp(ctx: Context, subject: Subject, target: RunningTarget, endpoint: HttpRow['endpoint']): Promise<HttpRow> {
+  const { options } = ctx
+  const load = ctx.load.caller
+  const room = ctx.tag('a')
+  const path = TRANSPORT_PATHS[subject.transport]
+  const run = endpoint === 'POST send'
+    ? { url: `${target.url}${path}?role=send`, method: 'POST' as const, body: JSON.stringify({ type: 'send', room, text: 'x'.repeat(options.messageTextBytes), clientMsgId: `${room}-[<id>]` }) }
+    // A fresh room and since=0: an empty poll, the request a polling client makes most often.
+    : { url: `${target.url}/poll?room=${room}&since=0&role=receive`, method: 'GET' as const }
+  await load.call('http.run', { ...run, connections: options.httpConnections, durationMs: options.warmupMs }, 60_000)
+  const p0 = await target.probe()
+  const result = await load.call<HttpRunResult>('http.run', { ...run, connections: options.httpConnections, durationMs: options.httpMs }, 60_000 + options.httpMs)
+  const p1 = await target.probe()
+  const serverCpu = cpuSeconds(probeCpu(p0), probeCpu(p1))
+  const loadCpuCores = (result.cpuUserUs + result.cpuSystemUs) / 1e6 / (result.durationMs / 1000)
+  if (endpoint === 'POST send') {
+    // Sent to a room without receivers: accepted sends are accounted, none is expected anywhere.
+    ctx.account('throughput', { receivers: 0, sent: result.ok, failedSends: result.non2xx + result.errors + result.timeouts, expected: 0, delivered: 0, lost: 0, losses: [], duplicates: 0 })
+  }
+  return {
+    ...ctx.row(subject),
+    endpoint,
+    connections: options.httpConnections,
+    measuredMs: result.durationMs,
+    requests: result.requests,
+    requestsPerSecond: result.requestsPerSecond,
+    latencyMsP50: result.latencyMsP50,
+    latencyMsP99: result.latencyMsP99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    serverCpuSeconds: serverCpu,
+    requestsPerServerCpuSecond: serverCpu > 0 ? result.requests / serverCpu : null,
+    loadCpuCores,
+    clientBound: loadCpuCores > CLIENT_BOUND_CORES,
+  }
+}
+
+export async function runThroughput(ctx: Context) {
+  const rows: ThroughputRow[] = []
+  const http: HttpRow[] = []
+  const httpSubjects = ctx.subjects.filter((s) => HTTP_TRANSPORTS.has(s.transport))
+  const httpRuns = httpSubjects.length + httpSubjects.filter((s) => s.transport === 'short-polling').length
+  const bar = ctx.progress.scenario('throughput', ctx.subjects.length * ctx.options.fanouts.length + httpRuns)
+  for (const subject of ctx.subjects) {
+    for (const fanout of ctx.options.fanouts) {
+      rows.push(await measureDelivery(ctx, subject, fanout))
+      bar.tick(`${subject.id} fan-out ${fanout}`)
+    }
+  }
+  for (const subject of httpSubjects) {
+    const target = await ctx.target(subject.target)
+    http.push(await measureHttp(ctx, subject, target, 'POST send'))
+    bar.tick(`${subject.id} POST (autocannon)`)
+    if (subject.transport === 'short-polling') {
+      http.push(await measureHttp(ctx, subject, target, 'GET poll'))
+      bar.tick(`${subject.id} GET (autocannon)`)
+    }
+  }
+  bar.done()
+  return { rows, http }
+}
