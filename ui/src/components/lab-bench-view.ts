@@ -1,15 +1,37 @@
-// The latest `npm run bench` results, as the server serves them at /api/bench.
-// The results format is read defensively (bench-tables.ts): whatever the
-// benchmark writes shows up as an environment block and tables, and a shape
-// this page has not seen never breaks the tab.
-import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
-import { extractBench, formatCell, type BenchView, type Cell, type Table } from './bench-tables.ts'
+// The latest `npm run bench` results, as the server serves them at /api/bench:
+// one table per scenario, typed by benchmarks/schema.ts. A file of another
+// version, or one this page cannot read, is still shown, as plain tables
+// (bench-tables.ts), so the tab never goes blank over a format change.
+import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit'
+import type { Accounting, BenchResults, Comparison, HandshakeRow, HttpRow, IdleRow, LatencyRow, ProjectionRow, ThroughputRow, WireRow } from '../../../benchmarks/schema.ts'
+import { extractBench, formatCell, formatNumber, formatWorseBy, hasResultsShape, type BenchView, type Cell, type Table } from './bench-tables.ts'
+
+/**
+ * The results version these tables were written for. Typed from the schema,
+ * so bumping RESULTS_VERSION there fails the UI's type check until someone
+ * has looked at this page again.
+ */
+const RESULTS_VERSION: BenchResults['version'] = 1
 
 type BenchState =
   | { status: 'loading' }
   | { status: 'none'; message: string }
   | { status: 'failed'; message: string }
   | { status: 'loaded'; body: unknown }
+
+interface Column<T> {
+  label: string
+  /** Longer explanation, shown as the header's title. */
+  hint?: string
+  numeric?: boolean
+  cell: (row: T) => string | TemplateResult
+}
+
+/** Rows of one subject per table row, led by who the row is about. */
+const subject = <T extends { label: string }>(): Column<T> => ({ label: 'Subject', cell: (row) => row.label })
+const n = (value: number | null | undefined, digits = 0) => formatNumber(value, digits)
+const lost = (a: Accounting) => (a.lost > 0 ? `${n(a.lost)} of ${n(a.expected)}` : '0')
+const yesNo = (flag: boolean, yes: string) => (flag ? yes : '')
 
 /** Fetches /api/bench while the host is in the page; a later load cancels an earlier one. */
 class BenchLoader implements ReactiveController {
@@ -120,7 +142,239 @@ export class LabBenchView extends LitElement {
   }
 
   private _renderBody(body: unknown) {
-    return this._renderView(extractBench(body))
+    let problem: string
+    if (hasResultsShape(body, RESULTS_VERSION)) {
+      try {
+        return this._renderResults(body as BenchResults)
+      } catch {
+        problem = `These results say they are version ${RESULTS_VERSION} but some part is not as that version describes, so they are shown as plain tables.`
+      }
+    } else {
+      const version = typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined
+      problem = `These results are not in the format this page was written for (results version ${String(version ?? 'unknown')}, expected ${RESULTS_VERSION}), so they are shown as plain tables. Running the benchmark again writes the current format.`
+    }
+    return html`<p class="problem">${problem}</p>${this._renderView(extractBench(body))}`
+  }
+
+  private _renderResults(r: BenchResults) {
+    const sections: Array<{ id: string; title: string; content: TemplateResult }> = []
+    const add = (id: string, title: string, content: TemplateResult | typeof nothing) => {
+      if (content !== nothing) sections.push({ id, title, content })
+    }
+    add('bench-wire', 'Wire cost per message', r.wire ? this._wire(r.wire.rows) : nothing)
+    add('bench-projection', 'Bandwidth for many clients', r.wire ? this._projection(r.wire.projection) : nothing)
+    add('bench-handshakes', 'Handshake bytes', r.wire ? this._handshakes(r.wire.handshakes) : nothing)
+    add('bench-latency', 'Delivery latency', r.latency ? this._latency(r.latency) : nothing)
+    add('bench-throughput', 'Throughput and CPU', r.throughput ? this._throughput(r.throughput.rows, r.throughput.http) : nothing)
+    add('bench-idle', 'Idle cost and memory per connection', r.idle ? this._idle(r.idle) : nothing)
+    add('bench-comparisons', 'Against the baselines', this._comparisons(r.comparisons))
+    add('bench-accounting', 'Every message accounted for', this._accounting(r.accounting))
+    add('bench-environment', 'Environment', this._environment(r))
+    return html`
+      <p class="run">
+        ${r.mode === 'quick' ? html`<strong>Quick run</strong> (fewer clients, shorter windows: a first look, not a measurement to quote).` : html`<strong>Full run.</strong>`}
+        Started ${r.startedAt}, took ${n(r.durationMs / 1000, 0)} s: <code>${r.command}</code>
+      </p>
+      ${r.notes.length > 0 ? html`<ul class="notes">${r.notes.map((note) => html`<li>${note}</li>`)}</ul>` : nothing}
+      <nav aria-label="Benchmark sections">
+        ${sections.map((sec) => html`<button type="button" class="link" @click=${() => this._scrollTo(sec.id)}>${sec.title}</button>`)}
+      </nav>
+      ${sections.map((sec) => html`<section id=${sec.id} aria-labelledby="${sec.id}-heading" tabindex="-1"><h3 id="${sec.id}-heading">${sec.title}</h3>${sec.content}</section>`)}
+    `
+  }
+
+  private _scrollTo(id: string): void {
+    const section = this.renderRoot.querySelector<HTMLElement>(`#${id}`)
+    section?.scrollIntoView({ block: 'start' })
+    section?.focus({ preventScroll: true })
+  }
+
+  private _table<T>(caption: string, rows: readonly T[], columns: Array<Column<T>>) {
+    if (rows.length === 0) return html`<p class="note">${caption}: no rows in this run.</p>`
+    return html`
+      <div class="scroll">
+        <table>
+          <caption>${caption}</caption>
+          <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.numeric ? 'num' : ''} title=${c.hint ?? nothing}>${c.label}</th>`)}</tr></thead>
+          <tbody>${rows.map((row) => html`<tr>${columns.map((c, i) => i === 0
+            ? html`<th scope="row">${c.cell(row)}</th>`
+            : html`<td class=${c.numeric ? 'num' : ''}>${c.cell(row)}</td>`)}</tr>`)}</tbody>
+        </table>
+      </div>
+    `
+  }
+
+  private _wire(rows: WireRow[]) {
+    const sizes = [...new Set(rows.map((row) => row.textBytes))].sort((a, b) => a - b)
+    const columns: Array<Column<WireRow>> = [
+      subject(),
+      { label: 'Send: overhead', hint: 'What the server read for one send, minus the chat JSON', numeric: true, cell: (row) => n(row.send.in.overhead, 1) },
+      { label: 'Send: payload', numeric: true, cell: (row) => n(row.send.in.payload, 1) },
+      { label: 'Send: answer', hint: "The server's answer to a send (an HTTP response; nothing on push transports)", numeric: true, cell: (row) => n(row.send.out.bytes, 1) },
+      { label: 'Delivery: overhead', hint: 'What the server wrote to deliver one message to one receiver, minus the chat JSON', numeric: true, cell: (row) => n(row.receive.out.overhead, 1) },
+      { label: 'Delivery: payload', numeric: true, cell: (row) => n(row.receive.out.payload, 1) },
+      { label: 'Receiver request', hint: 'What a receiver had to send to get the delivery (a poll request)', numeric: true, cell: (row) => n(row.receive.in.bytes, 1) },
+      { label: 'Receiver total', hint: "Both directions of one delivery on the receiver's link: what the projection multiplies", numeric: true, cell: (row) => html`<strong>${n(row.receiveBytesPerMessage, 1)}</strong>` },
+      { label: 'Messages', numeric: true, cell: (row) => n(row.messages) },
+    ]
+    return html`
+      <p class="note">Bytes per message at the server's sockets, split into payload (the chat JSON) and overhead (lines, headers, framing, packet prefixes).</p>
+      ${sizes.map((size) => this._table(`${n(size)}-byte message text (bytes per message)`, rows.filter((row) => row.textBytes === size), columns))}
+    `
+  }
+
+  private _projection(rows: ProjectionRow[]) {
+    const counts = [...new Set(rows.flatMap((row) => row.mbps.map((m) => m.clients)))].sort((a, b) => a - b)
+    return this._table('Mbit/s the server sends and receives when N clients each get one message per second', rows, [
+      subject(),
+      { label: 'Text (B)', numeric: true, cell: (row) => n(row.textBytes) },
+      { label: 'Bytes per message', numeric: true, cell: (row) => n(row.bytesPerMessage, 1) },
+      ...counts.map((clients): Column<ProjectionRow> => ({
+        label: `${n(clients)} clients (Mbit/s)`,
+        numeric: true,
+        cell: (row) => n(row.mbps.find((m) => m.clients === clients)?.mbps, 2),
+      })),
+    ])
+  }
+
+  private _handshakes(rows: HandshakeRow[]) {
+    const raw = (row: HandshakeRow) => row.request || row.response
+      ? html`<details><summary>lines</summary><pre>${[...(row.request ?? []), '', ...(row.response ?? [])].join('\n')}</pre></details>`
+      : ''
+    return this._table('Bytes from the first byte until the client is ready', rows, [
+      subject(),
+      { label: 'Connecting means', cell: (row) => row.variant },
+      { label: 'Bytes in', numeric: true, cell: (row) => n(row.bytesIn) },
+      { label: 'Bytes out', numeric: true, cell: (row) => n(row.bytesOut) },
+      { label: 'Payload', numeric: true, cell: (row) => n(row.payloadBytes) },
+      { label: 'Overhead', numeric: true, cell: (row) => n(row.overheadBytes) },
+      { label: 'HTTP requests', numeric: true, cell: (row) => n(row.httpRequests) },
+      { label: 'Request / response', cell: raw },
+    ])
+  }
+
+  private _latency(latency: NonNullable<BenchResults['latency']>) {
+    const us = (pick: (row: LatencyRow) => number | null): Column<LatencyRow>['cell'] => (row) => n(pick(row), 0)
+    return html`
+      <p class="note">From send to delivery, in microseconds (µs), at ${n(latency.rateHz)} messages/s to ${n(latency.receivers)} receivers; short polling polls every ${n(latency.shortPollIntervalMs)} ms.</p>
+      ${this._table('Latency percentiles (µs)', latency.rows, [
+        subject(),
+        { label: 'Count', numeric: true, cell: (row) => n(row.latency.count) },
+        { label: 'p50', numeric: true, cell: us((row) => row.latency.p50Us) },
+        { label: 'p90', numeric: true, cell: us((row) => row.latency.p90Us) },
+        { label: 'p99', numeric: true, cell: us((row) => row.latency.p99Us) },
+        { label: 'p99.9', numeric: true, cell: us((row) => row.latency.p999Us) },
+        { label: 'Max', numeric: true, cell: us((row) => row.latency.maxUs) },
+        { label: 'Mean', numeric: true, cell: us((row) => row.latency.meanUs) },
+        { label: 'Lost', numeric: true, cell: (row) => lost(row.accounting) },
+        { label: 'Note', cell: (row) => row.note ?? '' },
+      ])}
+    `
+  }
+
+  private _throughput(rows: ThroughputRow[], http: HttpRow[]) {
+    const bound = "The load client used most of a core: the figure may be its limit, not the server's"
+    return html`
+      ${this._table('Messages through the server as fast as it takes them', rows, [
+        subject(),
+        { label: 'Fan-out', numeric: true, cell: (row) => n(row.fanout) },
+        { label: 'Window', hint: 'Messages allowed in flight', numeric: true, cell: (row) => n(row.window) },
+        { label: 'Messages/s', numeric: true, cell: (row) => n(row.messagesPerSecond) },
+        { label: 'Deliveries/s', numeric: true, cell: (row) => n(row.deliveriesPerSecond) },
+        { label: 'Server CPU (cores)', numeric: true, cell: (row) => n(row.serverCpuCores, 2) },
+        { label: 'Deliveries per CPU-second', numeric: true, cell: (row) => n(row.deliveriesPerServerCpuSecond) },
+        { label: 'Load CPU (cores)', numeric: true, cell: (row) => n(row.loadCpuCores, 2) },
+        { label: 'Client-bound', hint: bound, cell: (row) => yesNo(row.clientBound, 'yes: client-bound') },
+        { label: 'Lost', numeric: true, cell: (row) => lost(row.accounting) },
+        { label: 'Note', cell: (row) => row.note ?? '' },
+      ])}
+      ${this._table('HTTP endpoints under autocannon (latency in whole ms, as autocannon reports it)', http, [
+        subject(),
+        { label: 'Endpoint', cell: (row) => row.endpoint },
+        { label: 'Connections', numeric: true, cell: (row) => n(row.connections) },
+        { label: 'Requests/s', numeric: true, cell: (row) => n(row.requestsPerSecond) },
+        { label: 'p50 (ms)', numeric: true, cell: (row) => n(row.latencyMsP50) },
+        { label: 'p99 (ms)', numeric: true, cell: (row) => n(row.latencyMsP99) },
+        { label: 'Non-2xx', numeric: true, cell: (row) => n(row.non2xx) },
+        { label: 'Errors', numeric: true, cell: (row) => n(row.errors) },
+        { label: 'Requests per CPU-second', numeric: true, cell: (row) => n(row.requestsPerServerCpuSecond) },
+        { label: 'Client-bound', hint: bound, cell: (row) => yesNo(row.clientBound, 'yes: client-bound') },
+      ])}
+    `
+  }
+
+  private _idle(idle: NonNullable<BenchResults['idle']>) {
+    const kib = (bytes: number | null) => n(bytes === null ? null : bytes / 1024, 1)
+    return html`
+      <p class="note">${n(idle.clients)} clients per transport held open for ${n(idle.holdMs / 1000)} s with nothing to say. Memory per connection is read after a full GC.</p>
+      ${this._table('Idle cost per transport (per minute, all clients together)', idle.rows, [
+        subject(),
+        { label: 'Connected', numeric: true, cell: (row) => `${n(row.connected)} of ${n(row.clients)}` },
+        { label: 'Requests/min', numeric: true, cell: (row) => n(row.requestsPerMinute, 1) },
+        { label: 'Bytes in/min', numeric: true, cell: (row) => n(row.bytesInPerMinute) },
+        { label: 'Bytes out/min', numeric: true, cell: (row) => n(row.bytesOutPerMinute) },
+        { label: 'Server CPU s/min', numeric: true, cell: (row) => n(row.serverCpuSecondsPerMinute, 3) },
+        { label: 'Heap per connection (KiB)', numeric: true, cell: (row) => kib(row.heapPerConnectionBytes) },
+        { label: 'RSS per connection (KiB)', numeric: true, cell: (row) => kib(row.rssPerConnectionBytes) },
+        { label: 'Dropped', hint: 'Clients that stopped during the hold', numeric: true, cell: (row: IdleRow) => n(row.droppedDuringHold) },
+        { label: 'Note', cell: (row) => row.note ?? '' },
+      ])}
+    `
+  }
+
+  private _comparisons(rows: Comparison[]) {
+    const flagged = rows.filter((row) => row.flagged).length
+    return html`
+      <p class="note">Transport Lab against a bare server doing the same job. A figure more than 10% worse is flagged.
+        ${rows.length > 0 ? (flagged > 0 ? `${flagged} of ${rows.length} flagged.` : 'None flagged.') : ''}</p>
+      ${this._table('Transport Lab vs baseline', rows, [
+        { label: 'Metric', cell: (row) => row.metric },
+        { label: 'Transport', cell: (row) => row.transport },
+        { label: 'Baseline', cell: (row) => row.baselineTarget },
+        { label: 'Lab', numeric: true, cell: (row) => `${n(row.lab, 1)} ${row.unit}` },
+        { label: 'Baseline value', numeric: true, cell: (row) => `${n(row.baseline, 1)} ${row.unit}` },
+        { label: 'Ratio', hint: 'lab / baseline', numeric: true, cell: (row) => n(row.ratio, 2) },
+        { label: 'Lab is', hint: 'Compared with the baseline, counting higher or lower as better as the metric says', numeric: true, cell: (row) => formatWorseBy(row.worseBy) },
+        { label: 'Over 10% worse', cell: (row) => (row.flagged ? html`<strong class="flag">⚑ flagged</strong>` : 'no') },
+        { label: 'Target', hint: "The issue's target applies to this row", cell: (row) => yesNo(row.target, 'yes') },
+        { label: 'Note', cell: (row) => row.note ?? '' },
+      ])}
+    `
+  }
+
+  private _accounting(accounting: BenchResults['accounting']) {
+    const rows: Array<[string, Accounting]> = [...Object.entries(accounting.byScenario), ['all scenarios', accounting.total]]
+    return this._table('Sent, expected, delivered and lost: delivered + lost = expected', rows, [
+      { label: 'Scenario', cell: ([name]) => name },
+      { label: 'Receivers', numeric: true, cell: ([, a]) => n(a.receivers) },
+      { label: 'Sent', numeric: true, cell: ([, a]) => n(a.sent) },
+      { label: 'Failed sends', numeric: true, cell: ([, a]) => n(a.failedSends) },
+      { label: 'Expected', numeric: true, cell: ([, a]) => n(a.expected) },
+      { label: 'Delivered', numeric: true, cell: ([, a]) => n(a.delivered) },
+      { label: 'Lost', numeric: true, cell: ([, a]) => n(a.lost) },
+      { label: 'Duplicates', numeric: true, cell: ([, a]) => n(a.duplicates) },
+      { label: 'Why lost', cell: ([, a]) => a.losses.map((l) => `${l.reason} (${n(l.count)})`).join(', ') },
+    ])
+  }
+
+  private _environment(r: BenchResults) {
+    const env = r.environment
+    const machine: Array<[string, Cell]> = [
+      ['CPU', `${env.cpuModel} (${env.cores} cores)`],
+      ['Memory', `${n(env.memoryBytes / 2 ** 30, 1)} GiB`],
+      ['OS', `${env.platform} ${env.osRelease}`],
+      ['Node.js', env.node],
+      ['V8', env.v8],
+      ['Open files limit', env.fdLimit],
+      ['Socket.IO client transports', env.socketIoClientTransports.join(', ')],
+    ]
+    const options = Object.entries(r.options).map(([key, value]): [string, Cell] => [key, Array.isArray(value) ? value.join(', ') : value])
+    return html`
+      ${this._pairs(machine)}
+      <h4>Libraries</h4>${this._pairs(Object.entries(env.libraries))}
+      <h4>Transport Lab settings</h4>${this._pairs(Object.entries(env.settings))}
+      <h4>Run options</h4>${this._pairs(options)}
+    `
   }
 
   private _renderView(view: BenchView) {
