@@ -190,7 +190,7 @@ export class LabTransportPanel extends LitElement {
       <dl class="facts">
         <dt title="Requests this panel made / HTTP requests and upgrades the server served for this transport">Requests me · all</dt><dd>${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
         <dt title="Share of all bytes on this transport that were not chat JSON">Overhead share</dt><dd>${server ? formatRatio(server.overheadIn + server.overheadOut, total) : '—'}</dd>
-        <dt title="Requests and bytes per minute over the last 10 s in which this transport delivered nothing">Idle per min</dt><dd>${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}</dd>
+        <dt title="Requests and bytes per minute over the last minute in which this transport delivered nothing">Idle per min</dt><dd>${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}</dd>
         <dt title="Open TCP connections and requests the server is holding, for this transport">Conns · held</dt><dd>${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
       </dl>
     `

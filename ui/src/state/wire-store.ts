@@ -16,8 +16,12 @@ export interface IdleCost {
 }
 
 const SAMPLES_KEPT = 180
-/** A transport counts as idle over a window in which it delivered no message. */
-const IDLE_WINDOW_MS = 10_000
+/**
+ * A transport counts as idle over a window in which it delivered no message.
+ * A minute, because keep-alives are slow: WebSocket pings every 30 s, SSE
+ * heartbeats every 15 s, a long poll held for 25 s would not show in less.
+ */
+const IDLE_WINDOW_MS = 60_000
 
 export class WireStore extends EventTarget {
   readonly samples: WireSample[] = []
@@ -74,7 +78,7 @@ export class WireStore extends EventTarget {
     const first = this.samples[startIndex]
     const a = first?.snapshot.transports[transport]
     const b = last.snapshot.transports[transport]
-    if (!first || !a || !b || last.at - first.at < IDLE_WINDOW_MS / 2) return this.lastIdle.get(transport)
+    if (!first || !a || !b || last.at - first.at < IDLE_WINDOW_MS * 0.9) return this.lastIdle.get(transport)
     if (b.messagesOut !== a.messagesOut || b.messagesIn !== a.messagesIn) return this.lastIdle.get(transport)
     const minutes = (last.at - first.at) / 60_000
     const cost = {
