@@ -184,7 +184,8 @@ export class LabTransportPanel extends LitElement {
         <tbody>
           <tr title="Bodies and frames this panel handled (page scripts cannot see headers)"><th scope="row">My bytes</th><td>${formatBytesShort(client.stats.bytesUp)}</td><td>${formatBytesShort(client.stats.bytesDown)}</td></tr>
           <tr title="Server wire meter, all clients of this transport: bytes that were not chat JSON"><th scope="row">Overhead</th><td>${formatBytesShort(server?.overheadIn)}</td><td>${formatBytesShort(server?.overheadOut)}</td></tr>
-          <tr title="Server wire meter, all clients of this transport: the chat JSON itself"><th scope="row">Payload</th><td>${formatBytesShort(server?.payloadIn)}</td><td>${formatBytesShort(server?.payloadOut)}</td></tr>
+          <tr title="Server wire meter, all clients of this transport: the chat JSON itself (before any compression)"><th scope="row">Payload</th><td>${formatBytesShort(server?.payloadIn)}</td><td>${formatBytesShort(server?.payloadOut)}</td></tr>
+          <tr title="Server wire meter: every byte that crossed the TCP socket. With compression on it can be less than overhead + payload."><th scope="row">On the wire</th><td>${formatBytesShort(server?.bytesIn)}</td><td>${formatBytesShort(server?.bytesOut)}</td></tr>
         </tbody>
       </table>
       <dl class="facts">
