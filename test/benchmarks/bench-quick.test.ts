@@ -1,0 +1,78 @@
+// `npm run bench -- --quick --json` end to end, as its own process: the JSON it
+// prints is a valid results file, every transport and baseline was measured,
+// and every message sent was delivered. Timings are reported by the bench,
+// never asserted here. Loopback with windows under the history limit loses
+// nothing, so any lost message is a bug in the server or in the bench.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { checkResults, type BenchResults } from '../../benchmarks/schema.ts'
+import { TRANSPORTS } from '../../server/core/protocol.ts'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+/** The quick run takes about a minute on two cores; past this it is stopped, whatever it is doing. */
+const HARD_LIMIT_MS = 140_000
+const out = mkdtempSync(join(tmpdir(), 'transport-lab-bench-'))
+
+afterAll(() => rmSync(out, { recursive: true, force: true }))
+
+function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/run.ts', '--quick', '--json', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => { stdout += chunk })
+    child.stderr.on('data', (chunk) => { stderr += chunk })
+    // SIGTERM lets the runner kill its children; SIGKILL if even that hangs (the children exit when their IPC channel closes).
+    const term = setTimeout(() => child.kill('SIGTERM'), HARD_LIMIT_MS)
+    const kill = setTimeout(() => child.kill('SIGKILL'), HARD_LIMIT_MS + 5000)
+    child.once('exit', (code) => {
+      clearTimeout(term)
+      clearTimeout(kill)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+describe('npm run bench -- --quick --json', () => {
+  it('measures every transport and baseline, prints valid results and loses no message', async () => {
+    const { code, stdout, stderr } = await runQuick()
+    expect(code, stderr.slice(-3000)).toBe(0)
+    const results = JSON.parse(stdout) as BenchResults
+    expect(checkResults(results)).toEqual([])
+    expect(results.mode).toBe('quick')
+
+    const subjects = (rows: Array<{ subject: string }> | undefined) => new Set(rows?.map((r) => r.subject))
+    const expected = [...TRANSPORTS.map((t) => `lab/${t}`), 'bare-fastify/short-polling', 'bare-fastify/long-polling', 'bare-fastify/sse', 'bare-ws/websocket', 'bare-socket.io/socket.io']
+    for (const rows of [results.wire?.rows, results.latency?.rows, results.throughput?.rows, results.idle?.rows]) {
+      expect([...subjects(rows)].sort()).toEqual([...expected].sort())
+    }
+    expect(results.wire!.rows.length).toBe(expected.length * 3)
+    expect(results.throughput!.rows.length).toBe(expected.length * 2)
+    expect(results.throughput!.http.map((r) => `${r.subject} ${r.endpoint}`)).toContain('lab/short-polling GET poll')
+    expect(results.comparisons.some((c) => c.target && c.transport === 'websocket' && c.metric === 'heap per connection')).toBe(true)
+
+    // The bench's own accounting: everything sent is delivered, and no sample went missing.
+    const total = results.accounting.total
+    expect(total.expected).toBeGreaterThan(0)
+    expect(total.lost, JSON.stringify(total.losses)).toBe(0)
+    expect(total.delivered).toBe(total.expected)
+    for (const row of results.latency!.rows) {
+      expect(row.latency.count, row.subject).toBe(row.deliveriesMeasured)
+      expect(row.latency.count, row.subject).toBeGreaterThan(0)
+      expect(row.accounting.lost, row.subject).toBe(0)
+    }
+    for (const row of results.throughput!.rows) expect(row.accounting.lost, `${row.subject} ×${row.fanout}`).toBe(0)
+    for (const row of results.idle!.rows) expect(row.connected, row.subject).toBe(row.clients)
+
+    // Progress went to stderr as plain lines (not a terminal); the files are written.
+    expect(stderr).toMatch(/\[bench +[\d.]+s\] idle done/)
+    for (const file of ['latest.json', 'latest.md', 'wire.svg', 'projection.svg', 'latency.svg', 'throughput.svg', 'idle.svg']) {
+      expect(existsSync(join(out, file)), file).toBe(true)
+    }
+    expect(readdirSync(out).some((f) => /^run-.*\.json$/.test(f))).toBe(true)
+  }, HARD_LIMIT_MS + 10_000)
+})

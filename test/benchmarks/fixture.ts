@@ -1,0 +1,69 @@
+// A small, hand-made results file: Transport Lab's WebSocket against bare ws,
+// every section present, figures chosen so the report's numbers are easy to check.
+import type { Accounting, BenchResults, LegBytes } from '../../benchmarks/schema.ts'
+import { comparisons } from '../../benchmarks/report/compare.ts'
+
+const accounting = (receivers: number, sent: number): Accounting => ({ receivers, sent, failedSends: 0, expected: receivers * sent, delivered: receivers * sent, lost: 0, losses: [], duplicates: 0 })
+const leg = (inBytes: number, inPayload: number, outBytes: number, outPayload: number): LegBytes => ({
+  in: { bytes: inBytes, payload: inPayload, overhead: inBytes - inPayload },
+  out: { bytes: outBytes, payload: outPayload, overhead: outBytes - outPayload },
+})
+const lab = { subject: 'lab/websocket', target: 'lab' as const, transport: 'websocket' as const, label: 'WebSocket' }
+const bare = { subject: 'bare-ws/websocket', target: 'bare-ws' as const, transport: 'websocket' as const, label: 'bare ws (WebSocket)' }
+
+export function fixtureResults(): BenchResults {
+  const sections: Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle'> = {
+    wire: {
+      rows: [
+        { ...lab, textBytes: 256, messages: 10, send: leg(350, 344, 0, 0), receive: leg(0, 0, 494, 490), receiveBytesPerMessage: 494, method: 'two-pass' },
+        { ...bare, textBytes: 256, messages: 10, send: leg(350, 344, 0, 0), receive: leg(0, 0, 380, 376), receiveBytesPerMessage: 380, method: 'role-tallies' },
+      ],
+      handshakes: [
+        { ...lab, variant: 'upgrade (101) and the welcome frame', bytesIn: 240, bytesOut: 400, payloadBytes: 300, overheadBytes: 340, httpRequests: 1, request: ['GET /ws HTTP/1.1'], response: ['HTTP/1.1 101 Switching Protocols'] },
+      ],
+      projection: [
+        { ...lab, textBytes: 256, bytesPerMessage: 494, mbps: [{ clients: 1000, mbps: 3.952 }, { clients: 10000, mbps: 39.52 }, { clients: 100000, mbps: 395.2 }] },
+        { ...bare, textBytes: 256, bytesPerMessage: 380, mbps: [{ clients: 1000, mbps: 3.04 }, { clients: 10000, mbps: 30.4 }, { clients: 100000, mbps: 304 }] },
+      ],
+    },
+    latency: {
+      rateHz: 200,
+      receivers: 50,
+      shortPollIntervalMs: 1000,
+      rows: [
+        { ...lab, rateHz: 200, receivers: 50, measuredMs: 5000, latency: { count: 50000, minUs: 120, meanUs: 400, p50Us: 350, p90Us: 600, p99Us: 1200, p999Us: 2500, maxUs: 4100 }, deliveriesMeasured: 50000, clamped: 0, accounting: accounting(50, 1200) },
+        { ...bare, rateHz: 200, receivers: 50, measuredMs: 5000, latency: { count: 50000, minUs: 100, meanUs: 300, p50Us: 280, p90Us: 500, p99Us: 900, p999Us: 2000, maxUs: 3000 }, deliveriesMeasured: 50000, clamped: 0, accounting: accounting(50, 1200) },
+      ],
+    },
+    throughput: {
+      rows: [
+        { ...lab, fanout: 1, window: 256, measuredMs: 4000, messages: 320000, deliveries: 320000, messagesPerSecond: 80000, deliveriesPerSecond: 80000, serverCpuSeconds: 4, serverCpuCores: 1, deliveriesPerServerCpuSecond: 80000, loadCpuSeconds: 3, loadCpuCores: 0.75, clientBound: false, accounting: accounting(1, 330000) },
+        { ...bare, fanout: 1, window: 256, measuredMs: 4000, messages: 400000, deliveries: 400000, messagesPerSecond: 100000, deliveriesPerSecond: 100000, serverCpuSeconds: 4, serverCpuCores: 1, deliveriesPerServerCpuSecond: 100000, loadCpuSeconds: 3.8, loadCpuCores: 0.95, clientBound: true, accounting: accounting(1, 410000) },
+      ],
+      http: [],
+    },
+    idle: {
+      clients: 1000,
+      holdMs: 30000,
+      rows: [
+        { ...lab, clients: 1000, connected: 1000, failed: 0, failures: [], holdMs: 30000, loadProcesses: 1, heapBeforeBytes: 10_000_000, heapAfterBytes: 21_000_000, rssBeforeBytes: 60_000_000, rssAfterBytes: 90_000_000, heapPerConnectionBytes: 11_000, rssPerConnectionBytes: 30_000, serverCpuSecondsPerMinute: 0.2, requestsPerMinute: 0, bytesInPerMinute: 6000, bytesOutPerMinute: 2000, droppedDuringHold: 0 },
+        { ...bare, clients: 1000, connected: 1000, failed: 0, failures: [], holdMs: 30000, loadProcesses: 1, heapBeforeBytes: 5_000_000, heapAfterBytes: 15_000_000, rssBeforeBytes: 50_000_000, rssAfterBytes: 80_000_000, heapPerConnectionBytes: 10_000, rssPerConnectionBytes: 30_000, serverCpuSecondsPerMinute: 0.01, requestsPerMinute: 0, bytesInPerMinute: 6000, bytesOutPerMinute: 2000, droppedDuringHold: 0 },
+      ],
+    },
+  }
+  const total = accounting(0, 0)
+  return {
+    version: 1,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:05:00.000Z',
+    durationMs: 300_000,
+    mode: 'default',
+    command: 'npm run bench',
+    options: { quick: false, scenarios: ['wire', 'latency', 'throughput', 'idle'], transports: ['websocket'], baselines: true, clients: 1000, rate: 200, receivers: 50, fanouts: [1], textBytes: [256], wireMessages: 10, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30000 },
+    environment: { cpuModel: 'Test CPU', cores: 2, memoryBytes: 2 ** 34, platform: 'linux', osRelease: '6.1', node: '20.20.2', v8: '11.3', fdLimit: 20000, libraries: { ws: '8.23.0' }, settings: { SHORT_POLL_INTERVAL_MS: 1000 }, socketIoClientTransports: ['websocket'] },
+    ...sections,
+    comparisons: comparisons(sections, ['websocket']),
+    accounting: { total, byScenario: { latency: total } },
+    notes: ['A note.'],
+  }
+}

@@ -1,0 +1,110 @@
+// The arithmetic of the benchmark report, on numbers worked out by hand.
+import { createHistogram } from 'node:perf_hooks'
+import { describe, expect, it } from 'vitest'
+import { compare, cpuSeconds, median, perConnection, perMessage, perMinute, perSecond, projectMbps, summarizeHistogram, tallyDelta, toNanoseconds } from '../../benchmarks/metrics.ts'
+import type { WireTally } from '../../server/wire/meter.ts'
+
+const tally = (over: Partial<WireTally>): WireTally => ({ bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0, ...over })
+
+describe('bytes per message', () => {
+  it('divides a window\'s byte deltas by the messages it carried, payload and overhead apart', () => {
+    const before = tally({ bytesIn: 1000, bytesOut: 5000, payloadIn: 0, payloadOut: 2000, httpRequests: 3 })
+    const after = tally({ bytesIn: 1000 + 10 * 200, bytesOut: 5000 + 10 * 510, payloadIn: 0, payloadOut: 2000 + 10 * 490, httpRequests: 13 })
+    const delta = tallyDelta(before, after)
+    expect(delta).toEqual({ bytesIn: 2000, bytesOut: 5100, payloadIn: 0, payloadOut: 4900, httpRequests: 10 })
+    const leg = perMessage(delta, 10)
+    expect(leg.out).toEqual({ bytes: 510, payload: 490, overhead: 20 })
+    expect(leg.in).toEqual({ bytes: 200, payload: 0, overhead: 200 })
+  })
+
+  it('never reports negative overhead when payload was counted before its bytes reached the socket', () => {
+    expect(perMessage({ bytesIn: 0, bytesOut: 100, payloadIn: 0, payloadOut: 120, httpRequests: 0 }, 1).out).toEqual({ bytes: 100, payload: 100, overhead: 0 })
+  })
+
+  it('refuses a window without messages instead of dividing by zero', () => {
+    expect(() => perMessage({ bytesIn: 1, bytesOut: 1, payloadIn: 0, payloadOut: 0, httpRequests: 0 }, 0)).toThrow(RangeError)
+  })
+})
+
+describe('the bandwidth projection', () => {
+  it('is clients x messages per second x bytes x 8 / 10^6 Mbit/s', () => {
+    expect(projectMbps(1000, 871)).toBeCloseTo(6.968, 10)
+    expect(projectMbps(10_000, 871)).toBeCloseTo(69.68, 10)
+    expect(projectMbps(100_000, 871)).toBeCloseTo(696.8, 10)
+    expect(projectMbps(100_000, 2)).toBeCloseTo(1.6, 10)
+    expect(projectMbps(1000, 500, 4)).toBeCloseTo(16, 10)
+  })
+})
+
+describe('latency histograms', () => {
+  it('summarize nanosecond recordings as microsecond percentiles', () => {
+    const h = createHistogram()
+    // 1..1000 µs, one each: p50 ~ 500 µs, p99 ~ 990 µs, max 1000 µs.
+    for (let us = 1; us <= 1000; us++) h.record(us * 1000)
+    const s = summarizeHistogram(h)
+    expect(s.count).toBe(1000)
+    expect(s.minUs).toBe(1)
+    expect(s.maxUs).toBeCloseTo(1000, -1)
+    expect(s.p50Us).toBeCloseTo(500, -1)
+    expect(s.p90Us).toBeCloseTo(900, -1)
+    expect(s.p99Us).toBeCloseTo(990, -1)
+    expect(s.p999Us).toBeCloseTo(999, -1)
+    expect(s.meanUs).toBeCloseTo(500.5, 0)
+  })
+
+  it('say nothing rather than something for an empty histogram', () => {
+    expect(summarizeHistogram(createHistogram())).toEqual({ count: 0, minUs: null, meanUs: null, p50Us: null, p90Us: null, p99Us: null, p999Us: null, maxUs: null })
+  })
+
+  it('keep every sample: a latency below 1 ns is raised to 1 ns and counted as clamped', () => {
+    expect(toNanoseconds(1.5)).toEqual({ ns: 1_500_000, clamped: false })
+    expect(toNanoseconds(0)).toEqual({ ns: 1, clamped: true })
+    expect(toNanoseconds(-0.2)).toEqual({ ns: 1, clamped: true })
+  })
+})
+
+describe('per connection, per minute, per second', () => {
+  it('divides the memory a crowd added by its size', () => {
+    expect(perConnection(10_000_000, 20_240_000, 1000)).toBe(10_240)
+  })
+
+  it('scales a window to a minute or a second', () => {
+    expect(perMinute(500, 30_000)).toBe(1000)
+    expect(perSecond(250, 500)).toBe(500)
+  })
+
+  it('adds user and system CPU time between two readings', () => {
+    expect(cpuSeconds({ user: 1_000_000, system: 500_000 }, { user: 2_500_000, system: 1_000_000 })).toBe(2)
+  })
+
+  it('takes the median of the finite values', () => {
+    expect(median([3, 1, 2])).toBe(2)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    expect(median([Number.NaN])).toBeNull()
+  })
+})
+
+describe('ratios to a baseline', () => {
+  it('flags throughput more than 10% below the baseline', () => {
+    expect(compare(85, 100, 'higher')).toMatchObject({ ratio: 0.85, flagged: true })
+    expect(compare(85, 100, 'higher').worseBy).toBeCloseTo(0.15)
+    expect(compare(95, 100, 'higher')).toMatchObject({ ratio: 0.95, flagged: false })
+    expect(compare(120, 100, 'higher').worseBy).toBeCloseTo(-0.2)
+  })
+
+  it('flags memory more than 10% above the baseline', () => {
+    expect(compare(11_500, 10_000, 'lower')).toMatchObject({ ratio: 1.15, flagged: true })
+    expect(compare(10_500, 10_000, 'lower')).toMatchObject({ ratio: 1.05, flagged: false })
+  })
+
+  it('does not flag exactly 10% worse', () => {
+    expect(compare(90, 100, 'higher').flagged).toBe(false)
+    expect(compare(110, 100, 'lower').flagged).toBe(false)
+  })
+
+  it('declines to compare against a baseline of zero or less, or a missing figure', () => {
+    expect(compare(10, 0, 'lower')).toMatchObject({ ratio: null, flagged: false, note: 'baseline too small to compare' })
+    expect(compare(10, -5, 'lower').ratio).toBeNull()
+    expect(compare(null, 5, 'higher')).toMatchObject({ ratio: null, note: 'not measured' })
+  })
+})
