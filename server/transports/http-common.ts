@@ -90,8 +90,7 @@ export function readRoomQuery(query: unknown, lastEventId?: string): RoomQuery {
 /** Replies with a protocol message; its bytes are payload on the wire meter. */
 export function replyMessage(app: FastifyInstance, transport: string, reply: FastifyReply, message: object, status = 200): string {
   const { json, bytes } = encode(message)
-  app.wire.notePayload(transport, 'out', bytes)
-  app.wire.noteMessages(transport, 'out')
+  app.wire.recorder(transport).sent(bytes)
   void reply.code(status).type('application/json; charset=utf-8')
   return json
 }
@@ -108,8 +107,7 @@ export function replyBatch(app: FastifyInstance, transport: string, reply: Fasti
     payload += encoded.bytes
     parts.push(encoded.json)
   }
-  app.wire.notePayload(transport, 'out', payload)
-  app.wire.noteMessages(transport, 'out', read.entries.length)
+  app.wire.recorder(transport).sent(payload, read.entries.length)
   void reply.code(200).type('application/json; charset=utf-8')
   return `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered},"entries":[${parts.join(',')}]}`
 }
@@ -128,11 +126,11 @@ export interface PostOptions {
 /** POST /<transport>: one client message (join, leave or send) per request. */
 export function handlePost(app: FastifyInstance, options: PostOptions) {
   const { transport, sessions } = options
+  const wire = app.wire.recorder(transport)
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
     const body = typeof request.body === 'string' ? request.body : ''
     if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
-    app.wire.notePayload(transport, 'in', Buffer.byteLength(body))
-    app.wire.noteMessages(transport, 'in')
+    wire.received(Buffer.byteLength(body))
     const message = parseClientMessage(body, { textMaxBytes: app.config.textMaxBytes })
     const client = sessions.resolve(request)
     switch (message.type) {

@@ -9,7 +9,8 @@ import type { Client } from '../core/hub.ts'
 
 export interface PushOutput {
   welcome(welcome: Welcome, backlog: LogEntry[]): void
-  entry(entry: LogEntry): void
+  /** Each live entry of the client's rooms. Left out by a transport that broadcasts per room itself (Socket.IO). */
+  entry?(entry: LogEntry): void
   error(error: ErrorMessage): void
 }
 
@@ -18,21 +19,12 @@ export class PushSession {
   private readonly app: FastifyInstance
   private readonly out: PushOutput
   private readonly log: FastifyBaseLogger
-  /** While set, entries from this client are not delivered back to it (the class notes' socket.to(room) semantics). */
-  private muteOwnEntries = false
 
   constructor(app: FastifyInstance, transport: string, name: string, out: PushOutput, log: FastifyBaseLogger) {
     this.app = app
     this.out = out
     this.log = log
-    this.client = app.hub.connect({
-      name,
-      transport,
-      deliver: (entry) => {
-        if (this.muteOwnEntries && entry.type === 'message' && entry.from.clientId === this.client.clientId) return
-        out.entry(entry)
-      },
-    })
+    this.client = app.hub.connect({ name, transport, deliver: out.entry?.bind(out) })
   }
 
   join(room: string, after?: Cursor): Welcome {
@@ -46,14 +38,9 @@ export class PushSession {
     return this.app.hub.leave(this.client.clientId, room)
   }
 
-  send(room: string, message: { text: string; sentAt?: number; clientMsgId?: string }, options: { echo: boolean } = { echo: true }) {
+  send(room: string, message: { text: string; sentAt?: number; clientMsgId?: string }) {
     const from = { clientId: this.client.clientId, name: this.client.name, transport: this.client.transport }
-    this.muteOwnEntries = !options.echo
-    try {
-      return this.app.hub.publish(from, room, message)
-    } finally {
-      this.muteOwnEntries = false
-    }
+    return this.app.hub.publish(from, room, message)
   }
 
   handle(message: ClientMessage): void {

@@ -21,7 +21,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Server as Engine } from 'engine.io'
 import { Server as SocketIOServer, type Socket } from 'socket.io'
 import { isLabError, LabError } from '../core/errors.ts'
-import { DEFAULT_ROOM, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
+import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import { encode } from '../wire/payload.ts'
 import { readName, readRoomQuery } from './http-common.ts'
@@ -70,21 +70,40 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     }
   })
 
+  const wire = app.wire.recorder(transport)
+  /** Set while a notes client's room_message is published: the notes' socket.to(room) leaves the sender out. */
+  let exceptSocket: string | undefined
+
+  // Live entries go out once per room and dialect through Socket.IO's own
+  // rooms: the adapter encodes each packet once for all the sockets in it.
+  app.hub.onAppend((entry) => {
+    for (const dialect of DIALECTS) {
+      const key = roomKey(dialect, entry.room)
+      const sockets = io.sockets.adapter.rooms.get(key)
+      if (!sockets || sockets.size === 0) continue
+      const [event, ...args] = eventFor(dialect, entry)
+      const skipped = exceptSocket !== undefined && sockets.has(exceptSocket) ? 1 : 0
+      wire.sent(payloadBytes(args) * (sockets.size - skipped), sockets.size - skipped)
+      ;(skipped ? io.to(key).except(exceptSocket!) : io.to(key)).emit(event, ...args)
+    }
+  })
+
   io.on('connection', (socket) => {
     const auth = { ...socket.handshake.query, ...socket.handshake.auth } as Record<string, unknown>
     const dialect: Dialect = auth.protocol === 'lab' ? 'lab' : 'notes'
     const log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
 
     const emit = (event: string, ...args: unknown[]) => {
-      let bytes = 0
-      for (const arg of args) bytes += typeof arg === 'object' && arg !== null ? encode(arg).bytes : Buffer.byteLength(JSON.stringify(arg))
-      app.wire.notePayload(transport, 'out', bytes)
-      app.wire.noteMessages(transport, 'out')
+      wire.sent(payloadBytes(args))
       socket.emit(event, ...args)
     }
-    const deliver = (entry: LogEntry) => {
-      if (dialect === 'lab') emit(entry.type, entry)
-      else emit('server_message', entry.type === 'message' ? entry.text : noticeText(entry), entry)
+    const join = (roomName: string, after?: Cursor) => {
+      session.join(roomName, after)
+      void socket.join(roomKey(dialect, roomName))
+    }
+    const leave = (roomName: string) => {
+      session.leave(roomName)
+      void socket.leave(roomKey(dialect, roomName))
     }
 
     const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
@@ -95,20 +114,16 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         // The notes greet once, on connection; their join_room answers nothing to the joiner.
         else if (!greeted) emit('message', `Welcome to Transport Lab, ${welcome.name}! You are in room ${welcome.room}.`, welcome)
         greeted = true
-        for (const entry of backlog) deliver(entry)
+        for (const entry of backlog) emit(...eventFor(dialect, entry))
       },
-      entry: deliver,
       error: (error) => emit('error', error),
     }, log)
-    session.join(room, cursor)
+    join(room, cursor)
     log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
 
     // Payload in: the JSON of each event's arguments (an ack callback is not sent).
     socket.onAny((event: string, ...args: unknown[]) => {
-      let bytes = 0
-      for (const arg of args) if (typeof arg !== 'function') bytes += Buffer.byteLength(JSON.stringify(arg) ?? '')
-      app.wire.notePayload(transport, 'in', bytes)
-      app.wire.noteMessages(transport, 'in')
+      wire.received(payloadBytes(args.filter((arg) => typeof arg !== 'function')))
       if (!KNOWN_EVENTS.has(event)) {
         const ack = args.at(-1)
         const error = session.fail(new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${JSON.stringify(event)}: expected ${[...KNOWN_EVENTS].join(', ')}`), event)
@@ -141,7 +156,8 @@ export const socketIo: FastifyPluginAsync = async (app) => {
           const entry = session.send(message.room, message)
           return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id, ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}) }
         }
-        session.handle(message)
+        if (message.type === 'join') join(message.room, message.after)
+        else leave(message.room)
         return undefined
       })
     }
@@ -154,18 +170,24 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     })
     on('join_room', ([roomName]) => {
       assertRoom(roomName)
-      session.join(roomName)
+      join(roomName)
     })
     on('leave_room', ([roomName]) => {
       assertRoom(roomName)
-      session.leave(roomName)
+      leave(roomName)
     })
     on('room_message', ([data]) => {
       const { room: roomName, message } = (typeof data === 'object' && data !== null ? data : {}) as { room?: unknown; message?: unknown }
       assertRoom(roomName)
       assertText(message, app.config)
       // socket.to(room) in the notes: everyone in the room but the sender.
-      const entry = session.send(roomName, { text: message }, { echo: false })
+      exceptSocket = socket.id
+      let entry
+      try {
+        entry = session.send(roomName, { text: message })
+      } finally {
+        exceptSocket = undefined
+      }
       return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
     })
 
@@ -180,6 +202,25 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     io.disconnectSockets(true)
     await io.close()
   })
+}
+
+const DIALECTS = ['lab', 'notes'] as const
+
+function roomKey(dialect: Dialect, room: string): string {
+  return `${dialect}:${room}`
+}
+
+/** An entry as each dialect's event: the protocol's object, or the notes' bare string first with the object second. */
+function eventFor(dialect: Dialect, entry: LogEntry): [string, ...unknown[]] {
+  if (dialect === 'lab') return [entry.type, entry]
+  return ['server_message', entry.type === 'message' ? entry.text : noticeText(entry), entry]
+}
+
+/** Socket.IO payload: the JSON of each argument (objects are serialized once and cached). */
+function payloadBytes(args: unknown[]): number {
+  let bytes = 0
+  for (const arg of args) bytes += typeof arg === 'object' && arg !== null ? encode(arg).bytes : Buffer.byteLength(JSON.stringify(arg) ?? '')
+  return bytes
 }
 
 function noticeText(notice: Extract<LogEntry, { type: 'notice' }>): string {

@@ -14,6 +14,7 @@ const RECONNECT_MS = 2000
 
 export const sse: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
+  const wire = app.wire.recorder(transport)
   const sessions = new HttpSessions(app)
   const streams = new Set<() => void>()
 
@@ -33,8 +34,7 @@ export const sse: FastifyPluginAsync = async (app) => {
     })
 
     const write = (frame: string, payloadBytes: number) => {
-      app.wire.notePayload(transport, 'out', payloadBytes)
-      app.wire.noteMessages(transport, 'out')
+      wire.sent(payloadBytes)
       res.write(frame)
       if (res.writableLength > SLOW_CONSUMER_BYTES) {
         request.log.warn({ buffered: res.writableLength }, 'SSE client too slow; closing its stream')

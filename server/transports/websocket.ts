@@ -26,6 +26,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
   })
   // ws hands over the exact 101 lines it is about to write: the inspector shows them.
   app.websocketServer.on('headers', (lines: string[], req) => app.wire.onUpgradeResponse(req, lines))
+  const wire = app.wire.recorder(transport)
   const alive = new WeakMap<WebSocket, boolean>()
 
   const heartbeat = setInterval(() => {
@@ -43,11 +44,11 @@ export const websocket: FastifyPluginAsync = async (app) => {
 
   app.get('/ws', { websocket: true }, (socket, request) => {
     const log = request.log
-    const sendEncoded = ({ json, bytes }: Encoded) => {
+    const sendEncoded = (encoded: Encoded) => {
       if (socket.readyState !== socket.OPEN) return
-      app.wire.notePayload(transport, 'out', bytes)
-      app.wire.noteMessages(transport, 'out')
-      socket.send(json)
+      wire.sent(encoded.bytes)
+      // One Buffer per entry for all receivers, sent as a text frame: no per-socket string conversion.
+      socket.send(encoded.buffer, { binary: false })
       if (socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
         log.warn({ buffered: socket.bufferedAmount }, 'WebSocket client too slow; closing')
         socket.close(1013, 'too slow: reconnect and resume')
@@ -82,8 +83,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
     socket.on('message', (data, isBinary) => {
       alive.set(socket, true)
       const buffer = data as Buffer
-      app.wire.notePayload(transport, 'in', buffer.byteLength)
-      app.wire.noteMessages(transport, 'in')
+      wire.received(buffer.byteLength)
       if (isBinary) {
         session.fail(new LabError('LAB_ERR_UNSUPPORTED', 'binary frames are not part of the protocol: send JSON text frames'))
         socket.close(1003, 'LAB_ERR_UNSUPPORTED')

@@ -16,6 +16,13 @@ import type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally 
 
 export type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
 export type Direction = 'in' | 'out'
+
+export interface WireRecorder {
+  /** A client message arrived: its payload bytes (the chat JSON inside the framing). */
+  received(payloadBytes: number, messages?: number): void
+  /** Messages left for a client: their payload bytes. */
+  sent(payloadBytes: number, messages?: number): void
+}
 export const OTHER = 'other'
 
 interface SocketState {
@@ -129,6 +136,24 @@ export class WireMeter {
     if (!last) return
     const [startLine = '', ...rest] = lines
     last.upgradeResponse = { startLine, headers: rest.map(splitHeader) }
+  }
+
+  /**
+   * What a transport calls on its hot path: one call per frame or body, with
+   * the transport's counters looked up once, when the transport starts.
+   */
+  recorder(transport: string): WireRecorder {
+    const tally = this.tally(transport)
+    return {
+      received(payloadBytes: number, messages = 1) {
+        tally.payloadIn += payloadBytes
+        tally.messagesIn += messages
+      },
+      sent(payloadBytes: number, messages = 1) {
+        tally.payloadOut += payloadBytes
+        tally.messagesOut += messages
+      },
+    }
   }
 
   notePayload(transport: string, direction: Direction, bytes: number): void {

@@ -5,6 +5,8 @@ import type { LogEntry } from '../core/protocol.ts'
 export interface Encoded {
   json: string
   bytes: number
+  /** The UTF-8 bytes, made on first use and shared by every receiver: sockets write it without copying. */
+  readonly buffer: Buffer
 }
 
 const cache = new WeakMap<object, Encoded>()
@@ -13,7 +15,14 @@ export function encode(message: object): Encoded {
   let encoded = cache.get(message)
   if (!encoded) {
     const json = JSON.stringify(message)
-    encoded = { json, bytes: Buffer.byteLength(json) }
+    let buffer: Buffer | undefined
+    encoded = {
+      json,
+      bytes: Buffer.byteLength(json),
+      get buffer() {
+        return (buffer ??= Buffer.from(json))
+      },
+    }
     cache.set(message, encoded)
   }
   return encoded

@@ -68,7 +68,7 @@ describe('the wire meter', () => {
     const [serverSide] = (await once(wss, 'connection')) as [WebSocket]
     const before = meter.snapshot().transports.websocket!
     const payload = 'p'.repeat(100)
-    meter.notePayload('websocket', 'out', 100)
+    meter.recorder('websocket').sent(100)
     serverSide.send(payload)
     await once(client, 'message')
     const after = meter.snapshot().transports.websocket!
