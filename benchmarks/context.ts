@@ -25,6 +25,7 @@ export class Context {
   readonly notes: string[] = []
   readonly accounts: Partial<Record<ScenarioName, Accounting[]>> = {}
   private readonly shared = new Map<TargetName, Promise<RunningTarget>>()
+  private readonly spare = new Map<string, Promise<RunningTarget>>()
   private counter = 0
 
   constructor(options: Options, settings: Settings, subjects: Subject[], progress: Progress, load: LoadProcess) {
@@ -45,9 +46,25 @@ export class Context {
     return running
   }
 
-  /** A new process, for figures that depend on what the process did before (memory). The caller stops it. */
-  freshTarget(name: TargetName): Promise<RunningTarget> {
-    return startTarget(name, this.settings.env)
+  /**
+   * A process that has served nothing, for figures that depend on what the
+   * process did before (memory). Started ahead with prepareFresh() when it can
+   * be, so that V8 has long since shrunk the heap it grew while starting. The
+   * caller stops it.
+   */
+  freshTarget(subject: Subject): Promise<RunningTarget> {
+    const ready = this.spare.get(subject.id)
+    this.spare.delete(subject.id)
+    return ready ?? startTarget(subject.target, this.settings.env)
+  }
+
+  prepareFresh(subjects: Subject[]): void {
+    for (const subject of subjects) {
+      const starting = startTarget(subject.target, this.settings.env)
+      // A failure surfaces when the scenario asks for it.
+      starting.catch(() => {})
+      this.spare.set(subject.id, starting)
+    }
   }
 
   /** Starts the targets these subjects need, all at once. */
@@ -58,6 +75,12 @@ export class Context {
   async stopSharedTargets(): Promise<void> {
     const running = [...this.shared.values()]
     this.shared.clear()
+    await Promise.allSettled(running.map(async (r) => (await r).stop()))
+  }
+
+  async stopSpareTargets(): Promise<void> {
+    const running = [...this.spare.values()]
+    this.spare.clear()
     await Promise.allSettled(running.map(async (r) => (await r).stop()))
   }
 

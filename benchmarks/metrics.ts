@@ -136,6 +136,7 @@ export function compare(lab: number | null | undefined, baseline: number | null 
     return { ratio: null, worseBy: null, flagged: false, note: 'not measured' }
   }
   if (baseline <= 0) return { ratio: null, worseBy: null, flagged: false, note: 'baseline too small to compare' }
+  if (lab < 0) return { ratio: null, worseBy: null, flagged: false, note: 'a negative figure (noise) cannot be compared' }
   const ratio = lab / baseline
   const worseBy = better === 'higher' ? 1 - ratio : ratio - 1
   return { ratio, worseBy, flagged: worseBy > tolerance + 1e-9 }

@@ -114,6 +114,7 @@ async function main(): Promise<number> {
   try {
     load = await startLoad('load')
     ctx = new Context(options, settings, subjects, progress, load)
+    if (options.scenarios.includes('idle')) ctx.prepareFresh(subjects)
     if (options.scenarios.some((s) => s !== 'idle')) await ctx.startTargets(subjects.map((s) => s.target))
     if (options.scenarios.includes('wire')) sections.wire = await runWire(ctx)
     if (options.scenarios.includes('latency')) sections.latency = await runLatency(ctx)
@@ -122,6 +123,7 @@ async function main(): Promise<number> {
   } finally {
     progress.stop()
     await ctx?.stopSharedTargets()
+    await ctx?.stopSpareTargets()
     await load?.stop()
   }
 

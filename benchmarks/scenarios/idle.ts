@@ -17,7 +17,9 @@ import type { Context } from '../context.ts'
 import type { CrowdReport } from '../clients/crowd.ts'
 import { startLoad, type LoadProcess } from '../load.ts'
 import { cpuSeconds, perConnection, perMinute, tallyDelta, tallyOf } from '../metrics.ts'
+import type { ProbeReading } from '../probe.ts'
 import type { IdleRow, Loss } from '../schema.ts'
+import type { RunningTarget } from '../targets.ts'
 import { isLab, type Subject } from '../subjects.ts'
 import { sleep } from '../clients/common.ts'
 
@@ -26,6 +28,7 @@ const ROOM_SIZE = 50
 const WARMUP_CLIENTS = 20
 const OPEN_CONCURRENCY = 200
 export const SIDE_BY_SIDE_MAX_CLIENTS = 2000
+const SETTLE_LIMIT_MS = 15_000
 
 function addReports(reports: CrowdReport[]): CrowdReport {
   const reasons = new Map<string, number>()
@@ -40,7 +43,7 @@ function addReports(reports: CrowdReport[]): CrowdReport {
 async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[]): Promise<IdleRow> {
   const { options } = ctx
   const clients = options.clients
-  const target = await ctx.freshTarget(subject.target)
+  const target = await ctx.freshTarget(subject)
   try {
     const endpoint = ctx.endpoint(subject, target)
     const roomPrefix = ctx.tag('i')
@@ -48,8 +51,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     const first = loads[0]!.caller
     await first.call('crowd.open', { crowd: `${crowd}w`, endpoint, count: WARMUP_CLIENTS, roomSize: ROOM_SIZE, roomPrefix: `${roomPrefix}w`, offset: 0, concurrency: OPEN_CONCURRENCY }, 60_000)
     await first.call('crowd.close', { crowd: `${crowd}w` }, 60_000)
-    await sleep(200)
-    const before = await target.probe(true)
+    const before = await settledReading(target)
 
     const share = Math.ceil(clients / loads.length)
     const opened = addReports(await Promise.all(loads.map((load, i) => load.caller.call<CrowdReport>('crowd.open', {
@@ -107,6 +109,24 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     }
   } finally {
     await target.stop()
+  }
+}
+
+/**
+ * Memory after a full GC, once it has stopped shrinking: V8 gives back the
+ * heap a process grew (while starting, or for the warm-up crowd) seconds
+ * later, not at the GC, and an early "before" would make the crowd look
+ * smaller than it is. At most SETTLE_LIMIT_MS.
+ */
+async function settledReading(target: RunningTarget): Promise<ProbeReading> {
+  const deadline = performance.now() + SETTLE_LIMIT_MS
+  let previous = await target.probe(true)
+  for (;;) {
+    await sleep(500)
+    const current = await target.probe(true)
+    const steady = Math.abs(current.rssBytes - previous.rssBytes) < previous.rssBytes * 0.005 && current.heapTotalBytes === previous.heapTotalBytes
+    if (steady || performance.now() > deadline) return current
+    previous = current
   }
 }
 

@@ -106,5 +106,6 @@ describe('ratios to a baseline', () => {
     expect(compare(10, 0, 'lower')).toMatchObject({ ratio: null, flagged: false, note: 'baseline too small to compare' })
     expect(compare(10, -5, 'lower').ratio).toBeNull()
     expect(compare(null, 5, 'higher')).toMatchObject({ ratio: null, note: 'not measured' })
+    expect(compare(-300, 5000, 'lower')).toMatchObject({ ratio: null, flagged: false, note: 'a negative figure (noise) cannot be compared' })
   })
 })
