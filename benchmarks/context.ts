@@ -106,5 +106,4 @@ export class Context {
     return { subject: subject.id, target: subject.target, transport: subject.transport, label: subjectLabel(subject) }
   }
 
-  isLab = isLab
 }

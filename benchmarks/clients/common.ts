@@ -39,6 +39,13 @@ export interface Receiver {
   close(): Promise<void>
 }
 
+/** What every receiver keeps about how it is doing, for the ledger's reasons. */
+export abstract class ReceiverBase {
+  historyLost = 0
+  failure: string | undefined
+  errors = 0
+}
+
 export interface SenderOptions {
   endpoint: Endpoint
   /** The sender's own room: push senders join it so that they do not receive what they send. */

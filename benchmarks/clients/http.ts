@@ -5,7 +5,7 @@
 // that one load process can hold 10,000 of them without becoming the bottleneck.
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
 import { isLab, TRANSPORT_PATHS } from '../subjects.ts'
-import { readMessage, sleep, withQuery, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
+import { readMessage, sleep, withQuery, ReceiverBase, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
 
 const SESSION_HEADER = 'x-lab-session'
 /** Consecutive failed polls after which a polling receiver gives up (and says why). */
@@ -35,11 +35,8 @@ interface Batch { seq: number; epoch?: string; recovered: boolean; entries: unkn
 interface Welcome { seq: number; epoch: string; session?: string; pollIntervalMs?: number }
 
 /** Short and long polling: the same loop, with or without a pause between polls. */
-export class PollingReceiver implements Receiver {
+export class PollingReceiver extends ReceiverBase implements Receiver {
   readonly ready: Promise<void>
-  historyLost = 0
-  failure: string | undefined
-  errors = 0
   private readonly options: ReceiverOptions
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 })
   private readonly base: string
@@ -57,6 +54,7 @@ export class PollingReceiver implements Receiver {
   private lastWithEntries = 0
 
   constructor(options: ReceiverOptions) {
+    super()
     this.options = options
     this.long = options.endpoint.transport === 'long-polling'
     this.base = `${options.endpoint.url}${TRANSPORT_PATHS[options.endpoint.transport]}`
@@ -161,16 +159,14 @@ export class PollingReceiver implements Receiver {
 }
 
 /** One text/event-stream response, parsed event by event. */
-export class SseReceiver implements Receiver {
+export class SseReceiver extends ReceiverBase implements Receiver {
   readonly ready: Promise<void>
-  historyLost = 0
-  failure: string | undefined
-  errors = 0
   private readonly options: ReceiverOptions
   private req: ClientRequest | undefined
   private closed = false
 
   constructor(options: ReceiverOptions) {
+    super()
     this.options = options
     this.ready = new Promise((resolve, reject) => {
       const { endpoint, room, name } = options
@@ -246,4 +242,3 @@ export class HttpSender implements Sender {
   }
 }
 
-export { sleep }

@@ -5,7 +5,7 @@
 // WebSocket frames.
 import { io, type Socket } from 'socket.io-client'
 import { isLab, type Endpoint } from '../subjects.ts'
-import { readMessage, type Receiver, type ReceiverOptions, type Role, type SendBody, type Sender, type SenderOptions } from './common.ts'
+import { readMessage, ReceiverBase, type Receiver, type ReceiverOptions, type Role, type SendBody, type Sender, type SenderOptions } from './common.ts'
 
 export type SocketIoStart = 'websocket' | 'polling-then-upgrade'
 
@@ -28,15 +28,13 @@ export function connect(endpoint: Endpoint, room: string, name: string, role: Ro
   return { socket, ready }
 }
 
-export class SocketIoReceiver implements Receiver {
+export class SocketIoReceiver extends ReceiverBase implements Receiver {
   readonly ready: Promise<void>
-  historyLost = 0
-  failure: string | undefined
-  errors = 0
   readonly socket: Socket
   private closing = false
 
   constructor(options: ReceiverOptions, start: SocketIoStart = 'websocket') {
+    super()
     const connected = connect(options.endpoint, options.room, options.name, options.role ?? 'receive', start)
     this.socket = connected.socket
     this.ready = connected.ready

@@ -3,7 +3,7 @@
 // sends text frames to the measured room.
 import WebSocket from 'ws'
 import { isLab } from '../subjects.ts'
-import { readMessage, withQuery, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
+import { readMessage, withQuery, ReceiverBase, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
 
 function open(url: string, lab: boolean, onMessage?: (value: unknown) => void): { socket: WebSocket; ready: Promise<void> } {
   const socket = new WebSocket(url.replace(/^http/, 'ws'))
@@ -21,15 +21,13 @@ function open(url: string, lab: boolean, onMessage?: (value: unknown) => void): 
   return { socket, ready }
 }
 
-export class WsReceiver implements Receiver {
+export class WsReceiver extends ReceiverBase implements Receiver {
   readonly ready: Promise<void>
-  historyLost = 0
-  failure: string | undefined
-  errors = 0
   private readonly socket: WebSocket
   private closing = false
 
   constructor(options: ReceiverOptions) {
+    super()
     const { endpoint, room, name } = options
     const opened = open(withQuery(`${endpoint.url}/ws`, { room, name, role: options.role ?? 'receive' }), isLab(endpoint), (value) => readMessage(value, options.onMessage))
     this.socket = opened.socket

@@ -10,6 +10,44 @@ const kindOf = (target: string) => (target === 'lab' ? 'Transport Lab' : 'bare b
 const labelAxis = { title: null, labelAngle: -35, labelLimit: 200 }
 const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', background: 'white', config: { font: 'sans-serif', view: { stroke: null } } } as const
 
+interface FacetedBars {
+  title: string
+  values: Array<Record<string, unknown>>
+  /** The field that splits the chart into columns, and the field that orders them. */
+  column: string
+  columnOrder?: string
+  y: string
+  yTitle: string
+  /** Colour by this field; by the bar's own label when absent. */
+  color?: { field: string; domain?: string[]; range?: string[] }
+  order: string[]
+  width: number
+}
+
+/** Bars per subject, one panel per value of `column`, each panel with its own scale. */
+function facetedBars(c: FacetedBars): TopLevelSpec {
+  return {
+    ...base,
+    title: c.title,
+    data: { values: c.values },
+    facet: { column: { field: c.column, type: 'ordinal', title: null, ...(c.columnOrder ? { sort: { field: c.columnOrder } } : {}) } },
+    spec: {
+      width: c.width,
+      height: 220,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'label', type: 'nominal', sort: c.order, axis: labelAxis },
+        y: { field: c.y, type: 'quantitative', title: c.yTitle, stack: 'zero' },
+        color: c.color
+          ? { field: c.color.field, type: 'nominal', title: null, ...(c.color.domain ? { scale: { domain: c.color.domain, range: c.color.range } } : {}) }
+          : { field: 'label', type: 'nominal', legend: null, sort: c.order },
+        tooltip: [{ field: 'label' }, { field: c.y, format: ',.1f' }],
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  } as TopLevelSpec
+}
+
 export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> {
   const specs: Record<string, TopLevelSpec> = {}
   const order = [...new Set([...(results.wire?.rows ?? []), ...(results.throughput?.rows ?? []), ...(results.idle?.rows ?? []), ...(results.latency?.rows ?? [])].map((r) => shortLabel(r)))]
@@ -18,44 +56,29 @@ export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> 
       { label: shortLabel(r), size: `${r.textBytes} B of text`, textBytes: r.textBytes, kind: 'payload', bytes: r.receive.out.payload + r.receive.in.payload },
       { label: shortLabel(r), size: `${r.textBytes} B of text`, textBytes: r.textBytes, kind: 'overhead', bytes: r.receive.out.overhead + r.receive.in.overhead },
     ])
-    specs['wire.svg'] = {
-      ...base,
+    specs['wire.svg'] = facetedBars({
       title: 'Bytes on the wire per delivered message (receiver\'s link)',
-      data: { values },
-      facet: { column: { field: 'size', type: 'ordinal', title: null, sort: { field: 'textBytes' } } },
-      spec: {
-        width: 220,
-        height: 220,
-        mark: 'bar',
-        encoding: {
-          x: { field: 'label', type: 'nominal', sort: order, axis: labelAxis },
-          y: { field: 'bytes', type: 'quantitative', title: 'bytes per message', stack: 'zero' },
-          color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['payload', 'overhead'], range: ['#4c78a8', '#f58518'] } },
-          tooltip: [{ field: 'label' }, { field: 'kind' }, { field: 'bytes', format: '.1f' }],
-        },
-      },
-      resolve: { scale: { y: 'independent' } },
-    } as TopLevelSpec
+      values,
+      column: 'size',
+      columnOrder: 'textBytes',
+      y: 'bytes',
+      yTitle: 'bytes per message',
+      color: { field: 'kind', domain: ['payload', 'overhead'], range: ['#4c78a8', '#f58518'] },
+      order,
+      width: 220,
+    })
     const size = summaryTextBytes(results)
     const projection = results.wire.projection.filter((p) => p.textBytes === size && p.target === 'lab').flatMap((p) => p.mbps.map((m) => ({ label: shortLabel(p), clients: `${m.clients.toLocaleString('en-US')} clients`, n: m.clients, mbps: m.mbps })))
-    specs['projection.svg'] = {
-      ...base,
+    specs['projection.svg'] = facetedBars({
       title: `Bandwidth when every client receives one ${size} B message per second`,
-      data: { values: projection },
-      facet: { column: { field: 'clients', type: 'ordinal', title: null, sort: { field: 'n' } } },
-      spec: {
-        width: 200,
-        height: 220,
-        mark: 'bar',
-        encoding: {
-          x: { field: 'label', type: 'nominal', sort: order, axis: labelAxis },
-          y: { field: 'mbps', type: 'quantitative', title: 'Mbit/s' },
-          color: { field: 'label', type: 'nominal', legend: null, sort: order },
-          tooltip: [{ field: 'label' }, { field: 'mbps', format: '.1f' }],
-        },
-      },
-      resolve: { scale: { y: 'independent' } },
-    } as TopLevelSpec
+      values: projection,
+      column: 'clients',
+      columnOrder: 'n',
+      y: 'mbps',
+      yTitle: 'Mbit/s',
+      order,
+      width: 200,
+    })
   }
   if (results.latency && results.latency.rows.length > 0) {
     const values = results.latency.rows.flatMap((r) => (['p50', 'p90', 'p99', 'p99.9', 'max'] as const).map((p, i) => ({
@@ -80,46 +103,14 @@ export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> 
   }
   if (results.throughput && results.throughput.rows.length > 0) {
     const values = results.throughput.rows.map((r) => ({ label: shortLabel(r), fanout: `fan-out ${r.fanout}`, f: r.fanout, kind: kindOf(r.target), deliveries: r.deliveriesPerSecond }))
-    specs['throughput.svg'] = {
-      ...base,
-      title: 'Deliveries per second at saturation',
-      data: { values },
-      facet: { column: { field: 'fanout', type: 'ordinal', title: null, sort: { field: 'f' } } },
-      spec: {
-        width: 300,
-        height: 220,
-        mark: 'bar',
-        encoding: {
-          x: { field: 'label', type: 'nominal', sort: order, axis: labelAxis },
-          y: { field: 'deliveries', type: 'quantitative', title: 'deliveries/s' },
-          color: { field: 'kind', type: 'nominal', title: null },
-        },
-      },
-      resolve: { scale: { y: 'independent' } },
-    } as TopLevelSpec
+    specs['throughput.svg'] = facetedBars({ title: 'Deliveries per second at saturation', values, column: 'fanout', columnOrder: 'f', y: 'deliveries', yTitle: 'deliveries/s', color: { field: 'kind' }, order, width: 300 })
   }
   if (results.idle && results.idle.rows.length > 0) {
     const values = results.idle.rows.flatMap((r) => [
       { label: shortLabel(r), metric: 'heap per connection', kind: kindOf(r.target), bytes: r.heapPerConnectionBytes ?? 0 },
       { label: shortLabel(r), metric: 'RSS per connection', kind: kindOf(r.target), bytes: r.rssPerConnectionBytes ?? 0 },
     ])
-    specs['idle.svg'] = {
-      ...base,
-      title: `Memory per idle connection (${results.idle.clients} clients, after GC)`,
-      data: { values },
-      facet: { column: { field: 'metric', type: 'nominal', title: null } },
-      spec: {
-        width: 300,
-        height: 220,
-        mark: 'bar',
-        encoding: {
-          x: { field: 'label', type: 'nominal', sort: order, axis: labelAxis },
-          y: { field: 'bytes', type: 'quantitative', title: 'bytes' },
-          color: { field: 'kind', type: 'nominal', title: null },
-        },
-      },
-      resolve: { scale: { y: 'independent' } },
-    } as TopLevelSpec
+    specs['idle.svg'] = facetedBars({ title: `Memory per idle connection (${results.idle.clients} clients, after GC)`, values, column: 'metric', y: 'bytes', yTitle: 'bytes', color: { field: 'kind' }, order, width: 300 })
   }
   return specs
 }
