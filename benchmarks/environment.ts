@@ -28,7 +28,19 @@ export function fdLimit(): number | null {
   }
 }
 
+/** Which server code was measured. */
+function revision(): string | undefined {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return changed ? `${head}+changes` : head
+  } catch {
+    return undefined
+  }
+}
+
 export function environment(config: Config): Environment {
+  const rev = revision()
   const cpu = cpus()
   return {
     cpuModel: cpu[0]?.model.trim() ?? 'unknown',
@@ -54,5 +66,6 @@ export function environment(config: Config): Environment {
       'Socket.IO pingInterval': 25_000,
     },
     socketIoClientTransports: ['websocket'],
+    ...(rev ? { revision: rev } : {}),
   }
 }

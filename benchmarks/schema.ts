@@ -202,6 +202,8 @@ export const Environment = Type.Object({
   /** Transport Lab's settings in this run (the same values given to the baselines where they apply). */
   settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
   socketIoClientTransports: Type.Array(Type.String()),
+  /** The commit measured (git rev-parse --short HEAD), "+changes" when server/ had uncommitted changes. */
+  revision: Type.Optional(Type.String()),
 })
 
 export const RunOptions = Type.Object({

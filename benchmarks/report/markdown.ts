@@ -68,6 +68,7 @@ export function renderMarkdown(results: BenchResults, charts: string[] = []): st
       ['memory', formatBytes(env.memoryBytes)],
       ['OS', `${env.platform} ${env.osRelease}`],
       ['Node', `${env.node} (V8 ${env.v8})`],
+      ...(env.revision ? [['commit measured', env.revision]] : []),
       ['ulimit -n', formatNumber(env.fdLimit)],
       ...Object.entries(env.libraries).map(([name, version]) => [name, version]),
       ...Object.entries(env.settings).map(([name, value]) => [name, String(value)]),
