@@ -78,6 +78,11 @@ export class Context {
     await Promise.allSettled(running.map(async (r) => (await r).stop()))
   }
 
+  /** Waits until the servers prepareFresh() started are up, so that their start does not disturb a timed scenario. */
+  async spareTargetsStarted(): Promise<void> {
+    await Promise.allSettled([...this.spare.values()])
+  }
+
   async stopSpareTargets(): Promise<void> {
     const running = [...this.spare.values()]
     this.spare.clear()

@@ -112,11 +112,16 @@ export const ThroughputRow = Type.Object({
   measuredMs: Num,
   messages: Num,
   deliveries: Num,
+  /** The median over the window's slices (about one second each). */
   messagesPerSecond: Num,
+  /** The median over the window's slices (about one second each). */
   deliveriesPerSecond: Num,
+  /** Deliveries per second in each slice, in order: the spread behind the median. */
+  sliceDeliveriesPerSecond: Type.Optional(Type.Array(Num)),
   serverCpuSeconds: Num,
   /** Server CPU as a share of one core over the window (1 = one core busy). */
   serverCpuCores: Num,
+  /** All the window's deliveries over all its server CPU time. */
   deliveriesPerServerCpuSecond: MaybeNum,
   loadCpuSeconds: Num,
   loadCpuCores: Num,

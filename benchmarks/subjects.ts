@@ -49,11 +49,13 @@ export function subject(target: TargetName, transport: TransportName): Subject {
   return { id: `${target}/${transport}`, target, transport }
 }
 
-/** Transport Lab's subjects for the chosen transports, each followed by its baseline (once per baseline transport). */
+/**
+ * Transport Lab's subjects for the chosen transports, each followed at once by
+ * its baseline, so that the two are measured minutes apart at most, not the
+ * whole run apart (the machine's noise drifts).
+ */
 export function subjectsFor(transports: readonly TransportName[], withBaselines = true): Subject[] {
-  const list: Subject[] = transports.map((t) => subject('lab', t))
-  if (withBaselines) for (const t of transports) list.push(subject(BASELINE_OF[t], t))
-  return list
+  return transports.flatMap((t) => (withBaselines ? [subject('lab', t), subject(BASELINE_OF[t], t)] : [subject('lab', t)]))
 }
 
 export function subjectLabel(s: Pick<Subject, 'target' | 'transport'>): string {

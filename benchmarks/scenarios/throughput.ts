@@ -3,9 +3,10 @@
 // receivers; the load process counts deliveries between two marks, the server
 // process reports its CPU time at the same marks, and the load process its own
 // (a load client near one full core is the bottleneck, and the row says so).
-// A warm-up pass is thrown away. Short polling delivers once per interval and
-// its history holds HISTORY_LIMIT entries, so its window is kept below that
-// (nothing is lost) and its measured window spans several intervals.
+// A warm-up pass is thrown away; the window is read in slices of about a
+// second and the rates are the slices' median. Short polling delivers once
+// per interval and its history holds HISTORY_LIMIT entries, so its window is
+// kept below that (nothing is lost) and it is read over whole intervals.
 //
 // Then the HTTP endpoints on their own, with autocannon: the send POST of each
 // HTTP transport and the short-polling GET (an empty poll), Transport Lab and
@@ -13,7 +14,7 @@
 import type { Context } from '../context.ts'
 import type { Mark, StopResult } from '../clients/delivery.ts'
 import type { HttpRunResult } from '../clients/autocannon.ts'
-import { cpuSeconds, perSecond } from '../metrics.ts'
+import { cpuSeconds, median, perSecond } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { HttpRow, ThroughputRow } from '../schema.ts'
 import { TRANSPORT_PATHS, type Subject } from '../subjects.ts'
@@ -48,11 +49,18 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   }, 60_000)
   await load.call('delivery.window', { window, maxOutstanding: http ? options.httpConnections : window })
   await sleep(warmupMs)
-  const m0 = await load.call<Mark>('delivery.mark')
+  // The window in slices of about a second (a poll interval for short polling): the rates reported are the slices' median.
+  const slices = Math.max(1, Math.round(measureMs / (polling ? settings.shortPollIntervalMs : Math.min(1000, measureMs / 2))))
+  const marks: Mark[] = [await load.call<Mark>('delivery.mark')]
   const p0 = await target.probe()
-  await sleep(measureMs)
+  for (let i = 0; i < slices; i++) {
+    await sleep(measureMs / slices)
+    marks.push(await load.call<Mark>('delivery.mark'))
+  }
   const p1 = await target.probe()
-  const m1 = await load.call<Mark>('delivery.mark')
+  const m0 = marks[0]!
+  const m1 = marks.at(-1)!
+  const sliceRates = marks.slice(1).map((m, i) => ({ deliveries: perSecond(m.deliveries - marks[i]!.deliveries, m.at - marks[i]!.at), messages: perSecond(m.completed - marks[i]!.completed, m.at - marks[i]!.at) }))
   const result = await load.call<StopResult>('delivery.stop', { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 5000 }, 60_000)
   ctx.account('throughput', result.accounting)
   const measuredMs = m1.at - m0.at
@@ -71,8 +79,9 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
     measuredMs,
     messages,
     deliveries,
-    messagesPerSecond: perSecond(messages, measuredMs),
-    deliveriesPerSecond: perSecond(deliveries, measuredMs),
+    messagesPerSecond: median(sliceRates.map((r) => r.messages)) ?? perSecond(messages, measuredMs),
+    deliveriesPerSecond: median(sliceRates.map((r) => r.deliveries)) ?? perSecond(deliveries, measuredMs),
+    sliceDeliveriesPerSecond: sliceRates.map((r) => Math.round(r.deliveries)),
     serverCpuSeconds: serverCpu,
     serverCpuCores: serverCpu / (measuredMs / 1000),
     deliveriesPerServerCpuSecond: serverCpu > 0 ? deliveries / serverCpu : null,
