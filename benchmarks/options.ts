@@ -11,6 +11,8 @@ export interface Options extends RunOptions {
   scenarios: ScenarioName[]
   json: boolean
   out: string
+  /** Re-render the report from this results file instead of measuring. */
+  render: string | undefined
   /** Messages allowed in flight in the throughput scenario. */
   window: number
   /** autocannon runs (HTTP endpoints), ms */
@@ -44,6 +46,7 @@ comparison table and writes benchmarks/results/ (latest.json, latest.md, *.svg).
   --receivers N           latency: receivers of each message (default 50, quick 10)
   --json                  print the results JSON on stdout (progress stays on stderr)
   --out DIR               where results go (default benchmarks/results)
+  --render FILE           measure nothing: write latest.md and the charts again from a results JSON
   -h, --help              this text
 
 Settings of the server under test come from the environment, as for npm start
@@ -83,6 +86,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         receivers: { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
+        render: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -113,5 +117,6 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     messageTextBytes: preset.messageTextBytes,
     json: values.json === true,
     out: values.out ?? defaultOut,
+    render: values.render,
   }
 }

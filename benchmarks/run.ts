@@ -3,7 +3,7 @@
 // Markdown, SVG) and prints the comparison table (or the JSON with --json).
 // Every child is killed when this process ends, and the whole run has a hard
 // time limit.
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { loadConfig, type Config } from '../server/config.ts'
 import { addAccounts, type Accounting } from './accounting.ts'
@@ -77,6 +77,18 @@ function standardNotes(options: Options, config: Config): string[] {
   ]
 }
 
+/** latest.md and the SVG charts; returns the charts' file names. */
+async function writeReport(results: BenchResults, out: string): Promise<string[]> {
+  await mkdir(out, { recursive: true })
+  const charts: string[] = []
+  for (const [name, spec] of Object.entries(chartSpecs(results))) {
+    await writeFile(join(out, name), await renderSvg(spec))
+    charts.push(name)
+  }
+  await writeFile(join(out, 'latest.md'), renderMarkdown(results, charts))
+  return charts
+}
+
 async function main(): Promise<number> {
   let options
   try {
@@ -90,6 +102,14 @@ async function main(): Promise<number> {
   }
   if (options === 'help') {
     process.stdout.write(`${HELP}\n`)
+    return 0
+  }
+  if (options.render) {
+    const results = JSON.parse(await readFile(options.render, 'utf8')) as BenchResults
+    const problems = checkResults(results)
+    if (problems.length > 0) throw new UsageError(`${options.render} is not a results file of version ${RESULTS_VERSION}:\n${problems.join('\n')}`)
+    const charts = await writeReport(results, options.out)
+    process.stdout.write(`Written: ${relative(process.cwd(), join(options.out, 'latest.md'))} and ${charts.length} charts, from ${options.render}.\n`)
     return 0
   }
   const config = loadConfig([], process.env)
@@ -164,17 +184,11 @@ async function main(): Promise<number> {
   const problems = selfCheck(results)
   for (const problem of problems) results.notes.push(`Self-check failed: ${problem}`)
 
-  await mkdir(options.out, { recursive: true })
   const json = `${JSON.stringify(results, null, 2)}\n`
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
-  const charts: string[] = []
-  for (const [name, spec] of Object.entries(chartSpecs(results))) {
-    await writeFile(join(options.out, name), await renderSvg(spec))
-    charts.push(name)
-  }
+  const charts = await writeReport(results, options.out)
   await writeFile(join(options.out, `run-${stamp}.json`), json)
   await writeFile(join(options.out, 'latest.json'), json)
-  await writeFile(join(options.out, 'latest.md'), renderMarkdown(results, charts))
 
   if (options.json) process.stdout.write(json)
   else process.stdout.write(`${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), join(options.out, 'latest.json'))}, latest.md and ${charts.length} charts.\n`)

@@ -62,10 +62,10 @@ export function subjectLabel(s: Pick<Subject, 'target' | 'transport'>): string {
   return s.target === 'lab' ? TRANSPORT_LABELS[s.transport] : `${TARGETS[s.target].label} (${TRANSPORT_LABELS[s.transport]})`
 }
 
-/** For chart axes: "bare ws", "bare Fastify SSE". */
+/** For chart axes: "bare ws", "bare SSE", "bare long poll". */
 export function shortLabel(s: Pick<Subject, 'target' | 'transport'>): string {
   if (s.target === 'lab') return TRANSPORT_LABELS[s.transport]
-  return s.target === 'bare-fastify' ? `bare Fastify ${TRANSPORT_LABELS[s.transport]}` : TARGETS[s.target].label
+  return s.target === 'bare-fastify' ? `bare ${TRANSPORT_LABELS[s.transport].replace('polling', 'poll')}` : TARGETS[s.target].label
 }
 
 /** What a load client needs to talk to one subject. */

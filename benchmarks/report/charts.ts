@@ -107,10 +107,10 @@ export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> 
   }
   if (results.idle && results.idle.rows.length > 0) {
     const values = results.idle.rows.flatMap((r) => [
-      { label: shortLabel(r), metric: 'heap per connection', kind: kindOf(r.target), bytes: r.heapPerConnectionBytes ?? 0 },
-      { label: shortLabel(r), metric: 'RSS per connection', kind: kindOf(r.target), bytes: r.rssPerConnectionBytes ?? 0 },
+      { label: shortLabel(r), metric: 'heap per connection', rank: 0, kind: kindOf(r.target), bytes: r.heapPerConnectionBytes ?? 0 },
+      { label: shortLabel(r), metric: 'RSS per connection', rank: 1, kind: kindOf(r.target), bytes: r.rssPerConnectionBytes ?? 0 },
     ])
-    specs['idle.svg'] = facetedBars({ title: `Memory per idle connection (${results.idle.clients} clients, after GC)`, values, column: 'metric', y: 'bytes', yTitle: 'bytes', color: { field: 'kind' }, order, width: 300 })
+    specs['idle.svg'] = facetedBars({ title: `Memory per idle connection (${results.idle.clients.toLocaleString('en-US')} clients, after a full GC)`, values, column: 'metric', columnOrder: 'rank', y: 'bytes', yTitle: 'bytes', color: { field: 'kind' }, order, width: 300 })
   }
   return specs
 }

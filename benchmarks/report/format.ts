@@ -21,7 +21,7 @@ export function formatSignificant(value: number | null | undefined): string {
 export function formatBytes(value: number | null | undefined): string {
   if (value == null || !Number.isFinite(value)) return '—'
   const abs = Math.abs(value)
-  if (abs < 10 * 1024) return `${formatSignificant(value)} B`
+  if (abs < 10 * 1024) return `${Number.isInteger(value) ? formatNumber(value) : formatSignificant(value)} B`
   if (abs < 10 * 1024 * 1024) return `${formatSignificant(value / 1024)} KiB`
   return `${formatSignificant(value / (1024 * 1024))} MiB`
 }
