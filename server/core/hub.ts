@@ -227,7 +227,8 @@ export class Hub {
         // A broken pipe is that transport's problem; the others still get the entry.
       }
     }
-    for (const watcher of [...room.watchers]) watcher()
+    // Waiters remove themselves when woken, so iterate over a copy (only when there are any).
+    if (room.watchers.size > 0) for (const watcher of [...room.watchers]) watcher()
     for (const listener of this.appendListeners) listener(entry)
   }
 

@@ -40,15 +40,18 @@ export function parseClientMessage(input: unknown, limits: Limits = defaultLimit
     throw new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type ?? null)} (expected join, leave or send)`)
   }
   const fields = value as Record<string, unknown>
-  assertRoom(fields.room)
-  if (fields.name !== undefined) assertName(fields.name)
-  if (type === 'send') assertText(fields.text, limits)
   const check = byType[type]
   if (!check.Check(value)) {
+    // Rejected: find the most helpful code before falling back to the schema's own words.
+    assertRoom(fields.room)
+    if (fields.name !== undefined) assertName(fields.name)
+    if (type === 'send') assertText(fields.text, limits)
     const first = check.Errors(value).First()
     const where = first ? `${first.path || '/'}: ${first.message}` : 'schema mismatch'
     throw new LabError('LAB_ERR_BAD_MESSAGE', `invalid ${type} message at ${where}`)
   }
+  // What a schema cannot say: text that is only spaces, and the limit in UTF-8 bytes.
+  if (type === 'send') assertText(fields.text, limits)
   return value as ClientMessageT
 }
 
@@ -63,6 +66,8 @@ export function assertName(name: unknown): asserts name is string {
 export function assertText(text: unknown, limits: Limits = defaultLimits): asserts text is string {
   if (typeof text !== 'string') throw new LabError('LAB_ERR_BAD_MESSAGE', 'text must be a string')
   if (text.trim().length === 0) throw new LabError('LAB_ERR_TEXT_EMPTY')
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most texts are under the limit without counting.
+  if (text.length * 3 <= limits.textMaxBytes) return
   const bytes = Buffer.byteLength(text)
   if (bytes > limits.textMaxBytes) {
     throw new LabError('LAB_ERR_TEXT_TOO_LONG', `text is ${bytes} bytes; the limit is ${limits.textMaxBytes} bytes (UTF-8)`)

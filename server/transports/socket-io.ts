@@ -121,9 +121,11 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     join(room, cursor)
     log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
 
-    // Payload in: the JSON of each event's arguments (an ack callback is not sent).
+    // Payload in: the JSON of the event's arguments, measured on the packet as it arrived.
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      if (packet.type === 'message' && typeof packet.data === 'string') wire.received(argumentBytes(packet.data))
+    })
     socket.onAny((event: string, ...args: unknown[]) => {
-      wire.received(payloadBytes(args.filter((arg) => typeof arg !== 'function')))
       if (!KNOWN_EVENTS.has(event)) {
         const ack = args.at(-1)
         const error = session.fail(new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${JSON.stringify(event)}: expected ${[...KNOWN_EVENTS].join(', ')}`), event)
@@ -221,6 +223,20 @@ function payloadBytes(args: unknown[]): number {
   let bytes = 0
   for (const arg of args) bytes += typeof arg === 'object' && arg !== null ? encode(arg).bytes : Buffer.byteLength(JSON.stringify(arg) ?? '')
   return bytes
+}
+
+/**
+ * The bytes of an event's arguments inside a Socket.IO packet such as
+ * 2["send",{"room":"lobby","text":"hi"}] (type, optional namespace and ack
+ * id, then the JSON array): everything after the event name, less the
+ * closing bracket.
+ */
+export function argumentBytes(packet: string): number {
+  const open = packet.indexOf('["')
+  if (open < 0) return 0
+  const nameEnd = packet.indexOf('"', open + 2)
+  if (nameEnd < 0 || packet[nameEnd + 1] !== ',') return 0
+  return Buffer.byteLength(packet) - (nameEnd + 2) - 1
 }
 
 function noticeText(notice: Extract<LogEntry, { type: 'notice' }>): string {

@@ -157,6 +157,20 @@ describe('the wire meter', () => {
     socket.disconnect()
   })
 
+  it('counts a Socket.IO event\'s arguments as payload in, the packet prefix as overhead', async () => {
+    const socket = io(server.url, { forceNew: true, transports: ['websocket'], auth: { protocol: 'lab', name: 'sender' } })
+    await new Promise((resolve) => socket.once('welcome', resolve))
+    const body = { room: 'lobby', text: 'counted on the way in ✓' }
+    const before = tally('socket.io')
+    socket.emit('send', body)
+    await new Promise((resolve) => socket.once('message', resolve))
+    const d = delta(before, tally('socket.io'))
+    expect(d.payloadIn).toBe(Buffer.byteLength(JSON.stringify(body)))
+    const packet = Buffer.byteLength(`42["send",${JSON.stringify(body)}]`)
+    expect(d.bytesIn).toBe(packet + 6 + (packet > 125 ? 2 : 0))
+    socket.disconnect()
+  })
+
   it('keeps the 101 handshake, whose Sec-WebSocket-Accept is SHA-1 of the key and the RFC 6455 GUID', async () => {
     const ws = createClient('websocket', server.url, 'hs')
     await ws.join('lobby')
