@@ -6,11 +6,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { loadConfig, type Config } from '../server/config.ts'
+import { TRANSPORTS } from '../server/core/protocol.ts'
 import { addAccounts, type Accounting } from './accounting.ts'
 import { Context, type Settings } from './context.ts'
 import { environment, fdLimit } from './environment.ts'
 import { startLoad, type LoadProcess } from './load.ts'
-import { HELP, parseOptions, UsageError, type Options } from './options.ts'
+import { HELP, parseOptions, SCENARIOS, UsageError, type Options } from './options.ts'
 import { killAll, ROOT } from './processes.ts'
 import { chartSpecs, renderSvg } from './report/charts.ts'
 import { comparisons } from './report/compare.ts'
@@ -186,12 +187,16 @@ async function main(): Promise<number> {
 
   const json = `${JSON.stringify(results, null, 2)}\n`
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
-  const charts = await writeReport(results, options.out)
-  await writeFile(join(options.out, `run-${stamp}.json`), json)
-  await writeFile(join(options.out, 'latest.json'), json)
+  const runFile = join(options.out, `run-${stamp}.json`)
+  await writeFile(runFile, json)
+  // A run of some scenarios or transports only does not replace the full picture that the README and the UI show.
+  const complete = options.scenarios.length === SCENARIOS.length && options.transports.length === TRANSPORTS.length && options.baselines
+  const charts = complete ? await writeReport(results, options.out) : []
+  if (complete) await writeFile(join(options.out, 'latest.json'), json)
 
   if (options.json) process.stdout.write(json)
-  else process.stdout.write(`${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), join(options.out, 'latest.json'))}, latest.md and ${charts.length} charts.\n`)
+  else if (complete) process.stdout.write(`${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), join(options.out, 'latest.json'))}, latest.md and ${charts.length} charts.\n`)
+  else process.stdout.write(`${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), runFile)} (a partial run: latest.* left as they were; \`--render ${relative(process.cwd(), runFile)}\` makes a report of it).\n`)
   for (const problem of problems) process.stderr.write(`bench: self-check failed: ${problem}\n`)
   return problems.length > 0 ? 1 : 0
 }
