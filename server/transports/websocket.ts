@@ -99,6 +99,16 @@ export const websocket: FastifyPluginAsync = async (app) => {
       }
     })
 
+    // @fastify/websocket routes the upgrade through Fastify with a stand-in
+    // ServerResponse attached to the TCP socket, and its 'error' listener closes
+    // over Fastify's Request and Reply: both would live as long as the
+    // connection. Detach the one and replace the other with a listener that
+    // needs only the logger.
+    const tcp = request.raw.socket as typeof request.raw.socket & { _httpMessage?: { detachSocket(s: unknown): void } | null }
+    tcp._httpMessage?.detachSocket(tcp)
+    socket.removeAllListeners('error')
+    socket.on('error', (error) => log.warn({ err: error, clientId: session.client.clientId }, 'WebSocket error'))
+
     socket.on('close', (code) => {
       session.close()
       log.info({ clientId: session.client.clientId, code }, 'WebSocket closed')
