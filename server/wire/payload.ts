@@ -2,30 +2,29 @@
 // byte length is what the wire meter counts as payload.
 import type { LogEntry } from '../core/protocol.ts'
 
-export interface Encoded {
-  json: string
-  bytes: number
-  /** The UTF-8 bytes, made on first use and shared by every receiver: sockets write it without copying. */
-  readonly buffer: Buffer
+export class Encoded {
+  readonly json: string
+  readonly bytes: number
+  private utf8: Buffer | undefined
+
+  constructor(json: string) {
+    this.json = json
+    this.bytes = Buffer.byteLength(json)
+  }
+
+  /** The UTF-8 bytes, made on first use and shared by every receiver: sockets write them without copying. */
+  get buffer(): Buffer {
+    return (this.utf8 ??= Buffer.from(this.json))
+  }
 }
 
-const cache = new WeakMap<object, Encoded>()
+// Kept on the message itself under a symbol: JSON.stringify and for-in never
+// see it, and it is cheaper on the hot path than a WeakMap entry per message.
+const kEncoded = Symbol('encoded')
 
 export function encode(message: object): Encoded {
-  let encoded = cache.get(message)
-  if (!encoded) {
-    const json = JSON.stringify(message)
-    let buffer: Buffer | undefined
-    encoded = {
-      json,
-      bytes: Buffer.byteLength(json),
-      get buffer() {
-        return (buffer ??= Buffer.from(json))
-      },
-    }
-    cache.set(message, encoded)
-  }
-  return encoded
+  const holder = message as { [kEncoded]?: Encoded }
+  return (holder[kEncoded] ??= new Encoded(JSON.stringify(message)))
 }
 
 export function encodeEntry(entry: LogEntry): Encoded {
