@@ -9,7 +9,7 @@ import { DEFAULT_ROOM, type Ack, type Cursor, type Sender } from '../core/protoc
 import { assertName, assertRoom, parseClientMessage, parseCursor } from '../core/validate.ts'
 import type { Client } from '../core/hub.ts'
 import type { ReadResult } from '../core/room-log.ts'
-import { encode, encodeEntry } from '../wire/payload.ts'
+import { encode } from '../wire/payload.ts'
 
 export const SESSION_HEADER = 'x-lab-session'
 
@@ -103,7 +103,7 @@ export function replyBatch(app: FastifyInstance, transport: string, reply: Fasti
   let payload = 0
   const parts: string[] = []
   for (const entry of read.entries) {
-    const encoded = encodeEntry(entry)
+    const encoded = encode(entry)
     payload += encoded.bytes
     parts.push(encoded.json)
   }

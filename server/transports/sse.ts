@@ -4,7 +4,7 @@
 // sending is a POST, like the polling transports.
 import type { FastifyPluginAsync } from 'fastify'
 import type { LogEntry } from '../core/protocol.ts'
-import { encode, encodeEntry } from '../wire/payload.ts'
+import { encode } from '../wire/payload.ts'
 import { acceptJsonAsText, handlePost, HttpSessions, readName, readRoomQuery } from './http-common.ts'
 
 const transport = 'sse'
@@ -42,7 +42,7 @@ export const sse: FastifyPluginAsync = async (app) => {
       }
     }
     const writeEntry = (entry: LogEntry) => {
-      const { json, bytes } = encodeEntry(entry)
+      const { json, bytes } = encode(entry)
       const event = entry.type === 'notice' ? 'event: notice\n' : ''
       write(`id: ${entry.seq}\n${event}data: ${json}\n\n`, bytes)
     }

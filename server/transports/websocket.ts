@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws'
 import { LabError } from '../core/errors.ts'
 import type { LogEntry } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
-import { encode, encodeEntry, type Encoded } from '../wire/payload.ts'
+import { encode, type Encoded } from '../wire/payload.ts'
 import { readName, readRoomQuery } from './http-common.ts'
 import { PushSession } from './push-session.ts'
 
@@ -63,9 +63,9 @@ export const websocket: FastifyPluginAsync = async (app) => {
       session = new PushSession(app, transport, name, {
         welcome: (welcome, backlog: LogEntry[]) => {
           sendEncoded(encode(welcome))
-          for (const entry of backlog) sendEncoded(encodeEntry(entry))
+          for (const entry of backlog) sendEncoded(encode(entry))
         },
-        entry: (entry) => sendEncoded(encodeEntry(entry)),
+        entry: (entry) => sendEncoded(encode(entry)),
         error: (error) => sendEncoded(encode(error)),
       }, log)
       session.join(room, cursor)

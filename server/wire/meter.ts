@@ -156,16 +156,11 @@ export class WireMeter {
     }
   }
 
+  /** For callers whose transport varies per call (the bench's baselines tally per role). */
   notePayload(transport: string, direction: Direction, bytes: number): void {
     const tally = this.tally(transport)
     if (direction === 'in') tally.payloadIn += bytes
     else tally.payloadOut += bytes
-  }
-
-  noteMessages(transport: string, direction: Direction, count = 1): void {
-    const tally = this.tally(transport)
-    if (direction === 'in') tally.messagesIn += count
-    else tally.messagesOut += count
   }
 
   /** Long polls waiting and SSE streams open: requests the server is holding. */

@@ -1,7 +1,5 @@
 // A log entry is serialized once, however many receivers it fans out to; the
 // byte length is what the wire meter counts as payload.
-import type { LogEntry } from '../core/protocol.ts'
-
 export class Encoded {
   readonly json: string
   readonly bytes: number
@@ -25,8 +23,4 @@ const kEncoded = Symbol('encoded')
 export function encode(message: object): Encoded {
   const holder = message as { [kEncoded]?: Encoded }
   return (holder[kEncoded] ??= new Encoded(JSON.stringify(message)))
-}
-
-export function encodeEntry(entry: LogEntry): Encoded {
-  return encode(entry)
 }
