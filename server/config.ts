@@ -15,8 +15,16 @@ export interface Config {
   longPollTimeoutMs: number
   httpSessionTtlMs: number
   sseHeartbeatMs: number
+  sseStreamMaxMs: number
   wsHeartbeatMs: number
   wsCompression: boolean
+  sioPingIntervalMs: number
+  sioPingTimeoutMs: number
+  sendBufferBytes: number
+  messageRate: number
+  messageBurst: number
+  maxClientsPerAddress: number
+  maxRoomsPerClient: number
   shutdownGraceMs: number
 }
 
@@ -43,10 +51,18 @@ export const SETTINGS: Setting[] = [
   { key: 'bodyLimitBytes', env: 'BODY_LIMIT_BYTES', flag: 'body-limit-bytes', kind: 'int', default: 65536, min: 1024, max: 16777216, help: 'largest HTTP body, WebSocket frame or Socket.IO packet' },
   { key: 'shortPollIntervalMs', env: 'SHORT_POLL_INTERVAL_MS', flag: 'short-poll-interval-ms', kind: 'int', default: 1000, min: 50, max: 600000, help: 'poll interval the server suggests to short-polling clients' },
   { key: 'longPollTimeoutMs', env: 'LONG_POLL_TIMEOUT_MS', flag: 'long-poll-timeout-ms', kind: 'int', default: 25000, min: 100, max: 600000, help: 'how long a long poll is held when nothing arrives' },
-  { key: 'httpSessionTtlMs', env: 'HTTP_SESSION_TTL_MS', flag: 'http-session-ttl-ms', kind: 'int', default: 60000, min: 1000, max: 3600000, help: 'a polling client that has not polled for this long leaves its rooms' },
+  { key: 'httpSessionTtlMs', env: 'HTTP_SESSION_TTL_MS', flag: 'http-session-ttl-ms', kind: 'int', default: 30000, min: 1000, max: 3600000, help: 'a polling client that has not polled for this long leaves its rooms' },
   { key: 'sseHeartbeatMs', env: 'SSE_HEARTBEAT_MS', flag: 'sse-heartbeat-ms', kind: 'int', default: 15000, min: 100, max: 600000, help: 'comment line sent on idle SSE streams to keep proxies from closing them' },
-  { key: 'wsHeartbeatMs', env: 'WS_HEARTBEAT_MS', flag: 'ws-heartbeat-ms', kind: 'int', default: 30000, min: 100, max: 600000, help: 'ping interval; a WebSocket that misses a pong is terminated' },
+  { key: 'sseStreamMaxMs', env: 'SSE_STREAM_MAX_MS', flag: 'sse-stream-max-ms', kind: 'int', default: 30000, min: 1000, max: 86400000, help: 'an SSE stream is ended after this long (±10%); EventSource reconnects at once, a dead reader does not and leaves' },
+  { key: 'wsHeartbeatMs', env: 'WS_HEARTBEAT_MS', flag: 'ws-heartbeat-ms', kind: 'int', default: 15000, min: 100, max: 600000, help: 'ping interval; a WebSocket that misses a pong is terminated' },
   { key: 'wsCompression', env: 'WS_COMPRESSION', flag: 'ws-compression', kind: 'bool', default: false, help: 'compress /ws frames (permessage-deflate) unless a client asks ?compress=0' },
+  { key: 'sioPingIntervalMs', env: 'SIO_PING_INTERVAL_MS', flag: 'sio-ping-interval-ms', kind: 'int', default: 15000, min: 100, max: 600000, help: 'Engine.IO ping interval for Socket.IO clients' },
+  { key: 'sioPingTimeoutMs', env: 'SIO_PING_TIMEOUT_MS', flag: 'sio-ping-timeout-ms', kind: 'int', default: 10000, min: 100, max: 600000, help: 'a Socket.IO client that does not answer a ping within this long is disconnected' },
+  { key: 'sendBufferBytes', env: 'SEND_BUFFER_BYTES', flag: 'send-buffer-bytes', kind: 'int', default: 1048576, min: 16384, max: 268435456, help: 'unsent bytes a push connection (SSE, WebSocket, Socket.IO) may pile up before it is closed as too slow' },
+  { key: 'messageRate', env: 'MESSAGE_RATE', flag: 'message-rate', kind: 'int', default: 10, min: 0, max: 1000000, help: 'messages per second per connection or HTTP session (per address without one); 0 = no limit' },
+  { key: 'messageBurst', env: 'MESSAGE_BURST', flag: 'message-burst', kind: 'int', default: 20, min: 1, max: 1000000, help: 'messages a client may send at once before MESSAGE_RATE applies' },
+  { key: 'maxClientsPerAddress', env: 'MAX_CLIENTS_PER_ADDRESS', flag: 'max-clients-per-address', kind: 'int', default: 20, min: 0, max: 1000000, help: 'per transport and client address: WebSockets, Socket.IO connections, SSE streams, held long polls, polling sessions; 0 = no limit' },
+  { key: 'maxRoomsPerClient', env: 'MAX_ROOMS_PER_CLIENT', flag: 'max-rooms-per-client', kind: 'int', default: 10, min: 1, max: 100000, help: 'rooms one connection or session may be in at once' },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', kind: 'int', default: 2000, min: 100, max: 60000, help: 'longest a graceful shutdown may take before the process exits anyway' },
 ]
 

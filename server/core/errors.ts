@@ -9,13 +9,17 @@ export const ERRORS = {
   LAB_ERR_TEXT_EMPTY: { status: 400, close: 1008, text: 'text must not be empty' },
   LAB_ERR_TEXT_TOO_LONG: { status: 413, close: 1009, text: 'text is longer than the limit' },
   LAB_ERR_ROOM_NAME: { status: 400, close: 1008, text: 'room names are 1-32 letters, digits, - or _, starting with a letter or digit' },
-  LAB_ERR_NAME: { status: 400, close: 1008, text: 'names are 1-32 printable characters' },
-  LAB_ERR_CURSOR: { status: 400, close: 1008, text: 'the resume cursor is malformed (since must be an integer >= 0)' },
+  LAB_ERR_NAME: { status: 400, close: 1008, text: 'names are 1-32 characters, not only spaces, without control or invisible formatting characters' },
+  LAB_ERR_CURSOR: { status: 400, close: 1008, text: 'the resume cursor is malformed (since must be an integer >= 0, or EPOCH-SEQ as an SSE id)' },
   LAB_ERR_UNKNOWN_CLIENT: { status: 404, close: 1008, text: 'no such client session (it may have expired): join again' },
   LAB_ERR_UNSUPPORTED: { status: 400, close: 1003, text: 'not supported on this transport' },
   LAB_ERR_TOO_LARGE: { status: 413, close: 1009, text: 'the message is larger than the limit' },
   LAB_ERR_MEDIA_TYPE: { status: 415, close: 1003, text: 'send JSON with content-type: application/json' },
   LAB_ERR_ROOM_LIMIT: { status: 503, close: 1013, text: 'too many rooms are in use; try again later' },
+  LAB_ERR_RATE_LIMIT: { status: 429, close: 1008, text: 'too many messages: slow down' },
+  LAB_ERR_TOO_MANY_CONNECTIONS: { status: 429, close: 1008, text: 'too many connections from your address on this transport' },
+  LAB_ERR_TOO_MANY_ROOMS: { status: 429, close: 1008, text: 'this client is in too many rooms: leave one first' },
+  LAB_ERR_SLOW_CONSUMER: { status: 503, close: 1013, text: 'the client read too slowly and its send buffer filled: reconnect and resume' },
   LAB_ERR_NOT_FOUND: { status: 404, close: 1008, text: 'not found' },
   LAB_ERR_SHUTTING_DOWN: { status: 503, close: 1001, text: 'the server is shutting down' },
   LAB_ERR_INTERNAL: { status: 500, close: 1011, text: 'internal error' },
@@ -27,6 +31,8 @@ export class LabError extends Error {
   readonly code: ErrorCode
   readonly status: number
   readonly closeCode: number
+  /** For limits: when the client may try again (HTTP sends it as Retry-After). */
+  retryAfterSeconds: number | undefined
 
   constructor(code: ErrorCode, message: string = ERRORS[code].text) {
     super(message)

@@ -13,7 +13,23 @@ export interface HubOptions {
   historyLimit: number
   /** Rooms kept at once; the least recently used empty room is dropped to make space. */
   maxRooms: number
+  /** Rooms one client may be in at once. */
+  maxRoomsPerClient?: number
   now?: () => number
+}
+
+/** How much one read may answer: a page, so that a 100-byte request cannot ask for megabytes. */
+export interface PageLimit {
+  entries: number
+  /** Characters of message text, the part of an entry whose size a client controls. */
+  textChars: number
+}
+
+export const DEFAULT_PAGE: PageLimit = { entries: 100, textChars: 64 * 1024 }
+
+export interface PageResult extends ReadResult {
+  /** True when entries stop short of the room's latest seq: read again after the last one. */
+  more: boolean
 }
 
 export interface ConnectOptions {
@@ -54,9 +70,12 @@ export interface HubStats {
 export class Hub {
   readonly historyLimit: number
   readonly maxRooms: number
+  readonly maxRoomsPerClient: number
   private readonly now: () => number
   private readonly rooms = new Map<string, RoomLog<ClientState>>()
   private readonly clients = new Map<string, ClientState>()
+  /** Long polls waiting per room name. Kept apart from the rooms so that waiting on a room neither creates nor pins it. */
+  private readonly watchers = new Map<string, Set<() => void>>()
   private readonly sweepTimer: NodeJS.Timeout
   /** Called with every entry appended anywhere: metrics, logs and (later) a bus to other processes. */
   private readonly appendListeners = new Set<(entry: LogEntry) => void>()
@@ -64,6 +83,7 @@ export class Hub {
   constructor(options: HubOptions) {
     this.historyLimit = options.historyLimit
     this.maxRooms = options.maxRooms
+    this.maxRoomsPerClient = options.maxRoomsPerClient ?? Infinity
     this.now = options.now ?? Date.now
     this.sweepTimer = setInterval(() => this.sweepLeases(), 1000)
     this.sweepTimer.unref()
@@ -97,6 +117,9 @@ export class Hub {
 
   join(clientId: string, roomName: string, after?: Cursor): JoinResult {
     const client = this.mustGet(clientId)
+    if (!client.rooms.has(roomName) && client.rooms.size >= this.maxRoomsPerClient) {
+      throw new LabError('LAB_ERR_TOO_MANY_ROOMS', `a client may be in ${this.maxRoomsPerClient} rooms at once: leave one first`)
+    }
     const room = this.room(roomName)
     if (!client.rooms.has(roomName)) {
       // The notice goes to those already present; the joiner learns of the
@@ -160,9 +183,20 @@ export class Hub {
     return entry
   }
 
-  /** What a pull pipe asks: the room's entries after a cursor (everything kept when there is none). */
-  read(roomName: string, after?: Cursor): ReadResult {
-    return this.room(roomName).after(after ?? { seq: 0 })
+  /**
+   * What a pull pipe asks: one page of the room's entries after a cursor, or
+   * its newest page when there is no cursor. Reading never creates a room (a
+   * room nobody wrote to reads as empty, epoch ""), so reads cannot evict one.
+   */
+  read(roomName: string, after?: Cursor, page: PageLimit = DEFAULT_PAGE): PageResult {
+    const room = this.rooms.get(roomName)
+    if (!room) return { epoch: '', seq: 0, recovered: after === undefined || after.seq === 0, entries: [], more: false }
+    if (!after) return { epoch: room.epoch, seq: room.seq, recovered: true, entries: lastPage(room.newest(page.entries), page), more: false }
+    const read = room.after(after)
+    if (!read.recovered) return { ...read, entries: lastPage(read.entries, page), more: false }
+    const entries = firstPage(read.entries, page)
+    const more = entries.length < read.entries.length
+    return { ...read, seq: more ? entries.at(-1)!.seq : read.seq, entries, more }
   }
 
   /**
@@ -170,17 +204,47 @@ export class Hub {
    * already has). Returns a function that cancels the wait. Long polls hold on this.
    */
   waitFor(roomName: string, afterSeq: number, onAppend: () => void): () => void {
-    const room = this.room(roomName)
-    if (room.seq > afterSeq) {
+    const room = this.rooms.get(roomName)
+    if (room && room.seq > afterSeq) {
       onAppend()
       return () => {}
     }
+    let waiting = this.watchers.get(roomName)
+    if (!waiting) this.watchers.set(roomName, (waiting = new Set()))
+    const watchers = waiting
+    const cancel = () => {
+      watchers.delete(watcher)
+      if (watchers.size === 0 && this.watchers.get(roomName) === watchers) this.watchers.delete(roomName)
+    }
     const watcher = () => {
-      room.watchers.delete(watcher)
+      cancel()
       onAppend()
     }
-    room.watchers.add(watcher)
-    return () => room.watchers.delete(watcher)
+    watchers.add(watcher)
+    return cancel
+  }
+
+  /**
+   * A push client whose connection closed but may come back (an SSE stream
+   * the browser reopens): it stays a member, receives nothing, and leaves
+   * after `graceMs` unless attach() gives it a new pipe.
+   */
+  detach(clientId: string, graceMs: number): void {
+    const client = this.clients.get(clientId)
+    if (!client) return
+    client.deliver = undefined
+    client.leaseMs = graceMs
+    client.expiresAt = this.now() + graceMs
+  }
+
+  /** Gives a detached client its new pipe; false when it already left. */
+  attach(clientId: string, deliver: (entry: LogEntry) => void): boolean {
+    const client = this.clients.get(clientId)
+    if (!client) return false
+    client.deliver = deliver
+    client.leaseMs = undefined
+    client.expiresAt = Infinity
+    return true
   }
 
   presence(roomName: string, limit = Infinity): Member[] {
@@ -211,8 +275,8 @@ export class Hub {
 
   close(): void {
     clearInterval(this.sweepTimer)
-    for (const room of this.rooms.values()) {
-      for (const watcher of [...room.watchers]) watcher()
+    for (const watchers of [...this.watchers.values()]) {
+      for (const watcher of [...watchers]) watcher()
     }
   }
 
@@ -228,8 +292,15 @@ export class Hub {
       }
     }
     // Waiters remove themselves when woken, so iterate over a copy (only when there are any).
-    if (room.watchers.size > 0) for (const watcher of [...room.watchers]) watcher()
-    for (const listener of this.appendListeners) listener(entry)
+    const watchers = this.watchers.get(room.name)
+    if (watchers) for (const watcher of [...watchers]) watcher()
+    for (const listener of this.appendListeners) {
+      try {
+        listener(entry)
+      } catch {
+        // Same as a broken pipe: the entry is logged and the other listeners still run.
+      }
+    }
   }
 
   private notice(room: RoomLog<ClientState>, event: 'join' | 'leave', client: ClientState): Notice {
@@ -258,13 +329,20 @@ export class Hub {
     return room
   }
 
+  /** Throws LAB_ERR_ROOM_LIMIT when joining `roomName` would need a new room and none can be made. */
+  assertRoomAvailable(roomName: string): void {
+    if (this.rooms.has(roomName) || this.rooms.size < this.maxRooms) return
+    for (const room of this.rooms.values()) if (room.members.size === 0) return
+    throw roomLimit(this.maxRooms)
+  }
+
   private evictIdleRoom(): void {
     let oldest: RoomLog<ClientState> | undefined
     for (const room of this.rooms.values()) {
-      if (room.members.size > 0 || room.watchers.size > 0) continue
+      if (room.members.size > 0) continue
       if (!oldest || room.lastUsedAt < oldest.lastUsedAt) oldest = room
     }
-    if (!oldest) throw new LabError('LAB_ERR_ROOM_LIMIT', `all ${this.maxRooms} rooms have members; try again later`)
+    if (!oldest) throw roomLimit(this.maxRooms)
     this.rooms.delete(oldest.name)
   }
 
@@ -280,4 +358,36 @@ export class Hub {
       if (client.expiresAt <= now) this.disconnect(client.clientId)
     }
   }
+}
+
+function roomLimit(maxRooms: number): LabError {
+  return new LabError('LAB_ERR_ROOM_LIMIT', `all ${maxRooms} rooms have members; try again later`)
+}
+
+function textChars(entry: LogEntry): number {
+  return entry.type === 'message' ? entry.text.length : 0
+}
+
+/** The oldest entries that fit in a page (at least one, so a reader always moves on). */
+function firstPage(entries: LogEntry[], page: PageLimit): LogEntry[] {
+  let chars = 0
+  let count = 0
+  for (const entry of entries) {
+    chars += textChars(entry)
+    if (count > 0 && (count >= page.entries || chars > page.textChars)) break
+    count++
+  }
+  return count === entries.length ? entries : entries.slice(0, count)
+}
+
+/** The newest entries that fit in a page. */
+function lastPage(entries: LogEntry[], page: PageLimit): LogEntry[] {
+  let chars = 0
+  let count = 0
+  for (let i = entries.length - 1; i >= 0; i--) {
+    chars += textChars(entries[i]!)
+    if (count > 0 && (count >= page.entries || chars > page.textChars)) break
+    count++
+  }
+  return count === entries.length ? entries : entries.slice(entries.length - count)
 }

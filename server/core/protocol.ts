@@ -14,7 +14,14 @@ export const NAME_MAX_LENGTH = 32
 export const WELCOME_MEMBERS_MAX = 100
 
 export const RoomName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' })
-export const UserName = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
+/**
+ * Characters a name may not contain: C0 and C1 controls, and the invisible
+ * formatting marks (zero-width, bidi embeddings, overrides and isolates) that
+ * let a name pose as another or turn the text around it backwards.
+ */
+export const NAME_FORBIDDEN = '\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff'
+/** 1-32 characters, none of NAME_FORBIDDEN, not only spaces. */
+export const UserName = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: `^(?=.*\\S)[^${NAME_FORBIDDEN}]+$` })
 /** "Give me room R after seq N of epoch E": the same resume idea on every transport. */
 export const Cursor = Type.Object({
   seq: Type.Integer({ minimum: 0 }),
@@ -125,7 +132,11 @@ export const ErrorMessage = Type.Object({
   ref: Type.Optional(Type.String()),
 })
 
-/** A polling response: what came after the cursor. */
+/**
+ * A polling response: what came after the cursor, a page at a time. `seq` is
+ * where to ask from next: the room's latest seq, or the last entry's when
+ * `more` is true.
+ */
 export const Batch = Type.Object({
   type: Type.Literal('batch'),
   room: Type.String(),
@@ -133,6 +144,8 @@ export const Batch = Type.Object({
   seq: Type.Integer(),
   recovered: Type.Boolean(),
   entries: Type.Array(LogEntry),
+  /** True when the answer is one page of a longer backlog: ask again at once from the last entry's seq. */
+  more: Type.Optional(Type.Boolean()),
 })
 
 export const ServerMessage = Type.Union([Welcome, ChatMessage, Notice, ErrorMessage, Ack])

@@ -1,5 +1,11 @@
 // One room's append-only log: seq numbers without gaps, a random epoch that
-// names this incarnation of the history, and a bounded window of entries.
+// names this incarnation of the history, and a bounded window to resume from.
+//
+// Messages and join/leave notices share one seq order, but only messages are
+// history: the window keeps the last `limit` messages whatever the notices do,
+// so a crowd reconnecting at once cannot push the chat out of reach. Notices
+// are presence, kept up to their own limit for those who resume; who is in
+// the room now is in every welcome.
 import { randomBytes } from 'node:crypto'
 import type { Cursor, LogEntry } from './protocol.ts'
 
@@ -7,7 +13,7 @@ export interface ReadResult {
   epoch: string
   /** The latest seq in the room. */
   seq: number
-  /** False when the cursor names another epoch or a seq older than the kept window: the gap cannot be filled. */
+  /** False when the cursor names another epoch, no epoch, or a seq whose later messages are no longer kept. */
   recovered: boolean
   entries: LogEntry[]
 }
@@ -18,37 +24,101 @@ export class RoomLog<Member = unknown> {
   seq = 0
   lastUsedAt = 0
   readonly members = new Map<string, Member>()
-  readonly watchers = new Set<() => void>()
-  private entries: LogEntry[] = []
+  private messages: LogEntry[] = []
+  private notices: LogEntry[] = []
+  /** The seq of the newest message that fell out of the window: a cursor before it cannot be filled. */
+  private lostBefore = 0
   private readonly limit: number
+  private readonly noticeLimit: number
 
-  constructor(name: string, limit: number) {
+  constructor(name: string, limit: number, noticeLimit = limit) {
     this.name = name
     this.limit = limit
+    this.noticeLimit = noticeLimit
   }
 
   get size(): number {
-    return this.entries.length
+    return this.messages.length + this.notices.length
   }
 
   append(entry: LogEntry): void {
     this.seq = entry.seq
-    this.entries.push(entry)
-    // Trim in batches so a busy room does not shift the array on every append.
-    if (this.entries.length > this.limit + Math.max(16, this.limit >> 3)) {
-      this.entries = this.entries.slice(this.entries.length - this.limit)
+    if (entry.type === 'message') {
+      this.messages.push(entry)
+      // Trim in batches so a busy room does not shift the array on every append.
+      if (this.messages.length > this.limit + slack(this.limit)) {
+        const dropped = this.messages.length - this.limit
+        this.lostBefore = this.messages[dropped - 1]!.seq
+        this.messages = this.messages.slice(dropped)
+        this.notices = this.notices.slice(firstAfter(this.notices, this.lostBefore))
+      }
+    } else {
+      this.notices.push(entry)
+      if (this.notices.length > this.noticeLimit + slack(this.noticeLimit)) this.notices = this.notices.slice(this.notices.length - this.noticeLimit)
     }
   }
 
+  /** Everything kept after the cursor, or the newest entries with recovered: false when the gap cannot be filled. */
   after(cursor: Cursor): ReadResult {
-    // The array may run a little past the limit between trims; the window is its last `limit` entries.
-    const start = Math.max(0, this.entries.length - this.limit)
-    const firstSeq = this.entries.length > start ? this.entries[start]!.seq : this.seq + 1
-    const sameEpoch = cursor.epoch === undefined || cursor.epoch === this.epoch
-    const inWindow = cursor.seq <= this.seq && cursor.seq >= firstSeq - 1
-    if (!sameEpoch || !inWindow) {
-      return { epoch: this.epoch, seq: this.seq, recovered: false, entries: this.entries.slice(start) }
-    }
-    return { epoch: this.epoch, seq: this.seq, recovered: true, entries: this.entries.slice(start + cursor.seq - firstSeq + 1) }
+    if (!this.canResume(cursor)) return { epoch: this.epoch, seq: this.seq, recovered: false, entries: this.newest(this.limit) }
+    return { epoch: this.epoch, seq: this.seq, recovered: true, entries: this.since(cursor.seq) }
   }
+
+  /** The newest `count` entries kept, oldest first. */
+  newest(count: number): LogEntry[] {
+    const start = Math.max(0, this.seq - count)
+    return this.since(start).slice(-count)
+  }
+
+  /**
+   * Seq 0 asks for everything from the start, which cannot be a gap in any
+   * epoch while nothing has fallen out. Otherwise the cursor must name this
+   * epoch: a bare seq could come from a log that no longer exists.
+   */
+  private canResume(cursor: Cursor): boolean {
+    if (cursor.seq === 0) return this.lost() === 0
+    if (cursor.epoch !== this.epoch) return false
+    return cursor.seq <= this.seq && cursor.seq >= this.lost()
+  }
+
+  /** lostBefore, counting the messages past the limit that the next trim will drop as gone already. */
+  private lost(): number {
+    const extra = this.messages.length - this.limit
+    return extra > 0 ? this.messages[extra - 1]!.seq : this.lostBefore
+  }
+
+  private since(seq: number): LogEntry[] {
+    // The window runs a little past its limit between trims; readers see exactly the limit.
+    const messages = this.messages.slice(Math.max(firstAfter(this.messages, seq), this.messages.length - this.limit))
+    const notices = this.notices.slice(Math.max(firstAfter(this.notices, seq), this.notices.length - this.noticeLimit))
+    if (notices.length === 0) return messages
+    if (messages.length === 0) return notices
+    return merge(messages, notices)
+  }
+}
+
+function slack(limit: number): number {
+  return Math.max(16, limit >> 3)
+}
+
+/** Index of the first entry with a seq above `seq` (entries are in seq order). */
+function firstAfter(entries: LogEntry[], seq: number): number {
+  let lo = 0
+  let hi = entries.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (entries[mid]!.seq <= seq) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+function merge(a: LogEntry[], b: LogEntry[]): LogEntry[] {
+  const out: LogEntry[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) out.push(a[i]!.seq < b[j]!.seq ? a[i++]! : b[j++]!)
+  while (i < a.length) out.push(a[i++]!)
+  while (j < b.length) out.push(b[j++]!)
+  return out
 }

@@ -21,6 +21,9 @@ export interface Limits {
 }
 
 const defaultLimits: Limits = { textMaxBytes: TEXT_MAX_BYTES }
+/** The protocol's messages are two levels deep (a join's cursor); anything far deeper is not a message. */
+export const MAX_DEPTH = 8
+const QUOTED_MAX = 40
 
 /** Accepts raw text (WebSocket frames, request bodies) or an already-decoded value (Socket.IO arguments). */
 export function parseClientMessage(input: unknown, limits: Limits = defaultLimits): ClientMessageT {
@@ -35,9 +38,11 @@ export function parseClientMessage(input: unknown, limits: Limits = defaultLimit
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new LabError('LAB_ERR_BAD_MESSAGE', 'a message is a JSON object with a "type" field')
   }
+  // The schema checker and the error messages recurse: a value nested thousands deep would overflow the stack.
+  if (depthOver(value, MAX_DEPTH)) throw new LabError('LAB_ERR_BAD_MESSAGE', `a message is nested at most ${MAX_DEPTH} levels deep`)
   const type = (value as { type?: unknown }).type
   if (type !== 'join' && type !== 'leave' && type !== 'send') {
-    throw new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type ?? null)} (expected join, leave or send)`)
+    throw new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown message type ${quote(type)} (expected join, leave or send)`)
   }
   const fields = value as Record<string, unknown>
   const check = byType[type]
@@ -56,7 +61,7 @@ export function parseClientMessage(input: unknown, limits: Limits = defaultLimit
 }
 
 export function assertRoom(room: unknown): asserts room is string {
-  if (!roomCheck.Check(room)) throw new LabError('LAB_ERR_ROOM_NAME', `bad room name ${JSON.stringify(room ?? null)}: room names are 1-32 letters, digits, - or _, starting with a letter or digit`)
+  if (!roomCheck.Check(room)) throw new LabError('LAB_ERR_ROOM_NAME', `bad room name ${quote(room)}: room names are 1-32 letters, digits, - or _, starting with a letter or digit`)
 }
 
 export function assertName(name: unknown): asserts name is string {
@@ -74,6 +79,17 @@ export function assertText(text: unknown, limits: Limits = defaultLimits): asser
   }
 }
 
+/**
+ * An SSE event id (and so Last-Event-ID) is the entry's id, EPOCH-SEQ, so
+ * that a browser's automatic reconnect names the log it was reading. A bare
+ * number (an older id, or typed by hand) is a cursor without an epoch.
+ */
+export function parseEventId(id: string): { seq: number; epoch?: string } | undefined {
+  const match = /^(?:([A-Za-z0-9]{1,64})-)?(\d{1,15})$/.exec(id.trim())
+  if (!match) throw new LabError('LAB_ERR_CURSOR', 'Last-Event-ID is EPOCH-SEQ, the id of the last event received')
+  return parseCursor(match[2], match[1])
+}
+
 /** Cursor fields arrive as strings on HTTP (query, Last-Event-ID) and as numbers elsewhere. */
 export function parseCursor(seq: unknown, epoch: unknown): { seq: number; epoch?: string } | undefined {
   if (seq === undefined || seq === null || seq === '') return undefined
@@ -81,4 +97,23 @@ export function parseCursor(seq: unknown, epoch: unknown): { seq: number; epoch?
   const cursor = epoch === undefined || epoch === '' ? { seq: n } : { seq: n, epoch }
   if (!cursorCheck.Check(cursor)) throw new LabError('LAB_ERR_CURSOR')
   return cursor as { seq: number; epoch?: string }
+}
+
+/** Iterative, so that the check itself cannot overflow the stack. */
+function depthOver(root: object, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]]
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!
+    if (typeof value !== 'object' || value === null) continue
+    if (depth > max) return true
+    for (const child of Object.values(value)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+/** A client's value echoed in an error message: short, and never a problem to serialize. */
+function quote(value: unknown): string {
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object'
+  const text = JSON.stringify(value ?? null) ?? String(value)
+  return text.length > QUOTED_MAX ? `${text.slice(0, QUOTED_MAX)}…` : text
 }

@@ -17,9 +17,11 @@ export const errorReplies = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isLabError(error)) {
       request.log.info({ code: error.code }, error.message)
+      if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds))
       return reply.code(error.status).send({ type: 'error', code: error.code, message: error.message })
     }
-    const code = FASTIFY_CODES[error.code]
+    // Whatever Fastify itself refuses as the client's fault stays a 4xx with a code, never a 500.
+    const code = FASTIFY_CODES[error.code] ?? (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? 'LAB_ERR_BAD_MESSAGE' : undefined)
     if (code) {
       const message = code === 'LAB_ERR_MEDIA_TYPE' ? ERRORS[code].text : `${ERRORS[code].text}: ${error.message}`
       request.log.info({ code, fastifyCode: error.code }, message)

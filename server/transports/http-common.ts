@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LabError } from '../core/errors.ts'
 import { DEFAULT_ROOM, type Ack, type Cursor, type Sender } from '../core/protocol.ts'
-import { assertName, assertRoom, parseClientMessage, parseCursor } from '../core/validate.ts'
+import { assertName, assertRoom, parseClientMessage, parseCursor, parseEventId } from '../core/validate.ts'
+import { AddressCounter, RateLimiter } from '../core/limits.ts'
 import type { Client } from '../core/hub.ts'
-import type { ReadResult } from '../core/room-log.ts'
+import type { PageResult } from '../core/hub.ts'
 import { encode } from '../wire/payload.ts'
 
 export const SESSION_HEADER = 'x-lab-session'
@@ -16,23 +17,33 @@ export const SESSION_HEADER = 'x-lab-session'
 /**
  * An HTTP client proves who it is with a session token it got from its join
  * (or from the SSE welcome). The token is a secret; the clientId shown in
- * presence is not.
+ * presence is not. Sessions made by joining over POST count against their
+ * address's MAX_CLIENTS_PER_ADDRESS; every session has its message rate.
  */
 export class HttpSessions {
-  private readonly tokens = new Map<string, string>()
+  private readonly tokens = new Map<string, { clientId: string; release?: () => void }>()
   private readonly app: FastifyInstance
   private readonly sweep: NodeJS.Timeout
+  private readonly perAddress: AddressCounter
+  private readonly rates: RateLimiter
 
-  constructor(app: FastifyInstance) {
+  constructor(app: FastifyInstance, transport: string) {
     this.app = app
-    this.sweep = setInterval(() => this.forgetExpired(), app.config.httpSessionTtlMs)
+    this.perAddress = new AddressCounter(app.config.maxClientsPerAddress, `${transport} sessions`)
+    this.rates = new RateLimiter({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
+    this.sweep = setInterval(() => this.forgetExpired(), Math.min(app.config.httpSessionTtlMs, 10_000))
     this.sweep.unref()
-    app.addHook('onClose', async () => clearInterval(this.sweep))
+    app.addHook('onClose', async () => {
+      clearInterval(this.sweep)
+      this.rates.close()
+    })
   }
 
-  issue(client: Client): string {
+  /** A session for `client`; with an address, it counts against that address's limit (throws over it). */
+  issue(client: Client, address?: string): string {
+    const release = address === undefined ? undefined : this.perAddress.acquire(address)
     const token = `${client.clientId}.${randomBytes(12).toString('base64url')}`
-    this.tokens.set(token, client.clientId)
+    this.tokens.set(token, { clientId: client.clientId, release })
     return token
   }
 
@@ -40,23 +51,29 @@ export class HttpSessions {
   resolve(request: FastifyRequest): Client | undefined {
     const token = tokenOf(request)
     if (!token) return undefined
-    const clientId = this.tokens.get(token)
-    const client = clientId ? this.app.hub.client(clientId) : undefined
+    const session = this.tokens.get(token)
+    const client = session ? this.app.hub.client(session.clientId) : undefined
     if (!client) {
-      this.tokens.delete(token)
+      this.revoke(token)
       throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
     }
     this.app.hub.touch(client.clientId)
     return client
   }
 
+  /** One message from this request's session (or its address, without one) against the message rate. */
+  admit(request: FastifyRequest, client: Client | undefined): void {
+    this.rates.check(client ? client.clientId : `address ${request.socket.remoteAddress}`)
+  }
+
   revoke(token: string): void {
+    this.tokens.get(token)?.release?.()
     this.tokens.delete(token)
   }
 
   private forgetExpired(): void {
-    for (const [token, clientId] of this.tokens) {
-      if (!this.app.hub.client(clientId)) this.tokens.delete(token)
+    for (const [token, session] of this.tokens) {
+      if (!this.app.hub.client(session.clientId)) this.revoke(token)
     }
   }
 }
@@ -68,9 +85,15 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return typeof query === 'string' && query ? query : undefined
 }
 
-/** Request bodies reach the protocol parser as text, so bad JSON gets the protocol's own error code. */
+/**
+ * Request bodies reach the protocol parser as text, so bad JSON gets the
+ * protocol's own error code. JSON is the only media type: Fastify's default
+ * text/plain parser goes, so a page on another origin cannot post into the
+ * chat with a no-cors fetch (only a "simple" content type avoids the CORS
+ * preflight, and application/json is not one).
+ */
 export function acceptJsonAsText(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json')
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: app.config.bodyLimitBytes }, (_req, body, done) => done(null, body))
 }
 
@@ -83,7 +106,7 @@ export function readRoomQuery(query: unknown, lastEventId?: string): RoomQuery {
   const q = (query ?? {}) as Record<string, unknown>
   const room = q.room === undefined || q.room === '' ? DEFAULT_ROOM : q.room
   assertRoom(room)
-  const cursor = parseCursor(lastEventId ?? q.since, q.epoch)
+  const cursor = lastEventId !== undefined ? parseEventId(lastEventId) : parseCursor(q.since, q.epoch)
   return { room, cursor }
 }
 
@@ -99,7 +122,7 @@ export function replyMessage(app: FastifyInstance, transport: string, reply: Fas
  * The polling response. The entries are the payload; the envelope around them
  * (room, epoch, seq, recovered) is framing, counted as overhead like headers.
  */
-export function replyBatch(app: FastifyInstance, transport: string, reply: FastifyReply, room: string, read: ReadResult): string {
+export function replyBatch(app: FastifyInstance, transport: string, reply: FastifyReply, room: string, read: PageResult): string {
   let payload = 0
   const parts: string[] = []
   for (const entry of read.entries) {
@@ -109,7 +132,7 @@ export function replyBatch(app: FastifyInstance, transport: string, reply: Fasti
   }
   app.wire.recorder(transport).sent(payload, read.entries.length)
   void reply.code(200).type('application/json; charset=utf-8')
-  return `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered},"entries":[${parts.join(',')}]}`
+  return `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered},"entries":[${parts.join(',')}]${read.more ? ',"more":true' : ''}}`
 }
 
 export interface PostOptions {
@@ -131,17 +154,32 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
     const body = typeof request.body === 'string' ? request.body : ''
     if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
     wire.received(Buffer.byteLength(body))
-    const message = parseClientMessage(body, { textMaxBytes: app.config.textMaxBytes })
     const client = sessions.resolve(request)
+    sessions.admit(request, client)
+    const message = parseClientMessage(body, { textMaxBytes: app.config.textMaxBytes })
     switch (message.type) {
       case 'join': {
         if (!options.joinByPost) {
           throw new LabError('LAB_ERR_UNSUPPORTED', 'an SSE stream carries one room: open GET /sse?room=NAME to join it')
         }
-        const joiner = client ?? app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
-        const { welcome } = app.hub.join(joiner.clientId, message.room, message.after)
-        const session = client ? undefined : sessions.issue(joiner)
-        const body = { ...welcome, ...(session ? { session } : {}), ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) }
+        if (client) {
+          const { welcome } = app.hub.join(client.clientId, message.room, message.after)
+          request.log.info({ clientId: client.clientId, room: message.room }, 'joined')
+          return replyMessage(app, transport, reply, { ...welcome, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) })
+        }
+        // A new session: counted against its address first, and gone again if the join is refused.
+        const joiner = app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
+        let session: string | undefined
+        let welcome
+        try {
+          session = sessions.issue(joiner, request.socket.remoteAddress ?? 'unknown')
+          welcome = app.hub.join(joiner.clientId, message.room, message.after).welcome
+        } catch (error) {
+          if (session) sessions.revoke(session)
+          app.hub.disconnect(joiner.clientId)
+          throw error
+        }
+        const body = { ...welcome, session, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) }
         request.log.info({ clientId: joiner.clientId, room: message.room }, 'joined')
         return replyMessage(app, transport, reply, body)
       }

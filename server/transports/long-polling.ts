@@ -3,6 +3,7 @@
 // passes. One request per delivered batch instead of one per interval.
 import type { FastifyPluginAsync } from 'fastify'
 import { LabError } from '../core/errors.ts'
+import { AddressCounter } from '../core/limits.ts'
 import { acceptJsonAsText, handlePost, HttpSessions, readRoomQuery, replyBatch } from './http-common.ts'
 
 const transport = 'long-polling'
@@ -10,7 +11,8 @@ const TIMEOUT_MIN_MS = 100
 
 export const longPolling: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
-  const sessions = new HttpSessions(app)
+  const sessions = new HttpSessions(app, transport)
+  const heldPerAddress = new AddressCounter(app.config.maxClientsPerAddress, 'held long polls')
   const held = new Set<() => void>()
   let closing = false
 
@@ -22,6 +24,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
     if (first.entries.length > 0 || !first.recovered || closing) {
       return replyBatch(app, transport, reply, room, first)
     }
+    const releaseAddress = heldPerAddress.acquire(request.socket.remoteAddress)
     return new Promise<string>((resolve) => {
       const release = app.wire.hold(transport)
       const finish = (answer: boolean) => {
@@ -29,12 +32,14 @@ export const longPolling: FastifyPluginAsync = async (app) => {
         clearTimeout(timer)
         stopWaiting()
         release()
+        releaseAddress()
         if (answer) resolve(replyBatch(app, transport, reply, room, app.hub.read(room, cursor)))
       }
       const onReady = () => finish(true)
       held.add(onReady)
-      const stopWaiting = app.hub.waitFor(room, first.seq, onReady)
       const timer = setTimeout(onReady, timeoutMs)
+      let stopWaiting = () => {}
+      stopWaiting = app.hub.waitFor(room, first.seq, onReady)
       // The client went away while we held its request: stop waiting, answer nobody.
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) finish(false)

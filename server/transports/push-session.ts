@@ -1,34 +1,66 @@
-// What the push transports (WebSocket and Socket.IO) share once a client is
-// connected: one hub client, the join/leave/send conversation, and errors that
-// answer a bad message without ending the connection. Each transport supplies
-// only how a welcome, an entry and an error are framed.
+// What the push transports (SSE, WebSocket, Socket.IO) share once a client is
+// connected: one hub client, the join/leave/send conversation, errors that
+// answer a bad message without ending the connection, and the limits that
+// keep one client from hurting the others: a message rate, and one
+// slow-consumer policy (a connection whose unsent bytes pass
+// SEND_BUFFER_BYTES leaves its rooms at once and is closed in its
+// transport's idiom). Each transport supplies only how things are framed and
+// how its connection is measured and closed.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { isLabError, LabError } from '../core/errors.ts'
-import type { ClientMessage, Cursor, ErrorMessage, LogEntry, Welcome } from '../core/protocol.ts'
 import type { Client } from '../core/hub.ts'
+import { newBucket, rateLimited, type TokenBucket } from '../core/limits.ts'
+import type { ClientMessage, Cursor, ErrorMessage, LogEntry, Welcome } from '../core/protocol.ts'
+import { encode } from '../wire/payload.ts'
 
 export interface PushOutput {
   welcome(welcome: Welcome, backlog: LogEntry[]): void
   /** Each live entry of the client's rooms. Left out by a transport that broadcasts per room itself (Socket.IO). */
   entry?(entry: LogEntry): void
   error(error: ErrorMessage): void
+  /** Bytes handed to the connection that the client has not taken yet. */
+  buffered(): number
+  /** Ends the connection in the transport's idiom, telling the client why. Called once. */
+  close(error: LabError): void
 }
+
+/** How long a closing connection may take to flush its goodbye before it is destroyed. */
+export const CLOSE_GRACE_MS = 5000
 
 export class PushSession {
   readonly client: Client
   private readonly app: FastifyInstance
   private readonly out: PushOutput
   private readonly log: FastifyBaseLogger
+  private readonly bucket: TokenBucket | undefined
+  private ended = false
 
-  constructor(app: FastifyInstance, transport: string, name: string, out: PushOutput, log: FastifyBaseLogger) {
+  /** `adopt` names a detached hub client (see Hub.detach) to carry on as, when it is still there. */
+  constructor(app: FastifyInstance, transport: string, name: string, out: PushOutput, log: FastifyBaseLogger, adopt?: string) {
     this.app = app
     this.out = out
     this.log = log
-    this.client = app.hub.connect({ name, transport, deliver: out.entry?.bind(out) })
+    this.bucket = newBucket({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
+    const entry = out.entry?.bind(out)
+    const deliver = entry ? (e: LogEntry) => this.deliver(entry, e) : undefined
+    const adopted = adopt !== undefined && deliver && app.hub.attach(adopt, deliver) ? app.hub.client(adopt) : undefined
+    this.client = adopted ?? app.hub.connect({ name, transport, deliver })
   }
 
+  /** The connection closed but its client may come back soon (an SSE reconnect): stay a member for `graceMs`. */
+  detach(graceMs: number): void {
+    this.ended = true
+    this.app.hub.detach(this.client.clientId, graceMs)
+  }
+
+  get closed(): boolean {
+    return this.ended
+  }
+
+  /** Joins and sends the welcome with the backlog after `after`; throws a LabError (room limits) before anything is sent. */
   join(room: string, after?: Cursor): Welcome {
-    const { welcome, backlog } = this.app.hub.join(this.client.clientId, room, after)
+    const joined = this.app.hub.join(this.client.clientId, room, after)
+    const { welcome, backlog } = fitBacklog(joined.welcome, joined.backlog, this.app.config.sendBufferBytes / 2)
     this.out.welcome(welcome, backlog)
     this.log.info({ clientId: this.client.clientId, room, resumed: after?.seq, recovered: welcome.recovered }, 'joined')
     return welcome
@@ -41,6 +73,19 @@ export class PushSession {
   send(room: string, message: { text: string; sentAt?: number; clientMsgId?: string }) {
     const from = { clientId: this.client.clientId, name: this.client.name, transport: this.client.transport }
     return this.app.hub.publish(from, room, message)
+  }
+
+  /**
+   * Counts one message from the client against its rate. Over the rate it
+   * throws LAB_ERR_RATE_LIMIT; a client that keeps sending into the limit is
+   * closed with the same code.
+   */
+  admit(): void {
+    const verdict = this.bucket?.take() ?? 'ok'
+    if (verdict === 'ok') return
+    const error = rateLimited(this.bucket!)
+    if (verdict === 'abusive') this.end(error)
+    throw error
   }
 
   handle(message: ClientMessage): void {
@@ -62,11 +107,60 @@ export class PushSession {
     if (!isLabError(error)) this.log.error({ err: error }, 'unexpected error while handling a message')
     const message: ErrorMessage = { type: 'error', code: lab.code, message: lab.message }
     if (ref !== undefined) message.ref = ref
-    this.out.error(message)
+    if (!this.ended) this.out.error(message)
     return message
   }
 
+  /** True when the connection has more unsent bytes than SEND_BUFFER_BYTES. */
+  overBuffer(): boolean {
+    return !this.ended && this.out.buffered() > this.app.config.sendBufferBytes
+  }
+
+  /** The slow-consumer policy, for transports that deliver without going through this session (Socket.IO's rooms). */
+  checkBuffer(): void {
+    if (this.ended) return
+    const buffered = this.out.buffered()
+    if (buffered > this.app.config.sendBufferBytes) {
+      this.log.warn({ clientId: this.client.clientId, buffered }, 'client too slow; closing it')
+      this.end(new LabError('LAB_ERR_SLOW_CONSUMER', `${buffered} bytes were waiting for this client (the limit is ${this.app.config.sendBufferBytes}): reconnect and resume`))
+    }
+  }
+
+  /** Leaves every room at once and closes the connection, saying why. */
+  end(error: LabError): void {
+    if (this.ended) return
+    this.ended = true
+    this.app.hub.disconnect(this.client.clientId)
+    try {
+      this.out.close(error)
+    } catch (closeError) {
+      this.log.warn({ err: closeError }, 'error while closing a connection')
+    }
+  }
+
+  /** The connection closed by itself: leave the rooms. */
   close(): void {
+    this.ended = true
     this.app.hub.disconnect(this.client.clientId)
   }
+
+  private deliver(entry: (e: LogEntry) => void, e: LogEntry): void {
+    if (this.ended) return
+    entry(e)
+    this.checkBuffer()
+  }
+}
+
+/**
+ * A resume backlog bigger than half the send buffer would close the
+ * connection as too slow before the client could read it: send the newest
+ * entries that fit and say the history was not recovered.
+ */
+function fitBacklog(welcome: Welcome, backlog: LogEntry[], budget: number): { welcome: Welcome; backlog: LogEntry[] } {
+  let bytes = 0
+  for (let i = backlog.length - 1; i >= 0; i--) {
+    bytes += encode(backlog[i]!).bytes
+    if (bytes > budget) return { welcome: { ...welcome, recovered: false }, backlog: backlog.slice(i + 1) }
+  }
+  return { welcome, backlog }
 }

@@ -8,7 +8,7 @@ const transport = 'short-polling'
 
 export const shortPolling: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
-  const sessions = new HttpSessions(app)
+  const sessions = new HttpSessions(app, transport)
 
   app.get('/poll', async (request, reply) => {
     sessions.resolve(request)

@@ -1,7 +1,7 @@
 // Socket.IO: named events over Engine.IO, which starts with HTTP long polling
 // and upgrades to a WebSocket. Every packet carries a prefix (4 = message,
 // 2 = event, then the JSON array ["event", ...args]) and Engine.IO pings
-// every 25 s; all of that is overhead on the wire meter.
+// every SIO_PING_INTERVAL_MS; all of that is overhead on the wire meter.
 //
 // Two dialects on one server:
 // - the protocol (auth: { protocol: 'lab' }): join/leave/send in; welcome,
@@ -25,7 +25,8 @@ import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import { encode } from '../wire/payload.ts'
 import { readName, readRoomQuery } from './http-common.ts'
-import { PushSession } from './push-session.ts'
+import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
+import { AddressCounter } from '../core/limits.ts'
 
 const transport = 'socket.io'
 const PATH = '/socket.io/'
@@ -35,14 +36,31 @@ type Dialect = 'lab' | 'notes'
 const KNOWN_EVENTS = new Set(['join', 'leave', 'send', 'client_message', 'join_room', 'leave_room', 'room_message'])
 
 export const socketIo: FastifyPluginAsync = async (app) => {
+  const config = app.config
   const engine = new Engine({
-    maxHttpBufferSize: app.config.bodyLimitBytes,
-    // Socket.IO's own defaults, written out because the lessons talk about them.
-    pingInterval: 25_000,
-    pingTimeout: 20_000,
+    maxHttpBufferSize: config.bodyLimitBytes,
+    pingInterval: config.sioPingIntervalMs,
+    pingTimeout: config.sioPingTimeoutMs,
+    // A backstop below io.use(): raw Engine.IO sessions that never connect a namespace still count.
+    allowRequest: (req, callback) => {
+      const over = config.maxClientsPerAddress > 0 && engineCount(req.socket.remoteAddress) >= 2 * config.maxClientsPerAddress
+      callback(over ? 'LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address' : null, !over)
+    },
   })
-  const io = new SocketIOServer({ serveClient: false })
+  const io = new SocketIOServer({ serveClient: false, connectTimeout: 10_000 })
   io.bind(engine)
+
+  const engines = new Map<string, number>()
+  const engineCount = (address: string | undefined) => engines.get(address ?? 'unknown') ?? 0
+  engine.on('connection', (conn: EngineSocket) => {
+    const address = conn.request.socket?.remoteAddress ?? 'unknown'
+    engines.set(address, engineCount(address) + 1)
+    conn.once('close', () => {
+      const left = engineCount(address) - 1
+      if (left > 0) engines.set(address, left)
+      else engines.delete(address)
+    })
+  })
 
   app.edge.claimRequests((path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path), (req, res) => engine.handleRequest(req as never, res))
   app.edge.claimUpgrades((path) => path.startsWith(PATH), (req, socket, head) => engine.handleUpgrade(req as never, socket, head))
@@ -58,11 +76,18 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     })
   }
 
+  // engine.io owns /socket.io/, so Fastify's hooks never run for it: every
+  // check a connection must pass happens here, before it is accepted, and a
+  // refusal is a connect_error whose data.code says why.
+  const perAddress = new AddressCounter(config.maxClientsPerAddress, 'Socket.IO connections')
   io.use((socket, next) => {
     try {
-      const auth = { ...socket.handshake.query, ...socket.handshake.auth } as Record<string, unknown>
+      const auth = authOf(socket)
       readName(auth.name)
-      readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+      const { room } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+      app.hub.assertRoomAvailable(room)
+      const release = perAddress.acquire(socket.conn.request.socket?.remoteAddress)
+      socket.conn.once('close', release)
       next()
     } catch (error) {
       const lab = isLabError(error) ? error : new LabError('LAB_ERR_INTERNAL')
@@ -71,11 +96,13 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   })
 
   const wire = app.wire.recorder(transport)
+  const sessions = new Map<string, PushSession>()
   /** Set while a notes client's room_message is published: the notes' socket.to(room) leaves the sender out. */
   let exceptSocket: string | undefined
 
   // Live entries go out once per room and dialect through Socket.IO's own
   // rooms: the adapter encodes each packet once for all the sockets in it.
+  // Then the slow-consumer policy, for every socket that got it.
   app.hub.onAppend((entry) => {
     for (const dialect of DIALECTS) {
       const key = roomKey(dialect, entry.room)
@@ -85,13 +112,20 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       const skipped = exceptSocket !== undefined && sockets.has(exceptSocket) ? 1 : 0
       wire.sent(payloadBytes(args) * (sockets.size - skipped), sockets.size - skipped)
       ;(skipped ? io.to(key).except(exceptSocket!) : io.to(key)).emit(event, ...args)
+      let slow: PushSession[] | undefined
+      for (const id of sockets) {
+        const session = sessions.get(id)
+        if (session?.overBuffer()) (slow ??= []).push(session)
+      }
+      if (slow) for (const session of slow) session.checkBuffer()
     }
   })
 
   io.on('connection', (socket) => {
-    const auth = { ...socket.handshake.query, ...socket.handshake.auth } as Record<string, unknown>
+    const auth = authOf(socket)
     const dialect: Dialect = auth.protocol === 'lab' ? 'lab' : 'notes'
     const log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
+    const buffered = engineBuffered(socket.conn as unknown as EngineSocket)
 
     const emit = (event: string, ...args: unknown[]) => {
       wire.sent(payloadBytes(args))
@@ -106,9 +140,8 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       void socket.leave(roomKey(dialect, roomName))
     }
 
-    const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
     let greeted = false
-    const session = new PushSession(app, transport, readName(auth.name), {
+    const session: PushSession = new PushSession(app, transport, readName(auth.name), {
       welcome: (welcome, backlog) => {
         if (dialect === 'lab') emit('welcome', welcome)
         // The notes greet once, on connection; their join_room answers nothing to the joiner.
@@ -117,8 +150,30 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         for (const entry of backlog) emit(...eventFor(dialect, entry))
       },
       error: (error) => emit('error', error),
+      buffered,
+      close: (error) => {
+        emit('error', { type: 'error', code: error.code, message: error.message })
+        socket.disconnect(true)
+        // A reader that stopped never takes the goodbye: after a grace period its buffers are dropped.
+        const conn = socket.conn as unknown as EngineSocket
+        setTimeout(() => {
+          if (conn.readyState === 'closed') return
+          conn.close(true)
+          conn.transport.socket?.terminate?.()
+        }, CLOSE_GRACE_MS).unref()
+      },
     }, log)
-    join(room, cursor)
+    try {
+      const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+      join(room, cursor)
+    } catch (error) {
+      // The checks in io.use() passed, but the room filled up since: say so and let go.
+      session.fail(error)
+      session.close()
+      socket.disconnect(true)
+      return
+    }
+    sessions.set(socket.id, session)
     log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
 
     // Payload in: the JSON of the event's arguments, measured on the packet as it arrived.
@@ -126,11 +181,16 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       if (packet.type === 'message' && typeof packet.data === 'string') wire.received(argumentBytes(packet.data))
     })
     socket.onAny((event: string, ...args: unknown[]) => {
-      if (!KNOWN_EVENTS.has(event)) {
-        const ack = args.at(-1)
-        const error = session.fail(new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${JSON.stringify(event)}: expected ${[...KNOWN_EVENTS].join(', ')}`), event)
-        if (typeof ack === 'function') ack(error)
+      if (KNOWN_EVENTS.has(event)) return
+      const ack = args.at(-1)
+      let error = new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${JSON.stringify(event).slice(0, 40)}: expected ${[...KNOWN_EVENTS].join(', ')}`)
+      try {
+        session.admit()
+      } catch (limited) {
+        if (isLabError(limited)) error = limited
       }
+      const message = session.fail(error, event.slice(0, 40))
+      if (typeof ack === 'function') ack(message)
     })
 
     /** Runs a handler; a LabError becomes an `error` event (and the ack's answer when the client asked for one). */
@@ -138,6 +198,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       socket.on(event, (...args: unknown[]) => {
         const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (value: unknown) => void) : undefined
         try {
+          session.admit()
           const result = handler(args)
           ack?.(result ?? { ok: true })
         } catch (error) {
@@ -153,7 +214,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new LabError('LAB_ERR_BAD_MESSAGE', `${type} takes one object argument, e.g. ${type === 'send' ? '{ room, text }' : '{ room }'}`)
         }
-        const message = parseClientMessage({ ...body, type }, { textMaxBytes: app.config.textMaxBytes })
+        const message = parseClientMessage({ ...body, type }, { textMaxBytes: config.textMaxBytes })
         if (message.type === 'send') {
           const entry = session.send(message.room, message)
           return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id, ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}) }
@@ -166,7 +227,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
 
     // The class notes' dialect.
     on('client_message', ([text]) => {
-      assertText(text, app.config)
+      assertText(text, config)
       const entry = session.send(DEFAULT_ROOM, { text })
       return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
     })
@@ -181,7 +242,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     on('room_message', ([data]) => {
       const { room: roomName, message } = (typeof data === 'object' && data !== null ? data : {}) as { room?: unknown; message?: unknown }
       assertRoom(roomName)
-      assertText(message, app.config)
+      assertText(message, config)
       // socket.to(room) in the notes: everyone in the room but the sender.
       exceptSocket = socket.id
       let entry
@@ -194,6 +255,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     })
 
     socket.on('disconnect', (reason) => {
+      sessions.delete(socket.id)
       session.close()
       log.info({ clientId: session.client.clientId, reason }, 'Socket.IO disconnected')
     })
@@ -204,6 +266,46 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     io.disconnectSockets(true)
     await io.close()
   })
+}
+
+/** What engine.io's Socket holds that the slow-consumer policy reads (not in its typings). */
+interface EngineSocket {
+  readyState: string
+  close(discard?: boolean): void
+  request: import('node:http').IncomingMessage
+  writeBuffer: Array<{ data?: unknown }>
+  transport: { name: string; socket?: { bufferedAmount: number; terminate?: () => void } }
+  once(event: 'close', listener: () => void): void
+}
+
+/**
+ * Bytes waiting for one client: packets Engine.IO has not handed to its
+ * transport yet (a polling client that stopped asking, or a WebSocket still
+ * writing), plus what the WebSocket underneath has buffered. The packet
+ * queue is counted as it grows, not summed again on every call.
+ */
+function engineBuffered(conn: EngineSocket): () => number {
+  let queue: unknown[] | undefined
+  let counted = 0
+  let queued = 0
+  return () => {
+    const packets = conn.writeBuffer
+    if (packets !== queue || packets.length < counted) {
+      queue = packets
+      counted = 0
+      queued = 0
+    }
+    for (; counted < packets.length; counted++) {
+      const data = packets[counted]!.data
+      queued += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 0
+    }
+    const ws = conn.transport.name === 'websocket' ? conn.transport.socket : undefined
+    return queued + (ws?.bufferedAmount ?? 0)
+  }
+}
+
+function authOf(socket: Socket): Record<string, unknown> {
+  return { ...socket.handshake.query, ...socket.handshake.auth } as Record<string, unknown>
 }
 
 const DIALECTS = ['lab', 'notes'] as const

@@ -1,75 +1,159 @@
 // Server-Sent Events: one long HTTP response the server keeps writing to.
-// Each entry is an event whose id is its seq, so a browser that reconnects
-// sends Last-Event-ID and gets exactly what it missed. Server to client only:
-// sending is a POST, like the polling transports.
+// Each entry is an event whose id is the entry's id, EPOCH-SEQ, so a browser
+// that reconnects sends Last-Event-ID naming both the log and the position,
+// and gets exactly what it missed (or recovered: false after a restart).
+// Server to client only: sending is a POST, like the polling transports.
+//
+// With no way for the client to answer on the stream, a reader that stopped
+// looks like a quiet one. So the server ends each stream after
+// SSE_STREAM_MAX_MS: EventSource reopens it at once with Last-Event-ID and
+// carries on as the same member, a dead reader does not and leaves.
 import type { FastifyPluginAsync } from 'fastify'
-import type { LogEntry } from '../core/protocol.ts'
+import { LabError } from '../core/errors.ts'
+import { AddressCounter } from '../core/limits.ts'
+import type { LogEntry, Welcome } from '../core/protocol.ts'
 import { encode } from '../wire/payload.ts'
 import { acceptJsonAsText, handlePost, HttpSessions, readName, readRoomQuery } from './http-common.ts'
+import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 
 const transport = 'sse'
-/** A stream whose client reads slower than this much unsent data is closed; it resumes with Last-Event-ID. */
-const SLOW_CONSUMER_BYTES = 1 << 20
+/** The reconnection delay EventSource uses after a failure. */
 const RECONNECT_MS = 2000
+/** After a stream the server ended on purpose the browser may come back at once. */
+const RENEW_RECONNECT_MS = 100
+/** How long the member of a renewed stream waits for the browser to reopen it before it leaves. */
+export const SSE_REJOIN_GRACE_MS = RECONNECT_MS + 3000
+
+interface Detached {
+  clientId: string
+  name: string
+  session: string
+  timer: NodeJS.Timeout
+}
 
 export const sse: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
   const wire = app.wire.recorder(transport)
-  const sessions = new HttpSessions(app)
-  const streams = new Set<() => void>()
+  const sessions = new HttpSessions(app, transport)
+  const perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'SSE streams')
+  /** Each open stream's shutdown. */
+  const open = new Set<() => void>()
+  let stopping = false
+  /** Members whose stream was renewed, by the reconnect that would continue it: address, room and the last event id written. */
+  const detached = new Map<string, Detached>()
 
   app.get('/sse', async (request, reply) => {
-    const lastEventId = request.headers['last-event-id']
-    const { room, cursor } = readRoomQuery(request.query, typeof lastEventId === 'string' && lastEventId ? lastEventId : undefined)
-    const name = readName((request.query as Record<string, unknown>).name)
-
-    reply.hijack()
+    const header = request.headers['last-event-id']
+    const lastEventId = typeof header === 'string' && header ? header : undefined
+    const query = request.query as Record<string, unknown>
+    const { room, cursor } = readRoomQuery(query, lastEventId)
+    const name = query.name === undefined || query.name === '' ? undefined : readName(query.name)
+    const address = request.socket.remoteAddress ?? 'unknown'
     const res = reply.raw
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      // Tells nginx-style proxies not to buffer the stream.
-      'x-accel-buffering': 'no',
-    })
 
+    let lastId = ''
+    const releaseAddress = perAddress.acquire(address)
     const write = (frame: string, payloadBytes: number) => {
+      if (res.writableEnded || res.destroyed) return
       wire.sent(payloadBytes)
       res.write(frame)
-      if (res.writableLength > SLOW_CONSUMER_BYTES) {
-        request.log.warn({ buffered: res.writableLength }, 'SSE client too slow; closing its stream')
-        res.end()
-      }
     }
     const writeEntry = (entry: LogEntry) => {
       const { json, bytes } = encode(entry)
-      const event = entry.type === 'notice' ? 'event: notice\n' : ''
-      write(`id: ${entry.seq}\n${event}data: ${json}\n\n`, bytes)
+      lastId = entry.id
+      write(`id: ${entry.id}\n${entry.type === 'notice' ? 'event: notice\n' : ''}data: ${json}\n\n`, bytes)
     }
-
-    const client = app.hub.connect({ name, transport, deliver: writeEntry })
-    const session = sessions.issue(client)
-    const { welcome, backlog } = app.hub.join(client.clientId, room, cursor)
-    const welcomeJson = encode({ ...welcome, session })
-    write(`retry: ${RECONNECT_MS}\nevent: welcome\ndata: ${welcomeJson.json}\n\n`, welcomeJson.bytes)
-    for (const entry of backlog) writeEntry(entry)
-    request.log.info({ clientId: client.clientId, room, resumed: cursor?.seq, recovered: welcome.recovered }, 'SSE stream opened')
-
-    const release = app.wire.hold(transport)
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), app.config.sseHeartbeatMs)
-    const end = () => {
+    /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
+    const goodbye = (code: string, message: string, retryMs?: number) => {
+      write(`${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`, 0)
       if (!res.writableEnded) res.end()
+      // A reader that stopped never takes the last bytes; its socket goes after a grace period.
+      setTimeout(() => { if (!res.writableFinished) res.socket?.destroy() }, CLOSE_GRACE_MS).unref()
     }
-    streams.add(end)
+
+    const adopt = lastEventId !== undefined ? takeDetached(`${address}|${room}|${lastEventId}`, name) : undefined
+    let token = adopt?.session
+    let session: PushSession
+    try {
+      session = new PushSession(app, transport, adopt?.name ?? name ?? readName(undefined), {
+        welcome: (welcome, backlog) => {
+          token ??= sessions.issue(session.client)
+          // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
+          const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
+          openStream(welcome, token, `${welcome.epoch}-${position}`)
+          for (const entry of backlog) writeEntry(entry)
+        },
+        entry: writeEntry,
+        error: () => {},
+        buffered: () => res.writableLength,
+        close: (error) => goodbye(error.code, error.message),
+      }, request.log, adopt?.clientId)
+      session.join(room, cursor)
+    } catch (error) {
+      releaseAddress()
+      throw error
+    }
+
+    function openStream(welcome: Welcome, sessionToken: string, id: string): void {
+      reply.hijack()
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        // Tells nginx-style proxies not to buffer the stream.
+        'x-accel-buffering': 'no',
+      })
+      const json = encode({ ...welcome, session: sessionToken })
+      lastId = id
+      write(`retry: ${RECONNECT_MS}\nid: ${id}\nevent: welcome\ndata: ${json.json}\n\n`, json.bytes)
+    }
+
+    const clientId = session.client.clientId
+    request.log.info({ clientId, room, resumed: cursor?.seq, adopted: adopt !== undefined }, 'SSE stream opened')
+    const release = app.wire.hold(transport)
+    const heartbeat = setInterval(() => {
+      write(': ping\n\n', 0)
+      session.checkBuffer()
+    }, app.config.sseHeartbeatMs)
+    // Spread out, so that streams opened together are not all renewed together.
+    let renewing = false
+    const renewal = setTimeout(() => {
+      if (session.closed) return
+      renewing = true
+      goodbye('LAB_RENEW', 'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID', RENEW_RECONNECT_MS)
+    }, app.config.sseStreamMaxMs * (0.9 + Math.random() * 0.2))
+    const shutdown = () => session.end(new LabError('LAB_ERR_SHUTTING_DOWN'))
+    open.add(shutdown)
+    res.on('error', (error) => request.log.warn({ err: error, clientId }, 'SSE stream error'))
     res.once('close', () => {
-      streams.delete(end)
+      open.delete(shutdown)
       clearInterval(heartbeat)
+      clearTimeout(renewal)
       release()
-      sessions.revoke(session)
-      app.hub.disconnect(client.clientId)
-      request.log.info({ clientId: client.clientId }, 'SSE stream closed')
+      releaseAddress()
+      if (!renewing || session.closed || stopping) {
+        session.close()
+      } else {
+        // The server ended the stream to see whether the reader is still there: keep its place until it answers.
+        session.detach(SSE_REJOIN_GRACE_MS)
+        const key = `${address}|${room}|${lastId}`
+        const timer = setTimeout(() => detached.delete(key), SSE_REJOIN_GRACE_MS)
+        timer.unref()
+        const previous = detached.get(key)
+        if (previous) clearTimeout(previous.timer)
+        detached.set(key, { clientId, name: session.client.name, session: token!, timer })
+      }
+      request.log.info({ clientId }, 'SSE stream closed')
     })
   })
+
+  function takeDetached(key: string, name: string | undefined): Detached | undefined {
+    const found = detached.get(key)
+    if (!found || (name !== undefined && name !== found.name)) return undefined
+    detached.delete(key)
+    clearTimeout(found.timer)
+    return found
+  }
 
   app.post('/sse', handlePost(app, {
     transport,
@@ -79,6 +163,7 @@ export const sse: FastifyPluginAsync = async (app) => {
   }))
 
   app.addHook('preClose', async () => {
-    for (const end of [...streams]) end()
+    stopping = true
+    for (const shutdown of [...open]) shutdown()
   })
 }

@@ -4,16 +4,15 @@
 // frame 4 more for its mask.
 import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
-import { LabError } from '../core/errors.ts'
+import { isLabError, LabError } from '../core/errors.ts'
+import { AddressCounter } from '../core/limits.ts'
 import type { LogEntry } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { encode, type Encoded } from '../wire/payload.ts'
 import { readName, readRoomQuery } from './http-common.ts'
-import { PushSession } from './push-session.ts'
+import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 
 const transport = 'websocket'
-/** A socket that has this much unsent data is closed; its client resumes after the last seq it saw. */
-const SLOW_CONSUMER_BYTES = 1 << 20
 
 export const websocket: FastifyPluginAsync = async (app) => {
   // permessage-deflate is a per-connection choice (?compress=1|0, default
@@ -27,8 +26,10 @@ export const websocket: FastifyPluginAsync = async (app) => {
   // ws hands over the exact 101 lines it is about to write: the inspector shows them.
   app.websocketServer.on('headers', (lines: string[], req) => app.wire.onUpgradeResponse(req, lines))
   const wire = app.wire.recorder(transport)
+  const perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'WebSocket connections')
   const alive = new WeakMap<WebSocket, boolean>()
 
+  // The ws README's heartbeat: a peer that has not answered the last ping by the next one is gone.
   const heartbeat = setInterval(() => {
     for (const socket of app.websocketServer.clients) {
       if (alive.get(socket) === false) {
@@ -36,7 +37,11 @@ export const websocket: FastifyPluginAsync = async (app) => {
         continue
       }
       alive.set(socket, false)
-      socket.ping()
+      try {
+        socket.ping()
+      } catch {
+        socket.terminate()
+      }
     }
   }, app.config.wsHeartbeatMs)
   heartbeat.unref()
@@ -44,19 +49,33 @@ export const websocket: FastifyPluginAsync = async (app) => {
 
   app.get('/ws', { websocket: true }, (socket, request) => {
     const log = request.log
+    // @fastify/websocket routes the upgrade through Fastify with a stand-in
+    // ServerResponse attached to the TCP socket, and its 'error' listener closes
+    // over Fastify's Request and Reply: both would live as long as the
+    // connection. Detach the one and replace the other with a listener that
+    // needs only the logger, first, so that nothing below can go unhandled.
+    const tcp = request.raw.socket as typeof request.raw.socket & { _httpMessage?: { detachSocket(s: unknown): void } | null }
+    tcp._httpMessage?.detachSocket(tcp)
+    socket.removeAllListeners('error')
+    socket.on('error', (error) => log.warn({ err: error }, 'WebSocket error'))
+
     const sendEncoded = (encoded: Encoded) => {
       if (socket.readyState !== socket.OPEN) return
       wire.sent(encoded.bytes)
       // One Buffer per entry for all receivers, sent as a text frame: no per-socket string conversion.
       socket.send(encoded.buffer, { binary: false })
-      if (socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
-        log.warn({ buffered: socket.bufferedAmount }, 'WebSocket client too slow; closing')
-        socket.close(1013, 'too slow: reconnect and resume')
-      }
+    }
+    const closeWith = (error: LabError) => {
+      sendEncoded(encode({ type: 'error', code: error.code, message: error.message }))
+      socket.close(error.closeCode, error.code)
+      // A reader that has stopped never completes the closing handshake; its buffers go after a grace period.
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref()
     }
 
+    let release: (() => void) | undefined
     let session: PushSession
     try {
+      release = perAddress.acquire(tcp.remoteAddress)
       const q = request.query as Record<string, unknown>
       const name = readName(q.name)
       const { room, cursor } = readRoomQuery(q)
@@ -67,12 +86,19 @@ export const websocket: FastifyPluginAsync = async (app) => {
         },
         entry: (entry) => sendEncoded(encode(entry)),
         error: (error) => sendEncoded(encode(error)),
+        buffered: () => socket.bufferedAmount,
+        close: closeWith,
       }, log)
-      session.join(room, cursor)
+      try {
+        session.join(room, cursor)
+      } catch (error) {
+        session.close()
+        throw error
+      }
     } catch (error) {
-      const lab = error instanceof LabError ? error : new LabError('LAB_ERR_INTERNAL')
-      sendEncoded(encode({ type: 'error', code: lab.code, message: lab.message }))
-      socket.close(lab.closeCode, lab.code)
+      release?.()
+      if (!isLabError(error)) log.error({ err: error }, 'unexpected error while opening a WebSocket')
+      closeWith(isLabError(error) ? error : new LabError('LAB_ERR_INTERNAL'))
       return
     }
 
@@ -84,13 +110,14 @@ export const websocket: FastifyPluginAsync = async (app) => {
       alive.set(socket, true)
       const buffer = data as Buffer
       wire.received(buffer.byteLength)
-      if (isBinary) {
-        session.fail(new LabError('LAB_ERR_UNSUPPORTED', 'binary frames are not part of the protocol: send JSON text frames'))
-        socket.close(1003, 'LAB_ERR_UNSUPPORTED')
-        return
-      }
+      if (session.closed) return
       let ref: string | undefined
       try {
+        session.admit()
+        if (isBinary) {
+          session.end(new LabError('LAB_ERR_UNSUPPORTED', 'binary frames are not part of the protocol: send JSON text frames'))
+          return
+        }
         const message = parseClientMessage(buffer, { textMaxBytes: app.config.textMaxBytes })
         ref = message.type === 'send' ? message.clientMsgId ?? 'send' : message.type
         session.handle(message)
@@ -99,17 +126,8 @@ export const websocket: FastifyPluginAsync = async (app) => {
       }
     })
 
-    // @fastify/websocket routes the upgrade through Fastify with a stand-in
-    // ServerResponse attached to the TCP socket, and its 'error' listener closes
-    // over Fastify's Request and Reply: both would live as long as the
-    // connection. Detach the one and replace the other with a listener that
-    // needs only the logger.
-    const tcp = request.raw.socket as typeof request.raw.socket & { _httpMessage?: { detachSocket(s: unknown): void } | null }
-    tcp._httpMessage?.detachSocket(tcp)
-    socket.removeAllListeners('error')
-    socket.on('error', (error) => log.warn({ err: error, clientId: session.client.clientId }, 'WebSocket error'))
-
     socket.on('close', (code) => {
+      release?.()
       session.close()
       log.info({ clientId: session.client.clientId, code }, 'WebSocket closed')
     })

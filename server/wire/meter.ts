@@ -197,10 +197,10 @@ export class WireMeter {
     for (const socket of this.sockets) {
       if (list.length >= limit) break
       const state = socket[kState]!
+      // No client address: the list is public, and who connected from where is not anyone else's business.
       list.push({
         connectionId: state.id,
         transport: state.owner,
-        remote: `${socket.remoteAddress}:${socket.remotePort}`,
         openedAt: state.openedAt,
         bytesIn: socket.bytesRead,
         bytesOut: socket.bytesWritten,
@@ -295,15 +295,28 @@ function toTally(c: Counters, connectionsOpen: number): WireTally {
   }
 }
 
+/** Headers and query parameters that carry credentials: shown with their values replaced, never served. */
+const SECRET_HEADERS = new Set(['x-lab-session', 'cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
+const SECRET_PARAMS = /([?&](?:session|token)=)[^&#]*/gi
+export const REDACTED = '[redacted]'
+
 function requestSide(req: IncomingMessage): HandshakeSide {
   const headers: Array<[string, string]> = []
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
-  return { startLine: `${req.method} ${req.url} HTTP/${req.httpVersion}`, headers }
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]))
+  return { startLine: `${req.method} ${redactUrl(req.url ?? '/')} HTTP/${req.httpVersion}`, headers }
 }
 
 function splitHeader(line: string): [string, string] {
   const colon = line.indexOf(':')
-  return colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).trim()]
+  return redactHeader(colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).trim()])
+}
+
+function redactHeader([name, value]: [string, string]): [string, string] {
+  return SECRET_HEADERS.has(name.toLowerCase()) ? [name, REDACTED] : [name, value]
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAMS, `$1${REDACTED}`)
 }
 
 /** Node keeps the exact status line and headers it wrote in res._header. */

@@ -32,7 +32,6 @@ export interface Handshake {
 export interface ConnectionInfo {
   connectionId: string
   transport: string
-  remote: string
   openedAt: number
   bytesIn: number
   bytesOut: number

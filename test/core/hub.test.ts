@@ -38,17 +38,69 @@ describe('Hub', () => {
     expect(welcome.members.map((m) => m.name)).toEqual(['ann', 'bob'])
   })
 
-  it('keeps only historyLimit entries, and says a resume from before them is not recovered', () => {
+  it('keeps only historyLimit messages, and says a resume from before them is not recovered', () => {
     const h = hub({ historyLimit: 5 })
-    for (let i = 1; i <= 50; i++) h.publish(sender, 'r', { text: `m${i}` })
-    const all = h.read('r')
-    expect(all.entries.map((e) => e.seq)).toEqual([46, 47, 48, 49, 50])
-    expect(all.recovered).toBe(false)
-    expect(h.read('r', { seq: 45 })).toMatchObject({ recovered: true })
-    expect(h.read('r', { seq: 45 }).entries).toHaveLength(5)
-    expect(h.read('r', { seq: 44 }).recovered).toBe(false)
+    let epoch = ''
+    for (let i = 1; i <= 50; i++) epoch = h.publish(sender, 'r', { text: `m${i}` }).epoch
+    const newest = h.read('r')
+    expect(newest.entries.map((e) => e.seq)).toEqual([46, 47, 48, 49, 50])
+    expect(h.read('r', { seq: 0 }).recovered).toBe(false)
+    expect(h.read('r', { seq: 45, epoch })).toMatchObject({ recovered: true })
+    expect(h.read('r', { seq: 45, epoch }).entries).toHaveLength(5)
+    expect(h.read('r', { seq: 44, epoch }).recovered).toBe(false)
     expect(h.read('r', { seq: 48, epoch: 'other' }).recovered).toBe(false)
-    expect(h.read('r', { seq: 999 }).recovered).toBe(false)
+    expect(h.read('r', { seq: 999, epoch }).recovered).toBe(false)
+  })
+
+  it('does not take a cursor without an epoch for one in the current log, unless it is seq 0', () => {
+    const h = hub()
+    const { epoch } = h.publish(sender, 'r', { text: 'a' })
+    h.publish(sender, 'r', { text: 'b' })
+    expect(h.read('r', { seq: 1 }).recovered).toBe(false)
+    expect(h.read('r', { seq: 1, epoch }).entries.map((e) => e.seq)).toEqual([2])
+    expect(h.read('r', { seq: 0 })).toMatchObject({ recovered: true, entries: [{ seq: 1 }, { seq: 2 }] })
+  })
+
+  it('keeps the last historyLimit messages however many join and leave notices come between them', () => {
+    const h = hub({ historyLimit: 5 })
+    const first = h.publish(sender, 'r', { text: 'kept' })
+    for (let i = 0; i < 200; i++) {
+      const c = h.connect({ name: `c${i}`, transport: 'test' })
+      h.join(c.clientId, 'r')
+      h.disconnect(c.clientId)
+    }
+    const resumed = h.read('r', { seq: 0, epoch: first.epoch }, { entries: 1000, textChars: 1e6 })
+    expect(resumed.recovered).toBe(true)
+    expect(resumed.entries.filter((e) => e.type === 'message').map((e) => e.seq)).toEqual([1])
+    // Notices are presence, kept up to their own limit: the newest ones.
+    expect(resumed.entries.filter((e) => e.type === 'notice')).toHaveLength(5)
+    expect(resumed.entries.at(-1)!.seq).toBe(401)
+  })
+
+  it('answers a read a page at a time, and says there is more', () => {
+    const h = hub()
+    let epoch = ''
+    for (let i = 1; i <= 30; i++) epoch = h.publish(sender, 'r', { text: 'x'.repeat(1000) }).epoch
+    const first = h.read('r', { seq: 0 }, { entries: 10, textChars: 1e6 })
+    expect(first).toMatchObject({ recovered: true, more: true, seq: 10 })
+    expect(first.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    const byText = h.read('r', { seq: 10, epoch }, { entries: 100, textChars: 5000 })
+    expect(byText.entries.map((e) => e.seq)).toEqual([11, 12, 13, 14, 15])
+    const last = h.read('r', { seq: 25, epoch }, { entries: 10, textChars: 1e6 })
+    expect(last).toMatchObject({ more: false, seq: 30 })
+    expect(h.read('r', undefined, { entries: 3, textChars: 1e6 }).entries.map((e) => e.seq)).toEqual([28, 29, 30])
+  })
+
+  it('reads and waits on a room without creating it, so readers cannot evict anyone', () => {
+    const h = hub({ maxRooms: 2 })
+    const kept = h.publish(sender, 'kept', { text: 'history' })
+    for (let i = 0; i < 50; i++) {
+      expect(h.read(`probe-${i}`)).toMatchObject({ epoch: '', seq: 0, recovered: true, entries: [] })
+      h.waitFor(`waiter-${i}`, 0, () => {})
+    }
+    expect(h.roomSummaries().map((r) => r.room)).toEqual(['kept'])
+    expect(h.read('kept', { seq: 0 }).entries).toEqual([kept])
+    expect(h.read('gone', { seq: 3, epoch: 'abcd' }).recovered).toBe(false)
   })
 
   it('drops the least recently used empty room when the room limit is reached, and refuses when all have members', () => {
@@ -87,6 +139,51 @@ describe('Hub', () => {
     ;(h as unknown as { sweepLeases(): void }).sweepLeases()
     expect(h.client(poller.clientId)).toBeUndefined()
     expect(h.read('r').entries.map((e) => e.type === 'notice' && e.event)).toEqual(['join', 'leave'])
+    expect(h.presence('r')).toEqual([])
+  })
+
+  it('refuses to put one client in more than maxRoomsPerClient rooms', () => {
+    const h = hub({ maxRoomsPerClient: 2 })
+    const c = h.connect({ name: 'c', transport: 'test' })
+    h.join(c.clientId, 'a')
+    h.join(c.clientId, 'b')
+    h.join(c.clientId, 'a')
+    expect(() => h.join(c.clientId, 'c')).toThrow(expect.objectContaining({ code: 'LAB_ERR_TOO_MANY_ROOMS' }))
+    expect(h.roomSummaries().map((r) => r.room)).toEqual(['a', 'b'])
+    h.leave(c.clientId, 'a')
+    expect(h.join(c.clientId, 'c').welcome.room).toBe('c')
+  })
+
+  it('says whether a room can be joined before anything is created', () => {
+    const h = hub({ maxRooms: 1 })
+    const c = h.connect({ name: 'c', transport: 'test' })
+    h.join(c.clientId, 'full')
+    expect(() => h.assertRoomAvailable('other')).toThrow(expect.objectContaining({ code: 'LAB_ERR_ROOM_LIMIT' }))
+    expect(() => h.assertRoomAvailable('full')).not.toThrow()
+    h.leave(c.clientId, 'full')
+    expect(() => h.assertRoomAvailable('other')).not.toThrow()
+  })
+
+  it('keeps a detached client a member, silent, until it is attached again or its grace runs out', () => {
+    let now = 1000
+    const h = hub({ now: () => now })
+    const got: string[] = []
+    const c = h.connect({ name: 'c', transport: 'test', deliver: () => got.push('old pipe') })
+    h.join(c.clientId, 'r')
+    h.detach(c.clientId, 500)
+    h.publish(sender, 'r', { text: 'while away' })
+    expect(got).toEqual([])
+    expect(h.attach(c.clientId, () => got.push('new pipe'))).toBe(true)
+    now += 1000
+    ;(h as unknown as { sweepLeases(): void }).sweepLeases()
+    h.publish(sender, 'r', { text: 'back' })
+    expect(got).toEqual(['new pipe'])
+    h.detach(c.clientId, 500)
+    now += 600
+    ;(h as unknown as { sweepLeases(): void }).sweepLeases()
+    expect(h.client(c.clientId)).toBeUndefined()
+    expect(h.attach(c.clientId, () => {})).toBe(false)
+    expect(h.presence('r')).toEqual([])
   })
 
   it('keeps delivering to everyone when one member\'s pipe throws', () => {

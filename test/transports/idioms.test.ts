@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { io } from 'socket.io-client'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 let server: RunningServer
 const wsUrl = (query = '') => `${server.url.replace('http', 'ws')}/ws${query}`
@@ -131,31 +132,67 @@ describe('long polling', () => {
     expect(await res.json()).toMatchObject({ type: 'batch', room: 'quiet', recovered: true, entries: [] })
   })
 
-  it('answers a held poll as soon as a message arrives', async () => {
-    const held = fetch(`${server.url}/long-poll?room=wake&since=0&timeout=60000`).then((r) => r.json())
-    const poster = fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'wake', text: 'now' }) })
-    await poster
-    expect(await held).toMatchObject({ entries: [expect.objectContaining({ text: 'now', seq: 1 })] })
+  it('holds a poll with nothing new and answers it with the message that arrives while it is held', async () => {
+    const post = (text: string) => fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'wake', text }) })
+    await post('already there')
+    // From the room's head: an answer given at once could only be empty (or, ignoring the cursor, 'already there').
+    const head = (await fetch(`${server.url}/poll?room=wake`).then((r) => r.json())) as { seq: number; epoch: string }
+    const heldBefore = server.app.wire.snapshot().transports['long-polling']?.requestsHeld ?? 0
+    let answered = false
+    const held = fetch(`${server.url}/long-poll?room=wake&since=${head.seq}&epoch=${head.epoch}&timeout=60000`).then(async (r) => {
+      answered = true
+      return r.json()
+    })
+    await until(() => server.app.wire.snapshot().transports['long-polling']?.requestsHeld === heldBefore + 1 || answered, 'the long poll to be held')
+    expect(answered).toBe(false)
+
+    await post('now')
+    expect(await held).toMatchObject({ seq: head.seq + 1, entries: [expect.objectContaining({ text: 'now', seq: head.seq + 1 })] })
   })
 })
 
 describe('Server-Sent Events', () => {
-  it('resumes from the Last-Event-ID header with exactly the missed events', async () => {
-    for (const text of ['e1', 'e2', 'e3']) {
-      await fetch(`${server.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'replay', text }) })
-    }
+  /** Opens a stream with the given Last-Event-ID and reads until `done` says it has enough; returns its events. */
+  async function readStream(room: string, lastEventId: string, done: (text: string) => boolean): Promise<string[]> {
     const controller = new AbortController()
-    const res = await fetch(`${server.url}/sse?room=replay`, { headers: { 'last-event-id': '1' }, signal: controller.signal })
+    const res = await fetch(`${server.url}/sse?room=${room}`, { headers: { 'last-event-id': lastEventId }, signal: controller.signal })
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
     const reader = res.body!.getReader()
     let text = ''
-    while (!text.includes('"e3"')) text += new TextDecoder().decode((await reader.read()).value)
+    while (!done(text)) text += new TextDecoder().decode((await reader.read()).value)
     controller.abort()
-    const events = text.split('\n\n').filter((e) => e.includes('data:'))
-    expect(events[0]).toMatch(/^retry: \d+\nevent: welcome\ndata: /)
+    return text.split('\n\n').filter((e) => e.includes('data:'))
+  }
+
+  async function post(room: string, text: string): Promise<{ seq: number; id: string }> {
+    const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room, text }) })
+    return (await res.json()) as { seq: number; id: string }
+  }
+
+  it('names every event EPOCH-SEQ and resumes from that Last-Event-ID with exactly the missed events', async () => {
+    const [first] = [await post('replay', 'e1'), await post('replay', 'e2'), await post('replay', 'e3')]
+    const epoch = first!.id.split('-')[0]!
+    const events = await readStream('replay', first!.id, (text) => text.includes('"e3"'))
+    expect(events[0]).toMatch(new RegExp(`^retry: \\d+\\nid: ${epoch}-1\\nevent: welcome\\ndata: `))
     expect(events[0]).toContain('"recovered":true')
     // 2 and 3 are the missed messages; 4 is this stream's own join, logged before it was welcomed.
-    expect(events.slice(1).map((e) => e.split('\n').slice(0, 2).join(' | '))).toEqual(['id: 2 | data: {"type":"message","room":"replay","seq":2,"epoch"', 'id: 3 | data: {"type":"message","room":"replay","seq":3,"epoch"', 'id: 4 | event: notice'].map((line) => expect.stringContaining(line)))
+    expect(events.slice(1).map((e) => e.split('\n').slice(0, 2).join(' | '))).toEqual([
+      `id: ${epoch}-2 | data: {"type":"message","room":"replay","seq":2,"epoch"`,
+      `id: ${epoch}-3 | data: {"type":"message","room":"replay","seq":3,"epoch"`,
+      `id: ${epoch}-4 | event: notice`,
+    ].map((line) => expect.stringContaining(line)))
+  })
+
+  it('does not take a Last-Event-ID of another log, or without its epoch, for a resume', async () => {
+    await post('amnesia', 'a1')
+    await post('amnesia', 'a2')
+    for (const lastEventId of ['1', 'deadbeef-1']) {
+      const [welcome] = await readStream('amnesia', lastEventId, (text) => text.includes('event: welcome'))
+      expect(welcome).toContain('"recovered":false')
+    }
+    const bad = await fetch(`${server.url}/sse?room=amnesia`, { headers: { 'last-event-id': 'not an id' } })
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ code: 'LAB_ERR_CURSOR' })
   })
 
   it('answers join by POST with LAB_ERR_UNSUPPORTED and says how to join', async () => {

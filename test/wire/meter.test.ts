@@ -56,7 +56,8 @@ async function waitUntil(condition: () => boolean): Promise<void> {
 describe('the wire meter', () => {
   it('counts a server-to-client WebSocket frame with a 100-byte payload as exactly 2 bytes of overhead', async () => {
     // Every chat message of the protocol is longer than 125 bytes, so this
-    // frame comes from a bare ws server wired through the same edge and meter.
+    // frame comes from a bare ws server wired through the same edge and meter,
+    // to a client that speaks raw TCP and so sees every byte the server wrote.
     const meter = new WireMeter(() => 'websocket')
     const edge = new Edge(meter)
     const bare = edge.createServer((_req, res) => res.end())
@@ -64,18 +65,32 @@ describe('the wire meter', () => {
     edge.fastifyUpgrades.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws)))
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
     const port = (bare.address() as AddressInfo).port
-    const client = new WebSocket(`ws://127.0.0.1:${port}/`)
-    const [serverSide] = (await once(wss, 'connection')) as [WebSocket]
+    const connected = once(wss, 'connection') as Promise<[WebSocket]>
+    const upgrade = 'GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+    const { socket, received } = await rawExchange(port, upgrade, (r) => r.includes('\r\n\r\n'))
+    const [serverSide] = await connected
+    const afterHandshake = received().length
+    expect(received().toString()).toMatch(/^HTTP\/1\.1 101 /)
+
     const before = meter.snapshot().transports.websocket!
     const payload = 'p'.repeat(100)
-    meter.recorder('websocket').sent(100)
+    // What a transport does when it frames a message: say how many of the bytes are payload.
+    meter.recorder('websocket').sent(Buffer.byteLength(payload))
     serverSide.send(payload)
-    await once(client, 'message')
+    await waitUntil(() => received().length - afterHandshake >= 2 + 100)
+    const frame = received().subarray(afterHandshake)
     const after = meter.snapshot().transports.websocket!
-    expect(after.bytesOut - before.bytesOut).toBe(102)
-    expect(after.overheadOut - before.overheadOut).toBe(2)
-    client.close()
-    await once(client, 'close')
+
+    // RFC 6455 5.2, as the client got it: FIN + text opcode, then no mask bit and a 7-bit length, then the payload.
+    expect(frame[0]).toBe(0x81)
+    expect(frame[1]).toBe(100)
+    const headerBytes = 2
+    expect(frame.subarray(headerBytes).toString()).toBe(payload)
+    expect(frame.length).toBe(headerBytes + 100)
+    // The meter saw exactly the bytes the client received, and calls all but the payload overhead.
+    expect(after.bytesOut - before.bytesOut).toBe(frame.length)
+    expect(after.overheadOut - before.overheadOut).toBe(headerBytes)
+    socket.destroy()
     wss.close()
     await new Promise((resolve) => bare.close(resolve))
   })
@@ -134,8 +149,8 @@ describe('the wire meter', () => {
     const event = chunk.slice(chunk.indexOf('\r\n') + 2, chunk.lastIndexOf('\r\n'))
     const json = event.slice(event.indexOf('data: ') + 6, event.lastIndexOf('\n\n'))
     expect(d.payloadOut).toBe(Buffer.byteLength(json))
-    const seq = JSON.parse(json).seq as number
-    const fields = `id: ${seq}\ndata: `.length + 2
+    const { id } = JSON.parse(json) as { id: string }
+    const fields = `id: ${id}\ndata: `.length + 2
     const chunkFraming = Buffer.byteLength(event).toString(16).length + 4
     expect(d.bytesOut - d.payloadOut).toBe(fields + chunkFraming)
     socket.destroy()

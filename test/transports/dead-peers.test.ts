@@ -1,0 +1,79 @@
+// A peer that stops answering leaves presence and the connection counters
+// on every transport: the WebSocket and Socket.IO by their pings, SSE by its
+// stream renewal, polling by its session lease. How long each takes with the
+// default settings is measured by `npm run bench` (the dead-peers scenario).
+import { get, type IncomingMessage } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EventSource } from 'eventsource'
+import WebSocket from 'ws'
+import type { LogEntry, Welcome } from '../../server/core/protocol.ts'
+import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
+
+let server: RunningServer
+beforeAll(async () => {
+  server = await startServer({ wsHeartbeatMs: 100, sioPingIntervalMs: 100, sioPingTimeoutMs: 100, sseStreamMaxMs: 1000, sseHeartbeatMs: 200, httpSessionTtlMs: 1000 })
+})
+afterAll(async () => {
+  await server.close()
+})
+
+const inRoom = (room: string) => server.app.hub.presence(room).map((m) => m.name)
+const open = (transport: string) => server.app.wire.snapshot().transports[transport]?.connectionsOpen ?? 0
+
+describe('a peer that stops answering', () => {
+  it('on the WebSocket: is dropped when it misses a ping, and leaves the room', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?room=dead-ws&name=zombie`, { autoPong: false })
+    await new Promise((resolve) => ws.once('message', resolve))
+    expect(inRoom('dead-ws')).toEqual(['zombie'])
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve))
+    await until(() => inRoom('dead-ws').length === 0 || undefined, 'the zombie to leave')
+    expect(await closed).toBe(1006)
+    await until(() => open('websocket') === 0 || undefined, 'the connection to close')
+  })
+
+  it('on Socket.IO: is disconnected when it misses a ping, and leaves the room', async () => {
+    // Engine.IO by hand over a WebSocket, so that nothing answers the server's pings.
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`)
+    const packets: string[] = []
+    ws.on('message', (data) => packets.push(String(data)))
+    await new Promise((resolve) => ws.once('open', resolve))
+    ws.send(`40${JSON.stringify({ protocol: 'lab', room: 'dead-sio', name: 'zombie' })}`)
+    await until(() => inRoom('dead-sio').includes('zombie') || undefined, 'the zombie to join')
+    await until(() => packets.includes('2') || undefined, 'a ping')
+    await until(() => inRoom('dead-sio').length === 0 || undefined, 'the zombie to leave')
+    await until(() => ws.readyState === WebSocket.CLOSED || undefined, 'the server to close it')
+  })
+
+  it('on SSE: leaves when it does not reopen its renewed stream, while a live EventSource stays the same member', async () => {
+    const live = new EventSource(`${server.url}/sse?room=dead-sse&name=alive`)
+    const welcomes: Welcome[] = []
+    const notices: LogEntry[] = []
+    live.addEventListener('welcome', (e) => welcomes.push(JSON.parse(e.data) as Welcome))
+    live.addEventListener('notice', (e) => notices.push(JSON.parse(e.data) as LogEntry))
+    await until(() => welcomes.length === 1 || undefined, 'the live reader')
+    let stopped!: IncomingMessage
+    await new Promise<void>((resolve) => get(`${server.url}/sse?room=dead-sse&name=stopped`, (res) => {
+      stopped = res
+      res.once('data', () => resolve())
+    }))
+    // The stopped reader never reads again and never reconnects, like a process under SIGSTOP.
+    stopped.pause()
+    expect(inRoom('dead-sse').sort()).toEqual(['alive', 'stopped'])
+    await until(() => welcomes.length >= 2 || undefined, 'a renewal of the live stream')
+    await until(() => !inRoom('dead-sse').includes('stopped') || undefined, 'the stopped reader to leave', 15_000)
+    expect(inRoom('dead-sse')).toEqual(['alive'])
+    expect(welcomes.every((w) => w.clientId === welcomes[0]!.clientId)).toBe(true)
+    expect(welcomes.slice(1).every((w) => w.recovered)).toBe(true)
+    expect(notices.filter((n) => n.type === 'notice' && n.who.name === 'alive')).toEqual([])
+    live.close()
+    stopped.destroy()
+  })
+
+  it('on polling: leaves when its session stops polling', async () => {
+    const res = await fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'join', room: 'dead-poll', name: 'zombie' }) })
+    expect(res.status).toBe(200)
+    expect(inRoom('dead-poll')).toEqual(['zombie'])
+    await until(() => inRoom('dead-poll').length === 0 || undefined, 'the session to lapse')
+  })
+})

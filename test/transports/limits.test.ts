@@ -1,0 +1,196 @@
+// The limits that keep one client from hurting the others, each said in its
+// transport's idiom with a stable code: 429 on HTTP, a close code on the
+// WebSocket, connect_error or an error event on Socket.IO.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { io, type Socket } from 'socket.io-client'
+import { createClient, waitForText, type LabClient } from '../support/clients.ts'
+import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
+
+const LIMITS = { messageRate: 5, messageBurst: 5, maxClientsPerAddress: 3, maxRoomsPerClient: 3, maxRooms: 20 }
+let server: RunningServer
+const wsUrl = (query: string) => `${server.url.replace('http', 'ws')}/ws?${query}`
+const json = { 'content-type': 'application/json' }
+beforeAll(async () => {
+  server = await startServer(LIMITS)
+})
+afterAll(async () => {
+  await server.close()
+})
+
+function opened(ws: WebSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ws.once('message', () => resolve())
+    ws.once('error', reject)
+  })
+}
+
+function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
+}
+
+function welcomed(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('welcome', () => resolve())
+    socket.once('connect_error', reject)
+  })
+}
+
+/** A bystander on another transport who must keep chatting whatever the others do. */
+async function bystanderStillChats(room: string, text: string): Promise<void> {
+  const bystander: LabClient = createClient('websocket', server.url, 'bystander')
+  await bystander.join(room)
+  await createClient('short-polling', server.url, 'friend').send(room, text)
+  await waitForText(bystander, room, text)
+  await bystander.close()
+}
+
+describe('the message rate', () => {
+  it('refuses a WebSocket flood with LAB_ERR_RATE_LIMIT, then closes it with 1008', async () => {
+    const ws = new WebSocket(wsUrl('room=flood-ws&name=flooder'))
+    const messages: Array<{ type: string; code?: string; text?: string }> = []
+    ws.on('message', (m) => messages.push(JSON.parse(String(m))))
+    await opened(ws)
+    const gone = closed(ws)
+    for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ type: 'send', room: 'flood-ws', text: `spam ${i}` }))
+    expect(await gone).toEqual({ code: 1008, reason: 'LAB_ERR_RATE_LIMIT' })
+    expect(messages.some((m) => m.code === 'LAB_ERR_RATE_LIMIT')).toBe(true)
+    const history = (await (await fetch(`${server.url}/poll?room=flood-ws&since=0`)).json()) as { entries: Array<{ type: string }> }
+    const published = history.entries.filter((e) => e.type === 'message').length
+    expect(published).toBeGreaterThanOrEqual(LIMITS.messageBurst)
+    expect(published).toBeLessThan(20)
+    await bystanderStillChats('flood-ws', 'still here')
+  })
+
+  it('answers a Socket.IO flood with error acks, then disconnects it', async () => {
+    const socket = io(server.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { protocol: 'lab', room: 'flood-sio' } })
+    await welcomed(socket)
+    const errors: string[] = []
+    socket.on('error', (e: { code: string }) => errors.push(e.code))
+    const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve))
+    const acks = Array.from({ length: 40 }, (_, i) => socket.timeout(5000).emitWithAck('send', { room: 'flood-sio', text: `spam ${i}` }).catch(() => undefined))
+    expect(await gone).toBe('io server disconnect')
+    const answered = (await Promise.all(acks)).filter(Boolean) as Array<{ type: string; code?: string }>
+    expect(answered.filter((a) => a.type === 'ack').length).toBe(LIMITS.messageBurst)
+    expect(answered.some((a) => a.code === 'LAB_ERR_RATE_LIMIT')).toBe(true)
+    expect(errors).toContain('LAB_ERR_RATE_LIMIT')
+    await bystanderStillChats('flood-sio', 'still here too')
+  })
+
+  it('answers HTTP sends over the rate with 429, LAB_ERR_RATE_LIMIT and Retry-After', async () => {
+    const statuses: number[] = []
+    let refused: Response | undefined
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'send', room: 'flood-http', text: `x${i}` }) })
+      statuses.push(res.status)
+      if (res.status === 429) refused ??= res
+      else await res.body?.cancel()
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(LIMITS.messageBurst)
+    expect(refused!.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(await refused!.json()).toMatchObject({ type: 'error', code: 'LAB_ERR_RATE_LIMIT' })
+  })
+})
+
+describe('clients per address', () => {
+  it('closes the WebSocket over the limit with 1008 LAB_ERR_TOO_MANY_CONNECTIONS', async () => {
+    const sockets = Array.from({ length: LIMITS.maxClientsPerAddress }, () => new WebSocket(wsUrl('room=crowd')))
+    await Promise.all(sockets.map(opened))
+    const extra = new WebSocket(wsUrl('room=crowd'))
+    expect(await closed(extra)).toEqual({ code: 1008, reason: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
+    sockets[0]!.close()
+    await closed(sockets[0]!)
+    const again = new WebSocket(wsUrl('room=crowd'))
+    await opened(again)
+    for (const ws of [...sockets, again]) ws.close()
+  })
+
+  it('refuses the Socket.IO connection over the limit with connect_error and the code', async () => {
+    const sockets = Array.from({ length: LIMITS.maxClientsPerAddress }, () => io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'crowd' } }))
+    await Promise.all(sockets.map(welcomed))
+    const extra = io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'crowd' } })
+    const error = await new Promise<Error & { data?: { code: string } }>((resolve) => extra.once('connect_error', resolve))
+    expect(error.data).toEqual({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
+    for (const s of [...sockets, extra]) s.disconnect()
+  })
+
+  it('answers the SSE stream over the limit with 429 before any event', async () => {
+    const aborts = Array.from({ length: LIMITS.maxClientsPerAddress }, () => new AbortController())
+    const streams = await Promise.all(aborts.map((a) => fetch(`${server.url}/sse?room=crowd`, { signal: a.signal })))
+    expect(streams.map((s) => s.status)).toEqual([200, 200, 200])
+    const extra = await fetch(`${server.url}/sse?room=crowd`)
+    expect(extra.status).toBe(429)
+    expect(await extra.json()).toMatchObject({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
+    aborts.forEach((a) => a.abort())
+  })
+
+  it('answers a long poll over the number held with 429', async () => {
+    const head = (await (await fetch(`${server.url}/poll?room=held`)).json()) as { seq: number; epoch: string }
+    const aborts = Array.from({ length: LIMITS.maxClientsPerAddress }, () => new AbortController())
+    const polls = aborts.map((a) => fetch(`${server.url}/long-poll?room=held&since=0&timeout=60000`, { signal: a.signal }).catch(() => undefined))
+    await until(() => server.app.wire.snapshot().transports['long-polling']!.requestsHeld === LIMITS.maxClientsPerAddress || undefined, 'the polls to be held')
+    const extra = await fetch(`${server.url}/long-poll?room=held&since=${head.seq}&timeout=60000`)
+    expect(extra.status).toBe(429)
+    expect(await extra.json()).toMatchObject({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
+    aborts.forEach((a) => a.abort())
+    await Promise.all(polls)
+  })
+
+  it('refuses a polling session over the limit with 429', async () => {
+    // Long polling's sessions: no other test here posts to it, so its address is far from the message rate.
+    const join = () => fetch(`${server.url}/long-poll`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'join', room: 'sessions' }) })
+    const sessions: string[] = []
+    for (let i = 0; i < LIMITS.maxClientsPerAddress; i++) {
+      const res = await join()
+      sessions.push(((await res.json()) as { session: string }).session)
+    }
+    const extra = await join()
+    expect(extra.status).toBe(429)
+    expect(await extra.json()).toMatchObject({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
+    // A refused join leaves nobody behind.
+    const members = (await (await fetch(`${server.url}/api/rooms/sessions/presence`)).json()) as unknown[]
+    expect(members).toHaveLength(LIMITS.maxClientsPerAddress)
+    for (const session of sessions) await fetch(`${server.url}/long-poll`, { method: 'POST', headers: { ...json, 'x-lab-session': session }, body: JSON.stringify({ type: 'leave', room: 'sessions' }) })
+  })
+})
+
+describe('rooms', () => {
+  it('stops one WebSocket at maxRoomsPerClient rooms, so it cannot fill the server with rooms', async () => {
+    const ws = new WebSocket(wsUrl('room=r0&name=collector'))
+    const errors: string[] = []
+    ws.on('message', (m) => {
+      const message = JSON.parse(String(m)) as { type: string; code?: string }
+      if (message.type === 'error') errors.push(message.code!)
+    })
+    await opened(ws)
+    for (let i = 1; i <= 4; i++) ws.send(JSON.stringify({ type: 'join', room: `r${i}` }))
+    await until(() => errors.length === 2 || undefined, 'two refusals')
+    expect(errors).toEqual(['LAB_ERR_TOO_MANY_ROOMS', 'LAB_ERR_TOO_MANY_ROOMS'])
+    expect(server.app.hub.roomSummaries().filter((r) => /^r\d$/.test(r.room)).map((r) => r.room).sort()).toEqual(['r0', 'r1', 'r2'])
+    ws.close()
+  })
+
+  it('never creates a room for a reader, so reads cannot evict an idle room\'s history', async () => {
+    await createClient('short-polling', server.url, 'writer').send('precious', 'keep me')
+    const { epoch } = (await (await fetch(`${server.url}/poll?room=precious`)).json()) as { epoch: string }
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${server.url}/poll?room=probe${i}&since=0`)
+      expect(await res.json()).toMatchObject({ type: 'batch', epoch: '', seq: 0, entries: [] })
+    }
+    const after = (await (await fetch(`${server.url}/poll?room=precious&since=0&epoch=${epoch}`)).json()) as { recovered: boolean; entries: Array<{ text?: string }> }
+    expect(after.recovered).toBe(true)
+    expect(after.entries.map((e) => e.text)).toContain('keep me')
+  })
+
+  it('answers a read without a cursor with the newest page only', async () => {
+    const writer = createClient('websocket', server.url, 'pager')
+    await writer.join('long')
+    // Many writers, each under its own rate: the room grows past a page.
+    for (let i = 0; i < 150; i++) server.app.hub.publish({ clientId: 'x', name: 'x', transport: 'test' }, 'long', { text: `m${i}` })
+    const page = (await (await fetch(`${server.url}/poll?room=long`)).json()) as { seq: number; entries: Array<{ seq: number }> }
+    expect(page.entries.length).toBe(100)
+    expect(page.entries.at(-1)!.seq).toBe(page.seq)
+    await writer.close()
+  })
+})
