@@ -8,7 +8,7 @@ import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { TRANSPORT_LABELS } from '../../ui/src/clients/index.ts'
 import { buildUi, uiIsStale } from '../../ui/build.ts'
 import { hasChromium, launchChromium } from '../support/browser.ts'
-import { createClient, waitForText } from '../support/clients.ts'
+import { createClient, messagesIn, waitForText } from '../support/clients.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
@@ -124,8 +124,27 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
   it('keeps the message from the outside world in order with the page\'s own', async () => {
     const peer = createClient('websocket', server.url, 'peer')
     await peer.join('lobby')
-    await send('from the page', 'sse')
-    await waitForText(peer, 'lobby', 'from the page')
-    await peer.close()
+    onTestFinished(() => peer.close())
+    const texts = ['page first', 'outside second', 'page third']
+    const shownIn = (t: string) => panel(t).locator('.messages li.message').evaluateAll((rows, wanted) => rows
+      .map((row) => ({ seq: Number(row.querySelector('.seq')!.textContent!.slice(1)), text: row.querySelector('.text')!.textContent! }))
+      .filter((row) => wanted.includes(row.text)), texts)
+    const everyPanelShows = async (text: string) => {
+      for (const t of TRANSPORTS) await panel(t).locator('.messages li.message', { hasText: text }).waitFor()
+    }
+
+    // Each is sent only once the one before it has been seen, so the server logs them in this order.
+    await send(texts[0]!, 'sse')
+    await waitForText(peer, 'lobby', texts[0]!)
+    await peer.send('lobby', texts[1]!)
+    await everyPanelShows(texts[1]!)
+    await send(texts[2]!, 'long-polling')
+    await waitForText(peer, 'lobby', texts[2]!)
+    await everyPanelShows(texts[2]!)
+
+    const logged = messagesIn(peer, 'lobby').filter((m) => texts.includes(m.text)).map((m) => ({ seq: m.seq, text: m.text }))
+    expect(logged.map((m) => m.text)).toEqual(texts)
+    expect(logged[0]!.seq < logged[1]!.seq && logged[1]!.seq < logged[2]!.seq).toBe(true)
+    for (const t of TRANSPORTS) expect(await shownIn(t), `the ${t} panel`).toEqual(logged)
   })
 })
