@@ -79,7 +79,8 @@ export abstract class ChatClient extends EventTarget {
   cursor: Cursor | undefined
   readonly stats: ClientStats = { requests: 0, bytesUp: 0, bytesDown: 0, framesUp: 0, framesDown: 0, messages: 0, reconnects: 0 }
   readonly frames: Frame[] = []
-  private backfillUntil = 0
+  /** The welcome's position: entries up to it came in the resume backlog. */
+  private backfillUntil: Cursor | undefined
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private reconnectDelay = RECONNECT_MIN_MS
   private stopped = true
@@ -104,13 +105,12 @@ export abstract class ChatClient extends EventTarget {
 
   start(): void {
     this.stopped = false
-    this.setState('connecting')
-    this.open(this.cursor)
+    this.connect()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
-    clearTimeout(this.reconnectTimer)
+    this.cancelReconnect()
     await this.leaveRoom().catch(() => {})
     this.close()
     this.setState('closed')
@@ -118,19 +118,16 @@ export abstract class ChatClient extends EventTarget {
 
   /** Cuts the connection as a network failure would, then comes back after `outageMs` and resumes. */
   drop(outageMs = 1500): void {
-    clearTimeout(this.reconnectTimer)
     this.close()
     this.stats.reconnects++
     this.setState('reconnecting')
-    this.reconnectTimer = setTimeout(() => {
-      if (this.stopped) return
-      this.setState('connecting')
-      this.open(this.cursor)
-    }, outageMs)
+    this.reconnectAfter(outageMs)
   }
 
   async switchRoom(room: string): Promise<void> {
     if (room === this.room && !this.stopped) return
+    // A reconnect due during the leave would open the old room again.
+    this.cancelReconnect()
     await this.leaveRoom().catch(() => {})
     this.close()
     this.room = room
@@ -152,10 +149,14 @@ export abstract class ChatClient extends EventTarget {
 
   protected onWelcome(welcome: Welcome): void {
     if (welcome.room !== this.room) return
-    const resumed = this.cursor !== undefined
-    if (resumed && !welcome.recovered) this.emit('history-lost', { room: welcome.room })
-    if (!resumed || !welcome.recovered) this.cursor = { seq: resumed ? 0 : welcome.seq, epoch: welcome.epoch }
-    this.backfillUntil = welcome.seq
+    const cursor = this.cursor
+    // A seq says nothing about another epoch's log: a server that did not
+    // know our epoch (a bare Last-Event-ID, say) cannot have resumed it.
+    const lost = cursor !== undefined && (!welcome.recovered || !sameEpoch(cursor, welcome.epoch))
+    if (lost) this.emit('history-lost', { room: welcome.room })
+    // After a loss the backlog is whatever the server kept: take all of it.
+    if (cursor === undefined || lost) this.cursor = { seq: lost ? 0 : welcome.seq, epoch: welcome.epoch }
+    this.backfillUntil = { seq: welcome.seq, epoch: welcome.epoch }
     this.welcome = welcome
     this.reconnectDelay = RECONNECT_MIN_MS
     this.setState('open')
@@ -165,10 +166,18 @@ export abstract class ChatClient extends EventTarget {
   protected onEntry(entry: LogEntry): void {
     if (entry.room !== this.room) return
     const cursor = this.cursor
-    if (cursor && cursor.epoch === entry.epoch && entry.seq <= cursor.seq) return
+    if (cursor && !sameEpoch(cursor, entry.epoch)) {
+      // The log started over without a welcome saying so (an EventSource that
+      // reconnected by itself to a restarted server): what came between is gone.
+      this.emit('history-lost', { room: this.room })
+    } else if (cursor && entry.seq <= cursor.seq) {
+      return
+    }
     this.cursor = { seq: entry.seq, epoch: entry.epoch }
     if (entry.type === 'message') this.stats.messages++
-    this.emit('entry', { entry, receivedAt: now(), backfilled: entry.seq <= this.backfillUntil })
+    const backlog = this.backfillUntil
+    const backfilled = backlog !== undefined && sameEpoch(backlog, entry.epoch) && entry.seq <= backlog.seq
+    this.emit('entry', { entry, receivedAt: now(), backfilled })
   }
 
   /** For pull transports: a batch that could not fill the gap. */
@@ -198,18 +207,35 @@ export abstract class ChatClient extends EventTarget {
 
   /** The connection failed by itself: try again with growing pauses, resuming from the cursor. */
   protected connectionLost(): void {
-    if (this.stopped || this.reconnectTimer !== undefined && this.state === 'reconnecting') return
+    // With a reconnect already due, the connection that failed was closed on purpose.
+    if (this.stopped || this.reconnectTimer !== undefined) return
     this.close()
     this.stats.reconnects++
     this.setState('reconnecting')
-    const delay = this.reconnectDelay
+    this.reconnectAfter(this.reconnectDelay)
     this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2)
+  }
+
+  /** One connection at a time: whatever was open or due goes first. */
+  private connect(): void {
+    this.cancelReconnect()
+    this.close()
+    this.setState('connecting')
+    this.open(this.cursor)
+  }
+
+  /** The one place a reconnect is scheduled, so the timer field is undefined exactly when none is due. */
+  private reconnectAfter(delayMs: number): void {
+    this.cancelReconnect()
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined
-      if (this.stopped) return
-      this.setState('connecting')
-      this.open(this.cursor)
-    }, delay)
+      if (!this.stopped) this.connect()
+    }, delayMs)
+  }
+
+  private cancelReconnect(): void {
+    clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = undefined
   }
 
   protected setState(state: ConnectionState): void {
@@ -221,6 +247,11 @@ export abstract class ChatClient extends EventTarget {
   private emit<K extends keyof ChatClientEventMap>(type: K, detail: ChatClientEventMap[K]['detail']): void {
     this.dispatchEvent(new CustomEvent(type, { detail }))
   }
+}
+
+/** A cursor without an epoch matches any, as on the server (and as cursorQuery sends it). */
+function sameEpoch(cursor: Cursor, epoch: string): boolean {
+  return !cursor.epoch || cursor.epoch === epoch
 }
 
 export function cursorQuery(after: Cursor | undefined): Record<string, string> {

@@ -19,13 +19,18 @@ export abstract class HttpClient extends ChatClient {
     return `${this.baseUrl}${this.path}${search ? `?${search}` : ''}`
   }
 
-  /** POSTs one protocol message; returns the parsed answer, or undefined after reporting an error. */
+  /**
+   * POSTs one protocol message; returns the parsed answer, or undefined after
+   * reporting an error. With a connection's signal, an answer that comes in
+   * after the abort throws instead: that connection is gone.
+   */
   protected async post<T>(message: object, signal?: AbortSignal): Promise<T | undefined> {
     const body = JSON.stringify(message)
     this.stats.requests++
     this.onFrame({ dir: 'up', bytes: new TextEncoder().encode(body).length, kind: `POST ${this.path}`, content: body })
     const res = await fetch(this.url(), { method: 'POST', headers: { 'content-type': 'application/json', ...this.headers() }, body, signal })
     const text = await res.text()
+    signal?.throwIfAborted()
     this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} ${res.statusText || ''}`.trim(), content: text })
     const answer = JSON.parse(text) as T | ErrorMessage
     if (!res.ok) {

@@ -35,8 +35,8 @@ abstract class PollingClient extends HttpClient {
       if (!welcome) return this.connectionLost()
       this.onWelcome(welcome)
       while (!signal.aborted) {
-        await this.pollOnce(signal)
-        const gap = this.gapMs()
+        const more = await this.pollOnce(signal)
+        const gap = more ? 0 : this.gapMs()
         if (gap > 0) await new Promise<void>((resolve) => { this.pause = setTimeout(resolve, gap) })
       }
     } catch {
@@ -44,12 +44,19 @@ abstract class PollingClient extends HttpClient {
     }
   }
 
-  private async pollOnce(signal: AbortSignal): Promise<void> {
+  /**
+   * One GET and its batch. The signal is this connection's token: an answer
+   * that comes in after the request was aborted belongs to a connection the
+   * client has dropped or replaced, and changes nothing. Returns whether the
+   * server has more of the backlog to page through.
+   */
+  private async pollOnce(signal: AbortSignal): Promise<boolean> {
     const url = this.url({ room: this.room, ...cursorQuery(this.cursor), ...this.pollQuery() })
     this.stats.requests++
     this.onFrame({ dir: 'up', bytes: 0, kind: `GET ${this.path}`, content: url.slice(this.baseUrl.length) })
     const res = await fetch(url, { headers: this.headers(), signal })
     const text = await res.text()
+    signal.throwIfAborted()
     const body = JSON.parse(text) as Batch | { type: 'error'; code: string; message: string }
     if (body.type === 'error') {
       this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} error`, content: text })
@@ -58,14 +65,18 @@ abstract class PollingClient extends HttpClient {
         this.session = undefined
         const welcome = await this.join(signal)
         if (welcome) this.onWelcome(welcome)
-        return
+        return false
       }
       throw new Error(body.message)
     }
     this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} batch (${body.entries.length})`, content: text })
     if (!body.recovered) this.onGap(body.epoch)
-    for (const entry of body.entries) this.onEntry(entry)
-    if (this.cursor?.epoch !== body.epoch) this.cursor = { seq: body.seq, epoch: body.epoch }
+    for (const entry of body.entries) {
+      // A listener may have dropped the connection halfway through the batch.
+      if (signal.aborted) return false
+      this.onEntry(entry)
+    }
+    return body.more === true
   }
 }
 

@@ -10,11 +10,8 @@ export class SocketIoClient extends ChatClient {
   readonly transport: TransportName = 'socket.io'
   private socket: Socket | undefined
 
+  /** A new socket per connection, so that one this client closed can be told apart from the current one. */
   protected open(): void {
-    if (this.socket) {
-      this.socket.connect()
-      return
-    }
     const socket = io(this.baseUrl, {
       forceNew: true,
       reconnectionDelay: 500,
@@ -22,21 +19,31 @@ export class SocketIoClient extends ChatClient {
       auth: (callback) => callback({ protocol: 'lab', name: this.name, room: this.room, ...(this.cursor ? { since: this.cursor.seq, epoch: this.cursor.epoch } : {}) }),
     })
     this.socket = socket
+    const current = () => this.socket === socket
     // The engine (and its transport) is new on every (re)connection: watch each one's packets.
     socket.io.on('open', () => {
+      if (!current()) return
       this.stats.requests++
       const engine = socket.io.engine
-      engine.on('packet', (packet: { type: string; data?: unknown }) => this.enginePacket('down', packet))
-      engine.on('packetCreate', (packet: { type: string; data?: unknown }) => this.enginePacket('up', packet))
+      engine.on('packet', (packet: { type: string; data?: unknown }) => { if (current()) this.enginePacket('down', packet) })
+      engine.on('packetCreate', (packet: { type: string; data?: unknown }) => { if (current()) this.enginePacket('up', packet) })
     })
-    socket.on('welcome', (welcome: Welcome) => this.onWelcome(welcome))
-    socket.on('message', (entry: LogEntry) => this.onEntry(entry))
-    socket.on('notice', (entry: LogEntry) => this.onEntry(entry))
-    socket.on('error', (error: ErrorMessage) => this.onError(error))
+    socket.on('welcome', (welcome: Welcome) => { if (current()) this.onWelcome(welcome) })
+    socket.on('message', (entry: LogEntry) => { if (current()) this.onEntry(entry) })
+    socket.on('notice', (entry: LogEntry) => { if (current()) this.onEntry(entry) })
+    socket.on('error', (error: ErrorMessage) => { if (current()) this.onError(error) })
+    // Socket.IO comes back by itself after a network failure, but not when the
+    // server sent it away or refused it (an over-limit client): then this client does.
+    const lost = () => {
+      if (socket.active) this.setState('reconnecting')
+      else this.connectionLost()
+    }
     socket.on('disconnect', (reason) => {
-      if (reason !== 'io client disconnect') this.setState('reconnecting')
+      if (current() && reason !== 'io client disconnect') lost()
     })
-    socket.on('connect_error', () => this.setState('reconnecting'))
+    socket.on('connect_error', () => {
+      if (current()) lost()
+    })
   }
 
   private enginePacket(dir: 'up' | 'down', packet: { type: string; data?: unknown }): void {
@@ -45,7 +52,9 @@ export class SocketIoClient extends ChatClient {
   }
 
   protected close(): void {
-    this.socket?.disconnect()
+    const socket = this.socket
+    this.socket = undefined
+    socket?.disconnect()
   }
 
   /** A network failure, not a goodbye: close the engine underneath and let Socket.IO reconnect on its own. */

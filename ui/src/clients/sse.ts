@@ -2,7 +2,7 @@
 // room's entries; sending is a POST with the session from the stream's welcome.
 // EventSource reconnects by itself and sends Last-Event-ID; this client only
 // steps in when the browser gives up (readyState CLOSED).
-import type { Cursor, LogEntry, TransportName, Welcome } from '../../../server/core/protocol.ts'
+import type { Cursor, ErrorMessage, LogEntry, TransportName, Welcome } from '../../../server/core/protocol.ts'
 import { cursorQuery } from './chat-client.ts'
 import { HttpClient } from './http-client.ts'
 
@@ -18,27 +18,43 @@ export class SseClient extends HttpClient {
     this.onFrame({ dir: 'up', bytes: 0, kind: 'GET /sse (EventSource)', content: `room=${this.room}${after ? ` since=${after.seq}` : ''}` })
     const frame = (event: MessageEvent<string>, type: string) => {
       // Page scripts see the parsed event, not its bytes: this is the event re-serialized as the server wrote it.
-      const text = `${event.lastEventId && type !== 'welcome' ? `id: ${event.lastEventId}\n` : ''}${type === 'message' ? '' : `event: ${type}\n`}data: ${event.data}\n\n`
+      // lastEventId outlives the event that set it; the server gives ids to the welcome and the entries only.
+      const carriesId = type !== 'bye' && type !== 'error'
+      const text = `${event.lastEventId && carriesId ? `id: ${event.lastEventId}\n` : ''}${type === 'message' ? '' : `event: ${type}\n`}data: ${event.data}\n\n`
       this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `event: ${type}`, content: event.data })
     }
-    source.addEventListener('welcome', (event) => {
+    // Events already read from a stream may still be dispatched after close(): only the current stream's count.
+    const on = (type: string, handle: (event: MessageEvent<string>) => void) => {
+      source.addEventListener(type, (event) => {
+        if (this.source === source) handle(event as MessageEvent<string>)
+      })
+    }
+    on('welcome', (event) => {
       frame(event, 'welcome')
       const welcome = JSON.parse(event.data) as Welcome
       if (welcome.session) this.session = welcome.session
       this.onWelcome(welcome)
     })
-    source.addEventListener('message', (event) => {
+    on('message', (event) => {
       frame(event, 'message')
       this.onEntry(JSON.parse(event.data) as LogEntry)
     })
-    source.addEventListener('notice', (event) => {
-      frame(event as MessageEvent<string>, 'notice')
-      this.onEntry(JSON.parse((event as MessageEvent<string>).data) as LogEntry)
+    on('notice', (event) => {
+      frame(event, 'notice')
+      this.onEntry(JSON.parse(event.data) as LogEntry)
     })
-    source.addEventListener('error', () => {
-      if (this.source !== source) return
-      if (source.readyState === EventSource.CLOSED) this.connectionLost()
-      else this.setState('reconnecting')
+    // The server ending the stream on purpose; EventSource comes back by itself with Last-Event-ID.
+    on('bye', (event) => frame(event, 'bye'))
+    on('error', (event) => {
+      // The browser's own "error" is a plain Event; an `event: error` the server wrote has data.
+      if (typeof event.data === 'string') {
+        frame(event, 'error')
+        this.onError(errorFrom(event.data))
+      } else if (source.readyState === EventSource.CLOSED) {
+        this.connectionLost()
+      } else {
+        this.setState('reconnecting')
+      }
     })
   }
 
@@ -49,4 +65,15 @@ export class SseClient extends HttpClient {
 
   /** The stream is the membership: closing it is leaving. */
   protected override async leaveRoom(): Promise<void> {}
+}
+
+/** An `event: error` the server wrote: { code, message } as JSON, or else just text. */
+function errorFrom(data: string): ErrorMessage {
+  let parsed: Partial<Record<keyof ErrorMessage, unknown>> = {}
+  try {
+    const value: unknown = JSON.parse(data)
+    if (typeof value === 'object' && value !== null) parsed = value
+  } catch {}
+  const code = typeof parsed.code === 'string' ? parsed.code : 'LAB_ERR_INTERNAL'
+  return { type: 'error', code, message: typeof parsed.message === 'string' ? parsed.message : data }
 }

@@ -12,7 +12,9 @@ export class WebSocketClient extends ChatClient {
     this.socket = socket
     this.stats.requests++
     this.onFrame({ dir: 'up', bytes: 0, kind: 'GET /ws (Upgrade: websocket)', content: `/ws?${query}` })
+    // A socket this client closed or replaced may still deliver what was on its way: none of it is news.
     socket.addEventListener('message', (event: MessageEvent) => {
+      if (this.socket !== socket) return
       const text = String(event.data)
       this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: 'text frame', content: text })
       const message = JSON.parse(text) as ServerMessage
@@ -21,8 +23,9 @@ export class WebSocketClient extends ChatClient {
       else if (message.type === 'message' || message.type === 'notice') this.onEntry(message)
     })
     socket.addEventListener('close', (event: CloseEvent) => {
+      if (this.socket !== socket) return
       this.onFrame({ dir: 'down', bytes: 0, kind: `close ${event.code}`, content: event.reason })
-      if (this.socket === socket) this.connectionLost()
+      this.connectionLost()
     })
   }
 
