@@ -180,16 +180,18 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
       if (packet.type === 'message' && typeof packet.data === 'string') wire.received(argumentBytes(packet.data))
     })
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (KNOWN_EVENTS.has(event)) return
+    // The event name is whatever the client put first in the packet: not always a string.
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return
+      const name = String(JSON.stringify(event) ?? event).slice(0, 40)
       const ack = args.at(-1)
-      let error = new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${JSON.stringify(event).slice(0, 40)}: expected ${[...KNOWN_EVENTS].join(', ')}`)
+      let error = new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${name}: expected ${[...KNOWN_EVENTS].join(', ')}`)
       try {
         session.admit()
       } catch (limited) {
         if (isLabError(limited)) error = limited
       }
-      const message = session.fail(error, event.slice(0, 40))
+      const message = session.fail(error, name)
       if (typeof ack === 'function') ack(message)
     })
 
