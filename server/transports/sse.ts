@@ -73,11 +73,11 @@ export const sse: FastifyPluginAsync = async (app) => {
 
     const adopt = lastEventId !== undefined ? takeDetached(`${address}|${room}|${lastEventId}`, name) : undefined
     let token = adopt?.session
-    let session: PushSession
+    let session: PushSession | undefined
     try {
       session = new PushSession(app, transport, adopt?.name ?? name ?? readName(undefined), {
         welcome: (welcome, backlog) => {
-          token ??= sessions.issue(session.client)
+          token ??= sessions.issue(session!.client)
           // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
           const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
           openStream(welcome, token, `${welcome.epoch}-${position}`)
@@ -90,6 +90,8 @@ export const sse: FastifyPluginAsync = async (app) => {
       }, request.log, adopt?.clientId)
       session.join(room, cursor)
     } catch (error) {
+      // Refused before anything was written: an HTTP error, and nobody left behind in the hub.
+      session?.close()
       releaseAddress()
       throw error
     }

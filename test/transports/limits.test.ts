@@ -194,3 +194,46 @@ describe('rooms', () => {
     await writer.close()
   })
 })
+
+describe('when every room has members', () => {
+  let full: RunningServer
+  let holders: WebSocket[] = []
+  beforeAll(async () => {
+    full = await startServer({ maxRooms: 2 })
+    holders = ['a', 'b'].map((room) => new WebSocket(`${full.url.replace('http', 'ws')}/ws?room=${room}`))
+    await Promise.all(holders.map(opened))
+  })
+  afterAll(async () => {
+    holders.forEach((ws) => ws.close())
+    await full.close()
+  })
+  const clients = () => full.app.hub.stats().clients
+
+  it('refuses a Socket.IO connection to a new room with connect_error LAB_ERR_ROOM_LIMIT, and stays up', async () => {
+    const socket = io(full.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'c' } })
+    const error = await new Promise<Error & { data?: { code: string } }>((resolve) => socket.once('connect_error', resolve))
+    expect(error.data).toEqual({ code: 'LAB_ERR_ROOM_LIMIT' })
+    socket.disconnect()
+    expect(clients()).toBe(2)
+  })
+
+  it('closes a WebSocket to a new room with 1013 LAB_ERR_ROOM_LIMIT, leaving no client behind', async () => {
+    const ws = new WebSocket(`${full.url.replace('http', 'ws')}/ws?room=c`)
+    expect(await closed(ws)).toEqual({ code: 1013, reason: 'LAB_ERR_ROOM_LIMIT' })
+    expect(clients()).toBe(2)
+  })
+
+  it('answers an SSE stream to a new room with 503 at once instead of hanging', async () => {
+    const res = await fetch(`${full.url}/sse?room=c`)
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_ROOM_LIMIT' })
+    expect(clients()).toBe(2)
+  })
+
+  it('answers a polling join to a new room with 503, leaving no session behind', async () => {
+    const res = await fetch(`${full.url}/poll`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'join', room: 'c' }) })
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_ROOM_LIMIT' })
+    expect(clients()).toBe(2)
+  })
+})

@@ -29,7 +29,12 @@ export class SseClient extends HttpClient {
         if (this.source === source) handle(event as MessageEvent<string>)
       })
     }
+    // Every welcome after the first on this source is a reconnection EventSource made by itself: one more GET.
+    let welcomes = 0
+    let renewing = false
     on('welcome', (event) => {
+      if (welcomes++ > 0) this.stats.requests++
+      renewing = false
       frame(event, 'welcome')
       const welcome = JSON.parse(event.data) as Welcome
       if (welcome.session) this.session = welcome.session
@@ -43,8 +48,14 @@ export class SseClient extends HttpClient {
       frame(event, 'notice')
       this.onEntry(JSON.parse(event.data) as LogEntry)
     })
-    // The server ending the stream on purpose; EventSource comes back by itself with Last-Event-ID.
-    on('bye', (event) => frame(event, 'bye'))
+    // The server ending the stream on purpose: a renewal (EventSource is back within the
+    // server's retry of 100 ms, resuming from Last-Event-ID), or a limit, which is worth showing.
+    on('bye', (event) => {
+      frame(event, 'bye')
+      const bye = errorFrom(event.data)
+      if (bye.code === 'LAB_RENEW') renewing = true
+      else this.onError(bye)
+    })
     on('error', (event) => {
       // The browser's own "error" is a plain Event; an `event: error` the server wrote has data.
       if (typeof event.data === 'string') {
@@ -52,7 +63,8 @@ export class SseClient extends HttpClient {
         this.onError(errorFrom(event.data))
       } else if (source.readyState === EventSource.CLOSED) {
         this.connectionLost()
-      } else {
+      } else if (!renewing) {
+        // A renewal's end is not news on the projector; any other break is.
         this.setState('reconnecting')
       }
     })
