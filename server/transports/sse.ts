@@ -28,7 +28,6 @@ interface Detached {
   clientId: string
   name: string
   session: string
-  timer: NodeJS.Timeout
 }
 
 export const sse: FastifyPluginAsync = async (app) => {
@@ -39,8 +38,13 @@ export const sse: FastifyPluginAsync = async (app) => {
   /** Each open stream's shutdown. */
   const open = new Set<() => void>()
   let stopping = false
-  /** Members whose stream was renewed, by the reconnect that would continue it: address, room and the last event id written. */
-  const detached = new Map<string, Detached>()
+  /**
+   * Members whose stream was renewed, by the reconnect that would continue
+   * it: the same address and URL (room, name) and the last event id written.
+   * Several streams can share a key (two tabs alike): each reconnect takes one.
+   */
+  const detached = new Map<string, Detached[]>()
+  const renewalKey = (address: string, room: string, name: string | undefined, lastEventId: string) => `${address}|${room}|${name ?? ''}|${lastEventId}`
 
   app.get('/sse', async (request, reply) => {
     const header = request.headers['last-event-id']
@@ -71,7 +75,7 @@ export const sse: FastifyPluginAsync = async (app) => {
       setTimeout(() => { if (!res.writableFinished) res.socket?.destroy() }, CLOSE_GRACE_MS).unref()
     }
 
-    const adopt = lastEventId !== undefined ? takeDetached(`${address}|${room}|${lastEventId}`, name) : undefined
+    const adopt = lastEventId !== undefined ? takeDetached(renewalKey(address, room, name, lastEventId)) : undefined
     let token = adopt?.session
     let session: PushSession | undefined
     try {
@@ -88,6 +92,8 @@ export const sse: FastifyPluginAsync = async (app) => {
         buffered: () => res.writableLength,
         close: (error) => goodbye(error.code, error.message),
       }, request.log, adopt?.clientId)
+      // The member it came back for may have left already: then it is a new one, with a session of its own.
+      if (session.client.clientId !== adopt?.clientId) token = undefined
       session.join(room, cursor)
     } catch (error) {
       // Refused before anything was written: an HTTP error, and nobody left behind in the hub.
@@ -117,12 +123,22 @@ export const sse: FastifyPluginAsync = async (app) => {
       write(': ping\n\n', 0)
       session.checkBuffer()
     }, app.config.sseHeartbeatMs)
-    // Spread out, so that streams opened together are not all renewed together.
-    let renewing = false
+    // The renewal. The member is detached as the goodbye goes out, not when the
+    // socket closes: nothing more is written to this stream, so the id the
+    // browser will send back is exactly the last one written, and a reconnect
+    // that overtakes the close still finds its place. Spread out, so that
+    // streams opened together are not all renewed together.
+    let renewed = false
     const renewal = setTimeout(() => {
       if (session.closed) return
-      renewing = true
+      renewed = true
       goodbye('LAB_RENEW', 'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID', RENEW_RECONNECT_MS)
+      session.detach(SSE_REJOIN_GRACE_MS)
+      const key = renewalKey(address, room, name, lastId)
+      const waiting: Detached = { clientId, name: session.client.name, session: token! }
+      detached.set(key, [...(detached.get(key) ?? []), waiting])
+      // After the grace the hub has let the member go (its lease); forget the place too.
+      setTimeout(() => takeDetached(key, waiting), SSE_REJOIN_GRACE_MS).unref()
     }, app.config.sseStreamMaxMs * (0.9 + Math.random() * 0.2))
     const shutdown = () => session.end(new LabError('LAB_ERR_SHUTTING_DOWN'))
     open.add(shutdown)
@@ -133,27 +149,20 @@ export const sse: FastifyPluginAsync = async (app) => {
       clearTimeout(renewal)
       release()
       releaseAddress()
-      if (!renewing || session.closed || stopping) {
-        session.close()
-      } else {
-        // The server ended the stream to see whether the reader is still there: keep its place until it answers.
-        session.detach(SSE_REJOIN_GRACE_MS)
-        const key = `${address}|${room}|${lastId}`
-        const timer = setTimeout(() => detached.delete(key), SSE_REJOIN_GRACE_MS)
-        timer.unref()
-        const previous = detached.get(key)
-        if (previous) clearTimeout(previous.timer)
-        detached.set(key, { clientId, name: session.client.name, session: token!, timer })
-      }
+      // A renewed stream's member waits for the browser (see above); any other close is a leave.
+      if (!renewed || stopping) session.close()
       request.log.info({ clientId }, 'SSE stream closed')
     })
   })
 
-  function takeDetached(key: string, name: string | undefined): Detached | undefined {
-    const found = detached.get(key)
-    if (!found || (name !== undefined && name !== found.name)) return undefined
-    detached.delete(key)
-    clearTimeout(found.timer)
+  /** Takes a waiting member for `key` (a given one, or the first). */
+  function takeDetached(key: string, which?: Detached): Detached | undefined {
+    const waiting = detached.get(key)
+    const found = which ?? waiting?.[0]
+    if (!waiting || !found || !waiting.includes(found)) return undefined
+    const rest = waiting.filter((d) => d !== found)
+    if (rest.length > 0) detached.set(key, rest)
+    else detached.delete(key)
     return found
   }
 

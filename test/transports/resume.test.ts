@@ -83,9 +83,11 @@ describe('the README\'s Socket.IO resume', () => {
 
   it('warns that history was lost when it comes back to a restarted server', async () => {
     const first = await server()
-    const { warned } = runSnippet(first.url)
+    const { warned, logged } = runSnippet(first.url)
     await until(() => first.app.hub.presence('lobby').length === 1 || undefined, 'the snippet to join')
     publish(first, 'lobby', 3, 'old ')
+    // The snippet has its cursor once it has shown what it got (the server knowing the member is not enough).
+    await until(() => logged.length === 3 || undefined, 'the old messages')
     await first.close()
     const second = await server({ port: first.port })
     await until(() => warned.length > 0 || undefined, 'the warning', 10_000)
