@@ -22,6 +22,9 @@ declare module 'fastify' {
   }
 }
 
+/** TCP connections an address may hold per MAX_CLIENTS_PER_ADDRESS. */
+export const TCP_CONNECTIONS_PER_CLIENT_SLOT = 6
+
 export interface BuildOptions {
   /** Where log lines go (stdout when absent); tests read them here. */
   logStream?: NodeJS.WritableStream
@@ -29,7 +32,8 @@ export interface BuildOptions {
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const wire = new WireMeter(transportForUrl)
-  const edge = new Edge(wire)
+  // Room for MAX_CLIENTS_PER_ADDRESS on each of the five transports, and the spare connections browsers keep.
+  const edge = new Edge(wire, config.maxClientsPerAddress * TCP_CONNECTIONS_PER_CLIENT_SLOT)
 
   const app = Fastify({
     serverFactory: (handler) => edge.createServer(handler),

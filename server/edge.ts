@@ -15,15 +15,22 @@ type Match = (path: string) => boolean
 type RequestOwner = (req: IncomingMessage, res: ServerResponse) => void
 type UpgradeOwner = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
+/** Written to a TCP connection refused before it could send a request: HTTP's own way to say it. */
+const TOO_MANY = 'HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: '
+
 export class Edge {
   /** Upgrades nobody claimed; @fastify/websocket listens here instead of on the server. */
   readonly fastifyUpgrades = new EventEmitter()
   private readonly requestOwners: Array<{ match: Match; owner: RequestOwner }> = []
   private readonly upgradeOwners: Array<{ match: Match; owner: UpgradeOwner }> = []
   private readonly meter: WireMeter
+  private readonly perAddress = new Map<string, number>()
+  private readonly maxPerAddress: number
 
-  constructor(meter: WireMeter) {
+  /** `maxPerAddress`: open TCP connections one client address may hold (0: no limit). */
+  constructor(meter: WireMeter, maxPerAddress = 0) {
     this.meter = meter
+    this.maxPerAddress = maxPerAddress
   }
 
   /** For Fastify's serverFactory option. */
@@ -35,7 +42,9 @@ export class Edge {
       if (claimed) claimed.owner(req, res)
       else fastifyHandler(req, res)
     })
-    server.on('connection', (socket: Socket) => this.meter.track(socket))
+    server.on('connection', (socket: Socket) => {
+      if (this.admit(socket)) this.meter.track(socket)
+    })
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.meter.onUpgrade(req, socket as Socket)
       const path = pathOf(req)
@@ -44,6 +53,30 @@ export class Edge {
       else this.fastifyUpgrades.emit('upgrade', req, socket, head)
     })
     return server
+  }
+
+  /**
+   * Idle TCP connections cost a file descriptor each, before any transport
+   * sees a request: one address may not hold them all.
+   */
+  private admit(socket: Socket): boolean {
+    if (this.maxPerAddress <= 0) return true
+    const address = socket.remoteAddress ?? 'unknown'
+    const count = this.perAddress.get(address) ?? 0
+    if (count >= this.maxPerAddress) {
+      const body = JSON.stringify({ type: 'error', code: 'LAB_ERR_TOO_MANY_CONNECTIONS', message: `at most ${this.maxPerAddress} TCP connections per address` })
+      socket.on('error', () => {})
+      socket.end(`${TOO_MANY}${Buffer.byteLength(body)}\r\n\r\n${body}`)
+      socket.destroySoon()
+      return false
+    }
+    this.perAddress.set(address, count + 1)
+    socket.once('close', () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1
+      if (left > 0) this.perAddress.set(address, left)
+      else this.perAddress.delete(address)
+    })
+    return true
   }
 
   claimRequests(match: Match, owner: RequestOwner): void {
