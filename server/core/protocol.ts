@@ -106,7 +106,10 @@ export const Welcome = Type.Object({
   seq: Type.Integer(),
   /** False when the requested cursor could not be honoured (another epoch, or older than the kept history). */
   recovered: Type.Boolean(),
-  /** The first WELCOME_MEMBERS_MAX members; the whole list is at /api/rooms/:room/presence. */
+  /**
+   * The first WELCOME_MEMBERS_MAX members; the whole list is at /api/rooms/:room/presence.
+   * Empty in the welcome of a renewed SSE stream: that member never left, and the notices since are in its backlog.
+   */
   members: Type.Array(Member),
   memberCount: Type.Integer(),
   /** HTTP transports only: send it back as the X-Lab-Session header (or ?session=) to act as this client. */

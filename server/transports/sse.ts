@@ -84,7 +84,10 @@ export const sse: FastifyPluginAsync = async (app) => {
           token ??= sessions.issue(session!.client)
           // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
           const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
-          openStream(welcome, token, `${welcome.epoch}-${position}`)
+          // A renewed stream's member never left: who came and went meanwhile is in the backlog's notices,
+          // so its welcome leaves the member list out (it would be most of a renewal's bytes).
+          const renewed = session!.client.clientId === adopt?.clientId && welcome.recovered
+          openStream(renewed ? { ...welcome, members: [] } : welcome, token, `${welcome.epoch}-${position}`)
           for (const entry of backlog) writeEntry(entry)
         },
         entry: writeEntry,

@@ -65,6 +65,8 @@ describe('a peer that stops answering', () => {
     expect(inRoom('dead-sse')).toEqual(['alive'])
     expect(welcomes.every((w) => w.clientId === welcomes[0]!.clientId)).toBe(true)
     expect(welcomes.slice(1).every((w) => w.recovered)).toBe(true)
+    // Its renewals' welcomes leave out the member list: it never left, and the backlog has what changed.
+    expect(welcomes.slice(1).map((w) => w.members)).toEqual(welcomes.slice(1).map(() => []))
     expect(notices.filter((n) => n.type === 'notice' && n.who.name === 'alive')).toEqual([])
     live.close()
     stopped.destroy()
