@@ -34,6 +34,7 @@ export function tcpPayloadBytes(file: string, serverPort: number): TcpPayloadByt
   const linkType = u32(20) & 0x0fffffff
 
   const result: TcpPayloadBytes = { toServer: 0, fromServer: 0, packets: 0 }
+  const flows = new Map<string, number>()
   let at = 24
   while (at + 16 <= buf.length) {
     const capLen = u32(at + 8)
@@ -46,12 +47,16 @@ export function tcpPayloadBytes(file: string, serverPort: number): TcpPayloadByt
     if (!ip) continue
     const tcp = ip.version === 4 ? ipv4(ip.packet) : ipv6(ip.packet)
     if (!tcp) continue
-    const { segment, length } = tcp
+    const { segment, length, hosts } = tcp
     // The TCP header itself must be captured; the payload need not be (snap length).
     if (segment.length < 20) continue
     const srcPort = segment.readUInt16BE(0)
     const dstPort = segment.readUInt16BE(2)
-    const payload = length - (segment[12]! >> 4) * 4
+    const size = length - (segment[12]! >> 4) * 4
+    if (size <= 0) continue
+    // A segment sent again (a retransmission, or a tail loss probe when a loaded machine is
+    // slow to acknowledge) carries bytes the application wrote once: count each byte once.
+    const payload = newBytes(flows, `${hosts}:${srcPort}>${dstPort}`, segment.readUInt32BE(4), size)
     if (payload <= 0) continue
     if (dstPort === serverPort) result.toServer += payload
     else if (srcPort === serverPort) result.fromServer += payload
@@ -59,6 +64,24 @@ export function tcpPayloadBytes(file: string, serverPort: number): TcpPayloadByt
     result.packets++
   }
   return result
+}
+
+/**
+ * How many of a segment's `size` bytes from sequence number `seq` are past
+ * what the flow has carried already. Sequence numbers wrap at 2^32: compare
+ * them by their signed difference.
+ */
+function newBytes(flows: Map<string, number>, flow: string, seq: number, size: number): number {
+  const end = (seq + size) >>> 0
+  const next = flows.get(flow)
+  if (next === undefined) {
+    flows.set(flow, end)
+    return size
+  }
+  const ahead = (end - next) | 0
+  if (ahead <= 0) return 0
+  flows.set(flow, end)
+  return Math.min(size, ahead)
 }
 
 function network(frame: Buffer, linkType: number): { version: 4 | 6; packet: Buffer } | undefined {
@@ -93,7 +116,7 @@ function network(frame: Buffer, linkType: number): { version: 4 | 6; packet: Buf
 }
 
 /** `length` is the TCP segment's length as the IP header declares it, whatever was captured. */
-function ipv4(packet: Buffer): { segment: Buffer; length: number } | undefined {
+function ipv4(packet: Buffer): { segment: Buffer; length: number; hosts: string } | undefined {
   if (packet.length < 20 || packet[0]! >> 4 !== 4 || packet[9] !== IPPROTO_TCP) return undefined
   // Later fragments carry no TCP header; HTTP over loopback never fragments anyway.
   if ((packet.readUInt16BE(6) & 0x1fff) !== 0) return undefined
@@ -102,10 +125,10 @@ function ipv4(packet: Buffer): { segment: Buffer; length: number } | undefined {
   // Segmentation offload can hand the capture a super-packet with total length 0
   // (BIG TCP); then the captured bytes are the only measure, and -s 0 keeps them all.
   if (total === 0) total = packet.length
-  return { segment: packet.subarray(headerLength), length: total - headerLength }
+  return { segment: packet.subarray(headerLength), length: total - headerLength, hosts: packet.subarray(12, 20).toString('hex') }
 }
 
-function ipv6(packet: Buffer): { segment: Buffer; length: number } | undefined {
+function ipv6(packet: Buffer): { segment: Buffer; length: number; hosts: string } | undefined {
   if (packet.length < 40 || packet[0]! >> 4 !== 6) return undefined
   let next = packet[6]!
   let payloadLength = packet.readUInt16BE(4)
@@ -117,5 +140,5 @@ function ipv6(packet: Buffer): { segment: Buffer; length: number } | undefined {
     offset += (packet[offset + 1]! + 1) * 8
   }
   if (next !== IPPROTO_TCP) return undefined
-  return { segment: packet.subarray(offset), length: payloadLength - (offset - 40) }
+  return { segment: packet.subarray(offset), length: payloadLength - (offset - 40), hosts: packet.subarray(8, 40).toString('hex') }
 }

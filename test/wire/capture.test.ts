@@ -10,6 +10,7 @@ import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { createClient, waitForText, type LabClient } from '../support/clients.ts'
 import { tcpPayloadBytes } from '../support/pcap.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 const TOLERANCE = 0.01
 
@@ -72,6 +73,19 @@ async function startCapture(bin: string, port: number, dir: string): Promise<Cap
   }
 }
 
+/** Resolves once the meter's totals have not moved for QUIET_MS (a state, read every 10 ms, not a guess at a duration). */
+const QUIET_MS = 250
+async function quiet(): Promise<void> {
+  let last = ''
+  let since = Date.now()
+  await until(() => {
+    const { bytesIn, bytesOut } = server.app.wire.snapshot().total
+    const now = `${bytesIn}/${bytesOut}`
+    if (now !== last) [last, since] = [now, Date.now()]
+    return Date.now() - since >= QUIET_MS || undefined
+  }, 'the traffic to stop', 10_000)
+}
+
 let server: RunningServer
 let dir: string
 beforeAll(async () => {
@@ -103,12 +117,12 @@ describe('the wire meter', () => {
       }
       for (const client of clients) for (const text of texts) await waitForText(client, room, text)
       await Promise.all(clients.map((c) => c.close()))
-      // Let FINs, close frames and aborted requests reach both the server and the capture.
-      await new Promise((resolve) => setTimeout(resolve, 500))
-
-      const meter = server.app.wire.snapshot().total
+      // Close frames, a last poll answered after its client stopped: wait until the traffic has stopped,
+      // then stop the capture, and read the meter after it, so neither side can count what the other missed.
+      await quiet()
       const stats = await capture.stop()
       stopped = true
+      const meter = server.app.wire.snapshot().total
       const wire = tcpPayloadBytes(capture.file, server.port)
       const dropped = /(\d+) packets? dropped by kernel/.exec(stats)?.[1]
       expect(dropped, `tcpdump dropped packets: ${stats.trim()}`).toBe('0')
