@@ -1,6 +1,7 @@
 // What every scenario gets from the runner: the options, the settings, the
 // subjects, the load process, targets (shared across scenarios, or fresh for
 // the idle scenario's memory figures), progress, notes, and the accounting.
+import type { Config } from '../server/config.ts'
 import type { Accounting } from './accounting.ts'
 import type { LoadProcess } from './load.ts'
 import type { Options, ScenarioName } from './options.ts'
@@ -8,9 +9,19 @@ import type { Progress } from './report/progress.ts'
 import { isLab, subjectLabel, type Endpoint, type Subject, type TargetName } from './subjects.ts'
 import { startTarget, type RunningTarget } from './targets.ts'
 
+const PREPARE_CONCURRENCY = 3
+
 export interface Settings {
   /** Environment variables given to every target. */
   env: Record<string, string>
+  /**
+   * Given to Transport Lab's processes on top of `env`: the limits that one
+   * address would hit at once (all load comes from 127.0.0.1), set out of
+   * reach unless the user set them (see labEnvironment in run.ts).
+   */
+  labEnv: Record<string, string>
+  /** Transport Lab's configuration as its processes read it (the environment plus labEnv). */
+  config: Config
   shortPollIntervalMs: number
   longPollTimeoutMs: number
   historyLimit: number
@@ -27,6 +38,9 @@ export class Context {
   private readonly shared = new Map<TargetName, Promise<RunningTarget>>()
   private readonly spare = new Map<string, Promise<RunningTarget>>()
   private counter = 0
+  /** Starts of processes prepared ahead, at most PREPARE_CONCURRENCY at once: a dozen Node processes starting together on two cores each take long enough to miss their ready timeout. */
+  private preparing = 0
+  private readonly waitingToStart: Array<() => void> = []
 
   constructor(options: Options, settings: Settings, subjects: Subject[], progress: Progress, load: LoadProcess) {
     this.options = options
@@ -40,7 +54,7 @@ export class Context {
   target(name: TargetName): Promise<RunningTarget> {
     let running = this.shared.get(name)
     if (!running) {
-      running = startTarget(name, this.settings.env)
+      running = startTarget(name, this.envFor(name))
       this.shared.set(name, running)
     }
     return running
@@ -55,15 +69,51 @@ export class Context {
   freshTarget(subject: Subject): Promise<RunningTarget> {
     const ready = this.spare.get(subject.id)
     this.spare.delete(subject.id)
-    return ready ?? startTarget(subject.target, this.settings.env)
+    return ready ?? startTarget(subject.target, this.envFor(subject.target))
+  }
+
+  /** The environment a target of this name starts with. */
+  envFor(name: TargetName): Record<string, string> {
+    return name === 'lab' ? { ...this.settings.env, ...this.settings.labEnv } : this.settings.env
+  }
+
+  /**
+   * A Transport Lab process of its own with these settings on top of the
+   * usual ones (`env` wins), for a scenario that needs other settings than
+   * the shared target's (another rate limit, shortened heartbeats), or a
+   * process that has served nothing (memory). The one prepareLab() started
+   * under `key` when there is one, else a new one. The caller stops it.
+   */
+  labWith(env: Record<string, string>, key?: string): Promise<RunningTarget> {
+    const ready = key === undefined ? undefined : this.spare.get(key)
+    if (key !== undefined) this.spare.delete(key)
+    return ready ?? startTarget('lab', { ...this.envFor('lab'), ...env })
+  }
+
+  /** Starts the process labWith(env, key) will ask for now, so that its start is over before the scenario (as prepareFresh does). */
+  prepareLab(key: string, env: Record<string, string>): void {
+    const starting = this.queuedStart('lab', { ...this.envFor('lab'), ...env })
+    starting.catch(() => {})
+    this.spare.set(key, starting)
   }
 
   prepareFresh(subjects: Subject[]): void {
     for (const subject of subjects) {
-      const starting = startTarget(subject.target, this.settings.env)
+      const starting = this.queuedStart(subject.target, this.envFor(subject.target))
       // A failure surfaces when the scenario asks for it.
       starting.catch(() => {})
       this.spare.set(subject.id, starting)
+    }
+  }
+
+  private async queuedStart(name: TargetName, env: Record<string, string>): Promise<RunningTarget> {
+    if (this.preparing >= PREPARE_CONCURRENCY) await new Promise<void>((resolve) => this.waitingToStart.push(resolve))
+    this.preparing++
+    try {
+      return await startTarget(name, env)
+    } finally {
+      this.preparing--
+      this.waitingToStart.shift()?.()
     }
   }
 

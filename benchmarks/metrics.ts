@@ -155,3 +155,91 @@ export interface CpuUsage { user: number; system: number }
 export function cpuSeconds(before: CpuUsage, after: CpuUsage): number {
   return (after.user - before.user + after.system - before.system) / 1e6
 }
+
+/** A figure over the same figure in a reference phase (noisy: a flood phase over the quiet one); null when either is missing or the reference is 0. */
+export function ratioTo(value: number | null | undefined, reference: number | null | undefined): number | null {
+  if (value == null || reference == null || !Number.isFinite(value) || !Number.isFinite(reference) || reference <= 0) return null
+  return value / reference
+}
+
+export interface Memory {
+  rssBytes: number
+  heapUsedBytes: number
+  /** external + arrayBuffers */
+  externalBytes: number
+}
+
+/** The highest of each figure over a list of readings (each figure's own maximum, not one reading's). */
+export function peakMemory(readings: Memory[]): Memory {
+  if (readings.length === 0) throw new RangeError('peakMemory needs at least one reading')
+  return {
+    rssBytes: Math.max(...readings.map((r) => r.rssBytes)),
+    heapUsedBytes: Math.max(...readings.map((r) => r.heapUsedBytes)),
+    externalBytes: Math.max(...readings.map((r) => r.externalBytes)),
+  }
+}
+
+/** What the slow-consumer policy lets N stopped readers cost: N x SEND_BUFFER_BYTES. */
+export function sendBufferBudget(readers: number, sendBufferBytes: number): number {
+  return readers * sendBufferBytes
+}
+
+/** The settings that decide when a dead peer is reaped (ms). */
+export interface ReapSettings {
+  wsHeartbeatMs: number
+  sioPingIntervalMs: number
+  sioPingTimeoutMs: number
+  sseStreamMaxMs: number
+  /** How long a renewed SSE stream's member waits for the reconnect (the server's SSE_REJOIN_GRACE_MS). */
+  sseRejoinGraceMs: number
+  httpSessionTtlMs: number
+  longPollTimeoutMs: number
+  /** How often the hub drops members whose lease ran out. */
+  leaseSweepMs: number
+}
+
+export interface ReapWindow {
+  minMs: number
+  maxMs: number
+  /** The settings the window comes from, by their environment names. */
+  settings: Record<string, number>
+}
+
+/**
+ * When a peer that stops answering right after it joined should be gone,
+ * by the server's settings, counted from that moment:
+ *   websocket      pinged at the first heartbeat tick, dropped at the next: (H, 2H]
+ *   socket.io      Engine.IO pings after the interval, closes after the timeout: I + T
+ *   sse            renewed after M x [0.9, 1.1], then the rejoin grace, then the lease sweep
+ *   short-polling  the session's lease (TTL) after its last request, then the sweep
+ *   long-polling   the lease is TTL + the long-poll timeout (its last poll is held that long)
+ */
+export function deadPeerWindow(transport: string, s: ReapSettings): ReapWindow {
+  switch (transport) {
+    case 'websocket':
+      return { minMs: s.wsHeartbeatMs, maxMs: 2 * s.wsHeartbeatMs, settings: { WS_HEARTBEAT_MS: s.wsHeartbeatMs } }
+    case 'socket.io': {
+      const ms = s.sioPingIntervalMs + s.sioPingTimeoutMs
+      return { minMs: ms, maxMs: ms, settings: { SIO_PING_INTERVAL_MS: s.sioPingIntervalMs, SIO_PING_TIMEOUT_MS: s.sioPingTimeoutMs } }
+    }
+    case 'sse':
+      return {
+        minMs: 0.9 * s.sseStreamMaxMs + s.sseRejoinGraceMs,
+        maxMs: 1.1 * s.sseStreamMaxMs + s.sseRejoinGraceMs + s.leaseSweepMs,
+        settings: { SSE_STREAM_MAX_MS: s.sseStreamMaxMs, 'rejoin grace': s.sseRejoinGraceMs },
+      }
+    case 'short-polling':
+      return { minMs: s.httpSessionTtlMs, maxMs: s.httpSessionTtlMs + s.leaseSweepMs, settings: { HTTP_SESSION_TTL_MS: s.httpSessionTtlMs } }
+    case 'long-polling': {
+      const lease = s.httpSessionTtlMs + s.longPollTimeoutMs
+      return { minMs: lease, maxMs: lease + s.leaseSweepMs, settings: { HTTP_SESSION_TTL_MS: s.httpSessionTtlMs, LONG_POLL_TIMEOUT_MS: s.longPollTimeoutMs } }
+    }
+    default:
+      throw new RangeError(`no reap window for ${transport}`)
+  }
+}
+
+/** Whether a measured delay falls in a window, give or take `slackMs` (the watch's resolution, a request's time). */
+export function withinWindow(ms: number | null, window: Pick<ReapWindow, 'minMs' | 'maxMs'>, slackMs: number): boolean {
+  return ms !== null && ms >= window.minMs - slackMs && ms <= window.maxMs + slackMs
+}

@@ -1,10 +1,10 @@
-// The command line of `npm run bench`, and the two presets: --quick (under a
-// minute, for CI and a first look) and the default (a few minutes).
+// The command line of `npm run bench`, and the two presets: --quick (about two
+// minutes, for CI and a first look) and the default (about ten minutes).
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
 import type { RunOptions } from './schema.ts'
 
-export const SCENARIOS = ['wire', 'latency', 'throughput', 'idle'] as const
+export const SCENARIOS = ['wire', 'latency', 'throughput', 'idle', 'noisy', 'slow-readers', 'dead-peers'] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
 export interface Options extends RunOptions {
@@ -20,11 +20,22 @@ export interface Options extends RunOptions {
   httpConnections: number
   /** Latency and throughput messages carry this much text. */
   messageTextBytes: number
+  noisyRateHz: number
+  noisyMs: number
+  slowReaders: number
+  deadPeersShortened: boolean
+  /** noisy: the bystanders' senders (each under the server's default MESSAGE_RATE) and receivers. */
+  noisySenders: number
+  noisyReceivers: number
+  /** slow-readers: the size of each message of the flood, bytes of text. */
+  slowTextBytes: number
+  /** slow-readers: the flood stops here per reader if the server has not closed them all by then. */
+  slowFloodMaxMs: number
 }
 
 const PRESETS = {
-  quick: { clients: 200, rate: 50, receivers: 10, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 5, latencyMs: 600, throughputMs: 400, warmupMs: 150, idleHoldMs: 1500, window: 128, httpMs: 400, httpConnections: 8, messageTextBytes: 64 },
-  default: { clients: 1000, rate: 200, receivers: 50, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 50, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30_000, window: 256, httpMs: 4000, httpConnections: 10, messageTextBytes: 64 },
+  quick: { clients: 200, rate: 50, receivers: 10, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 5, latencyMs: 600, throughputMs: 400, warmupMs: 150, idleHoldMs: 1500, window: 128, httpMs: 400, httpConnections: 8, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 800, noisySenders: 8, noisyReceivers: 10, slowReaders: 5, slowTextBytes: 4096, slowFloodMaxMs: 8000, deadPeersShortened: true },
+  default: { clients: 1000, rate: 200, receivers: 50, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 50, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30_000, window: 256, httpMs: 4000, httpConnections: 10, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 5000, noisySenders: 8, noisyReceivers: 10, slowReaders: 20, slowTextBytes: 4096, slowFloodMaxMs: 20_000, deadPeersShortened: false },
 } as const
 
 export class UsageError extends Error {
@@ -36,14 +47,18 @@ export const HELP = `npm run bench -- [options]
 Starts Transport Lab's server and three bare baselines (ws, Socket.IO, a Fastify
 route) as their own processes, drives them from a load-client process, prints a
 comparison table and writes benchmarks/results/ (latest.json, latest.md, *.svg).
+Then a flooder next to well-behaved clients (noisy), readers that stop reading
+(slow-readers) and peers that stop answering (dead-peers), on servers of their own.
 
-  --quick                 a short run (under a minute): small counts, short windows
-  --scenario LIST         wire,latency,throughput,idle (default: all)
+  --quick                 a short run (about two minutes): small counts, short windows,
+                          shortened heartbeats and leases for dead-peers
+  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers (default: all)
   --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)
   --no-baselines          measure Transport Lab only (no ratios)
   --clients N             idle clients per transport (default 1000, quick 200)
   --rate N                latency: messages per second offered (default 200, quick 50)
   --receivers N           latency: receivers of each message (default 50, quick 10)
+  --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
   --json                  print the results JSON on stdout (progress stays on stderr)
   --out DIR               where results go (default benchmarks/results)
   --render FILE           measure nothing: write latest.md and the charts again from a results JSON
@@ -51,7 +66,10 @@ comparison table and writes benchmarks/results/ (latest.json, latest.md, *.svg).
 
 Settings of the server under test come from the environment, as for npm start
 (SHORT_POLL_INTERVAL_MS, LONG_POLL_TIMEOUT_MS, HISTORY_LIMIT, ...); the
-baselines get the same values where they apply.`
+baselines get the same values where they apply. All load comes from
+127.0.0.1, so unless they are set, Transport Lab runs with MESSAGE_RATE and
+MESSAGE_BURST at 1000000 and MAX_CLIENTS_PER_ADDRESS=0; the noisy scenario
+runs its own servers with the default limit and with none.`
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback
@@ -84,6 +102,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         clients: { type: 'string' },
         rate: { type: 'string' },
         receivers: { type: 'string' },
+        'slow-readers': { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
         render: { type: 'string' },
@@ -111,10 +130,18 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     throughputMs: preset.throughputMs,
     warmupMs: preset.warmupMs,
     idleHoldMs: preset.idleHoldMs,
+    noisyRateHz: preset.noisyRateHz,
+    noisyMs: preset.noisyMs,
+    slowReaders: positiveInt('slow-readers', values['slow-readers'], preset.slowReaders, 1000),
+    deadPeersShortened: preset.deadPeersShortened,
     window: preset.window,
     httpMs: preset.httpMs,
     httpConnections: preset.httpConnections,
     messageTextBytes: preset.messageTextBytes,
+    noisySenders: preset.noisySenders,
+    noisyReceivers: preset.noisyReceivers,
+    slowTextBytes: preset.slowTextBytes,
+    slowFloodMaxMs: preset.slowFloodMaxMs,
     json: values.json === true,
     out: values.out ?? defaultOut,
     render: values.render,

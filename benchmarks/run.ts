@@ -4,12 +4,13 @@
 // Every child is killed when this process ends, and the whole run has a hard
 // time limit.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
 import { join, relative } from 'node:path'
 import { loadConfig, type Config } from '../server/config.ts'
 import { TRANSPORTS } from '../server/core/protocol.ts'
 import { addAccounts, type Accounting } from './accounting.ts'
 import { Context, type Settings } from './context.ts'
-import { environment, fdLimit } from './environment.ts'
+import { environment, fdLimit, labEnvironment, sharedEnvironment } from './environment.ts'
 import { startLoad, type LoadProcess } from './load.ts'
 import { HELP, parseOptions, SCENARIOS, UsageError, type Options } from './options.ts'
 import { killAll, ROOT } from './processes.ts'
@@ -18,8 +19,11 @@ import { comparisons } from './report/compare.ts'
 import { renderMarkdown, renderTerminal } from './report/markdown.ts'
 import { Progress } from './report/progress.ts'
 import { checkResults, RESULTS_VERSION, type BenchResults } from './schema.ts'
+import { deadPeersEnv, runDeadPeers } from './scenarios/dead-peers.ts'
 import { runIdle, CLIENTS_PER_LOAD_PROCESS } from './scenarios/idle.ts'
 import { runLatency } from './scenarios/latency.ts'
+import { NOISY_SERVERS, runNoisy } from './scenarios/noisy.ts'
+import { runSlowReaders, slowReadersServers } from './scenarios/slow-readers.ts'
 import { runThroughput } from './scenarios/throughput.ts'
 import { runWire } from './scenarios/wire.ts'
 import { subjectsFor } from './subjects.ts'
@@ -29,9 +33,9 @@ const DEFAULT_OUT = join(ROOT, 'benchmarks/results')
 const FD_MARGIN = 512
 
 function timeLimitMs(options: Options): number {
-  if (options.quick) return 150_000
+  if (options.quick) return 230_000
   // Idle dominates: every subject holds its crowd, and crowds of thousands take time to connect.
-  return 20 * 60_000 + Math.ceil(options.clients / 1000) * 10 * 60_000
+  return 25 * 60_000 + Math.ceil(options.clients / 1000) * 10 * 60_000
 }
 
 function checkFdLimit(options: Options): void {
@@ -63,6 +67,22 @@ function selfCheck(results: BenchResults): string[] {
     if (row.latency.count !== row.deliveriesMeasured) problems.push(`latency ${row.subject}: ${row.latency.count} samples for ${row.deliveriesMeasured} deliveries`)
     balance(`latency ${row.subject}`, row.accounting)
   }
+  for (const row of results.noisy?.rows ?? []) {
+    if (row.latency.count !== row.deliveriesMeasured) problems.push(`noisy ${row.label}: ${row.latency.count} samples for ${row.deliveriesMeasured} deliveries`)
+    if (row.latency.count === 0) problems.push(`noisy ${row.label}: no bystander latency was recorded`)
+    balance(`noisy ${row.label}`, row.accounting)
+    const flood = row.flood
+    if (flood && flood.accepted > flood.attempted) problems.push(`noisy ${row.label}: the server accepted ${flood.accepted} flood messages of ${flood.attempted} sent`)
+  }
+  for (const row of results.slowReaders?.rows ?? []) {
+    balance(`slow-readers ${row.transport} bystander`, row.bystander)
+    const told = row.told.reduce((n, t) => n + t.count, 0)
+    if (told !== row.readers) problems.push(`slow-readers ${row.transport}: ${told} outcomes for ${row.readers} readers`)
+    if (row.samples === 0) problems.push(`slow-readers ${row.transport}: no memory reading during the flood`)
+  }
+  for (const row of results.deadPeers?.rows ?? []) {
+    if (row.expectedMinMs > row.expectedMaxMs) problems.push(`dead-peers ${row.transport}: a window from ${row.expectedMinMs} to ${row.expectedMaxMs} ms`)
+  }
   problems.push(...checkResults(results).map((p) => `schema: ${p}`))
   return problems
 }
@@ -76,6 +96,12 @@ function standardNotes(options: Options, config: Config): string[] {
     'Servers, baselines and the load client share this machine\'s cores: absolute figures move from run to run; ratios to baselines measured in the same run are the figures to read.',
     ...(options.quick ? ['Quick run: counts are small and windows short; the figures are a smoke test, not results to quote.'] : []),
   ]
+}
+
+/** Other processes on the machine move every timing: the run says how busy it was. */
+function loadNote(atStart: number[], atEnd: number[]): string {
+  const show = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ')
+  return `The machine's load average (1, 5, 15 min) was ${show(atStart)} when the run started, before its own processes, and ${show(atEnd)} when it ended, on ${cpus().length} cores; at the start, above the core count means other processes were competing for the CPU.`
 }
 
 /** latest.md and the SVG charts; returns the charts' file names. */
@@ -113,7 +139,9 @@ async function main(): Promise<number> {
     process.stdout.write(`Written: ${relative(process.cwd(), join(options.out, 'latest.md'))} and ${charts.length} charts, from ${options.render}.\n`)
     return 0
   }
-  const config = loadConfig([], process.env)
+  // Transport Lab reads its settings from the environment plus what the bench adds (the limits out of reach).
+  const labEnv = labEnvironment(process.env)
+  const config = loadConfig([], { ...process.env, ...labEnv })
   if (config === 'help') return 0
   checkFdLimit(options)
 
@@ -126,23 +154,33 @@ async function main(): Promise<number> {
   deadline.unref()
 
   const startedAt = new Date()
+  const loadAtStart = loadavg()
   const progress = new Progress()
-  const settings: Settings = { env: {}, shortPollIntervalMs: config.shortPollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs, historyLimit: config.historyLimit }
+  const settings: Settings = { env: sharedEnvironment(config), labEnv, config, shortPollIntervalMs: config.shortPollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs, historyLimit: config.historyLimit }
   const subjects = subjectsFor(options.transports, options.baselines)
   let load: LoadProcess | undefined
   let ctx: Context | undefined
-  const sections: Partial<Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle'>> = {}
+  const sections: Partial<Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle' | 'noisy' | 'slowReaders' | 'deadPeers'>> = {}
   try {
     load = await startLoad('load')
     ctx = new Context(options, settings, subjects, progress, load)
-    if (options.scenarios.some((s) => s !== 'idle')) await ctx.startTargets(subjects.map((s) => s.target))
+    // The shared targets serve wire, latency and throughput; the other scenarios start servers of their own.
+    if (options.scenarios.some((s) => s === 'wire' || s === 'latency' || s === 'throughput')) await ctx.startTargets(subjects.map((s) => s.target))
     // The idle scenario's servers start now and sit idle until it comes: while the wire scenario runs, which counts bytes, not time.
+    // So do the servers of the scenarios that need their own settings or a process that has served nothing.
     if (options.scenarios.includes('idle')) ctx.prepareFresh(subjects)
+    if (options.scenarios.includes('noisy')) for (const [key, env] of Object.entries(NOISY_SERVERS)) ctx.prepareLab(key, env)
+    if (options.scenarios.includes('slow-readers')) for (const key of slowReadersServers(options.transports)) ctx.prepareLab(key, {})
+    if (options.scenarios.includes('dead-peers')) ctx.prepareLab('dead-peers', deadPeersEnv(options))
     if (options.scenarios.includes('wire')) sections.wire = await runWire(ctx)
     await ctx.spareTargetsStarted()
     if (options.scenarios.includes('latency')) sections.latency = await runLatency(ctx)
     if (options.scenarios.includes('throughput')) sections.throughput = await runThroughput(ctx)
     if (options.scenarios.includes('idle')) sections.idle = await runIdle(ctx)
+    await ctx.stopSharedTargets()
+    if (options.scenarios.includes('noisy')) sections.noisy = await runNoisy(ctx)
+    if (options.scenarios.includes('slow-readers')) sections.slowReaders = await runSlowReaders(ctx)
+    if (options.scenarios.includes('dead-peers')) sections.deadPeers = await runDeadPeers(ctx)
   } finally {
     progress.stop()
     await ctx?.stopSharedTargets()
@@ -174,12 +212,16 @@ async function main(): Promise<number> {
       throughputMs: options.throughputMs,
       warmupMs: options.warmupMs,
       idleHoldMs: options.idleHoldMs,
+      noisyRateHz: options.noisyRateHz,
+      noisyMs: options.noisyMs,
+      slowReaders: options.slowReaders,
+      deadPeersShortened: options.deadPeersShortened,
     },
-    environment: environment(config),
+    environment: environment(config, labEnv),
     ...sections,
     comparisons: options.baselines ? comparisons(sections, options.transports) : [],
     accounting: { total: account(Object.values(ctx.accounts).flat()), byScenario },
-    notes: [...standardNotes(options, config), ...ctx.notes],
+    notes: [...standardNotes(options, config), loadNote(loadAtStart, loadavg()), ...ctx.notes],
   }
 
   const problems = selfCheck(results)
@@ -188,6 +230,7 @@ async function main(): Promise<number> {
   const json = `${JSON.stringify(results, null, 2)}\n`
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
   const runFile = join(options.out, `run-${stamp}.json`)
+  await mkdir(options.out, { recursive: true })
   await writeFile(runFile, json)
   // A run of some scenarios or transports only does not replace the full picture that the README and the UI show.
   const complete = options.scenarios.length === SCENARIOS.length && options.transports.length === TRANSPORTS.length && options.baselines

@@ -90,16 +90,21 @@ export const ProjectionRow = Type.Object({
   mbps: Type.Array(Type.Object({ clients: Num, mbps: Num })),
 })
 
-export const LatencyRow = Type.Object({
-  ...SubjectFields,
-  rateHz: Num,
-  receivers: Num,
+/** A latency window: what the latency and noisy scenarios measure alike. */
+const MeasuredLatency = {
   measuredMs: Num,
   latency: LatencySummary,
   /** Deliveries of messages sent in the measured window; must equal latency.count. */
   deliveriesMeasured: Num,
   /** Recordings raised to the histogram's floor of 1 ns (a clock that went backwards); reported, never hidden. */
   clamped: Num,
+}
+
+export const LatencyRow = Type.Object({
+  ...SubjectFields,
+  rateHz: Num,
+  receivers: Num,
+  ...MeasuredLatency,
   accounting: Accounting,
   note: Type.Optional(Type.String()),
 })
@@ -170,6 +175,8 @@ export const IdleRow = Type.Object({
   bytesOutPerMinute: Num,
   /** Clients that stopped during the hold (a closed stream, a poll that gave up). */
   droppedDuringHold: Num,
+  /** SSE: streams the server ended (renewals) that the clients reopened with Last-Event-ID during the hold; those requests are in requestsPerMinute. */
+  reconnects: Type.Optional(Num),
   note: Type.Optional(Type.String()),
 })
 
@@ -209,6 +216,12 @@ export const Environment = Type.Object({
   socketIoClientTransports: Type.Array(Type.String()),
   /** The commit measured (git rev-parse --short HEAD), "+changes" when server/ had uncommitted changes. */
   revision: Type.Optional(Type.String()),
+  /**
+   * What the bench added to Transport Lab's environment because all its load
+   * comes from one address (the limits out of reach), where the user had not
+   * set them; `settings` shows the values in force.
+   */
+  labEnv: Type.Optional(Type.Record(Type.String(), Type.String())),
 })
 
 export const RunOptions = Type.Object({
@@ -226,6 +239,135 @@ export const RunOptions = Type.Object({
   throughputMs: Num,
   warmupMs: Num,
   idleHoldMs: Num,
+  /** noisy: the bystanders' messages per second, all senders together, and the measured window. */
+  noisyRateHz: Type.Optional(Num),
+  noisyMs: Type.Optional(Num),
+  /** slow-readers: readers that stop reading, per transport. */
+  slowReaders: Type.Optional(Num),
+  /** dead-peers: shortened heartbeats and leases (the quick run) instead of the server's settings. */
+  deadPeersShortened: Type.Optional(Type.Boolean()),
+})
+
+export const PushTransport = Type.Union([Type.Literal('sse'), Type.Literal('websocket'), Type.Literal('socket.io')])
+export const FloodTransport = Type.Union([Type.Literal('websocket'), Type.Literal('socket.io'), Type.Literal('http')])
+
+/** What the flooder of a noisy phase tried and what the server made of it. */
+export const FloodReport = Type.Object({
+  transport: FloodTransport,
+  /** "WebSocket frames", "Socket.IO emits", "HTTP POSTs (4 keep-alive connections)" */
+  label: Type.String(),
+  durationMs: Num,
+  /** Sends the flooder put on the wire. */
+  attempted: Num,
+  /** Messages the server published: the seq of the room flooded (nobody joins it, so every entry is a flood message). */
+  accepted: Num,
+  /** LAB_ERR_RATE_LIMIT answers: error frames, error events or acks, HTTP 429s. */
+  refused: Num,
+  /** Any other error answer (code: count). */
+  otherErrors: Type.Array(Loss),
+  /** How the server ended the flooder's connection, if it did: "1008 LAB_ERR_RATE_LIMIT", "error LAB_ERR_RATE_LIMIT, then io server disconnect". */
+  closed: Type.Union([Type.String(), Type.Null()]),
+  /** From the flood's first send to that close. */
+  closedAfterMs: MaybeNum,
+  /** The flooder's own process, as a share of one core over the flood. */
+  loadCpuCores: Num,
+})
+
+export const NoisyRow = Type.Object({
+  /** "quiet" = nobody flooding; "flood" = one client flooding as fast as it can. */
+  phase: Type.Union([Type.Literal('quiet'), Type.Literal('flood')]),
+  /** The server's message limit in this phase: its defaults, or MESSAGE_RATE=0. */
+  limit: Type.Union([Type.Literal('on'), Type.Literal('off')]),
+  messageRate: Num,
+  messageBurst: Num,
+  /** For people: "nobody flooding, limit on", "WebSocket flood, limit off". */
+  label: Type.String(),
+  flood: Type.Union([FloodReport, Type.Null()]),
+  /** The bystanders' delivery latency over the measured window. */
+  ...MeasuredLatency,
+  /** p50 and p99 over those of the quiet phase on the same server. */
+  p50Ratio: MaybeNum,
+  p99Ratio: MaybeNum,
+  /** Server CPU over the measured window, as a share of one core. */
+  serverCpuCores: Num,
+  accounting: Accounting,
+  note: Type.Optional(Type.String()),
+})
+
+export const MemoryReading = Type.Object({
+  rssBytes: Num,
+  heapUsedBytes: Num,
+  /** external + arrayBuffers: Buffers, where socket write queues live. */
+  externalBytes: Num,
+})
+
+export const SlowReadersRow = Type.Object({
+  transport: PushTransport,
+  label: Type.String(),
+  /** Readers that stopped reading (their TCP socket paused after the welcome). */
+  readers: Num,
+  sendBufferBytes: Num,
+  /** readers x SEND_BUFFER_BYTES: what the policy lets the stopped readers cost at most, before per-connection overheads. */
+  budgetBytes: Num,
+  textBytes: Num,
+  /** Messages of the flood (each delivered to every reader still in the room) and how long it ran. */
+  floodMessages: Num,
+  floodMs: Num,
+  /** Why the flood stopped: every stopped reader had been closed, or the time limit. */
+  stoppedBecause: Type.Union([Type.Literal('all closed'), Type.Literal('time limit')]),
+  /** Stopped readers gone from presence when the flood stopped. */
+  closedAsSlow: Num,
+  /** From the flood's first message until the last stopped reader left presence. */
+  allClosedAfterMs: MaybeNum,
+  /** What the readers read once they resumed: the goodbye each was told ("1013 LAB_ERR_SLOW_CONSUMER", ...) or how it was cut. */
+  told: Type.Array(Loss),
+  before: MemoryReading,
+  /** The highest of each figure over the readings taken during the flood (no GC before them). */
+  peak: MemoryReading,
+  after: MemoryReading,
+  /** Readings taken during the flood. */
+  samples: Num,
+  peakRssGrowthBytes: Num,
+  peakHeapGrowthBytes: Num,
+  peakExternalGrowthBytes: Num,
+  /** The control: the same number of messages through a room with only the bystander, on a fresh process of its own. */
+  controlPeakRssGrowthBytes: Num,
+  controlPeakHeapGrowthBytes: Num,
+  controlPeakExternalGrowthBytes: Num,
+  /** peakRssGrowthBytes - controlPeakRssGrowthBytes: what the stopped readers cost at the peak. */
+  readersRssBytes: Num,
+  /** readersRssBytes / budgetBytes */
+  readersRssToBudget: MaybeNum,
+  /** After a full GC at the end of the flood, before the stopped readers were let go: live memory, their queues included. */
+  held: MemoryReading,
+  /** (heap + external) of `held` over `before`; the control's the same way. */
+  heldGrowthBytes: Num,
+  controlHeldGrowthBytes: Num,
+  /** heldGrowthBytes - controlHeldGrowthBytes: the live bytes the server kept for the stopped readers. */
+  readersHeldBytes: Num,
+  /** readersHeldBytes / budgetBytes: about 1 when the policy holds each stopped reader to SEND_BUFFER_BYTES. */
+  readersHeldToBudget: MaybeNum,
+  /** after - before, RSS, both after a full GC: what the episode left behind. */
+  afterRssGrowthBytes: Num,
+  /** A reader that kept reading, in the same room: delivered + lost = expected. */
+  bystander: Accounting,
+  note: Type.Optional(Type.String()),
+})
+
+export const DeadPeerRow = Type.Object({
+  ...SubjectFields,
+  /** What the dead peer does, e.g. "a WebSocket that never answers pings (ws autoPong: false)". */
+  how: Type.String(),
+  /** The settings that decide when it is reaped, and their values in this run. */
+  settings: Type.Record(Type.String(), Num),
+  /** The window the settings allow, from the moment the peer stops answering (see deadPeerWindow in metrics.ts). */
+  expectedMinMs: Num,
+  expectedMaxMs: Num,
+  /** From the moment it stopped answering until it was gone from GET /api/rooms/:room/presence. */
+  goneFromPresenceMs: MaybeNum,
+  /** ... until the server's count of open connections of its transport (GET /api/wire) dropped to what it was before it connected. */
+  connectionClosedMs: MaybeNum,
+  note: Type.Optional(Type.String()),
 })
 
 export const BenchResults = Type.Object({
@@ -257,6 +399,30 @@ export const BenchResults = Type.Object({
     holdMs: Num,
     rows: Type.Array(IdleRow),
   })),
+  noisy: Type.Optional(Type.Object({
+    /** The bystanders: messages per second from `senders` senders (each under the default MESSAGE_RATE) to `receivers` receivers, all on this transport. */
+    transport: TransportName,
+    rateHz: Num,
+    senders: Num,
+    receivers: Num,
+    textBytes: Num,
+    rows: Type.Array(NoisyRow),
+  })),
+  slowReaders: Type.Optional(Type.Object({
+    readers: Num,
+    textBytes: Num,
+    sendBufferBytes: Num,
+    rows: Type.Array(SlowReadersRow),
+  })),
+  deadPeers: Type.Optional(Type.Object({
+    /** Shortened settings (a quick run) rather than the server's own. */
+    shortened: Type.Boolean(),
+    /** How often presence and the connection counts were read: the figures' resolution. */
+    pollMs: Num,
+    /** The longest the watch went on. */
+    capMs: Num,
+    rows: Type.Array(DeadPeerRow),
+  })),
   comparisons: Type.Array(Comparison),
   /** Every message sent, over the whole run: delivered + lost = expected. */
   accounting: Type.Object({
@@ -278,6 +444,12 @@ export type LatencyRow = Static<typeof LatencyRow>
 export type ThroughputRow = Static<typeof ThroughputRow>
 export type HttpRow = Static<typeof HttpRow>
 export type IdleRow = Static<typeof IdleRow>
+export type PushTransport = Static<typeof PushTransport>
+export type FloodReport = Static<typeof FloodReport>
+export type NoisyRow = Static<typeof NoisyRow>
+export type MemoryReading = Static<typeof MemoryReading>
+export type SlowReadersRow = Static<typeof SlowReadersRow>
+export type DeadPeerRow = Static<typeof DeadPeerRow>
 export type Comparison = Static<typeof Comparison>
 export type Environment = Static<typeof Environment>
 export type RunOptions = Static<typeof RunOptions>

@@ -9,7 +9,7 @@ import type { ProbeReading } from './probe.ts'
 import { forkProcess, ROOT, stopProcess, TSX, type Forked } from './processes.ts'
 import type { TargetName } from './subjects.ts'
 
-const READY_TIMEOUT_MS = 30_000
+const READY_TIMEOUT_MS = 60_000
 const PROBE = pathToFileURL(join(ROOT, 'benchmarks/probe.ts')).href
 
 const ENTRIES: Record<TargetName, string> = {

@@ -9,17 +9,18 @@
 // heartbeat come from the same settings as Transport Lab's.
 import type { ServerResponse } from 'node:http'
 import Fastify from 'fastify'
+import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
 import { listen, meterByRole, setting, toMessage, type BareMessage, type BareSend } from './common.ts'
 
 const PATHS: Record<string, string> = { '/poll': 'short-polling', '/long-poll': 'long-polling', '/sse': 'sse' }
-const historyLimit = setting('HISTORY_LIMIT', 500)
-const longPollTimeoutMs = setting('LONG_POLL_TIMEOUT_MS', 25_000)
-const sseHeartbeatMs = setting('SSE_HEARTBEAT_MS', 15_000)
+const historyLimit = setting('HISTORY_LIMIT', defaultConfig.historyLimit)
+const longPollTimeoutMs = setting('LONG_POLL_TIMEOUT_MS', defaultConfig.longPollTimeoutMs)
+const sseHeartbeatMs = setting('SSE_HEARTBEAT_MS', defaultConfig.sseHeartbeatMs)
 
 const meter = meterByRole((path) => PATHS[path])
 const edge = new Edge(meter)
-const app = Fastify({ serverFactory: (handler) => edge.createServer(handler), bodyLimit: setting('BODY_LIMIT_BYTES', 65536), logger: false })
+const app = Fastify({ serverFactory: (handler) => edge.createServer(handler), bodyLimit: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes), logger: false })
 
 interface Stored { message: BareMessage; json: string; bytes: number }
 interface Room { seq: number; log: Stored[]; waiters: Set<() => void>; streams: Set<{ res: ServerResponse; tally: string }> }

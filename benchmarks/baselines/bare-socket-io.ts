@@ -2,9 +2,11 @@
 // client joins the room named in its auth; a `send` event is numbered, stamped
 // and broadcast with io.to(room).emit('message'), which encodes the packet
 // once for the whole room; the sender gets an ack when it asked for one.
-// Engine.IO's ping settings are Socket.IO's defaults, as in Transport Lab.
+// Engine.IO pings as Transport Lab's Socket.IO does (SIO_PING_INTERVAL_MS,
+// SIO_PING_TIMEOUT_MS: the runner passes the Lab's values).
 import { Server as Engine } from 'engine.io'
 import { Server as SocketIOServer } from 'socket.io'
+import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
 import { listen, meterByRole, setting, toMessage, type BareSend } from './common.ts'
 
@@ -15,7 +17,7 @@ const server = edge.createServer((_req, res) => {
   res.statusCode = 404
   res.end()
 })
-const engine = new Engine({ maxHttpBufferSize: setting('BODY_LIMIT_BYTES', 65536), pingInterval: 25_000, pingTimeout: 20_000 })
+const engine = new Engine({ maxHttpBufferSize: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes), pingInterval: setting('SIO_PING_INTERVAL_MS', defaultConfig.sioPingIntervalMs), pingTimeout: setting('SIO_PING_TIMEOUT_MS', defaultConfig.sioPingTimeoutMs) })
 const io = new SocketIOServer({ serveClient: false })
 io.bind(engine)
 edge.claimRequests((path) => path.startsWith(PATH), (req, res) => engine.handleRequest(req as never, res))

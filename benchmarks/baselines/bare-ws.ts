@@ -3,6 +3,7 @@
 // once and sent to every socket in its room. Heartbeat as in the ws README
 // (ping, isAlive, terminate), at the same interval as Transport Lab's.
 import { WebSocketServer, type WebSocket } from 'ws'
+import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
 import { listen, meterByRole, setting, toMessage, type BareSend } from './common.ts'
 
@@ -12,7 +13,7 @@ const server = edge.createServer((_req, res) => {
   res.statusCode = 404
   res.end()
 })
-const wss = new WebSocketServer({ noServer: true, maxPayload: setting('BODY_LIMIT_BYTES', 65536) })
+const wss = new WebSocketServer({ noServer: true, maxPayload: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes) })
 wss.on('headers', (lines, req) => meter.onUpgradeResponse(req, lines))
 edge.fastifyUpgrades.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)))
 
@@ -64,7 +65,7 @@ const heartbeat = setInterval(() => {
     alive.set(ws, false)
     ws.ping()
   }
-}, setting('WS_HEARTBEAT_MS', 30_000))
+}, setting('WS_HEARTBEAT_MS', defaultConfig.wsHeartbeatMs))
 heartbeat.unref()
 
 await listen(server)

@@ -32,6 +32,10 @@ export interface Receiver {
   failure: string | undefined
   /** Requests that failed and were retried (polling). */
   errors: number
+  /** Streams the server ended that the receiver opened again (SSE renewals), like a browser's EventSource. */
+  reconnects: number
+  /** Of those, how many came back as another member (another clientId in the welcome) instead of the same one. */
+  rejoinedAsNew: number
   /** Short polling in manual mode: one poll, now. */
   pollOnce?(): Promise<void>
   /** Long polling: resolves once the next poll is on the wire (so a byte count after it includes it). */
@@ -44,6 +48,8 @@ export abstract class ReceiverBase {
   historyLost = 0
   failure: string | undefined
   errors = 0
+  reconnects = 0
+  rejoinedAsNew = 0
 }
 
 export interface SenderOptions {

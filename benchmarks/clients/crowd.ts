@@ -27,6 +27,9 @@ export interface CrowdReport {
   connected: number
   failed: number
   failures: Loss[]
+  /** SSE: streams the server ended that the clients reopened, and how many of those came back as another member. */
+  reconnects?: number
+  rejoinedAsNew?: number
 }
 
 const crowds = new Map<string, Receiver[]>()
@@ -70,7 +73,13 @@ function check(id: string): CrowdReport {
       tally(reasons, receiver.failure.slice(0, 120))
     }
   }
-  return { connected: crowd.length - dropped, failed: dropped, failures: [...reasons].map(([reason, count]) => ({ reason, count })) }
+  return {
+    connected: crowd.length - dropped,
+    failed: dropped,
+    failures: [...reasons].map(([reason, count]) => ({ reason, count })),
+    reconnects: crowd.reduce((n, r) => n + r.reconnects, 0),
+    rejoinedAsNew: crowd.reduce((n, r) => n + r.rejoinedAsNew, 0),
+  }
 }
 
 async function close(id: string): Promise<void> {

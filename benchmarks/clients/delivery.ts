@@ -27,6 +27,8 @@ export interface OpenParams {
   /** HTTP senders: requests in flight at once. */
   connections: number
   drive?: 'auto' | 'manual'
+  /** Senders taking turns (noisy: each stays under the server's default MESSAGE_RATE); 1 when absent. */
+  senders?: number
 }
 
 export interface Mark {
@@ -50,6 +52,9 @@ export interface StopResult {
   lateSends: number
   stalled: boolean
   sendFailures: Array<{ reason: string; count: number }>
+  /** Streams the receivers reopened after the server ended them (SSE renewals), and how many of those came back as another member. */
+  reconnects: number
+  rejoinedAsNew: number
 }
 
 const OPEN_CONCURRENCY = 50
@@ -61,7 +66,7 @@ class Delivery {
   readonly params: OpenParams
   readonly ledger: Ledger
   readonly receivers: Receiver[] = []
-  sender!: Sender
+  readonly senders: Sender[] = []
   private readonly text: string
   private readonly histogram: RecordableHistogram = createHistogram()
   private measureFrom = Infinity
@@ -71,6 +76,7 @@ class Delivery {
   private outstanding = 0
   private maxOutstanding = 1
   private window = 0
+  private maxMessages = Infinity
   private stopped = true
   private timer: NodeJS.Timeout | undefined
   private lateSends = 0
@@ -103,8 +109,10 @@ class Delivery {
       await Promise.all(batch.map((r) => r.ready))
     }
     const senderEndpoint = this.params.senderEndpoint ?? endpoint
-    this.sender = createSender({ endpoint: senderEndpoint, ownRoom: `${room}-s`, name: `${prefix}sender`, connections: this.params.connections })
-    await this.sender.ready
+    for (let s = 0; s < (this.params.senders ?? 1); s++) {
+      this.senders.push(createSender({ endpoint: senderEndpoint, ownRoom: `${room}-s`, name: `${prefix}sender${s || ''}`, connections: this.params.connections }))
+    }
+    await Promise.all(this.senders.map((sender) => sender.ready))
     // Long polls are on the wire before anything is measured.
     for (const receiver of this.receivers) await receiver.pollPending?.()
   }
@@ -131,7 +139,7 @@ class Delivery {
   private sendOne(): number {
     const index = this.ledger.issue()
     this.outstanding++
-    this.sender.send({ room: this.params.room, text: this.text, sentAt: performance.now(), clientMsgId: `${this.params.prefix}${index}` }).then(
+    this.senders[index % this.senders.length]!.send({ room: this.params.room, text: this.text, sentAt: performance.now(), clientMsgId: `${this.params.prefix}${index}` }).then(
       () => this.ledger.accept(index),
       (error: unknown) => this.ledger.fail(index, (error as Error).message.slice(0, 120)),
     ).finally(() => {
@@ -160,15 +168,17 @@ class Delivery {
     tick()
   }
 
-  /** Window mode: keeps `window` messages in flight; HTTP senders also at most `connections` requests. */
-  startWindow(window: number, maxOutstanding: number): void {
+  /** Window mode: keeps `window` messages in flight; HTTP senders also at most `connections` requests; at most `maxMessages` in all when given. */
+  startWindow(window: number, maxOutstanding: number, maxMessages = Infinity): void {
     this.stopped = false
     this.window = window
+    this.maxMessages = maxMessages
     this.maxOutstanding = maxOutstanding
     this.lastProgressAt = performance.now()
     this.pump()
     const watch = setInterval(() => {
       if (this.stopped) return clearInterval(watch)
+      if (this.ledger.issued >= this.maxMessages && this.ledger.inFlight() === 0) return
       if (performance.now() - this.lastProgressAt > STALL_MS) {
         this.stalled = true
         this.stopped = true
@@ -178,7 +188,7 @@ class Delivery {
   }
 
   private pump(): void {
-    while (!this.stopped && this.ledger.inFlight() < this.window && this.outstanding < this.maxOutstanding) this.sendOne()
+    while (!this.stopped && this.ledger.inFlight() < this.window && this.outstanding < this.maxOutstanding && this.ledger.issued < this.maxMessages) this.sendOne()
   }
 
   /** Lockstep: each message delivered to every receiver before the next is sent. */
@@ -188,7 +198,7 @@ class Delivery {
       const index = this.ledger.issue()
       const delivered = new Promise<void>((resolve) => this.waiters.set(index, resolve))
       try {
-        await this.sender.send({ room: this.params.room, text: this.text, sentAt: performance.now(), clientMsgId: `${this.params.prefix}${index}` })
+        await this.senders[0]!.send({ room: this.params.room, text: this.text, sentAt: performance.now(), clientMsgId: `${this.params.prefix}${index}` })
         this.ledger.accept(index)
       } catch (error) {
         this.ledger.fail(index, (error as Error).message.slice(0, 120))
@@ -241,13 +251,15 @@ class Delivery {
       lateSends: this.lateSends,
       stalled: this.stalled,
       sendFailures: this.ledger.sendFailures(),
+      reconnects: this.receivers.reduce((n, r) => n + r.reconnects, 0),
+      rejoinedAsNew: this.receivers.reduce((n, r) => n + r.rejoinedAsNew, 0),
     }
   }
 
   async close(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
-    await Promise.allSettled([this.sender?.close(), ...this.receivers.map((r) => r.close())])
+    await Promise.allSettled([...this.senders.map((s) => s.close()), ...this.receivers.map((r) => r.close())])
   }
 }
 
@@ -270,7 +282,7 @@ export const deliveryHandlers = {
     return { receivers: params.receivers }
   },
   'delivery.rate': (params: { rateHz: number; maxOutstanding: number }) => current().startRate(params.rateHz, params.maxOutstanding),
-  'delivery.window': (params: { window: number; maxOutstanding: number }) => current().startWindow(params.window, params.maxOutstanding),
+  'delivery.window': (params: { window: number; maxOutstanding: number; maxMessages?: number }) => current().startWindow(params.window, params.maxOutstanding, params.maxMessages),
   'delivery.lockstep': (params: { count: number; timeoutMs: number }) => current().lockstep(params.count, params.timeoutMs),
   'delivery.mark': (params: { measure?: boolean }) => current().mark(params.measure),
   'delivery.stop': async (params: { drainMs: number }) => {

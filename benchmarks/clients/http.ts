@@ -31,10 +31,11 @@ export function httpCall(agent: Agent, method: 'GET' | 'POST', url: string, body
   })
 }
 
-interface Batch { seq: number; epoch?: string; recovered: boolean; entries: unknown[] }
+/** A poll's answer; Transport Lab answers a page at most (100 entries or 64 KiB of text) and says `more` when the rest waits. */
+interface Batch { seq: number; epoch?: string; recovered: boolean; entries: unknown[]; more?: boolean }
 interface Welcome { seq: number; epoch: string; session?: string; pollIntervalMs?: number }
 
-/** Short and long polling: the same loop, with or without a pause between polls. */
+/** Short and long polling: the same loop, with or without a pause between polls; a page that says `more` is followed at once. */
 export class PollingReceiver extends ReceiverBase implements Receiver {
   readonly ready: Promise<void>
   private readonly options: ReceiverOptions
@@ -98,6 +99,9 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
     while (this.lastWritten <= this.lastWithEntries && !this.closed && performance.now() < deadline) await sleep(1)
   }
 
+  /** Whether the last answer said more entries were waiting after its page. */
+  private more = false
+
   private async poll(): Promise<void> {
     const id = ++this.pollsStarted
     const answer = await httpCall(this.agent, 'GET', this.url(), undefined, this.session ? { [SESSION_HEADER]: this.session } : {}, (req) => {
@@ -111,6 +115,7 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
     if (batch.entries.length > 0) this.lastWithEntries = id
     for (const entry of batch.entries) readMessage(entry, this.options.onMessage)
     this.cursor = { seq: batch.seq, epoch: batch.epoch }
+    this.more = batch.more === true
   }
 
   private async loop(): Promise<void> {
@@ -132,7 +137,8 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
         await this.pause(100)
         continue
       }
-      if (this.long) continue
+      // A page that said more is waiting: the rest at once, as a client reading the backlog would.
+      if (this.long || this.more) continue
       next += this.intervalMs
       const now = performance.now()
       // A client that fell behind does not fire a burst to catch up: it polls now and keeps the interval from here.
@@ -158,65 +164,161 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
   }
 }
 
-/** One text/event-stream response, parsed event by event. */
+/** One event of a text/event-stream, as the EventSource spec parses it. */
+export interface SseEvent {
+  event: string
+  data: string
+  /** The id field, when the event had one. */
+  id: string | undefined
+  /** The retry field, when the event had one (ms). */
+  retry: number | undefined
+}
+
+/**
+ * Splits a text/event-stream into events: fields up to each blank line,
+ * `field: value` with one optional space, comments (`: ping`) ignored. Feed it
+ * chunks; it keeps an unfinished event for the next one. Blocks without data
+ * still carry id and retry (the spec applies them), so they are passed on.
+ */
+export class SseParser {
+  private buffer = ''
+
+  push(chunk: string, onEvent: (event: SseEvent) => void): void {
+    this.buffer += chunk
+    let end: number
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const block = this.buffer.slice(0, end)
+      this.buffer = this.buffer.slice(end + 2)
+      const event: SseEvent = { event: 'message', data: '', id: undefined, retry: undefined }
+      let data: string[] | undefined
+      for (const line of block.split('\n')) {
+        if (line === '' || line.startsWith(':')) continue
+        const colon = line.indexOf(':')
+        const field = colon < 0 ? line : line.slice(0, colon)
+        let value = colon < 0 ? '' : line.slice(colon + 1)
+        if (value.startsWith(' ')) value = value.slice(1)
+        if (field === 'data') (data ??= []).push(value)
+        else if (field === 'event') event.event = value
+        else if (field === 'id') event.id = value
+        else if (field === 'retry' && /^\d+$/.test(value)) event.retry = Number(value)
+      }
+      event.data = data?.join('\n') ?? ''
+      if (data !== undefined || event.id !== undefined || event.retry !== undefined) onEvent(event)
+    }
+  }
+}
+
+/** Failed reopenings in a row after which the receiver gives up (and says why). */
+const SSE_MAX_REOPEN_FAILURES = 5
+
+/**
+ * An SSE stream read as a browser's EventSource reads it: when the server
+ * ends the stream (Transport Lab renews every stream after SSE_STREAM_MAX_MS
+ * with `event: bye` and `retry: 100`), it opens it again after the last
+ * `retry:` delay with Last-Event-ID = the last event id seen (EPOCH-SEQ), and
+ * the server carries on from there: nothing is lost. Each reopening is
+ * counted (`reconnects`), and so is a welcome with another clientId
+ * (`rejoinedAsNew`: the server took it for a new member).
+ */
 export class SseReceiver extends ReceiverBase implements Receiver {
   readonly ready: Promise<void>
   private readonly options: ReceiverOptions
   private req: ClientRequest | undefined
   private closed = false
+  private lastEventId: string | undefined
+  /** EventSource's delay before reopening a stream; the server sets it with `retry:`. */
+  private retryMs = 2000
+  private clientId: string | undefined
+  private reopenFailures = 0
+  private timer: NodeJS.Timeout | undefined
 
   constructor(options: ReceiverOptions) {
     super()
     this.options = options
-    this.ready = new Promise((resolve, reject) => {
-      const { endpoint, room, name } = options
-      const url = withQuery(`${endpoint.url}/sse`, { room, name, role: options.role ?? 'receive' })
-      const req = httpRequest(url, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
-        if (res.statusCode !== 200) {
-          reject(new Error(`/sse answered ${res.statusCode}`))
-          res.resume()
-          return
-        }
-        // Transport Lab's stream starts with a welcome event; a bare stream is ready once it is open.
-        if (!isLab(endpoint)) resolve()
-        this.read(res, resolve)
-      })
-      req.on('error', (error) => {
-        if (!this.closed) this.failure ??= `stream error: ${error.message}`
-        reject(error)
-      })
-      req.end()
-      this.req = req
+    this.ready = new Promise((resolve, reject) => this.open(resolve, reject))
+  }
+
+  private open(onReady: () => void, onFail: (error: Error) => void): void {
+    const { endpoint, room, name } = this.options
+    const url = withQuery(`${endpoint.url}/sse`, { room, name, role: this.options.role ?? 'receive' })
+    const headers: Record<string, string> = { accept: 'text/event-stream' }
+    if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId
+    // One stream ends once, whether its response closes or its request fails: then it is reopened once.
+    let ended = false
+    const end = () => {
+      if (ended || this.closed) return
+      ended = true
+      this.reopen(onReady, onFail)
+    }
+    const req = httpRequest(url, { agent: false, headers }, (res) => {
+      if (res.statusCode !== 200) {
+        ended = true
+        res.resume()
+        // EventSource gives up on a status other than 200; so does the bench, and it says why.
+        this.failure ??= `/sse answered ${res.statusCode}${this.reconnects > 0 ? ' to a reconnect' : ''}`
+        onFail(new Error(`/sse answered ${res.statusCode}`))
+        return
+      }
+      this.reopenFailures = 0
+      // Transport Lab's stream starts with a welcome event; a bare stream is ready once it is open.
+      if (!isLab(endpoint)) onReady()
+      this.read(res, onReady)
+      // The end of the stream, whoever ended it: a browser reopens it after the retry delay.
+      res.once('close', end)
     })
+    req.on('error', (error) => {
+      if (this.closed || ended) return
+      if (this.clientId === undefined && this.reconnects === 0) {
+        ended = true
+        this.failure ??= `stream error: ${error.message}`
+        onFail(error)
+        return
+      }
+      this.errors++
+      if (++this.reopenFailures >= SSE_MAX_REOPEN_FAILURES) {
+        ended = true
+        this.failure ??= `gave up after ${this.reopenFailures} failed reconnects: ${error.message}`
+        return
+      }
+      end()
+    })
+    req.end()
+    this.req = req
   }
 
   private read(res: IncomingMessage, onWelcome: () => void): void {
-    let buffer = ''
+    const parser = new SseParser()
     res.setEncoding('utf8')
-    res.on('data', (chunk: string) => {
-      buffer += chunk
-      let end: number
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        let event = 'message'
-        let data = ''
-        for (const line of block.split('\n')) {
-          if (line.startsWith('data: ')) data += line.slice(6)
-          else if (line.startsWith('event: ')) event = line.slice(7)
-        }
-        if (!data) continue
-        if (event === 'welcome') onWelcome()
-        else if (event === 'message') readMessage(JSON.parse(data), this.options.onMessage)
-      }
-    })
-    res.on('close', () => {
-      if (!this.closed) this.failure ??= 'the server ended the stream'
-    })
+    res.on('data', (chunk: string) => parser.push(chunk, (e) => {
+      if (e.id !== undefined) this.lastEventId = e.id
+      if (e.retry !== undefined) this.retryMs = e.retry
+      if (!e.data) return
+      if (e.event === 'message') readMessage(JSON.parse(e.data), this.options.onMessage)
+      else if (e.event === 'welcome') this.onWelcome(JSON.parse(e.data) as { clientId?: string; recovered?: boolean }, onWelcome)
+    }))
+  }
+
+  private onWelcome(welcome: { clientId?: string; recovered?: boolean }, ready: () => void): void {
+    if (this.clientId !== undefined) {
+      if (welcome.clientId !== this.clientId) this.rejoinedAsNew++
+      if (welcome.recovered === false) this.historyLost++
+    }
+    this.clientId = welcome.clientId ?? ''
+    ready()
+  }
+
+  private reopen(onReady: () => void, onFail: (error: Error) => void): void {
+    if (this.closed || this.failure !== undefined) return
+    this.timer = setTimeout(() => {
+      if (this.closed) return
+      this.reconnects++
+      this.open(onReady, onFail)
+    }, this.retryMs)
   }
 
   async close(): Promise<void> {
     this.closed = true
+    clearTimeout(this.timer)
     this.req?.destroy()
   }
 }

@@ -4,12 +4,18 @@
 import { emit, serveCalls } from '../ipc.ts'
 import { autocannonHandlers } from './autocannon.ts'
 import { crowdHandlers } from './crowd.ts'
+import { deadHandlers } from './dead.ts'
 import { deliveryHandlers } from './delivery.ts'
+import { floodHandlers } from './flood.ts'
+import { slowHandlers } from './slow.ts'
 
 serveCalls({
   ...deliveryHandlers,
   ...crowdHandlers,
   ...autocannonHandlers,
+  ...floodHandlers,
+  ...slowHandlers,
+  ...deadHandlers,
   cpu: () => process.cpuUsage(),
 })
 emit('ready', { pid: process.pid })

@@ -112,6 +112,82 @@ export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> 
     ])
     specs['idle.svg'] = facetedBars({ title: `Memory per idle connection (${results.idle.clients.toLocaleString('en-US')} clients, after a full GC)`, values, column: 'metric', columnOrder: 'rank', y: 'bytes', yTitle: 'bytes', color: { field: 'kind' }, order, width: 300 })
   }
+  if (results.noisy && results.noisy.rows.length > 0) {
+    const values = results.noisy.rows.flatMap((r) => [['p50', r.latency.p50Us], ['p99', r.latency.p99Us]].filter(([, us]) => us != null && (us as number) > 0).map(([percentile, us]) => ({
+      who: r.phase === 'quiet' ? 'nobody' : r.label.replace(/ flood, limit \w+$/, ''),
+      limit: `limit ${r.limit}`,
+      percentile,
+      us,
+    })))
+    specs['noisy.svg'] = {
+      ...base,
+      title: 'Bystanders\' delivery latency while one client floods',
+      data: { values },
+      facet: { column: { field: 'limit', type: 'nominal', title: null, sort: ['limit on', 'limit off'] } },
+      spec: {
+        width: 260,
+        height: 240,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'who', type: 'nominal', title: 'who floods', sort: ['nobody', 'WebSocket', 'Socket.IO', 'HTTP POST'], axis: { labelAngle: -30 } },
+          xOffset: { field: 'percentile', type: 'nominal', sort: ['p50', 'p99'] },
+          // Bars on a log scale need a floor to start from: 10 µs, below any delivery over loopback.
+          y: { field: 'us', type: 'quantitative', scale: { type: 'log', domainMin: 10 }, title: 'µs (log scale)' },
+          y2: { datum: 10 },
+          color: { field: 'percentile', type: 'nominal', title: null, sort: ['p50', 'p99'] },
+          tooltip: [{ field: 'who' }, { field: 'percentile' }, { field: 'us', format: ',.0f' }],
+        },
+      },
+    } as TopLevelSpec
+  }
+  if (results.slowReaders && results.slowReaders.rows.length > 0) {
+    const mib = (bytes: number) => bytes / (1024 * 1024)
+    const kinds = ['held for the stopped readers', `N × SEND_BUFFER_BYTES`, 'peak RSS growth', 'peak RSS growth, control']
+    const values = results.slowReaders.rows.flatMap((r) => [
+      { label: r.label, kind: kinds[0], mib: mib(r.readersHeldBytes) },
+      { label: r.label, kind: kinds[1], mib: mib(r.budgetBytes) },
+      { label: r.label, kind: kinds[2], mib: mib(r.peakRssGrowthBytes) },
+      { label: r.label, kind: kinds[3], mib: mib(r.controlPeakRssGrowthBytes) },
+    ])
+    specs['slow-readers.svg'] = {
+      ...base,
+      title: `${results.slowReaders.readers} stopped readers: memory the server held for them`,
+      width: 420,
+      height: 260,
+      data: { values },
+      mark: 'bar',
+      encoding: {
+        x: { field: 'label', type: 'nominal', title: null, sort: ['SSE', 'WebSocket', 'Socket.IO'], axis: { labelAngle: 0 } },
+        xOffset: { field: 'kind', type: 'nominal', sort: kinds },
+        y: { field: 'mib', type: 'quantitative', title: 'MiB' },
+        color: { field: 'kind', type: 'nominal', title: null, sort: kinds, legend: { labelLimit: 320 } },
+        tooltip: [{ field: 'label' }, { field: 'kind' }, { field: 'mib', format: ',.1f' }],
+      },
+    } as TopLevelSpec
+  }
+  if (results.deadPeers && results.deadPeers.rows.length > 0) {
+    const kinds = ['gone from presence', 'connection closed', 'the settings allow (at most)']
+    const values = results.deadPeers.rows.flatMap((r) => [
+      { label: r.label, kind: kinds[0], s: r.goneFromPresenceMs === null ? null : r.goneFromPresenceMs / 1000 },
+      { label: r.label, kind: kinds[1], s: r.connectionClosedMs === null ? null : r.connectionClosedMs / 1000 },
+      { label: r.label, kind: kinds[2], s: r.expectedMaxMs / 1000 },
+    ].filter((v) => v.s !== null))
+    specs['dead-peers.svg'] = {
+      ...base,
+      title: `Time to reap a peer that stopped answering${results.deadPeers.shortened ? ' (shortened settings)' : ''}`,
+      width: 420,
+      height: 220,
+      data: { values },
+      mark: 'bar',
+      encoding: {
+        y: { field: 'label', type: 'nominal', title: null },
+        yOffset: { field: 'kind', type: 'nominal', sort: kinds },
+        x: { field: 's', type: 'quantitative', title: 'seconds after it stopped' },
+        color: { field: 'kind', type: 'nominal', title: null, sort: kinds, legend: { labelLimit: 320 } },
+        tooltip: [{ field: 'label' }, { field: 'kind' }, { field: 's', format: ',.2f' }],
+      },
+    } as TopLevelSpec
+  }
   return specs
 }
 

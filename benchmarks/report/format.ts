@@ -59,3 +59,20 @@ export function textTable(headers: string[], rows: string[][], align: Align[] = 
   const line = (cells: string[]) => cells.map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
+
+/** A duration read in seconds: "850 ms" below a second, "1.89 s", "22.4 s", "—" when there is none. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms == null || !Number.isFinite(ms)) return '—'
+  if (Math.abs(ms) < 1000) return `${formatNumber(ms, 0)} ms`
+  return `${formatSignificant(ms / 1000)} s`
+}
+
+/** Counted reasons as one cell: "20× bye LAB_ERR_SLOW_CONSUMER; 1× cut: ...". */
+export function formatCounts(list: ReadonlyArray<{ reason: string; count: number }>): string {
+  return list.length === 0 ? '—' : list.map((l) => `${formatNumber(l.count)}× ${l.reason}`).join('; ')
+}
+
+/** A window of time: "25.0 s" when both ends are one, "15.0 s – 30.0 s" otherwise. */
+export function formatWindow(minMs: number, maxMs: number): string {
+  return minMs === maxMs ? formatDuration(minMs) : `${formatDuration(minMs)} – ${formatDuration(maxMs)}`
+}

@@ -1,8 +1,8 @@
 // latest.md: every table of the run, the 10% check in sentences, the charts,
 // the accounting and the environment, for the README to link to.
 import type { BenchResults } from '../schema.ts'
-import { formatBytes, formatNumber, markdownTable, textTable } from './format.ts'
-import { checkSentences, handshakeTable, httpTable, idleTable, latencyTable, projectionTable, ratioTable, summaryTable, summaryTextBytes, throughputTable, wireTable, type Table } from './tables.ts'
+import { formatBytes, formatDuration, formatNumber, formatWindow, markdownTable, textTable } from './format.ts'
+import { checkSentences, deadPeersTable, handshakeTable, httpTable, idleTable, latencyTable, noisySentences, noisyTable, projectionTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable, summaryTextBytes, throughputTable, wireTable, type Table } from './tables.ts'
 
 const md = (t: Table) => markdownTable(t.headers, t.rows, t.align)
 const text = (t: Table) => textTable(t.headers, t.rows, t.align)
@@ -58,6 +58,48 @@ export function renderMarkdown(results: BenchResults, charts: string[] = []): st
     for (const row of results.idle.rows) if (row.note) out.push(`- ${row.label}: ${row.note}`)
     out.push('')
   }
+  if (results.noisy) {
+    const n = results.noisy
+    out.push(
+      '## 5. Noisy neighbour',
+      '',
+      `Bystanders chat in a room over ${n.transport === 'websocket' ? 'WebSocket' : n.transport}: ${formatNumber(n.senders)} senders, ${formatNumber(n.rateHz)} messages per second in all (each under the default MESSAGE_RATE), ${formatNumber(n.receivers)} receivers timing every delivery (perf_hooks histograms, µs). In each phase, over the same window, either nobody floods or one client floods as fast as its connection takes it, from a load process of its own, into a room of its own that nobody reads. Two Transport Lab processes differ only in the message limit: the server's default (limit on) and MESSAGE_RATE=0 (limit off); each flood is compared with the quiet phase on the same server. *Accepted* is the flooded room's seq on the server, *refused* the LAB_ERR_RATE_LIMIT answers; server CPU is a share of one core over the window.`,
+      '',
+      md(noisyTable(results)),
+      '',
+      ...noisySentences(results).map((line) => `- ${line}`),
+      '',
+    )
+    chart('noisy.svg', 'Bystander latency per phase')
+  }
+  if (results.slowReaders) {
+    const sr = results.slowReaders
+    out.push(
+      '## 6. Slow readers',
+      '',
+      `Per push transport, on a fresh server: ${formatNumber(sr.readers)} readers join a room and stop reading after their welcome (their TCP socket paused); one bystander keeps reading; a WebSocket sender floods the room with ${formatBytes(sr.textBytes)} messages until every stopped reader has left the room (closed by the slow-consumer policy, SEND_BUFFER_BYTES = ${formatBytes(sr.sendBufferBytes)}). The server's memory is read before (after a GC), every 100 ms during the flood (the peak, no GC), and once the flood is over after a GC (*held*: live memory, with the queues the server still keeps for the readers it closed); then the readers read again to see what they were told. The control is the same number of messages through a room with only the bystander, on a process of its own: *held for readers* = held growth − the control's, set against N × SEND_BUFFER_BYTES.`,
+      '',
+      md(slowReadersTable(results)),
+      '',
+      ...slowReadersSentences(results).map((line) => `- ${line}`),
+      '',
+    )
+    chart('slow-readers.svg', 'Memory held for stopped readers')
+  }
+  if (results.deadPeers) {
+    const d = results.deadPeers
+    out.push(
+      '## 7. Dead peers',
+      '',
+      `One peer per transport, side by side on one server${d.shortened ? ' run with **shortened settings** (a quick run: the settings column shows them)' : ' with its own settings'}, joins a room of its own and stops answering while its TCP connection stays open. From that moment the load process reads the room's presence (GET /api/rooms/:room/presence) and the server's open connections of the transport (GET /api/wire) every ${formatNumber(d.pollMs)} ms, for ${formatDuration(d.capMs)} at most. *The settings allow* is the window the server's settings give (metrics.ts, deadPeerWindow).`,
+      '',
+      md(deadPeersTable(results)),
+      '',
+    )
+    for (const row of d.rows) if (row.note) out.push(`- ${row.label}: ${row.note}`)
+    out.push('')
+    chart('dead-peers.svg', 'Time to reap a dead peer')
+  }
   const total = results.accounting.total
   out.push('## Accounting', '', `Every message sent is delivered or reported lost: ${formatNumber(total.sent)} sent, ${formatNumber(total.expected)} deliveries expected, ${formatNumber(total.delivered)} delivered, **${formatNumber(total.lost)} lost**, ${formatNumber(total.duplicates)} duplicates, ${formatNumber(total.failedSends)} failed sends.`, '')
   for (const loss of total.losses) out.push(`- ${formatNumber(loss.count)} lost: ${loss.reason}`)
@@ -71,7 +113,7 @@ export function renderMarkdown(results: BenchResults, charts: string[] = []): st
       ...(env.revision ? [['commit measured', env.revision]] : []),
       ['ulimit -n', formatNumber(env.fdLimit)],
       ...Object.entries(env.libraries).map(([name, version]) => [name, version]),
-      ...Object.entries(env.settings).map(([name, value]) => [name, String(value)]),
+      ...Object.entries(env.settings).map(([name, value]) => [name, `${String(value)}${env.labEnv?.[name] !== undefined ? ' (set by the bench: all load comes from 127.0.0.1)' : ''}`]),
       ['Socket.IO client transports', env.socketIoClientTransports.join(', ')],
     ],
     align: ['left', 'left'],
@@ -88,6 +130,12 @@ export function renderTerminal(results: BenchResults): string {
     const flagged = results.comparisons.filter((c) => c.flagged && c.target)
     out.push('', flagged.length === 0 ? 'The 10% target holds for every comparison it covers.' : `The 10% target is missed ${flagged.length} time(s):`)
     for (const sentence of checkSentences(results).filter((s) => s.includes('more than 10%'))) out.push(`  - ${sentence.replace(/\*\*/g, '')}`)
+  }
+  if (results.noisy) out.push('', 'Noisy neighbour:', ...noisySentences(results).map((line) => `  - ${line}`))
+  if (results.slowReaders) out.push('', 'Slow readers:', ...slowReadersSentences(results).map((line) => `  - ${line}`))
+  if (results.deadPeers) {
+    out.push('', `Dead peers${results.deadPeers.shortened ? ' (shortened settings)' : ''}:`)
+    for (const row of results.deadPeers.rows) out.push(`  - ${row.label}: gone from presence after ${formatDuration(row.goneFromPresenceMs)}, connection closed after ${formatDuration(row.connectionClosedMs)} (the settings allow ${formatWindow(row.expectedMinMs, row.expectedMaxMs)})`)
   }
   const total = results.accounting.total
   out.push('', `Accounting: ${formatNumber(total.sent)} sent, ${formatNumber(total.delivered)}/${formatNumber(total.expected)} delivered, ${formatNumber(total.lost)} lost.`)

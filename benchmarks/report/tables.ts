@@ -1,8 +1,8 @@
 // The tables of the report, built once from the results and rendered as
 // Markdown (latest.md) or aligned text (the terminal).
-import type { BenchResults, Comparison, WireRow } from '../schema.ts'
+import type { BenchResults, Comparison, FloodReport, NoisyRow, WireRow } from '../schema.ts'
 import { TARGETS, TRANSPORT_LABELS } from '../subjects.ts'
-import { formatBytes, formatMicros, formatNumber, formatPercent, formatRatio, formatSignificant, type Align } from './format.ts'
+import { formatBytes, formatCounts, formatDuration, formatMicros, formatWindow, formatNumber, formatPercent, formatRatio, formatSignificant, type Align } from './format.ts'
 
 export interface Table {
   headers: string[]
@@ -210,4 +210,96 @@ export function idleTable(results: BenchResults): Table {
     formatNumber(r.droppedDuringHold),
   ])
   return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
+}
+
+const right = (headers: string[], left = 1): Align[] => headers.map((_, i) => (i < left ? 'left' : 'right'))
+
+/** What happened to a flooder, in a few words: "closed 1008 LAB_ERR_RATE_LIMIT after 17 ms", "never closed". */
+export function floodOutcome(flood: FloodReport): string {
+  return flood.closed === null ? 'never closed' : `closed: ${flood.closed}, after ${formatDuration(flood.closedAfterMs)}`
+}
+
+export function noisyTable(results: BenchResults): Table {
+  const headers = ['phase', 'p50 µs', 'p99 µs', 'p50 × quiet', 'p99 × quiet', 'samples', 'server CPU', 'flood sent', 'accepted', 'refused', 'flooder', 'flooder CPU', 'lost']
+  const rows = (results.noisy?.rows ?? []).map((r) => [
+    r.label,
+    formatMicros(r.latency.p50Us),
+    formatMicros(r.latency.p99Us),
+    formatRatio(r.p50Ratio),
+    formatRatio(r.p99Ratio),
+    formatNumber(r.latency.count),
+    formatPercent(r.serverCpuCores),
+    r.flood ? formatNumber(r.flood.attempted) : '—',
+    r.flood ? formatNumber(r.flood.accepted) : '—',
+    r.flood ? formatNumber(r.flood.refused) : '—',
+    r.flood ? floodOutcome(r.flood) : '—',
+    r.flood ? formatPercent(r.flood.loadCpuCores) : '—',
+    formatNumber(r.accounting.lost),
+  ])
+  return { headers, rows, align: right(headers).map((a, i) => (i === 10 ? 'left' : a)) }
+}
+
+function quietOf(rows: NoisyRow[], limit: NoisyRow['limit']): NoisyRow | undefined {
+  return rows.find((r) => r.phase === 'quiet' && r.limit === limit)
+}
+
+/** Per flooder: what the default limit did to it and what the bystanders saw, with the limit and without. */
+export function noisySentences(results: BenchResults): string[] {
+  const rows = results.noisy?.rows ?? []
+  const floods = [...new Set(rows.filter((r) => r.flood).map((r) => r.flood!.transport))]
+  return floods.map((transport) => {
+    const on = rows.find((r) => r.limit === 'on' && r.flood?.transport === transport)
+    const off = rows.find((r) => r.limit === 'off' && r.flood?.transport === transport)
+    const who = (on ?? off)!.label.replace(/ flood, limit \w+$/, '')
+    const parts: string[] = []
+    if (on?.flood) {
+      const f = on.flood
+      parts.push(`with the default limit (MESSAGE_RATE ${formatNumber(on.messageRate)}/s, burst ${formatNumber(on.messageBurst)}) the flooder sent ${formatNumber(f.attempted)}, had ${formatNumber(f.accepted)} accepted and ${formatNumber(f.refused)} refused and was ${f.closed === null ? 'never closed' : `closed (${f.closed}) after ${formatDuration(f.closedAfterMs)}`}; the bystanders' p50/p99 were ${formatMicros(on.latency.p50Us)}/${formatMicros(on.latency.p99Us)} µs, ${formatRatio(on.p50Ratio)}/${formatRatio(on.p99Ratio)} of quiet (${formatMicros(quietOf(rows, 'on')?.latency.p50Us)}/${formatMicros(quietOf(rows, 'on')?.latency.p99Us)} µs)`)
+    }
+    if (off?.flood) {
+      parts.push(`with the limit off it had ${formatNumber(off.flood.accepted)} messages accepted (${formatNumber(off.flood.accepted / (off.flood.durationMs / 1000))}/s) and the bystanders' p50/p99 were ${formatMicros(off.latency.p50Us)}/${formatMicros(off.latency.p99Us)} µs, ${formatRatio(off.p50Ratio)}/${formatRatio(off.p99Ratio)} of quiet, with the server at ${formatPercent(off.serverCpuCores)} of a core`)
+    }
+    return `${who} flood: ${parts.join('; ')}.`
+  })
+}
+
+export function slowReadersTable(results: BenchResults): Table {
+  const headers = ['transport', 'stopped readers', 'flood msgs', 'all closed after', 'told', 'RSS before', 'peak RSS growth (control)', 'held growth (control)', 'held for readers', '÷ N × SEND_BUFFER', 'RSS after GC', 'bystander lost']
+  const rows = (results.slowReaders?.rows ?? []).map((r) => [
+    r.label,
+    `${formatNumber(r.closedAsSlow)} of ${formatNumber(r.readers)} closed`,
+    formatNumber(r.floodMessages),
+    r.allClosedAfterMs === null ? `not within ${formatDuration(r.floodMs)}` : formatDuration(r.allClosedAfterMs),
+    formatCounts(r.told),
+    formatBytes(r.before.rssBytes),
+    `${formatBytes(r.peakRssGrowthBytes)} (${formatBytes(r.controlPeakRssGrowthBytes)})`,
+    `${formatBytes(r.heldGrowthBytes)} (${formatBytes(r.controlHeldGrowthBytes)})`,
+    formatBytes(r.readersHeldBytes),
+    formatRatio(r.readersHeldToBudget),
+    `${r.afterRssGrowthBytes >= 0 ? '+' : ''}${formatBytes(r.afterRssGrowthBytes)}`,
+    `${formatNumber(r.bystander.lost)} of ${formatNumber(r.bystander.expected)}`,
+  ])
+  return { headers, rows, align: right(headers).map((a, i) => (i === 4 ? 'left' : a)) }
+}
+
+export function slowReadersSentences(results: BenchResults): string[] {
+  return (results.slowReaders?.rows ?? []).map((r) => {
+    const closed = r.allClosedAfterMs === null
+      ? `${formatNumber(r.closedAsSlow)} of ${formatNumber(r.readers)} stopped readers were closed as slow before the flood's time limit (${formatDuration(r.floodMs)})`
+      : `all ${formatNumber(r.readers)} stopped readers were closed as slow ${formatDuration(r.allClosedAfterMs)} into the flood (${formatNumber(r.floodMessages)} messages of ${formatBytes(r.textBytes)})`
+    return `${r.label}: ${closed}; told ${formatCounts(r.told)}. At the end of the flood, after a GC, the server held ${formatBytes(r.readersHeldBytes)} more than the same flood without them, ${formatRatio(r.readersHeldToBudget)} of ${formatNumber(r.readers)} × SEND_BUFFER_BYTES (${formatBytes(r.budgetBytes)}); its RSS peaked ${formatBytes(r.peakRssGrowthBytes)} above before (the same flood without them: ${formatBytes(r.controlPeakRssGrowthBytes)}). The reading bystander lost ${formatNumber(r.bystander.lost)} of ${formatNumber(r.bystander.expected)}.`
+  })
+}
+
+export function deadPeersTable(results: BenchResults): Table {
+  const headers = ['transport', 'the dead peer', 'settings', 'the settings allow', 'gone from presence', 'connection closed']
+  const rows = (results.deadPeers?.rows ?? []).map((r) => [
+    r.label,
+    r.how,
+    Object.entries(r.settings).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', '),
+    formatWindow(r.expectedMinMs, r.expectedMaxMs),
+    r.goneFromPresenceMs === null ? `not within ${formatDuration(results.deadPeers!.capMs)}` : formatDuration(r.goneFromPresenceMs),
+    r.connectionClosedMs === null ? `not within ${formatDuration(results.deadPeers!.capMs)}` : formatDuration(r.connectionClosedMs),
+  ])
+  return { headers, rows, align: ['left', 'left', 'left', 'right', 'right', 'right'] }
 }

@@ -37,6 +37,8 @@ function addReports(reports: CrowdReport[]): CrowdReport {
     connected: reports.reduce((n, r) => n + r.connected, 0),
     failed: reports.reduce((n, r) => n + r.failed, 0),
     failures: [...reasons].map(([reason, count]): Loss => ({ reason, count })),
+    reconnects: reports.reduce((n, r) => n + (r.reconnects ?? 0), 0),
+    rejoinedAsNew: reports.reduce((n, r) => n + (r.rejoinedAsNew ?? 0), 0),
   }
 }
 
@@ -67,6 +69,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     await sleep(options.quick ? 300 : 1000)
 
     const tally = isLab(subject) ? subject.transport : `${subject.transport}:receive`
+    const checked = addReports(await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))))
     const w0 = await target.wire()
     const c0 = await target.probe()
     await sleep(options.idleHoldMs)
@@ -84,6 +87,13 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       const expected = perMinute(connected, ctx.settings.shortPollIntervalMs)
       const measured = perMinute(d.httpRequests, holdMs)
       notes.push(`polls every ${ctx.settings.shortPollIntervalMs} ms: ${Math.round(expected)} requests per minute expected${measured < expected * 0.9 ? `, ${Math.round(measured)} made: the clients or the server could not keep the interval` : ''}`)
+    }
+    // Counted since the crowd opened: the hold's share is the difference.
+    const reconnects = (held.reconnects ?? 0) - (checked.reconnects ?? 0)
+    const rejoinedAsNew = (held.rejoinedAsNew ?? 0) - (checked.rejoinedAsNew ?? 0)
+    if (reconnects > 0) {
+      notes.push(`${reconnects} streams renewed by the server (SSE_STREAM_MAX_MS) and reopened with Last-Event-ID during the hold; their requests and bytes are in the figures`)
+      if (rejoinedAsNew > 0) notes.push(`${rejoinedAsNew} of those reopened streams came back as a new member (another clientId, with join and leave notices)`)
     }
     if (!before.collected) notes.push('no full GC before reading memory (--expose-gc missing)')
     return {
@@ -105,6 +115,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       bytesInPerMinute: perMinute(d.bytesIn, holdMs),
       bytesOutPerMinute: perMinute(d.bytesOut, holdMs),
       droppedDuringHold: held.failed,
+      ...(subject.transport === 'sse' ? { reconnects } : {}),
       ...(notes.length ? { note: notes.join('; ') } : {}),
     }
   } finally {
@@ -116,10 +127,10 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
  * Memory after a full GC, once it has stopped shrinking: V8 gives back the
  * heap a process grew (while starting, or for the warm-up crowd) seconds
  * later, not at the GC, and an early "before" would make the crowd look
- * smaller than it is. At most SETTLE_LIMIT_MS.
+ * smaller than it is. At most `limitMs`.
  */
-async function settledReading(target: RunningTarget): Promise<ProbeReading> {
-  const deadline = performance.now() + SETTLE_LIMIT_MS
+export async function settledReading(target: RunningTarget, limitMs = SETTLE_LIMIT_MS): Promise<ProbeReading> {
+  const deadline = performance.now() + limitMs
   let previous = await target.probe(true)
   for (;;) {
     await sleep(500)

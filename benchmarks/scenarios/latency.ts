@@ -44,6 +44,7 @@ export async function runLatency(ctx: Context) {
     if (polling) notes.push(`polls every ${settings.shortPollIntervalMs} ms (SHORT_POLL_INTERVAL_MS): latency is mostly the wait for the next poll`)
     if (result.lateSends > 0) notes.push(`${result.lateSends} sends could not go out on time (${MAX_OUTSTANDING} already in flight)`)
     if (result.clamped > 0) notes.push(`${result.clamped} samples raised to 1 ns`)
+    if (result.reconnects > 0) notes.push(`${result.reconnects} streams renewed by the server and reopened with Last-Event-ID`)
     rows.push({
       ...ctx.row(subject),
       rateHz: options.rate,

@@ -72,6 +72,7 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   const notes: string[] = []
   if (polling) notes.push(`short polling at ${settings.shortPollIntervalMs} ms: at most ${window} messages per interval (window kept under HISTORY_LIMIT ${settings.historyLimit})`)
   if (result.stalled) notes.push('deliveries stopped for 10 s; the pump gave up')
+  if (result.reconnects > 0) notes.push(`${result.reconnects} streams renewed by the server and reopened with Last-Event-ID`)
   return {
     ...ctx.row(subject),
     fanout,

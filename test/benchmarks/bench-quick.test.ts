@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { OUT_OF_REACH } from '../../benchmarks/environment.ts'
 import { checkResults, type BenchResults } from '../../benchmarks/schema.ts'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-/** The quick run takes about a minute on two cores; past this it is stopped, whatever it is doing. */
-const HARD_LIMIT_MS = 140_000
+/** The quick run takes about two minutes on two cores (seven scenarios); past this it is stopped, whatever it is doing. */
+const HARD_LIMIT_MS = 240_000
 const out = mkdtempSync(join(tmpdir(), 'transport-lab-bench-'))
 
 afterAll(() => rmSync(out, { recursive: true, force: true }))
@@ -68,9 +69,31 @@ describe('npm run bench -- --quick --json', () => {
     for (const row of results.throughput!.rows) expect(row.accounting.lost, `${row.subject} ×${row.fanout}`).toBe(0)
     for (const row of results.idle!.rows) expect(row.connected, row.subject).toBe(row.clients)
 
+    // The scenarios about bad clients: every phase, transport and peer is there, and the bench's own accounting holds.
+    expect(results.noisy!.rows.map((r) => r.label)).toEqual(['on', 'off'].flatMap((limit) => ['nobody flooding', 'WebSocket flood', 'Socket.IO flood', 'HTTP POST flood'].map((who) => `${who}, limit ${limit}`)))
+    for (const row of results.noisy!.rows) {
+      expect(row.latency.count, row.label).toBe(row.deliveriesMeasured)
+      expect(row.latency.count, row.label).toBeGreaterThan(0)
+      expect(row.accounting.lost, row.label).toBe(0)
+      if (row.flood) expect(row.flood.accepted, row.label).toBeLessThanOrEqual(row.flood.attempted)
+    }
+    expect(results.slowReaders!.rows.map((r) => r.transport)).toEqual(['sse', 'websocket', 'socket.io'])
+    for (const row of results.slowReaders!.rows) {
+      expect(row.told.reduce((n, t) => n + t.count, 0), row.transport).toBe(row.readers)
+      expect(row.bystander.lost, row.transport).toBe(0)
+      expect(row.bystander.expected, row.transport).toBeGreaterThan(0)
+    }
+    expect(results.deadPeers!.shortened).toBe(true)
+    expect(results.deadPeers!.rows.map((r) => r.transport).sort()).toEqual([...TRANSPORTS].sort())
+    // Unless the environment sets them, the limits are out of reach for the load from 127.0.0.1, and the results say the bench set them.
+    const expectedLabEnv = Object.fromEntries(Object.entries(OUT_OF_REACH).filter(([name]) => !process.env[name]))
+    expect(results.environment.labEnv ?? {}).toEqual(expectedLabEnv)
+    for (const [name, value] of Object.entries(expectedLabEnv)) expect(results.environment.settings[name], name).toBe(Number(value))
+
     // Progress went to stderr as plain lines (not a terminal); the files are written.
     expect(stderr).toMatch(/\[bench +[\d.]+s\] idle done/)
-    for (const file of ['latest.json', 'latest.md', 'wire.svg', 'projection.svg', 'latency.svg', 'throughput.svg', 'idle.svg']) {
+    expect(stderr).toMatch(/\[bench +[\d.]+s\] dead-peers done/)
+    for (const file of ['latest.json', 'latest.md', 'wire.svg', 'projection.svg', 'latency.svg', 'throughput.svg', 'idle.svg', 'noisy.svg', 'slow-readers.svg', 'dead-peers.svg']) {
       expect(existsSync(join(out, file)), file).toBe(true)
     }
     expect(readdirSync(out).some((f) => /^run-.*\.json$/.test(f))).toBe(true)

@@ -1,6 +1,6 @@
 // A small, hand-made results file: Transport Lab's WebSocket against bare ws,
 // every section present, figures chosen so the report's numbers are easy to check.
-import type { Accounting, BenchResults, LegBytes } from '../../benchmarks/schema.ts'
+import type { Accounting, BenchResults, DeadPeerRow, LatencySummary, LegBytes } from '../../benchmarks/schema.ts'
 import { comparisons } from '../../benchmarks/report/compare.ts'
 
 const accounting = (receivers: number, sent: number): Accounting => ({ receivers, sent, failedSends: 0, expected: receivers * sent, delivered: receivers * sent, lost: 0, losses: [], duplicates: 0 })
@@ -8,6 +8,9 @@ const leg = (inBytes: number, inPayload: number, outBytes: number, outPayload: n
   in: { bytes: inBytes, payload: inPayload, overhead: inBytes - inPayload },
   out: { bytes: outBytes, payload: outPayload, overhead: outBytes - outPayload },
 })
+const latency = (p50Us: number, p99Us: number, count = 2000): LatencySummary => ({ count, minUs: p50Us / 2, meanUs: p50Us, p50Us, p90Us: p99Us / 2, p99Us, p999Us: p99Us, maxUs: p99Us * 2 })
+const MiB = 1024 * 1024
+const memory = (rssMiB: number, heapMiB: number, externalMiB: number) => ({ rssBytes: rssMiB * MiB, heapUsedBytes: heapMiB * MiB, externalBytes: externalMiB * MiB })
 const lab = { subject: 'lab/websocket', target: 'lab' as const, transport: 'websocket' as const, label: 'WebSocket' }
 const bare = { subject: 'bare-ws/websocket', target: 'bare-ws' as const, transport: 'websocket' as const, label: 'bare ws (WebSocket)' }
 
@@ -51,6 +54,54 @@ export function fixtureResults(): BenchResults {
       ],
     },
   }
+  const deadRows: DeadPeerRow[] = [
+    { ...lab, how: 'a WebSocket that never answers pings (ws autoPong: false)', settings: { WS_HEARTBEAT_MS: 15000 }, expectedMinMs: 15000, expectedMaxMs: 30000, goneFromPresenceMs: 22_400, connectionClosedMs: 22_400 },
+    { subject: 'lab/long-polling', target: 'lab' as const, transport: 'long-polling' as const, label: 'long polling', how: 'a session that stops polling', settings: { HTTP_SESSION_TTL_MS: 30000, LONG_POLL_TIMEOUT_MS: 25000 }, expectedMinMs: 55000, expectedMaxMs: 56000, goneFromPresenceMs: 55_500, connectionClosedMs: null, note: 'its connection was still open after 66 s' },
+  ]
+  const quiet = { measuredMs: 5000, deliveriesMeasured: 2000, clamped: 0, serverCpuCores: 0.05, accounting: accounting(10, 200), flood: null }
+  const floodRows = {
+    noisy: {
+      transport: 'websocket' as const,
+      rateHz: 40,
+      senders: 8,
+      receivers: 10,
+      textBytes: 64,
+      rows: [
+        { ...quiet, phase: 'quiet' as const, limit: 'on' as const, messageRate: 10, messageBurst: 20, label: 'nobody flooding, limit on', latency: latency(500, 2000), p50Ratio: 1, p99Ratio: 1 },
+        {
+          ...quiet, phase: 'flood' as const, limit: 'on' as const, messageRate: 10, messageBurst: 20, label: 'WebSocket flood, limit on', latency: latency(550, 2200), p50Ratio: 1.1, p99Ratio: 1.1,
+          flood: { transport: 'websocket' as const, label: 'WebSocket frames', durationMs: 5000, attempted: 400, accepted: 20, refused: 21, otherErrors: [], closed: '1008 LAB_ERR_RATE_LIMIT', closedAfterMs: 12, loadCpuCores: 0.01 },
+        },
+        { ...quiet, phase: 'quiet' as const, limit: 'off' as const, messageRate: 0, messageBurst: 20, label: 'nobody flooding, limit off', latency: latency(400, 1600), p50Ratio: 1, p99Ratio: 1 },
+        {
+          ...quiet, phase: 'flood' as const, limit: 'off' as const, messageRate: 0, messageBurst: 20, label: 'WebSocket flood, limit off', latency: latency(40_000, 160_000), p50Ratio: 100, p99Ratio: 100, serverCpuCores: 0.95,
+          flood: { transport: 'websocket' as const, label: 'WebSocket frames', durationMs: 5000, attempted: 250_000, accepted: 250_000, refused: 0, otherErrors: [], closed: null, closedAfterMs: null, loadCpuCores: 0.9 },
+        },
+      ],
+    },
+    slowReaders: {
+      readers: 20,
+      textBytes: 4096,
+      sendBufferBytes: MiB,
+      rows: [{
+        transport: 'websocket' as const, label: 'WebSocket', readers: 20, sendBufferBytes: MiB, budgetBytes: 20 * MiB, textBytes: 4096,
+        floodMessages: 3000, floodMs: 1500, stoppedBecause: 'all closed' as const, closedAsSlow: 20, allClosedAfterMs: 1400,
+        told: [{ reason: '1013 LAB_ERR_SLOW_CONSUMER', count: 19 }, { reason: 'cut: 1006', count: 1 }],
+        before: memory(100, 20, 2), peak: memory(160, 50, 30), held: memory(140, 30, 22), after: memory(110, 20, 2), samples: 15,
+        peakRssGrowthBytes: 60 * MiB, peakHeapGrowthBytes: 30 * MiB, peakExternalGrowthBytes: 28 * MiB,
+        controlPeakRssGrowthBytes: 30 * MiB, controlPeakHeapGrowthBytes: 28 * MiB, controlPeakExternalGrowthBytes: 8 * MiB,
+        readersRssBytes: 30 * MiB, readersRssToBudget: 1.5,
+        heldGrowthBytes: 30 * MiB, controlHeldGrowthBytes: 10 * MiB, readersHeldBytes: 20 * MiB, readersHeldToBudget: 1,
+        afterRssGrowthBytes: 10 * MiB, bystander: accounting(1, 3000),
+      }],
+    },
+    deadPeers: {
+      shortened: false,
+      pollMs: 250,
+      capMs: 66_000,
+      rows: deadRows,
+    },
+  }
   const total = accounting(0, 0)
   return {
     version: 1,
@@ -60,8 +111,9 @@ export function fixtureResults(): BenchResults {
     mode: 'default',
     command: 'npm run bench',
     options: { quick: false, scenarios: ['wire', 'latency', 'throughput', 'idle'], transports: ['websocket'], baselines: true, clients: 1000, rate: 200, receivers: 50, fanouts: [1], textBytes: [256], wireMessages: 10, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30000 },
-    environment: { cpuModel: 'Test CPU', cores: 2, memoryBytes: 2 ** 34, platform: 'linux', osRelease: '6.1', node: '20.20.2', v8: '11.3', fdLimit: 20000, libraries: { ws: '8.23.0' }, settings: { SHORT_POLL_INTERVAL_MS: 1000 }, socketIoClientTransports: ['websocket'] },
+    environment: { cpuModel: 'Test CPU', cores: 2, memoryBytes: 2 ** 34, platform: 'linux', osRelease: '6.1', node: '20.20.2', v8: '11.3', fdLimit: 20000, libraries: { ws: '8.23.0' }, settings: { SHORT_POLL_INTERVAL_MS: 1000, MESSAGE_RATE: 1_000_000 }, socketIoClientTransports: ['websocket'], labEnv: { MESSAGE_RATE: '1000000' } },
     ...sections,
+    ...floodRows,
     comparisons: comparisons(sections, ['websocket']),
     accounting: { total, byScenario: { latency: total } },
     notes: ['A note.'],

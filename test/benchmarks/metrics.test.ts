@@ -1,7 +1,9 @@
 // The arithmetic of the benchmark report, on numbers worked out by hand.
 import { createHistogram } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
-import { compare, cpuSeconds, median, perConnection, perMessage, perMinute, perSecond, projectMbps, summarizeHistogram, tallyDelta, toNanoseconds } from '../../benchmarks/metrics.ts'
+import { compare, cpuSeconds, deadPeerWindow, median, peakMemory, perConnection, perMessage, perMinute, perSecond, projectMbps, ratioTo, sendBufferBudget, summarizeHistogram, tallyDelta, toNanoseconds, withinWindow, type ReapSettings } from '../../benchmarks/metrics.ts'
+import { labEnvironment, OUT_OF_REACH } from '../../benchmarks/environment.ts'
+import { SseParser, type SseEvent } from '../../benchmarks/clients/http.ts'
 import type { WireTally } from '../../server/wire/meter.ts'
 
 const tally = (over: Partial<WireTally>): WireTally => ({ bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0, ...over })
@@ -107,5 +109,93 @@ describe('ratios to a baseline', () => {
     expect(compare(10, -5, 'lower').ratio).toBeNull()
     expect(compare(null, 5, 'higher')).toMatchObject({ ratio: null, note: 'not measured' })
     expect(compare(-300, 5000, 'lower')).toMatchObject({ ratio: null, flagged: false, note: 'a negative figure (noise) cannot be compared' })
+  })
+})
+
+describe('the noisy neighbour\'s ratios', () => {
+  it('divides a flood phase\'s percentile by the quiet phase\'s', () => {
+    expect(ratioTo(2200, 2000)).toBeCloseTo(1.1, 10)
+    expect(ratioTo(40_000, 400)).toBe(100)
+  })
+
+  it('has no ratio without both figures or against nothing', () => {
+    expect(ratioTo(null, 100)).toBeNull()
+    expect(ratioTo(100, null)).toBeNull()
+    expect(ratioTo(100, 0)).toBeNull()
+  })
+})
+
+describe('slow readers\' memory', () => {
+  it('takes each figure\'s own highest reading', () => {
+    expect(peakMemory([
+      { rssBytes: 100, heapUsedBytes: 50, externalBytes: 9 },
+      { rssBytes: 120, heapUsedBytes: 40, externalBytes: 3 },
+      { rssBytes: 90, heapUsedBytes: 45, externalBytes: 11 },
+    ])).toEqual({ rssBytes: 120, heapUsedBytes: 50, externalBytes: 11 })
+    expect(() => peakMemory([])).toThrow(RangeError)
+  })
+
+  it('sets N stopped readers against N x SEND_BUFFER_BYTES', () => {
+    expect(sendBufferBudget(20, 1_048_576)).toBe(20_971_520)
+  })
+})
+
+describe('the window a dead peer is reaped in', () => {
+  const settings: ReapSettings = { wsHeartbeatMs: 15_000, sioPingIntervalMs: 15_000, sioPingTimeoutMs: 10_000, sseStreamMaxMs: 30_000, sseRejoinGraceMs: 5000, httpSessionTtlMs: 30_000, longPollTimeoutMs: 25_000, leaseSweepMs: 1000 }
+
+  it('is one to two heartbeats for a WebSocket, the ping interval plus its timeout for Socket.IO', () => {
+    expect(deadPeerWindow('websocket', settings)).toEqual({ minMs: 15_000, maxMs: 30_000, settings: { WS_HEARTBEAT_MS: 15_000 } })
+    expect(deadPeerWindow('socket.io', settings)).toMatchObject({ minMs: 25_000, maxMs: 25_000 })
+  })
+
+  it('is the stream\'s age (±10%) plus the rejoin grace and a sweep for SSE', () => {
+    expect(deadPeerWindow('sse', settings)).toMatchObject({ minMs: 32_000, maxMs: 39_000 })
+  })
+
+  it('is the session\'s lease plus a sweep for polling, the held poll included for long polling', () => {
+    expect(deadPeerWindow('short-polling', settings)).toMatchObject({ minMs: 30_000, maxMs: 31_000 })
+    expect(deadPeerWindow('long-polling', settings)).toMatchObject({ minMs: 55_000, maxMs: 56_000, settings: { HTTP_SESSION_TTL_MS: 30_000, LONG_POLL_TIMEOUT_MS: 25_000 } })
+    expect(() => deadPeerWindow('carrier-pigeon', settings)).toThrow(RangeError)
+  })
+
+  it('holds a measurement inside it, give or take the watch\'s resolution', () => {
+    const window = { minMs: 15_000, maxMs: 30_000 }
+    expect(withinWindow(22_400, window, 250)).toBe(true)
+    expect(withinWindow(30_200, window, 250)).toBe(true)
+    expect(withinWindow(30_300, window, 250)).toBe(false)
+    expect(withinWindow(14_000, window, 250)).toBe(false)
+    expect(withinWindow(null, window, 250)).toBe(false)
+  })
+})
+
+describe('Transport Lab\'s settings under the bench', () => {
+  it('puts the per-address limits out of reach, but only those the user did not set', () => {
+    expect(labEnvironment({})).toEqual(OUT_OF_REACH)
+    expect(labEnvironment({ MESSAGE_RATE: '10', MAX_CLIENTS_PER_ADDRESS: '' })).toEqual({ MESSAGE_BURST: '1000000', MAX_CLIENTS_PER_ADDRESS: '0' })
+    // Raised, not turned off: the rate check still runs on every message.
+    expect(OUT_OF_REACH.MESSAGE_RATE).not.toBe('0')
+  })
+})
+
+describe('the SSE receiver\'s parser', () => {
+  const parse = (...chunks: string[]) => {
+    const parser = new SseParser()
+    const events: SseEvent[] = []
+    for (const chunk of chunks) parser.push(chunk, (e) => events.push(e))
+    return events
+  }
+
+  it('reads events split across chunks, with their ids, and skips comments', () => {
+    expect(parse('retry: 2000\nid: E-0\nevent: wel', 'come\ndata: {"a":1}\n\n: ping\n\nid: E-1\ndata: {"b"', ':2}\n\n')).toEqual([
+      { event: 'welcome', data: '{"a":1}', id: 'E-0', retry: 2000 },
+      { event: 'message', data: '{"b":2}', id: 'E-1', retry: undefined },
+    ])
+  })
+
+  it('passes on the renewal\'s goodbye with its retry delay, and joins data lines', () => {
+    expect(parse('retry: 100\nevent: bye\ndata: {"code":"LAB_RENEW"}\n\n', 'data:a\ndata: b\n\n')).toEqual([
+      { event: 'bye', data: '{"code":"LAB_RENEW"}', id: undefined, retry: 100 },
+      { event: 'message', data: 'a\nb', id: undefined, retry: undefined },
+    ])
   })
 })

@@ -1,9 +1,9 @@
 // The report's formatting and comparisons, from a hand-made results file.
 import { describe, expect, it } from 'vitest'
 import { comparisons } from '../../benchmarks/report/compare.ts'
-import { formatBytes, formatMicros, formatPercent, formatRatio, formatSignificant, markdownTable, textTable } from '../../benchmarks/report/format.ts'
+import { formatBytes, formatCounts, formatDuration, formatMicros, formatWindow, formatPercent, formatRatio, formatSignificant, markdownTable, textTable } from '../../benchmarks/report/format.ts'
 import { renderMarkdown, renderTerminal } from '../../benchmarks/report/markdown.ts'
-import { checkSentences, ratioTable, summaryTable } from '../../benchmarks/report/tables.ts'
+import { checkSentences, deadPeersTable, floodOutcome, noisySentences, noisyTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable } from '../../benchmarks/report/tables.ts'
 import { chartSpecs, renderSvg } from '../../benchmarks/report/charts.ts'
 import { checkResults } from '../../benchmarks/schema.ts'
 import { fixtureResults } from './fixture.ts'
@@ -23,6 +23,17 @@ describe('number formatting', () => {
     expect(formatSignificant(1.2345)).toBe('1.23')
     expect(formatSignificant(12.345)).toBe('12.3')
     expect(formatSignificant(12_345.6)).toBe('12,346')
+  })
+
+  it('writes durations in ms below a second and in seconds above, and counted reasons in one cell', () => {
+    expect(formatDuration(850.4)).toBe('850 ms')
+    expect(formatDuration(1889.56)).toBe('1.89 s')
+    expect(formatDuration(22_400)).toBe('22.4 s')
+    expect(formatDuration(null)).toBe('—')
+    expect(formatCounts([{ reason: '1013 LAB_ERR_SLOW_CONSUMER', count: 19 }, { reason: 'cut: 1006', count: 1 }])).toBe('19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006')
+    expect(formatCounts([])).toBe('—')
+    expect(formatWindow(25_000, 25_000)).toBe('25.0 s')
+    expect(formatWindow(15_000, 30_000)).toBe('15.0 s – 30.0 s')
   })
 
   it('writes ratios, percentages and microseconds', () => {
@@ -88,12 +99,13 @@ describe('the report', () => {
 
   it('writes every section, the accounting and the environment in Markdown, linking the charts it was given', () => {
     const md = renderMarkdown(results, ['wire.svg'])
-    for (const heading of ['## Summary', '## Against the bare baselines', '## 1. Wire cost', '### Handshakes', '## 2. Delivery latency', '## 3. Throughput at saturation', '## 4. Idle cost', '## Accounting', '## Environment', '## Notes']) {
+    for (const heading of ['## Summary', '## Against the bare baselines', '## 1. Wire cost', '### Handshakes', '## 2. Delivery latency', '## 3. Throughput at saturation', '## 4. Idle cost', '## 5. Noisy neighbour', '## 6. Slow readers', '## 7. Dead peers', '## Accounting', '## Environment', '## Notes']) {
       expect(md).toContain(heading)
     }
     expect(md).toContain('![Bytes per delivered message, payload and overhead](wire.svg)')
     expect(md).not.toContain('latency.svg')
     expect(md).toContain('**0 lost**')
+    expect(md).toMatch(/MESSAGE_RATE +1000000 \(set by the bench: all load comes from 127\.0\.0\.1\)/)
   })
 
   it('prints the summary, the ratios and the missed targets on the terminal', () => {
@@ -106,9 +118,59 @@ describe('the report', () => {
 
   it('draws its charts as SVG without a browser', async () => {
     const specs = chartSpecs(results)
-    expect(Object.keys(specs).sort()).toEqual(['idle.svg', 'latency.svg', 'projection.svg', 'throughput.svg', 'wire.svg'])
+    expect(Object.keys(specs).sort()).toEqual(['dead-peers.svg', 'idle.svg', 'latency.svg', 'noisy.svg', 'projection.svg', 'slow-readers.svg', 'throughput.svg', 'wire.svg'])
     const svg = await renderSvg(specs['throughput.svg']!)
     expect(svg.startsWith('<svg')).toBe(true)
     expect(svg).toContain('bare ws')
+  })
+})
+
+describe('the noisy neighbour', () => {
+  const results = fixtureResults()
+
+  it('puts each phase in a row with its percentiles, their ratio to the quiet phase and what the flooder got', () => {
+    const table = noisyTable(results)
+    expect(table.headers).toEqual(['phase', 'p50 µs', 'p99 µs', 'p50 × quiet', 'p99 × quiet', 'samples', 'server CPU', 'flood sent', 'accepted', 'refused', 'flooder', 'flooder CPU', 'lost'])
+    expect(table.rows[0]).toEqual(['nobody flooding, limit on', '500', '2,000', '1.00x', '1.00x', '2,000', '5%', '—', '—', '—', '—', '—', '0'])
+    expect(table.rows[1]).toEqual(['WebSocket flood, limit on', '550', '2,200', '1.10x', '1.10x', '2,000', '5%', '400', '20', '21', 'closed: 1008 LAB_ERR_RATE_LIMIT, after 12 ms', '1%', '0'])
+    expect(table.rows[3]![10]).toBe('never closed')
+  })
+
+  it('says per flooder, in a sentence, what the limit did and what the bystanders saw with it and without it', () => {
+    expect(noisySentences(results)).toEqual([
+      'WebSocket flood: with the default limit (MESSAGE_RATE 10/s, burst 20) the flooder sent 400, had 20 accepted and 21 refused and was closed (1008 LAB_ERR_RATE_LIMIT) after 12 ms; the bystanders\' p50/p99 were 550/2,200 µs, 1.10x/1.10x of quiet (500/2,000 µs); with the limit off it had 250,000 messages accepted (50,000/s) and the bystanders\' p50/p99 were 40,000/160,000 µs, 100.00x/100.00x of quiet, with the server at 95% of a core.',
+    ])
+  })
+
+  it('describes a flooder that was never closed as such', () => {
+    expect(floodOutcome({ transport: 'http', label: 'HTTP POSTs', durationMs: 1000, attempted: 10, accepted: 10, refused: 0, otherErrors: [], closed: null, closedAfterMs: null, loadCpuCores: 0.4 })).toBe('never closed')
+  })
+})
+
+describe('slow readers', () => {
+  const results = fixtureResults()
+
+  it('tabulates what the stopped readers were told and the memory held for them against N x SEND_BUFFER_BYTES', () => {
+    const table = slowReadersTable(results)
+    expect(table.rows[0]).toEqual(['WebSocket', '20 of 20 closed', '3,000', '1.40 s', '19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006', '100 MiB', '60.0 MiB (30.0 MiB)', '30.0 MiB (10.0 MiB)', '20.0 MiB', '1.00x', '+10.0 MiB', '0 of 3,000'])
+  })
+
+  it('says it in a sentence, control and bystander included', () => {
+    expect(slowReadersSentences(results)).toEqual([
+      'WebSocket: all 20 stopped readers were closed as slow 1.40 s into the flood (3,000 messages of 4,096 B); told 19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006. At the end of the flood, after a GC, the server held 20.0 MiB more than the same flood without them, 1.00x of 20 × SEND_BUFFER_BYTES (20.0 MiB); its RSS peaked 60.0 MiB above before (the same flood without them: 30.0 MiB). The reading bystander lost 0 of 3,000.',
+    ])
+  })
+})
+
+describe('dead peers', () => {
+  it('gives each peer its settings, the window they allow and the delays measured, or how long it waited in vain', () => {
+    const table = deadPeersTable(fixtureResults())
+    expect(table.headers).toEqual(['transport', 'the dead peer', 'settings', 'the settings allow', 'gone from presence', 'connection closed'])
+    expect(table.rows[0]).toEqual(['WebSocket', 'a WebSocket that never answers pings (ws autoPong: false)', 'WS_HEARTBEAT_MS 15,000', '15.0 s – 30.0 s', '22.4 s', '22.4 s'])
+    expect(table.rows[1]!.slice(2)).toEqual(['HTTP_SESSION_TTL_MS 30,000, LONG_POLL_TIMEOUT_MS 25,000', '55.0 s – 56.0 s', '55.5 s', 'not within 66.0 s'])
+  })
+
+  it('lists every peer on the terminal', () => {
+    expect(renderTerminal(fixtureResults())).toContain('WebSocket: gone from presence after 22.4 s, connection closed after 22.4 s (the settings allow 15.0 s – 30.0 s)')
   })
 })

@@ -3,7 +3,8 @@
 // version, or one this page cannot read, is still shown, as plain tables
 // (bench-tables.ts), so the tab never goes blank over a format change.
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit'
-import type { Accounting, BenchResults, Comparison, HandshakeRow, HttpRow, IdleRow, LatencyRow, ProjectionRow, ThroughputRow, WireRow } from '../../../benchmarks/schema.ts'
+import type { Accounting, BenchResults, Comparison, DeadPeerRow, HandshakeRow, HttpRow, IdleRow, LatencyRow, NoisyRow, ProjectionRow, SlowReadersRow, ThroughputRow, WireRow } from '../../../benchmarks/schema.ts'
+import { TRANSPORT_LABELS } from '../clients/index.ts'
 import { extractBench, formatCell, formatNumber, formatWorseBy, hasResultsShape, type BenchView, type Cell, type Table } from './bench-tables.ts'
 
 /**
@@ -167,6 +168,9 @@ export class LabBenchView extends LitElement {
     add('bench-latency', 'Delivery latency', r.latency ? this._latency(r.latency) : nothing)
     add('bench-throughput', 'Throughput and CPU', r.throughput ? this._throughput(r.throughput.rows, r.throughput.http) : nothing)
     add('bench-idle', 'Idle cost and memory per connection', r.idle ? this._idle(r.idle) : nothing)
+    add('bench-noisy', 'Noisy neighbour', r.noisy ? this._noisy(r.noisy) : nothing)
+    add('bench-slow-readers', 'Slow readers', r.slowReaders ? this._slowReaders(r.slowReaders) : nothing)
+    add('bench-dead-peers', 'Dead peers', r.deadPeers ? this._deadPeers(r.deadPeers) : nothing)
     add('bench-comparisons', 'Against the baselines', this._comparisons(r.comparisons))
     add('bench-accounting', 'Every message accounted for', this._accounting(r.accounting))
     add('bench-environment', 'Environment', this._environment(r))
@@ -322,6 +326,65 @@ export class LabBenchView extends LitElement {
     `
   }
 
+  private _noisy(noisy: NonNullable<BenchResults['noisy']>) {
+    const ratio = (value: number | null) => (value === null ? '—' : `${n(value, 2)}×`)
+    const flood = (pick: (f: NonNullable<NoisyRow['flood']>) => string): Column<NoisyRow>['cell'] => (row) => (row.flood ? pick(row.flood) : '—')
+    return html`
+      <p class="note">${n(noisy.senders)} senders chat at ${n(noisy.rateHz)} messages/s in all to ${n(noisy.receivers)} receivers over ${TRANSPORT_LABELS[noisy.transport]}; in each phase nobody floods, or one client floods as fast as it can into a room of its own. Two servers differ only in the message limit: the default (on) and MESSAGE_RATE=0 (off). Each flood is compared with the quiet phase on the same server.</p>
+      ${this._table('Bystanders\' delivery latency (µs) and what the flooder got', noisy.rows, [
+        { label: 'Phase', cell: (row) => row.label },
+        { label: 'p50', numeric: true, cell: (row) => n(row.latency.p50Us) },
+        { label: 'p99', numeric: true, cell: (row) => n(row.latency.p99Us) },
+        { label: 'p50 vs quiet', hint: 'p50 over the quiet phase on the same server', numeric: true, cell: (row) => ratio(row.p50Ratio) },
+        { label: 'p99 vs quiet', numeric: true, cell: (row) => ratio(row.p99Ratio) },
+        { label: 'Samples', numeric: true, cell: (row) => n(row.latency.count) },
+        { label: 'Server CPU (cores)', numeric: true, cell: (row) => n(row.serverCpuCores, 2) },
+        { label: 'Flood sent', numeric: true, cell: flood((f) => n(f.attempted)) },
+        { label: 'Accepted', hint: "The flooded room's seq on the server", numeric: true, cell: flood((f) => n(f.accepted)) },
+        { label: 'Refused', hint: 'LAB_ERR_RATE_LIMIT answers', numeric: true, cell: flood((f) => n(f.refused)) },
+        { label: 'Flooder closed', cell: flood((f) => (f.closed === null ? 'no' : `${f.closed}, after ${n(f.closedAfterMs)} ms`)) },
+        { label: 'Lost', numeric: true, cell: (row) => lost(row.accounting) },
+      ])}
+    `
+  }
+
+  private _slowReaders(sr: NonNullable<BenchResults['slowReaders']>) {
+    const mib = (bytes: number) => n(bytes / 2 ** 20, 1)
+    return html`
+      <p class="note">${n(sr.readers)} readers per push transport stop reading after their welcome while a sender floods their room with ${n(sr.textBytes)}-byte messages; the slow-consumer policy (SEND_BUFFER_BYTES = ${mib(sr.sendBufferBytes)} MiB) should close them. Held = live memory after a GC at the end of the flood, over the same flood without them (the control).</p>
+      ${this._table('Stopped readers: closed, told, and the memory held for them (MiB)', sr.rows, [
+        subject(),
+        { label: 'Closed as slow', numeric: true, cell: (row: SlowReadersRow) => `${n(row.closedAsSlow)} of ${n(row.readers)}` },
+        { label: 'All closed after (ms)', numeric: true, cell: (row) => n(row.allClosedAfterMs) },
+        { label: 'Held for readers', hint: 'Live heap + external at the end of the flood, over the control', numeric: true, cell: (row) => mib(row.readersHeldBytes) },
+        { label: 'N × SEND_BUFFER_BYTES', numeric: true, cell: (row) => mib(row.budgetBytes) },
+        { label: 'Held / budget', numeric: true, cell: (row) => n(row.readersHeldToBudget, 2) },
+        { label: 'Peak RSS growth', numeric: true, cell: (row) => mib(row.peakRssGrowthBytes) },
+        { label: 'Control peak RSS growth', numeric: true, cell: (row) => mib(row.controlPeakRssGrowthBytes) },
+        { label: 'RSS after GC, growth', numeric: true, cell: (row) => mib(row.afterRssGrowthBytes) },
+        { label: 'Flood messages', numeric: true, cell: (row) => n(row.floodMessages) },
+        { label: 'Told', cell: (row) => row.told.map((t) => `${n(t.count)}× ${t.reason}`).join('; ') },
+        { label: 'Bystander lost', numeric: true, cell: (row) => lost(row.bystander) },
+      ])}
+    `
+  }
+
+  private _deadPeers(dp: NonNullable<BenchResults['deadPeers']>) {
+    const s = (ms: number | null) => (ms === null ? `over ${n(dp.capMs / 1000, 1)}` : n(ms / 1000, 2))
+    return html`
+      <p class="note">One peer per transport stops answering with its connection left open${dp.shortened ? html`; <strong>shortened settings</strong> (a quick run)` : ''}. Presence and the server's open connections were read every ${n(dp.pollMs)} ms.</p>
+      ${this._table('Seconds from the moment it stopped answering', dp.rows, [
+        subject(),
+        { label: 'Gone from presence (s)', numeric: true, cell: (row: DeadPeerRow) => s(row.goneFromPresenceMs) },
+        { label: 'Connection closed (s)', numeric: true, cell: (row) => s(row.connectionClosedMs) },
+        { label: 'Allowed (s)', hint: 'The window the settings give', numeric: true, cell: (row) => (row.expectedMinMs === row.expectedMaxMs ? n(row.expectedMinMs / 1000, 2) : `${n(row.expectedMinMs / 1000, 2)}–${n(row.expectedMaxMs / 1000, 2)}`) },
+        { label: 'Settings', cell: (row) => Object.entries(row.settings).map(([k, v]) => `${k} ${n(v)}`).join(', ') },
+        { label: 'The dead peer', cell: (row) => row.how },
+        { label: 'Note', cell: (row) => row.note ?? '' },
+      ])}
+    `
+  }
+
   private _comparisons(rows: Comparison[]) {
     const flagged = rows.filter((row) => row.flagged).length
     return html`
@@ -373,6 +436,7 @@ export class LabBenchView extends LitElement {
       ${this._pairs(machine)}
       <h4>Libraries</h4>${this._pairs(Object.entries(env.libraries))}
       <h4>Transport Lab settings</h4>${this._pairs(Object.entries(env.settings))}
+      ${env.labEnv ? html`<h4>Set by the bench (all load comes from 127.0.0.1, so these limits were put out of reach)</h4>${this._pairs(Object.entries(env.labEnv))}` : nothing}
       <h4>Run options</h4>${this._pairs(options)}
     `
   }
