@@ -45,7 +45,7 @@ export const SETTINGS: Setting[] = [
   { key: 'port', env: 'PORT', flag: 'port', kind: 'int', default: 3000, min: 0, max: 65535, help: 'TCP port to listen on (0 picks a free one)' },
   { key: 'host', env: 'HOST', flag: 'host', kind: 'string', default: '127.0.0.1', help: 'address to bind; 0.0.0.0 lets a classroom connect' },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', kind: 'level', default: 'info', help: 'pino level: fatal, error, warn, info, debug, trace or silent' },
-  { key: 'historyLimit', env: 'HISTORY_LIMIT', flag: 'history-limit', kind: 'int', default: 500, min: 1, max: 100000, help: 'entries kept per room for resume' },
+  { key: 'historyLimit', env: 'HISTORY_LIMIT', flag: 'history-limit', kind: 'int', default: 500, min: 1, max: 100000, help: 'messages kept per room for resume (and as many join/leave notices)' },
   { key: 'maxRooms', env: 'MAX_ROOMS', flag: 'max-rooms', kind: 'int', default: 1000, min: 1, max: 1000000, help: 'rooms kept at once (idle ones are dropped first)' },
   { key: 'textMaxBytes', env: 'TEXT_MAX_BYTES', flag: 'text-max-bytes', kind: 'int', default: TEXT_MAX_BYTES, min: 1, max: 1048576, help: 'longest message text, in UTF-8 bytes' },
   { key: 'bodyLimitBytes', env: 'BODY_LIMIT_BYTES', flag: 'body-limit-bytes', kind: 'int', default: 65536, min: 1024, max: 16777216, help: 'largest HTTP body, WebSocket frame or Socket.IO packet' },

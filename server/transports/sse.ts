@@ -71,8 +71,11 @@ export const sse: FastifyPluginAsync = async (app) => {
     const goodbye = (code: string, message: string, retryMs?: number) => {
       write(`${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`, 0)
       if (!res.writableEnded) res.end()
-      // A reader that stopped never takes the last bytes; its socket goes after a grace period.
-      setTimeout(() => { if (!res.writableFinished) res.socket?.destroy() }, CLOSE_GRACE_MS).unref()
+      // A reader that stopped never takes the last bytes; its socket goes after a grace period
+      // (and the timer goes with the response, so that it keeps nothing alive for that long).
+      const destroy = setTimeout(() => res.socket?.destroy(), CLOSE_GRACE_MS)
+      destroy.unref()
+      res.once('close', () => clearTimeout(destroy))
     }
 
     const adopt = lastEventId !== undefined ? takeDetached(renewalKey(address, room, name, lastEventId)) : undefined
