@@ -33,6 +33,8 @@ export class LabError extends Error {
   readonly closeCode: number
   /** For limits: when the client may try again (HTTP sends it as Retry-After). */
   retryAfterSeconds: number | undefined
+  /** For limits: the client keeps at it, so its connection ends with the answer (HTTP: Connection: close). */
+  hangUp = false
 
   constructor(code: ErrorCode, message: string = ERRORS[code].text) {
     super(message)

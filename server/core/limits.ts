@@ -71,10 +71,11 @@ export class RateLimiter {
     this.sweep.unref()
   }
 
-  /** Throws LAB_ERR_RATE_LIMIT when `key` is over its rate. */
+  /** Throws LAB_ERR_RATE_LIMIT when `key` is over its rate (marked abusive when it keeps sending into the limit). */
   check(key: string): void {
     const bucket = this.bucket(key)
-    if (bucket && bucket.take() !== 'ok') throw rateLimited(bucket)
+    const verdict = bucket?.take() ?? 'ok'
+    if (verdict !== 'ok') throw rateLimited(bucket!, verdict === 'abusive')
   }
 
   bucket(key: string): TokenBucket | undefined {
@@ -94,10 +95,11 @@ export function newBucket(options: RateOptions): TokenBucket | undefined {
   return options.ratePerSecond > 0 ? new TokenBucket(options.ratePerSecond, options.burst) : undefined
 }
 
-export function rateLimited(bucket: TokenBucket): LabError {
+export function rateLimited(bucket: TokenBucket, abusive = false): LabError {
   const seconds = Math.max(1, Math.ceil(bucket.retryAfterMs() / 1000))
   const error = new LabError('LAB_ERR_RATE_LIMIT', `too many messages: slow down (try again in ${seconds} s)`)
   error.retryAfterSeconds = seconds
+  error.hangUp = abusive
   return error
 }
 

@@ -18,6 +18,8 @@ export const errorReplies = fp(async (app) => {
     if (isLabError(error)) {
       request.log.info({ code: error.code }, error.message)
       if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds))
+      // A client that keeps sending into the limit pays a new connection for every further try.
+      if (error.hangUp) void reply.header('connection', 'close')
       return reply.code(error.status).send({ type: 'error', code: error.code, message: error.message })
     }
     // Whatever Fastify itself refuses as the client's fault stays a 4xx with a code, never a 500.

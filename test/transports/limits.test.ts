@@ -87,19 +87,24 @@ describe('the message rate', () => {
     await bystanderStillChats('flood-sio', 'still here too')
   })
 
-  it('answers HTTP sends over the rate with 429, LAB_ERR_RATE_LIMIT and Retry-After', async () => {
+  it('answers HTTP sends over the rate with 429, LAB_ERR_RATE_LIMIT and Retry-After, and hangs up on one that keeps on', async () => {
     const statuses: number[] = []
+    const hungUp: number[] = []
     let refused: Response | undefined
     const started = performance.now()
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 30; i++) {
       const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'send', room: 'flood-http', text: `x${i}` }) })
       statuses.push(res.status)
+      if (res.headers.get('connection') === 'close') hungUp.push(i)
       if (res.status === 429) refused ??= res
       else await res.body?.cancel()
     }
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(allowed(started))
     expect(refused!.headers.get('retry-after')).toMatch(/^\d+$/)
     expect(await refused!.json()).toMatchObject({ type: 'error', code: 'LAB_ERR_RATE_LIMIT' })
+    // One that keeps sending into the limit pays a new connection for each further try.
+    expect(hungUp.length).toBeGreaterThan(0)
+    expect(hungUp.every((i) => statuses[i] === 429)).toBe(true)
   })
 })
 
