@@ -58,33 +58,18 @@ export function renderMarkdown(results: BenchResults, charts: string[] = []): st
     for (const row of results.idle.rows) if (row.note) out.push(`- ${row.label}: ${row.note}`)
     out.push('')
   }
+  /** A scenario's section: its title, what was measured, its table, its findings in sentences, its chart. */
+  const section = (title: string, intro: string, table: Table, sentences: string[], chartName: string, alt: string) => {
+    out.push(title, '', intro, '', md(table), '', ...sentences.map((line) => `- ${line}`), '')
+    chart(chartName, alt)
+  }
   if (results.noisy) {
     const n = results.noisy
-    out.push(
-      '## 5. Noisy neighbour',
-      '',
-      `Bystanders chat in a room over ${n.transport === 'websocket' ? 'WebSocket' : n.transport}: ${formatNumber(n.senders)} senders, ${formatNumber(n.rateHz)} messages per second in all (each under the default MESSAGE_RATE), ${formatNumber(n.receivers)} receivers timing every delivery (perf_hooks histograms, µs). In each phase, over the same window, either nobody floods or one client floods as fast as its connection takes it, from a load process of its own, into a room of its own that nobody reads. Two Transport Lab processes differ only in the message limit: the server's default (limit on) and MESSAGE_RATE=0 (limit off); each flood is compared with the quiet phase on the same server. *Accepted* is the flooded room's seq on the server, *refused* the LAB_ERR_RATE_LIMIT answers; server CPU is a share of one core over the window.`,
-      '',
-      md(noisyTable(results)),
-      '',
-      ...noisySentences(results).map((line) => `- ${line}`),
-      '',
-    )
-    chart('noisy.svg', 'Bystander latency per phase')
+    section('## 5. Noisy neighbour', `Bystanders chat in a room over ${n.transport === 'websocket' ? 'WebSocket' : n.transport}: ${formatNumber(n.senders)} senders, ${formatNumber(n.rateHz)} messages per second in all (each under the default MESSAGE_RATE), ${formatNumber(n.receivers)} receivers timing every delivery (perf_hooks histograms, µs). In each phase, over the same window, either nobody floods or one client floods as fast as its connection takes it, from a load process of its own, into a room of its own that nobody reads. Two Transport Lab processes differ only in the message limit: the server's default (limit on) and MESSAGE_RATE=0 (limit off); each flood is compared with the quiet phase on the same server. *Accepted* is the flooded room's seq on the server, *refused* the LAB_ERR_RATE_LIMIT answers; server CPU is a share of one core over the window.`, noisyTable(results), noisySentences(results), 'noisy.svg', 'Bystander latency per phase')
   }
   if (results.slowReaders) {
     const sr = results.slowReaders
-    out.push(
-      '## 6. Slow readers',
-      '',
-      `Per push transport, on a fresh server: ${formatNumber(sr.readers)} readers join a room and stop reading after their welcome (their TCP socket paused); one bystander keeps reading; a WebSocket sender floods the room with ${formatBytes(sr.textBytes)} messages until every stopped reader has left the room (closed by the slow-consumer policy, SEND_BUFFER_BYTES = ${formatBytes(sr.sendBufferBytes)}). The server's memory is read before (after a GC), every 100 ms during the flood (the peak, no GC), and once the flood is over after a GC (*held*: live memory, with the queues the server still keeps for the readers it closed); then the readers read again to see what they were told. The control is the same number of messages through a room with only the bystander, on a process of its own: *held for readers* = held growth − the control's, set against N × SEND_BUFFER_BYTES.`,
-      '',
-      md(slowReadersTable(results)),
-      '',
-      ...slowReadersSentences(results).map((line) => `- ${line}`),
-      '',
-    )
-    chart('slow-readers.svg', 'Memory held for stopped readers')
+    section('## 6. Slow readers', `Per push transport, on a fresh server: ${formatNumber(sr.readers)} readers join a room and stop reading after their welcome (their TCP socket paused); one bystander keeps reading; a WebSocket sender floods the room with ${formatBytes(sr.textBytes)} messages until every stopped reader has left the room (closed by the slow-consumer policy, SEND_BUFFER_BYTES = ${formatBytes(sr.sendBufferBytes)}). The server's memory is read before (after a GC), every 100 ms during the flood (the peak, no GC), and once the flood is over after a GC (*held*: live memory, with the queues the server still keeps for the readers it closed); then the readers read again to see what they were told. The control is the same number of messages through a room with only the bystander, on a process of its own: *held for readers* = held growth − the control's, set against N × SEND_BUFFER_BYTES.`, slowReadersTable(results), slowReadersSentences(results), 'slow-readers.svg', 'Memory held for stopped readers')
   }
   if (results.deadPeers) {
     const d = results.deadPeers
