@@ -150,6 +150,7 @@ export interface PostOptions {
 export function handlePost(app: FastifyInstance, options: PostOptions) {
   const { transport, sessions } = options
   const wire = app.wire.recorder(transport)
+  const withInterval = <T extends object>(welcome: T) => (options.pollIntervalMs ? { ...welcome, pollIntervalMs: options.pollIntervalMs } : welcome)
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
     const body = typeof request.body === 'string' ? request.body : ''
     if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
@@ -165,7 +166,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         if (client) {
           const { welcome } = app.hub.join(client.clientId, message.room, message.after)
           request.log.info({ clientId: client.clientId, room: message.room }, 'joined')
-          return replyMessage(app, transport, reply, { ...welcome, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) })
+          return replyMessage(app, transport, reply, withInterval(welcome))
         }
         // A new session: counted against its address first, and gone again if the join is refused.
         const joiner = app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
@@ -179,9 +180,8 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           app.hub.disconnect(joiner.clientId)
           throw error
         }
-        const body = { ...welcome, session, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) }
         request.log.info({ clientId: joiner.clientId, room: message.room }, 'joined')
-        return replyMessage(app, transport, reply, body)
+        return replyMessage(app, transport, reply, withInterval({ ...welcome, session }))
       }
       case 'leave': {
         if (!options.joinByPost) {
