@@ -88,6 +88,21 @@ export function summarizeHistogram(histogram: RecordableHistogram): LatencySumma
   }
 }
 
+export interface AgeSummary {
+  count: number
+  minUs: number | null
+  p50Us: number | null
+  p95Us: number | null
+  maxUs: number | null
+}
+
+/** The ticker's figures from a histogram of nanosecond ages: the median and p95 a lesson quotes, and the extremes. */
+export function summarizeAge(histogram: RecordableHistogram): AgeSummary {
+  const count = histogram.count
+  if (count === 0) return { count, minUs: null, p50Us: null, p95Us: null, maxUs: null }
+  return { count, minUs: us(histogram.min), p50Us: us(histogram.percentile(50)), p95Us: us(histogram.percentile(95)), maxUs: us(histogram.max) }
+}
+
 /** A latency in ms (from performance.now() differences) as the histogram's integer nanoseconds; the histogram takes nothing below 1. */
 export function toNanoseconds(ms: number): { ns: number; clamped: boolean } {
   const ns = Math.round(ms * 1e6)
@@ -242,4 +257,42 @@ export function deadPeerWindow(transport: string, s: ReapSettings): ReapWindow {
 /** Whether a measured delay falls in a window, give or take `slackMs` (the watch's resolution, a request's time). */
 export function withinWindow(ms: number | null, window: Pick<ReapWindow, 'minMs' | 'maxMs'>, slackMs: number): boolean {
   return ms !== null && ms >= window.minMs - slackMs && ms <= window.maxMs + slackMs
+}
+
+/** One delivery a ticker receiver got: when, and the updates it carried (seq and the tick's time, both clocks wall-clock ms). */
+export interface TickerDelivery {
+  receivedAt: number
+  updates: Array<{ seq: number; sentAt: number }>
+}
+
+export interface DeliveryTally {
+  /** Distinct measured updates received. */
+  received: number
+  /** Deliveries that carried at least one measured update. */
+  deliveries: number
+  updatesPerDeliveryMean: number | null
+  updatesPerDeliveryMax: number | null
+  /** receivedAt - sentAt of each measured update, first receipt only, in ms. */
+  agesMs: number[]
+}
+
+/** What each delivery carried of the measured updates: a delivery counts once it carried one; an update counts once, where it first arrived. */
+export function tallyDeliveries(deliveries: readonly TickerDelivery[], measured: ReadonlySet<number>): DeliveryTally {
+  const seen = new Set<number>()
+  const agesMs: number[] = []
+  let count = 0
+  let max: number | null = null
+  for (const delivery of deliveries) {
+    let carried = 0
+    for (const update of delivery.updates) {
+      if (!measured.has(update.seq) || seen.has(update.seq)) continue
+      seen.add(update.seq)
+      agesMs.push(delivery.receivedAt - update.sentAt)
+      carried++
+    }
+    if (carried === 0) continue
+    count++
+    max = Math.max(max ?? 0, carried)
+  }
+  return { received: seen.size, deliveries: count, updatesPerDeliveryMean: count > 0 ? seen.size / count : null, updatesPerDeliveryMax: max, agesMs }
 }

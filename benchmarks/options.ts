@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
 import type { RunOptions } from './schema.ts'
 
-export const SCENARIOS = ['wire', 'latency', 'throughput', 'idle', 'noisy', 'slow-readers', 'dead-peers'] as const
+export const SCENARIOS = ['wire', 'latency', 'throughput', 'idle', 'noisy', 'slow-readers', 'dead-peers', 'ticker'] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
 export interface Options extends RunOptions {
@@ -31,11 +31,13 @@ export interface Options extends RunOptions {
   slowTextBytes: number
   /** slow-readers: the flood stops here per reader if the server has not closed them all by then. */
   slowFloodMaxMs: number
+  tickerHz: number
+  tickerMs: number
 }
 
 const PRESETS = {
-  quick: { clients: 200, rate: 50, receivers: 10, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 5, latencyMs: 600, throughputMs: 400, warmupMs: 150, idleHoldMs: 1500, window: 128, httpMs: 400, httpConnections: 8, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 800, noisySenders: 8, noisyReceivers: 10, slowReaders: 5, slowTextBytes: 4096, slowFloodMaxMs: 8000, deadPeersShortened: true },
-  default: { clients: 1000, rate: 200, receivers: 50, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 50, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30_000, window: 256, httpMs: 4000, httpConnections: 10, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 5000, noisySenders: 8, noisyReceivers: 10, slowReaders: 20, slowTextBytes: 4096, slowFloodMaxMs: 20_000, deadPeersShortened: false },
+  quick: { clients: 200, rate: 50, receivers: 10, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 5, latencyMs: 600, throughputMs: 400, warmupMs: 150, idleHoldMs: 1500, window: 128, httpMs: 400, httpConnections: 8, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 800, noisySenders: 8, noisyReceivers: 10, slowReaders: 5, slowTextBytes: 4096, slowFloodMaxMs: 8000, deadPeersShortened: true, tickerHz: 10, tickerMs: 2000 },
+  default: { clients: 1000, rate: 200, receivers: 50, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 50, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30_000, window: 256, httpMs: 4000, httpConnections: 10, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 5000, noisySenders: 8, noisyReceivers: 10, slowReaders: 20, slowTextBytes: 4096, slowFloodMaxMs: 20_000, deadPeersShortened: false, tickerHz: 10, tickerMs: 6000 },
 } as const
 
 export class UsageError extends Error {
@@ -48,11 +50,12 @@ Starts Transport Lab's server and three bare baselines (ws, Socket.IO, a Fastify
 route) as their own processes, drives them from a load-client process, prints a
 comparison table and writes benchmarks/results/ (latest.json, latest.md, *.svg).
 Then a flooder next to well-behaved clients (noisy), readers that stop reading
-(slow-readers) and peers that stop answering (dead-peers), on servers of their own.
+(slow-readers), peers that stop answering (dead-peers) and the server's own
+price updates in the ticker room (ticker), on servers of their own.
 
   --quick                 a short run (about two minutes): small counts, short windows,
                           shortened heartbeats and leases for dead-peers
-  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers (default: all)
+  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker (default: all)
   --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)
   --no-baselines          measure Transport Lab only (no ratios)
   --clients N             idle clients per transport (default 1000, quick 200)
@@ -142,6 +145,8 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     noisyReceivers: preset.noisyReceivers,
     slowTextBytes: preset.slowTextBytes,
     slowFloodMaxMs: preset.slowFloodMaxMs,
+    tickerHz: preset.tickerHz,
+    tickerMs: preset.tickerMs,
     json: values.json === true,
     out: values.out ?? defaultOut,
     render: values.render,

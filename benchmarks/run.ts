@@ -25,6 +25,7 @@ import { runLatency } from './scenarios/latency.ts'
 import { NOISY_SERVERS, runNoisy } from './scenarios/noisy.ts'
 import { runSlowReaders, slowReadersServers } from './scenarios/slow-readers.ts'
 import { runThroughput } from './scenarios/throughput.ts'
+import { runTicker, tickerEnv } from './scenarios/ticker.ts'
 import { runWire } from './scenarios/wire.ts'
 import { subjectsFor } from './subjects.ts'
 
@@ -79,6 +80,10 @@ function selfCheck(results: BenchResults): string[] {
     const told = row.told.reduce((n, t) => n + t.count, 0)
     if (told !== row.readers) problems.push(`slow-readers ${row.transport}: ${told} outcomes for ${row.readers} readers`)
     if (row.samples === 0) problems.push(`slow-readers ${row.transport}: no memory reading during the flood`)
+  }
+  for (const row of results.ticker?.rows ?? []) {
+    balance(`ticker ${row.subject}`, row.accounting)
+    if (row.age.count !== row.received) problems.push(`ticker ${row.subject}: ${row.age.count} ages for ${row.received} updates received`)
   }
   for (const row of results.deadPeers?.rows ?? []) {
     if (row.expectedMinMs > row.expectedMaxMs) problems.push(`dead-peers ${row.transport}: a window from ${row.expectedMinMs} to ${row.expectedMaxMs} ms`)
@@ -160,7 +165,7 @@ async function main(): Promise<number> {
   const subjects = subjectsFor(options.transports, options.baselines)
   let load: LoadProcess | undefined
   let ctx: Context | undefined
-  const sections: Partial<Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle' | 'noisy' | 'slowReaders' | 'deadPeers'>> = {}
+  const sections: Partial<Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle' | 'noisy' | 'slowReaders' | 'deadPeers' | 'ticker'>> = {}
   try {
     load = await startLoad('load')
     ctx = new Context(options, settings, subjects, progress, load)
@@ -172,6 +177,7 @@ async function main(): Promise<number> {
     if (options.scenarios.includes('noisy')) for (const [key, env] of Object.entries(NOISY_SERVERS)) ctx.prepareLab(key, env)
     if (options.scenarios.includes('slow-readers')) for (const key of slowReadersServers(options.transports)) ctx.prepareLab(key, {})
     if (options.scenarios.includes('dead-peers')) ctx.prepareLab('dead-peers', deadPeersEnv(options))
+    if (options.scenarios.includes('ticker')) ctx.prepareLab('ticker', tickerEnv(options))
     if (options.scenarios.includes('wire')) sections.wire = await runWire(ctx)
     await ctx.spareTargetsStarted()
     if (options.scenarios.includes('latency')) sections.latency = await runLatency(ctx)
@@ -181,6 +187,7 @@ async function main(): Promise<number> {
     if (options.scenarios.includes('noisy')) sections.noisy = await runNoisy(ctx)
     if (options.scenarios.includes('slow-readers')) sections.slowReaders = await runSlowReaders(ctx)
     if (options.scenarios.includes('dead-peers')) sections.deadPeers = await runDeadPeers(ctx)
+    if (options.scenarios.includes('ticker')) sections.ticker = await runTicker(ctx)
   } finally {
     progress.stop()
     await ctx?.stopSharedTargets()
@@ -216,6 +223,8 @@ async function main(): Promise<number> {
       noisyMs: options.noisyMs,
       slowReaders: options.slowReaders,
       deadPeersShortened: options.deadPeersShortened,
+      tickerHz: options.tickerHz,
+      tickerMs: options.tickerMs,
     },
     environment: environment(config, labEnv),
     ...sections,

@@ -246,6 +246,9 @@ export const RunOptions = Type.Object({
   slowReaders: Type.Optional(Num),
   /** dead-peers: shortened heartbeats and leases (the quick run) instead of the server's settings. */
   deadPeersShortened: Type.Optional(Type.Boolean()),
+  /** ticker: the server's TICKER_HZ and the measured window. */
+  tickerHz: Type.Optional(Num),
+  tickerMs: Type.Optional(Num),
 })
 
 export const PushTransport = Type.Union([Type.Literal('sse'), Type.Literal('websocket'), Type.Literal('socket.io')])
@@ -370,6 +373,33 @@ export const DeadPeerRow = Type.Object({
   note: Type.Optional(Type.String()),
 })
 
+/** The age of an update when it arrives, in µs: receipt minus the tick's time (sentAt), both wall-clock. */
+export const AgeSummary = Type.Object({
+  count: Num,
+  minUs: MaybeNum,
+  p50Us: MaybeNum,
+  p95Us: MaybeNum,
+  maxUs: MaybeNum,
+})
+
+export const TickerRow = Type.Object({
+  ...SubjectFields,
+  /** Updates the server's log holds for the measured window: what this receiver should have had. */
+  published: Num,
+  /** Of those, the ones it received. */
+  received: Num,
+  /** HTTP responses, SSE events, WebSocket frames or Socket.IO packets that carried at least one of them. */
+  deliveries: Num,
+  /** received / deliveries, and the most one delivery carried. */
+  updatesPerDeliveryMean: MaybeNum,
+  updatesPerDeliveryMax: MaybeNum,
+  age: AgeSummary,
+  /** Ages below the histogram's floor of 1 ns (the two processes' clocks disagreeing), raised to it; reported, never hidden. */
+  clamped: Num,
+  accounting: Accounting,
+  note: Type.Optional(Type.String()),
+})
+
 export const BenchResults = Type.Object({
   version: Type.Literal(RESULTS_VERSION),
   startedAt: Type.String(),
@@ -423,6 +453,16 @@ export const BenchResults = Type.Object({
     capMs: Num,
     rows: Type.Array(DeadPeerRow),
   })),
+  ticker: Type.Optional(Type.Object({
+    /** TICKER_HZ of the server measured. */
+    hz: Num,
+    /** The window whose updates are measured, and how many the server's log holds for it. */
+    measuredMs: Num,
+    published: Num,
+    publishedPerSecond: Num,
+    shortPollIntervalMs: Num,
+    rows: Type.Array(TickerRow),
+  })),
   comparisons: Type.Array(Comparison),
   /** Every message sent, over the whole run: delivered + lost = expected. */
   accounting: Type.Object({
@@ -450,6 +490,8 @@ export type NoisyRow = Static<typeof NoisyRow>
 export type MemoryReading = Static<typeof MemoryReading>
 export type SlowReadersRow = Static<typeof SlowReadersRow>
 export type DeadPeerRow = Static<typeof DeadPeerRow>
+export type AgeSummary = Static<typeof AgeSummary>
+export type TickerRow = Static<typeof TickerRow>
 export type Comparison = Static<typeof Comparison>
 export type Environment = Static<typeof Environment>
 export type RunOptions = Static<typeof RunOptions>

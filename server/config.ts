@@ -25,6 +25,7 @@ export interface Config {
   messageBurst: number
   maxClientsPerAddress: number
   maxRoomsPerClient: number
+  tickerHz: number
   shutdownGraceMs: number
 }
 
@@ -63,6 +64,7 @@ export const SETTINGS: Setting[] = [
   { key: 'messageBurst', env: 'MESSAGE_BURST', flag: 'message-burst', kind: 'int', default: 20, min: 1, max: 1000000, help: 'messages a client may send at once before MESSAGE_RATE applies' },
   { key: 'maxClientsPerAddress', env: 'MAX_CLIENTS_PER_ADDRESS', flag: 'max-clients-per-address', kind: 'int', default: 20, min: 0, max: 1000000, help: 'per transport and client address: WebSockets, Socket.IO connections, SSE streams, held long polls, polling sessions; 0 = no limit' },
   { key: 'maxRoomsPerClient', env: 'MAX_ROOMS_PER_CLIENT', flag: 'max-rooms-per-client', kind: 'int', default: 10, min: 1, max: 100000, help: 'rooms one connection or session may be in at once' },
+  { key: 'tickerHz', env: 'TICKER_HZ', flag: 'ticker-hz', kind: 'int', default: 4, min: 0, max: 100, help: 'simulated price updates per second in the built-in ticker room while it has members; 0 = off' },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', kind: 'int', default: 2000, min: 100, max: 60000, help: 'longest a graceful shutdown may take before the process exits anyway' },
 ]
 

@@ -19,6 +19,12 @@ export interface ReceiverOptions {
   name: string
   role?: Role
   onMessage(clientMsgId: string, sentAt: number | undefined): void
+  /**
+   * Once per delivery, whatever it carried: a polling response (its entries),
+   * an SSE event, a WebSocket frame or a Socket.IO packet (one entry each).
+   * For scenarios that count what each delivery carried (ticker).
+   */
+  onDelivery?(entries: unknown[]): void
   /** Polling: 'auto' polls on its own (short polling at the interval from a random phase, long polling again at once); 'manual' only when pollOnce() is called. */
   drive?: 'auto' | 'manual'
 }

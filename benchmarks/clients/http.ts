@@ -114,6 +114,7 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
     if (!batch.recovered) this.historyLost++
     if (batch.entries.length > 0) this.lastWithEntries = id
     for (const entry of batch.entries) readMessage(entry, this.options.onMessage)
+    this.options.onDelivery?.(batch.entries)
     this.cursor = { seq: batch.seq, epoch: batch.epoch }
     this.more = batch.more === true
   }
@@ -293,8 +294,11 @@ export class SseReceiver extends ReceiverBase implements Receiver {
       if (e.id !== undefined) this.lastEventId = e.id
       if (e.retry !== undefined) this.retryMs = e.retry
       if (!e.data) return
-      if (e.event === 'message') readMessage(JSON.parse(e.data), this.options.onMessage)
-      else if (e.event === 'welcome') this.onWelcome(JSON.parse(e.data) as { clientId?: string; recovered?: boolean }, onWelcome)
+      if (e.event === 'message') {
+        const message: unknown = JSON.parse(e.data)
+        readMessage(message, this.options.onMessage)
+        this.options.onDelivery?.([message])
+      } else if (e.event === 'welcome') this.onWelcome(JSON.parse(e.data) as { clientId?: string; recovered?: boolean }, onWelcome)
     }))
   }
 

@@ -8,6 +8,7 @@ import { deadHandlers } from './dead.ts'
 import { deliveryHandlers } from './delivery.ts'
 import { floodHandlers } from './flood.ts'
 import { slowHandlers } from './slow.ts'
+import { tickerHandlers } from './ticker.ts'
 
 serveCalls({
   ...deliveryHandlers,
@@ -16,6 +17,7 @@ serveCalls({
   ...floodHandlers,
   ...slowHandlers,
   ...deadHandlers,
+  ...tickerHandlers,
   cpu: () => process.cpuUsage(),
 })
 emit('ready', { pid: process.pid })

@@ -38,7 +38,10 @@ export class SocketIoReceiver extends ReceiverBase implements Receiver {
     const connected = connect(options.endpoint, options.room, options.name, options.role ?? 'receive', start)
     this.socket = connected.socket
     this.ready = connected.ready
-    this.socket.on('message', (entry: unknown) => readMessage(entry, options.onMessage))
+    this.socket.on('message', (entry: unknown) => {
+      readMessage(entry, options.onMessage)
+      options.onDelivery?.([entry])
+    })
     this.socket.on('disconnect', (reason) => {
       if (!this.closing) this.failure ??= `disconnected: ${reason}`
     })

@@ -29,7 +29,10 @@ export class WsReceiver extends ReceiverBase implements Receiver {
   constructor(options: ReceiverOptions) {
     super()
     const { endpoint, room, name } = options
-    const opened = open(withQuery(`${endpoint.url}/ws`, { room, name, role: options.role ?? 'receive' }), isLab(endpoint), (value) => readMessage(value, options.onMessage))
+    const opened = open(withQuery(`${endpoint.url}/ws`, { room, name, role: options.role ?? 'receive' }), isLab(endpoint), (value) => {
+      readMessage(value, options.onMessage)
+      options.onDelivery?.([value])
+    })
     this.socket = opened.socket
     this.ready = opened.ready
     this.socket.on('close', (code, reason) => {

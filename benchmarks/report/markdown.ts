@@ -2,7 +2,7 @@
 // the accounting and the environment, for the README to link to.
 import type { BenchResults } from '../schema.ts'
 import { formatBytes, formatDuration, formatNumber, formatWindow, markdownTable, textTable } from './format.ts'
-import { checkSentences, deadPeersTable, handshakeTable, httpTable, idleTable, latencyTable, noisySentences, noisyTable, projectionTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable, summaryTextBytes, throughputTable, wireTable, type Table } from './tables.ts'
+import { checkSentences, deadPeersTable, handshakeTable, httpTable, idleTable, latencyTable, noisySentences, noisyTable, projectionTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable, summaryTextBytes, throughputTable, tickerSentence, tickerTable, wireTable, type Table } from './tables.ts'
 
 const md = (t: Table) => markdownTable(t.headers, t.rows, t.align)
 const text = (t: Table) => textTable(t.headers, t.rows, t.align)
@@ -85,6 +85,19 @@ export function renderMarkdown(results: BenchResults, charts: string[] = []): st
     out.push('')
     chart('dead-peers.svg', 'Time to reap a dead peer')
   }
+  if (results.ticker) {
+    const t = results.ticker
+    out.push(
+      '## 8. Live prices (the ticker room)',
+      '',
+      `A server of its own runs with TICKER_HZ = ${formatNumber(t.hz)}; one receiver per transport joins its \`ticker\` room. The measured updates are those the server's log gained over ${formatDuration(t.measuredMs)} (${formatNumber(t.published)}). *Deliveries* are the HTTP responses, SSE events, WebSocket frames or Socket.IO packets that carried at least one of them; an update's *age* is its receipt minus its sentAt (the tick's time), both read from the machine's wall clock (perf_hooks histograms, µs). Short polling asks every ${formatNumber(t.shortPollIntervalMs)} ms (SHORT_POLL_INTERVAL_MS), so it gets the updates in bunches, the oldest nearly an interval old.`,
+      '',
+      md(tickerTable(results)),
+      '',
+    )
+    const sentence = tickerSentence(results)
+    if (sentence) out.push(`- ${sentence}`, '')
+  }
   const total = results.accounting.total
   out.push('## Accounting', '', `Every message sent is delivered or reported lost: ${formatNumber(total.sent)} sent, ${formatNumber(total.expected)} deliveries expected, ${formatNumber(total.delivered)} delivered, **${formatNumber(total.lost)} lost**, ${formatNumber(total.duplicates)} duplicates, ${formatNumber(total.failedSends)} failed sends.`, '')
   for (const loss of total.losses) out.push(`- ${formatNumber(loss.count)} lost: ${loss.reason}`)
@@ -122,6 +135,8 @@ export function renderTerminal(results: BenchResults): string {
     out.push('', `Dead peers${results.deadPeers.shortened ? ' (shortened settings)' : ''}:`)
     for (const row of results.deadPeers.rows) out.push(`  - ${row.label}: gone from presence after ${formatDuration(row.goneFromPresenceMs)}, connection closed after ${formatDuration(row.connectionClosedMs)} (the settings allow ${formatWindow(row.expectedMinMs, row.expectedMaxMs)})`)
   }
+  const ticker = tickerSentence(results)
+  if (ticker) out.push('', 'Live prices:', `  - ${ticker}`)
   const total = results.accounting.total
   out.push('', `Accounting: ${formatNumber(total.sent)} sent, ${formatNumber(total.delivered)}/${formatNumber(total.expected)} delivered, ${formatNumber(total.lost)} lost.`)
   return out.join('\n')

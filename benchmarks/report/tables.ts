@@ -303,3 +303,27 @@ export function deadPeersTable(results: BenchResults): Table {
   ])
   return { headers, rows, align: ['left', 'left', 'left', 'right', 'right', 'right'] }
 }
+
+export function tickerTable(results: BenchResults): Table {
+  const headers = ['transport', 'updates received', 'deliveries', 'updates/delivery', 'most in one', 'age p50 µs', 'age p95 µs', 'age max µs', 'lost']
+  const rows = (results.ticker?.rows ?? []).map((r) => [
+    r.label,
+    `${formatNumber(r.received)} / ${formatNumber(r.published)}`,
+    formatNumber(r.deliveries),
+    formatSignificant(r.updatesPerDeliveryMean),
+    formatNumber(r.updatesPerDeliveryMax),
+    formatMicros(r.age.p50Us),
+    formatMicros(r.age.p95Us),
+    formatMicros(r.age.maxUs),
+    formatNumber(r.accounting.lost),
+  ])
+  return { headers, rows, align: right(headers) }
+}
+
+/** The ticker in one sentence: per transport, how updates were bunched and how old they were on arrival. */
+export function tickerSentence(results: BenchResults): string | undefined {
+  const t = results.ticker
+  if (!t || t.rows.length === 0) return undefined
+  const each = t.rows.map((r) => `${r.label} ${formatSignificant(r.updatesPerDeliveryMean)} per delivery (at most ${formatNumber(r.updatesPerDeliveryMax)}), ${formatMicros(r.age.p50Us)} µs old at the median and ${formatMicros(r.age.p95Us)} µs at p95`)
+  return `With the server publishing ${formatSignificant(t.publishedPerSecond)} updates a second (TICKER_HZ ${formatNumber(t.hz)}) for ${formatDuration(t.measuredMs)}, each receiver got them as follows: ${each.join('; ')}.`
+}

@@ -14,7 +14,7 @@ import { checkResults, type BenchResults } from '../../benchmarks/schema.ts'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-/** The quick run takes about two minutes on two cores (seven scenarios); past this it is stopped, whatever it is doing. */
+/** The quick run takes about two minutes on two cores (eight scenarios); past this it is stopped, whatever it is doing. */
 const HARD_LIMIT_MS = 240_000
 const out = mkdtempSync(join(tmpdir(), 'transport-lab-bench-'))
 
@@ -85,6 +85,14 @@ describe('npm run bench -- --quick --json', () => {
     }
     expect(results.deadPeers!.shortened).toBe(true)
     expect(results.deadPeers!.rows.map((r) => r.transport).sort()).toEqual([...TRANSPORTS].sort())
+    // Live prices: every receiver got every update of the window, each with its age; a push transport carries one per frame, event or packet.
+    expect(results.ticker!.rows.map((r) => r.transport)).toEqual([...TRANSPORTS])
+    for (const row of results.ticker!.rows) {
+      expect(row.published, row.subject).toBeGreaterThan(0)
+      expect(row.received, row.subject).toBe(row.published)
+      expect(row.age.count, row.subject).toBe(row.received)
+      if (row.transport === 'sse' || row.transport === 'websocket' || row.transport === 'socket.io') expect(row.updatesPerDeliveryMax, row.subject).toBe(1)
+    }
     // Unless the environment sets them, the limits are out of reach for the load from 127.0.0.1, and the results say the bench set them.
     const expectedLabEnv = Object.fromEntries(Object.entries(OUT_OF_REACH).filter(([name]) => !process.env[name]))
     expect(results.environment.labEnv ?? {}).toEqual(expectedLabEnv)
@@ -93,6 +101,7 @@ describe('npm run bench -- --quick --json', () => {
     // Progress went to stderr as plain lines (not a terminal); the files are written.
     expect(stderr).toMatch(/\[bench +[\d.]+s\] idle done/)
     expect(stderr).toMatch(/\[bench +[\d.]+s\] dead-peers done/)
+    expect(stderr).toMatch(/\[bench +[\d.]+s\] ticker done/)
     for (const file of ['latest.json', 'latest.md', 'wire.svg', 'projection.svg', 'latency.svg', 'throughput.svg', 'idle.svg', 'noisy.svg', 'slow-readers.svg', 'dead-peers.svg']) {
       expect(existsSync(join(out, file)), file).toBe(true)
     }

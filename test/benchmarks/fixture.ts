@@ -101,6 +101,17 @@ export function fixtureResults(): BenchResults {
       capMs: 66_000,
       rows: deadRows,
     },
+    ticker: {
+      hz: 10,
+      measuredMs: 6000,
+      published: 60,
+      publishedPerSecond: 10,
+      shortPollIntervalMs: 1000,
+      rows: [
+        { subject: 'lab/short-polling', target: 'lab' as const, transport: 'short-polling' as const, label: 'short polling', published: 60, received: 60, deliveries: 6, updatesPerDeliveryMean: 10, updatesPerDeliveryMax: 11, age: { count: 60, minUs: 1500, p50Us: 450_000, p95Us: 950_000, maxUs: 999_000 }, clamped: 0, accounting: accounting(1, 60), note: 'polls every 1000 ms (SHORT_POLL_INTERVAL_MS)' },
+        { ...lab, published: 60, received: 60, deliveries: 60, updatesPerDeliveryMean: 1, updatesPerDeliveryMax: 1, age: { count: 60, minUs: 150, p50Us: 310.5, p95Us: 620, maxUs: 1500 }, clamped: 0, accounting: accounting(1, 60) },
+      ],
+    },
   }
   const total = accounting(0, 0)
   return {

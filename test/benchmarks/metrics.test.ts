@@ -1,7 +1,7 @@
 // The arithmetic of the benchmark report, on numbers worked out by hand.
 import { createHistogram } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
-import { compare, cpuSeconds, deadPeerWindow, median, peakMemory, perConnection, perMessage, perMinute, perSecond, projectMbps, ratioTo, sendBufferBudget, summarizeHistogram, tallyDelta, toNanoseconds, withinWindow, type ReapSettings } from '../../benchmarks/metrics.ts'
+import { compare, cpuSeconds, deadPeerWindow, median, peakMemory, perConnection, perMessage, perMinute, perSecond, projectMbps, ratioTo, sendBufferBudget, summarizeAge, summarizeHistogram, tallyDeliveries, tallyDelta, toNanoseconds, withinWindow, type ReapSettings } from '../../benchmarks/metrics.ts'
 import { labEnvironment, OUT_OF_REACH } from '../../benchmarks/environment.ts'
 import { SseParser, type SseEvent } from '../../benchmarks/clients/http.ts'
 import type { WireTally } from '../../server/wire/meter.ts'
@@ -197,5 +197,38 @@ describe('the SSE receiver\'s parser', () => {
       { event: 'bye', data: '{"code":"LAB_RENEW"}', id: undefined, retry: 100 },
       { event: 'message', data: 'a\nb', id: undefined, retry: undefined },
     ])
+  })
+})
+
+describe('the ticker\'s deliveries', () => {
+  it('counts the deliveries that carried a measured update, how many each carried, and each update\'s age once', () => {
+    const deliveries = [
+      { receivedAt: 1000, updates: [{ seq: 1, sentAt: 700 }, { seq: 2, sentAt: 800 }] },
+      { receivedAt: 1100, updates: [] },
+      { receivedAt: 2000, updates: [{ seq: 3, sentAt: 1900.5 }, { seq: 4, sentAt: 1950 }, { seq: 5, sentAt: 1999 }] },
+      // a duplicate (a resumed stream) and an update after the window: neither counts
+      { receivedAt: 2100, updates: [{ seq: 5, sentAt: 1999 }, { seq: 9, sentAt: 2050 }] },
+    ]
+    expect(tallyDeliveries(deliveries, new Set([1, 2, 3, 4, 5]))).toEqual({
+      received: 5,
+      deliveries: 2,
+      updatesPerDeliveryMean: 2.5,
+      updatesPerDeliveryMax: 3,
+      agesMs: [300, 200, 99.5, 50, 1],
+    })
+    expect(tallyDeliveries([], new Set([1]))).toEqual({ received: 0, deliveries: 0, updatesPerDeliveryMean: null, updatesPerDeliveryMax: null, agesMs: [] })
+  })
+
+  it('summarizes ages as the median and p95 in microseconds', () => {
+    const histogram = createHistogram()
+    for (let i = 1; i <= 100; i++) histogram.record(i * 1000)
+    // The histogram keeps three significant digits: within a few hundredths of a µs here.
+    const age = summarizeAge(histogram)
+    expect(age.count).toBe(100)
+    expect(age.minUs).toBeCloseTo(1, 1)
+    expect(age.p50Us).toBeCloseTo(50, 0)
+    expect(age.p95Us).toBeCloseTo(95, 0)
+    expect(age.maxUs).toBeCloseTo(100, 0)
+    expect(summarizeAge(createHistogram())).toEqual({ count: 0, minUs: null, p50Us: null, p95Us: null, maxUs: null })
   })
 })

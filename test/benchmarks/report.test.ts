@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { comparisons } from '../../benchmarks/report/compare.ts'
 import { formatBytes, formatCounts, formatDuration, formatMicros, formatWindow, formatPercent, formatRatio, formatSignificant, markdownTable, textTable } from '../../benchmarks/report/format.ts'
 import { renderMarkdown, renderTerminal } from '../../benchmarks/report/markdown.ts'
-import { checkSentences, deadPeersTable, floodOutcome, noisySentences, noisyTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable } from '../../benchmarks/report/tables.ts'
+import { checkSentences, deadPeersTable, floodOutcome, noisySentences, noisyTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable, tickerSentence, tickerTable } from '../../benchmarks/report/tables.ts'
 import { chartSpecs, renderSvg } from '../../benchmarks/report/charts.ts'
 import { checkResults } from '../../benchmarks/schema.ts'
 import { fixtureResults } from './fixture.ts'
@@ -99,7 +99,7 @@ describe('the report', () => {
 
   it('writes every section, the accounting and the environment in Markdown, linking the charts it was given', () => {
     const md = renderMarkdown(results, ['wire.svg'])
-    for (const heading of ['## Summary', '## Against the bare baselines', '## 1. Wire cost', '### Handshakes', '## 2. Delivery latency', '## 3. Throughput at saturation', '## 4. Idle cost', '## 5. Noisy neighbour', '## 6. Slow readers', '## 7. Dead peers', '## Accounting', '## Environment', '## Notes']) {
+    for (const heading of ['## Summary', '## Against the bare baselines', '## 1. Wire cost', '### Handshakes', '## 2. Delivery latency', '## 3. Throughput at saturation', '## 4. Idle cost', '## 5. Noisy neighbour', '## 6. Slow readers', '## 7. Dead peers', '## 8. Live prices (the ticker room)', '## Accounting', '## Environment', '## Notes']) {
       expect(md).toContain(heading)
     }
     expect(md).toContain('![Bytes per delivered message, payload and overhead](wire.svg)')
@@ -172,5 +172,26 @@ describe('dead peers', () => {
 
   it('lists every peer on the terminal', () => {
     expect(renderTerminal(fixtureResults())).toContain('WebSocket: gone from presence after 22.4 s, connection closed after 22.4 s (the settings allow 15.0 s – 30.0 s)')
+  })
+})
+
+describe('live prices', () => {
+  const results = fixtureResults()
+
+  it('tabulates per transport what each delivery carried and how old the updates were', () => {
+    const table = tickerTable(results)
+    expect(table.headers).toEqual(['transport', 'updates received', 'deliveries', 'updates/delivery', 'most in one', 'age p50 µs', 'age p95 µs', 'age max µs', 'lost'])
+    expect(table.rows).toEqual([
+      ['short polling', '60 / 60', '6', '10.0', '11', '450,000', '950,000', '999,000', '0'],
+      ['WebSocket', '60 / 60', '60', '1.00', '1', '311', '620', '1,500', '0'],
+    ])
+  })
+
+  it('says it in one sentence, in the report and on the terminal', () => {
+    const sentence = 'With the server publishing 10.0 updates a second (TICKER_HZ 10) for 6.00 s, each receiver got them as follows: short polling 10.0 per delivery (at most 11), 450,000 µs old at the median and 950,000 µs at p95; WebSocket 1.00 per delivery (at most 1), 311 µs old at the median and 620 µs at p95.'
+    expect(tickerSentence(results)).toBe(sentence)
+    expect(renderMarkdown(results)).toContain(`- ${sentence}`)
+    expect(renderTerminal(results)).toContain(sentence)
+    expect(tickerSentence({ ...results, ticker: undefined })).toBeUndefined()
   })
 })
