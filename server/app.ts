@@ -8,6 +8,7 @@ import { Edge } from './edge.ts'
 import { errorReplies } from './plugins/errors.ts'
 import { benchResults } from './plugins/bench-results.ts'
 import { hubPlugin } from './plugins/hub.ts'
+import { lessonRoutes } from './plugins/lessons.ts'
 import { workbenchUi } from './plugins/ui.ts'
 import { wireRoutes } from './plugins/wire.ts'
 import { transportForUrl, transports } from './transports/index.ts'
@@ -28,6 +29,8 @@ export const TCP_CONNECTIONS_PER_CLIENT_SLOT = 6
 export interface BuildOptions {
   /** Where log lines go (stdout when absent); tests read them here. */
   logStream?: NodeJS.WritableStream
+  /** The lessons folder (lessons/ when absent); tests serve lessons from a temporary one. */
+  lessonsDir?: string
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -67,6 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     wire.destroyUnused()
   })
   await app.register(benchResults)
+  await app.register(lessonRoutes, { dir: options.lessonsDir })
   await app.register(workbenchUi)
   return app
 }

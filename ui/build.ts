@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const built = join(root, 'ui/dist/index.html')
-const sources = ['ui/src', 'ui/index.html', 'ui/vite.config.ts', 'server/core/protocol.ts', 'benchmarks/schema.ts'].map((p) => join(root, p))
+// package-lock.json: the page bundles its dependencies (lit, chart.js, marked, dompurify), so an upgrade rebuilds it too.
+const sources = ['ui/src', 'ui/index.html', 'ui/vite.config.ts', 'server/core/protocol.ts', 'benchmarks/schema.ts', 'package-lock.json'].map((p) => join(root, p))
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0

@@ -1,12 +1,16 @@
 // The workbench: a name prompt, then five transports racing side by side,
-// with an inspector, live charts and the benchmark results one tab away.
+// with an inspector, live charts, the benchmark results and the lessons one
+// tab away. The address bar's hash is the route (state/route.ts): the view
+// and its settings, so that a link can open any of them.
 import { LitElement, css, html, nothing } from 'lit'
-import { TRANSPORTS } from '../../../server/core/protocol.ts'
+import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
 import { Lab } from '../state/lab.ts'
+import { HashRouteController, ROOM_PATTERN, type Route, type ViewId } from '../state/route.ts'
 import './lab-bench-view.ts'
 import './lab-charts.ts'
 import './lab-composer.ts'
 import './lab-inspector.ts'
+import './lab-lessons.ts'
 import './lab-name-prompt.ts'
 import './lab-presence.ts'
 import './lab-transport-panel.ts'
@@ -16,26 +20,87 @@ const TABS = [
   { id: 'inspector', label: 'Inspector' },
   { id: 'charts', label: 'Charts' },
   { id: 'bench', label: 'Benchmarks' },
-] as const
-type TabId = (typeof TABS)[number]['id']
+  { id: 'lessons', label: 'Lessons' },
+] as const satisfies ReadonlyArray<{ id: ViewId; label: string }>
+type TabId = ViewId
 
 export class LabApp extends LitElement {
   static override properties = {
     _tab: { state: true },
     _named: { state: true },
     _room: { state: true },
+    _deflate: { state: true },
+    _inspected: { state: true },
+    _lesson: { state: true },
   }
 
   declare _tab: TabId
   declare _named: boolean
   declare _room: string
+  declare _deflate: boolean
+  /** The Inspector's transport, kept while another view is open. */
+  declare _inspected: TransportName
+  /** The lesson open in the Lessons view, kept while another view is open. */
+  declare _lesson: string | undefined
   readonly lab = new Lab()
+  private readonly _router = new HashRouteController(this, (route) => this._onRoute(route))
 
   constructor() {
     super()
     this._tab = 'race'
     this._named = false
     this._room = this.lab.room
+    this._deflate = this.lab.clients.websocket.compress
+    this._inspected = 'websocket'
+    this._lesson = undefined
+  }
+
+  /** The page's state as a route, for the address bar. */
+  private get _route(): Route {
+    return {
+      view: this._tab,
+      lesson: this._tab === 'lessons' ? this._lesson : undefined,
+      transport: this._tab === 'inspector' ? this._inspected : undefined,
+      room: this._room,
+      deflate: this._deflate,
+    }
+  }
+
+  /** A link, Back or an edited address: show what it names, then write the full state back (in place). */
+  private _onRoute(route: Route): void {
+    this._tab = route.view
+    if (route.view === 'lessons') this._lesson = route.lesson
+    if (route.transport) this._inspected = route.transport
+    if (route.deflate !== undefined) this._setDeflate(route.deflate)
+    if (route.room !== undefined && route.room !== this._room) void this._switchRoom(route.room)
+    // A bare address (/) stays bare until the reader moves.
+    if (location.hash) this._router.write(this._route, 'replace')
+  }
+
+  private _openTab(tab: TabId): void {
+    if (tab === this._tab) return
+    this._tab = tab
+    this._router.write(this._route, 'push')
+  }
+
+  private async _switchRoom(room: string): Promise<void> {
+    this._room = room
+    await this.lab.switchRoom(room)
+  }
+
+  private _setDeflate(on: boolean): void {
+    this._deflate = on
+    this.lab.setCompression(on)
+  }
+
+  private _onDeflateChange(event: CustomEvent<boolean>): void {
+    this._setDeflate(event.detail)
+    this._router.write(this._route, 'replace')
+  }
+
+  private _onInspectedChange(event: CustomEvent<TransportName>): void {
+    this._inspected = event.detail
+    this._router.write(this._route, 'replace')
   }
 
   private _onNameChosen(event: CustomEvent<string>): void {
@@ -47,14 +112,14 @@ export class LabApp extends LitElement {
     event.preventDefault()
     const input = this.renderRoot.querySelector<HTMLInputElement>('#room')!
     const room = input.value.trim()
-    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(room)) {
+    if (!ROOM_PATTERN.test(room)) {
       input.setCustomValidity('1–32 letters, digits, - or _')
       input.reportValidity()
       return
     }
     input.setCustomValidity('')
-    await this.lab.switchRoom(room)
-    this._room = room
+    await this._switchRoom(room)
+    this._router.write(this._route, 'replace')
   }
 
   private _onTabKey(event: KeyboardEvent): void {
@@ -62,7 +127,7 @@ export class LabApp extends LitElement {
     const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0
     if (!step) return
     event.preventDefault()
-    this._tab = TABS[(index + step + TABS.length) % TABS.length]!.id
+    this._openTab(TABS[(index + step + TABS.length) % TABS.length]!.id)
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${this._tab}`)?.focus())
   }
 
@@ -78,14 +143,14 @@ export class LabApp extends LitElement {
         </form>
         <lab-presence .lab=${this.lab}></lab-presence>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>
-          ${TABS.map((t) => html`<button role="tab" id="tab-${t.id}" aria-controls="view-${t.id}" aria-selected=${this._tab === t.id ? 'true' : 'false'} tabindex=${this._tab === t.id ? 0 : -1} @click=${() => { this._tab = t.id }}>${t.label}</button>`)}
+          ${TABS.map((t) => html`<button role="tab" id="tab-${t.id}" aria-controls="view-${t.id}" aria-selected=${this._tab === t.id ? 'true' : 'false'} tabindex=${this._tab === t.id ? 0 : -1} @click=${() => this._openTab(t.id)}>${t.label}</button>`)}
         </nav>
       </header>
       <main>
         <section id="view-race" role="tabpanel" aria-labelledby="tab-race" ?hidden=${this._tab !== 'race'}>
           <lab-composer .lab=${this.lab}></lab-composer>
-          <div class="panels">
-            ${TRANSPORTS.map((t) => html`<lab-transport-panel .lab=${this.lab} transport=${t}></lab-transport-panel>`)}
+          <div class="panels" @deflate-change=${this._onDeflateChange}>
+            ${TRANSPORTS.map((t) => html`<lab-transport-panel .lab=${this.lab} transport=${t} .deflate=${this._deflate}></lab-transport-panel>`)}
           </div>
           <p class="note">
             Connection budget: browsers open about 6 HTTP/1.1 connections per origin. This page holds at most two
@@ -94,9 +159,12 @@ export class LabApp extends LitElement {
             Latency is the sender's <code>sentAt</code> to this panel's receipt on this page's clock, for messages this page sent.
           </p>
         </section>
-        ${this._tab === 'inspector' ? html`<section id="view-inspector" role="tabpanel" aria-labelledby="tab-inspector"><lab-inspector .lab=${this.lab}></lab-inspector></section>` : nothing}
+        ${this._tab === 'inspector' ? html`<section id="view-inspector" role="tabpanel" aria-labelledby="tab-inspector"><lab-inspector .lab=${this.lab} .transport=${this._inspected} @transport-change=${this._onInspectedChange}></lab-inspector></section>` : nothing}
         ${this._tab === 'charts' ? html`<section id="view-charts" role="tabpanel" aria-labelledby="tab-charts"><lab-charts .lab=${this.lab}></lab-charts></section>` : nothing}
         ${this._tab === 'bench' ? html`<section id="view-bench" role="tabpanel" aria-labelledby="tab-bench"><lab-bench-view .baseUrl=${this.lab.baseUrl}></lab-bench-view></section>` : nothing}
+        <section id="view-lessons" role="tabpanel" aria-labelledby="tab-lessons" ?hidden=${this._tab !== 'lessons'}>
+          <lab-lessons .baseUrl=${this.lab.baseUrl} .slug=${this._lesson} ?active=${this._tab === 'lessons'}></lab-lessons>
+        </section>
       </main>
     `
   }
@@ -116,8 +184,18 @@ export class LabApp extends LitElement {
     main > section { flex: 1; min-height: 0; display: flex; flex-direction: column; gap: 0.5rem; padding: 0.5rem 0.8rem; overflow: auto; }
     main > section[hidden] { display: none; }
     #view-race { overflow: hidden; }
+    /* The lessons scroll inside their own panes, so the list stays in view beside a long lesson. */
+    #view-lessons { overflow: hidden; padding: 0; }
     .panels { flex: 1; min-height: 0; display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); grid-template-rows: minmax(0, 1fr); gap: 0.5rem; }
     .note { margin: 0; font-size: 0.78rem; color: #4a5260; }
+    /* A phone (students reading a lesson): the header wraps so that every tab stays in reach. */
+    @media (max-width: 700px) {
+      header { flex-wrap: wrap; gap: 0.3rem 0.8rem; }
+      nav { order: 1; flex-basis: 100%; flex-wrap: wrap; }
+      nav button { padding: 0.2rem 0.5rem; }
+      lab-presence { order: 2; flex-basis: 100%; }
+      .room input { width: 7rem; }
+    }
   `
 }
 

@@ -92,30 +92,34 @@ class HandshakeLoader implements ReactiveController {
 export class LabInspector extends LitElement {
   static override properties = {
     lab: { attribute: false },
-    _transport: { state: true },
+    transport: { type: String },
   }
 
   declare lab: Lab | undefined
-  declare _transport: TransportName
+  /** The transport shown; the page sets it (a link can name one) and hears of the reader's choice through `transport-change`. */
+  declare transport: TransportName
   private readonly _loader = new HandshakeLoader(this)
 
   constructor() {
     super()
     this.lab = undefined
-    this._transport = 'websocket'
+    this.transport = 'websocket'
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if ((changed.has('lab') || changed.has('_transport')) && this.lab) this._loader.configure(this.lab.baseUrl, this.lab.clients[this._transport])
+    if ((changed.has('lab') || changed.has('transport')) && this.lab) this._loader.configure(this.lab.baseUrl, this.lab.clients[this.transport])
   }
 
   private _select(transport: TransportName, focus: boolean): void {
-    this._transport = transport
+    if (transport !== this.transport) {
+      this.transport = transport
+      this.dispatchEvent(new CustomEvent('transport-change', { detail: transport, bubbles: true, composed: true }))
+    }
     if (focus) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${CSS.escape(transport)}`)?.focus())
   }
 
   private _onTabKeydown(event: KeyboardEvent): void {
-    const index = TRANSPORTS.indexOf(this._transport)
+    const index = TRANSPORTS.indexOf(this.transport)
     const last = TRANSPORTS.length - 1
     const target = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: last }[event.key]
     if (target === undefined) return
@@ -128,7 +132,7 @@ export class LabInspector extends LitElement {
   }
 
   override render() {
-    const transport = this._transport
+    const transport = this.transport
     const label = TRANSPORT_LABELS[transport]
     return html`
       <div role="tablist" aria-label="Transport to inspect" @keydown=${this._onTabKeydown}>

@@ -26,6 +26,7 @@ export class LabTransportPanel extends LitElement {
   static override properties = {
     lab: { attribute: false },
     transport: { type: String },
+    deflate: { type: Boolean },
     _rows: { state: true },
     _state: { state: true },
     _tick: { state: true },
@@ -33,6 +34,8 @@ export class LabTransportPanel extends LitElement {
 
   declare lab: Lab
   declare transport: TransportName
+  /** WebSocket compression, owned by the page (a link can turn it on); the panel asks for changes with `deflate-change`. */
+  declare deflate: boolean
   declare _rows: Row[]
   declare _state: ConnectionState
   declare _tick: number
@@ -44,6 +47,7 @@ export class LabTransportPanel extends LitElement {
     this._rows = []
     this._state = 'idle'
     this._tick = 0
+    this.deflate = false
   }
 
   private get _client(): ChatClient {
@@ -114,8 +118,11 @@ export class LabTransportPanel extends LitElement {
   }
 
   private _onCompressionChange(event: Event): void {
-    this._client.compress = (event.target as HTMLInputElement).checked
-    this._client.reconnect()
+    const input = event.target as HTMLInputElement
+    const on = input.checked
+    // The box shows the page's setting until the page takes the change and passes it back down.
+    input.checked = this.deflate
+    this.dispatchEvent(new CustomEvent('deflate-change', { detail: on, bubbles: true, composed: true }))
   }
 
   private _onDrop(): void {
@@ -161,7 +168,7 @@ export class LabTransportPanel extends LitElement {
               ${LONG_POLL_TIMEOUTS.map((ms) => html`<option value=${ms} ?selected=${ms === client.longPollTimeoutMs}>${ms / 1000} s</option>`)}
             </select></label>`
         case 'websocket':
-          return html`<label><input type="checkbox" .checked=${client.compress} @change=${this._onCompressionChange} /> deflate</label>`
+          return html`<label><input type="checkbox" .checked=${this.deflate} @change=${this._onCompressionChange} /> deflate</label>`
         default:
           return nothing
       }

@@ -32,6 +32,7 @@ export class Lab extends EventTarget {
   readonly sent = new Map<string, Sent>()
   readonly latency: LatencySample[] = []
   private counter = 0
+  private started = false
 
   constructor(baseUrl = location.origin) {
     super()
@@ -53,6 +54,7 @@ export class Lab extends EventTarget {
 
   start(name: string): void {
     this.name = name
+    this.started = true
     for (const client of Object.values(this.clients)) {
       client.name = name
       client.start()
@@ -73,8 +75,22 @@ export class Lab extends EventTarget {
 
   async switchRoom(room: string): Promise<void> {
     this.room = room
+    // Before the name is chosen (a link that names a room) the clients only learn where to go.
+    if (!this.started) {
+      for (const client of Object.values(this.clients)) client.room = room
+      this.dispatchEvent(new Event('room'))
+      return
+    }
     await Promise.all(Object.values(this.clients).map((c) => c.switchRoom(room)))
     this.dispatchEvent(new Event('room'))
+  }
+
+  /** permessage-deflate on the raw WebSocket: agreed in the handshake, so a connected client reconnects to change it. */
+  setCompression(on: boolean): void {
+    const client = this.clients.websocket
+    if (client.compress === on) return
+    client.compress = on
+    if (this.started && client.state !== 'closed') client.reconnect()
   }
 
   /** Latency of a message this page sent, as received by `transport`'s panel. */
