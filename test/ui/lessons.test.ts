@@ -186,6 +186,10 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
     await expect.poll(studentTransports, { timeout: 10_000 }).toEqual([...TRANSPORTS].sort())
     for (const t of TRANSPORTS) await expect.poll(() => page.locator(`lab-transport-panel[transport="${t}"] .state`).textContent()).toBe('open')
     await page.locator('lab-presence').getByText('ticker').waitFor()
+    // The ticker's updates show their age, as the page's own messages show their latency.
+    for (const t of TRANSPORTS) {
+      await expect.poll(() => page.locator(`lab-transport-panel[transport="${t}"] .latency`).filter({ hasText: /^\d+\.\d ms$/ }).count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    }
   })
 
   it('turns on WebSocket compression from #/race?deflate=on, and a reload keeps the view and its settings', async () => {

@@ -86,7 +86,10 @@ export class LabTransportPanel extends LitElement {
   }
 
   private _onEntry({ entry, receivedAt, backfilled }: Received): void {
-    const latencyMs = entry.type === 'message' ? this.lab.latencyOf(entry.clientMsgId, entry.sentAt, receivedAt) : undefined
+    // The server's own updates (the ticker) are stamped with their tick time: what shows is their age,
+    // which on another machine includes the difference between the two clocks.
+    const fromServer = entry.type === 'message' && entry.from.transport === 'server' && entry.sentAt !== undefined
+    const latencyMs = entry.type !== 'message' ? undefined : fromServer ? receivedAt - entry.sentAt! : this.lab.latencyOf(entry.clientMsgId, entry.sentAt, receivedAt)
     this._push({ key: `${entry.epoch}-${entry.seq}`, entry, receivedAt, backfilled, latencyMs })
   }
 
