@@ -2,26 +2,17 @@
 // against these schemas and sends only what they describe; ui/ and
 // benchmarks/ import the same types.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { NAME_MAX_LENGTH, NAME_PATTERN, ROOM_PATTERN } from './names.ts'
 
-export const TRANSPORTS = ['short-polling', 'long-polling', 'sse', 'websocket', 'socket.io'] as const
-export type TransportName = (typeof TRANSPORTS)[number]
-
-export const DEFAULT_ROOM = 'lobby'
+export { DEFAULT_ROOM, NAME_FORBIDDEN, NAME_MAX_LENGTH, TRANSPORTS, type TransportName } from './names.ts'
 /** The documented limit on a message's text, in UTF-8 bytes. */
 export const TEXT_MAX_BYTES = 8192
-export const NAME_MAX_LENGTH = 32
 /** A welcome lists at most this many members, so that joining a crowded room stays cheap. */
 export const WELCOME_MEMBERS_MAX = 100
 
-export const RoomName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' })
-/**
- * Characters a name may not contain: C0 and C1 controls, and the invisible
- * formatting marks (zero-width, bidi embeddings, overrides and isolates) that
- * let a name pose as another or turn the text around it backwards.
- */
-export const NAME_FORBIDDEN = '\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff'
+export const RoomName = Type.String({ pattern: ROOM_PATTERN })
 /** 1-32 characters, none of NAME_FORBIDDEN, not only spaces. */
-export const UserName = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: `^(?=.*\\S)[^${NAME_FORBIDDEN}]+$` })
+export const UserName = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: NAME_PATTERN })
 /** "Give me room R after seq N of epoch E": the same resume idea on every transport. */
 export const Cursor = Type.Object({
   seq: Type.Integer({ minimum: 0 }),
