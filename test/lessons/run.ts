@@ -4,6 +4,7 @@
 // scripts. Each step's output is compared with the lesson's expected block.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { basename, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
@@ -15,6 +16,8 @@ export const root = fileURLToPath(new URL('../..', import.meta.url))
 /** The port every lesson is written for; the checker swaps in its own server's. */
 export const LESSON_PORT = 3000
 const STEP_TIMEOUT_MS = 15_000
+/** Generous: on a loaded machine tsx compiling the server is slow. */
+const SERVER_START_TIMEOUT_MS = 60_000
 const OUTPUT_MAX = 1 << 20
 
 export class LessonError extends Error {}
@@ -46,9 +49,11 @@ function learnerEnv(): NodeJS.ProcessEnv {
   return { ...env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_update_notifier: 'false', npm_config_fund: 'false' }
 }
 
-function spawnShell(command: string, cwd: string): Running['child'] {
+function spawnShell(command: string, cwd: string, port: number): Running['child'] {
   // One pipe for both streams keeps their order, as a terminal shows it.
-  return spawn('bash', ['-c', `exec 2>&1\n${command}`], { cwd, env: learnerEnv(), stdio: ['ignore', 'pipe', 'ignore'], detached: true })
+  // LAB_URL is where `npm run chat` connects without --url (localhost:3000 for the learner).
+  const env = { ...learnerEnv(), LAB_URL: `http://localhost:${port}` }
+  return spawn('bash', ['-c', `exec 2>&1\n${command}`], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
 }
 
 function watch(child: ChildProcess, step: Step): Running {
@@ -65,6 +70,22 @@ function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): void {
     process.kill(-child.pid!, signal)
   } catch {
     // already gone
+  }
+}
+
+/**
+ * A free port with as many digits as 3000: a learner's `Host: localhost:3000`
+ * is a byte shorter than `localhost:41234`, and lessons count header bytes.
+ */
+async function freeFourDigitPort(): Promise<number> {
+  for (;;) {
+    const candidate = 3001 + Math.floor(Math.random() * 6998)
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer()
+      probe.once('error', () => resolve(false))
+      probe.listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)))
+    })
+    if (free) return candidate
   }
 }
 
@@ -118,7 +139,10 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
       await server.exited
     }
     // The learner's server logs at the default level; their output is only compared for server steps.
-    server = await startServerProcess({ LOG_LEVEL: 'info', ...env }, args)
+    // A restart keeps the port, as the learner's stays 3000: files saved and
+    // terminals opened before it still point at the server.
+    port ||= await freeFourDigitPort()
+    server = await startServerProcess({ LOG_LEVEL: 'info', PORT: String(port), ...env }, args, SERVER_START_TIMEOUT_MS)
     port = Number(new URL(server.url).port)
   }
 
@@ -159,13 +183,18 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
       if (!message.text().startsWith('Failed to load resource')) lines.push(message.text())
     })
     let code: number = 0
+    const timeout = Number(step.meta.timeout ?? STEP_TIMEOUT_MS)
+    let timer: NodeJS.Timeout | undefined
     try {
       await page.goto(`http://localhost:${port}/api/rooms`)
-      await page.evaluate(`(async () => {\n${toServer(step.code)}\n})()`)
+      const ran = page.evaluate(`(async () => {\n${toServer(step.code)}\n})()`)
+      const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`still running after ${timeout} ms (a browser step must end by itself)`)), timeout) })
+      await Promise.race([ran, late])
     } catch (error) {
       lines.push(String(error instanceof Error ? error.message : error))
       code = 1
     } finally {
+      clearTimeout(timer)
       await page.close()
     }
     check(step, lines.join('\n'), code)
@@ -204,7 +233,7 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
         writeFileSync(join(scratch, script), command)
         command = `node ${script}`
       }
-      const running = watch(spawnShell(command, scratch), step)
+      const running = watch(spawnShell(command, scratch, port), step)
       if (step.meta.terminal) {
         background.set(step.meta.terminal, running)
         await waitReady(running)

@@ -12,7 +12,7 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-export async function startServerProcess(env: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string> = {}, args: string[] = [], startTimeoutMs = 15_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
@@ -23,7 +23,7 @@ export async function startServerProcess(env: Record<string, string> = {}, args:
   child.stderr!.on('data', (chunk) => { output += chunk })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000)
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), startTimeoutMs)
     const look = () => {
       const match = /Transport Lab: (http:\/\/\S+?)\/?\s/.exec(output)
       if (match) {
