@@ -135,9 +135,10 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       session.join(roomName, after)
       void socket.join(roomKey(dialect, roomName))
     }
+    // Out of the Socket.IO room first, so that the leave notice goes to the others only (as on every transport).
     const leave = (roomName: string) => {
-      session.leave(roomName)
       void socket.leave(roomKey(dialect, roomName))
+      session.leave(roomName)
     }
 
     let greeted = false

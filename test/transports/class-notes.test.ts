@@ -71,6 +71,10 @@ describe('the class notes Socket.IO dialect', () => {
     expect(a.heard).not.toContain('only for room1')
     a.socket.emit('leave_room', 'room1')
     await until(() => b.heard.some((m) => /left room room1/.test(m)), 'b to hear that a left')
+    // As the notes' socket.leave() before socket.to(room).emit(): the leaver is not told of its own leaving.
+    a.socket.emit('client_message', 'after leaving')
+    await until(() => a.heard.includes('after leaving'), 'a to hear its own next message')
+    expect(a.heard.filter((m) => /left room room1/.test(m))).toEqual([])
   })
 
   it('serves the client script at /socket.io/socket.io.js, as the notes page loads it', async () => {
