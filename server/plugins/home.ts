@@ -29,6 +29,10 @@ ${rows}
 <li><a href="/api/rooms">/api/rooms</a> — rooms, their epoch and latest seq</li>
 <li><a href="/metrics">/metrics</a> — the same figures for Prometheus</li>
 </ul>
+<h2>Lessons</h2>
+<ul>
+<li><a href="/api/lessons">/api/lessons</a> — the class's lessons; <code>/api/lessons/NN-topic</code> gives one as markdown (the workbench's Lessons tab renders them)</li>
+</ul>
 </body>
 </html>`
   app.get(options.prefix ?? '/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
