@@ -130,12 +130,15 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
     expect(await lesson().locator('[onclick]').count()).toBe(0)
   })
 
-  it('copies a command to the clipboard with its button', async () => {
+  it('copies a command to the clipboard with its button, pointed at the lab the page came from', async () => {
     await page.evaluate(() => { location.hash = '#/lessons/01-first-steps' })
-    const block = lesson().locator('.code-block', { hasText: COMMAND })
+    // This page is not at localhost:3000 (a classroom address, here a test port): the command says where it is.
+    const here = COMMAND.replace('localhost:3000', new URL(server.url).host)
+    await lesson().getByText(`export LAB_URL=${server.url}`).waitFor()
+    const block = lesson().locator('.code-block', { hasText: here })
     await block.getByRole('button', { name: 'Copy' }).click()
     await block.getByRole('button', { name: 'Copied' }).waitFor()
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(COMMAND)
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(here)
   })
 
   it('selects the command instead where the page has no clipboard API (plain http on a classroom address)', async () => {
@@ -144,10 +147,11 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
       // What a page at http://<ip>:3000 gets: no navigator.clipboard at all.
       await insecure.addInitScript(() => Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined }))
       await open(insecure, '#/lessons/01-first-steps')
-      const block = lesson(insecure).locator('.code-block', { hasText: COMMAND })
+      const here = COMMAND.replace('localhost:3000', new URL(server.url).host)
+      const block = lesson(insecure).locator('.code-block', { hasText: here })
       await block.getByRole('button', { name: 'Copy' }).click()
       await block.getByRole('button', { name: /^(Copied|Selected: copy it)$/ }).waitFor()
-      expect(await insecure.evaluate(() => window.getSelection()?.toString().trim())).toBe(COMMAND)
+      expect(await insecure.evaluate(() => window.getSelection()?.toString().trim())).toBe(here)
     } finally {
       await insecure.close()
     }

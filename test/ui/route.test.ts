@@ -1,7 +1,7 @@
 // The workbench's hash routes and where a lesson's links lead, as plain
 // functions (the browser side is in lessons.test.ts).
 import { describe, expect, it } from 'vitest'
-import { linkTarget } from '../../ui/src/components/lesson-markdown.ts'
+import { commandHost, linkTarget } from '../../ui/src/components/lesson-markdown.ts'
 import { formatRoute, parseRoute, workbenchHash } from '../../ui/src/state/route.ts'
 
 const PAGE = 'http://192.168.1.20:3000'
@@ -61,5 +61,12 @@ describe('where a lesson link leads', () => {
     expect(linkTarget('http://localhost:3000/endpoints', PAGE)).toEqual({ kind: 'external', href: `${PAGE}/endpoints` })
     expect(linkTarget('https://developer.mozilla.org/', PAGE)).toEqual({ kind: 'external', href: 'https://developer.mozilla.org/' })
     expect(linkTarget('#common-mistakes', PAGE)).toEqual({ kind: 'none' })
+  })
+
+  it('points commands at the lab the page came from, unless that is the learner\'s own localhost:3000', () => {
+    expect(commandHost('http://localhost:3000')).toBeUndefined()
+    expect(commandHost('http://127.0.0.1:3000')).toBeUndefined()
+    expect(commandHost('http://10.0.0.5:3000')).toBe('10.0.0.5:3000')
+    expect(commandHost('http://localhost:8080')).toBe('localhost:8080')
   })
 })

@@ -73,6 +73,7 @@ export class LabLesson extends LitElement {
     a:focus-visible, button:focus-visible, pre:focus-visible, summary:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
     code { font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 0.9em; background: #eef1f5; padding: 0.05rem 0.3rem; border-radius: 3px; overflow-wrap: anywhere; }
     .source-ref { color: #3a414c; }
+    .lab-host-note { padding: 0.4rem 0.8rem; background: #fff8e1; border: 1px solid #f0d48a; border-radius: 6px; }
     blockquote { padding: 0.1rem 0.9rem; border-left: 4px solid #c9d0d9; color: #3a414c; }
     details { padding: 0.4rem 0.8rem; background: #fff; border: 1px solid #d5d9e0; border-radius: 6px; }
     summary { cursor: pointer; font-weight: 600; }

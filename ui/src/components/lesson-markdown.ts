@@ -54,9 +54,35 @@ export function renderLesson(markdown: string, pageOrigin: string): DocumentFrag
     FORBID_ATTR: ['style', 'id', 'name'],
   })
   for (const anchor of [...fragment.querySelectorAll('a')]) pointLink(anchor, pageOrigin)
+  const labHost = commandHost(pageOrigin)
+  if (labHost) pointCommands(fragment, labHost)
   for (const pre of [...fragment.querySelectorAll('pre')]) addCopyButton(pre)
   for (const table of [...fragment.querySelectorAll('table')]) wrap(table, 'table-scroll')
   return fragment
+}
+
+/** Lessons are written for http://localhost:3000; a class that reached the lab elsewhere needs commands that say where. */
+const LESSON_HOST = 'localhost:3000'
+
+/** The host commands should name instead of localhost:3000, or none when the page is the learner's own localhost:3000. */
+export function commandHost(pageOrigin: string): string | undefined {
+  const page = new URL(pageOrigin)
+  if (isLoopbackLabUrl(page) && page.port === '3000') return undefined
+  return page.host
+}
+
+/** Rewrites commands and code (never the expected output, which shows what the checked server printed) and says so once. */
+function pointCommands(fragment: DocumentFragment, host: string): void {
+  for (const code of fragment.querySelectorAll('pre > code')) {
+    if (code.classList.contains('language-text')) continue
+    code.textContent = (code.textContent ?? '').replaceAll(LESSON_HOST, host)
+  }
+  const note = document.createElement('p')
+  note.className = 'lab-host-note'
+  const url = document.createElement('code')
+  url.textContent = `export LAB_URL=http://${host}`
+  note.append(`This lab is at ${host}: the commands below point there instead of ${LESSON_HOST}. For npm run chat, run `, url, ' once in each terminal.')
+  fragment.prepend(note)
 }
 
 function pointLink(anchor: HTMLAnchorElement, pageOrigin: string): void {
