@@ -74,3 +74,33 @@ export function parseLesson(markdown: string): Step[] {
   return steps
 }
 
+
+export interface Outline {
+  /** Level-two and level-three headings, in order. */
+  headings: Array<{ depth: number; text: string }>
+  /** Paragraphs that open with a bold label (`**Goal:**`), by label. */
+  labels: string[]
+  /** Every link's target, in order. */
+  links: string[]
+  /** Raw HTML pieces (for the exercises' <details> solutions). */
+  html: string[]
+}
+
+function textOf(node: Nodes): string {
+  if ('value' in node && typeof node.value === 'string' && node.type !== 'html') return node.value
+  return 'children' in node ? node.children.map((child) => textOf(child as Nodes)).join('') : ''
+}
+
+/** What a lesson is made of, for checking that it has the shape every lesson shares. */
+export function outlineLesson(markdown: string): Outline {
+  const outline: Outline = { headings: [], labels: [], links: [], html: [] }
+  const walk = (node: Nodes) => {
+    if (node.type === 'heading' && node.depth >= 2) outline.headings.push({ depth: node.depth, text: textOf(node) })
+    if (node.type === 'paragraph' && node.children[0]?.type === 'strong') outline.labels.push(textOf(node.children[0]).replace(/:$/, ''))
+    if (node.type === 'link') outline.links.push(node.url)
+    if (node.type === 'html') outline.html.push(node.value)
+    if ('children' in node) for (const child of node.children) walk(child as Nodes)
+  }
+  walk(fromMarkdown(markdown))
+  return outline
+}

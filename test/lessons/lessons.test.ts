@@ -2,11 +2,12 @@
 // says the learner will see is what this server prints. A failure names the
 // lesson file, the line and a diff. LESSONS_UPDATE=1 writes what was printed
 // into the blocks that differ (for authors; put the placeholders back after).
-import { readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, describe, it } from 'vitest'
 import { hasChromium, launchChromium } from '../support/browser.ts'
+import { outlineLesson } from './lesson.ts'
 import { root, runLesson } from './run.ts'
 
 const LESSON_FILE = /^\d\d-[a-z0-9-]+\.md$/
@@ -28,6 +29,23 @@ describe('the lessons', () => {
   })
 
   for (const lesson of lessons) {
+    it(`${lesson}: has the parts every lesson has, and its links lead somewhere`, ({ expect }) => {
+      const file = join(root, 'lessons', lesson)
+      const outline = outlineLesson(readFileSync(file, 'utf8'))
+      expect(outline.labels.slice(0, 4).sort()).toEqual(['Goal', 'Prerequisites', 'Time', 'You will learn'])
+      const sections = outline.headings.filter((h) => h.depth === 2).map((h) => h.text)
+      expect(sections).toEqual(['Steps', 'Checkpoint', 'Common mistakes', 'Exercises', 'Read the code'])
+      const steps = outline.headings.filter((h) => h.depth === 3).map((h) => Number(/^(\d+)\. /.exec(h.text)?.[1]))
+      expect(steps.length).toBeGreaterThan(0)
+      expect(steps).toEqual(steps.map((_, i) => i + 1))
+      expect(outline.html.filter((h) => h.includes('<summary>Solution')).length, 'a solution for the exercises').toBeGreaterThan(0)
+      for (const link of outline.links) {
+        if (/^(https?:|#|mailto:)/.test(link)) continue
+        const target = resolve(dirname(file), decodeURIComponent(link.split('#')[0]!))
+        expect(existsSync(target), `${lesson} links to ${link}, which does not exist`).toBe(true)
+      }
+    })
+
     it(`${lesson}: every step prints what the lesson shows`, async () => {
       await runLesson(join(root, 'lessons', lesson), {
         update: process.env.LESSONS_UPDATE === '1',
