@@ -32,6 +32,7 @@ ${rows}
 <h2>Lessons</h2>
 <ul>
 <li><a href="/api/lessons">/api/lessons</a> — the class's lessons; <code>/api/lessons/NN-topic</code> gives one as markdown (the workbench's Lessons tab renders them)</li>
+<li><a href="/class-notes/">/class-notes/</a> — the class notes' Socket.IO chat page (lesson 08)</li>
 </ul>
 </body>
 </html>`

@@ -31,6 +31,13 @@ export interface LessonsOptions {
 export const lessonRoutes = fp<LessonsOptions>(async (app, options) => {
   const dir = options.dir ?? LESSONS_DIR
 
+  // The class notes' chat page (lesson 08), served as the notes serve theirs from public/.
+  // One named route, not a static folder: see ui.ts on wildcards and upgrades.
+  app.get('/class-notes/', async (_request, reply) => {
+    const page = await readFile(join(LESSONS_DIR, 'public', 'class-notes.html'), 'utf8')
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page)
+  })
+
   app.get('/api/lessons', {
     schema: { response: { 200: Type.Array(LessonSummary) } },
   }, async (_request, reply) => {

@@ -65,3 +65,37 @@ describe.skipIf(!hasChromium || !hasNotes)('the class notes client page in Chrom
     await ws.close()
   })
 })
+
+describe.skipIf(!hasChromium)('the notes-shaped page this server serves at /class-notes/', () => {
+  let server: RunningServer
+  let browser: Browser
+
+  beforeAll(async () => {
+    server = await startServer()
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  it('greets, sends with its form and shows a raw WebSocket client\'s message as text', async () => {
+    const page = await browser.newPage()
+    await page.goto(`${server.url}/class-notes/`)
+    await page.waitForSelector('#messages li.greeting')
+    const ws = createClient('websocket', server.url, 'ws-peer')
+    await ws.join('lobby')
+
+    await page.fill('#input', 'typed in the served page')
+    await page.click('button')
+    const fromPage = await waitForText(ws, 'lobby', 'typed in the served page')
+    expect(fromPage.from.transport).toBe('socket.io')
+    await page.waitForSelector('#messages li:has-text("typed in the served page")')
+
+    await ws.send('lobby', '<b>from a raw WebSocket</b>')
+    await page.waitForSelector('#messages li:has-text("from a raw WebSocket")')
+    expect(await page.locator('#messages b').count()).toBe(0)
+    await ws.close()
+    await page.close()
+  })
+})
