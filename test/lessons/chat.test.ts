@@ -2,6 +2,7 @@
 // it: a child process per client against one real server. Its output is
 // compared line for line, because lessons print it verbatim.
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -129,6 +130,25 @@ describe('npm run chat', () => {
     expect(stranded.stderr()).toBe('error: could not connect to http://127.0.0.1:1 over websocket\n')
     expect(stranded.stdout()).toBe('')
     expect(code).toBe(EXIT.failed)
+  }, STARTUP_MS)
+
+  // `script` gives the client a pseudo-terminal, as a learner's terminal would: typed lines, Ctrl-D.
+  it.skipIf(!existsSync('/usr/bin/script'))('sends what is typed at a terminal, prints what arrives, and leaves on Ctrl-D', async () => {
+    const command = `${process.execPath} --import tsx lessons/tools/chat.ts --url ${server.url} --transport websocket --room tty --name typist`
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
+    children.add(child)
+    let screen = ''
+    child.stdout!.on('data', (chunk) => { screen += chunk })
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+    await until(() => screen.includes('joined tty as typist over websocket'), 'the joined line', STARTUP_MS)
+    child.stdin!.write('typed at a terminal\r')
+    await until(() => /#2 typist \(websocket\): typed at a terminal {2}\[[\d.]+ ms\]/.test(screen), 'the typed line to come back', STARTUP_MS)
+    const other = chat(['--transport', 'sse', '--room', 'tty', '--name', 'other', '--say', 'from another transport'])
+    await until(() => screen.includes('other (sse): from another transport'), 'the other client to be heard', STARTUP_MS)
+    expect(await other.exited).toBe(EXIT.ok)
+    child.stdin!.write('\u0004')
+    expect(await exited).toBe(EXIT.ok)
+    expect(server.app.hub.presence('tty')).toEqual([])
   }, STARTUP_MS)
 
   it('connects to $LAB_URL when no --url is given', async () => {
