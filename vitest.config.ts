@@ -1,11 +1,37 @@
 import { defineConfig } from 'vitest/config'
 
+// What runs in Chromium or under tcpdump, or runs the lessons end to end.
+const E2E = [
+  'test/ui/workbench.test.ts',
+  'test/ui/lessons.test.ts',
+  'test/transports/class-notes-page.test.ts',
+  'test/transports/sse-browser.test.ts',
+  'test/wire/capture.test.ts',
+  'test/lessons/lessons.test.ts',
+]
+const BENCH = ['test/benchmarks/**/*.test.ts']
+// Pure logic and in-process checks: seconds, no servers of their own to wait for.
+const UNIT = [
+  'test/core/**/*.test.ts',
+  'test/ui/inspect.test.ts',
+  'test/ui/chart-data.test.ts',
+  'test/ui/bench-tables.test.ts',
+  'test/ui/route.test.ts',
+  'test/server/config.test.ts',
+]
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Every test file starts its own servers on port 0; two cores run two files at a time.
     pool: 'forks',
+    // `npm test` runs every project; `npm run test:unit|test:integration|test:e2e|test:bench` one of them.
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E, ...BENCH] } },
+      { extends: true, test: { name: 'e2e', include: E2E } },
+      { extends: true, test: { name: 'bench', include: BENCH } },
+    ],
   },
 })
