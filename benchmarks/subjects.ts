@@ -11,7 +11,6 @@ export const TARGETS = {
 } as const satisfies Record<string, { label: string; transports: readonly TransportName[] }>
 
 export type TargetName = keyof typeof TARGETS
-export const TARGET_NAMES = Object.keys(TARGETS) as TargetName[]
 
 /** Which baseline each of Transport Lab's transports is compared with. */
 export const BASELINE_OF: Record<TransportName, Exclude<TargetName, 'lab'>> = {

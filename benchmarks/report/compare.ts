@@ -59,8 +59,3 @@ export function comparisons(results: Sections, transports: readonly TransportNam
   }
   return list
 }
-
-/** The comparisons the 10% target is about, worst first, flagged or not. */
-export function targetChecks(list: Comparison[]): Comparison[] {
-  return list.filter((c) => c.target).sort((a, b) => (b.worseBy ?? -Infinity) - (a.worseBy ?? -Infinity))
-}

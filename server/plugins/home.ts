@@ -1,4 +1,5 @@
-// Until the workbench UI exists, / says what is running and links each endpoint.
+// The endpoint list: what is running, with a link to each endpoint. Served at
+// /endpoints beside the built workbench, or at / when ui/dist is not built (plugins/ui.ts).
 import fp from 'fastify-plugin'
 import { transports } from '../transports/index.ts'
 
@@ -12,13 +13,16 @@ const EXAMPLES: Record<string, string> = {
 
 export const homePage = fp(async (app, options: { prefix?: string }) => {
   const rows = transports.map((t) => `<li><strong>${t.name}</strong>: <code>${EXAMPLES[t.name]}</code></li>`).join('\n')
+  const where = options.prefix === undefined
+    ? 'the workbench UI is not built: <code>npm start</code> or <code>npm run build:ui</code> builds it, then it is at / and this list at <a href="/endpoints">/endpoints</a>'
+    : 'the workbench UI is at <a href="/">/</a>'
   const html = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Transport Lab</title>
 <style>body{font:18px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .25rem}</style></head>
 <body>
 <h1>Transport Lab</h1>
-<p>One chat, five transports, measured at the socket. These endpoints are live (the workbench UI is at <a href="/">/</a> once built: <code>npm start</code> builds it).</p>
+<p>One chat, five transports, measured at the socket. These endpoints are live (${where}).</p>
 <ul>
 ${rows}
 </ul>

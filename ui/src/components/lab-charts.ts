@@ -85,14 +85,12 @@ function buildModel(lab: Lab): Model {
  * messages to five panels must not redraw five charts per message.
  */
 class LabFeed implements ReactiveController {
-  private readonly host: ReactiveControllerHost
   private readonly throttled: ReturnType<typeof throttle>
   private lab: Lab | undefined
   private connected = false
   private readonly onChange = () => this.throttled.call()
 
   constructor(host: ReactiveControllerHost) {
-    this.host = host
     this.throttled = throttle(() => host.requestUpdate(), UPDATES_EVERY_MS)
     host.addController(this)
   }
@@ -392,8 +390,8 @@ export class LabCharts extends LitElement {
       <section aria-labelledby="idle-heading">
         <h2 id="idle-heading">Idle cost: keeping the line open with nothing to say</h2>
         <p class="caption">
-          Measured over the last stretch of at least 5 s (up to 10 s) in which a transport carried no chat message, for all its clients on the server.
-          ${anyIdle ? 'While messages flow, the last quiet figure is kept.' : 'Nothing yet: a transport needs a few quiet seconds first.'}
+          Measured over the last minute (at least 54 s of the page's once-a-second samples) in which a transport carried no chat message, for all its clients on the server.
+          ${anyIdle ? 'While messages flow, the last quiet figure is kept.' : 'Nothing yet: a transport needs a quiet minute first.'}
         </p>
         <div class="pair">
           <figure>

@@ -18,8 +18,10 @@ export interface IdleCost {
 const SAMPLES_KEPT = 180
 /**
  * A transport counts as idle over a window in which it delivered no message.
- * A minute, because keep-alives are slow: WebSocket pings every 30 s, SSE
- * heartbeats every 15 s, a long poll held for 25 s would not show in less.
+ * A minute, because keep-alives are slow: WebSocket and Engine.IO pings every
+ * 15 s, SSE heartbeats every 15 s and stream renewals every 30 s, a long poll
+ * held for 25 s would not show in less. It counts once the page has samples
+ * spanning at least 90% of it.
  */
 const IDLE_WINDOW_MS = 60_000
 
