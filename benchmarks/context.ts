@@ -6,7 +6,7 @@ import type { Accounting } from './accounting.ts'
 import type { LoadProcess } from './load.ts'
 import type { Options, ScenarioName } from './options.ts'
 import type { Progress } from './report/progress.ts'
-import { isLab, subjectLabel, type Endpoint, type Subject, type TargetName } from './subjects.ts'
+import { subjectLabel, type Endpoint, type Subject, type TargetName } from './subjects.ts'
 import { startTarget, type RunningTarget } from './targets.ts'
 
 const PREPARE_CONCURRENCY = 3

@@ -57,7 +57,10 @@ export class TerminalChat {
   private timer: ReturnType<typeof setTimeout> | undefined
   private finish: (code: number) => void = () => {}
 
-  constructor(private readonly options: ChatOptions) {
+  private readonly options: ChatOptions
+
+  constructor(options: ChatOptions) {
+    this.options = options
     this.client = createChatClient(options.transport, { baseUrl: options.url, name: options.name, room: options.room })
   }
 

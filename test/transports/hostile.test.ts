@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { io } from 'socket.io-client'
-import type { Batch, ErrorMessage } from '../../server/core/protocol.ts'
+import type { Batch } from '../../server/core/protocol.ts'
 import { createClient, waitForText, type LabClient } from '../support/clients.ts'
 import { startServerProcess, type ServerProcess } from '../support/process.ts'
 import { clientFrame, closeCode, rawHttp, rawWebSocket } from '../support/raw.ts'

@@ -2,7 +2,7 @@
 // reconnects by itself; auth is a function so that each reconnection sends the
 // latest cursor and the server resumes from it.
 import { io, type Socket } from 'socket.io-client'
-import type { Ack, Cursor, ErrorMessage, LogEntry, TransportName, Welcome } from '../../../server/core/protocol.ts'
+import type { Ack, ErrorMessage, LogEntry, TransportName, Welcome } from '../../../server/core/protocol.ts'
 import { ChatClient, type SendExtra } from './chat-client.ts'
 import { describeEnginePacket } from './engine-io.ts'
 
