@@ -1,7 +1,7 @@
 // What the benchmarks measure: targets (processes that serve a chat) and
 // subjects (one transport of one target). Transport Lab offers all five
 // transports; each baseline offers the one or three it is compared with.
-import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
+import { TRANSPORT_INFO, TRANSPORTS, type TransportName } from '../server/core/names.ts'
 
 export const TARGETS = {
   lab: { label: 'Transport Lab', transports: TRANSPORTS },
@@ -19,22 +19,6 @@ export const BASELINE_OF: Record<TransportName, Exclude<TargetName, 'lab'>> = {
   sse: 'bare-fastify',
   websocket: 'bare-ws',
   'socket.io': 'bare-socket.io',
-}
-
-export const TRANSPORT_LABELS: Record<TransportName, string> = {
-  'short-polling': 'short polling',
-  'long-polling': 'long polling',
-  sse: 'SSE',
-  websocket: 'WebSocket',
-  'socket.io': 'Socket.IO',
-}
-
-export const TRANSPORT_PATHS: Record<TransportName, string> = {
-  'short-polling': '/poll',
-  'long-polling': '/long-poll',
-  sse: '/sse',
-  websocket: '/ws',
-  'socket.io': '/socket.io/',
 }
 
 export interface Subject {
@@ -58,13 +42,13 @@ export function subjectsFor(transports: readonly TransportName[], withBaselines 
 }
 
 export function subjectLabel(s: Pick<Subject, 'target' | 'transport'>): string {
-  return s.target === 'lab' ? TRANSPORT_LABELS[s.transport] : `${TARGETS[s.target].label} (${TRANSPORT_LABELS[s.transport]})`
+  return s.target === 'lab' ? TRANSPORT_INFO[s.transport].short : `${TARGETS[s.target].label} (${TRANSPORT_INFO[s.transport].short})`
 }
 
 /** For chart axes: "bare ws", "bare SSE", "bare long poll". */
 export function shortLabel(s: Pick<Subject, 'target' | 'transport'>): string {
-  if (s.target === 'lab') return TRANSPORT_LABELS[s.transport]
-  return s.target === 'bare-fastify' ? `bare ${TRANSPORT_LABELS[s.transport].replace('polling', 'poll')}` : TARGETS[s.target].label
+  if (s.target === 'lab') return TRANSPORT_INFO[s.transport].short
+  return s.target === 'bare-fastify' ? `bare ${TRANSPORT_INFO[s.transport].short.replace('polling', 'poll')}` : TARGETS[s.target].label
 }
 
 /** What a load client needs to talk to one subject. */

@@ -12,8 +12,10 @@ import Fastify from 'fastify'
 import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
 import { listen, meterByRole, setting, toMessage, type BareMessage, type BareSend } from './common.ts'
+import { TRANSPORT_INFO, type TransportName } from '../../server/core/names.ts'
 
-const PATHS: Record<string, string> = { '/poll': 'short-polling', '/long-poll': 'long-polling', '/sse': 'sse' }
+const SERVED = ['short-polling', 'long-polling', 'sse'] as const satisfies readonly TransportName[]
+const PATHS: Record<string, string> = Object.fromEntries(SERVED.map((t) => [TRANSPORT_INFO[t].path, t]))
 const historyLimit = setting('HISTORY_LIMIT', defaultConfig.historyLimit)
 const longPollTimeoutMs = setting('LONG_POLL_TIMEOUT_MS', defaultConfig.longPollTimeoutMs)
 const sseHeartbeatMs = setting('SSE_HEARTBEAT_MS', defaultConfig.sseHeartbeatMs)
@@ -47,7 +49,7 @@ function batch(tally: string, name: string, r: Room, read: { recovered: boolean;
 
 interface Query { room?: string; since?: string; timeout?: string }
 
-app.get('/poll', async (request, reply) => {
+app.get(TRANSPORT_INFO['short-polling'].path, async (request, reply) => {
   const q = request.query as Query
   const name = q.room || 'lobby'
   const r = room(name)
@@ -55,7 +57,7 @@ app.get('/poll', async (request, reply) => {
   return batch(meter.transportOf(request.raw.socket), name, r, after(r, Number(q.since ?? 0)))
 })
 
-app.get('/long-poll', async (request, reply) => {
+app.get(TRANSPORT_INFO['long-polling'].path, async (request, reply) => {
   const q = request.query as Query
   const name = q.room || 'lobby'
   const since = Number(q.since ?? 0)
@@ -82,7 +84,7 @@ app.get('/long-poll', async (request, reply) => {
   })
 })
 
-app.get('/sse', async (request, reply) => {
+app.get(TRANSPORT_INFO.sse.path, async (request, reply) => {
   const name = (request.query as Query).room || 'lobby'
   const r = room(name)
   const tally = meter.transportOf(request.raw.socket)

@@ -9,8 +9,9 @@ import { Server as SocketIOServer } from 'socket.io'
 import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
 import { listen, meterByRole, setting, toMessage, type BareSend } from './common.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
-const PATH = '/socket.io/'
+const PATH = `${TRANSPORT_INFO['socket.io'].path}/`
 const meter = meterByRole((path) => (path.startsWith(PATH) ? 'socket.io' : undefined))
 const edge = new Edge(meter)
 const server = edge.createServer((_req, res) => {

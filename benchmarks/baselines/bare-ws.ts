@@ -6,8 +6,9 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
 import { listen, meterByRole, setting, toMessage, type BareSend } from './common.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
-const meter = meterByRole((path) => (path === '/ws' ? 'websocket' : undefined))
+const meter = meterByRole((path) => (path === TRANSPORT_INFO.websocket.path ? 'websocket' : undefined))
 const edge = new Edge(meter)
 const server = edge.createServer((_req, res) => {
   res.statusCode = 404

@@ -19,6 +19,7 @@ import type { TransportName } from '../../server/core/protocol.ts'
 import type { WireSnapshot } from '../../server/wire/meter.ts'
 import { sleep, withQuery } from './common.ts'
 import { httpCall } from './http.ts'
+import { SESSION_HEADER, TRANSPORT_INFO } from '../../server/core/names.ts'
 
 export interface DeadOpenParams {
   url: string
@@ -54,7 +55,6 @@ interface Peer {
   release(): void
 }
 
-const SESSION_HEADER = 'x-lab-session'
 let peers: Peer[] = []
 
 async function getJson<T>(url: string): Promise<T> {
@@ -75,7 +75,7 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
   const name = 'dead'
   switch (transport) {
     case 'websocket': {
-      const ws = new WebSocket(withQuery(`${wsUrl(url)}/ws`, { room, name }), { autoPong: false })
+      const ws = new WebSocket(withQuery(`${wsUrl(url)}${TRANSPORT_INFO.websocket.path}`, { room, name }), { autoPong: false })
       ws.on('error', () => {})
       await new Promise<void>((resolve, reject) => {
         ws.on('message', (data) => { if ((JSON.parse(String(data)) as { type?: string }).type === 'welcome') resolve() })
@@ -103,7 +103,7 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
       let res!: IncomingMessage
       let req!: ClientRequest
       await new Promise<void>((resolve, reject) => {
-        req = httpRequest(withQuery(`${url}/sse`, { room, name }), { agent: false, headers: { accept: 'text/event-stream' } }, (r) => {
+        req = httpRequest(withQuery(`${url}${TRANSPORT_INFO.sse.path}`, { room, name }), { agent: false, headers: { accept: 'text/event-stream' } }, (r) => {
           res = r
           if (r.statusCode !== 200) reject(new Error(`/sse answered ${r.statusCode}`))
           let text = ''
@@ -124,7 +124,7 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
     }
     case 'short-polling':
     case 'long-polling': {
-      const base = `${url}${transport === 'short-polling' ? '/poll' : '/long-poll'}`
+      const base = `${url}${TRANSPORT_INFO[transport].path}`
       const agent = new Agent({ keepAlive: true, maxSockets: 1 })
       const joined = await httpCall(agent, 'POST', base, JSON.stringify({ type: 'join', room, name }))
       if (joined.status !== 200) throw new Error(`join answered ${joined.status}: ${joined.body}`)

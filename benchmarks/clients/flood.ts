@@ -21,6 +21,7 @@ import type { FloodReport } from '../schema.ts'
 import type { Endpoint } from '../subjects.ts'
 import { sleep, withQuery } from './common.ts'
 import { httpCall } from './http.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
 export type FloodTransport = FloodReport['transport']
 
@@ -77,7 +78,7 @@ class Flooder {
   async connect(): Promise<void> {
     const { endpoint, transport, ownRoom } = this.params
     if (transport === 'websocket') {
-      const ws = new WebSocket(withQuery(`${endpoint.url.replace(/^http/, 'ws')}/ws`, { room: ownRoom, name: 'flooder', role: 'send' }))
+      const ws = new WebSocket(withQuery(`${endpoint.url.replace(/^http/, 'ws')}${TRANSPORT_INFO.websocket.path}`, { room: ownRoom, name: 'flooder', role: 'send' }))
       this.ws = ws
       ws.on('error', () => {})
       await new Promise<void>((resolve, reject) => {
@@ -155,7 +156,7 @@ class Flooder {
     if (this.stopped) return
     this.attempted++
     this.inFlight++
-    httpCall(this.agent!, 'POST', withQuery(`${this.params.endpoint.url}/poll`, { role: 'send' }), this.body).then(
+    httpCall(this.agent!, 'POST', withQuery(`${this.params.endpoint.url}${TRANSPORT_INFO['short-polling'].path}`, { role: 'send' }), this.body).then(
       (answer) => {
         if (answer.status === 429) this.refused++
         else if (answer.status !== 200) this.answered(`HTTP ${answer.status}`)

@@ -4,10 +4,10 @@
 // POST sender they all share. node:http rather than fetch or EventSource so
 // that one load process can hold 10,000 of them without becoming the bottleneck.
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
-import { isLab, TRANSPORT_PATHS } from '../subjects.ts'
+import { isLab } from '../subjects.ts'
+import { SESSION_HEADER, TRANSPORT_INFO } from '../../server/core/names.ts'
 import { readMessage, sleep, withQuery, ReceiverBase, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
 
-const SESSION_HEADER = 'x-lab-session'
 /** Consecutive failed polls after which a polling receiver gives up (and says why). */
 const MAX_CONSECUTIVE_ERRORS = 5
 
@@ -58,7 +58,7 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
     super()
     this.options = options
     this.long = options.endpoint.transport === 'long-polling'
-    this.base = `${options.endpoint.url}${TRANSPORT_PATHS[options.endpoint.transport]}`
+    this.base = `${options.endpoint.url}${TRANSPORT_INFO[options.endpoint.transport].path}`
     this.intervalMs = options.endpoint.pollIntervalMs
     this.ready = this.start()
   }
@@ -75,7 +75,7 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
       this.cursor = { seq: welcome.seq, epoch: welcome.epoch }
       if (welcome.pollIntervalMs) this.intervalMs = welcome.pollIntervalMs
     } else {
-      const answer = await httpCall(this.agent, 'GET', withQuery(`${this.options.endpoint.url}/poll`, { room, since: 0, role }))
+      const answer = await httpCall(this.agent, 'GET', withQuery(`${this.options.endpoint.url}${TRANSPORT_INFO['short-polling'].path}`, { room, since: 0, role }))
       this.cursor = { seq: (JSON.parse(answer.body) as Batch).seq }
     }
     if (this.options.drive !== 'manual') void this.loop()
@@ -241,7 +241,7 @@ export class SseReceiver extends ReceiverBase implements Receiver {
 
   private open(onReady: () => void, onFail: (error: Error) => void): void {
     const { endpoint, room, name } = this.options
-    const url = withQuery(`${endpoint.url}/sse`, { room, name, role: this.options.role ?? 'receive' })
+    const url = withQuery(`${endpoint.url}${TRANSPORT_INFO.sse.path}`, { room, name, role: this.options.role ?? 'receive' })
     const headers: Record<string, string> = { accept: 'text/event-stream' }
     if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId
     // One stream ends once, whether its response closes or its request fails: then it is reopened once.
@@ -335,7 +335,7 @@ export class HttpSender implements Sender {
 
   constructor(options: SenderOptions) {
     this.agent = new Agent({ keepAlive: true, maxSockets: options.connections ?? 1 })
-    this.url = withQuery(`${options.endpoint.url}${TRANSPORT_PATHS[options.endpoint.transport]}`, { role: options.role ?? 'send' })
+    this.url = withQuery(`${options.endpoint.url}${TRANSPORT_INFO[options.endpoint.transport].path}`, { role: options.role ?? 'send' })
   }
 
   async send(body: SendBody): Promise<void> {

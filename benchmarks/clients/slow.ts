@@ -15,6 +15,7 @@ import type { Loss } from '../accounting.ts'
 import type { Endpoint } from '../subjects.ts'
 import { sleep, withQuery } from './common.ts'
 import { SseParser } from './http.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
 export interface SlowOpenParams {
   endpoint: Endpoint
@@ -46,7 +47,7 @@ async function openSse(endpoint: Endpoint, room: string, name: string): Promise<
   const done = new Promise<void>((resolve) => { ended = resolve })
   let cut: string | undefined
   await new Promise<void>((resolve, reject) => {
-    req = httpRequest(withQuery(`${endpoint.url}/sse`, { room, name, role: 'receive' }), { agent: false, headers: { accept: 'text/event-stream' } }, (r) => {
+    req = httpRequest(withQuery(`${endpoint.url}${TRANSPORT_INFO.sse.path}`, { room, name, role: 'receive' }), { agent: false, headers: { accept: 'text/event-stream' } }, (r) => {
       res = r
       if (r.statusCode !== 200) return reject(new Error(`/sse answered ${r.statusCode}`))
       r.setEncoding('utf8')
@@ -80,7 +81,7 @@ async function openSse(endpoint: Endpoint, room: string, name: string): Promise<
 }
 
 async function openWs(endpoint: Endpoint, room: string, name: string): Promise<SlowReader> {
-  const ws = new WebSocket(withQuery(`${wsUrl(endpoint.url)}/ws`, { room, name, role: 'receive' }))
+  const ws = new WebSocket(withQuery(`${wsUrl(endpoint.url)}${TRANSPORT_INFO.websocket.path}`, { room, name, role: 'receive' }))
   ws.on('error', () => {})
   let error: string | undefined
   let closed: string | undefined

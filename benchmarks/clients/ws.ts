@@ -4,6 +4,7 @@
 import WebSocket from 'ws'
 import { isLab } from '../subjects.ts'
 import { readMessage, withQuery, ReceiverBase, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
 function open(url: string, lab: boolean, onMessage?: (value: unknown) => void): { socket: WebSocket; ready: Promise<void> } {
   const socket = new WebSocket(url.replace(/^http/, 'ws'))
@@ -29,7 +30,7 @@ export class WsReceiver extends ReceiverBase implements Receiver {
   constructor(options: ReceiverOptions) {
     super()
     const { endpoint, room, name } = options
-    const opened = open(withQuery(`${endpoint.url}/ws`, { room, name, role: options.role ?? 'receive' }), isLab(endpoint), (value) => {
+    const opened = open(withQuery(`${endpoint.url}${TRANSPORT_INFO.websocket.path}`, { room, name, role: options.role ?? 'receive' }), isLab(endpoint), (value) => {
       readMessage(value, options.onMessage)
       options.onDelivery?.([value])
     })
@@ -61,7 +62,7 @@ export class WsSender implements Sender {
   private readonly socket: WebSocket
 
   constructor(options: SenderOptions) {
-    const opened = open(withQuery(`${options.endpoint.url}/ws`, { room: options.ownRoom, name: options.name, role: options.role ?? 'send' }), isLab(options.endpoint))
+    const opened = open(withQuery(`${options.endpoint.url}${TRANSPORT_INFO.websocket.path}`, { room: options.ownRoom, name: options.name, role: options.role ?? 'send' }), isLab(options.endpoint))
     this.socket = opened.socket
     this.ready = opened.ready
     this.socket.on('error', () => {})

@@ -1,7 +1,8 @@
 // The tables of the report, built once from the results and rendered as
 // Markdown (latest.md) or aligned text (the terminal).
 import type { BenchResults, Comparison, FloodReport, NoisyRow, WireRow } from '../schema.ts'
-import { TARGETS, TRANSPORT_LABELS } from '../subjects.ts'
+import { TARGETS } from '../subjects.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 import { formatBytes, formatCounts, formatDuration, formatMicros, formatWindow, formatNumber, formatPercent, formatRatio, formatSignificant, type Align } from './format.ts'
 
 export interface Table {
@@ -88,7 +89,7 @@ export function ratioTable(results: BenchResults): Table {
   const rows = transports.map((transport) => {
     const mine = results.comparisons.filter((c) => c.transport === transport)
     return [
-      TRANSPORT_LABELS[transport],
+      TRANSPORT_INFO[transport].short,
       TARGETS[mine[0]!.baselineTarget].label,
       ...metrics.map((metric) => {
         const c = mine.find((m) => m.metric === metric)
@@ -107,7 +108,7 @@ function describeValue(c: Comparison, value: number | null): string {
 /** The 10% check in sentences: each target comparison, plainly. */
 export function checkSentences(results: BenchResults): string[] {
   return results.comparisons.filter((c) => c.target).map((c) => {
-    const who = `${TRANSPORT_LABELS[c.transport]} ${c.metric}`
+    const who = `${TRANSPORT_INFO[c.transport].short} ${c.metric}`
     const figures = `${describeValue(c, c.lab)} vs ${describeValue(c, c.baseline)} for ${TARGETS[c.baselineTarget].label}`
     if (c.ratio == null) return `${who}: not compared (${c.note ?? 'not measured'}).`
     const verdict = c.flagged

@@ -33,7 +33,7 @@ import { sleep } from '../clients/common.ts'
 import { peakMemory, ratioTo, sendBufferBudget, type Memory } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { PushTransport, SlowReadersRow } from '../schema.ts'
-import { TRANSPORT_LABELS } from '../subjects.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 import type { RunningTarget } from '../targets.ts'
 import { settledReading } from './idle.ts'
 
@@ -162,7 +162,7 @@ async function measureSlow(ctx: Context, transport: PushTransport, target: Runni
   if (alone.bystander.accounting.lost > 0) notes.push(`the control flood lost ${alone.bystander.accounting.lost} deliveries`)
   return {
     transport,
-    label: TRANSPORT_LABELS[transport],
+    label: TRANSPORT_INFO[transport].short,
     readers,
     sendBufferBytes: settings.config.sendBufferBytes,
     budgetBytes: budget,

@@ -17,7 +17,8 @@ import type { HttpRunResult } from '../clients/autocannon.ts'
 import { cpuSeconds, median, perSecond } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { HttpRow, ThroughputRow } from '../schema.ts'
-import { TRANSPORT_PATHS, type Subject } from '../subjects.ts'
+import type { Subject } from '../subjects.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 import type { RunningTarget } from '../targets.ts'
 import { sleep } from '../clients/common.ts'
 
@@ -98,11 +99,11 @@ async function measureHttp(ctx: Context, subject: Subject, target: RunningTarget
   const { options } = ctx
   const load = ctx.load.caller
   const room = ctx.tag('a')
-  const path = TRANSPORT_PATHS[subject.transport]
+  const path = TRANSPORT_INFO[subject.transport].path
   const run = endpoint === 'POST send'
     ? { url: `${target.url}${path}?role=send`, method: 'POST' as const, body: JSON.stringify({ type: 'send', room, text: 'x'.repeat(options.messageTextBytes), clientMsgId: `${room}-[<id>]` }) }
     // A fresh room and since=0: an empty poll, the request a polling client makes most often.
-    : { url: `${target.url}/poll?room=${room}&since=0&role=receive`, method: 'GET' as const }
+    : { url: `${target.url}${TRANSPORT_INFO['short-polling'].path}?room=${room}&since=0&role=receive`, method: 'GET' as const }
   await load.call('http.run', { ...run, connections: options.httpConnections, durationMs: options.warmupMs }, 60_000)
   const p0 = await target.probe()
   const result = await load.call<HttpRunResult>('http.run', { ...run, connections: options.httpConnections, durationMs: options.httpMs }, 60_000 + options.httpMs)

@@ -18,6 +18,7 @@ import { sleep } from '../clients/common.ts'
 import type { TickerRow } from '../schema.ts'
 import { subject } from '../subjects.ts'
 import type { RunningTarget } from '../targets.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
 /** The settings of this scenario's server on top of the run's. */
 export function tickerEnv(options: Pick<Context['options'], 'tickerHz'>): Record<string, string> {
@@ -43,7 +44,7 @@ async function loggedUpdates(target: RunningTarget, from: RoomState, toSeq: numb
   let since = from.seq
   while (since < toSeq) {
     const query = new URLSearchParams({ room: TICKER_ROOM, since: String(since), epoch: from.epoch })
-    const res = await fetch(`${target.url}/poll?${query}`, { signal: AbortSignal.timeout(10_000) })
+    const res = await fetch(`${target.url}${TRANSPORT_INFO['short-polling'].path}?${query}`, { signal: AbortSignal.timeout(10_000) })
     const batch = (await res.json()) as { seq: number; recovered: boolean; entries: Array<{ type: string; seq: number; from?: { transport: string } }> }
     if (!batch.recovered) throw new Error(`the ${TICKER_ROOM} room's log no longer holds the measured window (HISTORY_LIMIT): measure a shorter one`)
     for (const entry of batch.entries) {

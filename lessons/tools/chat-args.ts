@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import type { Cursor, TransportName } from '../../server/core/protocol.ts'
-import { DEFAULT_ROOM, NAME_MAX_LENGTH, NAME_PATTERN, ROOM_PATTERN, TRANSPORTS } from '../../server/core/names.ts'
+import { DEFAULT_ROOM, isRoomName, NAME_MAX_LENGTH, NAME_PATTERN, ROOM_RULE, TRANSPORTS } from '../../server/core/names.ts'
 
 export const EXIT = {
   ok: 0,
@@ -97,7 +97,7 @@ function readArgs(argv: string[]): ParsedArgs {
   if (!isTransport(transport)) throw new UsageError(`unknown transport "${transport}": choose one of ${TRANSPORTS.join(', ')}`)
 
   const room = values.room ?? DEFAULT_ROOM
-  if (!new RegExp(ROOM_PATTERN).test(room)) throw new UsageError(`--room "${room}" is not a room name: 1-32 letters, digits, - or _, starting with a letter or digit`)
+  if (!isRoomName(room)) throw new UsageError(`--room "${room}" is not a room name: ${ROOM_RULE}`)
   const name = values.name ?? randomName()
   if (name.length > NAME_MAX_LENGTH || !new RegExp(NAME_PATTERN).test(name)) throw new UsageError(`--name "${name}" is not a name: 1-32 characters, not only spaces, no control or invisible characters`)
 

@@ -1,6 +1,7 @@
 // Stable error codes. A code never changes meaning once published: clients,
 // tests and lessons match on it. Each carries the HTTP status and the
 // WebSocket close code it maps to when the error ends a connection.
+import { ROOM_RULE } from './names.ts'
 
 export const ERRORS = {
   LAB_ERR_BAD_JSON: { status: 400, close: 1007, text: 'the message is not valid JSON' },
@@ -8,7 +9,7 @@ export const ERRORS = {
   LAB_ERR_BAD_MESSAGE: { status: 400, close: 1008, text: 'the message does not match the protocol schema' },
   LAB_ERR_TEXT_EMPTY: { status: 400, close: 1008, text: 'text must not be empty' },
   LAB_ERR_TEXT_TOO_LONG: { status: 413, close: 1009, text: 'text is longer than the limit' },
-  LAB_ERR_ROOM_NAME: { status: 400, close: 1008, text: 'room names are 1-32 letters, digits, - or _, starting with a letter or digit' },
+  LAB_ERR_ROOM_NAME: { status: 400, close: 1008, text: `room names are ${ROOM_RULE}` },
   LAB_ERR_NAME: { status: 400, close: 1008, text: 'names are 1-32 characters, not only spaces, without control or invisible formatting characters' },
   LAB_ERR_CURSOR: { status: 400, close: 1008, text: 'the resume cursor is malformed (since must be an integer >= 0, or EPOCH-SEQ as an SSE id)' },
   LAB_ERR_UNKNOWN_CLIENT: { status: 404, close: 1008, text: 'no such client session (it may have expired): join again' },

@@ -1,14 +1,11 @@
 // The wire protocol, defined once. Every transport validates what it receives
 // against these schemas and sends only what they describe; ui/ and
-// benchmarks/ import the same types.
+// benchmarks/ import the same types. Values the UI needs at run time (names,
+// patterns, limits) live in names.ts, so that the UI bundle has no TypeBox.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { NAME_MAX_LENGTH, NAME_PATTERN, ROOM_PATTERN } from './names.ts'
 
-export { DEFAULT_ROOM, NAME_FORBIDDEN, NAME_MAX_LENGTH, TRANSPORTS, type TransportName } from './names.ts'
-/** The documented limit on a message's text, in UTF-8 bytes. */
-export const TEXT_MAX_BYTES = 8192
-/** A welcome lists at most this many members, so that joining a crowded room stays cheap. */
-export const WELCOME_MEMBERS_MAX = 100
+export { DEFAULT_ROOM, NAME_FORBIDDEN, NAME_MAX_LENGTH, TEXT_MAX_BYTES, TRANSPORTS, WELCOME_MEMBERS_MAX, type TransportName } from './names.ts'
 
 export const RoomName = Type.String({ pattern: ROOM_PATTERN })
 /** 1-32 characters, none of NAME_FORBIDDEN, not only spaces. */

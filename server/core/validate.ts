@@ -6,6 +6,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Cursor, JoinMessage, LeaveMessage, RoomName, SendMessage, TEXT_MAX_BYTES, UserName } from './protocol.ts'
 import type { ClientMessage as ClientMessageT } from './protocol.ts'
 import { LabError } from './errors.ts'
+import { ROOM_RULE } from './names.ts'
 
 const byType = {
   join: TypeCompiler.Compile(JoinMessage),
@@ -61,7 +62,7 @@ export function parseClientMessage(input: unknown, limits: Limits = defaultLimit
 }
 
 export function assertRoom(room: unknown): asserts room is string {
-  if (!roomCheck.Check(room)) throw new LabError('LAB_ERR_ROOM_NAME', `bad room name ${quote(room)}: room names are 1-32 letters, digits, - or _, starting with a letter or digit`)
+  if (!roomCheck.Check(room)) throw new LabError('LAB_ERR_ROOM_NAME', `bad room name ${quote(room)}: room names are ${ROOM_RULE}`)
 }
 
 export function assertName(name: unknown): asserts name is string {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LabError } from '../core/errors.ts'
+import { SESSION_HEADER } from '../core/names.ts'
 import { DEFAULT_ROOM, type Ack, type Cursor, type Sender } from '../core/protocol.ts'
 import { assertName, assertRoom, parseClientMessage, parseCursor, parseEventId } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
@@ -12,7 +13,6 @@ import type { Client } from '../core/hub.ts'
 import type { PageResult } from '../core/hub.ts'
 import { encode } from '../wire/payload.ts'
 
-export const SESSION_HEADER = 'x-lab-session'
 
 /**
  * An HTTP client proves who it is with a session token it got from its join

@@ -2,11 +2,13 @@
 // new the server holds the request until something arrives or the timeout
 // passes. One request per delivered batch instead of one per interval.
 import type { FastifyPluginAsync } from 'fastify'
+import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
 import { acceptJsonAsText, handlePost, HttpSessions, readRoomQuery, replyBatch } from './http-common.ts'
 
 const transport = 'long-polling'
+const { path } = TRANSPORT_INFO[transport]
 const TIMEOUT_MIN_MS = 100
 
 export const longPolling: FastifyPluginAsync = async (app) => {
@@ -16,7 +18,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
   const held = new Set<() => void>()
   let closing = false
 
-  app.get('/long-poll', async (request, reply) => {
+  app.get(path, async (request, reply) => {
     sessions.resolve(request)
     const { room, cursor } = readRoomQuery(request.query)
     const timeoutMs = readTimeout((request.query as Record<string, unknown>).timeout, app.config.longPollTimeoutMs)
@@ -47,7 +49,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
     })
   })
 
-  app.post('/long-poll', handlePost(app, {
+  app.post(path, handlePost(app, {
     transport,
     sessions,
     joinByPost: true,

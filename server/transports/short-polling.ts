@@ -2,21 +2,23 @@
 // the server answers at once, usually with nothing. Simple, and every empty
 // answer costs a full request and response.
 import type { FastifyPluginAsync } from 'fastify'
+import { TRANSPORT_INFO } from '../core/names.ts'
 import { acceptJsonAsText, handlePost, HttpSessions, readRoomQuery, replyBatch } from './http-common.ts'
 
 const transport = 'short-polling'
+const { path } = TRANSPORT_INFO[transport]
 
 export const shortPolling: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
   const sessions = new HttpSessions(app, transport)
 
-  app.get('/poll', async (request, reply) => {
+  app.get(path, async (request, reply) => {
     sessions.resolve(request)
     const { room, cursor } = readRoomQuery(request.query)
     return replyBatch(app, transport, reply, room, app.hub.read(room, cursor))
   })
 
-  app.post('/poll', handlePost(app, {
+  app.post(path, handlePost(app, {
     transport,
     sessions,
     joinByPost: true,

@@ -21,6 +21,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Server as Engine } from 'engine.io'
 import { Server as SocketIOServer, type Socket } from 'socket.io'
 import { isLabError, LabError } from '../core/errors.ts'
+import { TRANSPORT_INFO } from '../core/names.ts'
 import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import { encode } from '../wire/payload.ts'
@@ -29,8 +30,9 @@ import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
 
 const transport = 'socket.io'
-const PATH = '/socket.io/'
-const CLIENT_SCRIPTS = new Set(['/socket.io/socket.io.js', '/socket.io/socket.io.min.js', '/socket.io/socket.io.js.map', '/socket.io/socket.io.min.js.map'])
+/** engine.io matches its path with the trailing slash. */
+const PATH = `${TRANSPORT_INFO[transport].path}/`
+const CLIENT_SCRIPTS = new Set(['socket.io.js', 'socket.io.min.js', 'socket.io.js.map', 'socket.io.min.js.map'].map((file) => PATH + file))
 
 type Dialect = 'lab' | 'notes'
 const KNOWN_EVENTS = new Set(['join', 'leave', 'send', 'client_message', 'join_room', 'leave_room', 'room_message'])

@@ -9,6 +9,7 @@
 // SSE_STREAM_MAX_MS: EventSource reopens it at once with Last-Event-ID and
 // carries on as the same member, a dead reader does not and leaves.
 import type { FastifyPluginAsync } from 'fastify'
+import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
 import type { LogEntry, Welcome } from '../core/protocol.ts'
@@ -17,6 +18,7 @@ import { acceptJsonAsText, handlePost, HttpSessions, readName, readRoomQuery } f
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 
 const transport = 'sse'
+const { path } = TRANSPORT_INFO[transport]
 /** The reconnection delay EventSource uses after a failure. */
 const RECONNECT_MS = 2000
 /** After a stream the server ended on purpose the browser may come back at once. */
@@ -46,7 +48,7 @@ export const sse: FastifyPluginAsync = async (app) => {
   const detached = new Map<string, Detached[]>()
   const renewalKey = (address: string, room: string, name: string | undefined, lastEventId: string) => `${address}|${room}|${name ?? ''}|${lastEventId}`
 
-  app.get('/sse', async (request, reply) => {
+  app.get(path, async (request, reply) => {
     const header = request.headers['last-event-id']
     const lastEventId = typeof header === 'string' && header ? header : undefined
     const query = request.query as Record<string, unknown>
@@ -172,7 +174,7 @@ export const sse: FastifyPluginAsync = async (app) => {
     return found
   }
 
-  app.post('/sse', handlePost(app, {
+  app.post(path, handlePost(app, {
     transport,
     sessions,
     joinByPost: false,

@@ -3,6 +3,7 @@
 // costs 2 header bytes under 126 bytes of payload, 4 up to 64 KiB; a client
 // frame 4 more for its mask.
 import type { FastifyPluginAsync } from 'fastify'
+import { TRANSPORT_INFO } from '../core/names.ts'
 import type { WebSocket } from 'ws'
 import { isLabError, LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
@@ -13,12 +14,13 @@ import { readName, readRoomQuery } from './http-common.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 
 const transport = 'websocket'
+const { path } = TRANSPORT_INFO[transport]
 
 export const websocket: FastifyPluginAsync = async (app) => {
   // permessage-deflate is a per-connection choice (?compress=1|0, default
   // WS_COMPRESSION): browsers always offer the extension, so the server
   // decides by hiding the offer from ws when a client did not ask for it.
-  app.edge.claimUpgrades((path) => path === '/ws', (req, socket, head) => {
+  app.edge.claimUpgrades((requested) => requested === path, (req, socket, head) => {
     const compress = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('compress')
     if (compress === '0' || (compress !== '1' && !app.config.wsCompression)) delete req.headers['sec-websocket-extensions']
     app.edge.fastifyUpgrades.emit('upgrade', req, socket, head)
@@ -47,7 +49,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
   heartbeat.unref()
   app.addHook('onClose', async () => clearInterval(heartbeat))
 
-  app.get('/ws', { websocket: true }, (socket, request) => {
+  app.get(path, { websocket: true }, (socket, request) => {
     const log = request.log
     // @fastify/websocket routes the upgrade through Fastify with a stand-in
     // ServerResponse attached to the TCP socket, and its 'error' listener closes

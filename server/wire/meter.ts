@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
+import { SESSION_HEADER } from '../core/names.ts'
 import type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
 
 export type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
@@ -296,7 +297,7 @@ function toTally(c: Counters, connectionsOpen: number): WireTally {
 }
 
 /** Headers and query parameters that carry credentials: shown with their values replaced, never served. */
-const SECRET_HEADERS = new Set(['x-lab-session', 'cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
+const SECRET_HEADERS = new Set([SESSION_HEADER, 'cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
 const SECRET_PARAMS = /([?&](?:session|token)=)[^&#]*/gi
 export const REDACTED = '[redacted]'
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
-import { TRANSPORT_LABELS } from '../../ui/src/clients/index.ts'
+import { TEXT_MAX_BYTES, TRANSPORT_INFO } from '../../server/core/names.ts'
 import { buildUi, uiIsStale } from '../../ui/build.ts'
 import { hasChromium, launchChromium } from '../support/browser.ts'
 import { createClient, messagesIn, waitForText } from '../support/clients.ts'
@@ -45,7 +45,7 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
 
   it('shows five panels, each connected over its own transport', async () => {
     for (const t of TRANSPORTS) {
-      await expect.poll(() => panel(t).locator('h2').textContent()).toBe(TRANSPORT_LABELS[t])
+      await expect.poll(() => panel(t).locator('h2').textContent()).toBe(TRANSPORT_INFO[t].label)
       await expect.poll(() => panel(t).locator('.state').textContent()).toBe('open')
     }
     await page.screenshot({ path: `${artifacts}workbench-race-connected.png` })
@@ -72,6 +72,19 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await panel('sse').locator('.messages li', { hasText: '<b>bold?</b>' }).waitFor()
     expect(await page.locator('lab-transport-panel img').count()).toBe(0)
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined()
+  })
+
+  it('counts the message limit in UTF-8 bytes, as the server does, not in characters', async () => {
+    const status = page.locator('lab-composer .status')
+    // 2049 emoji: 4098 UTF-16 units, under a maxlength of 8192, but 8196 bytes.
+    await send('😀'.repeat(2049), 'websocket')
+    await expect.poll(() => status.textContent()).toBe(`Too long: 8196 of ${TEXT_MAX_BYTES} bytes.`)
+    expect(await page.locator('lab-composer input:invalid').count()).toBe(1)
+    // One emoji fewer is exactly the limit, and goes through.
+    const fits = '😀'.repeat(2048)
+    await send(fits, 'websocket')
+    await panel('sse').locator('.messages li .text', { hasText: fits }).first().waitFor()
+    await expect.poll(() => status.textContent()).toBe('Sent over WebSocket.')
   })
 
   it('drops the WebSocket, reconnects and fills in the message it missed', async () => {

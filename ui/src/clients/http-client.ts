@@ -3,12 +3,14 @@
 // requests.
 import type { ErrorMessage, Welcome } from '../../../server/core/protocol.ts'
 import { ChatClient, type SendExtra } from './chat-client.ts'
+import { SESSION_HEADER, TRANSPORT_INFO } from '../../../server/core/names.ts'
 
-export const SESSION_HEADER = 'x-lab-session'
 
 export abstract class HttpClient extends ChatClient {
   protected session: string | undefined
-  protected abstract readonly path: string
+  protected get path(): string {
+    return TRANSPORT_INFO[this.transport].path
+  }
 
   protected headers(): Record<string, string> {
     return this.session ? { [SESSION_HEADER]: this.session } : {}

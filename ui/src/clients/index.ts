@@ -14,14 +14,6 @@ export const CLIENTS: Record<TransportName, new (options: ClientOptions) => Chat
   'socket.io': SocketIoClient,
 }
 
-export const TRANSPORT_LABELS: Record<TransportName, string> = {
-  'short-polling': 'Short polling',
-  'long-polling': 'Long polling',
-  sse: 'Server-Sent Events',
-  websocket: 'WebSocket',
-  'socket.io': 'Socket.IO',
-}
-
 export function createChatClient(transport: TransportName, options: ClientOptions): ChatClient {
   return new CLIENTS[transport](options)
 }

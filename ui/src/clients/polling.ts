@@ -82,8 +82,6 @@ abstract class PollingClient extends HttpClient {
 
 export class ShortPollingClient extends PollingClient {
   readonly transport: TransportName = 'short-polling'
-  protected readonly path = '/poll'
-
   protected gapMs(): number {
     return this.pollIntervalMs
   }
@@ -91,8 +89,6 @@ export class ShortPollingClient extends PollingClient {
 
 export class LongPollingClient extends PollingClient {
   readonly transport: TransportName = 'long-polling'
-  protected readonly path = '/long-poll'
-
   protected override pollQuery(): Record<string, string> {
     return { timeout: String(this.longPollTimeoutMs) }
   }

@@ -8,7 +8,6 @@ import { HttpClient } from './http-client.ts'
 
 export class SseClient extends HttpClient {
   readonly transport: TransportName = 'sse'
-  protected readonly path = '/sse'
   private source: EventSource | undefined
 
   protected open(after: Cursor | undefined): void {

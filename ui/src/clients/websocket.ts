@@ -1,6 +1,9 @@
 // The browser's WebSocket: one upgrade, then JSON text frames both ways.
 import type { Cursor, ServerMessage, TransportName } from '../../../server/core/protocol.ts'
 import { ChatClient, cursorQuery, type SendExtra } from './chat-client.ts'
+import { TRANSPORT_INFO } from '../../../server/core/names.ts'
+
+const PATH = TRANSPORT_INFO.websocket.path
 
 export class WebSocketClient extends ChatClient {
   readonly transport: TransportName = 'websocket'
@@ -8,10 +11,10 @@ export class WebSocketClient extends ChatClient {
 
   protected open(after: Cursor | undefined): void {
     const query = new URLSearchParams({ room: this.room, name: this.name, compress: this.compress ? '1' : '0', ...cursorQuery(after) })
-    const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}/ws?${query}`)
+    const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}${PATH}?${query}`)
     this.socket = socket
     this.stats.requests++
-    this.onFrame({ dir: 'up', bytes: 0, kind: 'GET /ws (Upgrade: websocket)', content: `/ws?${query}` })
+    this.onFrame({ dir: 'up', bytes: 0, kind: `GET ${PATH} (Upgrade: websocket)`, content: `${PATH}?${query}` })
     // A socket this client closed or replaced may still deliver what was on its way: none of it is news.
     socket.addEventListener('message', (event: MessageEvent) => {
       if (this.socket !== socket) return

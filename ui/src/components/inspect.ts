@@ -3,6 +3,7 @@
 // notes beside the headers a class should look at, and frame formatting.
 import { sha1 } from '@noble/hashes/legacy.js'
 import type { HandshakeSide } from '../../../server/wire/types.ts'
+import { SESSION_HEADER } from '../../../server/core/names.ts'
 
 /** RFC 6455, section 1.3: the same for every WebSocket server in the world. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -62,7 +63,7 @@ export function headerNote(name: string, value: string, side: 'request' | 'respo
   if (lower === 'content-type' && v.startsWith('text/event-stream')) return 'an SSE stream: the response never ends'
   if (lower === 'last-event-id') return 'SSE resume: the id of the last event this client saw'
   if (lower === 'transfer-encoding' && v.includes('chunked')) return 'the body comes in chunks, each with its length in hex'
-  if (lower === 'x-lab-session') return "the lab's session token for HTTP clients"
+  if (lower === SESSION_HEADER) return "the lab's session token for HTTP clients"
   return undefined
 }
 

@@ -3,9 +3,9 @@
 // tab away. The address bar's hash is the route (state/route.ts): the view
 // and its settings, so that a link can open any of them.
 import { LitElement, css, html, nothing } from 'lit'
-import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
+import { isRoomName, ROOM_MAX_LENGTH, ROOM_RULE, TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { Lab } from '../state/lab.ts'
-import { HashRouteController, ROOM_PATTERN, type Route, type ViewId } from '../state/route.ts'
+import { HashRouteController, type Route, type ViewId } from '../state/route.ts'
 import './lab-bench-view.ts'
 import './lab-charts.ts'
 import './lab-composer.ts'
@@ -112,8 +112,8 @@ export class LabApp extends LitElement {
     event.preventDefault()
     const input = this.renderRoot.querySelector<HTMLInputElement>('#room')!
     const room = input.value.trim()
-    if (!ROOM_PATTERN.test(room)) {
-      input.setCustomValidity('1–32 letters, digits, - or _')
+    if (!isRoomName(room)) {
+      input.setCustomValidity(`A room name is ${ROOM_RULE}.`)
       input.reportValidity()
       return
     }
@@ -138,7 +138,7 @@ export class LabApp extends LitElement {
         <h1>Transport Lab</h1>
         <form class="room" @submit=${this._onRoomSubmit}>
           <label for="room">Room</label>
-          <input id="room" .value=${this._room} size="10" maxlength="32" />
+          <input id="room" .value=${this._room} size="10" maxlength=${ROOM_MAX_LENGTH} />
           <button type="submit">Switch</button>
         </form>
         <lab-presence .lab=${this.lab}></lab-presence>

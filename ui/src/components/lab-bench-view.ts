@@ -4,8 +4,8 @@
 // (bench-tables.ts), so the tab never goes blank over a format change.
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit'
 import type { Accounting, BenchResults, Comparison, DeadPeerRow, HandshakeRow, HttpRow, IdleRow, LatencyRow, NoisyRow, ProjectionRow, SlowReadersRow, ThroughputRow, WireRow } from '../../../benchmarks/schema.ts'
-import { TRANSPORT_LABELS } from '../clients/index.ts'
 import { extractBench, formatCell, formatNumber, formatWorseBy, hasResultsShape, type BenchView, type Cell, type Table } from './bench-tables.ts'
+import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
 /**
  * The results version these tables were written for. Typed from the schema,
@@ -330,7 +330,7 @@ export class LabBenchView extends LitElement {
     const ratio = (value: number | null) => (value === null ? '—' : `${n(value, 2)}×`)
     const flood = (pick: (f: NonNullable<NoisyRow['flood']>) => string): Column<NoisyRow>['cell'] => (row) => (row.flood ? pick(row.flood) : '—')
     return html`
-      <p class="note">${n(noisy.senders)} senders chat at ${n(noisy.rateHz)} messages/s in all to ${n(noisy.receivers)} receivers over ${TRANSPORT_LABELS[noisy.transport]}; in each phase nobody floods, or one client floods as fast as it can into a room of its own. Two servers differ only in the message limit: the default (on) and MESSAGE_RATE=0 (off). Each flood is compared with the quiet phase on the same server.</p>
+      <p class="note">${n(noisy.senders)} senders chat at ${n(noisy.rateHz)} messages/s in all to ${n(noisy.receivers)} receivers over ${TRANSPORT_INFO[noisy.transport].label}; in each phase nobody floods, or one client floods as fast as it can into a room of its own. Two servers differ only in the message limit: the default (on) and MESSAGE_RATE=0 (off). Each flood is compared with the quiet phase on the same server.</p>
       ${this._table('Bystanders\' delivery latency (µs) and what the flooder got', noisy.rows, [
         { label: 'Phase', cell: (row) => row.label },
         { label: 'p50', numeric: true, cell: (row) => n(row.latency.p50Us) },

@@ -18,13 +18,11 @@ import {
   type ChartOptions,
   type PointStyle,
 } from 'chart.js'
-import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
-import { TRANSPORT_LABELS } from '../clients/index.ts'
+import { TRANSPORT_INFO, type TransportName, TRANSPORTS } from '../../../server/core/names.ts'
 import { formatBytes, formatMs } from '../format.ts'
 import type { Lab } from '../state/lab.ts'
 import type { IdleCost } from '../state/wire-store.ts'
 import { bytesPerMessage, latencyStats, throttle, type BytesPerMessage, type LatencyStats } from './chart-data.ts'
-import { TRANSPORT_COLORS } from './transport-colors.ts'
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip, Legend)
 
@@ -167,7 +165,7 @@ function barOptions(xTitle: string, tooltipLabel: (value: number, dataset: strin
   }
 }
 
-const colors = TRANSPORTS.map((t) => TRANSPORT_COLORS[t])
+const colors = TRANSPORTS.map((t) => TRANSPORT_INFO[t].color)
 const perMinute = (n: number) => `${n.toFixed(1)}/min`
 
 interface Charts {
@@ -224,17 +222,17 @@ export class LabCharts extends LitElement {
     const canvases = ['latency-canvas', 'bytes-out-canvas', 'bytes-in-canvas', 'idle-requests-canvas', 'idle-bytes-canvas'].map((id) => this._canvas(id))
     if (canvases.some((c) => !c)) return undefined
     const [latencyCanvas, bytesOutCanvas, bytesInCanvas, idleRequestsCanvas, idleBytesCanvas] = canvases as HTMLCanvasElement[]
-    const patterns = TRANSPORTS.map((t) => stripes(TRANSPORT_COLORS[t]))
-    const labels = TRANSPORTS.map((t) => [TRANSPORT_LABELS[t]])
+    const patterns = TRANSPORTS.map((t) => stripes(TRANSPORT_INFO[t].color))
+    const labels = TRANSPORTS.map((t) => [TRANSPORT_INFO[t].label])
 
     const latencyConfig: ChartConfiguration<'line', LatencyPoint[]> = {
       type: 'line',
       data: {
         datasets: TRANSPORTS.map((t) => ({
-          label: TRANSPORT_LABELS[t],
+          label: TRANSPORT_INFO[t].label,
           data: [],
-          borderColor: TRANSPORT_COLORS[t],
-          backgroundColor: TRANSPORT_COLORS[t],
+          borderColor: TRANSPORT_INFO[t].color,
+          backgroundColor: TRANSPORT_INFO[t].color,
           pointStyle: MARKERS[t],
           pointRadius: 5,
           pointHoverRadius: 7,
@@ -280,7 +278,7 @@ export class LabCharts extends LitElement {
               title: (items) => (items[0] ? `${items[0].parsed.x?.toFixed(1)} s` : ''),
               label: (ctx) => {
                 const point = ctx.raw as LatencyPoint
-                return `${ctx.dataset.label}: ${formatMs(point.ms)} (sent over ${TRANSPORT_LABELS[point.via]})`
+                return `${ctx.dataset.label}: ${formatMs(point.ms)} (sent over ${TRANSPORT_INFO[point.via].label})`
               },
             },
           },
@@ -329,7 +327,7 @@ export class LabCharts extends LitElement {
       const figures = TRANSPORTS.map((t) => model.bytes[t][direction])
       chart.data.labels = TRANSPORTS.map((t, i) => {
         const f = figures[i]
-        return [TRANSPORT_LABELS[t], f ? `${formatBytes(f.total)} (${formatBytes(f.overhead)} overhead)` : 'no messages yet']
+        return [TRANSPORT_INFO[t].label, f ? `${formatBytes(f.total)} (${formatBytes(f.overhead)} overhead)` : 'no messages yet']
       })
       chart.data.datasets[0]!.data = figures.map((f) => f?.payload ?? null)
       chart.data.datasets[1]!.data = figures.map((f) => f?.overhead ?? null)
@@ -343,7 +341,7 @@ export class LabCharts extends LitElement {
     ] as const) {
       chart.data.labels = TRANSPORTS.map((t, i) => {
         const cost = idle[i]
-        return [TRANSPORT_LABELS[t], cost ? format(pick(cost)) : 'no quiet window yet']
+        return [TRANSPORT_INFO[t].label, cost ? format(pick(cost)) : 'no quiet window yet']
       })
       chart.data.datasets[0]!.data = idle.map((c) => (c ? pick(c) : null))
       chart.update('none')
@@ -411,7 +409,7 @@ export class LabCharts extends LitElement {
   private _latencyLabel(model: Model): string {
     const parts = TRANSPORTS.map((t) => {
       const s = model.latencyStats[t]
-      return `${TRANSPORT_LABELS[t]}: ${s ? `median ${formatMs(s.median)} over ${s.count}` : 'no messages yet'}`
+      return `${TRANSPORT_INFO[t].label}: ${s ? `median ${formatMs(s.median)} over ${s.count}` : 'no messages yet'}`
     })
     return `Line chart of delivery latency. ${parts.join('; ')}. The numbers are in the table below.`
   }
@@ -419,7 +417,7 @@ export class LabCharts extends LitElement {
   private _bytesLabel(model: Model, direction: 'out' | 'in'): string {
     const parts = TRANSPORTS.map((t) => {
       const f = model.bytes[t][direction]
-      return `${TRANSPORT_LABELS[t]}: ${f ? `${formatBytes(f.overhead)} overhead and ${formatBytes(f.payload)} payload` : 'no messages yet'}`
+      return `${TRANSPORT_INFO[t].label}: ${f ? `${formatBytes(f.overhead)} overhead and ${formatBytes(f.payload)} payload` : 'no messages yet'}`
     })
     return `Stacked bar chart of bytes per message, ${direction === 'out' ? 'server to client' : 'client to server'}. ${parts.join('; ')}.`
   }
@@ -427,7 +425,7 @@ export class LabCharts extends LitElement {
   private _idleLabel(model: Model, which: 'requests' | 'bytes'): string {
     const parts = TRANSPORTS.map((t) => {
       const c = model.idle[t]
-      return `${TRANSPORT_LABELS[t]}: ${c ? (which === 'requests' ? perMinute(c.requestsPerMinute) : `${formatBytes(c.bytesPerMinute)}/min`) : 'no quiet window yet'}`
+      return `${TRANSPORT_INFO[t].label}: ${c ? (which === 'requests' ? perMinute(c.requestsPerMinute) : `${formatBytes(c.bytesPerMinute)}/min`) : 'no quiet window yet'}`
     })
     return `Bar chart of ${which === 'requests' ? 'HTTP requests' : 'bytes'} per idle minute. ${parts.join('; ')}.`
   }
@@ -442,8 +440,8 @@ export class LabCharts extends LitElement {
             ${TRANSPORTS.map((t) => {
               const s = model.latencyStats[t]
               return s
-                ? html`<tr><th scope="row">${TRANSPORT_LABELS[t]}</th><td class="num">${s.count}</td><td class="num">${formatMs(s.min)}</td><td class="num">${formatMs(s.median)}</td><td class="num">${formatMs(s.p95)}</td><td class="num">${formatMs(s.max)}</td><td class="num">${formatMs(s.last)}</td></tr>`
-                : html`<tr><th scope="row">${TRANSPORT_LABELS[t]}</th><td colspan="6">no messages yet</td></tr>`
+                ? html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td class="num">${s.count}</td><td class="num">${formatMs(s.min)}</td><td class="num">${formatMs(s.median)}</td><td class="num">${formatMs(s.p95)}</td><td class="num">${formatMs(s.max)}</td><td class="num">${formatMs(s.last)}</td></tr>`
+                : html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td colspan="6">no messages yet</td></tr>`
             })}
           </tbody>
         </table>
@@ -464,7 +462,7 @@ export class LabCharts extends LitElement {
             <tr><th scope="col">Transport</th><th scope="col" class="num">Overhead</th><th scope="col" class="num">Payload</th><th scope="col" class="num">Messages</th><th scope="col" class="num">Overhead</th><th scope="col" class="num">Payload</th><th scope="col" class="num">Messages</th></tr>
           </thead>
           <tbody>
-            ${TRANSPORTS.map((t) => html`<tr><th scope="row">${TRANSPORT_LABELS[t]}</th>${cells(model.bytes[t].out)}${cells(model.bytes[t].in)}</tr>`)}
+            ${TRANSPORTS.map((t) => html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th>${cells(model.bytes[t].out)}${cells(model.bytes[t].in)}</tr>`)}
           </tbody>
         </table>
       </details>
@@ -482,8 +480,8 @@ export class LabCharts extends LitElement {
               const c = model.idle[t]
               const open = html`<td class="num">${model.connections[t] ?? '—'}</td>`
               return c
-                ? html`<tr><th scope="row">${TRANSPORT_LABELS[t]}</th><td class="num">${c.requestsPerMinute.toFixed(1)}</td><td class="num">${formatBytes(c.bytesPerMinute)}</td><td class="num">${c.windowSeconds.toFixed(0)} s</td>${open}</tr>`
-                : html`<tr><th scope="row">${TRANSPORT_LABELS[t]}</th><td colspan="3">no quiet window yet</td>${open}</tr>`
+                ? html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td class="num">${c.requestsPerMinute.toFixed(1)}</td><td class="num">${formatBytes(c.bytesPerMinute)}</td><td class="num">${c.windowSeconds.toFixed(0)} s</td>${open}</tr>`
+                : html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td colspan="3">no quiet window yet</td>${open}</tr>`
             })}
           </tbody>
         </table>

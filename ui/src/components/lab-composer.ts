@@ -1,8 +1,9 @@
 // One composer for the whole race: type once, send over one transport or over
-// all five, and see how many panels have it so far.
+// all five, and see how many panels have it so far. The server's limit is in
+// UTF-8 bytes, which an input's maxlength (UTF-16 units) cannot express: an
+// emoji is 2 units but 4 bytes, so the composer counts bytes itself.
 import { LitElement, css, html } from 'lit'
-import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
-import { TRANSPORT_LABELS } from '../clients/index.ts'
+import { TEXT_MAX_BYTES, TRANSPORT_INFO, TRANSPORTS, utf8Length, type TransportName } from '../../../server/core/names.ts'
 import type { Lab } from '../state/lab.ts'
 
 export class LabComposer extends LitElement {
@@ -27,15 +28,29 @@ export class LabComposer extends LitElement {
     const input = this.renderRoot.querySelector('input')!
     const text = input.value
     if (!text.trim()) return
+    if (!this._checkLength(input)) {
+      input.reportValidity()
+      return
+    }
     input.value = ''
     const via = this._via
     try {
       await this.lab.send(text, via)
-      this._status = `Sent over ${via === 'all' ? 'all five transports' : TRANSPORT_LABELS[via]}.`
+      this._status = `Sent over ${via === 'all' ? 'all five transports' : TRANSPORT_INFO[via].label}.`
     } catch (error) {
       input.value = text
       this._status = `Not sent: ${(error as Error).message}`
     }
+  }
+
+  /** True when the text fits the limit; otherwise the input is invalid and says by how much. */
+  private _checkLength(input: HTMLInputElement): boolean {
+    const bytes = utf8Length(input.value)
+    const over = bytes > TEXT_MAX_BYTES
+    input.setCustomValidity(over ? `This message is ${bytes} bytes in UTF-8; the limit is ${TEXT_MAX_BYTES} bytes.` : '')
+    if (over) this._status = `Too long: ${bytes} of ${TEXT_MAX_BYTES} bytes.`
+    else if (this._status.startsWith('Too long')) this._status = ''
+    return !over
   }
 
   private _onViaChange(event: Event): void {
@@ -46,11 +61,11 @@ export class LabComposer extends LitElement {
     return html`
       <form @submit=${this._onSubmit}>
         <label class="visually-hidden" for="text">Message</label>
-        <input id="text" autocomplete="off" maxlength="8192" placeholder="Type a message and press Enter" />
+        <input id="text" autocomplete="off" @input=${(e: InputEvent) => this._checkLength(e.target as HTMLInputElement)} placeholder="Type a message and press Enter" />
         <label for="via">over</label>
         <select id="via" @change=${this._onViaChange}>
           <option value="all" ?selected=${this._via === 'all'}>all five</option>
-          ${TRANSPORTS.map((t) => html`<option value=${t} ?selected=${this._via === t}>${TRANSPORT_LABELS[t]}</option>`)}
+          ${TRANSPORTS.map((t) => html`<option value=${t} ?selected=${this._via === t}>${TRANSPORT_INFO[t].label}</option>`)}
         </select>
         <button type="submit">Send</button>
         <span class="status" role="status">${this._status}</span>

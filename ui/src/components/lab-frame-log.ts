@@ -3,8 +3,8 @@
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
 import { repeat } from 'lit/directives/repeat.js'
 import type { ChatClient, Frame } from '../clients/chat-client.ts'
-import { TRANSPORT_LABELS } from '../clients/index.ts'
 import { formatClock, prettyContent } from './inspect.ts'
+import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
 /** Every row is this tall, so the scroll position can be kept by arithmetic. */
 const ROW_PX = 30
@@ -210,7 +210,7 @@ export class LabFrameLog extends LitElement {
 
   override render() {
     const shown = this._shown
-    const label = this.client ? TRANSPORT_LABELS[this.client.transport] : 'No client'
+    const label = this.client ? TRANSPORT_INFO[this.client.transport].label : 'No client'
     const active = this._activeFrame()
     const selected = this._selected && shown.includes(this._selected) ? this._selected : undefined
     const missed = this._paused ? this._feed.received - this._receivedAtPause : 0

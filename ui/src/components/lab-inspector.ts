@@ -1,14 +1,12 @@
 // Under the hood of one transport: the handshake as the server read and wrote
 // it, the Sec-WebSocket-Accept proof worked out by hand, and the client's frames.
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
-import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
+import { TRANSPORT_INFO, type TransportName, TRANSPORTS } from '../../../server/core/names.ts'
 import type { Handshake, HandshakeSide } from '../../../server/wire/types.ts'
 import type { ChatClient } from '../clients/chat-client.ts'
-import { TRANSPORT_LABELS } from '../clients/index.ts'
 import type { Lab } from '../state/lab.ts'
 import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from './inspect.ts'
 import './lab-frame-log.ts'
-import { TRANSPORT_COLORS } from './transport-colors.ts'
 
 type LoadState =
   | { status: 'idle' }
@@ -133,14 +131,14 @@ export class LabInspector extends LitElement {
 
   override render() {
     const transport = this.transport
-    const label = TRANSPORT_LABELS[transport]
+    const label = TRANSPORT_INFO[transport].label
     return html`
       <div role="tablist" aria-label="Transport to inspect" @keydown=${this._onTabKeydown}>
         ${TRANSPORTS.map((t) => html`
           <button role="tab" type="button" id="tab-${t}" aria-controls="inspected" aria-selected=${t === transport ? 'true' : 'false'}
-            tabindex=${t === transport ? 0 : -1} style="--accent: ${TRANSPORT_COLORS[t]}" @click=${() => this._select(t, false)}>${TRANSPORT_LABELS[t]}</button>`)}
+            tabindex=${t === transport ? 0 : -1} style="--accent: ${TRANSPORT_INFO[t].color}" @click=${() => this._select(t, false)}>${TRANSPORT_INFO[t].label}</button>`)}
       </div>
-      <div id="inspected" role="tabpanel" aria-labelledby="tab-${transport}" style="--accent: ${TRANSPORT_COLORS[transport]}">
+      <div id="inspected" role="tabpanel" aria-labelledby="tab-${transport}" style="--accent: ${TRANSPORT_INFO[transport].color}">
         <section class="handshake" aria-labelledby="handshake-heading">
           <div class="section-head">
             <h2 id="handshake-heading">${label}: the handshake as the server saw it</h2>
@@ -169,7 +167,7 @@ export class LabInspector extends LitElement {
     if (!handshakes) return html`<p class="placeholder">${this._loader.state.status === 'failed' ? 'No handshake to show.' : 'Loading the handshakes…'}</p>`
     const handshake = handshakes[transport]
     if (!handshake) {
-      return html`<p class="placeholder">No ${TRANSPORT_LABELS[transport]} request has reached the server yet. Join the lab, or wait for the client to connect, then press Refresh.</p>`
+      return html`<p class="placeholder">No ${TRANSPORT_INFO[transport].label} request has reached the server yet. Join the lab, or wait for the client to connect, then press Refresh.</p>`
     }
     const isUpgrade = handshake.upgrade && headerValue(handshake.request, 'Sec-WebSocket-Key') !== undefined
     return html`

@@ -1,6 +1,6 @@
 // Asks for a name once (kept in localStorage) before the clients connect.
 import { LitElement, css, html } from 'lit'
-import { NAME_MAX_LENGTH } from '../../../server/core/protocol.ts'
+import { NAME_MAX_LENGTH } from '../../../server/core/names.ts'
 
 export const NAME_KEY = 'transport-lab:name'
 

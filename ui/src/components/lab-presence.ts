@@ -3,9 +3,8 @@
 // silently went away disappear too.
 import { LitElement, css, html } from 'lit'
 import type { Member } from '../../../server/core/protocol.ts'
-import { TRANSPORT_LABELS } from '../clients/index.ts'
 import type { Lab } from '../state/lab.ts'
-import { TRANSPORT_COLORS } from './transport-colors.ts'
+import { TRANSPORT_INFO, isTransportName } from '../../../server/core/names.ts'
 
 const REFRESH_MS = 5000
 const SHOWN = 30
@@ -61,7 +60,7 @@ export class LabPresence extends LitElement {
     return html`
       <span class="count">In <b>${this.lab.room}</b>: ${this._members.length}</span>
       <ul aria-label="Members of ${this.lab.room}">
-        ${shown.map((m) => html`<li title=${`${m.name} on ${TRANSPORT_LABELS[m.transport as keyof typeof TRANSPORT_LABELS] ?? m.transport}`}><span class="dot" style="background:${TRANSPORT_COLORS[m.transport as keyof typeof TRANSPORT_COLORS] ?? '#999'}"></span>${m.name} <small>${m.transport}</small></li>`)}
+        ${shown.map((m) => html`<li title=${`${m.name} on ${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].label : m.transport}`}><span class="dot" style="background:${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].color : '#999'}"></span>${m.name} <small>${m.transport}</small></li>`)}
         ${this._members.length > SHOWN ? html`<li>and ${this._members.length - SHOWN} more</li>` : ''}
       </ul>
     `

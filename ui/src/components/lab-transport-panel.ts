@@ -4,10 +4,9 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
 import type { LogEntry, TransportName } from '../../../server/core/protocol.ts'
 import type { ChatClient, ConnectionState, Received } from '../clients/chat-client.ts'
-import { TRANSPORT_LABELS } from '../clients/index.ts'
 import { formatBytesShort, formatCount, formatMs, formatRatio } from '../format.ts'
 import type { Lab } from '../state/lab.ts'
-import { TRANSPORT_COLORS } from './transport-colors.ts'
+import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
 interface Row {
   key: string
@@ -141,9 +140,9 @@ export class LabTransportPanel extends LitElement {
   override render() {
     if (!this.lab || !this.transport) return nothing
     const client = this._client
-    const label = TRANSPORT_LABELS[this.transport]
+    const label = TRANSPORT_INFO[this.transport].label
     return html`
-      <section aria-labelledby="title" style="--accent: ${TRANSPORT_COLORS[this.transport]}">
+      <section aria-labelledby="title" style="--accent: ${TRANSPORT_INFO[this.transport].color}">
         <header>
           <h2 id="title">${label}</h2>
           <span class="state ${this._state}" role="status" aria-label="${label} connection ${this._state}">${this._state}</span>
@@ -189,7 +188,7 @@ export class LabTransportPanel extends LitElement {
     const total = server ? server.bytesIn + server.bytesOut : 0
     return html`
       <table class="counters">
-        <caption class="visually-hidden">Costs of ${TRANSPORT_LABELS[this.transport]}: this panel's own, and the server's for all clients of this transport</caption>
+        <caption class="visually-hidden">Costs of ${TRANSPORT_INFO[this.transport].label}: this panel's own, and the server's for all clients of this transport</caption>
         <thead><tr><th scope="col"></th><th scope="col">↑ up</th><th scope="col">↓ down</th></tr></thead>
         <tbody>
           <tr title="Bodies and frames this panel handled (page scripts cannot see headers)"><th scope="row">My bytes</th><td>${formatBytesShort(client.stats.bytesUp)}</td><td>${formatBytesShort(client.stats.bytesDown)}</td></tr>

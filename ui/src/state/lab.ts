@@ -1,6 +1,6 @@
 // The page's model: who I am, which room, one client per transport, what this
 // page sent (so latency can be measured on one clock), and the wire meter.
-import { TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
+import { TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { createChatClient, type ChatClient } from '../clients/index.ts'
 import { now } from '../clock.ts'
 import { WireStore } from './wire-store.ts'

@@ -3,12 +3,11 @@
 // Back returns to the previous view and a reload stays where it was. The hash
 // keeps the route out of the server's way: every route is the same page, /.
 import type { ReactiveController, ReactiveControllerHost } from 'lit'
-import { DEFAULT_ROOM, RoomName, TRANSPORTS, type TransportName } from '../../../server/core/protocol.ts'
+import { DEFAULT_ROOM, isRoomName, TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 
 export const VIEWS = ['race', 'inspector', 'charts', 'bench', 'lessons'] as const
 export type ViewId = (typeof VIEWS)[number]
 
-export const ROOM_PATTERN = new RegExp(RoomName.pattern!)
 /** A lesson's file name without .md, as the server lists it (server/plugins/lessons.ts). */
 export const LESSON_SLUG = /^\d\d-[a-z0-9-]+$/
 
@@ -55,7 +54,7 @@ export function parseRoute(hash: string): Route | undefined {
     return undefined
   }
   const room = params.get('room')
-  if (room !== null && ROOM_PATTERN.test(room)) route.room = room
+  if (room !== null && isRoomName(room)) route.room = room
   const deflate = params.get('deflate')?.toLowerCase()
   if (deflate !== undefined && ON.includes(deflate)) route.deflate = true
   if (deflate !== undefined && OFF.includes(deflate)) route.deflate = false
