@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config'
 // What runs in Chromium or under tcpdump, or runs the lessons end to end.
 const E2E = [
   'test/ui/workbench.test.ts',
+  'test/ui/bench-view.test.ts',
   'test/ui/lessons.test.ts',
   'test/transports/class-notes-page.test.ts',
   'test/transports/sse-browser.test.ts',
@@ -15,7 +16,6 @@ const UNIT = [
   'test/core/**/*.test.ts',
   'test/ui/inspect.test.ts',
   'test/ui/chart-data.test.ts',
-  'test/ui/bench-tables.test.ts',
   'test/ui/route.test.ts',
   'test/server/config.test.ts',
 ]

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { comparisons } from '../../benchmarks/report/compare.ts'
 import { formatBytes, formatCounts, formatDuration, formatMicros, formatWindow, formatPercent, formatRatio, formatSignificant, markdownTable, textTable } from '../../benchmarks/report/format.ts'
 import { renderMarkdown, renderTerminal } from '../../benchmarks/report/markdown.ts'
+import { reportSections } from '../../benchmarks/report/sections.ts'
 import { checkSentences, deadPeersTable, floodOutcome, noisySentences, noisyTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable, tickerSentence, tickerTable } from '../../benchmarks/report/tables.ts'
 import { chartSpecs, renderSvg } from '../../benchmarks/report/charts.ts'
 import { checkResults } from '../../benchmarks/schema.ts'
@@ -106,6 +107,26 @@ describe('the report', () => {
     expect(md).not.toContain('latency.svg')
     expect(md).toContain('**0 lost**')
     expect(md).toMatch(/MESSAGE_RATE +1000000 \(set by the bench: all load comes from 127\.0\.0\.1\)/)
+  })
+
+  it('is one list of sections, which latest.md writes in its order with every table of it and no other', () => {
+    const sections = reportSections(results)
+    const md = renderMarkdown(results)
+    expect(md.match(/^## .*$/gm)).toEqual(sections.map((s) => `## ${s.title}`))
+    const tables = sections.flatMap((s) => s.blocks.flatMap((b) => (b.kind === 'table' ? [markdownTable(b.table.headers, b.table.rows, b.table.align)] : [])))
+    expect(md.match(/^\| (---|---:)( \| (---|---:))* \|$/gm)).toHaveLength(tables.length)
+    let from = 0
+    for (const table of tables) {
+      const at = md.indexOf(table, from)
+      expect(at, table.split('\n')[0]).toBeGreaterThanOrEqual(from)
+      from = at + table.length
+    }
+  })
+
+  it('leaves out the sections of the scenarios that did not run and of the comparisons when there are none', () => {
+    const ids = (r: typeof results) => reportSections(r).map((s) => s.id)
+    expect(ids(results)).toEqual(['summary', 'baselines', 'wire', 'latency', 'throughput', 'idle', 'noisy', 'slow-readers', 'dead-peers', 'ticker', 'accounting', 'environment', 'notes'])
+    expect(ids({ ...results, wire: undefined, noisy: undefined, ticker: undefined, comparisons: [], notes: [] })).toEqual(['summary', 'latency', 'throughput', 'idle', 'slow-readers', 'dead-peers', 'accounting', 'environment'])
   })
 
   it('prints the summary, the ratios and the missed targets on the terminal', () => {
