@@ -73,7 +73,7 @@ export class Caller {
         this.pending.delete(id)
         reject(new Error(`${this.label}: ${method} did not answer within ${timeoutMs} ms`))
       }, timeoutMs)
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer })
+      this.pending.set(id, { resolve: resolve, reject, timer })
       this.child.send({ kind: 'call', id, method, params } satisfies CallMessage, (error) => {
         if (!error) return
         clearTimeout(timer)

@@ -16,7 +16,7 @@ const server = edge.createServer((_req, res) => {
 })
 const wss = new WebSocketServer({ noServer: true, maxPayload: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes) })
 wss.on('headers', (lines, req) => meter.onUpgradeResponse(req, lines))
-edge.fastifyUpgrades.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)))
+edge.claimUpgrades(() => true, (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)))
 
 interface Room { seq: number; sockets: Set<WebSocket> }
 const rooms = new Map<string, Room>()
@@ -38,7 +38,7 @@ wss.on('connection', (ws, req) => {
     if (isBinary) return
     let body: BareSend
     try {
-      body = JSON.parse(String(data)) as BareSend
+      body = JSON.parse((data as Buffer).toString()) as BareSend
     } catch {
       return
     }

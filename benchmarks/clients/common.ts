@@ -18,7 +18,7 @@ export interface ReceiverOptions {
   room: string
   name: string
   role?: Role
-  onMessage(clientMsgId: string, sentAt: number | undefined): void
+  onMessage: (clientMsgId: string, sentAt: number | undefined) => void
   /**
    * Once per delivery, whatever it carried: a polling response (its entries),
    * an SSE event, a WebSocket frame or a Socket.IO packet (one entry each).

@@ -78,7 +78,7 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
       const ws = new WebSocket(withQuery(`${wsUrl(url)}${TRANSPORT_INFO.websocket.path}`, { room, name }), { autoPong: false })
       ws.on('error', () => {})
       await new Promise<void>((resolve, reject) => {
-        ws.on('message', (data) => { if ((JSON.parse(String(data)) as { type?: string }).type === 'welcome') resolve() })
+        ws.on('message', (data) => { if ((JSON.parse((data as Buffer).toString()) as { type?: string }).type === 'welcome') resolve() })
         ws.once('close', (code) => reject(new Error(`closed with ${code} before the welcome`)))
       })
       return { stoppedAt: performance.now(), release: () => ws.terminate() }
@@ -88,7 +88,7 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
       ws.on('error', () => {})
       await new Promise<void>((resolve, reject) => {
         ws.on('message', (data) => {
-          const packet = String(data)
+          const packet = (data as Buffer).toString()
           // 0 = Engine.IO open: connect to the namespace with the protocol's auth; 42["welcome",...] = in the room.
           if (packet.startsWith('0')) ws.send(`40${JSON.stringify({ protocol: 'lab', room, name })}`)
           else if (packet.startsWith('42["welcome"')) resolve()

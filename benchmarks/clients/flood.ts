@@ -83,7 +83,7 @@ class Flooder {
       ws.on('error', () => {})
       await new Promise<void>((resolve, reject) => {
         ws.on('message', (data) => {
-          const m = JSON.parse(String(data)) as { type?: string; code?: string }
+          const m = JSON.parse((data as Buffer).toString()) as { type?: string; code?: string }
           if (m.type === 'welcome') resolve()
           else if (m.type === 'error') this.answered(m.code ?? 'error')
         })

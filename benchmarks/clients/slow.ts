@@ -91,7 +91,7 @@ async function openWs(endpoint: Endpoint, room: string, name: string): Promise<S
   }))
   await new Promise<void>((resolve, reject) => {
     ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { type?: string; code?: string }
+      const m = JSON.parse((data as Buffer).toString()) as { type?: string; code?: string }
       if (m.type === 'welcome') {
         ws.pause()
         resolve()
@@ -117,7 +117,7 @@ async function openSocketIo(endpoint: Endpoint, room: string, name: string): Pro
   const done = new Promise<void>((resolve) => ws.once('close', () => resolve()))
   await new Promise<void>((resolve, reject) => {
     ws.on('message', (data) => {
-      const packet = String(data)
+      const packet = (data as Buffer).toString()
       if (packet === '2') ws.send('3')
       else if (packet.startsWith('0')) ws.send(`40${JSON.stringify({ protocol: 'lab', room, name })}`)
       else if (packet.startsWith('42["welcome"')) {

@@ -12,7 +12,7 @@ function open(url: string, lab: boolean, onMessage?: (value: unknown) => void): 
     // Transport Lab greets with a welcome once the client is in its room; a bare relay adds it on upgrade.
     if (!lab) socket.once('open', () => resolve())
     socket.on('message', (data) => {
-      const value = JSON.parse(String(data)) as { type?: unknown }
+      const value = JSON.parse((data as Buffer).toString()) as { type?: unknown }
       if (value.type === 'welcome') resolve()
       onMessage?.(value)
     })

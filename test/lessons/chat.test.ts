@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChatMessage, NAME_MAX_LENGTH, RoomName, TRANSPORTS, UserName, Welcome, type Batch, type TransportName } from '../../server/core/protocol.ts'
+import { TRANSPORT_INFO } from '../../server/core/names.ts'
 import { parseChatArgs, USAGE } from '../../lessons/tools/chat-args.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
@@ -23,19 +24,12 @@ const GIVE_UP = ['--timeout', '35000']
 /** The exit codes lessons/tools/README.md documents, written out: scripts rely on the numbers. */
 const EXIT = { ok: 0, failed: 1, usage: 2, timedOut: 3 } as const
 
-const LABELS: Record<TransportName, string> = {
-  'short-polling': 'short polling',
-  'long-polling': 'long polling',
-  sse: 'SSE',
-  websocket: 'WebSocket',
-  'socket.io': 'Socket.IO',
-}
 const slug = (transport: TransportName) => transport.replace('.', '')
 /** Each transport reads what the next one in the list sends, so every transport sends once and reads once. */
 const senderFor = (transport: TransportName) => TRANSPORTS[(TRANSPORTS.indexOf(transport) + 1) % TRANSPORTS.length]!
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 /** A message that arrived live: `#SEQ NAME (TRANSPORT): TEXT  [LATENCY ms]`. */
-const liveLine = (seq: number, name: string, transport: TransportName, text: string) =>
+const liveLine = (seq: number, name: string, transport: TransportName, text: string): unknown =>
   expect.stringMatching(new RegExp(`^#${seq} ${name} \\(${escape(transport)}\\): ${escape(text)}  \\[-?\\d+\\.\\d ms\\]$`))
 
 interface Chat {
@@ -138,15 +132,15 @@ describe('npm run chat', () => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
     children.add(child)
     let screen = ''
-    child.stdout!.on('data', (chunk) => { screen += chunk })
+    child.stdout.on('data', (chunk) => { screen += chunk })
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
     await until(() => screen.includes('joined tty as typist over websocket'), 'the joined line', STARTUP_MS)
-    child.stdin!.write('typed at a terminal\r')
+    child.stdin.write('typed at a terminal\r')
     await until(() => /#2 typist \(websocket\): typed at a terminal {2}\[[\d.]+ ms\]/.test(screen), 'the typed line to come back', STARTUP_MS)
     const other = chat(['--transport', 'sse', '--room', 'tty', '--name', 'other', '--say', 'from another transport'])
     await until(() => screen.includes('other (sse): from another transport'), 'the other client to be heard', STARTUP_MS)
     expect(await other.exited).toBe(EXIT.ok)
-    child.stdin!.write('\u0004')
+    child.stdin.write('\u0004')
     expect(await exited).toBe(EXIT.ok)
     expect(server.app.hub.presence('tty')).toEqual([])
   }, STARTUP_MS)
@@ -158,10 +152,10 @@ describe('npm run chat', () => {
   }, STARTUP_MS)
 
   for (const transport of TRANSPORTS) {
-    const label = LABELS[transport]
+    const label = TRANSPORT_INFO[transport].short
     // Each test has its own room, so those of one transport run side by side.
     describe.concurrent(`over ${label}`, () => {
-      it(`prints a message sent over ${LABELS[senderFor(transport)]} to a reader, with its seq, sender and transport`, async () => {
+      it(`prints a message sent over ${TRANSPORT_INFO[senderFor(transport)].short} to a reader, with its seq, sender and transport`, async () => {
         const sender = senderFor(transport)
         const room = `${slug(transport)}-relay`
         const reader = chat(['--transport', transport, '--room', room, '--name', 'reader', '--count', '1', ...GIVE_UP])
@@ -189,7 +183,7 @@ describe('npm run chat', () => {
         expect(Value.Check(Welcome, welcome), JSON.stringify(welcome)).toBe(true)
         expect(welcome).toMatchObject({ type: 'welcome', room, name: 'jay', transport, seq: 1, recovered: true })
         expect(Value.Check(ChatMessage, message), JSON.stringify(message)).toBe(true)
-        expect(message).toMatchObject({ type: 'message', room, seq: 2, text: 'in json', from: { name: 'jay', transport }, sentAt: expect.any(Number) })
+        expect(message).toMatchObject({ type: 'message', room, seq: 2, text: 'in json', from: { name: 'jay', transport }, sentAt: expect.any(Number) as unknown })
         expect(jay.stderr()).toBe('')
         expect(code).toBe(EXIT.ok)
       }, STARTUP_MS)

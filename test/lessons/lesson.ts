@@ -51,7 +51,7 @@ function codeBlocks(tree: Nodes): Code[] {
   const found: Code[] = []
   const walk = (node: Nodes) => {
     if (node.type === 'code') found.push(node)
-    if ('children' in node) for (const child of node.children) walk(child as Nodes)
+    if ('children' in node) for (const child of node.children) walk(child)
   }
   walk(tree)
   return found
@@ -99,7 +99,7 @@ export function outlineLesson(markdown: string): Outline {
     if (node.type === 'paragraph' && node.children[0]?.type === 'strong') outline.labels.push(textOf(node.children[0]).replace(/:$/, ''))
     if (node.type === 'link') outline.links.push(node.url)
     if (node.type === 'html') outline.html.push(node.value)
-    if ('children' in node) for (const child of node.children) walk(child as Nodes)
+    if ('children' in node) for (const child of node.children) walk(child)
   }
   walk(fromMarkdown(markdown))
   return outline

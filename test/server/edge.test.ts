@@ -20,7 +20,7 @@ describe('the edge', () => {
     const raw = Array.from({ length: 5 }, () => new WebSocket(wsUrl))
     const sio: Socket[] = Array.from({ length: 5 }, (_, i) => io(server.url, { forceNew: true, transports: ['websocket'], auth: { protocol: 'lab', room: 'both', name: `s${i}` } }))
     const rawHeard = raw.map(() => [] as string[])
-    raw.forEach((ws, i) => ws.on('message', (data) => rawHeard[i]!.push(String(data))))
+    raw.forEach((ws, i) => ws.on('message', (data) => rawHeard[i]!.push((data as Buffer).toString())))
     const sioHeard = sio.map(() => [] as string[])
     sio.forEach((s, i) => s.on('message', (m: { text: string }) => sioHeard[i]!.push(m.text)))
     await until(() => server.app.hub.presence('both').length === 10 || undefined, 'ten members')

@@ -17,7 +17,7 @@ beforeAll(async () => {
     buffered += chunk.toString()
     let newline
     while ((newline = buffered.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buffered.slice(0, newline)))
+      lines.push(JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>)
       buffered = buffered.slice(newline + 1)
     }
   })

@@ -58,7 +58,7 @@ const incoming = new Holdback()
 /** ws, with the text frames it hands to 'message' listeners going through `incoming`. */
 class HeldWebSocket extends WebSocket {
   override addEventListener<K extends keyof WebSocket.WebSocketEventMap>(type: K, listener: (event: WebSocket.WebSocketEventMap[K]) => void, options?: WebSocket.EventListenerOptions): void {
-    const held = (event: WebSocket.WebSocketEventMap[K]) => incoming.pass(this, String((event as WebSocket.MessageEvent).data), () => listener.call(this, event))
+    const held = (event: WebSocket.WebSocketEventMap[K]) => incoming.pass(this, (event as WebSocket.MessageEvent).data as string, () => listener.call(this, event))
     super.addEventListener(type, type === 'message' ? held : listener, options)
   }
 }

@@ -140,7 +140,7 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     onTestFinished(() => peer.close())
     const texts = ['page first', 'outside second', 'page third']
     const shownIn = (t: string) => panel(t).locator('.messages li.message').evaluateAll((rows, wanted) => rows
-      .map((row) => ({ seq: Number(row.querySelector('.seq')!.textContent!.slice(1)), text: row.querySelector('.text')!.textContent! }))
+      .map((row) => ({ seq: Number(row.querySelector('.seq')!.textContent.slice(1)), text: row.querySelector('.text')!.textContent }))
       .filter((row) => wanted.includes(row.text)), texts)
     const everyPanelShows = async (text: string) => {
       for (const t of TRANSPORTS) await panel(t).locator('.messages li.message', { hasText: text }).waitFor()

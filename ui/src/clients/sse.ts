@@ -84,7 +84,9 @@ function errorFrom(data: string): ErrorMessage {
   try {
     const value: unknown = JSON.parse(data)
     if (typeof value === 'object' && value !== null) parsed = value
-  } catch {}
+  } catch {
+    // Not JSON: the text itself is the message.
+  }
   const code = typeof parsed.code === 'string' ? parsed.code : 'LAB_ERR_INTERNAL'
   return { type: 'error', code, message: typeof parsed.message === 'string' ? parsed.message : data }
 }
