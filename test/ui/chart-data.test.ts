@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { WireTally } from '../../server/wire/types.ts'
-import { bytesPerMessage, latencyStats, percentile, throttle } from '../../ui/src/components/chart-data.ts'
+import { bytesPerMessage, latencyStats, percentile, throttle } from '../../ui/src/charts/chart-data.ts'
 import type { LatencySample } from '../../ui/src/state/lab.ts'
 
 function tally(partial: Partial<WireTally>): WireTally {

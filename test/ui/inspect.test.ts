@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, prettyContent, statusCode, statusNote, toBase64, toHex } from '../../ui/src/components/inspect.ts'
+import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, prettyContent, statusCode, statusNote, toBase64, toHex } from '../../ui/src/inspector/inspect.ts'
 
 describe('acceptSteps', () => {
   it('reproduces the example of RFC 6455, section 1.3', () => {

@@ -1,7 +1,7 @@
 // The workbench's hash routes and where a lesson's links lead, as plain
 // functions (the browser side is in lessons.test.ts).
 import { describe, expect, it } from 'vitest'
-import { commandHost, linkTarget } from '../../ui/src/components/lesson-markdown.ts'
+import { commandHost, linkTarget } from '../../ui/src/lessons/lesson-markdown.ts'
 import { formatRoute, parseRoute, workbenchHash } from '../../ui/src/state/route.ts'
 
 const PAGE = 'http://192.168.1.20:3000'

@@ -3,7 +3,7 @@
 import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
 import { repeat } from 'lit/directives/repeat.js'
 import type { ChatClient, Frame } from '../clients/chat-client.ts'
-import { formatClock, prettyContent } from './inspect.ts'
+import { formatClock, prettyContent } from '../inspector/inspect.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
 /** Every row is this tall, so the scroll position can be kept by arithmetic. */

@@ -1,91 +1,12 @@
 // Under the hood of one transport: the handshake as the server read and wrote
 // it, the Sec-WebSocket-Accept proof worked out by hand, and the client's frames.
-import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
+import { Task, TaskStatus, initialState } from '@lit/task'
 import { TRANSPORT_INFO, type TransportName, TRANSPORTS } from '../../../server/core/names.ts'
 import type { Handshake, HandshakeSide } from '../../../server/wire/types.ts'
-import type { ChatClient } from '../clients/chat-client.ts'
 import type { Lab } from '../state/lab.ts'
-import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from './inspect.ts'
+import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from '../inspector/inspect.ts'
 import './lab-frame-log.ts'
-
-type LoadState =
-  | { status: 'idle' }
-  | { status: 'loading'; previous: Record<string, Handshake> | undefined }
-  | { status: 'loaded'; handshakes: Record<string, Handshake> }
-  | { status: 'failed'; message: string; previous: Record<string, Handshake> | undefined }
-
-/**
- * Reads /api/wire/handshakes while the host is in the page, and again each
- * time the followed client (re)connects, since that is a new handshake.
- */
-class HandshakeLoader implements ReactiveController {
-  state: LoadState = { status: 'idle' }
-  private readonly host: ReactiveControllerHost
-  private baseUrl: string | undefined
-  private client: ChatClient | undefined
-  private offWelcome: (() => void) | undefined
-  private abort: AbortController | undefined
-  private connected = false
-
-  constructor(host: ReactiveControllerHost) {
-    this.host = host
-    host.addController(this)
-  }
-
-  get handshakes(): Record<string, Handshake> | undefined {
-    const s = this.state
-    return s.status === 'loaded' ? s.handshakes : s.status === 'idle' ? undefined : s.previous
-  }
-
-  configure(baseUrl: string, client: ChatClient | undefined): void {
-    const baseChanged = baseUrl !== this.baseUrl
-    this.baseUrl = baseUrl
-    if (client !== this.client) {
-      this.offWelcome?.()
-      this.offWelcome = undefined
-      this.client = client
-      if (this.connected) this.watch()
-    }
-    if (baseChanged && this.connected) void this.load()
-  }
-
-  hostConnected(): void {
-    this.connected = true
-    this.watch()
-    if (this.baseUrl !== undefined) void this.load()
-  }
-
-  hostDisconnected(): void {
-    this.connected = false
-    this.offWelcome?.()
-    this.offWelcome = undefined
-    this.abort?.abort()
-  }
-
-  async load(): Promise<void> {
-    if (this.baseUrl === undefined) return
-    this.abort?.abort()
-    const abort = new AbortController()
-    this.abort = abort
-    this.state = { status: 'loading', previous: this.handshakes }
-    this.host.requestUpdate()
-    try {
-      const res = await fetch(`${this.baseUrl}/api/wire/handshakes`, { signal: abort.signal, cache: 'no-store' })
-      if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`)
-      const handshakes = (await res.json()) as Record<string, Handshake>
-      this.state = { status: 'loaded', handshakes }
-    } catch (error) {
-      if (abort.signal.aborted) return
-      this.state = { status: 'failed', message: error instanceof Error ? error.message : String(error), previous: this.handshakes }
-    }
-    this.host.requestUpdate()
-  }
-
-  private watch(): void {
-    if (!this.client || this.offWelcome) return
-    this.offWelcome = this.client.on('welcome', () => void this.load())
-  }
-}
 
 export class LabInspector extends LitElement {
   static override properties = {
@@ -96,7 +17,21 @@ export class LabInspector extends LitElement {
   declare lab: Lab | undefined
   /** The transport shown; the page sets it (a link can name one) and hears of the reader's choice through `transport-change`. */
   declare transport: TransportName
-  private readonly _loader = new HandshakeLoader(this)
+  /** The last handshakes read, kept while a refresh loads and after one fails, so Refresh never blanks them. */
+  private _handshakes: Record<string, Handshake> | undefined
+  private readonly _loader = new Task(this, {
+    task: async ([baseUrl], { signal }) => {
+      if (baseUrl === undefined) return initialState
+      const res = await fetch(`${baseUrl}/api/wire/handshakes`, { signal, cache: 'no-store' })
+      if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`)
+      return (await res.json()) as Record<string, Handshake>
+    },
+    args: () => [this.lab?.baseUrl] as const,
+    onComplete: (handshakes) => {
+      this._handshakes = handshakes
+    },
+  })
+  private _offWelcome: (() => void) | undefined
 
   constructor() {
     super()
@@ -104,8 +39,28 @@ export class LabInspector extends LitElement {
     this.transport = 'websocket'
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback()
+    this._followWelcomes()
+    // Clients may have reconnected while the inspector was out of the page.
+    if (this.hasUpdated) void this._loader.run()
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback()
+    this._offWelcome?.()
+    this._offWelcome = undefined
+    this._loader.abort()
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if ((changed.has('lab') || changed.has('transport')) && this.lab) this._loader.configure(this.lab.baseUrl, this.lab.clients[this.transport])
+    if ((changed.has('lab') || changed.has('transport')) && this.isConnected) this._followWelcomes()
+  }
+
+  /** A welcome means the inspected client (re)connected, which is a new handshake to read. */
+  private _followWelcomes(): void {
+    this._offWelcome?.()
+    this._offWelcome = this.lab?.clients[this.transport].on('welcome', () => void this._loader.run())
   }
 
   private _select(transport: TransportName, focus: boolean): void {
@@ -126,7 +81,7 @@ export class LabInspector extends LitElement {
   }
 
   private _onRefreshClick(): void {
-    void this._loader.load()
+    void this._loader.run()
   }
 
   override render() {
@@ -156,15 +111,15 @@ export class LabInspector extends LitElement {
   }
 
   private _renderLoadStatus() {
-    const s = this._loader.state
-    if (s.status === 'loading') return 'Loading…'
-    if (s.status === 'failed') return `Could not load the handshakes: ${s.message}`
-    return ''
+    return this._loader.render({
+      pending: () => 'Loading…',
+      error: (error) => `Could not load the handshakes: ${error instanceof Error ? error.message : String(error)}`,
+    })
   }
 
   private _renderHandshake(transport: TransportName) {
-    const handshakes = this._loader.handshakes
-    if (!handshakes) return html`<p class="placeholder">${this._loader.state.status === 'failed' ? 'No handshake to show.' : 'Loading the handshakes…'}</p>`
+    const handshakes = this._handshakes
+    if (!handshakes) return html`<p class="placeholder">${this._loader.status === TaskStatus.ERROR ? 'No handshake to show.' : 'Loading the handshakes…'}</p>`
     const handshake = handshakes[transport]
     if (!handshake) {
       return html`<p class="placeholder">No ${TRANSPORT_INFO[transport].label} request has reached the server yet. Join the lab, or wait for the client to connect, then press Refresh.</p>`

@@ -2,7 +2,7 @@
 // with a copy button on each code block. Links into the workbench are plain
 // `#/...` hrefs, so following one is a route change that the page handles.
 import { LitElement, css, html, type PropertyValues } from 'lit'
-import { codeOf, renderLesson } from './lesson-markdown.ts'
+import { codeOf, renderLesson } from '../lessons/lesson-markdown.ts'
 
 const COPY_LABEL_MS = 2000
 

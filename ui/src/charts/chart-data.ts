@@ -1,6 +1,6 @@
 // The arithmetic behind the charts, free of the DOM and of Chart.js so that
 // the tests run it in Node.
-import type { TransportName } from '../../../server/core/protocol.ts'
+import { type TransportName, TRANSPORTS } from '../../../server/core/names.ts'
 import type { WireTally } from '../../../server/wire/types.ts'
 import type { LatencySample } from '../state/lab.ts'
 
@@ -86,4 +86,9 @@ export function throttle(run: () => void, intervalMs: number): { call: () => voi
       timer = undefined
     },
   }
+}
+
+/** One value per transport, keyed by its name. */
+export function perTransport<T>(value: (t: TransportName) => T): Record<TransportName, T> {
+  return Object.fromEntries(TRANSPORTS.map((t) => [t, value(t)])) as Record<TransportName, T>
 }
