@@ -124,6 +124,25 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await page.screenshot({ path: `${artifacts}workbench-inspector.png` })
   })
 
+  it("logs the inspected client's frames as they come, and counts those that came while paused", async () => {
+    await page.getByRole('tab', { name: 'Inspector' }).click()
+    onTestFinished(() => page.getByRole('tab', { name: 'Race' }).click())
+    await page.locator('lab-inspector').getByRole('tab', { name: 'WebSocket' }).click()
+    const log = page.locator('lab-frame-log')
+    // The composer is on the Race view: a client from outside the page talks instead.
+    const outsider = createClient('short-polling', server.url, 'framer')
+    onTestFinished(() => outsider.close())
+    await outsider.send('lobby', 'framed live')
+    await log.locator('td.content', { hasText: 'framed live' }).first().waitFor()
+
+    await log.getByRole('button', { name: 'Pause' }).click()
+    await outsider.send('lobby', 'framed while paused')
+    await expect.poll(async () => (await log.locator('.status').textContent())?.trim()).toMatch(/^Paused: [1-9]\d* new frames? not shown$/)
+    expect(await log.locator('td.content', { hasText: 'framed while paused' }).count()).toBe(0)
+    await log.getByRole('button', { name: 'Resume' }).click()
+    await log.locator('td.content', { hasText: 'framed while paused' }).first().waitFor()
+  })
+
   it('draws the charts and the benchmarks tab', async () => {
     await page.getByRole('tab', { name: 'Charts' }).click()
     onTestFinished(() => page.getByRole('tab', { name: 'Race' }).click())

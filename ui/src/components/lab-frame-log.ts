@@ -1,70 +1,14 @@
 // One client's frames as a table, like the Messages tab of DevTools: what went
 // up, what came down, when, how big, and what kind of packet it was.
-import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
 import { repeat } from 'lit/directives/repeat.js'
 import type { ChatClient, Frame } from '../clients/chat-client.ts'
+import { FrameFeed } from '../controllers/frame-feed.ts'
 import { formatClock, prettyContent } from '../inspector/inspect.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
 /** Every row is this tall, so the scroll position can be kept by arithmetic. */
 const ROW_PX = 30
-
-/**
- * Follows one client's 'frame' events and asks the host to render at most once
- * per animation frame: a burst of a hundred frames costs one render, not a hundred.
- */
-class FrameFeed implements ReactiveController {
-  /** Frames seen since the feed started, to tell how many arrived while paused. */
-  received = 0
-  private readonly host: ReactiveControllerHost
-  private client: ChatClient | undefined
-  private off: (() => void) | undefined
-  private raf = 0
-  private connected = false
-
-  constructor(host: ReactiveControllerHost) {
-    this.host = host
-    host.addController(this)
-  }
-
-  follow(client: ChatClient | undefined): void {
-    if (client === this.client) return
-    this.detach()
-    this.client = client
-    if (this.connected) this.attach()
-  }
-
-  hostConnected(): void {
-    this.connected = true
-    this.attach()
-    // Frames went on arriving while the log was out of the page.
-    this.host.requestUpdate()
-  }
-
-  hostDisconnected(): void {
-    this.connected = false
-    this.detach()
-  }
-
-  private attach(): void {
-    if (!this.client || this.off) return
-    this.off = this.client.on('frame', () => {
-      this.received++
-      if (this.raf) return
-      this.raf = requestAnimationFrame(() => {
-        this.raf = 0
-        this.host.requestUpdate()
-      })
-    })
-  }
-
-  private detach(): void {
-    this.off?.()
-    this.off = undefined
-    cancelAnimationFrame(this.raf)
-    this.raf = 0
-  }
-}
 
 const frameKeys = new WeakMap<Frame, number>()
 let nextFrameKey = 0

@@ -1,0 +1,31 @@
+import type { ReactiveControllerHost } from 'lit'
+import type { ChatClient } from '../clients/chat-client.ts'
+import { SourceFollower } from './follow.ts'
+
+/**
+ * Follows one client's 'frame' events and asks the host to render at most once
+ * per animation frame: a burst of a hundred frames costs one render, not a hundred.
+ */
+export class FrameFeed extends SourceFollower<ChatClient> {
+  /** Frames seen since the feed started, to tell how many arrived while paused. */
+  received = 0
+
+  constructor(host: ReactiveControllerHost) {
+    let raf = 0
+    super(host, (client) => {
+      const off = client.on('frame', () => {
+        this.received++
+        if (raf) return
+        raf = requestAnimationFrame(() => {
+          raf = 0
+          host.requestUpdate()
+        })
+      })
+      return () => {
+        off()
+        cancelAnimationFrame(raf)
+        raf = 0
+      }
+    })
+  }
+}
