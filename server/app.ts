@@ -57,7 +57,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(hubPlugin)
   await app.register(wireRoutes)
   await app.register(fastifyWebsocket, {
-    // Listen only for the upgrades the edge did not give to someone else (engine.io).
+    // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
     // Compression is offered here and chosen per connection in transports/websocket.ts.
     options: { server: edge.fastifyUpgrades as never, maxPayload: config.bodyLimitBytes, perMessageDeflate: { threshold: 0 } },
     preClose(done) {

@@ -1,10 +1,11 @@
-// Who owns each request and each upgrade, decided once by path. engine.io and
-// @fastify/websocket both want the server's 'upgrade' event; if both listened,
-// the plugin would route /socket.io/ through Fastify and engine.io would be
-// handed the same socket twice. Here every upgrade has exactly one owner:
-// claimed paths go to their claimant, everything else to the emitter that
-// @fastify/websocket listens on. Requests work the same way, because engine.io
-// must see /socket.io/ before Fastify's router does.
+// Who owns each request and each upgrade, decided once by path. engine.io
+// and @fastify/websocket both want the server's 'upgrade' event; if both
+// listened, the plugin would route /socket.io/ through Fastify and engine.io
+// would be handed the same socket twice. Here every upgrade has exactly one
+// owner: engine.io claims /socket.io/, the raw WebSocket transport claims /ws
+// and passes it on to the emitter @fastify/websocket listens on, and an
+// upgrade nobody claimed is refused here with a 404. Requests work the same
+// way, because engine.io must see /socket.io/ before Fastify's router does.
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -15,11 +16,8 @@ type Match = (path: string) => boolean
 type RequestOwner = (req: IncomingMessage, res: ServerResponse) => void
 type UpgradeOwner = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
-/** Written to a TCP connection refused before it could send a request: HTTP's own way to say it. */
-const TOO_MANY = 'HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: '
-
 export class Edge {
-  /** Upgrades nobody claimed; @fastify/websocket listens here instead of on the server. */
+  /** The upgrades handed to @fastify/websocket, which listens here instead of on the server. */
   readonly fastifyUpgrades = new EventEmitter()
   private readonly requestOwners: Array<{ match: Match; owner: RequestOwner }> = []
   private readonly upgradeOwners: Array<{ match: Match; owner: UpgradeOwner }> = []
@@ -45,12 +43,12 @@ export class Edge {
     server.on('connection', (socket: Socket) => {
       if (this.admit(socket)) this.meter.track(socket)
     })
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.meter.onUpgrade(req, socket as Socket)
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.meter.onUpgrade(req, socket)
       const path = pathOf(req)
       const claimed = this.upgradeOwners.find((o) => o.match(path))
       if (claimed) claimed.owner(req, socket, head)
-      else this.fastifyUpgrades.emit('upgrade', req, socket, head)
+      else refuse(socket, '404 Not Found', 'LAB_ERR_NOT_FOUND', `nothing at ${path} accepts an upgrade`)
     })
     return server
   }
@@ -64,10 +62,7 @@ export class Edge {
     const address = socket.remoteAddress ?? 'unknown'
     const count = this.perAddress.get(address) ?? 0
     if (count >= this.maxPerAddress) {
-      const body = JSON.stringify({ type: 'error', code: 'LAB_ERR_TOO_MANY_CONNECTIONS', message: `at most ${this.maxPerAddress} TCP connections per address` })
-      socket.on('error', () => {})
-      socket.end(`${TOO_MANY}${Buffer.byteLength(body)}\r\n\r\n${body}`)
-      socket.destroySoon()
+      refuse(socket, '429 Too Many Requests', 'LAB_ERR_TOO_MANY_CONNECTIONS', `at most ${this.maxPerAddress} TCP connections per address`)
       return false
     }
     this.perAddress.set(address, count + 1)
@@ -86,6 +81,15 @@ export class Edge {
   claimUpgrades(match: Match, owner: UpgradeOwner): void {
     this.upgradeOwners.push({ match, owner })
   }
+}
+
+/** The protocol's error as a whole HTTP response, on a socket that no ServerResponse owns; then hang up. */
+function refuse(socket: Socket, status: string, code: string, message: string): void {
+  const body = JSON.stringify({ type: 'error', code, message })
+  socket.on('error', () => {})
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  // The server's sockets allow half-open connections: without this one would wait for the client to hang up too.
+  socket.destroySoon()
 }
 
 function pathOf(req: IncomingMessage): string {

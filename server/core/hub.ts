@@ -5,7 +5,7 @@
 // so every pipe sees entries in seq order.
 import { randomUUID } from 'node:crypto'
 import { LabError } from './errors.ts'
-import { RoomLog, type ReadResult } from './room-log.ts'
+import { Room, type ReadResult } from './room.ts'
 import { WELCOME_MEMBERS_MAX, type ChatMessage, type Cursor, type LogEntry, type Member, type Notice, type Sender, type Welcome } from './protocol.ts'
 
 export interface HubOptions {
@@ -72,7 +72,7 @@ export class Hub {
   readonly maxRooms: number
   readonly maxRoomsPerClient: number
   private readonly now: () => number
-  private readonly rooms = new Map<string, RoomLog<ClientState>>()
+  private readonly rooms = new Map<string, Room<ClientState>>()
   private readonly clients = new Map<string, ClientState>()
   /** Long polls waiting per room name. Kept apart from the rooms so that waiting on a room neither creates nor pins it. */
   private readonly watchers = new Map<string, Set<() => void>>()
@@ -280,7 +280,7 @@ export class Hub {
     }
   }
 
-  private append(room: RoomLog<ClientState>, entry: LogEntry): void {
+  private append(room: Room<ClientState>, entry: LogEntry): void {
     room.append(entry)
     room.lastUsedAt = this.now()
     for (const member of room.members.values()) {
@@ -303,7 +303,7 @@ export class Hub {
     }
   }
 
-  private notice(room: RoomLog<ClientState>, event: 'join' | 'leave', client: ClientState): Notice {
+  private notice(room: Room<ClientState>, event: 'join' | 'leave', client: ClientState): Notice {
     return {
       type: 'notice',
       room: room.name,
@@ -316,14 +316,14 @@ export class Hub {
     }
   }
 
-  private room(name: string): RoomLog<ClientState> {
+  private room(name: string): Room<ClientState> {
     let room = this.rooms.get(name)
     if (room) {
       room.lastUsedAt = this.now()
       return room
     }
     if (this.rooms.size >= this.maxRooms) this.evictIdleRoom()
-    room = new RoomLog<ClientState>(name, this.historyLimit)
+    room = new Room<ClientState>(name, this.historyLimit)
     room.lastUsedAt = this.now()
     this.rooms.set(name, room)
     return room
@@ -337,7 +337,7 @@ export class Hub {
   }
 
   private evictIdleRoom(): void {
-    let oldest: RoomLog<ClientState> | undefined
+    let oldest: Room<ClientState> | undefined
     for (const room of this.rooms.values()) {
       if (room.members.size > 0) continue
       if (!oldest || room.lastUsedAt < oldest.lastUsedAt) oldest = room

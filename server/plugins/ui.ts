@@ -16,8 +16,8 @@ export const workbenchUi = fp(async (app) => {
   }
   await app.register(fastifyStatic, {
     root: UI_DIST,
-    // One route per built file instead of a wildcard: @fastify/websocket wraps
-    // every route, and a wildcard would accept WebSocket upgrades for any path.
+    // One route per built file instead of a wildcard: any other path gets the
+    // JSON 404 from the route table, without a look at the disk first.
     wildcard: false,
     // Vite puts a content hash in every asset name, so assets can be cached for good; index.html never.
     setHeaders(res, path) {

@@ -6,13 +6,13 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LabError } from '../core/errors.ts'
 import { SESSION_HEADER } from '../core/names.ts'
-import { DEFAULT_ROOM, type Ack, type Cursor, type Sender } from '../core/protocol.ts'
-import { assertName, assertRoom, parseClientMessage, parseCursor, parseEventId } from '../core/validate.ts'
+import type { Ack, Sender } from '../core/protocol.ts'
+import { parseClientMessage } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
 import type { Client } from '../core/hub.ts'
 import type { PageResult } from '../core/hub.ts'
 import { encode } from '../wire/payload.ts'
-
+import { anonymousName } from './query.ts'
 
 /**
  * An HTTP client proves who it is with a session token it got from its join
@@ -95,19 +95,6 @@ function tokenOf(request: FastifyRequest): string | undefined {
 export function acceptJsonAsText(app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: app.config.bodyLimitBytes }, (_req, body, done) => done(null, body))
-}
-
-export interface RoomQuery {
-  room: string
-  cursor: Cursor | undefined
-}
-
-export function readRoomQuery(query: unknown, lastEventId?: string): RoomQuery {
-  const q = (query ?? {}) as Record<string, unknown>
-  const room = q.room === undefined || q.room === '' ? DEFAULT_ROOM : q.room
-  assertRoom(room)
-  const cursor = lastEventId !== undefined ? parseEventId(lastEventId) : parseCursor(q.since, q.epoch)
-  return { room, cursor }
 }
 
 /** Replies with a protocol message; its bytes are payload on the wire meter. */
@@ -202,14 +189,4 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
       }
     }
   }
-}
-
-export function anonymousName(): string {
-  return `guest-${randomBytes(2).toString('hex')}`
-}
-
-export function readName(value: unknown): string {
-  if (value === undefined || value === '') return anonymousName()
-  assertName(value)
-  return value
 }

@@ -5,7 +5,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
-import { acceptJsonAsText, handlePost, HttpSessions, readRoomQuery, replyBatch } from './http-common.ts'
+import { acceptJsonAsText, handlePost, HttpSessions, replyBatch } from './http-common.ts'
+import { readRoomQuery } from './query.ts'
 
 const transport = 'long-polling'
 const { path } = TRANSPORT_INFO[transport]

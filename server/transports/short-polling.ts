@@ -3,7 +3,8 @@
 // answer costs a full request and response.
 import type { FastifyPluginAsync } from 'fastify'
 import { TRANSPORT_INFO } from '../core/names.ts'
-import { acceptJsonAsText, handlePost, HttpSessions, readRoomQuery, replyBatch } from './http-common.ts'
+import { acceptJsonAsText, handlePost, HttpSessions, replyBatch } from './http-common.ts'
+import { readRoomQuery } from './query.ts'
 
 const transport = 'short-polling'
 const { path } = TRANSPORT_INFO[transport]

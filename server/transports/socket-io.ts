@@ -25,7 +25,8 @@ import { TRANSPORT_INFO } from '../core/names.ts'
 import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import { encode } from '../wire/payload.ts'
-import { readName, readRoomQuery } from './http-common.ts'
+import { dropEngineSocket, engineBuffered, engineSocket, onUpgradeResponse, type EngineSocket } from './engine-io-internals.ts'
+import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
 
@@ -66,8 +67,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
 
   app.edge.claimRequests((path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path), (req, res) => engine.handleRequest(req as never, res))
   app.edge.claimUpgrades((path) => path.startsWith(PATH), (req, socket, head) => engine.handleUpgrade(req as never, socket, head))
-  // Engine.IO adds its own headers to the 101 through ws' 'headers' event; this listener runs after it and sees the final lines.
-  ;(engine as unknown as { ws?: { on(event: 'headers', fn: (lines: string[], req: import('node:http').IncomingMessage) => void): void } }).ws?.on('headers', (lines, req) => app.wire.onUpgradeResponse(req, lines))
+  onUpgradeResponse(engine, (lines, req) => app.wire.onUpgradeResponse(req, lines))
 
   const clientDist = join(dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')), 'dist')
   for (const path of CLIENT_SCRIPTS) {
@@ -127,7 +127,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     const auth = authOf(socket)
     const dialect: Dialect = auth.protocol === 'lab' ? 'lab' : 'notes'
     const log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
-    const buffered = engineBuffered(socket.conn as unknown as EngineSocket)
+    const buffered = engineBuffered(engineSocket(socket.conn))
 
     const emit = (event: string, ...args: unknown[]) => {
       wire.sent(payloadBytes(args))
@@ -158,12 +158,8 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         emit('error', { type: 'error', code: error.code, message: error.message })
         socket.disconnect(true)
         // A reader that stopped never takes the goodbye: after a grace period its buffers are dropped.
-        const conn = socket.conn as unknown as EngineSocket
-        setTimeout(() => {
-          if (conn.readyState === 'closed') return
-          conn.close(true)
-          conn.transport.socket?.terminate?.()
-        }, CLOSE_GRACE_MS).unref()
+        const conn = engineSocket(socket.conn)
+        setTimeout(() => dropEngineSocket(conn), CLOSE_GRACE_MS).unref()
       },
     }, log)
     try {
@@ -271,42 +267,6 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     io.disconnectSockets(true)
     await io.close()
   })
-}
-
-/** What engine.io's Socket holds that the slow-consumer policy reads (not in its typings). */
-interface EngineSocket {
-  readyState: string
-  close(discard?: boolean): void
-  request: import('node:http').IncomingMessage
-  writeBuffer: Array<{ data?: unknown }>
-  transport: { name: string; socket?: { bufferedAmount: number; terminate?: () => void } }
-  once(event: 'close', listener: () => void): void
-}
-
-/**
- * Bytes waiting for one client: packets Engine.IO has not handed to its
- * transport yet (a polling client that stopped asking, or a WebSocket still
- * writing), plus what the WebSocket underneath has buffered. The packet
- * queue is counted as it grows, not summed again on every call.
- */
-function engineBuffered(conn: EngineSocket): () => number {
-  let queue: unknown[] | undefined
-  let counted = 0
-  let queued = 0
-  return () => {
-    const packets = conn.writeBuffer
-    if (packets !== queue || packets.length < counted) {
-      queue = packets
-      counted = 0
-      queued = 0
-    }
-    for (; counted < packets.length; counted++) {
-      const data = packets[counted]!.data
-      queued += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 0
-    }
-    const ws = conn.transport.name === 'websocket' ? conn.transport.socket : undefined
-    return queued + (ws?.bufferedAmount ?? 0)
-  }
 }
 
 function authOf(socket: Socket): Record<string, unknown> {

@@ -1,17 +1,20 @@
 // Raw WebSocket: after one HTTP upgrade (the 101), both sides send frames
 // whenever they like. Each protocol message is one text frame. A server frame
 // costs 2 header bytes under 126 bytes of payload, 4 up to 64 KiB; a client
-// frame 4 more for its mask.
+// frame 4 more for its mask. @fastify/websocket (registered in app.ts, on the
+// upgrades the edge hands it) routes the upgrade through Fastify to the route
+// below, so Fastify's hooks see it as they see any request.
 import type { FastifyPluginAsync } from 'fastify'
-import { TRANSPORT_INFO } from '../core/names.ts'
 import type { WebSocket } from 'ws'
 import { isLabError, LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
+import { TRANSPORT_INFO } from '../core/names.ts'
 import type { LogEntry } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { encode, type Encoded } from '../wire/payload.ts'
-import { readName, readRoomQuery } from './http-common.ts'
+import { releaseUpgradeRequest } from './fastify-websocket-internals.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
+import { readName, readRoomQuery } from './query.ts'
 
 const transport = 'websocket'
 const { path } = TRANSPORT_INFO[transport]
@@ -51,15 +54,10 @@ export const websocket: FastifyPluginAsync = async (app) => {
 
   app.get(path, { websocket: true }, (socket, request) => {
     const log = request.log
-    // @fastify/websocket routes the upgrade through Fastify with a stand-in
-    // ServerResponse attached to the TCP socket, and its 'error' listener closes
-    // over Fastify's Request and Reply: both would live as long as the
-    // connection. Detach the one and replace the other with a listener that
-    // needs only the logger, first, so that nothing below can go unhandled.
-    const tcp = request.raw.socket as typeof request.raw.socket & { _httpMessage?: { detachSocket(s: unknown): void } | null }
-    tcp._httpMessage?.detachSocket(tcp)
-    socket.removeAllListeners('error')
+    releaseUpgradeRequest(request, socket)
+    // At once, so that nothing below can go unhandled.
     socket.on('error', (error) => log.warn({ err: error }, 'WebSocket error'))
+    const query = request.query as Record<string, unknown>
 
     const sendEncoded = (encoded: Encoded) => {
       if (socket.readyState !== socket.OPEN) return
@@ -77,10 +75,9 @@ export const websocket: FastifyPluginAsync = async (app) => {
     let release: (() => void) | undefined
     let session: PushSession
     try {
-      release = perAddress.acquire(tcp.remoteAddress)
-      const q = request.query as Record<string, unknown>
-      const name = readName(q.name)
-      const { room, cursor } = readRoomQuery(q)
+      release = perAddress.acquire(request.raw.socket.remoteAddress)
+      const name = readName(query.name)
+      const { room, cursor } = readRoomQuery(query)
       session = new PushSession(app, transport, name, {
         welcome: (welcome, backlog: LogEntry[]) => {
           sendEncoded(encode(welcome))

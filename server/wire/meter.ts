@@ -12,8 +12,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
-import { SESSION_HEADER } from '../core/names.ts'
-import type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
+import { HandshakeLog } from './handshakes.ts'
+import type { ConnectionInfo, Handshake, WireSnapshot, WireTally } from './types.ts'
 
 export type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
 export type Direction = 'in' | 'out'
@@ -47,14 +47,6 @@ interface Counters {
   messagesOut: number
 }
 
-interface LastExchange {
-  at: number
-  connectionId: string
-  request: HandshakeSide
-  res?: ServerResponse
-  upgradeResponse?: HandshakeSide
-}
-
 const kState = Symbol('wireMeterState')
 type MeteredSocket = Socket & { [kState]?: SocketState }
 
@@ -62,8 +54,7 @@ export class WireMeter {
   private readonly classify: (url: string) => string
   private readonly sockets = new Set<MeteredSocket>()
   private readonly counters = new Map<string, Counters>()
-  private readonly lastHttp = new Map<string, LastExchange>()
-  private readonly lastUpgrade = new Map<string, LastExchange>()
+  private readonly handshakeLog = new HandshakeLog()
   private nextId = 1
 
   /** `classify` names the transport that owns a request URL, or OTHER. */
@@ -109,9 +100,7 @@ export class WireMeter {
       res.once('finish', () => this.settle(socket))
     }
     this.tally(transport).httpRequests++
-    if (transport !== OTHER) {
-      this.lastHttp.set(transport, { at: Date.now(), connectionId: state?.id ?? '-', request: requestSide(req), res })
-    }
+    if (transport !== OTHER) this.handshakeLog.request(transport, state?.id ?? '-', req, res)
     return transport
   }
 
@@ -126,17 +115,13 @@ export class WireMeter {
       this.settleRead(metered, state)
     }
     this.tally(transport).httpRequests++
-    this.lastUpgrade.set(transport, { at: Date.now(), connectionId: state?.id ?? '-', request: requestSide(req) })
+    this.handshakeLog.upgrade(transport, state?.id ?? '-', req)
     return transport
   }
 
   /** The 101 as ws wrote it (its 'headers' event hands over the exact lines). */
   onUpgradeResponse(req: IncomingMessage, lines: string[]): void {
-    const transport = this.transportOf(req.socket)
-    const last = this.lastUpgrade.get(transport)
-    if (!last) return
-    const [startLine = '', ...rest] = lines
-    last.upgradeResponse = { startLine, headers: rest.map(splitHeader) }
+    this.handshakeLog.upgradeResponse(this.transportOf(req.socket), lines)
   }
 
   /**
@@ -229,10 +214,7 @@ export class WireMeter {
 
   /** The last handshake per transport: its upgrade when it has one, else its last HTTP exchange. */
   handshakes(): Record<string, Handshake> {
-    const result: Record<string, Handshake> = {}
-    for (const [transport, last] of this.lastHttp) result[transport] = describe(last, false)
-    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last, true)
-    return result
+    return this.handshakeLog.all()
   }
 
   private assign(state: SocketState, transport: string): void {
@@ -293,47 +275,5 @@ function toTally(c: Counters, connectionsOpen: number): WireTally {
     httpRequests: c.httpRequests,
     messagesIn: c.messagesIn,
     messagesOut: c.messagesOut,
-  }
-}
-
-/** Headers and query parameters that carry credentials: shown with their values replaced, never served. */
-const SECRET_HEADERS = new Set([SESSION_HEADER, 'cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
-const SECRET_PARAMS = /([?&](?:session|token)=)[^&#]*/gi
-export const REDACTED = '[redacted]'
-
-function requestSide(req: IncomingMessage): HandshakeSide {
-  const headers: Array<[string, string]> = []
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]))
-  return { startLine: `${req.method} ${redactUrl(req.url ?? '/')} HTTP/${req.httpVersion}`, headers }
-}
-
-function splitHeader(line: string): [string, string] {
-  const colon = line.indexOf(':')
-  return redactHeader(colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).trim()])
-}
-
-function redactHeader([name, value]: [string, string]): [string, string] {
-  return SECRET_HEADERS.has(name.toLowerCase()) ? [name, REDACTED] : [name, value]
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, `$1${REDACTED}`)
-}
-
-/** Node keeps the exact status line and headers it wrote in res._header. */
-function responseSide(res: ServerResponse | undefined): HandshakeSide | null {
-  const raw = (res as unknown as { _header?: string | null } | undefined)?._header
-  if (!raw) return null
-  const [startLine = '', ...lines] = raw.split('\r\n').filter((line) => line.length > 0)
-  return { startLine, headers: lines.map(splitHeader) }
-}
-
-function describe(last: LastExchange, upgrade: boolean): Handshake {
-  return {
-    at: last.at,
-    connectionId: last.connectionId,
-    request: last.request,
-    response: last.upgradeResponse ?? responseSide(last.res),
-    upgrade,
   }
 }

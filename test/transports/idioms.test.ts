@@ -64,6 +64,25 @@ describe('the raw WebSocket', () => {
     expect(messages.map((m) => m.code ?? m.type)).toEqual(['welcome', 'LAB_ERR_BAD_JSON', 'message'])
     ws.close()
   })
+  it('is only at /ws: an upgrade anywhere nothing accepts one, the page at / included, gets 404 LAB_ERR_NOT_FOUND', async () => {
+    for (const path of ['/', '/nowhere', '/api/wire']) {
+      const stray = new WebSocket(`${server.url.replace('http', 'ws')}${path}`)
+      stray.on('error', () => {})
+      const [status, body] = await new Promise<[number, string]>((resolve) => {
+        stray.once('open', () => {
+          stray.terminate()
+          resolve([101, ''])
+        })
+        stray.once('unexpected-response', (_req, res) => {
+          let text = ''
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()))
+          res.on('end', () => resolve([res.statusCode ?? 0, text]))
+        })
+      })
+      expect(status).toBe(404)
+      expect(JSON.parse(body)).toMatchObject({ type: 'error', code: 'LAB_ERR_NOT_FOUND' })
+    }
+  })
 })
 
 describe('Socket.IO', () => {

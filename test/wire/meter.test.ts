@@ -12,6 +12,7 @@ import { WireMeter } from '../../server/wire/meter.ts'
 import { io } from 'socket.io-client'
 import type { WireTally } from '../../server/wire/meter.ts'
 import { createClient, messagesIn, waitForText } from '../support/clients.ts'
+import { parseFrames } from '../support/raw.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 
@@ -62,7 +63,7 @@ describe('the wire meter', () => {
     const edge = new Edge(meter)
     const bare = edge.createServer((_req, res) => res.end())
     const wss = new WebSocketServer({ noServer: true })
-    edge.fastifyUpgrades.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws)))
+    edge.claimUpgrades(() => true, (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws)))
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
     const port = (bare.address() as AddressInfo).port
     const connected = once(wss, 'connection') as Promise<[WebSocket]>
@@ -184,6 +185,31 @@ describe('the wire meter', () => {
     const packet = Buffer.byteLength(`42["send",${JSON.stringify(body)}]`)
     expect(d.bytesIn).toBe(packet + 6 + (packet > 125 ? 2 : 0))
     socket.disconnect()
+  })
+
+  it('counts every byte of a /ws connection\'s opening as the WebSocket\'s: its request head in, the 101 and its frames out', async () => {
+    const request = 'GET /ws?room=opening&name=counted HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+    const before = tally('websocket')
+    const { socket, received } = await rawExchange(server.port, request, (r) => r.includes('"welcome"'))
+    // Settled when the client holds every byte the meter counted (the welcome may be followed by the joiner's own notice).
+    const d = await until(() => {
+      const now = delta(before, tally('websocket'))
+      return now.bytesOut === received().length ? now : undefined
+    }, 'the meter and the client to agree')
+    const head = received().toString('latin1')
+    const headLength = head.indexOf('\r\n\r\n') + 4
+    expect(head).toMatch(/^HTTP\/1\.1 101 /)
+    expect(d.bytesIn).toBe(Buffer.byteLength(request))
+    expect(d.payloadIn).toBe(0)
+    const frames = parseFrames(received().subarray(headLength))
+    const payload = frames.reduce((bytes, frame) => bytes + frame.payload.length, 0)
+    expect(JSON.parse(frames[0]!.payload.toString())).toMatchObject({ type: 'welcome', room: 'opening' })
+    // RFC 6455 5.2: a server frame's header is 2 bytes under 126 bytes of payload, 4 up to 64 KiB.
+    const frameHeaders = frames.reduce((bytes, frame) => bytes + (frame.payload.length < 126 ? 2 : 4), 0)
+    expect(received().length).toBe(headLength + frameHeaders + payload)
+    expect(d.payloadOut).toBe(payload)
+    expect(d.bytesOut - d.payloadOut).toBe(headLength + frameHeaders)
+    socket.destroy()
   })
 
   it('keeps the 101 handshake, whose Sec-WebSocket-Accept is SHA-1 of the key and the RFC 6455 GUID', async () => {

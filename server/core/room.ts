@@ -1,5 +1,7 @@
-// One room's append-only log: seq numbers without gaps, a random epoch that
-// names this incarnation of the history, and a bounded window to resume from.
+// One room: who is in it, when it was last used (the hub evicts the least
+// recently used empty room), and its append-only log: seq numbers without
+// gaps, a random epoch that names this incarnation of the history, and a
+// bounded window to resume from.
 //
 // Messages and join/leave notices share one seq order, but only messages are
 // history: the window keeps the last `limit` messages whatever the notices do,
@@ -18,7 +20,7 @@ export interface ReadResult {
   entries: LogEntry[]
 }
 
-export class RoomLog<Member = unknown> {
+export class Room<Member = unknown> {
   readonly name: string
   readonly epoch = randomBytes(4).toString('hex')
   seq = 0

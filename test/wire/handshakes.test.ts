@@ -1,0 +1,69 @@
+// The inspector's handshakes are the heads that crossed the wire, not a
+// reconstruction: each is compared here with the bytes a raw TCP client sent
+// and received. Node's response head (res._header), ws' 'headers' event for
+// /ws and engine.io's WebSocket server (engine.ws) are where they come from,
+// so these fail if one of them stops handing the head over.
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { HandshakeSide } from '../../server/wire/meter.ts'
+import { rawConnect } from '../support/raw.ts'
+import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
+
+let server: RunningServer
+beforeAll(async () => {
+  server = await startServer({ wsHeartbeatMs: 600_000, sseHeartbeatMs: 600_000 })
+})
+afterAll(async () => {
+  await server.close()
+})
+
+/** Sends `request` on a new connection and returns the head of the answer, line by line. */
+async function exchange(request: string): Promise<string[]> {
+  const conn = await rawConnect(server.port)
+  conn.socket.write(request)
+  await until(() => conn.received().includes('\r\n\r\n') || undefined, 'the response head')
+  const text = conn.received().toString('latin1')
+  conn.socket.destroy()
+  return text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n')
+}
+
+function lines(side: HandshakeSide | null | undefined): string[] {
+  return side ? [side.startLine, ...side.headers.map(([name, value]) => `${name}: ${value}`)] : []
+}
+
+function upgradeRequest(path: string, extra = ''): string {
+  return `GET ${path} HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`
+}
+
+describe('the handshakes the inspector shows', () => {
+  it('are a polling exchange as it crossed the wire: the request as sent, the response head as Node wrote it', async () => {
+    const request = 'GET /poll?room=heads HTTP/1.1\r\nHost: lab\r\nX-Lab-Probe: polling\r\nConnection: close\r\n\r\n'
+    const received = await exchange(request)
+    const shown = await until(() => {
+      const poll = server.app.wire.handshakes()['short-polling']
+      return poll?.request.headers.some(([name]) => name === 'X-Lab-Probe') && poll.response ? poll : undefined
+    }, 'the poll in the handshakes')
+    expect(lines(shown.request)).toEqual(request.slice(0, -4).split('\r\n'))
+    expect(received[0]).toBe('HTTP/1.1 200 OK')
+    expect(lines(shown.response)).toEqual(received)
+  })
+
+  it('are the /ws upgrade and its 101 byte for byte, with the permessage-deflate it agreed to', async () => {
+    const received = await exchange(upgradeRequest('/ws?room=heads&name=raw&compress=1', 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n'))
+    expect(received[0]).toBe('HTTP/1.1 101 Switching Protocols')
+    expect(received.some((line) => line.startsWith('Sec-WebSocket-Extensions: permessage-deflate'))).toBe(true)
+    const shown = server.app.wire.handshakes().websocket!
+    expect(shown.upgrade).toBe(true)
+    expect(shown.request.startLine).toBe('GET /ws?room=heads&name=raw&compress=1 HTTP/1.1')
+    expect(lines(shown.response)).toEqual(received)
+  })
+
+  it('are the Socket.IO upgrade and the 101 engine.io wrote, byte for byte', async () => {
+    const received = await exchange(upgradeRequest('/socket.io/?EIO=4&transport=websocket'))
+    expect(received[0]).toBe('HTTP/1.1 101 Switching Protocols')
+    const shown = server.app.wire.handshakes()['socket.io']!
+    expect(shown.upgrade).toBe(true)
+    expect(lines(shown.response)).toEqual(received)
+  })
+})
