@@ -45,7 +45,7 @@ function facetedBars(c: FacetedBars): TopLevelSpec {
       },
     },
     resolve: { scale: { y: 'independent' } },
-  } as TopLevelSpec
+  }
 }
 
 export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> {
@@ -138,7 +138,7 @@ export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> 
           tooltip: [{ field: 'who' }, { field: 'percentile' }, { field: 'us', format: ',.0f' }],
         },
       },
-    } as TopLevelSpec
+    }
   }
   if (results.slowReaders && results.slowReaders.rows.length > 0) {
     const mib = (bytes: number) => bytes / (1024 * 1024)
@@ -163,7 +163,7 @@ export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> 
         color: { field: 'kind', type: 'nominal', title: null, sort: kinds, legend: { labelLimit: 320 } },
         tooltip: [{ field: 'label' }, { field: 'kind' }, { field: 'mib', format: ',.1f' }],
       },
-    } as TopLevelSpec
+    }
   }
   if (results.deadPeers && results.deadPeers.rows.length > 0) {
     const kinds = ['gone from presence', 'connection closed', 'the settings allow (at most)']
@@ -186,7 +186,7 @@ export function chartSpecs(results: BenchResults): Record<string, TopLevelSpec> 
         color: { field: 'kind', type: 'nominal', title: null, sort: kinds, legend: { labelLimit: 320 } },
         tooltip: [{ field: 'label' }, { field: 'kind' }, { field: 's', format: ',.2f' }],
       },
-    } as TopLevelSpec
+    }
   }
   return specs
 }

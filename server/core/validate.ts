@@ -58,7 +58,7 @@ export function parseClientMessage(input: unknown, limits: Limits = defaultLimit
   }
   // What a schema cannot say: text that is only spaces, and the limit in UTF-8 bytes.
   if (type === 'send') assertText(fields.text, limits)
-  return value as ClientMessageT
+  return value
 }
 
 export function assertRoom(room: unknown): asserts room is string {
@@ -97,7 +97,7 @@ export function parseCursor(seq: unknown, epoch: unknown): { seq: number; epoch?
   const n = typeof seq === 'string' && /^\d{1,15}$/.test(seq) ? Number(seq) : seq
   const cursor = epoch === undefined || epoch === '' ? { seq: n } : { seq: n, epoch }
   if (!cursorCheck.Check(cursor)) throw new LabError('LAB_ERR_CURSOR')
-  return cursor as { seq: number; epoch?: string }
+  return cursor
 }
 
 /** Iterative, so that the check itself cannot overflow the stack. */

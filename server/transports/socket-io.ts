@@ -65,8 +65,8 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     })
   })
 
-  app.edge.claimRequests((path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path), (req, res) => engine.handleRequest(req as never, res))
-  app.edge.claimUpgrades((path) => path.startsWith(PATH), (req, socket, head) => engine.handleUpgrade(req as never, socket, head))
+  app.edge.claimRequests((path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path), (req, res) => engine.handleRequest(req, res))
+  app.edge.claimUpgrades((path) => path.startsWith(PATH), (req, socket, head) => engine.handleUpgrade(req, socket, head))
   onUpgradeResponse(engine, (lines, req) => app.wire.onUpgradeResponse(req, lines))
 
   const clientDist = join(dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')), 'dist')
@@ -191,7 +191,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         if (isLabError(limited)) error = limited
       }
       const message = session.fail(error, name)
-      if (typeof ack === 'function') ack(message)
+      if (typeof ack === 'function') (ack as (answer: unknown) => void)(message)
     })
 
     /** Runs a handler; a LabError becomes an `error` event (and the ack's answer when the client asked for one). */
@@ -270,7 +270,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
 }
 
 function authOf(socket: Socket): Record<string, unknown> {
-  return { ...socket.handshake.query, ...socket.handshake.auth } as Record<string, unknown>
+  return { ...socket.handshake.query, ...socket.handshake.auth }
 }
 
 const DIALECTS = ['lab', 'notes'] as const

@@ -5,7 +5,7 @@
 import { EventSource } from 'eventsource'
 import WebSocket from 'ws'
 import { io, type Socket } from 'socket.io-client'
-import type { Batch, ChatMessage, Cursor, ErrorMessage, LogEntry, TransportName, Welcome } from '../../server/core/protocol.ts'
+import type { Batch, ChatMessage, Cursor, ErrorMessage, LogEntry, ServerMessage, TransportName, Welcome } from '../../server/core/protocol.ts'
 import { until } from './wait.ts'
 
 export interface SendExtra {
@@ -104,7 +104,7 @@ class HttpSender {
 
   async send(room: string, text: string, extra: SendExtra): Promise<void> {
     const res = await this.post({ type: 'send', room, text, ...extra })
-    const body = await res.json()
+    const body: unknown = await res.json()
     if (res.status !== 200) this.errors.push(body as ErrorMessage)
   }
 
@@ -195,14 +195,14 @@ class SseClient extends BaseClient {
       const source = new EventSource(`${this.url}/sse?${query}`)
       this.streams.set(room, source)
       source.addEventListener('welcome', (event) => {
-        const welcome = JSON.parse(event.data) as Welcome
+        const welcome = JSON.parse(event.data as string) as Welcome
         if (!welcome.recovered) this.historyLost.push(room)
         // The first stream's session is the one this client sends with.
         this.http.session ??= welcome.session
         this.welcomes.push(welcome)
       })
-      source.addEventListener('message', (event) => this.receive(JSON.parse(event.data)))
-      source.addEventListener('notice', (event) => this.receive(JSON.parse(event.data)))
+      source.addEventListener('message', (event) => this.receive(JSON.parse(event.data as string) as LogEntry))
+      source.addEventListener('notice', (event) => this.receive(JSON.parse(event.data as string) as LogEntry))
     })
   }
 
@@ -236,7 +236,7 @@ class WebSocketClient extends BaseClient {
       return this.nextWelcome(room, () => {
         const socket = new WebSocket(`${this.url.replace('http', 'ws')}/ws?${query}`)
         this.socket = socket
-        socket.on('message', (data) => this.onMessage(String(data)))
+        socket.on('message', (data) => this.onMessage((data as Buffer).toString()))
         socket.on('close', (code) => { this.closeCode = code })
       })
     }
@@ -244,12 +244,12 @@ class WebSocketClient extends BaseClient {
   }
 
   private onMessage(text: string): void {
-    const message = JSON.parse(text)
+    const message = JSON.parse(text) as ServerMessage
     if (message.type === 'welcome') {
       if (!message.recovered) this.historyLost.push(message.room)
       this.welcomes.push(message)
     } else if (message.type === 'error') this.errors.push(message)
-    else this.receive(message)
+    else this.receive(message as LogEntry)
   }
 
   async leave(room: string): Promise<void> {

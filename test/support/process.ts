@@ -19,8 +19,8 @@ export async function startServerProcess(env: Record<string, string> = {}, args:
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
-  child.stdout!.on('data', (chunk) => { output += chunk })
-  child.stderr!.on('data', (chunk) => { output += chunk })
+  child.stdout.on('data', (chunk) => { output += chunk })
+  child.stderr.on('data', (chunk) => { output += chunk })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), startTimeoutMs)
@@ -31,7 +31,7 @@ export async function startServerProcess(env: Record<string, string> = {}, args:
         resolve(match[1]!)
       }
     }
-    child.stdout!.on('data', look)
+    child.stdout.on('data', look)
     void exited.then(() => reject(new Error(`server exited before listening:\n${output}`)))
   })
   return { child, url, output: () => output, exited }

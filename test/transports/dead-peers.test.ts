@@ -36,7 +36,7 @@ describe('a peer that stops answering', () => {
     // Engine.IO by hand over a WebSocket, so that nothing answers the server's pings.
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`)
     const packets: string[] = []
-    ws.on('message', (data) => packets.push(String(data)))
+    ws.on('message', (data) => packets.push((data as Buffer).toString()))
     await new Promise((resolve) => ws.once('open', resolve))
     ws.send(`40${JSON.stringify({ protocol: 'lab', room: 'dead-sio', name: 'zombie' })}`)
     await until(() => inRoom('dead-sio').includes('zombie') || undefined, 'the zombie to join')
@@ -49,8 +49,8 @@ describe('a peer that stops answering', () => {
     const live = new EventSource(`${server.url}/sse?room=dead-sse&name=alive`)
     const welcomes: Welcome[] = []
     const notices: LogEntry[] = []
-    live.addEventListener('welcome', (e) => welcomes.push(JSON.parse(e.data) as Welcome))
-    live.addEventListener('notice', (e) => notices.push(JSON.parse(e.data) as LogEntry))
+    live.addEventListener('welcome', (e) => welcomes.push(JSON.parse(e.data as string) as Welcome))
+    live.addEventListener('notice', (e) => notices.push(JSON.parse(e.data as string) as LogEntry))
     await until(() => welcomes.length === 1 || undefined, 'the live reader')
     let stopped!: IncomingMessage
     await new Promise<void>((resolve) => get(`${server.url}/sse?room=dead-sse&name=stopped`, (res) => {

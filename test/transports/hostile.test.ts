@@ -83,7 +83,7 @@ describe('RFC 6455 violations on /ws', () => {
 async function engineSession(): Promise<{ ws: WebSocket; got: string[] }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`)
   const got: string[] = []
-  ws.on('message', (data) => got.push(String(data)))
+  ws.on('message', (data) => got.push((data as Buffer).toString()))
   ws.on('error', () => {})
   await new Promise((resolve) => ws.once('open', resolve))
   ws.send(`40${JSON.stringify({ protocol: 'lab', room: ROOM })}`)
@@ -148,7 +148,7 @@ describe('bad bodies on the HTTP transports', () => {
       for (const field of ['type', 'room', 'text', 'name']) {
         const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: json, body: `{"type":"send","room":"${ROOM}","text":"t","${field}":${deep(5000)}}` })
         expect(res.status, field).toBe(400)
-        expect(await res.json()).toMatchObject({ code: 'LAB_ERR_BAD_MESSAGE', message: expect.stringContaining('nested') })
+        expect(await res.json()).toMatchObject({ code: 'LAB_ERR_BAD_MESSAGE', message: expect.stringContaining('nested') as unknown })
       }
     })
   }

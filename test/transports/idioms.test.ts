@@ -23,7 +23,7 @@ describe('the raw WebSocket', () => {
   it('closes with 1003 on a binary frame, after saying why', async () => {
     const ws = new WebSocket(wsUrl())
     const messages: string[] = []
-    ws.on('message', (m) => messages.push(String(m)))
+    ws.on('message', (m) => messages.push((m as Buffer).toString()))
     await new Promise((resolve) => ws.once('message', resolve))
     ws.send(Buffer.from([1, 2, 3]))
     expect(await closeOf(ws)).toMatchObject({ code: 1003 })
@@ -48,7 +48,7 @@ describe('the raw WebSocket', () => {
 
   it('closes with 1008 and the code as reason when the query names a bad room', async () => {
     const ws = new WebSocket(wsUrl('?room=not%20ok'))
-    const first = new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))))
+    const first = new Promise<string>((resolve) => ws.once('message', (m) => resolve((m as Buffer).toString())))
     expect(await closeOf(ws)).toEqual({ code: 1008, reason: 'LAB_ERR_ROOM_NAME' })
     expect(JSON.parse(await first)).toMatchObject({ type: 'error', code: 'LAB_ERR_ROOM_NAME' })
   })
@@ -56,7 +56,7 @@ describe('the raw WebSocket', () => {
   it('keeps the connection open after a bad message and answers the next good one', async () => {
     const ws = new WebSocket(wsUrl('?room=idioms&name=steady'))
     const messages: Array<{ type: string; code?: string; text?: string }> = []
-    ws.on('message', (m) => messages.push(JSON.parse(String(m))))
+    ws.on('message', (m) => messages.push(JSON.parse((m as Buffer).toString()) as (typeof messages)[number]))
     await new Promise((resolve) => ws.once('message', resolve))
     ws.send('not json')
     ws.send(JSON.stringify({ type: 'send', room: 'idioms', text: 'fine' }))
@@ -96,9 +96,9 @@ describe('Socket.IO', () => {
   it('answers an ack with the error when a send is bad', async () => {
     const socket = io(server.url, { forceNew: true, auth: { protocol: 'lab' } })
     await new Promise((resolve) => socket.once('welcome', resolve))
-    const answer = await socket.emitWithAck('send', { room: 'lobby', text: '' })
+    const answer: unknown = await socket.emitWithAck('send', { room: 'lobby', text: '' })
     expect(answer).toMatchObject({ type: 'error', code: 'LAB_ERR_TEXT_EMPTY', ref: 'send' })
-    const ok = await socket.emitWithAck('send', { room: 'lobby', text: 'good' })
+    const ok: unknown = await socket.emitWithAck('send', { room: 'lobby', text: 'good' })
     expect(ok).toMatchObject({ type: 'ack', room: 'lobby' })
     socket.disconnect()
   })
@@ -160,7 +160,7 @@ describe('long polling', () => {
     let answered = false
     const held = fetch(`${server.url}/long-poll?room=wake&since=${head.seq}&epoch=${head.epoch}&timeout=60000`).then(async (r) => {
       answered = true
-      return r.json()
+      return r.json() as Promise<unknown>
     })
     await until(() => server.app.wire.snapshot().transports['long-polling']?.requestsHeld === heldBefore + 1 || answered, 'the long poll to be held')
     expect(answered).toBe(false)
@@ -190,8 +190,8 @@ describe('Server-Sent Events', () => {
 
   it('names every event EPOCH-SEQ and resumes from that Last-Event-ID with exactly the missed events', async () => {
     const [first] = [await post('replay', 'e1'), await post('replay', 'e2'), await post('replay', 'e3')]
-    const epoch = first!.id.split('-')[0]!
-    const events = await readStream('replay', first!.id, (text) => text.includes('"e3"'))
+    const epoch = first.id.split('-')[0]!
+    const events = await readStream('replay', first.id, (text) => text.includes('"e3"'))
     expect(events[0]).toMatch(new RegExp(`^retry: \\d+\\nid: ${epoch}-1\\nevent: welcome\\ndata: `))
     expect(events[0]).toContain('"recovered":true')
     // 2 and 3 are the missed messages; 4 is this stream's own join, logged before it was welcomed.
@@ -199,7 +199,7 @@ describe('Server-Sent Events', () => {
       `id: ${epoch}-2 | data: {"type":"message","room":"replay","seq":2,"epoch"`,
       `id: ${epoch}-3 | data: {"type":"message","room":"replay","seq":3,"epoch"`,
       `id: ${epoch}-4 | event: notice`,
-    ].map((line) => expect.stringContaining(line)))
+    ].map((line): unknown => expect.stringContaining(line)))
   })
 
   it('does not take a Last-Event-ID of another log, or without its epoch, for a resume', async () => {
@@ -217,7 +217,7 @@ describe('Server-Sent Events', () => {
   it('answers join by POST with LAB_ERR_UNSUPPORTED and says how to join', async () => {
     const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'join', room: 'x' }) })
     expect(res.status).toBe(400)
-    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_UNSUPPORTED', message: expect.stringContaining('GET /sse?room=') })
+    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_UNSUPPORTED', message: expect.stringContaining('GET /sse?room=') as unknown })
   })
 })
 

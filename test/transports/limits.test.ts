@@ -57,7 +57,7 @@ describe('the message rate', () => {
   it('refuses a WebSocket flood with LAB_ERR_RATE_LIMIT, then closes it with 1008', async () => {
     const ws = new WebSocket(wsUrl('room=flood-ws&name=flooder'))
     const messages: Array<{ type: string; code?: string; text?: string }> = []
-    ws.on('message', (m) => messages.push(JSON.parse(String(m))))
+    ws.on('message', (m) => messages.push(JSON.parse((m as Buffer).toString()) as (typeof messages)[number]))
     await opened(ws)
     const gone = closed(ws)
     const started = performance.now()
@@ -175,7 +175,7 @@ describe('rooms', () => {
     const ws = new WebSocket(wsUrl('room=r0&name=collector'))
     const errors: string[] = []
     ws.on('message', (m) => {
-      const message = JSON.parse(String(m)) as { type: string; code?: string }
+      const message = JSON.parse((m as Buffer).toString()) as { type: string; code?: string }
       if (message.type === 'error') errors.push(message.code!)
     })
     await opened(ws)

@@ -33,8 +33,8 @@ describe('a browser EventSource reconnecting after a server restart', () => {
     const texts: string[] = []
     const source = new EventSource(`${first.url}/sse?room=restart&name=reader`)
     closers.push(() => source.close())
-    source.addEventListener('welcome', (e) => welcomes.push(JSON.parse(e.data) as Welcome))
-    source.addEventListener('message', (e) => texts.push((JSON.parse(e.data) as ChatMessage).text))
+    source.addEventListener('welcome', (e) => welcomes.push(JSON.parse(e.data as string) as Welcome))
+    source.addEventListener('message', (e) => texts.push((JSON.parse(e.data as string) as ChatMessage).text))
     await until(() => welcomes.length === 1 || undefined, 'the first welcome')
     publish(first, 'restart', 31, 'old ')
     await until(() => texts.length === 31 || undefined, '31 messages')
@@ -63,6 +63,8 @@ describe('the README\'s Socket.IO resume', () => {
     const warned: string[] = []
     const fakeConsole = { log: (...args: unknown[]) => logged.push(args.join(' ')), warn: (...args: unknown[]) => warned.push(args.join(' ')) }
     const connect = (options: Partial<ManagerOptions & SocketOptions>) => io(url, { ...options, forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 })
+    // The README's snippet runs as written, with io and console handed in: that is what this test is for.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
     const socket = new Function('io', 'console', `${snippet}\nreturn socket`)(connect, fakeConsole) as ReturnType<typeof io>
     closers.push(() => socket.disconnect())
     return { socket, logged, warned }
@@ -118,7 +120,7 @@ describe('a crowd dropping and resuming at once', () => {
     closers.push(() => ws.terminate())
     const messages: string[] = []
     const welcome = await new Promise<Welcome>((resolve) => ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as Welcome | ChatMessage
+      const m = JSON.parse((data as Buffer).toString()) as Welcome | ChatMessage
       if (m.type === 'welcome') resolve(m)
       else if (m.type === 'message') messages.push(m.text)
     }))
@@ -132,7 +134,7 @@ describe('a cursor without its epoch', () => {
     publish(s, 'bare', 5, 'm')
     const ws = new WebSocket(`${s.url.replace('http', 'ws')}/ws?room=bare&since=3`)
     closers.push(() => ws.terminate())
-    const welcome = await new Promise<Welcome>((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)) as Welcome)))
+    const welcome = await new Promise<Welcome>((resolve) => ws.once('message', (data) => resolve(JSON.parse((data as Buffer).toString()) as Welcome)))
     expect(welcome.recovered).toBe(false)
     const batch = (await (await fetch(`${s.url}/poll?room=bare&since=3`)).json()) as { recovered: boolean }
     expect(batch.recovered).toBe(false)

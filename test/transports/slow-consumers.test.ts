@@ -84,7 +84,7 @@ describe('a client that stops reading', () => {
     const sent = await floodUntilGone('slow-ws', 'sleeper')
     const errors: string[] = []
     sleeper.on('message', (m) => {
-      const message = JSON.parse(String(m)) as { type: string; code?: string }
+      const message = JSON.parse((m as Buffer).toString()) as { type: string; code?: string }
       if (message.type === 'error') errors.push(message.code!)
     })
     const closed = new Promise<{ code: number; reason: string }>((resolve) => sleeper.once('close', (code, reason) => resolve({ code, reason: String(reason) })))

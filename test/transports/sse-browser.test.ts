@@ -39,10 +39,10 @@ describe.skipIf(!hasChromium)('a plain EventSource in Chromium', () => {
       const seen = { welcomes: [] as unknown[], texts: [] as string[], byes: [] as string[], ids: [] as string[] }
       ;(window as unknown as { seen: typeof seen }).seen = seen
       const source = new EventSource(`/sse?room=${room}&name=browser`)
-      source.addEventListener('welcome', (e) => seen.welcomes.push(JSON.parse(e.data)))
-      source.addEventListener('bye', (e) => seen.byes.push(JSON.parse(e.data).code))
+      source.addEventListener('welcome', (e) => seen.welcomes.push(JSON.parse(e.data as string) as (typeof seen.welcomes)[number]))
+      source.addEventListener('bye', (e) => seen.byes.push((JSON.parse(e.data as string) as { code: string }).code))
       source.onmessage = (e) => {
-        seen.texts.push(JSON.parse(e.data).text)
+        seen.texts.push((JSON.parse(e.data as string) as { text: string }).text)
         seen.ids.push(e.lastEventId)
       }
     }, room)
@@ -52,7 +52,7 @@ describe.skipIf(!hasChromium)('a plain EventSource in Chromium', () => {
   const seen = (page: Page) => page.evaluate(() => (window as unknown as { seen: Seen }).seen)
   /** Waits in the page until its record has at least `count` of `what`. */
   const atLeast = (page: Page, what: keyof Seen, count: number, timeout = 10_000) =>
-    page.waitForFunction(([what, count]) => (window as unknown as { seen: Record<string, unknown[]> }).seen[what as string]!.length >= (count as number), [what, count] as const, { timeout, polling: 20 })
+    page.waitForFunction(([what, count]) => (window as unknown as { seen: Record<string, unknown[]> }).seen[what as string]!.length >= (count), [what, count] as const, { timeout, polling: 20 })
 
   const publish = (s: RunningServer, room: string, text: string) => s.app.hub.publish({ clientId: 'test', name: 'test', transport: 'test' }, room, { text })
 

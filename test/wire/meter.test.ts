@@ -133,7 +133,7 @@ describe('the wire meter', () => {
     expect(d.bytesIn).toBe(Buffer.byteLength(request))
     expect(d.payloadIn).toBe(0)
     expect(d.bytesOut).toBe(received().length)
-    const body = JSON.parse(received().toString().split('\r\n\r\n')[1]!)
+    const body = JSON.parse(received().toString().split('\r\n\r\n')[1]!) as { entries: unknown[] }
     expect(d.payloadOut).toBe(Buffer.byteLength(JSON.stringify(body.entries[0])))
   })
 
