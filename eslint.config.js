@@ -25,7 +25,11 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
-  { files: ['ui/src/**/*.ts'], extends: [lit.configs['flat/recommended']], languageOptions: { globals: globals.browser } },
+  {
+    files: ['ui/src/**/*.ts'],
+    extends: [lit.configs['flat/recommended']],
+    languageOptions: { globals: globals.browser },
+  },
   // Lit binds a template's listeners (@click=${this._onClick}) to the host element.
   { files: ['ui/src/components/**/*.ts'], rules: { '@typescript-eslint/unbound-method': 'off' } },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },

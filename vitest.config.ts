@@ -29,7 +29,10 @@ export default defineConfig({
     // `npm test` runs every project; `npm run test:unit|test:integration|test:e2e|test:bench` one of them.
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E, ...BENCH] } },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E, ...BENCH] },
+      },
       { extends: true, test: { name: 'e2e', include: E2E } },
       { extends: true, test: { name: 'bench', include: BENCH } },
     ],

@@ -140,7 +140,12 @@ export class Context {
   }
 
   endpoint(subject: Pick<Subject, 'target' | 'transport'>, target: RunningTarget): Endpoint {
-    return { target: subject.target, transport: subject.transport, url: target.url, pollIntervalMs: this.settings.shortPollIntervalMs }
+    return {
+      target: subject.target,
+      transport: subject.transport,
+      url: target.url,
+      pollIntervalMs: this.settings.shortPollIntervalMs,
+    }
   }
 
   /** A short unique tag for room names and clientMsgId prefixes (rooms are at most 32 characters). */
@@ -160,5 +165,4 @@ export class Context {
   row(subject: Subject) {
     return { subject: subject.id, target: subject.target, transport: subject.transport, label: subjectLabel(subject) }
   }
-
 }

@@ -8,11 +8,22 @@ import type { Config } from '../server/config.ts'
 import { ROOT } from './processes.ts'
 import type { Environment } from './schema.ts'
 
-const LIBRARIES = ['fastify', '@fastify/websocket', 'ws', 'socket.io', 'engine.io', 'socket.io-client', 'autocannon', 'tsx', 'prom-client']
+const LIBRARIES = [
+  'fastify',
+  '@fastify/websocket',
+  'ws',
+  'socket.io',
+  'engine.io',
+  'socket.io-client',
+  'autocannon',
+  'tsx',
+  'prom-client',
+]
 
 function version(name: string): string {
   try {
-    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+      .version
   } catch {
     return 'missing'
   }
@@ -31,8 +42,16 @@ export function fdLimit(): number | null {
 /** Which server code was measured. */
 function revision(): string | undefined {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    const changed = execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'server'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
     return changed ? `${head}+changes` : head
   } catch {
     return undefined
@@ -45,11 +64,17 @@ function revision(): string | undefined {
  * reach, unless the user set them. The rate check still runs on every message
  * (a bucket with a million tokens), so its cost stays in every figure.
  */
-export const OUT_OF_REACH: Record<string, string> = { MESSAGE_RATE: '1000000', MESSAGE_BURST: '1000000', MAX_CLIENTS_PER_ADDRESS: '0' }
+export const OUT_OF_REACH: Record<string, string> = {
+  MESSAGE_RATE: '1000000',
+  MESSAGE_BURST: '1000000',
+  MAX_CLIENTS_PER_ADDRESS: '0',
+}
 
 /** The OUT_OF_REACH settings that `env` leaves unset: what the bench adds to Transport Lab's environment. */
 export function labEnvironment(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(OUT_OF_REACH).filter(([name]) => env[name] === undefined || env[name] === ''))
+  return Object.fromEntries(
+    Object.entries(OUT_OF_REACH).filter(([name]) => env[name] === undefined || env[name] === ''),
+  )
 }
 
 /** Settings Transport Lab and the baselines share, as environment variables with Transport Lab's values, so that both sides run alike. */

@@ -3,9 +3,24 @@
 // time limit, so a child that hangs fails the call instead of the run.
 import type { ChildProcess } from 'node:child_process'
 
-interface CallMessage { kind: 'call'; id: number; method: string; params: unknown }
-interface ReplyMessage { kind: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
-interface EventMessage { kind: 'event'; name: string; data: unknown }
+interface CallMessage {
+  kind: 'call'
+  id: number
+  method: string
+  params: unknown
+}
+interface ReplyMessage {
+  kind: 'reply'
+  id: number
+  ok: boolean
+  value?: unknown
+  error?: string
+}
+interface EventMessage {
+  kind: 'event'
+  name: string
+  data: unknown
+}
 type IpcMessage = CallMessage | ReplyMessage | EventMessage
 
 export type Handler = (params: never) => unknown
@@ -13,18 +28,24 @@ export type Handlers = Record<string, Handler>
 
 /** Child side: answers the runner's calls with `handlers`; exits when the runner goes away. */
 export function serveCalls(handlers: Handlers): void {
-  if (!process.send) throw new Error('this process must be forked with an IPC channel (it is started by benchmarks/run.ts)')
+  if (!process.send)
+    throw new Error('this process must be forked with an IPC channel (it is started by benchmarks/run.ts)')
   process.on('message', (raw: IpcMessage) => {
     if (raw?.kind !== 'call') return
     const handler = handlers[raw.method]
-    const reply = (message: Omit<ReplyMessage, 'kind' | 'id'>) => process.send?.({ kind: 'reply', id: raw.id, ...message })
+    const reply = (message: Omit<ReplyMessage, 'kind' | 'id'>) =>
+      process.send?.({ kind: 'reply', id: raw.id, ...message })
     if (!handler) {
       reply({ ok: false, error: `unknown method ${raw.method}` })
       return
     }
     Promise.resolve()
       .then(() => handler(raw.params as never))
-      .then((value) => reply({ ok: true, value }), (error: unknown) => reply({ ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) }))
+      .then(
+        (value) => reply({ ok: true, value }),
+        (error: unknown) =>
+          reply({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      )
   })
   // The runner died or closed the channel: nothing is left to measure for.
   process.once('disconnect', () => process.exit(0))
@@ -39,7 +60,10 @@ export class Caller {
   private readonly child: ChildProcess
   private readonly label: string
   private nextId = 1
-  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; timer: NodeJS.Timeout }>()
+  private readonly pending = new Map<
+    number,
+    { resolve(value: unknown): void; reject(error: Error): void; timer: NodeJS.Timeout }
+  >()
   private readonly listeners = new Set<(name: string, data: unknown) => void>()
 
   constructor(child: ChildProcess, label: string) {

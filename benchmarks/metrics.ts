@@ -16,7 +16,20 @@ export interface LegBytes {
   out: Bytes
 }
 
-const ZERO: WireTally = { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0 }
+const ZERO: WireTally = {
+  bytesIn: 0,
+  bytesOut: 0,
+  payloadIn: 0,
+  payloadOut: 0,
+  overheadIn: 0,
+  overheadOut: 0,
+  connectionsOpen: 0,
+  connectionsTotal: 0,
+  requestsHeld: 0,
+  httpRequests: 0,
+  messagesIn: 0,
+  messagesOut: 0,
+}
 
 export function tallyOf(snapshot: Pick<WireSnapshot, 'transports'>, name: string): WireTally {
   return snapshot.transports[name] ?? ZERO
@@ -75,7 +88,8 @@ const us = (ns: number) => Math.round(ns / 10) / 100
 /** A perf_hooks histogram of nanosecond recordings, summarized in microseconds (two decimals). */
 export function summarizeHistogram(histogram: RecordableHistogram): LatencySummary {
   const count = histogram.count
-  if (count === 0) return { count, minUs: null, meanUs: null, p50Us: null, p90Us: null, p99Us: null, p999Us: null, maxUs: null }
+  if (count === 0)
+    return { count, minUs: null, meanUs: null, p50Us: null, p90Us: null, p99Us: null, p999Us: null, maxUs: null }
   return {
     count,
     minUs: us(histogram.min),
@@ -100,7 +114,13 @@ export interface AgeSummary {
 export function summarizeAge(histogram: RecordableHistogram): AgeSummary {
   const count = histogram.count
   if (count === 0) return { count, minUs: null, p50Us: null, p95Us: null, maxUs: null }
-  return { count, minUs: us(histogram.min), p50Us: us(histogram.percentile(50)), p95Us: us(histogram.percentile(95)), maxUs: us(histogram.max) }
+  return {
+    count,
+    minUs: us(histogram.min),
+    p50Us: us(histogram.percentile(50)),
+    p95Us: us(histogram.percentile(95)),
+    maxUs: us(histogram.max),
+  }
 }
 
 /** A latency in ms (from performance.now() differences) as the histogram's integer nanoseconds; the histogram takes nothing below 1. */
@@ -146,12 +166,18 @@ export interface Ratio {
  * (throughput) worse means lab < baseline x 0.9; for "lower is better" (memory,
  * bytes, CPU) worse means lab > baseline x 1.1.
  */
-export function compare(lab: number | null | undefined, baseline: number | null | undefined, better: Better, tolerance = TOLERANCE): Ratio {
+export function compare(
+  lab: number | null | undefined,
+  baseline: number | null | undefined,
+  better: Better,
+  tolerance = TOLERANCE,
+): Ratio {
   if (lab == null || baseline == null || !Number.isFinite(lab) || !Number.isFinite(baseline)) {
     return { ratio: null, worseBy: null, flagged: false, note: 'not measured' }
   }
   if (baseline <= 0) return { ratio: null, worseBy: null, flagged: false, note: 'baseline too small to compare' }
-  if (lab < 0) return { ratio: null, worseBy: null, flagged: false, note: 'a negative figure (noise) cannot be compared' }
+  if (lab < 0)
+    return { ratio: null, worseBy: null, flagged: false, note: 'a negative figure (noise) cannot be compared' }
   const ratio = lab / baseline
   const worseBy = better === 'higher' ? 1 - ratio : ratio - 1
   return { ratio, worseBy, flagged: worseBy > tolerance + 1e-9 }
@@ -164,7 +190,10 @@ export function median(values: number[]): number | null {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-export interface CpuUsage { user: number; system: number }
+export interface CpuUsage {
+  user: number
+  system: number
+}
 
 /** CPU seconds between two process.cpuUsage() readings (µs). */
 export function cpuSeconds(before: CpuUsage, after: CpuUsage): number {
@@ -173,7 +202,8 @@ export function cpuSeconds(before: CpuUsage, after: CpuUsage): number {
 
 /** A figure over the same figure in a reference phase (noisy: a flood phase over the quiet one); null when either is missing or the reference is 0. */
 export function ratioTo(value: number | null | undefined, reference: number | null | undefined): number | null {
-  if (value == null || reference == null || !Number.isFinite(value) || !Number.isFinite(reference) || reference <= 0) return null
+  if (value == null || reference == null || !Number.isFinite(value) || !Number.isFinite(reference) || reference <= 0)
+    return null
   return value / reference
 }
 
@@ -235,7 +265,11 @@ export function deadPeerWindow(transport: string, s: ReapSettings): ReapWindow {
       return { minMs: s.wsHeartbeatMs, maxMs: 2 * s.wsHeartbeatMs, settings: { WS_HEARTBEAT_MS: s.wsHeartbeatMs } }
     case 'socket.io': {
       const ms = s.sioPingIntervalMs + s.sioPingTimeoutMs
-      return { minMs: ms, maxMs: ms, settings: { SIO_PING_INTERVAL_MS: s.sioPingIntervalMs, SIO_PING_TIMEOUT_MS: s.sioPingTimeoutMs } }
+      return {
+        minMs: ms,
+        maxMs: ms,
+        settings: { SIO_PING_INTERVAL_MS: s.sioPingIntervalMs, SIO_PING_TIMEOUT_MS: s.sioPingTimeoutMs },
+      }
     }
     case 'sse':
       return {
@@ -244,10 +278,18 @@ export function deadPeerWindow(transport: string, s: ReapSettings): ReapWindow {
         settings: { SSE_STREAM_MAX_MS: s.sseStreamMaxMs, 'rejoin grace': s.sseRejoinGraceMs },
       }
     case 'short-polling':
-      return { minMs: s.httpSessionTtlMs, maxMs: s.httpSessionTtlMs + s.leaseSweepMs, settings: { HTTP_SESSION_TTL_MS: s.httpSessionTtlMs } }
+      return {
+        minMs: s.httpSessionTtlMs,
+        maxMs: s.httpSessionTtlMs + s.leaseSweepMs,
+        settings: { HTTP_SESSION_TTL_MS: s.httpSessionTtlMs },
+      }
     case 'long-polling': {
       const lease = s.httpSessionTtlMs + s.longPollTimeoutMs
-      return { minMs: lease, maxMs: lease + s.leaseSweepMs, settings: { HTTP_SESSION_TTL_MS: s.httpSessionTtlMs, LONG_POLL_TIMEOUT_MS: s.longPollTimeoutMs } }
+      return {
+        minMs: lease,
+        maxMs: lease + s.leaseSweepMs,
+        settings: { HTTP_SESSION_TTL_MS: s.httpSessionTtlMs, LONG_POLL_TIMEOUT_MS: s.longPollTimeoutMs },
+      }
     }
     default:
       throw new RangeError(`no reap window for ${transport}`)
@@ -294,5 +336,11 @@ export function tallyDeliveries(deliveries: readonly TickerDelivery[], measured:
     count++
     max = Math.max(max ?? 0, carried)
   }
-  return { received: seen.size, deliveries: count, updatesPerDeliveryMean: count > 0 ? seen.size / count : null, updatesPerDeliveryMax: max, agesMs }
+  return {
+    received: seen.size,
+    deliveries: count,
+    updatesPerDeliveryMean: count > 0 ? seen.size / count : null,
+    updatesPerDeliveryMax: max,
+    agesMs,
+  }
 }

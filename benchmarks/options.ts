@@ -4,7 +4,16 @@ import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
 import type { RunOptions } from './schema.ts'
 
-export const SCENARIOS = ['wire', 'latency', 'throughput', 'idle', 'noisy', 'slow-readers', 'dead-peers', 'ticker'] as const
+export const SCENARIOS = [
+  'wire',
+  'latency',
+  'throughput',
+  'idle',
+  'noisy',
+  'slow-readers',
+  'dead-peers',
+  'ticker',
+] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
 export interface Options extends RunOptions {
@@ -36,8 +45,58 @@ export interface Options extends RunOptions {
 }
 
 const PRESETS = {
-  quick: { clients: 200, rate: 50, receivers: 10, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 5, latencyMs: 600, throughputMs: 400, warmupMs: 150, idleHoldMs: 1500, window: 128, httpMs: 400, httpConnections: 8, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 800, noisySenders: 8, noisyReceivers: 10, slowReaders: 5, slowTextBytes: 4096, slowFloodMaxMs: 8000, deadPeersShortened: true, tickerHz: 10, tickerMs: 2000 },
-  default: { clients: 1000, rate: 200, receivers: 50, fanouts: [1, 100], textBytes: [16, 256, 4096], wireMessages: 50, latencyMs: 5000, throughputMs: 4000, warmupMs: 1000, idleHoldMs: 30_000, window: 256, httpMs: 4000, httpConnections: 10, messageTextBytes: 64, noisyRateHz: 40, noisyMs: 5000, noisySenders: 8, noisyReceivers: 10, slowReaders: 20, slowTextBytes: 4096, slowFloodMaxMs: 20_000, deadPeersShortened: false, tickerHz: 10, tickerMs: 6000 },
+  quick: {
+    clients: 200,
+    rate: 50,
+    receivers: 10,
+    fanouts: [1, 100],
+    textBytes: [16, 256, 4096],
+    wireMessages: 5,
+    latencyMs: 600,
+    throughputMs: 400,
+    warmupMs: 150,
+    idleHoldMs: 1500,
+    window: 128,
+    httpMs: 400,
+    httpConnections: 8,
+    messageTextBytes: 64,
+    noisyRateHz: 40,
+    noisyMs: 800,
+    noisySenders: 8,
+    noisyReceivers: 10,
+    slowReaders: 5,
+    slowTextBytes: 4096,
+    slowFloodMaxMs: 8000,
+    deadPeersShortened: true,
+    tickerHz: 10,
+    tickerMs: 2000,
+  },
+  default: {
+    clients: 1000,
+    rate: 200,
+    receivers: 50,
+    fanouts: [1, 100],
+    textBytes: [16, 256, 4096],
+    wireMessages: 50,
+    latencyMs: 5000,
+    throughputMs: 4000,
+    warmupMs: 1000,
+    idleHoldMs: 30_000,
+    window: 256,
+    httpMs: 4000,
+    httpConnections: 10,
+    messageTextBytes: 64,
+    noisyRateHz: 40,
+    noisyMs: 5000,
+    noisySenders: 8,
+    noisyReceivers: 10,
+    slowReaders: 20,
+    slowTextBytes: 4096,
+    slowFloodMaxMs: 20_000,
+    deadPeersShortened: false,
+    tickerHz: 10,
+    tickerMs: 6000,
+  },
 } as const
 
 export class UsageError extends Error {
@@ -77,15 +136,20 @@ runs its own servers with the default limit and with none.`
 function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback
   const value = Number(raw)
-  if (!/^\d+$/.test(raw) || value < 1 || value > max) throw new UsageError(`--${name} ${raw}: expected an integer from 1 to ${max}`)
+  if (!/^\d+$/.test(raw) || value < 1 || value > max)
+    throw new UsageError(`--${name} ${raw}: expected an integer from 1 to ${max}`)
   return value
 }
 
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
   if (raw === undefined) return [...allowed]
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const unknown = items.filter((item) => !allowed.includes(item as T))
-  if (unknown.length > 0 || items.length === 0) throw new UsageError(`--${name} ${raw}: expected a comma-separated list of ${allowed.join(', ')}`)
+  if (unknown.length > 0 || items.length === 0)
+    throw new UsageError(`--${name} ${raw}: expected a comma-separated list of ${allowed.join(', ')}`)
   // Keep the canonical order whatever order they were given in.
   return allowed.filter((item) => items.includes(item))
 }

@@ -19,7 +19,10 @@ export interface Forked {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-export function forkProcess(entry: string, options: { label: string; execArgv: string[]; env?: Record<string, string>; args?: string[] }): Forked {
+export function forkProcess(
+  entry: string,
+  options: { label: string; execArgv: string[]; env?: Record<string, string>; args?: string[] },
+): Forked {
   const child = fork(entry, options.args ?? [], {
     cwd: ROOT,
     execArgv: options.execArgv,

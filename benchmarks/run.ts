@@ -46,7 +46,9 @@ function checkFdLimit(options: Options): void {
   // The server holds every client's socket; each load process its share.
   const needed = options.clients + FD_MARGIN
   if (limit !== null && limit < needed) {
-    throw new UsageError(`--clients ${options.clients} needs ${needed} open files in the server process (and ${perLoad + FD_MARGIN} per load process), but ulimit -n is ${limit}. Raise it first, e.g. \`ulimit -n ${Math.max(needed, 20000)}\` (root, or a hard limit that allows it), or use fewer clients.`)
+    throw new UsageError(
+      `--clients ${options.clients} needs ${needed} open files in the server process (and ${perLoad + FD_MARGIN} per load process), but ulimit -n is ${limit}. Raise it first, e.g. \`ulimit -n ${Math.max(needed, 20000)}\` (root, or a hard limit that allows it), or use fewer clients.`,
+    )
   }
 }
 
@@ -59,34 +61,44 @@ function account(list: Accounting[] | undefined): Accounting {
 function selfCheck(results: BenchResults): string[] {
   const problems: string[] = []
   const balance = (where: string, a: Accounting) => {
-    if (a.delivered + a.lost !== a.expected) problems.push(`${where}: delivered ${a.delivered} + lost ${a.lost} != expected ${a.expected}`)
-    if (a.losses.reduce((n, l) => n + l.count, 0) !== a.lost) problems.push(`${where}: the reasons given cover ${a.losses.reduce((n, l) => n + l.count, 0)} of ${a.lost} lost`)
+    if (a.delivered + a.lost !== a.expected)
+      problems.push(`${where}: delivered ${a.delivered} + lost ${a.lost} != expected ${a.expected}`)
+    if (a.losses.reduce((n, l) => n + l.count, 0) !== a.lost)
+      problems.push(`${where}: the reasons given cover ${a.losses.reduce((n, l) => n + l.count, 0)} of ${a.lost} lost`)
   }
   balance('total', results.accounting.total)
   for (const [scenario, a] of Object.entries(results.accounting.byScenario)) balance(scenario, a)
   for (const row of results.latency?.rows ?? []) {
-    if (row.latency.count !== row.deliveriesMeasured) problems.push(`latency ${row.subject}: ${row.latency.count} samples for ${row.deliveriesMeasured} deliveries`)
+    if (row.latency.count !== row.deliveriesMeasured)
+      problems.push(`latency ${row.subject}: ${row.latency.count} samples for ${row.deliveriesMeasured} deliveries`)
     balance(`latency ${row.subject}`, row.accounting)
   }
   for (const row of results.noisy?.rows ?? []) {
-    if (row.latency.count !== row.deliveriesMeasured) problems.push(`noisy ${row.label}: ${row.latency.count} samples for ${row.deliveriesMeasured} deliveries`)
+    if (row.latency.count !== row.deliveriesMeasured)
+      problems.push(`noisy ${row.label}: ${row.latency.count} samples for ${row.deliveriesMeasured} deliveries`)
     if (row.latency.count === 0) problems.push(`noisy ${row.label}: no bystander latency was recorded`)
     balance(`noisy ${row.label}`, row.accounting)
     const flood = row.flood
-    if (flood && flood.accepted > flood.attempted) problems.push(`noisy ${row.label}: the server accepted ${flood.accepted} flood messages of ${flood.attempted} sent`)
+    if (flood && flood.accepted > flood.attempted)
+      problems.push(
+        `noisy ${row.label}: the server accepted ${flood.accepted} flood messages of ${flood.attempted} sent`,
+      )
   }
   for (const row of results.slowReaders?.rows ?? []) {
     balance(`slow-readers ${row.transport} bystander`, row.bystander)
     const told = row.told.reduce((n, t) => n + t.count, 0)
-    if (told !== row.readers) problems.push(`slow-readers ${row.transport}: ${told} outcomes for ${row.readers} readers`)
+    if (told !== row.readers)
+      problems.push(`slow-readers ${row.transport}: ${told} outcomes for ${row.readers} readers`)
     if (row.samples === 0) problems.push(`slow-readers ${row.transport}: no memory reading during the flood`)
   }
   for (const row of results.ticker?.rows ?? []) {
     balance(`ticker ${row.subject}`, row.accounting)
-    if (row.age.count !== row.received) problems.push(`ticker ${row.subject}: ${row.age.count} ages for ${row.received} updates received`)
+    if (row.age.count !== row.received)
+      problems.push(`ticker ${row.subject}: ${row.age.count} ages for ${row.received} updates received`)
   }
   for (const row of results.deadPeers?.rows ?? []) {
-    if (row.expectedMinMs > row.expectedMaxMs) problems.push(`dead-peers ${row.transport}: a window from ${row.expectedMinMs} to ${row.expectedMaxMs} ms`)
+    if (row.expectedMinMs > row.expectedMaxMs)
+      problems.push(`dead-peers ${row.transport}: a window from ${row.expectedMinMs} to ${row.expectedMaxMs} ms`)
   }
   problems.push(...checkResults(results).map((p) => `schema: ${p}`))
   return problems
@@ -96,10 +108,12 @@ function standardNotes(options: Options, config: Config): string[] {
   return [
     `Socket.IO load clients use transports: ['websocket'] (no Engine.IO polling phase); the handshake table also shows the client's default start (polling, then upgrade).`,
     `Short polling runs at the server's configured interval, SHORT_POLL_INTERVAL_MS = ${config.shortPollIntervalMs} ms, in every scenario.`,
-    'The baselines count bytes with the same WireMeter class as Transport Lab (imported unchanged), so bytes are measured alike and the meter\'s own small cost is on both sides of every ratio.',
+    "The baselines count bytes with the same WireMeter class as Transport Lab (imported unchanged), so bytes are measured alike and the meter's own small cost is on both sides of every ratio.",
     'Throughput and latency messages carry 64 bytes of text; Socket.IO and WebSocket sends are plain frames without an ack; HTTP sends are POSTs answered with an ack.',
-    'Servers, baselines and the load client share this machine\'s cores: absolute figures move from run to run; ratios to baselines measured in the same run are the figures to read.',
-    ...(options.quick ? ['Quick run: counts are small and windows short; the figures are a smoke test, not results to quote.'] : []),
+    "Servers, baselines and the load client share this machine's cores: absolute figures move from run to run; ratios to baselines measured in the same run are the figures to read.",
+    ...(options.quick
+      ? ['Quick run: counts are small and windows short; the figures are a smoke test, not results to quote.']
+      : []),
   ]
 }
 
@@ -139,9 +153,14 @@ async function main(): Promise<number> {
   if (options.render) {
     const results = JSON.parse(await readFile(options.render, 'utf8')) as BenchResults
     const problems = checkResults(results)
-    if (problems.length > 0) throw new UsageError(`${options.render} is not a results file of version ${RESULTS_VERSION}:\n${problems.join('\n')}`)
+    if (problems.length > 0)
+      throw new UsageError(
+        `${options.render} is not a results file of version ${RESULTS_VERSION}:\n${problems.join('\n')}`,
+      )
     const charts = await writeReport(results, options.out)
-    process.stdout.write(`Written: ${relative(process.cwd(), join(options.out, 'latest.md'))} and ${charts.length} charts, from ${options.render}.\n`)
+    process.stdout.write(
+      `Written: ${relative(process.cwd(), join(options.out, 'latest.md'))} and ${charts.length} charts, from ${options.render}.\n`,
+    )
     return 0
   }
   // Transport Lab reads its settings from the environment plus what the bench adds (the limits out of reach).
@@ -152,7 +171,9 @@ async function main(): Promise<number> {
 
   const limit = timeLimitMs(options)
   const deadline = setTimeout(() => {
-    process.stderr.write(`bench: the run took longer than its limit of ${Math.round(limit / 1000)} s; stopping every process.\n`)
+    process.stderr.write(
+      `bench: the run took longer than its limit of ${Math.round(limit / 1000)} s; stopping every process.\n`,
+    )
     killAll()
     process.exit(1)
   }, limit)
@@ -161,21 +182,33 @@ async function main(): Promise<number> {
   const startedAt = new Date()
   const loadAtStart = loadavg()
   const progress = new Progress()
-  const settings: Settings = { env: sharedEnvironment(config), labEnv, config, shortPollIntervalMs: config.shortPollIntervalMs, longPollTimeoutMs: config.longPollTimeoutMs, historyLimit: config.historyLimit }
+  const settings: Settings = {
+    env: sharedEnvironment(config),
+    labEnv,
+    config,
+    shortPollIntervalMs: config.shortPollIntervalMs,
+    longPollTimeoutMs: config.longPollTimeoutMs,
+    historyLimit: config.historyLimit,
+  }
   const subjects = subjectsFor(options.transports, options.baselines)
   let load: LoadProcess | undefined
   let ctx: Context | undefined
-  const sections: Partial<Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle' | 'noisy' | 'slowReaders' | 'deadPeers' | 'ticker'>> = {}
+  const sections: Partial<
+    Pick<BenchResults, 'wire' | 'latency' | 'throughput' | 'idle' | 'noisy' | 'slowReaders' | 'deadPeers' | 'ticker'>
+  > = {}
   try {
     load = await startLoad('load')
     ctx = new Context(options, settings, subjects, progress, load)
     // The shared targets serve wire, latency and throughput; the other scenarios start servers of their own.
-    if (options.scenarios.some((s) => s === 'wire' || s === 'latency' || s === 'throughput')) await ctx.startTargets(subjects.map((s) => s.target))
+    if (options.scenarios.some((s) => s === 'wire' || s === 'latency' || s === 'throughput'))
+      await ctx.startTargets(subjects.map((s) => s.target))
     // The idle scenario's servers start now and sit idle until it comes: while the wire scenario runs, which counts bytes, not time.
     // So do the servers of the scenarios that need their own settings or a process that has served nothing.
     if (options.scenarios.includes('idle')) ctx.prepareFresh(subjects)
-    if (options.scenarios.includes('noisy')) for (const [key, env] of Object.entries(NOISY_SERVERS)) ctx.prepareLab(key, env)
-    if (options.scenarios.includes('slow-readers')) for (const key of slowReadersServers(options.transports)) ctx.prepareLab(key, {})
+    if (options.scenarios.includes('noisy'))
+      for (const [key, env] of Object.entries(NOISY_SERVERS)) ctx.prepareLab(key, env)
+    if (options.scenarios.includes('slow-readers'))
+      for (const key of slowReadersServers(options.transports)) ctx.prepareLab(key, {})
     if (options.scenarios.includes('dead-peers')) ctx.prepareLab('dead-peers', deadPeersEnv(options))
     if (options.scenarios.includes('ticker')) ctx.prepareLab('ticker', tickerEnv(options))
     if (options.scenarios.includes('wire')) sections.wire = await runWire(ctx)
@@ -196,7 +229,9 @@ async function main(): Promise<number> {
   }
 
   const finishedAt = new Date()
-  const byScenario = Object.fromEntries(Object.entries(ctx.accounts).map(([scenario, list]) => [scenario, account(list)]))
+  const byScenario = Object.fromEntries(
+    Object.entries(ctx.accounts).map(([scenario, list]) => [scenario, account(list)]),
+  )
   const results: BenchResults = {
     version: RESULTS_VERSION,
     startedAt: startedAt.toISOString(),
@@ -242,13 +277,22 @@ async function main(): Promise<number> {
   await mkdir(options.out, { recursive: true })
   await writeFile(runFile, json)
   // A run of some scenarios or transports only does not replace the full picture that the README and the UI show.
-  const complete = options.scenarios.length === SCENARIOS.length && options.transports.length === TRANSPORTS.length && options.baselines
+  const complete =
+    options.scenarios.length === SCENARIOS.length &&
+    options.transports.length === TRANSPORTS.length &&
+    options.baselines
   const charts = complete ? await writeReport(results, options.out) : []
   if (complete) await writeFile(join(options.out, 'latest.json'), json)
 
   if (options.json) process.stdout.write(json)
-  else if (complete) process.stdout.write(`${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), join(options.out, 'latest.json'))}, latest.md and ${charts.length} charts.\n`)
-  else process.stdout.write(`${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), runFile)} (a partial run: latest.* left as they were; \`--render ${relative(process.cwd(), runFile)}\` makes a report of it).\n`)
+  else if (complete)
+    process.stdout.write(
+      `${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), join(options.out, 'latest.json'))}, latest.md and ${charts.length} charts.\n`,
+    )
+  else
+    process.stdout.write(
+      `${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), runFile)} (a partial run: latest.* left as they were; \`--render ${relative(process.cwd(), runFile)}\` makes a report of it).\n`,
+    )
   for (const problem of problems) process.stderr.write(`bench: self-check failed: ${problem}\n`)
   return problems.length > 0 ? 1 : 0
 }
@@ -268,7 +312,7 @@ main().then(
     process.exit(code)
   },
   (error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
     killAll()
     process.exit(1)
   },

@@ -11,8 +11,19 @@ const Nullable = <T extends ReturnType<typeof Type.Number>>(schema: T) => Type.U
 const Num = Type.Number()
 const MaybeNum = Nullable(Type.Number())
 
-export const TargetName = Type.Union([Type.Literal('lab'), Type.Literal('bare-ws'), Type.Literal('bare-socket.io'), Type.Literal('bare-fastify')])
-export const TransportName = Type.Union([Type.Literal('short-polling'), Type.Literal('long-polling'), Type.Literal('sse'), Type.Literal('websocket'), Type.Literal('socket.io')])
+export const TargetName = Type.Union([
+  Type.Literal('lab'),
+  Type.Literal('bare-ws'),
+  Type.Literal('bare-socket.io'),
+  Type.Literal('bare-fastify'),
+])
+export const TransportName = Type.Union([
+  Type.Literal('short-polling'),
+  Type.Literal('long-polling'),
+  Type.Literal('sse'),
+  Type.Literal('websocket'),
+  Type.Literal('socket.io'),
+])
 
 /** Which process and transport a row is about. */
 const SubjectFields = {
@@ -409,60 +420,76 @@ export const BenchResults = Type.Object({
   command: Type.String(),
   options: RunOptions,
   environment: Environment,
-  wire: Type.Optional(Type.Object({
-    rows: Type.Array(WireRow),
-    handshakes: Type.Array(HandshakeRow),
-    projection: Type.Array(ProjectionRow),
-  })),
-  latency: Type.Optional(Type.Object({
-    rateHz: Num,
-    receivers: Num,
-    shortPollIntervalMs: Num,
-    rows: Type.Array(LatencyRow),
-  })),
-  throughput: Type.Optional(Type.Object({
-    rows: Type.Array(ThroughputRow),
-    http: Type.Array(HttpRow),
-  })),
-  idle: Type.Optional(Type.Object({
-    clients: Num,
-    holdMs: Num,
-    rows: Type.Array(IdleRow),
-  })),
-  noisy: Type.Optional(Type.Object({
-    /** The bystanders: messages per second from `senders` senders (each under the default MESSAGE_RATE) to `receivers` receivers, all on this transport. */
-    transport: TransportName,
-    rateHz: Num,
-    senders: Num,
-    receivers: Num,
-    textBytes: Num,
-    rows: Type.Array(NoisyRow),
-  })),
-  slowReaders: Type.Optional(Type.Object({
-    readers: Num,
-    textBytes: Num,
-    sendBufferBytes: Num,
-    rows: Type.Array(SlowReadersRow),
-  })),
-  deadPeers: Type.Optional(Type.Object({
-    /** Shortened settings (a quick run) rather than the server's own. */
-    shortened: Type.Boolean(),
-    /** How often presence and the connection counts were read: the figures' resolution. */
-    pollMs: Num,
-    /** The longest the watch went on. */
-    capMs: Num,
-    rows: Type.Array(DeadPeerRow),
-  })),
-  ticker: Type.Optional(Type.Object({
-    /** TICKER_HZ of the server measured. */
-    hz: Num,
-    /** The window whose updates are measured, and how many the server's log holds for it. */
-    measuredMs: Num,
-    published: Num,
-    publishedPerSecond: Num,
-    shortPollIntervalMs: Num,
-    rows: Type.Array(TickerRow),
-  })),
+  wire: Type.Optional(
+    Type.Object({
+      rows: Type.Array(WireRow),
+      handshakes: Type.Array(HandshakeRow),
+      projection: Type.Array(ProjectionRow),
+    }),
+  ),
+  latency: Type.Optional(
+    Type.Object({
+      rateHz: Num,
+      receivers: Num,
+      shortPollIntervalMs: Num,
+      rows: Type.Array(LatencyRow),
+    }),
+  ),
+  throughput: Type.Optional(
+    Type.Object({
+      rows: Type.Array(ThroughputRow),
+      http: Type.Array(HttpRow),
+    }),
+  ),
+  idle: Type.Optional(
+    Type.Object({
+      clients: Num,
+      holdMs: Num,
+      rows: Type.Array(IdleRow),
+    }),
+  ),
+  noisy: Type.Optional(
+    Type.Object({
+      /** The bystanders: messages per second from `senders` senders (each under the default MESSAGE_RATE) to `receivers` receivers, all on this transport. */
+      transport: TransportName,
+      rateHz: Num,
+      senders: Num,
+      receivers: Num,
+      textBytes: Num,
+      rows: Type.Array(NoisyRow),
+    }),
+  ),
+  slowReaders: Type.Optional(
+    Type.Object({
+      readers: Num,
+      textBytes: Num,
+      sendBufferBytes: Num,
+      rows: Type.Array(SlowReadersRow),
+    }),
+  ),
+  deadPeers: Type.Optional(
+    Type.Object({
+      /** Shortened settings (a quick run) rather than the server's own. */
+      shortened: Type.Boolean(),
+      /** How often presence and the connection counts were read: the figures' resolution. */
+      pollMs: Num,
+      /** The longest the watch went on. */
+      capMs: Num,
+      rows: Type.Array(DeadPeerRow),
+    }),
+  ),
+  ticker: Type.Optional(
+    Type.Object({
+      /** TICKER_HZ of the server measured. */
+      hz: Num,
+      /** The window whose updates are measured, and how many the server's log holds for it. */
+      measuredMs: Num,
+      published: Num,
+      publishedPerSecond: Num,
+      shortPollIntervalMs: Num,
+      rows: Type.Array(TickerRow),
+    }),
+  ),
   comparisons: Type.Array(Comparison),
   /** Every message sent, over the whole run: delivered + lost = expected. */
   accounting: Type.Object({

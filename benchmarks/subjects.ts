@@ -38,17 +38,23 @@ export function subject(target: TargetName, transport: TransportName): Subject {
  * whole run apart (the machine's noise drifts).
  */
 export function subjectsFor(transports: readonly TransportName[], withBaselines = true): Subject[] {
-  return transports.flatMap((t) => (withBaselines ? [subject('lab', t), subject(BASELINE_OF[t], t)] : [subject('lab', t)]))
+  return transports.flatMap((t) =>
+    withBaselines ? [subject('lab', t), subject(BASELINE_OF[t], t)] : [subject('lab', t)],
+  )
 }
 
 export function subjectLabel(s: Pick<Subject, 'target' | 'transport'>): string {
-  return s.target === 'lab' ? TRANSPORT_INFO[s.transport].short : `${TARGETS[s.target].label} (${TRANSPORT_INFO[s.transport].short})`
+  return s.target === 'lab'
+    ? TRANSPORT_INFO[s.transport].short
+    : `${TARGETS[s.target].label} (${TRANSPORT_INFO[s.transport].short})`
 }
 
 /** For chart axes: "bare ws", "bare SSE", "bare long poll". */
 export function shortLabel(s: Pick<Subject, 'target' | 'transport'>): string {
   if (s.target === 'lab') return TRANSPORT_INFO[s.transport].short
-  return s.target === 'bare-fastify' ? `bare ${TRANSPORT_INFO[s.transport].short.replace('polling', 'poll')}` : TARGETS[s.target].label
+  return s.target === 'bare-fastify'
+    ? `bare ${TRANSPORT_INFO[s.transport].short.replace('polling', 'poll')}`
+    : TARGETS[s.target].label
 }
 
 /** What a load client needs to talk to one subject. */

@@ -51,14 +51,20 @@ export async function startTarget(name: TargetName, settings: Record<string, str
     pid: forked.child.pid ?? 0,
     probe: (gc = false) => forked.caller.call<ProbeReading>('probe', { gc }, 30_000),
     wire: async () => (lab ? getJson<WireSnapshot>(`${url}/api/wire`) : forked.caller.call<WireSnapshot>('wire')),
-    handshakes: async () => (lab ? getJson<Record<string, Handshake>>(`${url}/api/wire/handshakes`) : forked.caller.call<Record<string, Handshake>>('handshakes')),
+    handshakes: async () =>
+      lab
+        ? getJson<Record<string, Handshake>>(`${url}/api/wire/handshakes`)
+        : forked.caller.call<Record<string, Handshake>>('handshakes'),
     stop: () => stopProcess(forked),
   }
 }
 
 function whenReady(forked: Forked, lab: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${forked.label} did not start within ${READY_TIMEOUT_MS} ms:\n${forked.output()}`)), READY_TIMEOUT_MS)
+    const timer = setTimeout(
+      () => reject(new Error(`${forked.label} did not start within ${READY_TIMEOUT_MS} ms:\n${forked.output()}`)),
+      READY_TIMEOUT_MS,
+    )
     const done = (url: string) => {
       clearTimeout(timer)
       resolve(url)

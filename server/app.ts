@@ -45,7 +45,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logStream ? { level: config.logLevel, stream: options.logStream } : { level: config.logLevel },
     // Every log line names the TCP connection and the transport it belongs to.
     childLoggerFactory(logger, bindings, options, rawReq) {
-      return logger.child({ ...bindings, conn: wire.connectionId(rawReq.socket), transport: wire.transportOf(rawReq.socket) }, options)
+      return logger.child(
+        { ...bindings, conn: wire.connectionId(rawReq.socket), transport: wire.transportOf(rawReq.socket) },
+        options,
+      )
     },
   })
 
@@ -59,7 +62,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(fastifyWebsocket, {
     // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
     // Compression is offered here and chosen per connection in transports/websocket.ts.
-    options: { server: edge.fastifyUpgrades as never, maxPayload: config.bodyLimitBytes, perMessageDeflate: { threshold: 0 } },
+    options: {
+      server: edge.fastifyUpgrades as never,
+      maxPayload: config.bodyLimitBytes,
+      perMessageDeflate: { threshold: 0 },
+    },
     preClose(done) {
       for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
       done()

@@ -62,7 +62,12 @@ export class Edge {
     const address = socket.remoteAddress ?? 'unknown'
     const count = this.perAddress.get(address) ?? 0
     if (count >= this.maxPerAddress) {
-      refuse(socket, '429 Too Many Requests', 'LAB_ERR_TOO_MANY_CONNECTIONS', `at most ${this.maxPerAddress} TCP connections per address`)
+      refuse(
+        socket,
+        '429 Too Many Requests',
+        'LAB_ERR_TOO_MANY_CONNECTIONS',
+        `at most ${this.maxPerAddress} TCP connections per address`,
+      )
       return false
     }
     this.perAddress.set(address, count + 1)
@@ -87,7 +92,9 @@ export class Edge {
 function refuse(socket: Socket, status: string, code: string, message: string): void {
   const body = JSON.stringify({ type: 'error', code, message })
   socket.on('error', () => {})
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
   // The server's sockets allow half-open connections: without this one would wait for the client to hang up too.
   socket.destroySoon()
 }

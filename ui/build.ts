@@ -7,7 +7,16 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const built = join(root, 'ui/dist/index.html')
 // package-lock.json: the page bundles its dependencies (lit, chart.js, marked, dompurify), so an upgrade rebuilds it too.
-const sources = ['ui/src', 'ui/index.html', 'ui/vite.config.ts', 'server/core', 'benchmarks/schema.ts', 'benchmarks/subjects.ts', 'benchmarks/report', 'package-lock.json'].map((p) => join(root, p))
+const sources = [
+  'ui/src',
+  'ui/index.html',
+  'ui/vite.config.ts',
+  'server/core',
+  'benchmarks/schema.ts',
+  'benchmarks/subjects.ts',
+  'benchmarks/report',
+  'package-lock.json',
+].map((p) => join(root, p))
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0

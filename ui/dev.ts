@@ -14,9 +14,14 @@ const server = spawn(process.execPath, ['--import', 'tsx', '--watch-path=server'
   stdio: 'inherit',
   env: { ...process.env, PORT: serverPort },
 })
-const vite = await createServer({ configFile: fileURLToPath(new URL('vite.config.ts', import.meta.url)), server: { port: uiPort, host: process.env.HOST ?? '127.0.0.1', strictPort: true } })
+const vite = await createServer({
+  configFile: fileURLToPath(new URL('vite.config.ts', import.meta.url)),
+  server: { port: uiPort, host: process.env.HOST ?? '127.0.0.1', strictPort: true },
+})
 await vite.listen()
-process.stdout.write(`\n  Workbench (Vite, hot reload): http://${process.env.HOST ?? '127.0.0.1'}:${uiPort}/  ->  Fastify on :${serverPort}\n\n`)
+process.stdout.write(
+  `\n  Workbench (Vite, hot reload): http://${process.env.HOST ?? '127.0.0.1'}:${uiPort}/  ->  Fastify on :${serverPort}\n\n`,
+)
 
 const stop = () => {
   server.kill('SIGTERM')

@@ -13,7 +13,10 @@ export default defineConfig(({ command }) => ({
   // "Lit is in dev mode" warning) whenever NODE_ENV is not "production", as
   // under vitest, which builds ui/dist when it is stale. A build is always for
   // serving, so it asks for the "production" condition whatever NODE_ENV says.
-  resolve: command === 'build' ? { conditions: defaultClientConditions.map((c) => (c === 'development|production' ? 'production' : c)) } : {},
+  resolve:
+    command === 'build'
+      ? { conditions: defaultClientConditions.map((c) => (c === 'development|production' ? 'production' : c)) }
+      : {},
   build: {
     outDir: 'dist',
     emptyOutDir: true,

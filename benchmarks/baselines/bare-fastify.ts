@@ -22,10 +22,23 @@ const sseHeartbeatMs = setting('SSE_HEARTBEAT_MS', defaultConfig.sseHeartbeatMs)
 
 const meter = meterByRole((path) => PATHS[path])
 const edge = new Edge(meter)
-const app = Fastify({ serverFactory: (handler) => edge.createServer(handler), bodyLimit: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes), logger: false })
+const app = Fastify({
+  serverFactory: (handler) => edge.createServer(handler),
+  bodyLimit: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes),
+  logger: false,
+})
 
-interface Stored { message: BareMessage; json: string; bytes: number }
-interface Room { seq: number; log: Stored[]; waiters: Set<() => void>; streams: Set<{ res: ServerResponse; tally: string }> }
+interface Stored {
+  message: BareMessage
+  json: string
+  bytes: number
+}
+interface Room {
+  seq: number
+  log: Stored[]
+  waiters: Set<() => void>
+  streams: Set<{ res: ServerResponse; tally: string }>
+}
 const rooms = new Map<string, Room>()
 
 function room(name: string): Room {
@@ -47,7 +60,11 @@ function batch(tally: string, name: string, r: Room, read: { recovered: boolean;
   return `{"type":"batch","room":${JSON.stringify(name)},"seq":${r.seq},"recovered":${read.recovered},"entries":[${read.entries.map((e) => e.json).join(',')}]}`
 }
 
-interface Query { room?: string; since?: string; timeout?: string }
+interface Query {
+  room?: string
+  since?: string
+  timeout?: string
+}
 
 app.get(TRANSPORT_INFO['short-polling'].path, async (request, reply) => {
   const q = request.query as Query
@@ -90,7 +107,11 @@ app.get(TRANSPORT_INFO.sse.path, async (request, reply) => {
   const tally = meter.transportOf(request.raw.socket)
   reply.hijack()
   const res = reply.raw
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  })
   res.write(': open\n\n')
   const stream = { res, tally }
   r.streams.add(stream)
@@ -103,7 +124,10 @@ app.get(TRANSPORT_INFO.sse.path, async (request, reply) => {
   })
 })
 
-const post = async (request: { body: unknown; headers: Record<string, unknown>; raw: { socket: import('node:net').Socket } }, reply: import('fastify').FastifyReply) => {
+const post = async (
+  request: { body: unknown; headers: Record<string, unknown>; raw: { socket: import('node:net').Socket } },
+  reply: import('fastify').FastifyReply,
+) => {
   const tally = meter.transportOf(request.raw.socket)
   meter.notePayload(tally, 'in', Number(request.headers['content-length'] ?? 0))
   const body = (request.body ?? {}) as BareSend

@@ -18,12 +18,26 @@ const server = edge.createServer((_req, res) => {
   res.statusCode = 404
   res.end()
 })
-const engine = new Engine({ maxHttpBufferSize: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes), pingInterval: setting('SIO_PING_INTERVAL_MS', defaultConfig.sioPingIntervalMs), pingTimeout: setting('SIO_PING_TIMEOUT_MS', defaultConfig.sioPingTimeoutMs) })
+const engine = new Engine({
+  maxHttpBufferSize: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes),
+  pingInterval: setting('SIO_PING_INTERVAL_MS', defaultConfig.sioPingIntervalMs),
+  pingTimeout: setting('SIO_PING_TIMEOUT_MS', defaultConfig.sioPingTimeoutMs),
+})
 const io = new SocketIOServer({ serveClient: false })
 io.bind(engine)
-edge.claimRequests((path) => path.startsWith(PATH), (req, res) => engine.handleRequest(req, res))
-edge.claimUpgrades((path) => path.startsWith(PATH), (req, socket, head) => engine.handleUpgrade(req, socket, head))
-;(engine as unknown as { ws?: { on(event: 'headers', fn: (lines: string[], req: import('node:http').IncomingMessage) => void): void } }).ws?.on('headers', (lines, req) => meter.onUpgradeResponse(req, lines))
+edge.claimRequests(
+  (path) => path.startsWith(PATH),
+  (req, res) => engine.handleRequest(req, res),
+)
+edge.claimUpgrades(
+  (path) => path.startsWith(PATH),
+  (req, socket, head) => engine.handleUpgrade(req, socket, head),
+)
+;(
+  engine as unknown as {
+    ws?: { on(event: 'headers', fn: (lines: string[], req: import('node:http').IncomingMessage) => void): void }
+  }
+).ws?.on('headers', (lines, req) => meter.onUpgradeResponse(req, lines))
 
 const seqs = new Map<string, number>()
 const tallyOf = new Map<string, string>()

@@ -14,11 +14,20 @@ const server = edge.createServer((_req, res) => {
   res.statusCode = 404
   res.end()
 })
-const wss = new WebSocketServer({ noServer: true, maxPayload: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes) })
+const wss = new WebSocketServer({
+  noServer: true,
+  maxPayload: setting('BODY_LIMIT_BYTES', defaultConfig.bodyLimitBytes),
+})
 wss.on('headers', (lines, req) => meter.onUpgradeResponse(req, lines))
-edge.claimUpgrades(() => true, (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)))
+edge.claimUpgrades(
+  () => true,
+  (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
+)
 
-interface Room { seq: number; sockets: Set<WebSocket> }
+interface Room {
+  seq: number
+  sockets: Set<WebSocket>
+}
 const rooms = new Map<string, Room>()
 const tallyOf = new WeakMap<WebSocket, string>()
 const alive = new WeakMap<WebSocket, boolean>()
@@ -57,16 +66,19 @@ wss.on('connection', (ws, req) => {
   ws.on('close', () => room.sockets.delete(ws))
 })
 
-const heartbeat = setInterval(() => {
-  for (const ws of wss.clients) {
-    if (alive.get(ws) === false) {
-      ws.terminate()
-      continue
+const heartbeat = setInterval(
+  () => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate()
+        continue
+      }
+      alive.set(ws, false)
+      ws.ping()
     }
-    alive.set(ws, false)
-    ws.ping()
-  }
-}, setting('WS_HEARTBEAT_MS', defaultConfig.wsHeartbeatMs))
+  },
+  setting('WS_HEARTBEAT_MS', defaultConfig.wsHeartbeatMs),
+)
 heartbeat.unref()
 
 await listen(server)

@@ -38,7 +38,9 @@ export async function runAutocannon(params: HttpRunParams): Promise<HttpRunResul
     // autocannon stops at its first sample tick after the duration: sample every 100 ms, not every second.
     sampleInt: 100,
     duration: params.durationMs / 1000,
-    ...(params.body === undefined ? {} : { body: params.body, headers: { 'content-type': 'application/json' }, idReplacement: true }),
+    ...(params.body === undefined
+      ? {}
+      : { body: params.body, headers: { 'content-type': 'application/json' }, idReplacement: true }),
   })
   const elapsed = performance.now() - started
   const used = process.cpuUsage(cpu)

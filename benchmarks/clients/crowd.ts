@@ -47,7 +47,14 @@ async function open(params: CrowdParams): Promise<CrowdReport> {
     const batch: Receiver[] = []
     for (let i = start; i < Math.min(params.count, start + params.concurrency); i++) {
       const n = params.offset + i
-      batch.push(createReceiver({ endpoint: params.endpoint, room: `${params.roomPrefix}${Math.floor(n / params.roomSize)}`, name: `idle${n}`, onMessage: () => {} }))
+      batch.push(
+        createReceiver({
+          endpoint: params.endpoint,
+          room: `${params.roomPrefix}${Math.floor(n / params.roomSize)}`,
+          name: `idle${n}`,
+          onMessage: () => {},
+        }),
+      )
     }
     const settled = await Promise.allSettled(batch.map((r) => r.ready))
     settled.forEach((result, i) => {
@@ -60,7 +67,11 @@ async function open(params: CrowdParams): Promise<CrowdReport> {
       }
     })
   }
-  return { connected, failed: params.count - connected, failures: [...reasons].map(([reason, count]) => ({ reason, count })) }
+  return {
+    connected,
+    failed: params.count - connected,
+    failures: [...reasons].map(([reason, count]) => ({ reason, count })),
+  }
 }
 
 function check(id: string): CrowdReport {
@@ -98,14 +109,24 @@ export const crowdHandlers = {
   'crowd.close': (params: { crowd: string }) => close(params.crowd),
   /** One client, connected until it is ready: a join POST (polling), the stream's welcome (SSE), the 101 and welcome (WebSocket, Socket.IO). */
   'handshake.open': async (params: { endpoint: Endpoint; room: string; start?: SocketIoStart }) => {
-    const options = { endpoint: params.endpoint, room: params.room, name: 'handshake', drive: 'manual' as const, onMessage: () => {} }
-    const client = params.endpoint.transport === 'socket.io' ? new SocketIoReceiver(options, params.start ?? 'websocket') : createReceiver(options)
+    const options = {
+      endpoint: params.endpoint,
+      room: params.room,
+      name: 'handshake',
+      drive: 'manual' as const,
+      onMessage: () => {},
+    }
+    const client =
+      params.endpoint.transport === 'socket.io'
+        ? new SocketIoReceiver(options, params.start ?? 'websocket')
+        : createReceiver(options)
     handshakeClient = client
     await client.ready
     if (client instanceof SocketIoReceiver && params.start === 'polling-then-upgrade') {
       // Measured until the connection has moved to the WebSocket.
       const engine = client.socket.io.engine
-      if (engine.transport.name !== 'websocket') await new Promise<void>((resolve) => engine.once('upgrade', () => resolve()))
+      if (engine.transport.name !== 'websocket')
+        await new Promise<void>((resolve) => engine.once('upgrade', () => resolve()))
     }
     // A polling client's welcome came with its join; for a bare polling route "ready" is its first GET.
     return { ready: true, polling: client instanceof PollingReceiver }

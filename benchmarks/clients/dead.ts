@@ -71,14 +71,22 @@ async function openConnections(url: string): Promise<Record<string, number>> {
 const wsUrl = (url: string) => url.replace(/^http/, 'ws')
 
 /** Opens one peer, lets it join, makes it stop answering; resolves at the moment it stopped, with a function that lets go of its socket at the end. */
-async function openPeer(url: string, transport: TransportName, room: string): Promise<{ stoppedAt: number; release(): void }> {
+async function openPeer(
+  url: string,
+  transport: TransportName,
+  room: string,
+): Promise<{ stoppedAt: number; release(): void }> {
   const name = 'dead'
   switch (transport) {
     case 'websocket': {
-      const ws = new WebSocket(withQuery(`${wsUrl(url)}${TRANSPORT_INFO.websocket.path}`, { room, name }), { autoPong: false })
+      const ws = new WebSocket(withQuery(`${wsUrl(url)}${TRANSPORT_INFO.websocket.path}`, { room, name }), {
+        autoPong: false,
+      })
       ws.on('error', () => {})
       await new Promise<void>((resolve, reject) => {
-        ws.on('message', (data) => { if ((JSON.parse((data as Buffer).toString()) as { type?: string }).type === 'welcome') resolve() })
+        ws.on('message', (data) => {
+          if ((JSON.parse((data as Buffer).toString()) as { type?: string }).type === 'welcome') resolve()
+        })
         ws.once('close', (code) => reject(new Error(`closed with ${code} before the welcome`)))
       })
       return { stoppedAt: performance.now(), release: () => ws.terminate() }
@@ -103,24 +111,34 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
       let res!: IncomingMessage
       let req!: ClientRequest
       await new Promise<void>((resolve, reject) => {
-        req = httpRequest(withQuery(`${url}${TRANSPORT_INFO.sse.path}`, { room, name }), { agent: false, headers: { accept: 'text/event-stream' } }, (r) => {
-          res = r
-          if (r.statusCode !== 200) reject(new Error(`/sse answered ${r.statusCode}`))
-          let text = ''
-          const onData = (chunk: Buffer) => {
-            text += chunk.toString()
-            if (!text.includes('event: welcome')) return
-            r.off('data', onData)
-            // Like a process under SIGSTOP: the socket stays open, nothing is read, the stream is never reopened.
-            r.pause()
-            resolve()
-          }
-          r.on('data', onData)
-        })
+        req = httpRequest(
+          withQuery(`${url}${TRANSPORT_INFO.sse.path}`, { room, name }),
+          { agent: false, headers: { accept: 'text/event-stream' } },
+          (r) => {
+            res = r
+            if (r.statusCode !== 200) reject(new Error(`/sse answered ${r.statusCode}`))
+            let text = ''
+            const onData = (chunk: Buffer) => {
+              text += chunk.toString()
+              if (!text.includes('event: welcome')) return
+              r.off('data', onData)
+              // Like a process under SIGSTOP: the socket stays open, nothing is read, the stream is never reopened.
+              r.pause()
+              resolve()
+            }
+            r.on('data', onData)
+          },
+        )
         req.on('error', reject)
         req.end()
       })
-      return { stoppedAt: performance.now(), release: () => { res.destroy(); req.destroy() } }
+      return {
+        stoppedAt: performance.now(),
+        release: () => {
+          res.destroy()
+          req.destroy()
+        },
+      }
     }
     case 'short-polling':
     case 'long-polling': {
@@ -138,7 +156,9 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
       }
       // The last poll goes on the wire and is held; no other follows it.
       await new Promise<void>((resolve) => {
-        void httpCall(agent, 'GET', poll, undefined, headers, (req) => req.once('finish', () => resolve())).catch(() => {})
+        void httpCall(agent, 'GET', poll, undefined, headers, (req) => req.once('finish', () => resolve())).catch(
+          () => {},
+        )
       })
       return { stoppedAt: performance.now(), release: () => agent.destroy() }
     }
@@ -148,20 +168,37 @@ async function openPeer(url: string, transport: TransportName, room: string): Pr
 async function open(params: DeadOpenParams): Promise<Array<{ transport: TransportName; room: string }>> {
   close()
   const before = await openConnections(params.url)
-  const opened = await Promise.all(params.transports.map(async (transport, i) => {
-    const room = `${params.roomPrefix}${i}`
-    const peer = await openPeer(params.url, transport, room)
-    return { transport, room, ...peer }
-  }))
+  const opened = await Promise.all(
+    params.transports.map(async (transport, i) => {
+      const room = `${params.roomPrefix}${i}`
+      const peer = await openPeer(params.url, transport, room)
+      return { transport, room, ...peer }
+    }),
+  )
   const atStop = await openConnections(params.url)
-  peers = opened.map((p) => ({ ...p, connectionsBefore: before[p.transport] ?? 0, connectionsAtStop: atStop[p.transport] ?? 0 }))
+  peers = opened.map((p) => ({
+    ...p,
+    connectionsBefore: before[p.transport] ?? 0,
+    connectionsAtStop: atStop[p.transport] ?? 0,
+  }))
   return peers.map(({ transport, room }) => ({ transport, room }))
 }
 
 async function watch(params: DeadWatchParams): Promise<DeadPeerSeen[]> {
-  const seen: DeadPeerSeen[] = peers.map((p) => ({ transport: p.transport, room: p.room, stoppedAt: p.stoppedAt, goneFromPresenceMs: null, connectionClosedMs: null, connectionsBefore: p.connectionsBefore, connectionsAtStop: p.connectionsAtStop }))
+  const seen: DeadPeerSeen[] = peers.map((p) => ({
+    transport: p.transport,
+    room: p.room,
+    stoppedAt: p.stoppedAt,
+    goneFromPresenceMs: null,
+    connectionClosedMs: null,
+    connectionsBefore: p.connectionsBefore,
+    connectionsAtStop: p.connectionsAtStop,
+  }))
   const started = performance.now()
-  while (performance.now() - started < params.capMs && seen.some((s) => s.goneFromPresenceMs === null || s.connectionClosedMs === null)) {
+  while (
+    performance.now() - started < params.capMs &&
+    seen.some((s) => s.goneFromPresenceMs === null || s.connectionClosedMs === null)
+  ) {
     const [connections, ...presence] = await Promise.all([
       openConnections(params.url),
       ...seen.map((s) => getJson<unknown[]>(`${params.url}/api/rooms/${s.room}/presence`)),
@@ -170,7 +207,8 @@ async function watch(params: DeadWatchParams): Promise<DeadPeerSeen[]> {
     seen.forEach((s, i) => {
       if (s.goneFromPresenceMs === null && presence[i]!.length === 0) s.goneFromPresenceMs = now - s.stoppedAt
       // Each transport has one dead peer, and the watch's own requests are not theirs: back to the count before it connected.
-      if (s.connectionClosedMs === null && (connections[s.transport] ?? 0) <= s.connectionsBefore) s.connectionClosedMs = now - s.stoppedAt
+      if (s.connectionClosedMs === null && (connections[s.transport] ?? 0) <= s.connectionsBefore)
+        s.connectionClosedMs = now - s.stoppedAt
     })
     await sleep(Math.max(0, params.pollMs - (performance.now() - now)))
   }

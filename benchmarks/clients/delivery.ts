@@ -110,7 +110,14 @@ class Delivery {
     }
     const senderEndpoint = this.params.senderEndpoint ?? endpoint
     for (let s = 0; s < (this.params.senders ?? 1); s++) {
-      this.senders.push(createSender({ endpoint: senderEndpoint, ownRoom: `${room}-s`, name: `${prefix}sender${s || ''}`, connections: this.params.connections }))
+      this.senders.push(
+        createSender({
+          endpoint: senderEndpoint,
+          ownRoom: `${room}-s`,
+          name: `${prefix}sender${s || ''}`,
+          connections: this.params.connections,
+        }),
+      )
     }
     await Promise.all(this.senders.map((sender) => sender.ready))
     // Long polls are on the wire before anything is measured.
@@ -139,13 +146,20 @@ class Delivery {
   private sendOne(): number {
     const index = this.ledger.issue()
     this.outstanding++
-    this.senders[index % this.senders.length]!.send({ room: this.params.room, text: this.text, sentAt: performance.now(), clientMsgId: `${this.params.prefix}${index}` }).then(
-      () => this.ledger.accept(index),
-      (error: unknown) => this.ledger.fail(index, (error as Error).message.slice(0, 120)),
-    ).finally(() => {
-      this.outstanding--
-      if (this.window > 0) this.pump()
+    this.senders[index % this.senders.length]!.send({
+      room: this.params.room,
+      text: this.text,
+      sentAt: performance.now(),
+      clientMsgId: `${this.params.prefix}${index}`,
     })
+      .then(
+        () => this.ledger.accept(index),
+        (error: unknown) => this.ledger.fail(index, (error as Error).message.slice(0, 120)),
+      )
+      .finally(() => {
+        this.outstanding--
+        if (this.window > 0) this.pump()
+      })
     return index
   }
 
@@ -188,7 +202,13 @@ class Delivery {
   }
 
   private pump(): void {
-    while (!this.stopped && this.ledger.inFlight() < this.window && this.outstanding < this.maxOutstanding && this.ledger.issued < this.maxMessages) this.sendOne()
+    while (
+      !this.stopped &&
+      this.ledger.inFlight() < this.window &&
+      this.outstanding < this.maxOutstanding &&
+      this.ledger.issued < this.maxMessages
+    )
+      this.sendOne()
   }
 
   /** Lockstep: each message delivered to every receiver before the next is sent. */
@@ -198,7 +218,12 @@ class Delivery {
       const index = this.ledger.issue()
       const delivered = new Promise<void>((resolve) => this.waiters.set(index, resolve))
       try {
-        await this.senders[0]!.send({ room: this.params.room, text: this.text, sentAt: performance.now(), clientMsgId: `${this.params.prefix}${index}` })
+        await this.senders[0]!.send({
+          room: this.params.room,
+          text: this.text,
+          sentAt: performance.now(),
+          clientMsgId: `${this.params.prefix}${index}`,
+        })
         this.ledger.accept(index)
       } catch (error) {
         this.ledger.fail(index, (error as Error).message.slice(0, 120))
@@ -281,9 +306,12 @@ export const deliveryHandlers = {
     }
     return { receivers: params.receivers }
   },
-  'delivery.rate': (params: { rateHz: number; maxOutstanding: number }) => current().startRate(params.rateHz, params.maxOutstanding),
-  'delivery.window': (params: { window: number; maxOutstanding: number; maxMessages?: number }) => current().startWindow(params.window, params.maxOutstanding, params.maxMessages),
-  'delivery.lockstep': (params: { count: number; timeoutMs: number }) => current().lockstep(params.count, params.timeoutMs),
+  'delivery.rate': (params: { rateHz: number; maxOutstanding: number }) =>
+    current().startRate(params.rateHz, params.maxOutstanding),
+  'delivery.window': (params: { window: number; maxOutstanding: number; maxMessages?: number }) =>
+    current().startWindow(params.window, params.maxOutstanding, params.maxMessages),
+  'delivery.lockstep': (params: { count: number; timeoutMs: number }) =>
+    current().lockstep(params.count, params.timeoutMs),
   'delivery.mark': (params: { measure?: boolean }) => current().mark(params.measure),
   'delivery.stop': async (params: { drainMs: number }) => {
     const delivery = current()

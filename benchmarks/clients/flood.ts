@@ -78,7 +78,13 @@ class Flooder {
   async connect(): Promise<void> {
     const { endpoint, transport, ownRoom } = this.params
     if (transport === 'websocket') {
-      const ws = new WebSocket(withQuery(`${endpoint.url.replace(/^http/, 'ws')}${TRANSPORT_INFO.websocket.path}`, { room: ownRoom, name: 'flooder', role: 'send' }))
+      const ws = new WebSocket(
+        withQuery(`${endpoint.url.replace(/^http/, 'ws')}${TRANSPORT_INFO.websocket.path}`, {
+          room: ownRoom,
+          name: 'flooder',
+          role: 'send',
+        }),
+      )
       this.ws = ws
       ws.on('error', () => {})
       await new Promise<void>((resolve, reject) => {
@@ -93,10 +99,18 @@ class Flooder {
         })
       })
     } else if (transport === 'socket.io') {
-      const socket = io(endpoint.url, { forceNew: true, reconnection: false, transports: ['websocket'], query: { role: 'send' }, auth: { protocol: 'lab', name: 'flooder', room: ownRoom } })
+      const socket = io(endpoint.url, {
+        forceNew: true,
+        reconnection: false,
+        transports: ['websocket'],
+        query: { role: 'send' },
+        auth: { protocol: 'lab', name: 'flooder', room: ownRoom },
+      })
       this.sio = socket
       socket.on('error', (e: { code?: string }) => this.answered(e?.code ?? 'error'))
-      socket.on('disconnect', (reason) => this.close(`${this.lastError ? `error ${this.lastError}, then ` : ''}${reason}`))
+      socket.on('disconnect', (reason) =>
+        this.close(`${this.lastError ? `error ${this.lastError}, then ` : ''}${reason}`),
+      )
       await new Promise<void>((resolve, reject) => {
         socket.once('welcome', () => resolve())
         socket.once('connect_error', reject)
@@ -156,16 +170,23 @@ class Flooder {
     if (this.stopped) return
     this.attempted++
     this.inFlight++
-    httpCall(this.agent!, 'POST', withQuery(`${this.params.endpoint.url}${TRANSPORT_INFO['short-polling'].path}`, { role: 'send' }), this.body).then(
-      (answer) => {
-        if (answer.status === 429) this.refused++
-        else if (answer.status !== 200) this.answered(`HTTP ${answer.status}`)
-      },
-      (error: Error) => this.answered(`request error: ${error.message.slice(0, 60)}`),
-    ).finally(() => {
-      this.inFlight--
-      this.post()
-    })
+    httpCall(
+      this.agent!,
+      'POST',
+      withQuery(`${this.params.endpoint.url}${TRANSPORT_INFO['short-polling'].path}`, { role: 'send' }),
+      this.body,
+    )
+      .then(
+        (answer) => {
+          if (answer.status === 429) this.refused++
+          else if (answer.status !== 200) this.answered(`HTTP ${answer.status}`)
+        },
+        (error: Error) => this.answered(`request error: ${error.message.slice(0, 60)}`),
+      )
+      .finally(() => {
+        this.inFlight--
+        this.post()
+      })
   }
 
   async stop(): Promise<FloodSeen> {

@@ -6,25 +6,52 @@
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
 import { isLab } from '../subjects.ts'
 import { SESSION_HEADER, TRANSPORT_INFO } from '../../server/core/names.ts'
-import { readMessage, sleep, withQuery, ReceiverBase, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
+import {
+  readMessage,
+  sleep,
+  withQuery,
+  ReceiverBase,
+  type Receiver,
+  type ReceiverOptions,
+  type SendBody,
+  type Sender,
+  type SenderOptions,
+} from './common.ts'
 
 /** Consecutive failed polls after which a polling receiver gives up (and says why). */
 const MAX_CONSECUTIVE_ERRORS = 5
 
-interface HttpAnswer { status: number; body: string }
+interface HttpAnswer {
+  status: number
+  body: string
+}
 
-export function httpCall(agent: Agent, method: 'GET' | 'POST', url: string, body?: string, headers: Record<string, string> = {}, onRequest?: (req: ClientRequest) => void): Promise<HttpAnswer> {
+export function httpCall(
+  agent: Agent,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: string,
+  headers: Record<string, string> = {},
+  onRequest?: (req: ClientRequest) => void,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, {
-      method,
-      agent,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
-    }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
-      res.on('error', reject)
-    })
+    const req = httpRequest(
+      url,
+      {
+        method,
+        agent,
+        headers:
+          body === undefined
+            ? headers
+            : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     onRequest?.(req)
     req.end(body)
@@ -32,8 +59,19 @@ export function httpCall(agent: Agent, method: 'GET' | 'POST', url: string, body
 }
 
 /** A poll's answer; Transport Lab answers a page at most (100 entries or 64 KiB of text) and says `more` when the rest waits. */
-interface Batch { seq: number; epoch?: string; recovered: boolean; entries: unknown[]; more?: boolean }
-interface Welcome { seq: number; epoch: string; session?: string; pollIntervalMs?: number }
+interface Batch {
+  seq: number
+  epoch?: string
+  recovered: boolean
+  entries: unknown[]
+  more?: boolean
+}
+interface Welcome {
+  seq: number
+  epoch: string
+  session?: string
+  pollIntervalMs?: number
+}
 
 /** Short and long polling: the same loop, with or without a pause between polls; a page that says `more` is followed at once. */
 export class PollingReceiver extends ReceiverBase implements Receiver {
@@ -68,21 +106,35 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
     const role = this.options.role ?? 'receive'
     if (isLab(endpoint)) {
       // A Transport Lab client joins (presence, a session); the welcome says where the log is.
-      const answer = await httpCall(this.agent, 'POST', withQuery(this.base, { role }), JSON.stringify({ type: 'join', room, name }))
+      const answer = await httpCall(
+        this.agent,
+        'POST',
+        withQuery(this.base, { role }),
+        JSON.stringify({ type: 'join', room, name }),
+      )
       if (answer.status !== 200) throw new Error(`join answered ${answer.status}: ${answer.body}`)
       const welcome = JSON.parse(answer.body) as Welcome
       this.session = welcome.session
       this.cursor = { seq: welcome.seq, epoch: welcome.epoch }
       if (welcome.pollIntervalMs) this.intervalMs = welcome.pollIntervalMs
     } else {
-      const answer = await httpCall(this.agent, 'GET', withQuery(`${this.options.endpoint.url}${TRANSPORT_INFO['short-polling'].path}`, { room, since: 0, role }))
+      const answer = await httpCall(
+        this.agent,
+        'GET',
+        withQuery(`${this.options.endpoint.url}${TRANSPORT_INFO['short-polling'].path}`, { room, since: 0, role }),
+      )
       this.cursor = { seq: (JSON.parse(answer.body) as Batch).seq }
     }
     if (this.options.drive !== 'manual') void this.loop()
   }
 
   private url(): string {
-    return withQuery(this.base, { room: this.options.room, since: this.cursor.seq, epoch: this.cursor.epoch, role: this.options.role ?? 'receive' })
+    return withQuery(this.base, {
+      room: this.options.room,
+      since: this.cursor.seq,
+      epoch: this.cursor.epoch,
+      role: this.options.role ?? 'receive',
+    })
   }
 
   async pollOnce(): Promise<void> {
@@ -104,10 +156,19 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
 
   private async poll(): Promise<void> {
     const id = ++this.pollsStarted
-    const answer = await httpCall(this.agent, 'GET', this.url(), undefined, this.session ? { [SESSION_HEADER]: this.session } : {}, (req) => {
-      this.inFlight = req
-      req.once('finish', () => { this.lastWritten = Math.max(this.lastWritten, id) })
-    })
+    const answer = await httpCall(
+      this.agent,
+      'GET',
+      this.url(),
+      undefined,
+      this.session ? { [SESSION_HEADER]: this.session } : {},
+      (req) => {
+        this.inFlight = req
+        req.once('finish', () => {
+          this.lastWritten = Math.max(this.lastWritten, id)
+        })
+      },
+    )
     this.inFlight = undefined
     if (answer.status !== 200) throw new Error(`poll answered ${answer.status}: ${answer.body.slice(0, 200)}`)
     const batch = JSON.parse(answer.body) as Batch
@@ -151,8 +212,14 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
   private pause(ms: number): Promise<void> {
     if (ms <= 0 || this.closed) return Promise.resolve()
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.wake = undefined; resolve() }, ms)
-      this.wake = () => { clearTimeout(timer); resolve() }
+      const timer = setTimeout(() => {
+        this.wake = undefined
+        resolve()
+      }, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
     })
   }
 
@@ -241,7 +308,11 @@ export class SseReceiver extends ReceiverBase implements Receiver {
 
   private open(onReady: () => void, onFail: (error: Error) => void): void {
     const { endpoint, room, name } = this.options
-    const url = withQuery(`${endpoint.url}${TRANSPORT_INFO.sse.path}`, { room, name, role: this.options.role ?? 'receive' })
+    const url = withQuery(`${endpoint.url}${TRANSPORT_INFO.sse.path}`, {
+      room,
+      name,
+      role: this.options.role ?? 'receive',
+    })
     const headers: Record<string, string> = { accept: 'text/event-stream' }
     if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId
     // One stream ends once, whether its response closes or its request fails: then it is reopened once.
@@ -290,16 +361,19 @@ export class SseReceiver extends ReceiverBase implements Receiver {
   private read(res: IncomingMessage, onWelcome: () => void): void {
     const parser = new SseParser()
     res.setEncoding('utf8')
-    res.on('data', (chunk: string) => parser.push(chunk, (e) => {
-      if (e.id !== undefined) this.lastEventId = e.id
-      if (e.retry !== undefined) this.retryMs = e.retry
-      if (!e.data) return
-      if (e.event === 'message') {
-        const message: unknown = JSON.parse(e.data)
-        readMessage(message, this.options.onMessage)
-        this.options.onDelivery?.([message])
-      } else if (e.event === 'welcome') this.onWelcome(JSON.parse(e.data) as { clientId?: string; recovered?: boolean }, onWelcome)
-    }))
+    res.on('data', (chunk: string) =>
+      parser.push(chunk, (e) => {
+        if (e.id !== undefined) this.lastEventId = e.id
+        if (e.retry !== undefined) this.retryMs = e.retry
+        if (!e.data) return
+        if (e.event === 'message') {
+          const message: unknown = JSON.parse(e.data)
+          readMessage(message, this.options.onMessage)
+          this.options.onDelivery?.([message])
+        } else if (e.event === 'welcome')
+          this.onWelcome(JSON.parse(e.data) as { clientId?: string; recovered?: boolean }, onWelcome)
+      }),
+    )
   }
 
   private onWelcome(welcome: { clientId?: string; recovered?: boolean }, ready: () => void): void {
@@ -335,7 +409,9 @@ export class HttpSender implements Sender {
 
   constructor(options: SenderOptions) {
     this.agent = new Agent({ keepAlive: true, maxSockets: options.connections ?? 1 })
-    this.url = withQuery(`${options.endpoint.url}${TRANSPORT_INFO[options.endpoint.transport].path}`, { role: options.role ?? 'send' })
+    this.url = withQuery(`${options.endpoint.url}${TRANSPORT_INFO[options.endpoint.transport].path}`, {
+      role: options.role ?? 'send',
+    })
   }
 
   async send(body: SendBody): Promise<void> {
@@ -347,4 +423,3 @@ export class HttpSender implements Sender {
     this.agent.destroy()
   }
 }
-

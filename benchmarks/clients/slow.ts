@@ -44,26 +44,36 @@ async function openSse(endpoint: Endpoint, room: string, name: string): Promise<
   const parser = new SseParser()
   let bye: string | undefined
   let ended: (() => void) | undefined
-  const done = new Promise<void>((resolve) => { ended = resolve })
+  const done = new Promise<void>((resolve) => {
+    ended = resolve
+  })
   let cut: string | undefined
   await new Promise<void>((resolve, reject) => {
-    req = httpRequest(withQuery(`${endpoint.url}${TRANSPORT_INFO.sse.path}`, { room, name, role: 'receive' }), { agent: false, headers: { accept: 'text/event-stream' } }, (r) => {
-      res = r
-      if (r.statusCode !== 200) return reject(new Error(`/sse answered ${r.statusCode}`))
-      r.setEncoding('utf8')
-      let welcomed = false
-      r.on('data', (chunk: string) => parser.push(chunk, (e) => {
-        if (e.event === 'bye') bye = (JSON.parse(e.data) as { code?: string }).code
-        if (e.event === 'welcome' && !welcomed) {
-          welcomed = true
-          r.pause()
-          resolve()
-        }
-      }))
-      r.once('end', () => ended?.())
-      r.once('close', () => ended?.())
-      r.once('error', (error) => { cut ??= error.message })
-    })
+    req = httpRequest(
+      withQuery(`${endpoint.url}${TRANSPORT_INFO.sse.path}`, { room, name, role: 'receive' }),
+      { agent: false, headers: { accept: 'text/event-stream' } },
+      (r) => {
+        res = r
+        if (r.statusCode !== 200) return reject(new Error(`/sse answered ${r.statusCode}`))
+        r.setEncoding('utf8')
+        let welcomed = false
+        r.on('data', (chunk: string) =>
+          parser.push(chunk, (e) => {
+            if (e.event === 'bye') bye = (JSON.parse(e.data) as { code?: string }).code
+            if (e.event === 'welcome' && !welcomed) {
+              welcomed = true
+              r.pause()
+              resolve()
+            }
+          }),
+        )
+        r.once('end', () => ended?.())
+        r.once('close', () => ended?.())
+        r.once('error', (error) => {
+          cut ??= error.message
+        })
+      },
+    )
     req.on('error', (error) => {
       cut ??= error.message
       ended?.()
@@ -74,21 +84,30 @@ async function openSse(endpoint: Endpoint, room: string, name: string): Promise<
   return {
     resume: (timeoutMs) => {
       res.resume()
-      return outcome(done, timeoutMs, () => (bye ? `bye ${bye}` : `cut: ${cut ?? 'the stream ended without a goodbye'}`))
+      return outcome(done, timeoutMs, () =>
+        bye ? `bye ${bye}` : `cut: ${cut ?? 'the stream ended without a goodbye'}`,
+      )
     },
-    close: () => { res.destroy(); req.destroy() },
+    close: () => {
+      res.destroy()
+      req.destroy()
+    },
   }
 }
 
 async function openWs(endpoint: Endpoint, room: string, name: string): Promise<SlowReader> {
-  const ws = new WebSocket(withQuery(`${wsUrl(endpoint.url)}${TRANSPORT_INFO.websocket.path}`, { room, name, role: 'receive' }))
+  const ws = new WebSocket(
+    withQuery(`${wsUrl(endpoint.url)}${TRANSPORT_INFO.websocket.path}`, { room, name, role: 'receive' }),
+  )
   ws.on('error', () => {})
   let error: string | undefined
   let closed: string | undefined
-  const done = new Promise<void>((resolve) => ws.once('close', (code, reason) => {
-    closed = `${code}${reason.length ? ` ${String(reason)}` : ''}`
-    resolve()
-  }))
+  const done = new Promise<void>((resolve) =>
+    ws.once('close', (code, reason) => {
+      closed = `${code}${reason.length ? ` ${String(reason)}` : ''}`
+      resolve()
+    }),
+  )
   await new Promise<void>((resolve, reject) => {
     ws.on('message', (data) => {
       const m = JSON.parse((data as Buffer).toString()) as { type?: string; code?: string }
@@ -103,7 +122,13 @@ async function openWs(endpoint: Endpoint, room: string, name: string): Promise<S
     resume: (timeoutMs) => {
       ws.resume()
       // 1006: the connection ended without a close frame.
-      return outcome(done, timeoutMs, () => (closed === undefined ? '' : closed.startsWith('1006') ? `cut: ${closed}${error ? ` after error ${error}` : ''}` : closed))
+      return outcome(done, timeoutMs, () =>
+        closed === undefined
+          ? ''
+          : closed.startsWith('1006')
+            ? `cut: ${closed}${error ? ` after error ${error}` : ''}`
+            : closed,
+      )
     },
     close: () => ws.terminate(),
   }
@@ -123,7 +148,8 @@ async function openSocketIo(endpoint: Endpoint, room: string, name: string): Pro
       else if (packet.startsWith('42["welcome"')) {
         ws.pause()
         resolve()
-      } else if (packet.startsWith('42["error"')) error = (JSON.parse(packet.slice(2)) as [string, { code?: string }])[1]?.code
+      } else if (packet.startsWith('42["error"'))
+        error = (JSON.parse(packet.slice(2)) as [string, { code?: string }])[1]?.code
       else if (packet.startsWith('41')) disconnected = true
     })
     void done.then(() => reject(new Error('closed before the welcome')))
@@ -131,7 +157,13 @@ async function openSocketIo(endpoint: Endpoint, room: string, name: string): Pro
   return {
     resume: (timeoutMs) => {
       ws.resume()
-      return outcome(done, timeoutMs, () => (error ? `error ${error}${disconnected ? ', then disconnect' : ', then cut'}` : disconnected ? 'disconnect without an error' : 'cut: the connection ended without a goodbye'))
+      return outcome(done, timeoutMs, () =>
+        error
+          ? `error ${error}${disconnected ? ', then disconnect' : ', then cut'}`
+          : disconnected
+            ? 'disconnect without an error'
+            : 'cut: the connection ended without a goodbye',
+      )
     },
     close: () => ws.terminate(),
   }
@@ -143,8 +175,11 @@ export const slowHandlers = {
   /** Opens `count` readers in the room; each stops reading after its welcome. */
   'slow.open': async (params: SlowOpenParams) => {
     slowHandlers['slow.close']()
-    const open = params.endpoint.transport === 'sse' ? openSse : params.endpoint.transport === 'websocket' ? openWs : openSocketIo
-    readers = await Promise.all(Array.from({ length: params.count }, (_, i) => open(params.endpoint, params.room, `${params.namePrefix}${i}`)))
+    const open =
+      params.endpoint.transport === 'sse' ? openSse : params.endpoint.transport === 'websocket' ? openWs : openSocketIo
+    readers = await Promise.all(
+      Array.from({ length: params.count }, (_, i) => open(params.endpoint, params.room, `${params.namePrefix}${i}`)),
+    )
     return { readers: readers.length }
   },
   /** Every reader reads again; what each was told, counted by kind. */

@@ -5,11 +5,26 @@
 // WebSocket frames.
 import { io, type Socket } from 'socket.io-client'
 import { isLab, type Endpoint } from '../subjects.ts'
-import { readMessage, ReceiverBase, type Receiver, type ReceiverOptions, type Role, type SendBody, type Sender, type SenderOptions } from './common.ts'
+import {
+  readMessage,
+  ReceiverBase,
+  type Receiver,
+  type ReceiverOptions,
+  type Role,
+  type SendBody,
+  type Sender,
+  type SenderOptions,
+} from './common.ts'
 
 export type SocketIoStart = 'websocket' | 'polling-then-upgrade'
 
-export function connect(endpoint: Endpoint, room: string, name: string, role: Role, start: SocketIoStart = 'websocket'): { socket: Socket; ready: Promise<void> } {
+export function connect(
+  endpoint: Endpoint,
+  room: string,
+  name: string,
+  role: Role,
+  start: SocketIoStart = 'websocket',
+): { socket: Socket; ready: Promise<void> } {
   const lab = isLab(endpoint)
   const socket = io(endpoint.url, {
     forceNew: true,

@@ -50,7 +50,13 @@ function updatesOf(entries: unknown[]): TickerDelivery['updates'] {
   const updates: TickerDelivery['updates'] = []
   for (const entry of entries) {
     const e = entry as { type?: unknown; seq?: unknown; sentAt?: unknown; from?: { transport?: unknown } } | null
-    if (e?.type === 'message' && e.from?.transport === 'server' && typeof e.seq === 'number' && typeof e.sentAt === 'number') updates.push({ seq: e.seq, sentAt: e.sentAt })
+    if (
+      e?.type === 'message' &&
+      e.from?.transport === 'server' &&
+      typeof e.seq === 'number' &&
+      typeof e.sentAt === 'number'
+    )
+      updates.push({ seq: e.seq, sentAt: e.sentAt })
   }
   return updates
 }

@@ -3,10 +3,23 @@
 // sends text frames to the measured room.
 import WebSocket from 'ws'
 import { isLab } from '../subjects.ts'
-import { readMessage, withQuery, ReceiverBase, type Receiver, type ReceiverOptions, type SendBody, type Sender, type SenderOptions } from './common.ts'
+import {
+  readMessage,
+  withQuery,
+  ReceiverBase,
+  type Receiver,
+  type ReceiverOptions,
+  type SendBody,
+  type Sender,
+  type SenderOptions,
+} from './common.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
-function open(url: string, lab: boolean, onMessage?: (value: unknown) => void): { socket: WebSocket; ready: Promise<void> } {
+function open(
+  url: string,
+  lab: boolean,
+  onMessage?: (value: unknown) => void,
+): { socket: WebSocket; ready: Promise<void> } {
   const socket = new WebSocket(url.replace(/^http/, 'ws'))
   const ready = new Promise<void>((resolve, reject) => {
     // Transport Lab greets with a welcome once the client is in its room; a bare relay adds it on upgrade.
@@ -30,10 +43,14 @@ export class WsReceiver extends ReceiverBase implements Receiver {
   constructor(options: ReceiverOptions) {
     super()
     const { endpoint, room, name } = options
-    const opened = open(withQuery(`${endpoint.url}${TRANSPORT_INFO.websocket.path}`, { room, name, role: options.role ?? 'receive' }), isLab(endpoint), (value) => {
-      readMessage(value, options.onMessage)
-      options.onDelivery?.([value])
-    })
+    const opened = open(
+      withQuery(`${endpoint.url}${TRANSPORT_INFO.websocket.path}`, { room, name, role: options.role ?? 'receive' }),
+      isLab(endpoint),
+      (value) => {
+        readMessage(value, options.onMessage)
+        options.onDelivery?.([value])
+      },
+    )
     this.socket = opened.socket
     this.ready = opened.ready
     this.socket.on('close', (code, reason) => {
@@ -52,7 +69,10 @@ export class WsReceiver extends ReceiverBase implements Receiver {
       // A close handshake when it can; a reset when the socket is not open yet.
       if (this.socket.readyState === WebSocket.OPEN) this.socket.close()
       else this.socket.terminate()
-      setTimeout(() => { this.socket.terminate(); resolve() }, 2000).unref()
+      setTimeout(() => {
+        this.socket.terminate()
+        resolve()
+      }, 2000).unref()
     })
   }
 }
@@ -62,7 +82,14 @@ export class WsSender implements Sender {
   private readonly socket: WebSocket
 
   constructor(options: SenderOptions) {
-    const opened = open(withQuery(`${options.endpoint.url}${TRANSPORT_INFO.websocket.path}`, { room: options.ownRoom, name: options.name, role: options.role ?? 'send' }), isLab(options.endpoint))
+    const opened = open(
+      withQuery(`${options.endpoint.url}${TRANSPORT_INFO.websocket.path}`, {
+        room: options.ownRoom,
+        name: options.name,
+        role: options.role ?? 'send',
+      }),
+      isLab(options.endpoint),
+    )
     this.socket = opened.socket
     this.ready = opened.ready
     this.socket.on('error', () => {})
@@ -79,7 +106,10 @@ export class WsSender implements Sender {
     await new Promise<void>((resolve) => {
       this.socket.once('close', () => resolve())
       this.socket.close()
-      setTimeout(() => { this.socket.terminate(); resolve() }, 2000).unref()
+      setTimeout(() => {
+        this.socket.terminate()
+        resolve()
+      }, 2000).unref()
     })
   }
 }

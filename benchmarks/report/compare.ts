@@ -15,7 +15,16 @@ const TARGET_TRANSPORTS = new Set<TransportName>(['websocket', 'socket.io'])
 
 export function comparisons(results: Sections, transports: readonly TransportName[]): Comparison[] {
   const list: Comparison[] = []
-  const add = (transport: TransportName, metric: string, unit: string, better: Better, lab: number | null | undefined, baseline: number | null | undefined, isTarget: boolean, note?: string) => {
+  const add = (
+    transport: TransportName,
+    metric: string,
+    unit: string,
+    better: Better,
+    lab: number | null | undefined,
+    baseline: number | null | undefined,
+    isTarget: boolean,
+    note?: string,
+  ) => {
     const r = compare(lab, baseline, better)
     const finalNote = [note, r.note].filter(Boolean).join('; ')
     list.push({
@@ -37,24 +46,80 @@ export function comparisons(results: Sections, transports: readonly TransportNam
     const base = BASELINE_OF[transport]
     for (const row of results.throughput?.rows ?? []) {
       if (row.target !== 'lab' || row.transport !== transport) continue
-      const other = results.throughput!.rows.find((r) => r.target === base && r.transport === transport && r.fanout === row.fanout)
+      const other = results.throughput!.rows.find(
+        (r) => r.target === base && r.transport === transport && r.fanout === row.fanout,
+      )
       if (!other) continue
-      const bound = row.clientBound || other.clientBound ? 'the load client was near a full core: the figure may be its limit' : undefined
-      add(transport, `throughput, fan-out ${row.fanout}`, 'deliveries/s', 'higher', row.deliveriesPerSecond, other.deliveriesPerSecond, true, bound)
-      add(transport, `deliveries per server CPU-second, fan-out ${row.fanout}`, 'deliveries/CPU-s', 'higher', row.deliveriesPerServerCpuSecond, other.deliveriesPerServerCpuSecond, false)
+      const bound =
+        row.clientBound || other.clientBound
+          ? 'the load client was near a full core: the figure may be its limit'
+          : undefined
+      add(
+        transport,
+        `throughput, fan-out ${row.fanout}`,
+        'deliveries/s',
+        'higher',
+        row.deliveriesPerSecond,
+        other.deliveriesPerSecond,
+        true,
+        bound,
+      )
+      add(
+        transport,
+        `deliveries per server CPU-second, fan-out ${row.fanout}`,
+        'deliveries/CPU-s',
+        'higher',
+        row.deliveriesPerServerCpuSecond,
+        other.deliveriesPerServerCpuSecond,
+        false,
+      )
     }
     for (const row of results.throughput?.http ?? []) {
       if (row.target !== 'lab' || row.transport !== transport) continue
-      const other = results.throughput!.http.find((r) => r.target === base && r.transport === transport && r.endpoint === row.endpoint)
+      const other = results.throughput!.http.find(
+        (r) => r.target === base && r.transport === transport && r.endpoint === row.endpoint,
+      )
       if (!other) continue
-      add(transport, `${row.endpoint} requests/s (autocannon)`, 'requests/s', 'higher', row.requestsPerSecond, other.requestsPerSecond, true)
+      add(
+        transport,
+        `${row.endpoint} requests/s (autocannon)`,
+        'requests/s',
+        'higher',
+        row.requestsPerSecond,
+        other.requestsPerSecond,
+        true,
+      )
     }
     const idle = results.idle?.rows.find((r) => r.target === 'lab' && r.transport === transport)
     const idleBase = results.idle?.rows.find((r) => r.target === base && r.transport === transport)
     if (idle && idleBase) {
-      add(transport, 'heap per connection', 'bytes', 'lower', idle.heapPerConnectionBytes, idleBase.heapPerConnectionBytes, true)
-      add(transport, 'RSS per connection', 'bytes', 'lower', idle.rssPerConnectionBytes, idleBase.rssPerConnectionBytes, true)
-      add(transport, 'server CPU per idle minute', 'CPU-s/min', 'lower', idle.serverCpuSecondsPerMinute, idleBase.serverCpuSecondsPerMinute, false)
+      add(
+        transport,
+        'heap per connection',
+        'bytes',
+        'lower',
+        idle.heapPerConnectionBytes,
+        idleBase.heapPerConnectionBytes,
+        true,
+      )
+      add(
+        transport,
+        'RSS per connection',
+        'bytes',
+        'lower',
+        idle.rssPerConnectionBytes,
+        idleBase.rssPerConnectionBytes,
+        true,
+      )
+      add(
+        transport,
+        'server CPU per idle minute',
+        'CPU-s/min',
+        'lower',
+        idle.serverCpuSecondsPerMinute,
+        idleBase.serverCpuSecondsPerMinute,
+        false,
+      )
     }
   }
   return list

@@ -50,13 +50,19 @@ function escapeCell(cell: string): string {
 
 export function markdownTable(headers: string[], rows: string[][], align: Align[] = []): string {
   const rule = headers.map((_, i) => (align[i] === 'right' ? '---:' : '---'))
-  return [headers, rule, ...rows].map((cells, line) => `| ${(line === 1 ? cells : cells.map(escapeCell)).join(' | ')} |`).join('\n')
+  return [headers, rule, ...rows]
+    .map((cells, line) => `| ${(line === 1 ? cells : cells.map(escapeCell)).join(' | ')} |`)
+    .join('\n')
 }
 
 /** Columns padded to their widest cell; numbers (align right) line up on the right. */
 export function textTable(headers: string[], rows: string[][], align: Align[] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 

@@ -3,20 +3,42 @@
 import type { BenchResults } from '../schema.ts'
 import { formatDuration, formatNumber, formatWindow, markdownTable, textTable } from './format.ts'
 import { REPORT_TITLE, reportIntro, reportSections, type Block } from './sections.ts'
-import { checkSentences, noisySentences, ratioTable, slowReadersSentences, summaryTable, tickerSentence, type Table } from './tables.ts'
+import {
+  checkSentences,
+  noisySentences,
+  ratioTable,
+  slowReadersSentences,
+  summaryTable,
+  tickerSentence,
+  type Table,
+} from './tables.ts'
 
 const text = (t: Table) => textTable(t.headers, t.rows, t.align)
 
 /** A block's lines, each block followed by a blank line; a chart only when it was drawn. */
 function markdownBlock(block: Block, charts: string[]): string[] {
   switch (block.kind) {
-    case 'paragraph': return [block.text, '']
-    case 'heading': return [`### ${block.text}`, '']
-    case 'table': return [markdownTable(block.table.headers, block.table.rows, block.table.align), '']
-    case 'list': return [...block.items.map((item) => `- ${item}`), '']
+    case 'paragraph':
+      return [block.text, '']
+    case 'heading':
+      return [`### ${block.text}`, '']
+    case 'table':
+      return [markdownTable(block.table.headers, block.table.rows, block.table.align), '']
+    case 'list':
+      return [...block.items.map((item) => `- ${item}`), '']
     // A code block, so the values line up whatever their length; the header line of textTable is left out.
-    case 'pairs': return ['```', text({ headers: ['', ''], rows: block.pairs, align: ['left', 'left'] }).split('\n').slice(2).join('\n'), '```', '']
-    case 'chart': return charts.includes(block.file) ? [`![${block.alt}](${block.file})`, ''] : []
+    case 'pairs':
+      return [
+        '```',
+        text({ headers: ['', ''], rows: block.pairs, align: ['left', 'left'] })
+          .split('\n')
+          .slice(2)
+          .join('\n'),
+        '```',
+        '',
+      ]
+    case 'chart':
+      return charts.includes(block.file) ? [`![${block.alt}](${block.file})`, ''] : []
   }
 }
 
@@ -34,18 +56,30 @@ export function renderTerminal(results: BenchResults): string {
   if (results.comparisons.length > 0) {
     out.push('', 'lab / baseline (⚠ = more than 10% worse)', '', text(ratioTable(results)))
     const flagged = results.comparisons.filter((c) => c.flagged && c.target)
-    out.push('', flagged.length === 0 ? 'The 10% target holds for every comparison it covers.' : `The 10% target is missed ${flagged.length} time(s):`)
-    for (const sentence of checkSentences(results).filter((s) => s.includes('more than 10%'))) out.push(`  - ${sentence.replace(/\*\*/g, '')}`)
+    out.push(
+      '',
+      flagged.length === 0
+        ? 'The 10% target holds for every comparison it covers.'
+        : `The 10% target is missed ${flagged.length} time(s):`,
+    )
+    for (const sentence of checkSentences(results).filter((s) => s.includes('more than 10%')))
+      out.push(`  - ${sentence.replace(/\*\*/g, '')}`)
   }
   if (results.noisy) out.push('', 'Noisy neighbour:', ...noisySentences(results).map((line) => `  - ${line}`))
   if (results.slowReaders) out.push('', 'Slow readers:', ...slowReadersSentences(results).map((line) => `  - ${line}`))
   if (results.deadPeers) {
     out.push('', `Dead peers${results.deadPeers.shortened ? ' (shortened settings)' : ''}:`)
-    for (const row of results.deadPeers.rows) out.push(`  - ${row.label}: gone from presence after ${formatDuration(row.goneFromPresenceMs)}, connection closed after ${formatDuration(row.connectionClosedMs)} (the settings allow ${formatWindow(row.expectedMinMs, row.expectedMaxMs)})`)
+    for (const row of results.deadPeers.rows)
+      out.push(
+        `  - ${row.label}: gone from presence after ${formatDuration(row.goneFromPresenceMs)}, connection closed after ${formatDuration(row.connectionClosedMs)} (the settings allow ${formatWindow(row.expectedMinMs, row.expectedMaxMs)})`,
+      )
   }
   const ticker = tickerSentence(results)
   if (ticker) out.push('', 'Live prices:', `  - ${ticker}`)
   const total = results.accounting.total
-  out.push('', `Accounting: ${formatNumber(total.sent)} sent, ${formatNumber(total.delivered)}/${formatNumber(total.expected)} delivered, ${formatNumber(total.lost)} lost.`)
+  out.push(
+    '',
+    `Accounting: ${formatNumber(total.sent)} sent, ${formatNumber(total.delivered)}/${formatNumber(total.expected)} delivered, ${formatNumber(total.lost)} lost.`,
+  )
   return out.join('\n')
 }

@@ -16,14 +16,17 @@ export class Progress {
   constructor(stream: NodeJS.WriteStream = process.stderr) {
     this.stream = stream
     if (stream.isTTY) {
-      this.multibar = new cliProgress.MultiBar({
-        stream,
-        format: '{scenario} |{bar}| {value}/{total} {step}',
-        barsize: 30,
-        hideCursor: true,
-        clearOnComplete: false,
-        autopadding: true,
-      }, cliProgress.Presets.shades_classic)
+      this.multibar = new cliProgress.MultiBar(
+        {
+          stream,
+          format: '{scenario} |{bar}| {value}/{total} {step}',
+          barsize: 30,
+          hideCursor: true,
+          clearOnComplete: false,
+          autopadding: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
     }
   }
 

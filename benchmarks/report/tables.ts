@@ -3,7 +3,18 @@
 import type { BenchResults, Comparison, FloodReport, NoisyRow, WireRow } from '../schema.ts'
 import { TARGETS } from '../subjects.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
-import { formatBytes, formatCounts, formatDuration, formatMicros, formatWindow, formatNumber, formatPercent, formatRatio, formatSignificant, type Align } from './format.ts'
+import {
+  formatBytes,
+  formatCounts,
+  formatDuration,
+  formatMicros,
+  formatWindow,
+  formatNumber,
+  formatPercent,
+  formatRatio,
+  formatSignificant,
+  type Align,
+} from './format.ts'
 
 export interface Table {
   headers: string[]
@@ -20,12 +31,16 @@ export function summaryTextBytes(results: BenchResults): number | undefined {
 function subjects(results: BenchResults): Array<{ subject: string; label: string }> {
   const seen = new Map<string, string>()
   const sections = [results.wire?.rows, results.latency?.rows, results.throughput?.rows, results.idle?.rows]
-  for (const rows of sections) for (const row of rows ?? []) if (!seen.has(row.subject)) seen.set(row.subject, row.label)
+  for (const rows of sections)
+    for (const row of rows ?? []) if (!seen.has(row.subject)) seen.set(row.subject, row.label)
   // Transport Lab first, then the baselines, each in the order measured.
-  return [...seen].map(([subject, label]) => ({ subject, label })).sort((a, b) => Number(!a.subject.startsWith('lab/')) - Number(!b.subject.startsWith('lab/')))
+  return [...seen]
+    .map(([subject, label]) => ({ subject, label }))
+    .sort((a, b) => Number(!a.subject.startsWith('lab/')) - Number(!b.subject.startsWith('lab/')))
 }
 
-const receiveOverhead = (row: WireRow) => (row.receive.in.overhead + row.receive.out.overhead) / (row.receiveBytesPerMessage || 1)
+const receiveOverhead = (row: WireRow) =>
+  (row.receive.in.overhead + row.receive.out.overhead) / (row.receiveBytesPerMessage || 1)
 
 /** One row per transport and baseline: the figure of each scenario a reader compares first. */
 export function summaryTable(results: BenchResults): Table {
@@ -59,11 +74,20 @@ export function summaryTable(results: BenchResults): Table {
         const row = results.throughput.rows.find((r) => r.subject === subject && r.fanout === f)
         cells.push(row ? `${formatNumber(row.deliveriesPerSecond)}${row.clientBound ? '*' : ''}` : '—')
       }
-      cells.push(formatNumber(results.throughput.rows.find((r) => r.subject === subject && r.fanout === fanouts[0])?.deliveriesPerServerCpuSecond))
+      cells.push(
+        formatNumber(
+          results.throughput.rows.find((r) => r.subject === subject && r.fanout === fanouts[0])
+            ?.deliveriesPerServerCpuSecond,
+        ),
+      )
     }
     if (results.idle) {
       const idle = results.idle.rows.find((r) => r.subject === subject)
-      cells.push(formatBytes(idle?.heapPerConnectionBytes), formatBytes(idle?.rssPerConnectionBytes), formatNumber(idle?.requestsPerMinute))
+      cells.push(
+        formatBytes(idle?.heapPerConnectionBytes),
+        formatBytes(idle?.rssPerConnectionBytes),
+        formatNumber(idle?.requestsPerMinute),
+      )
     }
     return cells
   })
@@ -107,50 +131,84 @@ function describeValue(c: Comparison, value: number | null): string {
 
 /** The 10% check in sentences: each target comparison, plainly. */
 export function checkSentences(results: BenchResults): string[] {
-  return results.comparisons.filter((c) => c.target).map((c) => {
-    const who = `${TRANSPORT_INFO[c.transport].short} ${c.metric}`
-    const figures = `${describeValue(c, c.lab)} vs ${describeValue(c, c.baseline)} for ${TARGETS[c.baselineTarget].label}`
-    if (c.ratio == null) return `${who}: not compared (${c.note ?? 'not measured'}).`
-    const verdict = c.flagged
-      ? `**more than 10% worse** (${formatPercent(c.worseBy)} worse)`
-      : c.worseBy! > 0 ? `within 10% (${formatPercent(c.worseBy)} worse)` : `within 10% (${formatPercent(-c.worseBy!)} better)`
-    return `${who}: ${figures} = ${formatRatio(c.ratio)}, ${verdict}${c.note ? ` — ${c.note}` : ''}.`
-  })
+  return results.comparisons
+    .filter((c) => c.target)
+    .map((c) => {
+      const who = `${TRANSPORT_INFO[c.transport].short} ${c.metric}`
+      const figures = `${describeValue(c, c.lab)} vs ${describeValue(c, c.baseline)} for ${TARGETS[c.baselineTarget].label}`
+      if (c.ratio == null) return `${who}: not compared (${c.note ?? 'not measured'}).`
+      const verdict = c.flagged
+        ? `**more than 10% worse** (${formatPercent(c.worseBy)} worse)`
+        : c.worseBy! > 0
+          ? `within 10% (${formatPercent(c.worseBy)} worse)`
+          : `within 10% (${formatPercent(-c.worseBy!)} better)`
+      return `${who}: ${figures} = ${formatRatio(c.ratio)}, ${verdict}${c.note ? ` — ${c.note}` : ''}.`
+    })
 }
 
 export function wireTable(results: BenchResults, textBytes: number): Table {
-  const headers = ['transport', 'send in', 'send out', 'receive out (payload + overhead)', 'receive in', 'receive total', 'overhead']
-  const rows = (results.wire?.rows ?? []).filter((r) => r.textBytes === textBytes).map((r) => [
-    r.label,
-    formatSignificant(r.send.in.bytes),
-    formatSignificant(r.send.out.bytes),
-    `${formatSignificant(r.receive.out.bytes)} (${formatSignificant(r.receive.out.payload)} + ${formatSignificant(r.receive.out.overhead)})`,
-    formatSignificant(r.receive.in.bytes),
-    formatSignificant(r.receiveBytesPerMessage),
-    formatPercent(receiveOverhead(r)),
-  ])
+  const headers = [
+    'transport',
+    'send in',
+    'send out',
+    'receive out (payload + overhead)',
+    'receive in',
+    'receive total',
+    'overhead',
+  ]
+  const rows = (results.wire?.rows ?? [])
+    .filter((r) => r.textBytes === textBytes)
+    .map((r) => [
+      r.label,
+      formatSignificant(r.send.in.bytes),
+      formatSignificant(r.send.out.bytes),
+      `${formatSignificant(r.receive.out.bytes)} (${formatSignificant(r.receive.out.payload)} + ${formatSignificant(r.receive.out.overhead)})`,
+      formatSignificant(r.receive.in.bytes),
+      formatSignificant(r.receiveBytesPerMessage),
+      formatPercent(receiveOverhead(r)),
+    ])
   return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
 }
 
 export function handshakeTable(results: BenchResults): Table {
   const headers = ['transport', 'what', 'in', 'out', 'payload', 'overhead', 'HTTP requests']
-  const rows = (results.wire?.handshakes ?? []).map((h) => [h.label, h.variant, formatNumber(h.bytesIn), formatNumber(h.bytesOut), formatNumber(h.payloadBytes), formatNumber(h.overheadBytes), formatNumber(h.httpRequests)])
+  const rows = (results.wire?.handshakes ?? []).map((h) => [
+    h.label,
+    h.variant,
+    formatNumber(h.bytesIn),
+    formatNumber(h.bytesOut),
+    formatNumber(h.payloadBytes),
+    formatNumber(h.overheadBytes),
+    formatNumber(h.httpRequests),
+  ])
   return { headers, rows, align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'] }
 }
 
 export function projectionTable(results: BenchResults, textBytes: number): Table {
   const clients = results.wire?.projection[0]?.mbps.map((m) => m.clients) ?? []
   const headers = ['transport', 'bytes per message', ...clients.map((n) => `${formatNumber(n)} clients`)]
-  const rows = (results.wire?.projection ?? []).filter((p) => p.textBytes === textBytes).map((p) => [
-    p.label,
-    formatSignificant(p.bytesPerMessage),
-    ...p.mbps.map((m) => `${formatSignificant(m.mbps)} Mbit/s`),
-  ])
+  const rows = (results.wire?.projection ?? [])
+    .filter((p) => p.textBytes === textBytes)
+    .map((p) => [
+      p.label,
+      formatSignificant(p.bytesPerMessage),
+      ...p.mbps.map((m) => `${formatSignificant(m.mbps)} Mbit/s`),
+    ])
   return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
 }
 
 export function latencyTable(results: BenchResults): Table {
-  const headers = ['transport', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'samples', 'delivered / expected', 'lost']
+  const headers = [
+    'transport',
+    'p50 µs',
+    'p90 µs',
+    'p99 µs',
+    'p99.9 µs',
+    'max µs',
+    'samples',
+    'delivered / expected',
+    'lost',
+  ]
   const rows = (results.latency?.rows ?? []).map((r) => [
     r.label,
     formatMicros(r.latency.p50Us),
@@ -166,7 +224,16 @@ export function latencyTable(results: BenchResults): Table {
 }
 
 export function throughputTable(results: BenchResults): Table {
-  const headers = ['transport', 'fan-out', 'messages/s', 'deliveries/s', 'server CPU', 'deliveries/CPU-s', 'load CPU', 'lost']
+  const headers = [
+    'transport',
+    'fan-out',
+    'messages/s',
+    'deliveries/s',
+    'server CPU',
+    'deliveries/CPU-s',
+    'load CPU',
+    'lost',
+  ]
   const rows = (results.throughput?.rows ?? []).map((r) => [
     r.label,
     formatNumber(r.fanout),
@@ -181,7 +248,18 @@ export function throughputTable(results: BenchResults): Table {
 }
 
 export function httpTable(results: BenchResults): Table {
-  const headers = ['transport', 'endpoint', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server CPU', 'requests/CPU-s', 'load CPU']
+  const headers = [
+    'transport',
+    'endpoint',
+    'requests/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'errors',
+    'server CPU',
+    'requests/CPU-s',
+    'load CPU',
+  ]
   const rows = (results.throughput?.http ?? []).map((r) => [
     r.label,
     r.endpoint,
@@ -198,7 +276,17 @@ export function httpTable(results: BenchResults): Table {
 }
 
 export function idleTable(results: BenchResults): Table {
-  const headers = ['transport', 'connected', 'heap/conn', 'RSS/conn', 'server CPU-s/min', 'requests/min', 'bytes in/min', 'bytes out/min', 'dropped']
+  const headers = [
+    'transport',
+    'connected',
+    'heap/conn',
+    'RSS/conn',
+    'server CPU-s/min',
+    'requests/min',
+    'bytes in/min',
+    'bytes out/min',
+    'dropped',
+  ]
   const rows = (results.idle?.rows ?? []).map((r) => [
     r.label,
     `${formatNumber(r.connected)} / ${formatNumber(r.clients)}`,
@@ -217,11 +305,27 @@ const right = (headers: string[], left = 1): Align[] => headers.map((_, i) => (i
 
 /** What happened to a flooder, in a few words: "closed 1008 LAB_ERR_RATE_LIMIT after 17 ms", "never closed". */
 export function floodOutcome(flood: FloodReport): string {
-  return flood.closed === null ? 'never closed' : `closed: ${flood.closed}, after ${formatDuration(flood.closedAfterMs)}`
+  return flood.closed === null
+    ? 'never closed'
+    : `closed: ${flood.closed}, after ${formatDuration(flood.closedAfterMs)}`
 }
 
 export function noisyTable(results: BenchResults): Table {
-  const headers = ['phase', 'p50 µs', 'p99 µs', 'p50 × quiet', 'p99 × quiet', 'samples', 'server CPU', 'flood sent', 'accepted', 'refused', 'flooder', 'flooder CPU', 'lost']
+  const headers = [
+    'phase',
+    'p50 µs',
+    'p99 µs',
+    'p50 × quiet',
+    'p99 × quiet',
+    'samples',
+    'server CPU',
+    'flood sent',
+    'accepted',
+    'refused',
+    'flooder',
+    'flooder CPU',
+    'lost',
+  ]
   const rows = (results.noisy?.rows ?? []).map((r) => [
     r.label,
     formatMicros(r.latency.p50Us),
@@ -255,17 +359,34 @@ export function noisySentences(results: BenchResults): string[] {
     const parts: string[] = []
     if (on?.flood) {
       const f = on.flood
-      parts.push(`with the default limit (MESSAGE_RATE ${formatNumber(on.messageRate)}/s, burst ${formatNumber(on.messageBurst)}) the flooder sent ${formatNumber(f.attempted)}, had ${formatNumber(f.accepted)} accepted and ${formatNumber(f.refused)} refused and was ${f.closed === null ? 'never closed' : `closed (${f.closed}) after ${formatDuration(f.closedAfterMs)}`}; the bystanders' p50/p99 were ${formatMicros(on.latency.p50Us)}/${formatMicros(on.latency.p99Us)} µs, ${formatRatio(on.p50Ratio)}/${formatRatio(on.p99Ratio)} of quiet (${formatMicros(quietOf(rows, 'on')?.latency.p50Us)}/${formatMicros(quietOf(rows, 'on')?.latency.p99Us)} µs)`)
+      parts.push(
+        `with the default limit (MESSAGE_RATE ${formatNumber(on.messageRate)}/s, burst ${formatNumber(on.messageBurst)}) the flooder sent ${formatNumber(f.attempted)}, had ${formatNumber(f.accepted)} accepted and ${formatNumber(f.refused)} refused and was ${f.closed === null ? 'never closed' : `closed (${f.closed}) after ${formatDuration(f.closedAfterMs)}`}; the bystanders' p50/p99 were ${formatMicros(on.latency.p50Us)}/${formatMicros(on.latency.p99Us)} µs, ${formatRatio(on.p50Ratio)}/${formatRatio(on.p99Ratio)} of quiet (${formatMicros(quietOf(rows, 'on')?.latency.p50Us)}/${formatMicros(quietOf(rows, 'on')?.latency.p99Us)} µs)`,
+      )
     }
     if (off?.flood) {
-      parts.push(`with the limit off it had ${formatNumber(off.flood.accepted)} messages accepted (${formatNumber(off.flood.accepted / (off.flood.durationMs / 1000))}/s) and the bystanders' p50/p99 were ${formatMicros(off.latency.p50Us)}/${formatMicros(off.latency.p99Us)} µs, ${formatRatio(off.p50Ratio)}/${formatRatio(off.p99Ratio)} of quiet, with the server at ${formatPercent(off.serverCpuCores)} of a core`)
+      parts.push(
+        `with the limit off it had ${formatNumber(off.flood.accepted)} messages accepted (${formatNumber(off.flood.accepted / (off.flood.durationMs / 1000))}/s) and the bystanders' p50/p99 were ${formatMicros(off.latency.p50Us)}/${formatMicros(off.latency.p99Us)} µs, ${formatRatio(off.p50Ratio)}/${formatRatio(off.p99Ratio)} of quiet, with the server at ${formatPercent(off.serverCpuCores)} of a core`,
+      )
     }
     return `${who} flood: ${parts.join('; ')}.`
   })
 }
 
 export function slowReadersTable(results: BenchResults): Table {
-  const headers = ['transport', 'stopped readers', 'flood msgs', 'all closed after', 'told', 'RSS before', 'peak RSS growth (control)', 'held growth (control)', 'held for readers', '÷ N × SEND_BUFFER', 'RSS after GC', 'bystander lost']
+  const headers = [
+    'transport',
+    'stopped readers',
+    'flood msgs',
+    'all closed after',
+    'told',
+    'RSS before',
+    'peak RSS growth (control)',
+    'held growth (control)',
+    'held for readers',
+    '÷ N × SEND_BUFFER',
+    'RSS after GC',
+    'bystander lost',
+  ]
   const rows = (results.slowReaders?.rows ?? []).map((r) => [
     r.label,
     `${formatNumber(r.closedAsSlow)} of ${formatNumber(r.readers)} closed`,
@@ -285,28 +406,52 @@ export function slowReadersTable(results: BenchResults): Table {
 
 export function slowReadersSentences(results: BenchResults): string[] {
   return (results.slowReaders?.rows ?? []).map((r) => {
-    const closed = r.allClosedAfterMs === null
-      ? `${formatNumber(r.closedAsSlow)} of ${formatNumber(r.readers)} stopped readers were closed as slow before the flood's time limit (${formatDuration(r.floodMs)})`
-      : `all ${formatNumber(r.readers)} stopped readers were closed as slow ${formatDuration(r.allClosedAfterMs)} into the flood (${formatNumber(r.floodMessages)} messages of ${formatBytes(r.textBytes)})`
+    const closed =
+      r.allClosedAfterMs === null
+        ? `${formatNumber(r.closedAsSlow)} of ${formatNumber(r.readers)} stopped readers were closed as slow before the flood's time limit (${formatDuration(r.floodMs)})`
+        : `all ${formatNumber(r.readers)} stopped readers were closed as slow ${formatDuration(r.allClosedAfterMs)} into the flood (${formatNumber(r.floodMessages)} messages of ${formatBytes(r.textBytes)})`
     return `${r.label}: ${closed}; told ${formatCounts(r.told)}. At the end of the flood, after a GC, the server held ${formatBytes(r.readersHeldBytes)} more than the same flood without them, ${formatRatio(r.readersHeldToBudget)} of ${formatNumber(r.readers)} × SEND_BUFFER_BYTES (${formatBytes(r.budgetBytes)}); its RSS peaked ${formatBytes(r.peakRssGrowthBytes)} above before (the same flood without them: ${formatBytes(r.controlPeakRssGrowthBytes)}). The reading bystander lost ${formatNumber(r.bystander.lost)} of ${formatNumber(r.bystander.expected)}.`
   })
 }
 
 export function deadPeersTable(results: BenchResults): Table {
-  const headers = ['transport', 'the dead peer', 'settings', 'the settings allow', 'gone from presence', 'connection closed']
+  const headers = [
+    'transport',
+    'the dead peer',
+    'settings',
+    'the settings allow',
+    'gone from presence',
+    'connection closed',
+  ]
   const rows = (results.deadPeers?.rows ?? []).map((r) => [
     r.label,
     r.how,
-    Object.entries(r.settings).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', '),
+    Object.entries(r.settings)
+      .map(([k, v]) => `${k} ${formatNumber(v)}`)
+      .join(', '),
     formatWindow(r.expectedMinMs, r.expectedMaxMs),
-    r.goneFromPresenceMs === null ? `not within ${formatDuration(results.deadPeers!.capMs)}` : formatDuration(r.goneFromPresenceMs),
-    r.connectionClosedMs === null ? `not within ${formatDuration(results.deadPeers!.capMs)}` : formatDuration(r.connectionClosedMs),
+    r.goneFromPresenceMs === null
+      ? `not within ${formatDuration(results.deadPeers!.capMs)}`
+      : formatDuration(r.goneFromPresenceMs),
+    r.connectionClosedMs === null
+      ? `not within ${formatDuration(results.deadPeers!.capMs)}`
+      : formatDuration(r.connectionClosedMs),
   ])
   return { headers, rows, align: ['left', 'left', 'left', 'right', 'right', 'right'] }
 }
 
 export function tickerTable(results: BenchResults): Table {
-  const headers = ['transport', 'updates received', 'deliveries', 'updates/delivery', 'most in one', 'age p50 µs', 'age p95 µs', 'age max µs', 'lost']
+  const headers = [
+    'transport',
+    'updates received',
+    'deliveries',
+    'updates/delivery',
+    'most in one',
+    'age p50 µs',
+    'age p95 µs',
+    'age max µs',
+    'lost',
+  ]
   const rows = (results.ticker?.rows ?? []).map((r) => [
     r.label,
     `${formatNumber(r.received)} / ${formatNumber(r.published)}`,
@@ -325,6 +470,9 @@ export function tickerTable(results: BenchResults): Table {
 export function tickerSentence(results: BenchResults): string | undefined {
   const t = results.ticker
   if (!t || t.rows.length === 0) return undefined
-  const each = t.rows.map((r) => `${r.label} ${formatSignificant(r.updatesPerDeliveryMean)} per delivery (at most ${formatNumber(r.updatesPerDeliveryMax)}), ${formatMicros(r.age.p50Us)} µs old at the median and ${formatMicros(r.age.p95Us)} µs at p95`)
+  const each = t.rows.map(
+    (r) =>
+      `${r.label} ${formatSignificant(r.updatesPerDeliveryMean)} per delivery (at most ${formatNumber(r.updatesPerDeliveryMax)}), ${formatMicros(r.age.p50Us)} µs old at the median and ${formatMicros(r.age.p95Us)} µs at p95`,
+  )
   return `With the server publishing ${formatSignificant(t.publishedPerSecond)} updates a second (TICKER_HZ ${formatNumber(t.hz)}) for ${formatDuration(t.measuredMs)}, each receiver got them as follows: ${each.join('; ')}.`
 }

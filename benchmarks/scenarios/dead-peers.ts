@@ -93,9 +93,11 @@ export async function runDeadPeers(ctx: Context) {
     const window = windows[s.transport]!
     const notes: string[] = []
     if (s.goneFromPresenceMs === null) notes.push(`still in the room after ${Math.round(capMs / 1000)} s`)
-    else if (!withinWindow(s.goneFromPresenceMs, window, pollMs + 250)) notes.push('outside the window the settings allow')
+    else if (!withinWindow(s.goneFromPresenceMs, window, pollMs + 250))
+      notes.push('outside the window the settings allow')
     if (s.connectionClosedMs === null) notes.push(`its connection was still open after ${Math.round(capMs / 1000)} s`)
-    if (s.connectionsAtStop <= s.connectionsBefore) notes.push('the server counted no open connection for it after it stopped')
+    if (s.connectionsAtStop <= s.connectionsBefore)
+      notes.push('the server counted no open connection for it after it stopped')
     return {
       subject: `lab/${s.transport}`,
       target: 'lab',
@@ -110,6 +112,11 @@ export async function runDeadPeers(ctx: Context) {
       ...(notes.length ? { note: notes.join('; ') } : {}),
     }
   })
-  if (shortened) ctx.note(`dead-peers ran with shortened settings (${Object.entries(SHORTENED).map(([k, v]) => `${k}=${v}`).join(', ')}) on a server of its own, to fit a quick run; a default run measures the server's own settings.`)
+  if (shortened)
+    ctx.note(
+      `dead-peers ran with shortened settings (${Object.entries(SHORTENED)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}) on a server of its own, to fit a quick run; a default run measures the server's own settings.`,
+    )
   return { shortened, pollMs, capMs, rows }
 }

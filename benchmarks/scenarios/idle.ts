@@ -51,32 +51,58 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     const roomPrefix = ctx.tag('i')
     const crowd = roomPrefix
     const first = loads[0]!.caller
-    await first.call('crowd.open', { crowd: `${crowd}w`, endpoint, count: WARMUP_CLIENTS, roomSize: ROOM_SIZE, roomPrefix: `${roomPrefix}w`, offset: 0, concurrency: OPEN_CONCURRENCY }, 60_000)
+    await first.call(
+      'crowd.open',
+      {
+        crowd: `${crowd}w`,
+        endpoint,
+        count: WARMUP_CLIENTS,
+        roomSize: ROOM_SIZE,
+        roomPrefix: `${roomPrefix}w`,
+        offset: 0,
+        concurrency: OPEN_CONCURRENCY,
+      },
+      60_000,
+    )
     await first.call('crowd.close', { crowd: `${crowd}w` }, 60_000)
     const before = await settledReading(target)
 
     const share = Math.ceil(clients / loads.length)
-    const opened = addReports(await Promise.all(loads.map((load, i) => load.caller.call<CrowdReport>('crowd.open', {
-      crowd,
-      endpoint,
-      count: Math.max(0, Math.min(share, clients - i * share)),
-      roomSize: ROOM_SIZE,
-      roomPrefix,
-      offset: i * share,
-      concurrency: OPEN_CONCURRENCY,
-    }, 600_000))))
+    const opened = addReports(
+      await Promise.all(
+        loads.map((load, i) =>
+          load.caller.call<CrowdReport>(
+            'crowd.open',
+            {
+              crowd,
+              endpoint,
+              count: Math.max(0, Math.min(share, clients - i * share)),
+              roomSize: ROOM_SIZE,
+              roomPrefix,
+              offset: i * share,
+              concurrency: OPEN_CONCURRENCY,
+            },
+            600_000,
+          ),
+        ),
+      ),
+    )
     // Joins, their notices and the first polls settle before the hold starts.
     await sleep(options.quick ? 300 : 1000)
 
     const tally = isLab(subject) ? subject.transport : `${subject.transport}:receive`
-    const checked = addReports(await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))))
+    const checked = addReports(
+      await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))),
+    )
     const w0 = await target.wire()
     const c0 = await target.probe()
     await sleep(options.idleHoldMs)
     const c1 = await target.probe()
     const w1 = await target.wire()
     const after = await target.probe(true)
-    const held = addReports(await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))))
+    const held = addReports(
+      await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))),
+    )
     await Promise.all(loads.map((load) => load.caller.call('crowd.close', { crowd }, 120_000)))
 
     const holdMs = c1.at - c0.at
@@ -86,14 +112,21 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     if (subject.transport === 'short-polling') {
       const expected = perMinute(connected, ctx.settings.shortPollIntervalMs)
       const measured = perMinute(d.httpRequests, holdMs)
-      notes.push(`polls every ${ctx.settings.shortPollIntervalMs} ms: ${Math.round(expected)} requests per minute expected${measured < expected * 0.9 ? `, ${Math.round(measured)} made: the clients or the server could not keep the interval` : ''}`)
+      notes.push(
+        `polls every ${ctx.settings.shortPollIntervalMs} ms: ${Math.round(expected)} requests per minute expected${measured < expected * 0.9 ? `, ${Math.round(measured)} made: the clients or the server could not keep the interval` : ''}`,
+      )
     }
     // Counted since the crowd opened: the hold's share is the difference.
     const reconnects = (held.reconnects ?? 0) - (checked.reconnects ?? 0)
     const rejoinedAsNew = (held.rejoinedAsNew ?? 0) - (checked.rejoinedAsNew ?? 0)
     if (reconnects > 0) {
-      notes.push(`${reconnects} streams renewed by the server (SSE_STREAM_MAX_MS) and reopened with Last-Event-ID during the hold; their requests and bytes are in the figures`)
-      if (rejoinedAsNew > 0) notes.push(`${rejoinedAsNew} of those reopened streams came back as a new member (another clientId, with join and leave notices)`)
+      notes.push(
+        `${reconnects} streams renewed by the server (SSE_STREAM_MAX_MS) and reopened with Last-Event-ID during the hold; their requests and bytes are in the figures`,
+      )
+      if (rejoinedAsNew > 0)
+        notes.push(
+          `${rejoinedAsNew} of those reopened streams came back as a new member (another clientId, with join and leave notices)`,
+        )
     }
     if (!before.collected) notes.push('no full GC before reading memory (--expose-gc missing)')
     return {
@@ -108,9 +141,13 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       heapAfterBytes: after.heapUsedBytes,
       rssBeforeBytes: before.rssBytes,
       rssAfterBytes: after.rssBytes,
-      heapPerConnectionBytes: connected > 0 ? perConnection(before.heapUsedBytes, after.heapUsedBytes, connected) : null,
+      heapPerConnectionBytes:
+        connected > 0 ? perConnection(before.heapUsedBytes, after.heapUsedBytes, connected) : null,
       rssPerConnectionBytes: connected > 0 ? perConnection(before.rssBytes, after.rssBytes, connected) : null,
-      serverCpuSecondsPerMinute: perMinute(cpuSeconds({ user: c0.cpuUserUs, system: c0.cpuSystemUs }, { user: c1.cpuUserUs, system: c1.cpuSystemUs }), holdMs),
+      serverCpuSecondsPerMinute: perMinute(
+        cpuSeconds({ user: c0.cpuUserUs, system: c0.cpuSystemUs }, { user: c1.cpuUserUs, system: c1.cpuSystemUs }),
+        holdMs,
+      ),
       requestsPerMinute: perMinute(d.httpRequests, holdMs),
       bytesInPerMinute: perMinute(d.bytesIn, holdMs),
       bytesOutPerMinute: perMinute(d.bytesOut, holdMs),
@@ -135,7 +172,9 @@ export async function settledReading(target: RunningTarget, limitMs = SETTLE_LIM
   for (;;) {
     await sleep(500)
     const current = await target.probe(true)
-    const steady = Math.abs(current.rssBytes - previous.rssBytes) < previous.rssBytes * 0.005 && current.heapTotalBytes === previous.heapTotalBytes
+    const steady =
+      Math.abs(current.rssBytes - previous.rssBytes) < previous.rssBytes * 0.005 &&
+      current.heapTotalBytes === previous.heapTotalBytes
     if (steady || performance.now() > deadline) return current
     previous = current
   }

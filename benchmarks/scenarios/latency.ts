@@ -21,30 +21,45 @@ export async function runLatency(ctx: Context) {
   for (const subject of ctx.subjects) {
     const target = await ctx.target(subject.target)
     const polling = subject.transport === 'short-polling'
-    await load.call('delivery.open', {
-      endpoint: ctx.endpoint(subject, target),
-      room: ctx.tag('l'),
-      receivers: options.receivers,
-      textBytes: options.messageTextBytes,
-      prefix: `${ctx.tag('l')}-`,
-      connections: 4,
-    }, 60_000)
+    await load.call(
+      'delivery.open',
+      {
+        endpoint: ctx.endpoint(subject, target),
+        room: ctx.tag('l'),
+        receivers: options.receivers,
+        textBytes: options.messageTextBytes,
+        prefix: `${ctx.tag('l')}-`,
+        connections: 4,
+      },
+      60_000,
+    )
     await load.call('delivery.rate', { rateHz: options.rate, maxOutstanding: MAX_OUTSTANDING })
     await sleep(options.warmupMs)
     const from = await load.call<{ at: number }>('delivery.mark', { measure: true })
     await sleep(options.latencyMs)
     const to = await load.call<{ at: number }>('delivery.mark', { measure: false })
     // Whatever is still in flight gets time to arrive: for short polling, two intervals.
-    const result = await load.call<StopResult>('delivery.stop', { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 3000 }, 60_000)
+    const result = await load.call<StopResult>(
+      'delivery.stop',
+      { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 3000 },
+      60_000,
+    )
     ctx.account('latency', result.accounting)
     if (result.latency.count !== result.deliveriesMeasured) {
-      ctx.note(`latency: ${subject.id} recorded ${result.latency.count} samples for ${result.deliveriesMeasured} measured deliveries.`)
+      ctx.note(
+        `latency: ${subject.id} recorded ${result.latency.count} samples for ${result.deliveriesMeasured} measured deliveries.`,
+      )
     }
     const notes: string[] = []
-    if (polling) notes.push(`polls every ${settings.shortPollIntervalMs} ms (SHORT_POLL_INTERVAL_MS): latency is mostly the wait for the next poll`)
-    if (result.lateSends > 0) notes.push(`${result.lateSends} sends could not go out on time (${MAX_OUTSTANDING} already in flight)`)
+    if (polling)
+      notes.push(
+        `polls every ${settings.shortPollIntervalMs} ms (SHORT_POLL_INTERVAL_MS): latency is mostly the wait for the next poll`,
+      )
+    if (result.lateSends > 0)
+      notes.push(`${result.lateSends} sends could not go out on time (${MAX_OUTSTANDING} already in flight)`)
     if (result.clamped > 0) notes.push(`${result.clamped} samples raised to 1 ns`)
-    if (result.reconnects > 0) notes.push(`${result.reconnects} streams renewed by the server and reopened with Last-Event-ID`)
+    if (result.reconnects > 0)
+      notes.push(`${result.reconnects} streams renewed by the server and reopened with Last-Event-ID`)
     rows.push({
       ...ctx.row(subject),
       rateHz: options.rate,

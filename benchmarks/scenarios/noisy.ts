@@ -34,7 +34,11 @@ import type { RunningTarget } from '../targets.ts'
 const BYSTANDER_TRANSPORT: TransportName = 'websocket'
 const MAX_OUTSTANDING = 64
 
-export const FLOOD_LABELS: Record<FloodTransport, string> = { websocket: 'WebSocket', 'socket.io': 'Socket.IO', http: 'HTTP POST' }
+export const FLOOD_LABELS: Record<FloodTransport, string> = {
+  websocket: 'WebSocket',
+  'socket.io': 'Socket.IO',
+  http: 'HTTP POST',
+}
 
 /** The flooders the chosen transports allow: WebSocket, Socket.IO, and an HTTP POST when any HTTP transport is in. */
 export function floodTransports(transports: readonly TransportName[]): FloodTransport[] {
@@ -58,20 +62,29 @@ async function roomSeq(target: RunningTarget, room: string): Promise<number> {
   return rooms.find((r) => r.room === room)?.seq ?? 0
 }
 
-async function measurePhase(ctx: Context, server: Server, flooder: FloodTransport | null, floodLoad: LoadProcess): Promise<Omit<NoisyRow, 'p50Ratio' | 'p99Ratio'>> {
+async function measurePhase(
+  ctx: Context,
+  server: Server,
+  flooder: FloodTransport | null,
+  floodLoad: LoadProcess,
+): Promise<Omit<NoisyRow, 'p50Ratio' | 'p99Ratio'>> {
   const { options } = ctx
   const load = ctx.load.caller
   const room = ctx.tag('n')
   const floodRoom = `${room}-flood`
-  await load.call('delivery.open', {
-    endpoint: ctx.endpoint({ target: 'lab', transport: BYSTANDER_TRANSPORT }, server.target),
-    room,
-    receivers: options.noisyReceivers,
-    senders: options.noisySenders,
-    textBytes: options.messageTextBytes,
-    prefix: `${room}-`,
-    connections: 1,
-  }, 60_000)
+  await load.call(
+    'delivery.open',
+    {
+      endpoint: ctx.endpoint({ target: 'lab', transport: BYSTANDER_TRANSPORT }, server.target),
+      room,
+      receivers: options.noisyReceivers,
+      senders: options.noisySenders,
+      textBytes: options.messageTextBytes,
+      prefix: `${room}-`,
+      connections: 1,
+    },
+    60_000,
+  )
   await load.call('delivery.rate', { rateHz: options.noisyRateHz, maxOutstanding: MAX_OUTSTANDING })
   await sleep(options.warmupMs)
   if (flooder) {
@@ -95,9 +108,13 @@ async function measurePhase(ctx: Context, server: Server, flooder: FloodTranspor
   const measuredMs = to.at - from.at
   const cpu = cpuSeconds({ user: p0.cpuUserUs, system: p0.cpuSystemUs }, { user: p1.cpuUserUs, system: p1.cpuSystemUs })
   const notes: string[] = []
-  if (result.lateSends > 0) notes.push(`${result.lateSends} bystander sends could not go out on time (${MAX_OUTSTANDING} already in flight)`)
+  if (result.lateSends > 0)
+    notes.push(`${result.lateSends} bystander sends could not go out on time (${MAX_OUTSTANDING} already in flight)`)
   if (result.clamped > 0) notes.push(`${result.clamped} samples raised to 1 ns`)
-  if (result.latency.count !== result.deliveriesMeasured) ctx.note(`noisy: ${server.limit} ${flooder ?? 'quiet'} recorded ${result.latency.count} samples for ${result.deliveriesMeasured} measured deliveries.`)
+  if (result.latency.count !== result.deliveriesMeasured)
+    ctx.note(
+      `noisy: ${server.limit} ${flooder ?? 'quiet'} recorded ${result.latency.count} samples for ${result.deliveriesMeasured} measured deliveries.`,
+    )
   const limitLabel = `limit ${server.limit}`
   return {
     phase: flooder ? 'flood' : 'quiet',
@@ -118,7 +135,11 @@ async function measurePhase(ctx: Context, server: Server, flooder: FloodTranspor
 
 /** The two servers, by the key ctx.prepareLab() starts them under. Everything comes from 127.0.0.1: the address limit stays off on both, the message limit is what differs. */
 export const NOISY_SERVERS: Record<'noisy:on' | 'noisy:off', Record<string, string>> = {
-  'noisy:on': { MESSAGE_RATE: String(defaultConfig.messageRate), MESSAGE_BURST: String(defaultConfig.messageBurst), MAX_CLIENTS_PER_ADDRESS: '0' },
+  'noisy:on': {
+    MESSAGE_RATE: String(defaultConfig.messageRate),
+    MESSAGE_BURST: String(defaultConfig.messageBurst),
+    MAX_CLIENTS_PER_ADDRESS: '0',
+  },
   'noisy:off': { MESSAGE_RATE: '0', MAX_CLIENTS_PER_ADDRESS: '0' },
 }
 
@@ -126,7 +147,11 @@ export async function runNoisy(ctx: Context) {
   const { options } = ctx
   const flooders = floodTransports(options.transports)
   const bar = ctx.progress.scenario('noisy', 2 * (1 + flooders.length))
-  const [on, off, floodLoad] = await Promise.all([ctx.labWith(NOISY_SERVERS['noisy:on'], 'noisy:on'), ctx.labWith(NOISY_SERVERS['noisy:off'], 'noisy:off'), startLoad('flood')])
+  const [on, off, floodLoad] = await Promise.all([
+    ctx.labWith(NOISY_SERVERS['noisy:on'], 'noisy:on'),
+    ctx.labWith(NOISY_SERVERS['noisy:off'], 'noisy:off'),
+    startLoad('flood'),
+  ])
   const rows: NoisyRow[] = []
   try {
     const servers: Server[] = [
@@ -136,11 +161,19 @@ export async function runNoisy(ctx: Context) {
     for (const server of servers) {
       const quiet = await measurePhase(ctx, server, null, floodLoad)
       bar.tick(quiet.label)
-      rows.push({ ...quiet, p50Ratio: ratioTo(quiet.latency.p50Us, quiet.latency.p50Us), p99Ratio: ratioTo(quiet.latency.p99Us, quiet.latency.p99Us) })
+      rows.push({
+        ...quiet,
+        p50Ratio: ratioTo(quiet.latency.p50Us, quiet.latency.p50Us),
+        p99Ratio: ratioTo(quiet.latency.p99Us, quiet.latency.p99Us),
+      })
       for (const flooder of flooders) {
         const row = await measurePhase(ctx, server, flooder, floodLoad)
         bar.tick(row.label)
-        rows.push({ ...row, p50Ratio: ratioTo(row.latency.p50Us, quiet.latency.p50Us), p99Ratio: ratioTo(row.latency.p99Us, quiet.latency.p99Us) })
+        rows.push({
+          ...row,
+          p50Ratio: ratioTo(row.latency.p50Us, quiet.latency.p50Us),
+          p99Ratio: ratioTo(row.latency.p99Us, quiet.latency.p99Us),
+        })
       }
     }
   } finally {

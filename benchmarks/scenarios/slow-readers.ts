@@ -46,7 +46,11 @@ const PRESENCE_EVERY = 2
 const RESUME_TIMEOUT_MS = 4000
 const NAME_PREFIX = 'slow'
 
-const memoryOf = (p: ProbeReading): Memory => ({ rssBytes: p.rssBytes, heapUsedBytes: p.heapUsedBytes, externalBytes: p.externalBytes + p.arrayBuffersBytes })
+const memoryOf = (p: ProbeReading): Memory => ({
+  rssBytes: p.rssBytes,
+  heapUsedBytes: p.heapUsedBytes,
+  externalBytes: p.externalBytes + p.arrayBuffersBytes,
+})
 
 async function stoppedPresent(target: RunningTarget, room: string): Promise<number> {
   const res = await fetch(`${target.url}/api/rooms/${room}/presence`, { signal: AbortSignal.timeout(10_000) })
@@ -76,7 +80,13 @@ interface Pass {
  * bystander. With readers, it floods until they have all left the room (or
  * the time limit); without (the control), exactly `messages` messages.
  */
-async function floodPass(ctx: Context, transport: PushTransport, target: RunningTarget, readers: number, messages?: number): Promise<Pass> {
+async function floodPass(
+  ctx: Context,
+  transport: PushTransport,
+  target: RunningTarget,
+  readers: number,
+  messages?: number,
+): Promise<Pass> {
   const { options } = ctx
   const load = ctx.load.caller
   const room = ctx.tag('s')
@@ -84,18 +94,26 @@ async function floodPass(ctx: Context, transport: PushTransport, target: Running
   if (readers > 0) await load.call('slow.open', { endpoint, room, count: readers, namePrefix: NAME_PREFIX }, 60_000)
   let resumed = false
   try {
-    await load.call('delivery.open', {
-      endpoint,
-      senderEndpoint: ctx.endpoint({ target: 'lab', transport: 'websocket' }, target),
-      room,
-      receivers: 1,
-      textBytes: options.slowTextBytes,
-      prefix: `${room}-`,
-      connections: 1,
-    }, 60_000)
+    await load.call(
+      'delivery.open',
+      {
+        endpoint,
+        senderEndpoint: ctx.endpoint({ target: 'lab', transport: 'websocket' }, target),
+        room,
+        receivers: 1,
+        textBytes: options.slowTextBytes,
+        prefix: `${room}-`,
+        connections: 1,
+      },
+      60_000,
+    )
     const settleMs = options.quick ? 1000 : 10_000
     const before = await settledReading(target, settleMs)
-    await load.call('delivery.window', { window: WINDOW, maxOutstanding: WINDOW, ...(messages === undefined ? {} : { maxMessages: messages }) })
+    await load.call('delivery.window', {
+      window: WINDOW,
+      maxOutstanding: WINDOW,
+      ...(messages === undefined ? {} : { maxMessages: messages }),
+    })
     const started = performance.now()
     const samples: Memory[] = []
     let present = readers
@@ -133,7 +151,19 @@ async function floodPass(ctx: Context, transport: PushTransport, target: Running
       await load.call('slow.close')
     }
     const after = readers > 0 ? memoryOf(await settledReading(target, settleMs)) : null
-    return { before: memoryOf(before), peak: peakMemory(samples), held, after, samples: samples.length, messages: mark.issued, floodMs, present, allClosedAfterMs, told, bystander }
+    return {
+      before: memoryOf(before),
+      peak: peakMemory(samples),
+      held,
+      after,
+      samples: samples.length,
+      messages: mark.issued,
+      floodMs,
+      present,
+      allClosedAfterMs,
+      told,
+      bystander,
+    }
   } finally {
     if (readers > 0 && !resumed) await load.call('slow.close').catch(() => {})
   }
@@ -147,7 +177,12 @@ const growth = (pass: Pass) => ({
   held: pass.held.heapUsedBytes + pass.held.externalBytes - pass.before.heapUsedBytes - pass.before.externalBytes,
 })
 
-async function measureSlow(ctx: Context, transport: PushTransport, target: RunningTarget, control: RunningTarget): Promise<SlowReadersRow> {
+async function measureSlow(
+  ctx: Context,
+  transport: PushTransport,
+  target: RunningTarget,
+  control: RunningTarget,
+): Promise<SlowReadersRow> {
   const { options, settings } = ctx
   const readers = options.slowReaders
   const slow = await floodPass(ctx, transport, target, readers)
@@ -157,9 +192,13 @@ async function measureSlow(ctx: Context, transport: PushTransport, target: Runni
   const g = growth(slow)
   const c = growth(alone)
   const notes: string[] = []
-  if (slow.allClosedAfterMs === null) notes.push(`${slow.present} of ${readers} stopped readers were still in the room when the flood stopped after ${Math.round(slow.floodMs / 1000)} s`)
+  if (slow.allClosedAfterMs === null)
+    notes.push(
+      `${slow.present} of ${readers} stopped readers were still in the room when the flood stopped after ${Math.round(slow.floodMs / 1000)} s`,
+    )
   if (slow.bystander.reconnects > 0) notes.push(`the bystander reopened its stream ${slow.bystander.reconnects} times`)
-  if (alone.bystander.accounting.lost > 0) notes.push(`the control flood lost ${alone.bystander.accounting.lost} deliveries`)
+  if (alone.bystander.accounting.lost > 0)
+    notes.push(`the control flood lost ${alone.bystander.accounting.lost} deliveries`)
   return {
     transport,
     label: TRANSPORT_INFO[transport].short,
@@ -222,5 +261,10 @@ export async function runSlowReaders(ctx: Context) {
     await Promise.allSettled(targets.flat().map(async (t) => (await t).stop()))
   }
   bar.done()
-  return { readers: ctx.options.slowReaders, textBytes: ctx.options.slowTextBytes, sendBufferBytes: ctx.settings.config.sendBufferBytes, rows }
+  return {
+    readers: ctx.options.slowReaders,
+    textBytes: ctx.options.slowTextBytes,
+    sendBufferBytes: ctx.settings.config.sendBufferBytes,
+    rows,
+  }
 }

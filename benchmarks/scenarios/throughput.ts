@@ -38,20 +38,30 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   // Short polling: a receiver gets at most what the history still holds at its next poll; keep the window under it.
   const window = polling ? Math.floor(settings.historyLimit * 0.8) : options.window
   // ... and measure over whole intervals (one in a quick run, three otherwise).
-  const warmupMs = polling && !options.quick ? Math.max(options.warmupMs, settings.shortPollIntervalMs) : options.warmupMs
-  const measureMs = polling ? Math.max(options.throughputMs, (options.quick ? 1 : 3) * settings.shortPollIntervalMs) : options.throughputMs
-  await load.call('delivery.open', {
-    endpoint: ctx.endpoint(subject, target),
-    room: ctx.tag('t'),
-    receivers: fanout,
-    textBytes: options.messageTextBytes,
-    prefix: `${ctx.tag('t')}-`,
-    connections: options.httpConnections,
-  }, 60_000)
+  const warmupMs =
+    polling && !options.quick ? Math.max(options.warmupMs, settings.shortPollIntervalMs) : options.warmupMs
+  const measureMs = polling
+    ? Math.max(options.throughputMs, (options.quick ? 1 : 3) * settings.shortPollIntervalMs)
+    : options.throughputMs
+  await load.call(
+    'delivery.open',
+    {
+      endpoint: ctx.endpoint(subject, target),
+      room: ctx.tag('t'),
+      receivers: fanout,
+      textBytes: options.messageTextBytes,
+      prefix: `${ctx.tag('t')}-`,
+      connections: options.httpConnections,
+    },
+    60_000,
+  )
   await load.call('delivery.window', { window, maxOutstanding: http ? options.httpConnections : window })
   await sleep(warmupMs)
   // The window in slices of about a second (a poll interval for short polling): the rates reported are the slices' median.
-  const slices = Math.max(1, Math.round(measureMs / (polling ? settings.shortPollIntervalMs : Math.min(1000, measureMs / 2))))
+  const slices = Math.max(
+    1,
+    Math.round(measureMs / (polling ? settings.shortPollIntervalMs : Math.min(1000, measureMs / 2))),
+  )
   const marks: Mark[] = [await load.call<Mark>('delivery.mark')]
   const p0 = await target.probe()
   for (let i = 0; i < slices; i++) {
@@ -61,8 +71,17 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   const p1 = await target.probe()
   const m0 = marks[0]!
   const m1 = marks.at(-1)!
-  const sliceRates = marks.slice(1).map((m, i) => ({ deliveries: perSecond(m.deliveries - marks[i]!.deliveries, m.at - marks[i]!.at), messages: perSecond(m.completed - marks[i]!.completed, m.at - marks[i]!.at) }))
-  const result = await load.call<StopResult>('delivery.stop', { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 5000 }, 60_000)
+  const sliceRates = marks
+    .slice(1)
+    .map((m, i) => ({
+      deliveries: perSecond(m.deliveries - marks[i]!.deliveries, m.at - marks[i]!.at),
+      messages: perSecond(m.completed - marks[i]!.completed, m.at - marks[i]!.at),
+    }))
+  const result = await load.call<StopResult>(
+    'delivery.stop',
+    { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 5000 },
+    60_000,
+  )
   ctx.account('throughput', result.accounting)
   const measuredMs = m1.at - m0.at
   const deliveries = m1.deliveries - m0.deliveries
@@ -71,9 +90,13 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   const loadCpu = cpuSeconds(markCpu(m0), markCpu(m1))
   const loadCpuCores = loadCpu / (measuredMs / 1000)
   const notes: string[] = []
-  if (polling) notes.push(`short polling at ${settings.shortPollIntervalMs} ms: at most ${window} messages per interval (window kept under HISTORY_LIMIT ${settings.historyLimit})`)
+  if (polling)
+    notes.push(
+      `short polling at ${settings.shortPollIntervalMs} ms: at most ${window} messages per interval (window kept under HISTORY_LIMIT ${settings.historyLimit})`,
+    )
   if (result.stalled) notes.push('deliveries stopped for 10 s; the pump gave up')
-  if (result.reconnects > 0) notes.push(`${result.reconnects} streams renewed by the server and reopened with Last-Event-ID`)
+  if (result.reconnects > 0)
+    notes.push(`${result.reconnects} streams renewed by the server and reopened with Last-Event-ID`)
   return {
     ...ctx.row(subject),
     fanout,
@@ -95,24 +118,55 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   }
 }
 
-async function measureHttp(ctx: Context, subject: Subject, target: RunningTarget, endpoint: HttpRow['endpoint']): Promise<HttpRow> {
+async function measureHttp(
+  ctx: Context,
+  subject: Subject,
+  target: RunningTarget,
+  endpoint: HttpRow['endpoint'],
+): Promise<HttpRow> {
   const { options } = ctx
   const load = ctx.load.caller
   const room = ctx.tag('a')
   const path = TRANSPORT_INFO[subject.transport].path
-  const run = endpoint === 'POST send'
-    ? { url: `${target.url}${path}?role=send`, method: 'POST' as const, body: JSON.stringify({ type: 'send', room, text: 'x'.repeat(options.messageTextBytes), clientMsgId: `${room}-[<id>]` }) }
-    // A fresh room and since=0: an empty poll, the request a polling client makes most often.
-    : { url: `${target.url}${TRANSPORT_INFO['short-polling'].path}?room=${room}&since=0&role=receive`, method: 'GET' as const }
+  const run =
+    endpoint === 'POST send'
+      ? {
+          url: `${target.url}${path}?role=send`,
+          method: 'POST' as const,
+          body: JSON.stringify({
+            type: 'send',
+            room,
+            text: 'x'.repeat(options.messageTextBytes),
+            clientMsgId: `${room}-[<id>]`,
+          }),
+        }
+      : // A fresh room and since=0: an empty poll, the request a polling client makes most often.
+        {
+          url: `${target.url}${TRANSPORT_INFO['short-polling'].path}?room=${room}&since=0&role=receive`,
+          method: 'GET' as const,
+        }
   await load.call('http.run', { ...run, connections: options.httpConnections, durationMs: options.warmupMs }, 60_000)
   const p0 = await target.probe()
-  const result = await load.call<HttpRunResult>('http.run', { ...run, connections: options.httpConnections, durationMs: options.httpMs }, 60_000 + options.httpMs)
+  const result = await load.call<HttpRunResult>(
+    'http.run',
+    { ...run, connections: options.httpConnections, durationMs: options.httpMs },
+    60_000 + options.httpMs,
+  )
   const p1 = await target.probe()
   const serverCpu = cpuSeconds(probeCpu(p0), probeCpu(p1))
   const loadCpuCores = (result.cpuUserUs + result.cpuSystemUs) / 1e6 / (result.durationMs / 1000)
   if (endpoint === 'POST send') {
     // Sent to a room without receivers: accepted sends are accounted, none is expected anywhere.
-    ctx.account('throughput', { receivers: 0, sent: result.ok, failedSends: result.non2xx + result.errors + result.timeouts, expected: 0, delivered: 0, lost: 0, losses: [], duplicates: 0 })
+    ctx.account('throughput', {
+      receivers: 0,
+      sent: result.ok,
+      failedSends: result.non2xx + result.errors + result.timeouts,
+      expected: 0,
+      delivered: 0,
+      lost: 0,
+      losses: [],
+      duplicates: 0,
+    })
   }
   return {
     ...ctx.row(subject),

@@ -44,9 +44,18 @@ async function loggedUpdates(target: RunningTarget, from: RoomState, toSeq: numb
   let since = from.seq
   while (since < toSeq) {
     const query = new URLSearchParams({ room: TICKER_ROOM, since: String(since), epoch: from.epoch })
-    const res = await fetch(`${target.url}${TRANSPORT_INFO['short-polling'].path}?${query}`, { signal: AbortSignal.timeout(10_000) })
-    const batch = (await res.json()) as { seq: number; recovered: boolean; entries: Array<{ type: string; seq: number; from?: { transport: string } }> }
-    if (!batch.recovered) throw new Error(`the ${TICKER_ROOM} room's log no longer holds the measured window (HISTORY_LIMIT): measure a shorter one`)
+    const res = await fetch(`${target.url}${TRANSPORT_INFO['short-polling'].path}?${query}`, {
+      signal: AbortSignal.timeout(10_000),
+    })
+    const batch = (await res.json()) as {
+      seq: number
+      recovered: boolean
+      entries: Array<{ type: string; seq: number; from?: { transport: string } }>
+    }
+    if (!batch.recovered)
+      throw new Error(
+        `the ${TICKER_ROOM} room's log no longer holds the measured window (HISTORY_LIMIT): measure a shorter one`,
+      )
     for (const entry of batch.entries) {
       if (entry.seq <= toSeq && entry.type === 'message' && entry.from?.transport === 'server') seqs.push(entry.seq)
     }
@@ -76,7 +85,11 @@ export async function runTicker(ctx: Context) {
       measuredMs = performance.now() - startedAt
       seqs = await loggedUpdates(target, from, to.seq)
       // Short polling gets the last of them at its next poll, an interval later at most.
-      seen = await load.call<TickerSeen[]>('ticker.stop', { seqs, drainMs: 2 * settings.shortPollIntervalMs + 1000 }, 60_000)
+      seen = await load.call<TickerSeen[]>(
+        'ticker.stop',
+        { seqs, drainMs: 2 * settings.shortPollIntervalMs + 1000 },
+        60_000,
+      )
     } finally {
       await load.call('ticker.close')
     }
@@ -86,8 +99,10 @@ export async function runTicker(ctx: Context) {
   const rows = seen.map((s): TickerRow => {
     ctx.account('ticker', s.accounting)
     const notes: string[] = []
-    if (s.transport === 'short-polling') notes.push(`polls every ${settings.shortPollIntervalMs} ms (SHORT_POLL_INTERVAL_MS)`)
-    if (s.clamped > 0) notes.push(`${s.clamped} ages below 1 ns raised to it (the two processes' clocks disagree by that much)`)
+    if (s.transport === 'short-polling')
+      notes.push(`polls every ${settings.shortPollIntervalMs} ms (SHORT_POLL_INTERVAL_MS)`)
+    if (s.clamped > 0)
+      notes.push(`${s.clamped} ages below 1 ns raised to it (the two processes' clocks disagree by that much)`)
     return {
       ...ctx.row(subject('lab', s.transport)),
       published: seqs.length,

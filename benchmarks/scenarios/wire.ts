@@ -42,7 +42,11 @@ async function lockstepPass(ctx: Context, target: RunningTarget, params: OpenPar
   await load.call('delivery.open', params)
   try {
     const before = await target.wire()
-    const delivered = await load.call<number>('delivery.lockstep', { count: ctx.options.wireMessages, timeoutMs: LOCKSTEP_TIMEOUT_MS }, 120_000)
+    const delivered = await load.call<number>(
+      'delivery.lockstep',
+      { count: ctx.options.wireMessages, timeoutMs: LOCKSTEP_TIMEOUT_MS },
+      120_000,
+    )
     const after = await target.wire()
     const stop = await load.call<StopResult>('delivery.stop', { drainMs: 2000 })
     ctx.account('wire', stop.accounting)
@@ -93,7 +97,10 @@ async function measureWire(ctx: Context, subject: Subject, textBytes: number): P
     receive = leg(pass, `${subject.transport}:receive`)
     delivered = pass.delivered
   }
-  if (delivered < ctx.options.wireMessages) ctx.note(`wire: ${subject.id} delivered ${delivered} of ${ctx.options.wireMessages} lockstep messages at ${textBytes} B; its bytes are divided by ${Math.max(1, delivered)}.`)
+  if (delivered < ctx.options.wireMessages)
+    ctx.note(
+      `wire: ${subject.id} delivered ${delivered} of ${ctx.options.wireMessages} lockstep messages at ${textBytes} B; its bytes are divided by ${Math.max(1, delivered)}.`,
+    )
   return {
     ...ctx.row(subject),
     textBytes,
@@ -105,16 +112,26 @@ async function measureWire(ctx: Context, subject: Subject, textBytes: number): P
   }
 }
 
-function headerLines(side: { startLine: string; headers: Array<[string, string]> } | null | undefined): string[] | null {
+function headerLines(
+  side: { startLine: string; headers: Array<[string, string]> } | null | undefined,
+): string[] | null {
   return side ? [side.startLine, ...side.headers.map(([k, v]) => `${k}: ${v}`)] : null
 }
 
-async function measureHandshake(ctx: Context, subject: Subject, start?: 'websocket' | 'polling-then-upgrade'): Promise<HandshakeRow> {
+async function measureHandshake(
+  ctx: Context,
+  subject: Subject,
+  start?: 'websocket' | 'polling-then-upgrade',
+): Promise<HandshakeRow> {
   const target = await ctx.target(subject.target)
   const tally = isLab(subject) ? subject.transport : `${subject.transport}:receive`
   const before = await target.wire()
   try {
-    await ctx.load.caller.call('handshake.open', { endpoint: ctx.endpoint(subject, target), room: ctx.tag('h'), start }, 30_000)
+    await ctx.load.caller.call(
+      'handshake.open',
+      { endpoint: ctx.endpoint(subject, target), room: ctx.tag('h'), start },
+      30_000,
+    )
     const after = await target.wire()
     const handshake = (await target.handshakes())[tally]
     const d = tallyDelta(tallyOf(before, tally), tallyOf(after, tally))
@@ -145,7 +162,7 @@ function handshakeVariant(transport: TransportName, lab: boolean, start?: string
     case 'websocket':
       return lab ? 'upgrade (101) and the welcome frame' : 'upgrade (101)'
     case 'socket.io':
-      return `${start === 'polling-then-upgrade' ? 'Engine.IO polling, then upgrade (the client default)' : 'WebSocket only (transports: [\'websocket\'])'}: 101, Engine.IO open, Socket.IO connect${lab ? ', welcome' : ''}`
+      return `${start === 'polling-then-upgrade' ? 'Engine.IO polling, then upgrade (the client default)' : "WebSocket only (transports: ['websocket'])"}: 101, Engine.IO open, Socket.IO connect${lab ? ', welcome' : ''}`
   }
 }
 
@@ -153,7 +170,9 @@ export async function runWire(ctx: Context) {
   const rows: WireRow[] = []
   const handshakes: HandshakeRow[] = []
   // Handshakes for Transport Lab's transports and the two push baselines; a bare HTTP route has no connect step of its own.
-  const handshakeSubjects = ctx.subjects.filter((s) => isLab(s) || s.target === 'bare-ws' || s.target === 'bare-socket.io')
+  const handshakeSubjects = ctx.subjects.filter(
+    (s) => isLab(s) || s.target === 'bare-ws' || s.target === 'bare-socket.io',
+  )
   const steps = ctx.subjects.length * ctx.options.textBytes.length + handshakeSubjects.length
   const bar = ctx.progress.scenario('wire', steps)
   for (const subject of ctx.subjects) {

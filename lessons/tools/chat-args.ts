@@ -5,7 +5,14 @@
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import type { Cursor, TransportName } from '../../server/core/protocol.ts'
-import { DEFAULT_ROOM, isRoomName, NAME_MAX_LENGTH, NAME_PATTERN, ROOM_RULE, TRANSPORTS } from '../../server/core/names.ts'
+import {
+  DEFAULT_ROOM,
+  isRoomName,
+  NAME_MAX_LENGTH,
+  NAME_PATTERN,
+  ROOM_RULE,
+  TRANSPORTS,
+} from '../../server/core/names.ts'
 
 export const EXIT = {
   ok: 0,
@@ -52,9 +59,7 @@ export interface ChatOptions {
 }
 
 export type ParsedArgs =
-  | { kind: 'run'; options: ChatOptions }
-  | { kind: 'help' }
-  | { kind: 'usage-error'; message: string }
+  { kind: 'run'; options: ChatOptions } | { kind: 'help' } | { kind: 'usage-error'; message: string }
 
 export function randomName(): string {
   return `cli-${randomBytes(2).toString('hex')}`
@@ -67,7 +72,8 @@ export function parseChatArgs(argv: string[]): ParsedArgs {
     return readArgs(argv)
   } catch (error) {
     // parseArgs reports unknown flags and missing values with a TypeError whose message is already clear.
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) return { kind: 'usage-error', message: error.message }
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error))
+      return { kind: 'usage-error', message: error.message }
     throw error
   }
 }
@@ -94,14 +100,24 @@ function readArgs(argv: string[]): ParsedArgs {
 
   const transport = values.transport
   if (transport === undefined) throw new UsageError(`missing --transport: choose one of ${TRANSPORTS.join(', ')}`)
-  if (!isTransport(transport)) throw new UsageError(`unknown transport "${transport}": choose one of ${TRANSPORTS.join(', ')}`)
+  if (!isTransport(transport))
+    throw new UsageError(`unknown transport "${transport}": choose one of ${TRANSPORTS.join(', ')}`)
 
   const room = values.room ?? DEFAULT_ROOM
   if (!isRoomName(room)) throw new UsageError(`--room "${room}" is not a room name: ${ROOM_RULE}`)
   const name = values.name ?? randomName()
-  if (name.length > NAME_MAX_LENGTH || !new RegExp(NAME_PATTERN).test(name)) throw new UsageError(`--name "${name}" is not a name: 1-32 characters, not only spaces, no control or invisible characters`)
+  if (name.length > NAME_MAX_LENGTH || !new RegExp(NAME_PATTERN).test(name))
+    throw new UsageError(
+      `--name "${name}" is not a name: 1-32 characters, not only spaces, no control or invisible characters`,
+    )
 
-  const options: ChatOptions = { transport, room, name, url: readUrl(values.url ?? (process.env[URL_VARIABLE] || DEFAULT_URL)), json: values.json ?? false }
+  const options: ChatOptions = {
+    transport,
+    room,
+    name,
+    url: readUrl(values.url ?? (process.env[URL_VARIABLE] || DEFAULT_URL)),
+    json: values.json ?? false,
+  }
   if (values.say !== undefined) {
     if (values.say.trim() === '') throw new UsageError('--say needs some text')
     options.say = values.say
@@ -123,20 +139,24 @@ function readUrl(value: string): string {
   } catch {
     throw new UsageError(`--url "${value}" is not a URL: e.g. ${DEFAULT_URL}`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must start with http:// or https:// (got "${value}")`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--url must start with http:// or https:// (got "${value}")`)
   return url.origin
 }
 
 function positiveInteger(flag: string, value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} takes a whole number of 1 or more (got "${value}")`)
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new UsageError(`${flag} takes a whole number of 1 or more (got "${value}")`)
   return Number(value)
 }
 
 /** EPOCH:SEQ as the joined line and /poll show them; a bare SEQ has no epoch, which the server trusts only at 0. */
 function readCursor(value: string): Cursor {
   const match = /^(?:([^:]*):)?(\d+)$/.exec(value)
-  if (!match || !Number.isSafeInteger(Number(match[2]))) throw new UsageError(`--since takes EPOCH:SEQ, e.g. --since 5f3a9c1e:12 (got "${value}")`)
+  if (!match || !Number.isSafeInteger(Number(match[2])))
+    throw new UsageError(`--since takes EPOCH:SEQ, e.g. --since 5f3a9c1e:12 (got "${value}")`)
   const epoch = match[1]
-  if (epoch !== undefined && epoch.length > 64) throw new UsageError(`--since: an epoch is at most 64 characters (got ${epoch.length})`)
+  if (epoch !== undefined && epoch.length > 64)
+    throw new UsageError(`--since: an epoch is at most 64 characters (got ${epoch.length})`)
   return epoch ? { seq: Number(match[2]), epoch } : { seq: Number(match[2]) }
 }

@@ -16,7 +16,8 @@ export function welcomeLine(welcome: Welcome): string {
  */
 export function entryLine({ entry, receivedAt, backfilled }: Received): string {
   const tail = backfilled ? '  [filled in]' : ''
-  if (entry.type === 'notice') return `#${entry.seq} * ${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} (${entry.who.transport})${tail}`
+  if (entry.type === 'notice')
+    return `#${entry.seq} * ${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} (${entry.who.transport})${tail}`
   const latency = !backfilled && entry.sentAt !== undefined ? `  [${(receivedAt - entry.sentAt).toFixed(1)} ms]` : tail
   return `#${entry.seq} ${entry.from.name} (${entry.from.transport}): ${visible(entry.text)}${latency}`
 }

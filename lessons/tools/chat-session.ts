@@ -66,12 +66,16 @@ export class TerminalChat {
 
   /** Runs until the flags are satisfied, the input ends or the user leaves; resolves with the exit code. */
   run(): Promise<number> {
-    const exited = new Promise<number>((resolve) => { this.finish = resolve })
+    const exited = new Promise<number>((resolve) => {
+      this.finish = resolve
+    })
     const client = this.client
     client.on('welcome', ({ detail }) => this.onWelcome(detail))
     client.on('entry', ({ detail }) => this.onEntry(detail))
     client.on('error', ({ detail }) => this.onError(detail))
-    client.on('state', ({ detail }) => { if (detail === 'reconnecting') this.onConnectionLost() })
+    client.on('state', ({ detail }) => {
+      if (detail === 'reconnecting') this.onConnectionLost()
+    })
     // The client reports the loss before the welcome or entry that revealed it,
     // with the cursor it could not resume from still in place: keep that, and
     // print the line after the joined line but before any entry.
@@ -91,7 +95,11 @@ export class TerminalChat {
   }
 
   private readInput(): void {
-    const input = createInterface({ input: process.stdin, output: this.interactive ? process.stdout : undefined, terminal: this.interactive })
+    const input = createInterface({
+      input: process.stdin,
+      output: this.interactive ? process.stdout : undefined,
+      terminal: this.interactive,
+    })
     this.input = input
     input.setPrompt('')
     input.on('line', (line) => {
@@ -141,7 +149,10 @@ export class TerminalChat {
   private onError(error: ErrorMessage): void {
     if (this.done) return
     const inFlight = this.inFlight
-    const refusedId = error.ref !== undefined && this.awaitingEcho.has(error.ref) ? error.ref : inFlight?.clientMsgId ?? this.oldestAwaitingEcho()
+    const refusedId =
+      error.ref !== undefined && this.awaitingEcho.has(error.ref)
+        ? error.ref
+        : (inFlight?.clientMsgId ?? this.oldestAwaitingEcho())
     if (inFlight && refusedId === inFlight.clientMsgId) {
       // Socket.IO tells of a refused send twice: as an error event and in the ack.
       const key = `${error.code} ${error.message}`
@@ -237,7 +248,13 @@ export class TerminalChat {
       if (this.received >= count) void this.quit(EXIT.ok)
     } else if (say !== undefined) {
       if (this.sayCameBack) void this.quit(EXIT.ok)
-    } else if (this.inputEnded && this.welcomed && timeoutMs === undefined && this.sendsQueued === 0 && this.awaitingEcho.size === 0) {
+    } else if (
+      this.inputEnded &&
+      this.welcomed &&
+      timeoutMs === undefined &&
+      this.sendsQueued === 0 &&
+      this.awaitingEcho.size === 0
+    ) {
       void this.quit(this.refusals > 0 ? EXIT.failed : EXIT.ok)
     }
   }

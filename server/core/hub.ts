@@ -6,7 +6,16 @@
 import { randomUUID } from 'node:crypto'
 import { LabError } from './errors.ts'
 import { Room, type ReadResult } from './room.ts'
-import { WELCOME_MEMBERS_MAX, type ChatMessage, type Cursor, type LogEntry, type Member, type Notice, type Sender, type Welcome } from './protocol.ts'
+import {
+  WELCOME_MEMBERS_MAX,
+  type ChatMessage,
+  type Cursor,
+  type LogEntry,
+  type Member,
+  type Notice,
+  type Sender,
+  type Welcome,
+} from './protocol.ts'
 
 export interface HubOptions {
   /** Entries kept per room; older ones fall off and can no longer be resumed. */
@@ -118,7 +127,10 @@ export class Hub {
   join(clientId: string, roomName: string, after?: Cursor): JoinResult {
     const client = this.mustGet(clientId)
     if (!client.rooms.has(roomName) && client.rooms.size >= this.maxRoomsPerClient) {
-      throw new LabError('LAB_ERR_TOO_MANY_ROOMS', `a client may be in ${this.maxRoomsPerClient} rooms at once: leave one first`)
+      throw new LabError(
+        'LAB_ERR_TOO_MANY_ROOMS',
+        `a client may be in ${this.maxRoomsPerClient} rooms at once: leave one first`,
+      )
     }
     const room = this.room(roomName)
     if (!client.rooms.has(roomName)) {
@@ -165,7 +177,11 @@ export class Hub {
     this.clients.delete(clientId)
   }
 
-  publish(from: Sender, roomName: string, message: { text: string; sentAt?: number; clientMsgId?: string }): ChatMessage {
+  publish(
+    from: Sender,
+    roomName: string,
+    message: { text: string; sentAt?: number; clientMsgId?: string },
+  ): ChatMessage {
     const room = this.room(roomName)
     const entry: ChatMessage = {
       type: 'message',
@@ -191,7 +207,14 @@ export class Hub {
   read(roomName: string, after?: Cursor, page: PageLimit = DEFAULT_PAGE): PageResult {
     const room = this.rooms.get(roomName)
     if (!room) return { epoch: '', seq: 0, recovered: after === undefined || after.seq === 0, entries: [], more: false }
-    if (!after) return { epoch: room.epoch, seq: room.seq, recovered: true, entries: lastPage(room.newest(page.entries), page), more: false }
+    if (!after)
+      return {
+        epoch: room.epoch,
+        seq: room.seq,
+        recovered: true,
+        entries: lastPage(room.newest(page.entries), page),
+        more: false,
+      }
     const read = room.after(after)
     if (!read.recovered) return { ...read, entries: lastPage(read.entries, page), more: false }
     const entries = firstPage(read.entries, page)
@@ -259,7 +282,12 @@ export class Hub {
   }
 
   roomSummaries(): Array<{ room: string; epoch: string; seq: number; members: number }> {
-    return [...this.rooms.values()].map((room) => ({ room: room.name, epoch: room.epoch, seq: room.seq, members: room.members.size }))
+    return [...this.rooms.values()].map((room) => ({
+      room: room.name,
+      epoch: room.epoch,
+      seq: room.seq,
+      members: room.members.size,
+    }))
   }
 
   onAppend(listener: (entry: LogEntry) => void): () => void {

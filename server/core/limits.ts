@@ -122,7 +122,10 @@ export class AddressCounter {
     const key = address ?? 'unknown'
     const count = this.counts.get(key) ?? 0
     if (this.limit > 0 && count >= this.limit) {
-      throw new LabError('LAB_ERR_TOO_MANY_CONNECTIONS', `at most ${this.limit} ${this.what} per address: close one first`)
+      throw new LabError(
+        'LAB_ERR_TOO_MANY_CONNECTIONS',
+        `at most ${this.limit} ${this.what} per address: close one first`,
+      )
     }
     this.counts.set(key, count + 1)
     let released = false

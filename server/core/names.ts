@@ -27,7 +27,8 @@ export const TRANSPORT_INFO: Record<TransportName, TransportInfo> = {
   'socket.io': { label: 'Socket.IO', short: 'Socket.IO', path: '/socket.io', color: '#CC79A7' },
 }
 
-export const isTransportName = (value: unknown): value is TransportName => (TRANSPORTS as readonly unknown[]).includes(value)
+export const isTransportName = (value: unknown): value is TransportName =>
+  (TRANSPORTS as readonly unknown[]).includes(value)
 
 /** The header that carries an HTTP client's session (polling and SSE's POSTs); the wire meter redacts it. */
 export const SESSION_HEADER = 'x-lab-session'
@@ -46,7 +47,8 @@ export const NAME_MAX_LENGTH = 32
  * formatting marks (zero-width, bidi embeddings, overrides and isolates) that
  * let a name pose as another or turn the text around it backwards.
  */
-export const NAME_FORBIDDEN = '\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff'
+export const NAME_FORBIDDEN =
+  '\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff'
 /** 1-32 characters (the length is checked apart), none of NAME_FORBIDDEN, not only spaces. */
 export const NAME_PATTERN = `^(?=.*\\S)[^${NAME_FORBIDDEN}]+$`
 

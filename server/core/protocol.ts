@@ -5,7 +5,15 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { NAME_MAX_LENGTH, NAME_PATTERN, ROOM_PATTERN } from './names.ts'
 
-export { DEFAULT_ROOM, NAME_FORBIDDEN, NAME_MAX_LENGTH, TEXT_MAX_BYTES, TRANSPORTS, WELCOME_MEMBERS_MAX, type TransportName } from './names.ts'
+export {
+  DEFAULT_ROOM,
+  NAME_FORBIDDEN,
+  NAME_MAX_LENGTH,
+  TEXT_MAX_BYTES,
+  TRANSPORTS,
+  WELCOME_MEMBERS_MAX,
+  type TransportName,
+} from './names.ts'
 
 export const RoomName = Type.String({ pattern: ROOM_PATTERN })
 /** 1-32 characters, none of NAME_FORBIDDEN, not only spaces. */
@@ -17,29 +25,38 @@ export const Cursor = Type.Object({
 })
 
 // Client -> server
-export const JoinMessage = Type.Object({
-  type: Type.Literal('join'),
-  room: RoomName,
-  name: Type.Optional(UserName),
-  after: Type.Optional(Cursor),
-}, { additionalProperties: false })
+export const JoinMessage = Type.Object(
+  {
+    type: Type.Literal('join'),
+    room: RoomName,
+    name: Type.Optional(UserName),
+    after: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+)
 
-export const LeaveMessage = Type.Object({
-  type: Type.Literal('leave'),
-  room: RoomName,
-}, { additionalProperties: false })
+export const LeaveMessage = Type.Object(
+  {
+    type: Type.Literal('leave'),
+    room: RoomName,
+  },
+  { additionalProperties: false },
+)
 
-export const SendMessage = Type.Object({
-  type: Type.Literal('send'),
-  room: RoomName,
-  text: Type.String(),
-  /** The sender's clock (ms, fractional), echoed back so any receiver on the same clock can compute latency. */
-  sentAt: Type.Optional(Type.Number()),
-  /** Lets a sender match its own message when it comes back. */
-  clientMsgId: Type.Optional(Type.String({ maxLength: 64 })),
-  /** For clients without a session (curl): who is speaking. */
-  name: Type.Optional(UserName),
-}, { additionalProperties: false })
+export const SendMessage = Type.Object(
+  {
+    type: Type.Literal('send'),
+    room: RoomName,
+    text: Type.String(),
+    /** The sender's clock (ms, fractional), echoed back so any receiver on the same clock can compute latency. */
+    sentAt: Type.Optional(Type.Number()),
+    /** Lets a sender match its own message when it comes back. */
+    clientMsgId: Type.Optional(Type.String({ maxLength: 64 })),
+    /** For clients without a session (curl): who is speaking. */
+    name: Type.Optional(UserName),
+  },
+  { additionalProperties: false },
+)
 
 export const ClientMessage = Type.Union([JoinMessage, LeaveMessage, SendMessage])
 

@@ -56,13 +56,15 @@ export class Room<Member = unknown> {
       }
     } else {
       this.notices.push(entry)
-      if (this.notices.length > this.noticeLimit + slack(this.noticeLimit)) this.notices = this.notices.slice(this.notices.length - this.noticeLimit)
+      if (this.notices.length > this.noticeLimit + slack(this.noticeLimit))
+        this.notices = this.notices.slice(this.notices.length - this.noticeLimit)
     }
   }
 
   /** Everything kept after the cursor, or the newest entries with recovered: false when the gap cannot be filled. */
   after(cursor: Cursor): ReadResult {
-    if (!this.canResume(cursor)) return { epoch: this.epoch, seq: this.seq, recovered: false, entries: this.newest(this.limit) }
+    if (!this.canResume(cursor))
+      return { epoch: this.epoch, seq: this.seq, recovered: false, entries: this.newest(this.limit) }
     return { epoch: this.epoch, seq: this.seq, recovered: true, entries: this.since(cursor.seq) }
   }
 

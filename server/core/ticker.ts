@@ -44,7 +44,10 @@ export class PriceWalk {
   private readonly random: () => number
   private turn = 0
 
-  constructor(random: () => number = Math.random, opening: Record<string, number> = { BTC: 64000, ETH: 3400, SOL: 150 }) {
+  constructor(
+    random: () => number = Math.random,
+    opening: Record<string, number> = { BTC: 64000, ETH: 3400, SOL: 150 },
+  ) {
     this.random = random
     this.quotes = Object.entries(opening).map(([symbol, open]) => ({ symbol, open, price: open }))
   }

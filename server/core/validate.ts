@@ -40,7 +40,8 @@ export function parseClientMessage(input: unknown, limits: Limits = defaultLimit
     throw new LabError('LAB_ERR_BAD_MESSAGE', 'a message is a JSON object with a "type" field')
   }
   // The schema checker and the error messages recurse: a value nested thousands deep would overflow the stack.
-  if (depthOver(value, MAX_DEPTH)) throw new LabError('LAB_ERR_BAD_MESSAGE', `a message is nested at most ${MAX_DEPTH} levels deep`)
+  if (depthOver(value, MAX_DEPTH))
+    throw new LabError('LAB_ERR_BAD_MESSAGE', `a message is nested at most ${MAX_DEPTH} levels deep`)
   const type = (value as { type?: unknown }).type
   if (type !== 'join' && type !== 'leave' && type !== 'send') {
     throw new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown message type ${quote(type)} (expected join, leave or send)`)
@@ -62,7 +63,8 @@ export function parseClientMessage(input: unknown, limits: Limits = defaultLimit
 }
 
 export function assertRoom(room: unknown): asserts room is string {
-  if (!roomCheck.Check(room)) throw new LabError('LAB_ERR_ROOM_NAME', `bad room name ${quote(room)}: room names are ${ROOM_RULE}`)
+  if (!roomCheck.Check(room))
+    throw new LabError('LAB_ERR_ROOM_NAME', `bad room name ${quote(room)}: room names are ${ROOM_RULE}`)
 }
 
 export function assertName(name: unknown): asserts name is string {
@@ -76,7 +78,10 @@ export function assertText(text: unknown, limits: Limits = defaultLimits): asser
   if (text.length * 3 <= limits.textMaxBytes) return
   const bytes = Buffer.byteLength(text)
   if (bytes > limits.textMaxBytes) {
-    throw new LabError('LAB_ERR_TEXT_TOO_LONG', `text is ${bytes} bytes; the limit is ${limits.textMaxBytes} bytes (UTF-8)`)
+    throw new LabError(
+      'LAB_ERR_TEXT_TOO_LONG',
+      `text is ${bytes} bytes; the limit is ${limits.textMaxBytes} bytes (UTF-8)`,
+    )
   }
 }
 

@@ -6,14 +6,20 @@ import { LabError } from '../core/errors.ts'
 
 const LATEST = fileURLToPath(new URL('../../benchmarks/results/latest.json', import.meta.url))
 
-export const benchResults = fp(async (app) => {
-  app.get('/api/bench', async (_request, reply) => {
-    let text: string
-    try {
-      text = await readFile(LATEST, 'utf8')
-    } catch {
-      throw new LabError('LAB_ERR_NOT_FOUND', 'no benchmark results yet: run `npm run bench` (or `npm run bench -- --quick`)')
-    }
-    return reply.type('application/json; charset=utf-8').send(text)
-  })
-}, { name: 'bench-results' })
+export const benchResults = fp(
+  async (app) => {
+    app.get('/api/bench', async (_request, reply) => {
+      let text: string
+      try {
+        text = await readFile(LATEST, 'utf8')
+      } catch {
+        throw new LabError(
+          'LAB_ERR_NOT_FOUND',
+          'no benchmark results yet: run `npm run bench` (or `npm run bench -- --quick`)',
+        )
+      }
+      return reply.type('application/json; charset=utf-8').send(text)
+    })
+  },
+  { name: 'bench-results' },
+)

@@ -11,12 +11,16 @@ const EXAMPLES: Record<string, string> = {
   'socket.io': 'io() from /socket.io/socket.io.js — the protocol (auth: {protocol: "lab"}) or the class notes\' events',
 }
 
-export const homePage = fp(async (app, options: { prefix?: string }) => {
-  const rows = transports.map((t) => `<li><strong>${t.name}</strong>: <code>${EXAMPLES[t.name]}</code></li>`).join('\n')
-  const where = options.prefix === undefined
-    ? 'the workbench UI is not built: <code>npm start</code> or <code>npm run build:ui</code> builds it, then it is at / and this list at <a href="/endpoints">/endpoints</a>'
-    : 'the workbench UI is at <a href="/">/</a>'
-  const html = `<!doctype html>
+export const homePage = fp(
+  async (app, options: { prefix?: string }) => {
+    const rows = transports
+      .map((t) => `<li><strong>${t.name}</strong>: <code>${EXAMPLES[t.name]}</code></li>`)
+      .join('\n')
+    const where =
+      options.prefix === undefined
+        ? 'the workbench UI is not built: <code>npm start</code> or <code>npm run build:ui</code> builds it, then it is at / and this list at <a href="/endpoints">/endpoints</a>'
+        : 'the workbench UI is at <a href="/">/</a>'
+    const html = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Transport Lab</title>
 <style>body{font:18px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .25rem}</style></head>
@@ -40,5 +44,7 @@ ${rows}
 </ul>
 </body>
 </html>`
-  app.get(options.prefix ?? '/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
-}, { name: 'home-page' })
+    app.get(options.prefix ?? '/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
+  },
+  { name: 'home-page' },
+)

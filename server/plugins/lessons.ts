@@ -28,39 +28,57 @@ export interface LessonsOptions {
   dir?: string
 }
 
-export const lessonRoutes = fp<LessonsOptions>(async (app, options) => {
-  const dir = options.dir ?? LESSONS_DIR
+export const lessonRoutes = fp<LessonsOptions>(
+  async (app, options) => {
+    const dir = options.dir ?? LESSONS_DIR
 
-  // The class notes' chat page (lesson 08), served as the notes serve theirs from public/.
-  // One named route, not a static folder: see ui.ts on wildcards and upgrades.
-  app.get('/class-notes/', async (_request, reply) => {
-    const page = await readFile(join(LESSONS_DIR, 'public', 'class-notes.html'), 'utf8')
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page)
-  })
+    // The class notes' chat page (lesson 08), served as the notes serve theirs from public/.
+    // One named route, not a static folder: see ui.ts on wildcards and upgrades.
+    app.get('/class-notes/', async (_request, reply) => {
+      const page = await readFile(join(LESSONS_DIR, 'public', 'class-notes.html'), 'utf8')
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page)
+    })
 
-  app.get('/api/lessons', {
-    schema: { response: { 200: Type.Array(LessonSummary) } },
-  }, async (_request, reply) => {
-    void reply.header('cache-control', 'no-cache')
-    const files = await lessonFiles(dir)
-    return Promise.all(files.map(async (file) => summarize(file, await readFile(join(dir, file), 'utf8'))))
-  })
+    app.get(
+      '/api/lessons',
+      {
+        schema: { response: { 200: Type.Array(LessonSummary) } },
+      },
+      async (_request, reply) => {
+        void reply.header('cache-control', 'no-cache')
+        const files = await lessonFiles(dir)
+        return Promise.all(files.map(async (file) => summarize(file, await readFile(join(dir, file), 'utf8'))))
+      },
+    )
 
-  app.get('/api/lessons/:slug', {
-    schema: { params: Type.Object({ slug: Type.String() }), response: { 404: ErrorReply } },
-  }, async (request, reply) => {
-    const { slug } = request.params as { slug: string }
-    const file = `${slug}.md`
-    if (!LESSON_SLUG.test(slug) || !(await lessonFiles(dir)).includes(file)) throw new LabError('LAB_ERR_NOT_FOUND', `no lesson named ${JSON.stringify(slug)}: GET /api/lessons lists them`)
-    const markdown = await readFile(join(dir, file), 'utf8')
-    return reply.type('text/markdown; charset=utf-8').header('cache-control', 'no-cache').send(markdown)
-  })
-}, { name: 'lesson-routes', dependencies: ['error-replies'] })
+    app.get(
+      '/api/lessons/:slug',
+      {
+        schema: { params: Type.Object({ slug: Type.String() }), response: { 404: ErrorReply } },
+      },
+      async (request, reply) => {
+        const { slug } = request.params as { slug: string }
+        const file = `${slug}.md`
+        if (!LESSON_SLUG.test(slug) || !(await lessonFiles(dir)).includes(file))
+          throw new LabError(
+            'LAB_ERR_NOT_FOUND',
+            `no lesson named ${JSON.stringify(slug)}: GET /api/lessons lists them`,
+          )
+        const markdown = await readFile(join(dir, file), 'utf8')
+        return reply.type('text/markdown; charset=utf-8').header('cache-control', 'no-cache').send(markdown)
+      },
+    )
+  },
+  { name: 'lesson-routes', dependencies: ['error-replies'] },
+)
 
 /** Lesson file names in order; a missing folder is an empty course, not an error. */
 async function lessonFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
-  return entries.filter((e) => e.isFile() && LESSON_FILE.test(e.name)).map((e) => e.name).sort()
+  return entries
+    .filter((e) => e.isFile() && LESSON_FILE.test(e.name))
+    .map((e) => e.name)
+    .sort()
 }
 
 function summarize(file: string, markdown: string): LessonSummary {

@@ -4,66 +4,119 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { WireSnapshot } from '../wire/meter.ts'
 
-export const wireRoutes = fp(async (app) => {
-  app.get('/api/wire', async () => ({ ...app.wire.snapshot(), hub: app.hub.stats() }))
-  app.get('/api/wire/handshakes', async () => app.wire.handshakes())
-  app.get('/api/wire/connections', async () => app.wire.connections())
-  app.get('/api/rooms', async () => app.hub.roomSummaries())
-  app.get('/api/rooms/:room/presence', async (request) => app.hub.presence((request.params as { room: string }).room))
+export const wireRoutes = fp(
+  async (app) => {
+    app.get('/api/wire', async () => ({ ...app.wire.snapshot(), hub: app.hub.stats() }))
+    app.get('/api/wire/handshakes', async () => app.wire.handshakes())
+    app.get('/api/wire/connections', async () => app.wire.connections())
+    app.get('/api/rooms', async () => app.hub.roomSummaries())
+    app.get('/api/rooms/:room/presence', async (request) => app.hub.presence((request.params as { room: string }).room))
 
-  const register = new Registry()
-  collectDefaultMetrics({ register, prefix: 'lab_' })
-  // One snapshot per scrape, shared by every metric's collect().
-  let current: WireSnapshot | undefined
-  const snapshot = () => (current ??= app.wire.snapshot())
+    const register = new Registry()
+    collectDefaultMetrics({ register, prefix: 'lab_' })
+    // One snapshot per scrape, shared by every metric's collect().
+    let current: WireSnapshot | undefined
+    const snapshot = () => (current ??= app.wire.snapshot())
 
-  const counter = (name: string, help: string, labelNames: string[], read: (s: WireSnapshot, set: (labels: Record<string, string>, v: number) => void) => void) =>
-    new Counter({
-      name, help, labelNames, registers: [register],
-      collect() {
-        this.reset()
-        read(snapshot(), (labels, v) => this.inc(labels, v))
+    const counter = (
+      name: string,
+      help: string,
+      labelNames: string[],
+      read: (s: WireSnapshot, set: (labels: Record<string, string>, v: number) => void) => void,
+    ) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [register],
+        collect() {
+          this.reset()
+          read(snapshot(), (labels, v) => this.inc(labels, v))
+        },
+      })
+    const gauge = (
+      name: string,
+      help: string,
+      labelNames: string[],
+      read: (s: WireSnapshot, set: (labels: Record<string, string>, v: number) => void) => void,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [register],
+        collect() {
+          this.reset()
+          read(snapshot(), (labels, v) => this.set(labels, v))
+        },
+      })
+
+    counter(
+      'lab_wire_bytes_total',
+      'Bytes that crossed the TCP socket, by transport, direction and kind (payload = the chat JSON, overhead = everything else)',
+      ['transport', 'direction', 'kind'],
+      (s, set) => {
+        for (const [transport, t] of Object.entries(s.transports)) {
+          set({ transport, direction: 'in', kind: 'payload' }, t.payloadIn)
+          set({ transport, direction: 'in', kind: 'overhead' }, t.overheadIn)
+          set({ transport, direction: 'out', kind: 'payload' }, t.payloadOut)
+          set({ transport, direction: 'out', kind: 'overhead' }, t.overheadOut)
+        }
       },
+    )
+    counter('lab_http_requests_total', 'HTTP requests and upgrades served, by transport', ['transport'], (s, set) => {
+      for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.httpRequests)
     })
-  const gauge = (name: string, help: string, labelNames: string[], read: (s: WireSnapshot, set: (labels: Record<string, string>, v: number) => void) => void) =>
+    counter(
+      'lab_messages_total',
+      'Protocol messages, by transport and direction',
+      ['transport', 'direction'],
+      (s, set) => {
+        for (const [transport, t] of Object.entries(s.transports)) {
+          set({ transport, direction: 'in' }, t.messagesIn)
+          set({ transport, direction: 'out' }, t.messagesOut)
+        }
+      },
+    )
+    gauge(
+      'lab_connections_open',
+      'TCP connections open, by the transport that last used them',
+      ['transport'],
+      (s, set) => {
+        for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.connectionsOpen)
+      },
+    )
+    gauge(
+      'lab_requests_held',
+      'Requests the server is holding open (long polls waiting, SSE streams)',
+      ['transport'],
+      (s, set) => {
+        for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.requestsHeld)
+      },
+    )
     new Gauge({
-      name, help, labelNames, registers: [register],
+      name: 'lab_rooms',
+      help: 'Rooms with a log in memory',
+      registers: [register],
       collect() {
-        this.reset()
-        read(snapshot(), (labels, v) => this.set(labels, v))
+        this.set(app.hub.stats().rooms)
+      },
+    })
+    new Gauge({
+      name: 'lab_clients',
+      help: 'Chat clients connected over any transport',
+      registers: [register],
+      collect() {
+        this.set(app.hub.stats().clients)
       },
     })
 
-  counter('lab_wire_bytes_total', 'Bytes that crossed the TCP socket, by transport, direction and kind (payload = the chat JSON, overhead = everything else)', ['transport', 'direction', 'kind'], (s, set) => {
-    for (const [transport, t] of Object.entries(s.transports)) {
-      set({ transport, direction: 'in', kind: 'payload' }, t.payloadIn)
-      set({ transport, direction: 'in', kind: 'overhead' }, t.overheadIn)
-      set({ transport, direction: 'out', kind: 'payload' }, t.payloadOut)
-      set({ transport, direction: 'out', kind: 'overhead' }, t.overheadOut)
-    }
-  })
-  counter('lab_http_requests_total', 'HTTP requests and upgrades served, by transport', ['transport'], (s, set) => {
-    for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.httpRequests)
-  })
-  counter('lab_messages_total', 'Protocol messages, by transport and direction', ['transport', 'direction'], (s, set) => {
-    for (const [transport, t] of Object.entries(s.transports)) {
-      set({ transport, direction: 'in' }, t.messagesIn)
-      set({ transport, direction: 'out' }, t.messagesOut)
-    }
-  })
-  gauge('lab_connections_open', 'TCP connections open, by the transport that last used them', ['transport'], (s, set) => {
-    for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.connectionsOpen)
-  })
-  gauge('lab_requests_held', 'Requests the server is holding open (long polls waiting, SSE streams)', ['transport'], (s, set) => {
-    for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.requestsHeld)
-  })
-  new Gauge({ name: 'lab_rooms', help: 'Rooms with a log in memory', registers: [register], collect() { this.set(app.hub.stats().rooms) } })
-  new Gauge({ name: 'lab_clients', help: 'Chat clients connected over any transport', registers: [register], collect() { this.set(app.hub.stats().clients) } })
-
-  app.get('/metrics', async (_request, reply) => {
-    current = undefined
-    const body = await register.metrics()
-    current = undefined
-    return reply.type(register.contentType).send(body)
-  })
-}, { name: 'wire-routes', dependencies: ['hub'] })
+    app.get('/metrics', async (_request, reply) => {
+      current = undefined
+      const body = await register.metrics()
+      current = undefined
+      return reply.type(register.contentType).send(body)
+    })
+  },
+  { name: 'wire-routes', dependencies: ['hub'] },
+)

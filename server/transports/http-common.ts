@@ -94,11 +94,21 @@ function tokenOf(request: FastifyRequest): string | undefined {
  */
 export function acceptJsonAsText(app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: app.config.bodyLimitBytes }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: app.config.bodyLimitBytes },
+    (_req, body, done) => done(null, body),
+  )
 }
 
 /** Replies with a protocol message; its bytes are payload on the wire meter. */
-export function replyMessage(app: FastifyInstance, transport: string, reply: FastifyReply, message: object, status = 200): string {
+export function replyMessage(
+  app: FastifyInstance,
+  transport: string,
+  reply: FastifyReply,
+  message: object,
+  status = 200,
+): string {
   const { json, bytes } = encode(message)
   app.wire.recorder(transport).sent(bytes)
   void reply.code(status).type('application/json; charset=utf-8')
@@ -109,7 +119,13 @@ export function replyMessage(app: FastifyInstance, transport: string, reply: Fas
  * The polling response. The entries are the payload; the envelope around them
  * (room, epoch, seq, recovered) is framing, counted as overhead like headers.
  */
-export function replyBatch(app: FastifyInstance, transport: string, reply: FastifyReply, room: string, read: PageResult): string {
+export function replyBatch(
+  app: FastifyInstance,
+  transport: string,
+  reply: FastifyReply,
+  room: string,
+  read: PageResult,
+): string {
   let payload = 0
   const parts: string[] = []
   for (const entry of read.entries) {
@@ -137,7 +153,8 @@ export interface PostOptions {
 export function handlePost(app: FastifyInstance, options: PostOptions) {
   const { transport, sessions } = options
   const wire = app.wire.recorder(transport)
-  const withInterval = <T extends object>(welcome: T) => (options.pollIntervalMs ? { ...welcome, pollIntervalMs: options.pollIntervalMs } : welcome)
+  const withInterval = <T extends object>(welcome: T) =>
+    options.pollIntervalMs ? { ...welcome, pollIntervalMs: options.pollIntervalMs } : welcome
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
     const body = typeof request.body === 'string' ? request.body : ''
     if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
@@ -148,7 +165,10 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
     switch (message.type) {
       case 'join': {
         if (!options.joinByPost) {
-          throw new LabError('LAB_ERR_UNSUPPORTED', 'an SSE stream carries one room: open GET /sse?room=NAME to join it')
+          throw new LabError(
+            'LAB_ERR_UNSUPPORTED',
+            'an SSE stream carries one room: open GET /sse?room=NAME to join it',
+          )
         }
         if (client) {
           const { welcome } = app.hub.join(client.clientId, message.room, message.after)
@@ -174,7 +194,11 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         if (!options.joinByPost) {
           throw new LabError('LAB_ERR_UNSUPPORTED', 'an SSE stream carries one room: close the stream to leave it')
         }
-        if (!client) throw new LabError('LAB_ERR_UNKNOWN_CLIENT', `leave needs the session from your join, in the ${SESSION_HEADER} header`)
+        if (!client)
+          throw new LabError(
+            'LAB_ERR_UNKNOWN_CLIENT',
+            `leave needs the session from your join, in the ${SESSION_HEADER} header`,
+          )
         const seq = app.hub.leave(client.clientId, message.room)
         return replyMessage(app, transport, reply, { type: 'ack', room: message.room, seq, id: '' })
       }

@@ -27,7 +27,11 @@ export interface TransportEntry {
   plugin: FastifyPluginAsync
 }
 
-export const transports: readonly TransportEntry[] = TRANSPORTS.map((name) => ({ name, path: TRANSPORT_INFO[name].path, plugin: PLUGINS[name] }))
+export const transports: readonly TransportEntry[] = TRANSPORTS.map((name) => ({
+  name,
+  path: TRANSPORT_INFO[name].path,
+  plugin: PLUGINS[name],
+}))
 
 export function transportForUrl(url: string): string {
   for (const { name, path } of transports) {

@@ -50,12 +50,15 @@ export const longPolling: FastifyPluginAsync = async (app) => {
     })
   })
 
-  app.post(path, handlePost(app, {
-    transport,
-    sessions,
-    joinByPost: true,
-    leaseMs: app.config.httpSessionTtlMs + app.config.longPollTimeoutMs,
-  }))
+  app.post(
+    path,
+    handlePost(app, {
+      transport,
+      sessions,
+      joinByPost: true,
+      leaseMs: app.config.httpSessionTtlMs + app.config.longPollTimeoutMs,
+    }),
+  )
 
   // Fastify's close waits for in-flight requests, so held polls are answered first.
   app.addHook('preClose', async () => {
@@ -68,7 +71,10 @@ function readTimeout(value: unknown, fallback: number): number {
   if (value === undefined || value === '') return fallback
   const ms = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : NaN
   if (!(ms >= TIMEOUT_MIN_MS && ms <= 600_000)) {
-    throw new LabError('LAB_ERR_BAD_MESSAGE', `timeout must be an integer number of ms from ${TIMEOUT_MIN_MS} to 600000`)
+    throw new LabError(
+      'LAB_ERR_BAD_MESSAGE',
+      `timeout must be an integer number of ms from ${TIMEOUT_MIN_MS} to 600000`,
+    )
   }
   return ms
 }

@@ -36,7 +36,14 @@ export class PushSession {
   private ended = false
 
   /** `adopt` names a detached hub client (see Hub.detach) to carry on as, when it is still there. */
-  constructor(app: FastifyInstance, transport: string, name: string, out: PushOutput, log: FastifyBaseLogger, adopt?: string) {
+  constructor(
+    app: FastifyInstance,
+    transport: string,
+    name: string,
+    out: PushOutput,
+    log: FastifyBaseLogger,
+    adopt?: string,
+  ) {
     this.app = app
     this.out = out
     this.log = log
@@ -122,7 +129,12 @@ export class PushSession {
     const buffered = this.out.buffered()
     if (buffered > this.app.config.sendBufferBytes) {
       this.log.warn({ clientId: this.client.clientId, buffered }, 'client too slow; closing it')
-      this.end(new LabError('LAB_ERR_SLOW_CONSUMER', `${buffered} bytes were waiting for this client (the limit is ${this.app.config.sendBufferBytes}): reconnect and resume`))
+      this.end(
+        new LabError(
+          'LAB_ERR_SLOW_CONSUMER',
+          `${buffered} bytes were waiting for this client (the limit is ${this.app.config.sendBufferBytes}): reconnect and resume`,
+        ),
+      )
     }
   }
 

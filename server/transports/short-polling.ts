@@ -19,11 +19,14 @@ export const shortPolling: FastifyPluginAsync = async (app) => {
     return replyBatch(app, transport, reply, room, app.hub.read(room, cursor))
   })
 
-  app.post(path, handlePost(app, {
-    transport,
-    sessions,
-    joinByPost: true,
-    pollIntervalMs: app.config.shortPollIntervalMs,
-    leaseMs: app.config.httpSessionTtlMs,
-  }))
+  app.post(
+    path,
+    handlePost(app, {
+      transport,
+      sessions,
+      joinByPost: true,
+      pollIntervalMs: app.config.shortPollIntervalMs,
+      leaseMs: app.config.httpSessionTtlMs,
+    }),
+  )
 }

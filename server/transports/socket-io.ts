@@ -25,7 +25,13 @@ import { TRANSPORT_INFO } from '../core/names.ts'
 import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import { encode } from '../wire/payload.ts'
-import { dropEngineSocket, engineBuffered, engineSocket, onUpgradeResponse, type EngineSocket } from './engine-io-internals.ts'
+import {
+  dropEngineSocket,
+  engineBuffered,
+  engineSocket,
+  onUpgradeResponse,
+  type EngineSocket,
+} from './engine-io-internals.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
@@ -33,7 +39,9 @@ import { AddressCounter } from '../core/limits.ts'
 const transport = 'socket.io'
 /** engine.io matches its path with the trailing slash. */
 const PATH = `${TRANSPORT_INFO[transport].path}/`
-const CLIENT_SCRIPTS = new Set(['socket.io.js', 'socket.io.min.js', 'socket.io.js.map', 'socket.io.min.js.map'].map((file) => PATH + file))
+const CLIENT_SCRIPTS = new Set(
+  ['socket.io.js', 'socket.io.min.js', 'socket.io.js.map', 'socket.io.min.js.map'].map((file) => PATH + file),
+)
 
 type Dialect = 'lab' | 'notes'
 const KNOWN_EVENTS = new Set(['join', 'leave', 'send', 'client_message', 'join_room', 'leave_room', 'room_message'])
@@ -46,7 +54,8 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     pingTimeout: config.sioPingTimeoutMs,
     // A backstop below io.use(): raw Engine.IO sessions that never connect a namespace still count.
     allowRequest: (req, callback) => {
-      const over = config.maxClientsPerAddress > 0 && engineCount(req.socket.remoteAddress) >= 2 * config.maxClientsPerAddress
+      const over =
+        config.maxClientsPerAddress > 0 && engineCount(req.socket.remoteAddress) >= 2 * config.maxClientsPerAddress
       callback(over ? 'LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address' : null, !over)
     },
   })
@@ -65,15 +74,23 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     })
   })
 
-  app.edge.claimRequests((path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path), (req, res) => engine.handleRequest(req, res))
-  app.edge.claimUpgrades((path) => path.startsWith(PATH), (req, socket, head) => engine.handleUpgrade(req, socket, head))
+  app.edge.claimRequests(
+    (path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path),
+    (req, res) => engine.handleRequest(req, res),
+  )
+  app.edge.claimUpgrades(
+    (path) => path.startsWith(PATH),
+    (req, socket, head) => engine.handleUpgrade(req, socket, head),
+  )
   onUpgradeResponse(engine, (lines, req) => app.wire.onUpgradeResponse(req, lines))
 
   const clientDist = join(dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')), 'dist')
   for (const path of CLIENT_SCRIPTS) {
     app.get(path, async (_request, reply) => {
       const file = path.slice(PATH.length)
-      void reply.type(file.endsWith('.map') ? 'application/json' : 'application/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600')
+      void reply
+        .type(file.endsWith('.map') ? 'application/json' : 'application/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=3600')
       return readFile(join(clientDist, file))
     })
   }
@@ -144,24 +161,31 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     }
 
     let greeted = false
-    const session: PushSession = new PushSession(app, transport, readName(auth.name), {
-      welcome: (welcome, backlog) => {
-        if (dialect === 'lab') emit('welcome', welcome)
-        // The notes greet once, on connection; their join_room answers nothing to the joiner.
-        else if (!greeted) emit('message', `Welcome to Transport Lab, ${welcome.name}! You are in room ${welcome.room}.`, welcome)
-        greeted = true
-        for (const entry of backlog) emit(...eventFor(dialect, entry))
+    const session: PushSession = new PushSession(
+      app,
+      transport,
+      readName(auth.name),
+      {
+        welcome: (welcome, backlog) => {
+          if (dialect === 'lab') emit('welcome', welcome)
+          // The notes greet once, on connection; their join_room answers nothing to the joiner.
+          else if (!greeted)
+            emit('message', `Welcome to Transport Lab, ${welcome.name}! You are in room ${welcome.room}.`, welcome)
+          greeted = true
+          for (const entry of backlog) emit(...eventFor(dialect, entry))
+        },
+        error: (error) => emit('error', error),
+        buffered,
+        close: (error) => {
+          emit('error', { type: 'error', code: error.code, message: error.message })
+          socket.disconnect(true)
+          // A reader that stopped never takes the goodbye: after a grace period its buffers are dropped.
+          const conn = engineSocket(socket.conn)
+          setTimeout(() => dropEngineSocket(conn), CLOSE_GRACE_MS).unref()
+        },
       },
-      error: (error) => emit('error', error),
-      buffered,
-      close: (error) => {
-        emit('error', { type: 'error', code: error.code, message: error.message })
-        socket.disconnect(true)
-        // A reader that stopped never takes the goodbye: after a grace period its buffers are dropped.
-        const conn = engineSocket(socket.conn)
-        setTimeout(() => dropEngineSocket(conn), CLOSE_GRACE_MS).unref()
-      },
-    }, log)
+      log,
+    )
     try {
       const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
       join(room, cursor)
@@ -184,7 +208,10 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return
       const name = String(JSON.stringify(event) ?? event).slice(0, 40)
       const ack = args.at(-1)
-      let error = new LabError('LAB_ERR_UNKNOWN_TYPE', `unknown event ${name}: expected ${[...KNOWN_EVENTS].join(', ')}`)
+      let error = new LabError(
+        'LAB_ERR_UNKNOWN_TYPE',
+        `unknown event ${name}: expected ${[...KNOWN_EVENTS].join(', ')}`,
+      )
       try {
         session.admit()
       } catch (limited) {
@@ -213,12 +240,21 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     for (const type of ['join', 'leave', 'send'] as const) {
       on(type, ([body]) => {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          throw new LabError('LAB_ERR_BAD_MESSAGE', `${type} takes one object argument, e.g. ${type === 'send' ? '{ room, text }' : '{ room }'}`)
+          throw new LabError(
+            'LAB_ERR_BAD_MESSAGE',
+            `${type} takes one object argument, e.g. ${type === 'send' ? '{ room, text }' : '{ room }'}`,
+          )
         }
         const message = parseClientMessage({ ...body, type }, { textMaxBytes: config.textMaxBytes })
         if (message.type === 'send') {
           const entry = session.send(message.room, message)
-          return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id, ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}) }
+          return {
+            type: 'ack',
+            room: entry.room,
+            seq: entry.seq,
+            id: entry.id,
+            ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}),
+          }
         }
         if (message.type === 'join') join(message.room, message.after)
         else leave(message.room)
@@ -241,7 +277,10 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       leave(roomName)
     })
     on('room_message', ([data]) => {
-      const { room: roomName, message } = (typeof data === 'object' && data !== null ? data : {}) as { room?: unknown; message?: unknown }
+      const { room: roomName, message } = (typeof data === 'object' && data !== null ? data : {}) as {
+        room?: unknown
+        message?: unknown
+      }
       assertRoom(roomName)
       assertText(message, config)
       // socket.to(room) in the notes: everyone in the room but the sender.
@@ -288,7 +327,8 @@ function eventFor(dialect: Dialect, entry: LogEntry): [string, ...unknown[]] {
 /** Socket.IO payload: the JSON of each argument (objects are serialized once and cached). */
 function payloadBytes(args: unknown[]): number {
   let bytes = 0
-  for (const arg of args) bytes += typeof arg === 'object' && arg !== null ? encode(arg).bytes : Buffer.byteLength(JSON.stringify(arg) ?? '')
+  for (const arg of args)
+    bytes += typeof arg === 'object' && arg !== null ? encode(arg).bytes : Buffer.byteLength(JSON.stringify(arg) ?? '')
   return bytes
 }
 
@@ -307,5 +347,7 @@ export function argumentBytes(packet: string): number {
 }
 
 function noticeText(notice: Extract<LogEntry, { type: 'notice' }>): string {
-  return notice.event === 'join' ? `${notice.who.name} joined room ${notice.room}` : `${notice.who.name} left room ${notice.room}`
+  return notice.event === 'join'
+    ? `${notice.who.name} joined room ${notice.room}`
+    : `${notice.who.name} left room ${notice.room}`
 }

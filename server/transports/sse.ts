@@ -47,7 +47,8 @@ export const sse: FastifyPluginAsync = async (app) => {
    * Several streams can share a key (two tabs alike): each reconnect takes one.
    */
   const detached = new Map<string, Detached[]>()
-  const renewalKey = (address: string, room: string, name: string | undefined, lastEventId: string) => `${address}|${room}|${name ?? ''}|${lastEventId}`
+  const renewalKey = (address: string, room: string, name: string | undefined, lastEventId: string) =>
+    `${address}|${room}|${name ?? ''}|${lastEventId}`
 
   app.get(path, async (request, reply) => {
     const header = request.headers['last-event-id']
@@ -72,7 +73,10 @@ export const sse: FastifyPluginAsync = async (app) => {
     }
     /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
     const goodbye = (code: string, message: string, retryMs?: number) => {
-      write(`${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`, 0)
+      write(
+        `${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`,
+        0,
+      )
       if (!res.writableEnded) res.end()
       // A reader that stopped never takes the last bytes; its socket goes after a grace period
       // (and the timer goes with the response, so that it keeps nothing alive for that long).
@@ -85,22 +89,29 @@ export const sse: FastifyPluginAsync = async (app) => {
     let token = adopt?.session
     let session: PushSession | undefined
     try {
-      session = new PushSession(app, transport, adopt?.name ?? name ?? readName(undefined), {
-        welcome: (welcome, backlog) => {
-          token ??= sessions.issue(session!.client)
-          // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
-          const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
-          // A renewed stream's member never left: who came and went meanwhile is in the backlog's notices,
-          // so its welcome leaves the member list out (it would be most of a renewal's bytes).
-          const renewed = session!.client.clientId === adopt?.clientId && welcome.recovered
-          openStream(renewed ? { ...welcome, members: [] } : welcome, token, `${welcome.epoch}-${position}`)
-          for (const entry of backlog) writeEntry(entry)
+      session = new PushSession(
+        app,
+        transport,
+        adopt?.name ?? name ?? readName(undefined),
+        {
+          welcome: (welcome, backlog) => {
+            token ??= sessions.issue(session!.client)
+            // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
+            const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
+            // A renewed stream's member never left: who came and went meanwhile is in the backlog's notices,
+            // so its welcome leaves the member list out (it would be most of a renewal's bytes).
+            const renewed = session!.client.clientId === adopt?.clientId && welcome.recovered
+            openStream(renewed ? { ...welcome, members: [] } : welcome, token, `${welcome.epoch}-${position}`)
+            for (const entry of backlog) writeEntry(entry)
+          },
+          entry: writeEntry,
+          error: () => {},
+          buffered: () => res.writableLength,
+          close: (error) => goodbye(error.code, error.message),
         },
-        entry: writeEntry,
-        error: () => {},
-        buffered: () => res.writableLength,
-        close: (error) => goodbye(error.code, error.message),
-      }, request.log, adopt?.clientId)
+        request.log,
+        adopt?.clientId,
+      )
       // The member it came back for may have left already: then it is a new one, with a session of its own.
       if (session.client.clientId !== adopt?.clientId) token = undefined
       session.join(room, cursor)
@@ -138,17 +149,24 @@ export const sse: FastifyPluginAsync = async (app) => {
     // that overtakes the close still finds its place. Spread out, so that
     // streams opened together are not all renewed together.
     let renewed = false
-    const renewal = setTimeout(() => {
-      if (session.closed) return
-      renewed = true
-      goodbye('LAB_RENEW', 'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID', RENEW_RECONNECT_MS)
-      session.detach(SSE_REJOIN_GRACE_MS)
-      const key = renewalKey(address, room, name, lastId)
-      const waiting: Detached = { clientId, name: session.client.name, session: token! }
-      detached.set(key, [...(detached.get(key) ?? []), waiting])
-      // After the grace the hub has let the member go (its lease); forget the place too.
-      setTimeout(() => takeDetached(key, waiting), SSE_REJOIN_GRACE_MS).unref()
-    }, app.config.sseStreamMaxMs * (0.9 + Math.random() * 0.2))
+    const renewal = setTimeout(
+      () => {
+        if (session.closed) return
+        renewed = true
+        goodbye(
+          'LAB_RENEW',
+          'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID',
+          RENEW_RECONNECT_MS,
+        )
+        session.detach(SSE_REJOIN_GRACE_MS)
+        const key = renewalKey(address, room, name, lastId)
+        const waiting: Detached = { clientId, name: session.client.name, session: token! }
+        detached.set(key, [...(detached.get(key) ?? []), waiting])
+        // After the grace the hub has let the member go (its lease); forget the place too.
+        setTimeout(() => takeDetached(key, waiting), SSE_REJOIN_GRACE_MS).unref()
+      },
+      app.config.sseStreamMaxMs * (0.9 + Math.random() * 0.2),
+    )
     const shutdown = () => session.end(new LabError('LAB_ERR_SHUTTING_DOWN'))
     open.add(shutdown)
     res.on('error', (error) => request.log.warn({ err: error, clientId }, 'SSE stream error'))
@@ -175,12 +193,15 @@ export const sse: FastifyPluginAsync = async (app) => {
     return found
   }
 
-  app.post(path, handlePost(app, {
-    transport,
-    sessions,
-    joinByPost: false,
-    leaseMs: app.config.httpSessionTtlMs,
-  }))
+  app.post(
+    path,
+    handlePost(app, {
+      transport,
+      sessions,
+      joinByPost: false,
+      leaseMs: app.config.httpSessionTtlMs,
+    }),
+  )
 
   app.addHook('preClose', async () => {
     stopping = true

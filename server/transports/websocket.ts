@@ -23,11 +23,15 @@ export const websocket: FastifyPluginAsync = async (app) => {
   // permessage-deflate is a per-connection choice (?compress=1|0, default
   // WS_COMPRESSION): browsers always offer the extension, so the server
   // decides by hiding the offer from ws when a client did not ask for it.
-  app.edge.claimUpgrades((requested) => requested === path, (req, socket, head) => {
-    const compress = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('compress')
-    if (compress === '0' || (compress !== '1' && !app.config.wsCompression)) delete req.headers['sec-websocket-extensions']
-    app.edge.fastifyUpgrades.emit('upgrade', req, socket, head)
-  })
+  app.edge.claimUpgrades(
+    (requested) => requested === path,
+    (req, socket, head) => {
+      const compress = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('compress')
+      if (compress === '0' || (compress !== '1' && !app.config.wsCompression))
+        delete req.headers['sec-websocket-extensions']
+      app.edge.fastifyUpgrades.emit('upgrade', req, socket, head)
+    },
+  )
   // ws hands over the exact 101 lines it is about to write: the inspector shows them.
   app.websocketServer.on('headers', (lines: string[], req) => app.wire.onUpgradeResponse(req, lines))
   const wire = app.wire.recorder(transport)
@@ -78,16 +82,22 @@ export const websocket: FastifyPluginAsync = async (app) => {
       release = perAddress.acquire(request.raw.socket.remoteAddress)
       const name = readName(query.name)
       const { room, cursor } = readRoomQuery(query)
-      session = new PushSession(app, transport, name, {
-        welcome: (welcome, backlog: LogEntry[]) => {
-          sendEncoded(encode(welcome))
-          for (const entry of backlog) sendEncoded(encode(entry))
+      session = new PushSession(
+        app,
+        transport,
+        name,
+        {
+          welcome: (welcome, backlog: LogEntry[]) => {
+            sendEncoded(encode(welcome))
+            for (const entry of backlog) sendEncoded(encode(entry))
+          },
+          entry: (entry) => sendEncoded(encode(entry)),
+          error: (error) => sendEncoded(encode(error)),
+          buffered: () => socket.bufferedAmount,
+          close: closeWith,
         },
-        entry: (entry) => sendEncoded(encode(entry)),
-        error: (error) => sendEncoded(encode(error)),
-        buffered: () => socket.bufferedAmount,
-        close: closeWith,
-      }, log)
+        log,
+      )
       try {
         session.join(room, cursor)
       } catch (error) {
@@ -114,11 +124,13 @@ export const websocket: FastifyPluginAsync = async (app) => {
       try {
         session.admit()
         if (isBinary) {
-          session.end(new LabError('LAB_ERR_UNSUPPORTED', 'binary frames are not part of the protocol: send JSON text frames'))
+          session.end(
+            new LabError('LAB_ERR_UNSUPPORTED', 'binary frames are not part of the protocol: send JSON text frames'),
+          )
           return
         }
         const message = parseClientMessage(buffer, { textMaxBytes: app.config.textMaxBytes })
-        ref = message.type === 'send' ? message.clientMsgId ?? 'send' : message.type
+        ref = message.type === 'send' ? (message.clientMsgId ?? 'send') : message.type
         session.handle(message)
       } catch (error) {
         session.fail(error, ref)

@@ -53,7 +53,8 @@ export class HandshakeLog {
 
 function requestSide(req: IncomingMessage): HandshakeSide {
   const headers: Array<[string, string]> = []
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]))
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    headers.push(redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]))
   return { startLine: `${req.method} ${redactUrl(req.url ?? '/')} HTTP/${req.httpVersion}`, headers }
 }
 

@@ -248,7 +248,17 @@ export class WireMeter {
   private tally(transport: string): Counters {
     let counters = this.counters.get(transport)
     if (!counters) {
-      counters = { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0 }
+      counters = {
+        bytesIn: 0,
+        bytesOut: 0,
+        payloadIn: 0,
+        payloadOut: 0,
+        connectionsTotal: 0,
+        requestsHeld: 0,
+        httpRequests: 0,
+        messagesIn: 0,
+        messagesOut: 0,
+      }
       this.counters.set(transport, counters)
     }
     return counters
@@ -256,7 +266,20 @@ export class WireMeter {
 }
 
 function emptyTally(): WireTally {
-  return { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0 }
+  return {
+    bytesIn: 0,
+    bytesOut: 0,
+    payloadIn: 0,
+    payloadOut: 0,
+    overheadIn: 0,
+    overheadOut: 0,
+    connectionsOpen: 0,
+    connectionsTotal: 0,
+    requestsHeld: 0,
+    httpRequests: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+  }
 }
 
 function toTally(c: Counters, connectionsOpen: number): WireTally {

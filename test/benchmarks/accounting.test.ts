@@ -15,15 +15,22 @@ describe('the ledger', () => {
     expect(a.losses).toEqual([{ reason: REASON_TIMEOUT, count: 2 }])
   })
 
-  it('gives the receiver\'s own reason for what it missed: a closed connection, or history the server no longer held', () => {
+  it("gives the receiver's own reason for what it missed: a closed connection, or history the server no longer held", () => {
     const ledger = new Ledger(3)
     for (let i = 0; i < 5; i++) ledger.accept(ledger.issue())
     ledger.deliver(0, 0)
     ledger.deliver(1, 4)
     for (let i = 0; i < 5; i++) ledger.deliver(2, i)
-    const a = ledger.account([{ historyLost: 0, failure: 'closed by the server: 1013' }, { historyLost: 1, failure: undefined }, fine])
+    const a = ledger.account([
+      { historyLost: 0, failure: 'closed by the server: 1013' },
+      { historyLost: 1, failure: undefined },
+      fine,
+    ])
     expect(a.lost).toBe(8)
-    expect(a.losses).toEqual([{ reason: 'closed by the server: 1013', count: 4 }, { reason: REASON_HISTORY, count: 4 }])
+    expect(a.losses).toEqual([
+      { reason: 'closed by the server: 1013', count: 4 },
+      { reason: REASON_HISTORY, count: 4 },
+    ])
   })
 
   it('does not expect messages whose send failed, and says why they failed', () => {
@@ -72,8 +79,40 @@ describe('the ledger', () => {
 
 describe('adding accounts up', () => {
   it('sums the counts and merges the reasons', () => {
-    const a = { receivers: 1, sent: 2, failedSends: 0, expected: 2, delivered: 1, lost: 1, losses: [{ reason: 'x', count: 1 }], duplicates: 0 }
-    const b = { receivers: 2, sent: 3, failedSends: 1, expected: 6, delivered: 4, lost: 2, losses: [{ reason: 'x', count: 1 }, { reason: 'y', count: 1 }], duplicates: 1 }
-    expect(addAccounts([a, b])).toEqual({ sent: 5, failedSends: 1, expected: 8, delivered: 5, lost: 3, duplicates: 1, losses: [{ reason: 'x', count: 2 }, { reason: 'y', count: 1 }] })
+    const a = {
+      receivers: 1,
+      sent: 2,
+      failedSends: 0,
+      expected: 2,
+      delivered: 1,
+      lost: 1,
+      losses: [{ reason: 'x', count: 1 }],
+      duplicates: 0,
+    }
+    const b = {
+      receivers: 2,
+      sent: 3,
+      failedSends: 1,
+      expected: 6,
+      delivered: 4,
+      lost: 2,
+      losses: [
+        { reason: 'x', count: 1 },
+        { reason: 'y', count: 1 },
+      ],
+      duplicates: 1,
+    }
+    expect(addAccounts([a, b])).toEqual({
+      sent: 5,
+      failedSends: 1,
+      expected: 8,
+      delivered: 5,
+      lost: 3,
+      duplicates: 1,
+      losses: [
+        { reason: 'x', count: 2 },
+        { reason: 'y', count: 1 },
+      ],
+    })
   })
 })

@@ -22,11 +22,18 @@ afterAll(() => rmSync(out, { recursive: true, force: true }))
 
 function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/run.ts', '--quick', '--json', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/run.ts', '--quick', '--json', '--out', out], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (chunk) => { stdout += chunk })
-    child.stderr.on('data', (chunk) => { stderr += chunk })
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
     // SIGTERM lets the runner kill its children; SIGKILL if even that hangs (the children exit when their IPC channel closes).
     const term = setTimeout(() => child.kill('SIGTERM'), HARD_LIMIT_MS)
     const kill = setTimeout(() => child.kill('SIGKILL'), HARD_LIMIT_MS + 5000)
@@ -39,72 +46,107 @@ function runQuick(): Promise<{ code: number | null; stdout: string; stderr: stri
 }
 
 describe('npm run bench -- --quick --json', () => {
-  it('measures every transport and baseline, prints valid results and loses no message', async () => {
-    const { code, stdout, stderr } = await runQuick()
-    expect(code, stderr.slice(-3000)).toBe(0)
-    const results = JSON.parse(stdout) as BenchResults
-    expect(checkResults(results)).toEqual([])
-    expect(results.mode).toBe('quick')
+  it(
+    'measures every transport and baseline, prints valid results and loses no message',
+    async () => {
+      const { code, stdout, stderr } = await runQuick()
+      expect(code, stderr.slice(-3000)).toBe(0)
+      const results = JSON.parse(stdout) as BenchResults
+      expect(checkResults(results)).toEqual([])
+      expect(results.mode).toBe('quick')
 
-    const subjects = (rows: Array<{ subject: string }> | undefined) => new Set(rows?.map((r) => r.subject))
-    const expected = [...TRANSPORTS.map((t) => `lab/${t}`), 'bare-fastify/short-polling', 'bare-fastify/long-polling', 'bare-fastify/sse', 'bare-ws/websocket', 'bare-socket.io/socket.io']
-    for (const rows of [results.wire?.rows, results.latency?.rows, results.throughput?.rows, results.idle?.rows]) {
-      expect([...subjects(rows)].sort()).toEqual([...expected].sort())
-    }
-    expect(results.wire!.rows.length).toBe(expected.length * 3)
-    expect(results.throughput!.rows.length).toBe(expected.length * 2)
-    expect(results.throughput!.http.map((r) => `${r.subject} ${r.endpoint}`)).toContain('lab/short-polling GET poll')
-    expect(results.comparisons.some((c) => c.target && c.transport === 'websocket' && c.metric === 'heap per connection')).toBe(true)
+      const subjects = (rows: Array<{ subject: string }> | undefined) => new Set(rows?.map((r) => r.subject))
+      const expected = [
+        ...TRANSPORTS.map((t) => `lab/${t}`),
+        'bare-fastify/short-polling',
+        'bare-fastify/long-polling',
+        'bare-fastify/sse',
+        'bare-ws/websocket',
+        'bare-socket.io/socket.io',
+      ]
+      for (const rows of [results.wire?.rows, results.latency?.rows, results.throughput?.rows, results.idle?.rows]) {
+        expect([...subjects(rows)].sort()).toEqual([...expected].sort())
+      }
+      expect(results.wire!.rows.length).toBe(expected.length * 3)
+      expect(results.throughput!.rows.length).toBe(expected.length * 2)
+      expect(results.throughput!.http.map((r) => `${r.subject} ${r.endpoint}`)).toContain('lab/short-polling GET poll')
+      expect(
+        results.comparisons.some((c) => c.target && c.transport === 'websocket' && c.metric === 'heap per connection'),
+      ).toBe(true)
 
-    // The bench's own accounting: everything sent is delivered, and no sample went missing.
-    const total = results.accounting.total
-    expect(total.expected).toBeGreaterThan(0)
-    expect(total.lost, JSON.stringify(total.losses)).toBe(0)
-    expect(total.delivered).toBe(total.expected)
-    for (const row of results.latency!.rows) {
-      expect(row.latency.count, row.subject).toBe(row.deliveriesMeasured)
-      expect(row.latency.count, row.subject).toBeGreaterThan(0)
-      expect(row.accounting.lost, row.subject).toBe(0)
-    }
-    for (const row of results.throughput!.rows) expect(row.accounting.lost, `${row.subject} ×${row.fanout}`).toBe(0)
-    for (const row of results.idle!.rows) expect(row.connected, row.subject).toBe(row.clients)
+      // The bench's own accounting: everything sent is delivered, and no sample went missing.
+      const total = results.accounting.total
+      expect(total.expected).toBeGreaterThan(0)
+      expect(total.lost, JSON.stringify(total.losses)).toBe(0)
+      expect(total.delivered).toBe(total.expected)
+      for (const row of results.latency!.rows) {
+        expect(row.latency.count, row.subject).toBe(row.deliveriesMeasured)
+        expect(row.latency.count, row.subject).toBeGreaterThan(0)
+        expect(row.accounting.lost, row.subject).toBe(0)
+      }
+      for (const row of results.throughput!.rows) expect(row.accounting.lost, `${row.subject} ×${row.fanout}`).toBe(0)
+      for (const row of results.idle!.rows) expect(row.connected, row.subject).toBe(row.clients)
 
-    // The scenarios about bad clients: every phase, transport and peer is there, and the bench's own accounting holds.
-    expect(results.noisy!.rows.map((r) => r.label)).toEqual(['on', 'off'].flatMap((limit) => ['nobody flooding', 'WebSocket flood', 'Socket.IO flood', 'HTTP POST flood'].map((who) => `${who}, limit ${limit}`)))
-    for (const row of results.noisy!.rows) {
-      expect(row.latency.count, row.label).toBe(row.deliveriesMeasured)
-      expect(row.latency.count, row.label).toBeGreaterThan(0)
-      expect(row.accounting.lost, row.label).toBe(0)
-      if (row.flood) expect(row.flood.accepted, row.label).toBeLessThanOrEqual(row.flood.attempted)
-    }
-    expect(results.slowReaders!.rows.map((r) => r.transport)).toEqual(['sse', 'websocket', 'socket.io'])
-    for (const row of results.slowReaders!.rows) {
-      expect(row.told.reduce((n, t) => n + t.count, 0), row.transport).toBe(row.readers)
-      expect(row.bystander.lost, row.transport).toBe(0)
-      expect(row.bystander.expected, row.transport).toBeGreaterThan(0)
-    }
-    expect(results.deadPeers!.shortened).toBe(true)
-    expect(results.deadPeers!.rows.map((r) => r.transport).sort()).toEqual([...TRANSPORTS].sort())
-    // Live prices: every receiver got every update of the window, each with its age; a push transport carries one per frame, event or packet.
-    expect(results.ticker!.rows.map((r) => r.transport)).toEqual([...TRANSPORTS])
-    for (const row of results.ticker!.rows) {
-      expect(row.published, row.subject).toBeGreaterThan(0)
-      expect(row.received, row.subject).toBe(row.published)
-      expect(row.age.count, row.subject).toBe(row.received)
-      if (row.transport === 'sse' || row.transport === 'websocket' || row.transport === 'socket.io') expect(row.updatesPerDeliveryMax, row.subject).toBe(1)
-    }
-    // Unless the environment sets them, the limits are out of reach for the load from 127.0.0.1, and the results say the bench set them.
-    const expectedLabEnv = Object.fromEntries(Object.entries(OUT_OF_REACH).filter(([name]) => !process.env[name]))
-    expect(results.environment.labEnv ?? {}).toEqual(expectedLabEnv)
-    for (const [name, value] of Object.entries(expectedLabEnv)) expect(results.environment.settings[name], name).toBe(Number(value))
+      // The scenarios about bad clients: every phase, transport and peer is there, and the bench's own accounting holds.
+      expect(results.noisy!.rows.map((r) => r.label)).toEqual(
+        ['on', 'off'].flatMap((limit) =>
+          ['nobody flooding', 'WebSocket flood', 'Socket.IO flood', 'HTTP POST flood'].map(
+            (who) => `${who}, limit ${limit}`,
+          ),
+        ),
+      )
+      for (const row of results.noisy!.rows) {
+        expect(row.latency.count, row.label).toBe(row.deliveriesMeasured)
+        expect(row.latency.count, row.label).toBeGreaterThan(0)
+        expect(row.accounting.lost, row.label).toBe(0)
+        if (row.flood) expect(row.flood.accepted, row.label).toBeLessThanOrEqual(row.flood.attempted)
+      }
+      expect(results.slowReaders!.rows.map((r) => r.transport)).toEqual(['sse', 'websocket', 'socket.io'])
+      for (const row of results.slowReaders!.rows) {
+        expect(
+          row.told.reduce((n, t) => n + t.count, 0),
+          row.transport,
+        ).toBe(row.readers)
+        expect(row.bystander.lost, row.transport).toBe(0)
+        expect(row.bystander.expected, row.transport).toBeGreaterThan(0)
+      }
+      expect(results.deadPeers!.shortened).toBe(true)
+      expect(results.deadPeers!.rows.map((r) => r.transport).sort()).toEqual([...TRANSPORTS].sort())
+      // Live prices: every receiver got every update of the window, each with its age; a push transport carries one per frame, event or packet.
+      expect(results.ticker!.rows.map((r) => r.transport)).toEqual([...TRANSPORTS])
+      for (const row of results.ticker!.rows) {
+        expect(row.published, row.subject).toBeGreaterThan(0)
+        expect(row.received, row.subject).toBe(row.published)
+        expect(row.age.count, row.subject).toBe(row.received)
+        if (row.transport === 'sse' || row.transport === 'websocket' || row.transport === 'socket.io')
+          expect(row.updatesPerDeliveryMax, row.subject).toBe(1)
+      }
+      // Unless the environment sets them, the limits are out of reach for the load from 127.0.0.1, and the results say the bench set them.
+      const expectedLabEnv = Object.fromEntries(Object.entries(OUT_OF_REACH).filter(([name]) => !process.env[name]))
+      expect(results.environment.labEnv ?? {}).toEqual(expectedLabEnv)
+      for (const [name, value] of Object.entries(expectedLabEnv))
+        expect(results.environment.settings[name], name).toBe(Number(value))
 
-    // Progress went to stderr as plain lines (not a terminal); the files are written.
-    expect(stderr).toMatch(/\[bench +[\d.]+s\] idle done/)
-    expect(stderr).toMatch(/\[bench +[\d.]+s\] dead-peers done/)
-    expect(stderr).toMatch(/\[bench +[\d.]+s\] ticker done/)
-    for (const file of ['latest.json', 'latest.md', 'wire.svg', 'projection.svg', 'latency.svg', 'throughput.svg', 'idle.svg', 'noisy.svg', 'slow-readers.svg', 'dead-peers.svg']) {
-      expect(existsSync(join(out, file)), file).toBe(true)
-    }
-    expect(readdirSync(out).some((f) => /^run-.*\.json$/.test(f))).toBe(true)
-  }, HARD_LIMIT_MS + 10_000)
+      // Progress went to stderr as plain lines (not a terminal); the files are written.
+      expect(stderr).toMatch(/\[bench +[\d.]+s\] idle done/)
+      expect(stderr).toMatch(/\[bench +[\d.]+s\] dead-peers done/)
+      expect(stderr).toMatch(/\[bench +[\d.]+s\] ticker done/)
+      for (const file of [
+        'latest.json',
+        'latest.md',
+        'wire.svg',
+        'projection.svg',
+        'latency.svg',
+        'throughput.svg',
+        'idle.svg',
+        'noisy.svg',
+        'slow-readers.svg',
+        'dead-peers.svg',
+      ]) {
+        expect(existsSync(join(out, file)), file).toBe(true)
+      }
+      expect(readdirSync(out).some((f) => /^run-.*\.json$/.test(f))).toBe(true)
+    },
+    HARD_LIMIT_MS + 10_000,
+  )
 })

@@ -1,17 +1,57 @@
 // The arithmetic of the benchmark report, on numbers worked out by hand.
 import { createHistogram } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
-import { compare, cpuSeconds, deadPeerWindow, median, peakMemory, perConnection, perMessage, perMinute, perSecond, projectMbps, ratioTo, sendBufferBudget, summarizeAge, summarizeHistogram, tallyDeliveries, tallyDelta, toNanoseconds, withinWindow, type ReapSettings } from '../../benchmarks/metrics.ts'
+import {
+  compare,
+  cpuSeconds,
+  deadPeerWindow,
+  median,
+  peakMemory,
+  perConnection,
+  perMessage,
+  perMinute,
+  perSecond,
+  projectMbps,
+  ratioTo,
+  sendBufferBudget,
+  summarizeAge,
+  summarizeHistogram,
+  tallyDeliveries,
+  tallyDelta,
+  toNanoseconds,
+  withinWindow,
+  type ReapSettings,
+} from '../../benchmarks/metrics.ts'
 import { labEnvironment, OUT_OF_REACH } from '../../benchmarks/environment.ts'
 import { SseParser, type SseEvent } from '../../benchmarks/clients/http.ts'
 import type { WireTally } from '../../server/wire/meter.ts'
 
-const tally = (over: Partial<WireTally>): WireTally => ({ bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0, ...over })
+const tally = (over: Partial<WireTally>): WireTally => ({
+  bytesIn: 0,
+  bytesOut: 0,
+  payloadIn: 0,
+  payloadOut: 0,
+  overheadIn: 0,
+  overheadOut: 0,
+  connectionsOpen: 0,
+  connectionsTotal: 0,
+  requestsHeld: 0,
+  httpRequests: 0,
+  messagesIn: 0,
+  messagesOut: 0,
+  ...over,
+})
 
 describe('bytes per message', () => {
-  it('divides a window\'s byte deltas by the messages it carried, payload and overhead apart', () => {
+  it("divides a window's byte deltas by the messages it carried, payload and overhead apart", () => {
     const before = tally({ bytesIn: 1000, bytesOut: 5000, payloadIn: 0, payloadOut: 2000, httpRequests: 3 })
-    const after = tally({ bytesIn: 1000 + 10 * 200, bytesOut: 5000 + 10 * 510, payloadIn: 0, payloadOut: 2000 + 10 * 490, httpRequests: 13 })
+    const after = tally({
+      bytesIn: 1000 + 10 * 200,
+      bytesOut: 5000 + 10 * 510,
+      payloadIn: 0,
+      payloadOut: 2000 + 10 * 490,
+      httpRequests: 13,
+    })
     const delta = tallyDelta(before, after)
     expect(delta).toEqual({ bytesIn: 2000, bytesOut: 5100, payloadIn: 0, payloadOut: 4900, httpRequests: 10 })
     const leg = perMessage(delta, 10)
@@ -20,11 +60,17 @@ describe('bytes per message', () => {
   })
 
   it('never reports negative overhead when payload was counted before its bytes reached the socket', () => {
-    expect(perMessage({ bytesIn: 0, bytesOut: 100, payloadIn: 0, payloadOut: 120, httpRequests: 0 }, 1).out).toEqual({ bytes: 100, payload: 100, overhead: 0 })
+    expect(perMessage({ bytesIn: 0, bytesOut: 100, payloadIn: 0, payloadOut: 120, httpRequests: 0 }, 1).out).toEqual({
+      bytes: 100,
+      payload: 100,
+      overhead: 0,
+    })
   })
 
   it('refuses a window without messages instead of dividing by zero', () => {
-    expect(() => perMessage({ bytesIn: 1, bytesOut: 1, payloadIn: 0, payloadOut: 0, httpRequests: 0 }, 0)).toThrow(RangeError)
+    expect(() => perMessage({ bytesIn: 1, bytesOut: 1, payloadIn: 0, payloadOut: 0, httpRequests: 0 }, 0)).toThrow(
+      RangeError,
+    )
   })
 })
 
@@ -55,7 +101,16 @@ describe('latency histograms', () => {
   })
 
   it('say nothing rather than something for an empty histogram', () => {
-    expect(summarizeHistogram(createHistogram())).toEqual({ count: 0, minUs: null, meanUs: null, p50Us: null, p90Us: null, p99Us: null, p999Us: null, maxUs: null })
+    expect(summarizeHistogram(createHistogram())).toEqual({
+      count: 0,
+      minUs: null,
+      meanUs: null,
+      p50Us: null,
+      p90Us: null,
+      p99Us: null,
+      p999Us: null,
+      maxUs: null,
+    })
   })
 
   it('keep every sample: a latency below 1 ns is raised to 1 ns and counted as clamped', () => {
@@ -105,15 +160,23 @@ describe('ratios to a baseline', () => {
   })
 
   it('declines to compare against a baseline of zero or less, or a missing figure', () => {
-    expect(compare(10, 0, 'lower')).toMatchObject({ ratio: null, flagged: false, note: 'baseline too small to compare' })
+    expect(compare(10, 0, 'lower')).toMatchObject({
+      ratio: null,
+      flagged: false,
+      note: 'baseline too small to compare',
+    })
     expect(compare(10, -5, 'lower').ratio).toBeNull()
     expect(compare(null, 5, 'higher')).toMatchObject({ ratio: null, note: 'not measured' })
-    expect(compare(-300, 5000, 'lower')).toMatchObject({ ratio: null, flagged: false, note: 'a negative figure (noise) cannot be compared' })
+    expect(compare(-300, 5000, 'lower')).toMatchObject({
+      ratio: null,
+      flagged: false,
+      note: 'a negative figure (noise) cannot be compared',
+    })
   })
 })
 
-describe('the noisy neighbour\'s ratios', () => {
-  it('divides a flood phase\'s percentile by the quiet phase\'s', () => {
+describe("the noisy neighbour's ratios", () => {
+  it("divides a flood phase's percentile by the quiet phase's", () => {
     expect(ratioTo(2200, 2000)).toBeCloseTo(1.1, 10)
     expect(ratioTo(40_000, 400)).toBe(100)
   })
@@ -125,13 +188,15 @@ describe('the noisy neighbour\'s ratios', () => {
   })
 })
 
-describe('slow readers\' memory', () => {
-  it('takes each figure\'s own highest reading', () => {
-    expect(peakMemory([
-      { rssBytes: 100, heapUsedBytes: 50, externalBytes: 9 },
-      { rssBytes: 120, heapUsedBytes: 40, externalBytes: 3 },
-      { rssBytes: 90, heapUsedBytes: 45, externalBytes: 11 },
-    ])).toEqual({ rssBytes: 120, heapUsedBytes: 50, externalBytes: 11 })
+describe("slow readers' memory", () => {
+  it("takes each figure's own highest reading", () => {
+    expect(
+      peakMemory([
+        { rssBytes: 100, heapUsedBytes: 50, externalBytes: 9 },
+        { rssBytes: 120, heapUsedBytes: 40, externalBytes: 3 },
+        { rssBytes: 90, heapUsedBytes: 45, externalBytes: 11 },
+      ]),
+    ).toEqual({ rssBytes: 120, heapUsedBytes: 50, externalBytes: 11 })
     expect(() => peakMemory([])).toThrow(RangeError)
   })
 
@@ -141,24 +206,41 @@ describe('slow readers\' memory', () => {
 })
 
 describe('the window a dead peer is reaped in', () => {
-  const settings: ReapSettings = { wsHeartbeatMs: 15_000, sioPingIntervalMs: 15_000, sioPingTimeoutMs: 10_000, sseStreamMaxMs: 30_000, sseRejoinGraceMs: 5000, httpSessionTtlMs: 30_000, longPollTimeoutMs: 25_000, leaseSweepMs: 1000 }
+  const settings: ReapSettings = {
+    wsHeartbeatMs: 15_000,
+    sioPingIntervalMs: 15_000,
+    sioPingTimeoutMs: 10_000,
+    sseStreamMaxMs: 30_000,
+    sseRejoinGraceMs: 5000,
+    httpSessionTtlMs: 30_000,
+    longPollTimeoutMs: 25_000,
+    leaseSweepMs: 1000,
+  }
 
   it('is one to two heartbeats for a WebSocket, the ping interval plus its timeout for Socket.IO', () => {
-    expect(deadPeerWindow('websocket', settings)).toEqual({ minMs: 15_000, maxMs: 30_000, settings: { WS_HEARTBEAT_MS: 15_000 } })
+    expect(deadPeerWindow('websocket', settings)).toEqual({
+      minMs: 15_000,
+      maxMs: 30_000,
+      settings: { WS_HEARTBEAT_MS: 15_000 },
+    })
     expect(deadPeerWindow('socket.io', settings)).toMatchObject({ minMs: 25_000, maxMs: 25_000 })
   })
 
-  it('is the stream\'s age (±10%) plus the rejoin grace and a sweep for SSE', () => {
+  it("is the stream's age (±10%) plus the rejoin grace and a sweep for SSE", () => {
     expect(deadPeerWindow('sse', settings)).toMatchObject({ minMs: 32_000, maxMs: 39_000 })
   })
 
-  it('is the session\'s lease plus a sweep for polling, the held poll included for long polling', () => {
+  it("is the session's lease plus a sweep for polling, the held poll included for long polling", () => {
     expect(deadPeerWindow('short-polling', settings)).toMatchObject({ minMs: 30_000, maxMs: 31_000 })
-    expect(deadPeerWindow('long-polling', settings)).toMatchObject({ minMs: 55_000, maxMs: 56_000, settings: { HTTP_SESSION_TTL_MS: 30_000, LONG_POLL_TIMEOUT_MS: 25_000 } })
+    expect(deadPeerWindow('long-polling', settings)).toMatchObject({
+      minMs: 55_000,
+      maxMs: 56_000,
+      settings: { HTTP_SESSION_TTL_MS: 30_000, LONG_POLL_TIMEOUT_MS: 25_000 },
+    })
     expect(() => deadPeerWindow('carrier-pigeon', settings)).toThrow(RangeError)
   })
 
-  it('holds a measurement inside it, give or take the watch\'s resolution', () => {
+  it("holds a measurement inside it, give or take the watch's resolution", () => {
     const window = { minMs: 15_000, maxMs: 30_000 }
     expect(withinWindow(22_400, window, 250)).toBe(true)
     expect(withinWindow(30_200, window, 250)).toBe(true)
@@ -168,16 +250,19 @@ describe('the window a dead peer is reaped in', () => {
   })
 })
 
-describe('Transport Lab\'s settings under the bench', () => {
+describe("Transport Lab's settings under the bench", () => {
   it('puts the per-address limits out of reach, but only those the user did not set', () => {
     expect(labEnvironment({})).toEqual(OUT_OF_REACH)
-    expect(labEnvironment({ MESSAGE_RATE: '10', MAX_CLIENTS_PER_ADDRESS: '' })).toEqual({ MESSAGE_BURST: '1000000', MAX_CLIENTS_PER_ADDRESS: '0' })
+    expect(labEnvironment({ MESSAGE_RATE: '10', MAX_CLIENTS_PER_ADDRESS: '' })).toEqual({
+      MESSAGE_BURST: '1000000',
+      MAX_CLIENTS_PER_ADDRESS: '0',
+    })
     // Raised, not turned off: the rate check still runs on every message.
     expect(OUT_OF_REACH.MESSAGE_RATE).not.toBe('0')
   })
 })
 
-describe('the SSE receiver\'s parser', () => {
+describe("the SSE receiver's parser", () => {
   const parse = (...chunks: string[]) => {
     const parser = new SseParser()
     const events: SseEvent[] = []
@@ -186,13 +271,15 @@ describe('the SSE receiver\'s parser', () => {
   }
 
   it('reads events split across chunks, with their ids, and skips comments', () => {
-    expect(parse('retry: 2000\nid: E-0\nevent: wel', 'come\ndata: {"a":1}\n\n: ping\n\nid: E-1\ndata: {"b"', ':2}\n\n')).toEqual([
+    expect(
+      parse('retry: 2000\nid: E-0\nevent: wel', 'come\ndata: {"a":1}\n\n: ping\n\nid: E-1\ndata: {"b"', ':2}\n\n'),
+    ).toEqual([
       { event: 'welcome', data: '{"a":1}', id: 'E-0', retry: 2000 },
       { event: 'message', data: '{"b":2}', id: 'E-1', retry: undefined },
     ])
   })
 
-  it('passes on the renewal\'s goodbye with its retry delay, and joins data lines', () => {
+  it("passes on the renewal's goodbye with its retry delay, and joins data lines", () => {
     expect(parse('retry: 100\nevent: bye\ndata: {"code":"LAB_RENEW"}\n\n', 'data:a\ndata: b\n\n')).toEqual([
       { event: 'bye', data: '{"code":"LAB_RENEW"}', id: undefined, retry: 100 },
       { event: 'message', data: 'a\nb', id: undefined, retry: undefined },
@@ -200,14 +287,33 @@ describe('the SSE receiver\'s parser', () => {
   })
 })
 
-describe('the ticker\'s deliveries', () => {
-  it('counts the deliveries that carried a measured update, how many each carried, and each update\'s age once', () => {
+describe("the ticker's deliveries", () => {
+  it("counts the deliveries that carried a measured update, how many each carried, and each update's age once", () => {
     const deliveries = [
-      { receivedAt: 1000, updates: [{ seq: 1, sentAt: 700 }, { seq: 2, sentAt: 800 }] },
+      {
+        receivedAt: 1000,
+        updates: [
+          { seq: 1, sentAt: 700 },
+          { seq: 2, sentAt: 800 },
+        ],
+      },
       { receivedAt: 1100, updates: [] },
-      { receivedAt: 2000, updates: [{ seq: 3, sentAt: 1900.5 }, { seq: 4, sentAt: 1950 }, { seq: 5, sentAt: 1999 }] },
+      {
+        receivedAt: 2000,
+        updates: [
+          { seq: 3, sentAt: 1900.5 },
+          { seq: 4, sentAt: 1950 },
+          { seq: 5, sentAt: 1999 },
+        ],
+      },
       // a duplicate (a resumed stream) and an update after the window: neither counts
-      { receivedAt: 2100, updates: [{ seq: 5, sentAt: 1999 }, { seq: 9, sentAt: 2050 }] },
+      {
+        receivedAt: 2100,
+        updates: [
+          { seq: 5, sentAt: 1999 },
+          { seq: 9, sentAt: 2050 },
+        ],
+      },
     ]
     expect(tallyDeliveries(deliveries, new Set([1, 2, 3, 4, 5]))).toEqual({
       received: 5,
@@ -216,7 +322,13 @@ describe('the ticker\'s deliveries', () => {
       updatesPerDeliveryMax: 3,
       agesMs: [300, 200, 99.5, 50, 1],
     })
-    expect(tallyDeliveries([], new Set([1]))).toEqual({ received: 0, deliveries: 0, updatesPerDeliveryMean: null, updatesPerDeliveryMax: null, agesMs: [] })
+    expect(tallyDeliveries([], new Set([1]))).toEqual({
+      received: 0,
+      deliveries: 0,
+      updatesPerDeliveryMean: null,
+      updatesPerDeliveryMax: null,
+      agesMs: [],
+    })
   })
 
   it('summarizes ages as the median and p95 in microseconds', () => {

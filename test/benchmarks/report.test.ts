@@ -1,10 +1,33 @@
 // The report's formatting and comparisons, from a hand-made results file.
 import { describe, expect, it } from 'vitest'
 import { comparisons } from '../../benchmarks/report/compare.ts'
-import { formatBytes, formatCounts, formatDuration, formatMicros, formatWindow, formatPercent, formatRatio, formatSignificant, markdownTable, textTable } from '../../benchmarks/report/format.ts'
+import {
+  formatBytes,
+  formatCounts,
+  formatDuration,
+  formatMicros,
+  formatWindow,
+  formatPercent,
+  formatRatio,
+  formatSignificant,
+  markdownTable,
+  textTable,
+} from '../../benchmarks/report/format.ts'
 import { renderMarkdown, renderTerminal } from '../../benchmarks/report/markdown.ts'
 import { reportSections } from '../../benchmarks/report/sections.ts'
-import { checkSentences, deadPeersTable, floodOutcome, noisySentences, noisyTable, ratioTable, slowReadersSentences, slowReadersTable, summaryTable, tickerSentence, tickerTable } from '../../benchmarks/report/tables.ts'
+import {
+  checkSentences,
+  deadPeersTable,
+  floodOutcome,
+  noisySentences,
+  noisyTable,
+  ratioTable,
+  slowReadersSentences,
+  slowReadersTable,
+  summaryTable,
+  tickerSentence,
+  tickerTable,
+} from '../../benchmarks/report/tables.ts'
 import { chartSpecs, renderSvg } from '../../benchmarks/report/charts.ts'
 import { checkResults } from '../../benchmarks/schema.ts'
 import { fixtureResults } from './fixture.ts'
@@ -31,7 +54,12 @@ describe('number formatting', () => {
     expect(formatDuration(1889.56)).toBe('1.89 s')
     expect(formatDuration(22_400)).toBe('22.4 s')
     expect(formatDuration(null)).toBe('—')
-    expect(formatCounts([{ reason: '1013 LAB_ERR_SLOW_CONSUMER', count: 19 }, { reason: 'cut: 1006', count: 1 }])).toBe('19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006')
+    expect(
+      formatCounts([
+        { reason: '1013 LAB_ERR_SLOW_CONSUMER', count: 19 },
+        { reason: 'cut: 1006', count: 1 },
+      ]),
+    ).toBe('19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006')
     expect(formatCounts([])).toBe('—')
     expect(formatWindow(25_000, 25_000)).toBe('25.0 s')
     expect(formatWindow(15_000, 30_000)).toBe('15.0 s – 30.0 s')
@@ -48,15 +76,29 @@ describe('number formatting', () => {
 
 describe('tables', () => {
   it('render as Markdown with right-aligned number columns and escaped pipes', () => {
-    expect(markdownTable(['transport', 'bytes'], [['a|b', '12'], ['c', '3']], ['left', 'right'])).toBe(
-      ['| transport | bytes |', '| --- | ---: |', '| a\\|b | 12 |', '| c | 3 |'].join('\n'),
-    )
+    expect(
+      markdownTable(
+        ['transport', 'bytes'],
+        [
+          ['a|b', '12'],
+          ['c', '3'],
+        ],
+        ['left', 'right'],
+      ),
+    ).toBe(['| transport | bytes |', '| --- | ---: |', '| a\\|b | 12 |', '| c | 3 |'].join('\n'))
   })
 
   it('render as aligned text for a terminal', () => {
-    expect(textTable(['name', 'n'], [['ws', '1,234'], ['socket.io', '5']], ['left', 'right'])).toBe(
-      ['name           n', '---------  -----', 'ws         1,234', 'socket.io      5'].join('\n'),
-    )
+    expect(
+      textTable(
+        ['name', 'n'],
+        [
+          ['ws', '1,234'],
+          ['socket.io', '5'],
+        ],
+        ['left', 'right'],
+      ),
+    ).toBe(['name           n', '---------  -----', 'ws         1,234', 'socket.io      5'].join('\n'))
   })
 })
 
@@ -71,7 +113,12 @@ describe('the report', () => {
   it('compares WebSocket with bare ws and flags only what is more than 10% worse', () => {
     const list = comparisons(results, ['websocket'])
     const byMetric = Object.fromEntries(list.map((c) => [c.metric, c]))
-    expect(byMetric['throughput, fan-out 1']).toMatchObject({ ratio: 0.8, flagged: true, target: true, baselineTarget: 'bare-ws' })
+    expect(byMetric['throughput, fan-out 1']).toMatchObject({
+      ratio: 0.8,
+      flagged: true,
+      target: true,
+      baselineTarget: 'bare-ws',
+    })
     expect(byMetric['throughput, fan-out 1']!.note).toContain('load client')
     expect(byMetric['heap per connection']).toMatchObject({ ratio: 1.1, flagged: false, target: true })
     expect(byMetric['RSS per connection']).toMatchObject({ ratio: 1, flagged: false })
@@ -80,8 +127,36 @@ describe('the report', () => {
 
   it('puts one summary row per transport and baseline, with the figures of each scenario', () => {
     const table = summaryTable(results)
-    expect(table.headers).toEqual(['transport', 'send B/msg', 'receive B/msg', 'overhead', 'handshake B', 'Mbit/s @10k', 'p50 µs', 'p99 µs', 'deliv/s ×1', 'deliv/CPU-s ×1', 'heap/conn', 'RSS/conn', 'idle req/min'])
-    expect(table.rows[0]).toEqual(['WebSocket', '350', '494', '1%', '640', '39.5', '350', '1,200', '80,000', '80,000', '10.7 KiB', '29.3 KiB', '0'])
+    expect(table.headers).toEqual([
+      'transport',
+      'send B/msg',
+      'receive B/msg',
+      'overhead',
+      'handshake B',
+      'Mbit/s @10k',
+      'p50 µs',
+      'p99 µs',
+      'deliv/s ×1',
+      'deliv/CPU-s ×1',
+      'heap/conn',
+      'RSS/conn',
+      'idle req/min',
+    ])
+    expect(table.rows[0]).toEqual([
+      'WebSocket',
+      '350',
+      '494',
+      '1%',
+      '640',
+      '39.5',
+      '350',
+      '1,200',
+      '80,000',
+      '80,000',
+      '10.7 KiB',
+      '29.3 KiB',
+      '0',
+    ])
     expect(table.rows[1]![0]).toBe('bare ws (WebSocket)')
     expect(table.rows[1]![8]).toBe('100,000*')
   })
@@ -94,13 +169,32 @@ describe('the report', () => {
 
   it('states the 10% check plainly, with both figures', () => {
     const sentences = checkSentences(results)
-    expect(sentences[0]).toBe('WebSocket throughput, fan-out 1: 80,000 deliveries/s vs 100,000 deliveries/s for bare ws = 0.80x, **more than 10% worse** (20% worse) — the load client was near a full core: the figure may be its limit.')
-    expect(sentences.find((s) => s.startsWith('WebSocket heap per connection'))).toBe('WebSocket heap per connection: 10.7 KiB vs 10,000 B for bare ws = 1.10x, within 10% (10% worse).')
+    expect(sentences[0]).toBe(
+      'WebSocket throughput, fan-out 1: 80,000 deliveries/s vs 100,000 deliveries/s for bare ws = 0.80x, **more than 10% worse** (20% worse) — the load client was near a full core: the figure may be its limit.',
+    )
+    expect(sentences.find((s) => s.startsWith('WebSocket heap per connection'))).toBe(
+      'WebSocket heap per connection: 10.7 KiB vs 10,000 B for bare ws = 1.10x, within 10% (10% worse).',
+    )
   })
 
   it('writes every section, the accounting and the environment in Markdown, linking the charts it was given', () => {
     const md = renderMarkdown(results, ['wire.svg'])
-    for (const heading of ['## Summary', '## Against the bare baselines', '## 1. Wire cost', '### Handshakes', '## 2. Delivery latency', '## 3. Throughput at saturation', '## 4. Idle cost', '## 5. Noisy neighbour', '## 6. Slow readers', '## 7. Dead peers', '## 8. Live prices (the ticker room)', '## Accounting', '## Environment', '## Notes']) {
+    for (const heading of [
+      '## Summary',
+      '## Against the bare baselines',
+      '## 1. Wire cost',
+      '### Handshakes',
+      '## 2. Delivery latency',
+      '## 3. Throughput at saturation',
+      '## 4. Idle cost',
+      '## 5. Noisy neighbour',
+      '## 6. Slow readers',
+      '## 7. Dead peers',
+      '## 8. Live prices (the ticker room)',
+      '## Accounting',
+      '## Environment',
+      '## Notes',
+    ]) {
       expect(md).toContain(heading)
     }
     expect(md).toContain('![Bytes per delivered message, payload and overhead](wire.svg)')
@@ -113,7 +207,11 @@ describe('the report', () => {
     const sections = reportSections(results)
     const md = renderMarkdown(results)
     expect(md.match(/^## .*$/gm)).toEqual(sections.map((s) => `## ${s.title}`))
-    const tables = sections.flatMap((s) => s.blocks.flatMap((b) => (b.kind === 'table' ? [markdownTable(b.table.headers, b.table.rows, b.table.align)] : [])))
+    const tables = sections.flatMap((s) =>
+      s.blocks.flatMap((b) =>
+        b.kind === 'table' ? [markdownTable(b.table.headers, b.table.rows, b.table.align)] : [],
+      ),
+    )
     expect(md.match(/^\| (---|---:)( \| (---|---:))* \|$/gm)).toHaveLength(tables.length)
     let from = 0
     for (const table of tables) {
@@ -125,8 +223,24 @@ describe('the report', () => {
 
   it('leaves out the sections of the scenarios that did not run and of the comparisons when there are none', () => {
     const ids = (r: typeof results) => reportSections(r).map((s) => s.id)
-    expect(ids(results)).toEqual(['summary', 'baselines', 'wire', 'latency', 'throughput', 'idle', 'noisy', 'slow-readers', 'dead-peers', 'ticker', 'accounting', 'environment', 'notes'])
-    expect(ids({ ...results, wire: undefined, noisy: undefined, ticker: undefined, comparisons: [], notes: [] })).toEqual(['summary', 'latency', 'throughput', 'idle', 'slow-readers', 'dead-peers', 'accounting', 'environment'])
+    expect(ids(results)).toEqual([
+      'summary',
+      'baselines',
+      'wire',
+      'latency',
+      'throughput',
+      'idle',
+      'noisy',
+      'slow-readers',
+      'dead-peers',
+      'ticker',
+      'accounting',
+      'environment',
+      'notes',
+    ])
+    expect(
+      ids({ ...results, wire: undefined, noisy: undefined, ticker: undefined, comparisons: [], notes: [] }),
+    ).toEqual(['summary', 'latency', 'throughput', 'idle', 'slow-readers', 'dead-peers', 'accounting', 'environment'])
   })
 
   it('prints the summary, the ratios and the missed targets on the terminal', () => {
@@ -139,7 +253,16 @@ describe('the report', () => {
 
   it('draws its charts as SVG without a browser', async () => {
     const specs = chartSpecs(results)
-    expect(Object.keys(specs).sort()).toEqual(['dead-peers.svg', 'idle.svg', 'latency.svg', 'noisy.svg', 'projection.svg', 'slow-readers.svg', 'throughput.svg', 'wire.svg'])
+    expect(Object.keys(specs).sort()).toEqual([
+      'dead-peers.svg',
+      'idle.svg',
+      'latency.svg',
+      'noisy.svg',
+      'projection.svg',
+      'slow-readers.svg',
+      'throughput.svg',
+      'wire.svg',
+    ])
     const svg = await renderSvg(specs['throughput.svg']!)
     expect(svg.startsWith('<svg')).toBe(true)
     expect(svg).toContain('bare ws')
@@ -151,20 +274,75 @@ describe('the noisy neighbour', () => {
 
   it('puts each phase in a row with its percentiles, their ratio to the quiet phase and what the flooder got', () => {
     const table = noisyTable(results)
-    expect(table.headers).toEqual(['phase', 'p50 µs', 'p99 µs', 'p50 × quiet', 'p99 × quiet', 'samples', 'server CPU', 'flood sent', 'accepted', 'refused', 'flooder', 'flooder CPU', 'lost'])
-    expect(table.rows[0]).toEqual(['nobody flooding, limit on', '500', '2,000', '1.00x', '1.00x', '2,000', '5%', '—', '—', '—', '—', '—', '0'])
-    expect(table.rows[1]).toEqual(['WebSocket flood, limit on', '550', '2,200', '1.10x', '1.10x', '2,000', '5%', '400', '20', '21', 'closed: 1008 LAB_ERR_RATE_LIMIT, after 12 ms', '1%', '0'])
+    expect(table.headers).toEqual([
+      'phase',
+      'p50 µs',
+      'p99 µs',
+      'p50 × quiet',
+      'p99 × quiet',
+      'samples',
+      'server CPU',
+      'flood sent',
+      'accepted',
+      'refused',
+      'flooder',
+      'flooder CPU',
+      'lost',
+    ])
+    expect(table.rows[0]).toEqual([
+      'nobody flooding, limit on',
+      '500',
+      '2,000',
+      '1.00x',
+      '1.00x',
+      '2,000',
+      '5%',
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+      '0',
+    ])
+    expect(table.rows[1]).toEqual([
+      'WebSocket flood, limit on',
+      '550',
+      '2,200',
+      '1.10x',
+      '1.10x',
+      '2,000',
+      '5%',
+      '400',
+      '20',
+      '21',
+      'closed: 1008 LAB_ERR_RATE_LIMIT, after 12 ms',
+      '1%',
+      '0',
+    ])
     expect(table.rows[3]![10]).toBe('never closed')
   })
 
   it('says per flooder, in a sentence, what the limit did and what the bystanders saw with it and without it', () => {
     expect(noisySentences(results)).toEqual([
-      'WebSocket flood: with the default limit (MESSAGE_RATE 10/s, burst 20) the flooder sent 400, had 20 accepted and 21 refused and was closed (1008 LAB_ERR_RATE_LIMIT) after 12 ms; the bystanders\' p50/p99 were 550/2,200 µs, 1.10x/1.10x of quiet (500/2,000 µs); with the limit off it had 250,000 messages accepted (50,000/s) and the bystanders\' p50/p99 were 40,000/160,000 µs, 100.00x/100.00x of quiet, with the server at 95% of a core.',
+      "WebSocket flood: with the default limit (MESSAGE_RATE 10/s, burst 20) the flooder sent 400, had 20 accepted and 21 refused and was closed (1008 LAB_ERR_RATE_LIMIT) after 12 ms; the bystanders' p50/p99 were 550/2,200 µs, 1.10x/1.10x of quiet (500/2,000 µs); with the limit off it had 250,000 messages accepted (50,000/s) and the bystanders' p50/p99 were 40,000/160,000 µs, 100.00x/100.00x of quiet, with the server at 95% of a core.",
     ])
   })
 
   it('describes a flooder that was never closed as such', () => {
-    expect(floodOutcome({ transport: 'http', label: 'HTTP POSTs', durationMs: 1000, attempted: 10, accepted: 10, refused: 0, otherErrors: [], closed: null, closedAfterMs: null, loadCpuCores: 0.4 })).toBe('never closed')
+    expect(
+      floodOutcome({
+        transport: 'http',
+        label: 'HTTP POSTs',
+        durationMs: 1000,
+        attempted: 10,
+        accepted: 10,
+        refused: 0,
+        otherErrors: [],
+        closed: null,
+        closedAfterMs: null,
+        loadCpuCores: 0.4,
+      }),
+    ).toBe('never closed')
   })
 })
 
@@ -173,7 +351,20 @@ describe('slow readers', () => {
 
   it('tabulates what the stopped readers were told and the memory held for them against N x SEND_BUFFER_BYTES', () => {
     const table = slowReadersTable(results)
-    expect(table.rows[0]).toEqual(['WebSocket', '20 of 20 closed', '3,000', '1.40 s', '19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006', '100 MiB', '60.0 MiB (30.0 MiB)', '30.0 MiB (10.0 MiB)', '20.0 MiB', '1.00x', '+10.0 MiB', '0 of 3,000'])
+    expect(table.rows[0]).toEqual([
+      'WebSocket',
+      '20 of 20 closed',
+      '3,000',
+      '1.40 s',
+      '19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006',
+      '100 MiB',
+      '60.0 MiB (30.0 MiB)',
+      '30.0 MiB (10.0 MiB)',
+      '20.0 MiB',
+      '1.00x',
+      '+10.0 MiB',
+      '0 of 3,000',
+    ])
   })
 
   it('says it in a sentence, control and bystander included', () => {
@@ -186,13 +377,34 @@ describe('slow readers', () => {
 describe('dead peers', () => {
   it('gives each peer its settings, the window they allow and the delays measured, or how long it waited in vain', () => {
     const table = deadPeersTable(fixtureResults())
-    expect(table.headers).toEqual(['transport', 'the dead peer', 'settings', 'the settings allow', 'gone from presence', 'connection closed'])
-    expect(table.rows[0]).toEqual(['WebSocket', 'a WebSocket that never answers pings (ws autoPong: false)', 'WS_HEARTBEAT_MS 15,000', '15.0 s – 30.0 s', '22.4 s', '22.4 s'])
-    expect(table.rows[1]!.slice(2)).toEqual(['HTTP_SESSION_TTL_MS 30,000, LONG_POLL_TIMEOUT_MS 25,000', '55.0 s – 56.0 s', '55.5 s', 'not within 66.0 s'])
+    expect(table.headers).toEqual([
+      'transport',
+      'the dead peer',
+      'settings',
+      'the settings allow',
+      'gone from presence',
+      'connection closed',
+    ])
+    expect(table.rows[0]).toEqual([
+      'WebSocket',
+      'a WebSocket that never answers pings (ws autoPong: false)',
+      'WS_HEARTBEAT_MS 15,000',
+      '15.0 s – 30.0 s',
+      '22.4 s',
+      '22.4 s',
+    ])
+    expect(table.rows[1]!.slice(2)).toEqual([
+      'HTTP_SESSION_TTL_MS 30,000, LONG_POLL_TIMEOUT_MS 25,000',
+      '55.0 s – 56.0 s',
+      '55.5 s',
+      'not within 66.0 s',
+    ])
   })
 
   it('lists every peer on the terminal', () => {
-    expect(renderTerminal(fixtureResults())).toContain('WebSocket: gone from presence after 22.4 s, connection closed after 22.4 s (the settings allow 15.0 s – 30.0 s)')
+    expect(renderTerminal(fixtureResults())).toContain(
+      'WebSocket: gone from presence after 22.4 s, connection closed after 22.4 s (the settings allow 15.0 s – 30.0 s)',
+    )
   })
 })
 
@@ -201,7 +413,17 @@ describe('live prices', () => {
 
   it('tabulates per transport what each delivery carried and how old the updates were', () => {
     const table = tickerTable(results)
-    expect(table.headers).toEqual(['transport', 'updates received', 'deliveries', 'updates/delivery', 'most in one', 'age p50 µs', 'age p95 µs', 'age max µs', 'lost'])
+    expect(table.headers).toEqual([
+      'transport',
+      'updates received',
+      'deliveries',
+      'updates/delivery',
+      'most in one',
+      'age p50 µs',
+      'age p95 µs',
+      'age max µs',
+      'lost',
+    ])
     expect(table.rows).toEqual([
       ['short polling', '60 / 60', '6', '10.0', '11', '450,000', '950,000', '999,000', '0'],
       ['WebSocket', '60 / 60', '60', '1.00', '1', '311', '620', '1,500', '0'],
@@ -209,7 +431,8 @@ describe('live prices', () => {
   })
 
   it('says it in one sentence, in the report and on the terminal', () => {
-    const sentence = 'With the server publishing 10.0 updates a second (TICKER_HZ 10) for 6.00 s, each receiver got them as follows: short polling 10.0 per delivery (at most 11), 450,000 µs old at the median and 950,000 µs at p95; WebSocket 1.00 per delivery (at most 1), 311 µs old at the median and 620 µs at p95.'
+    const sentence =
+      'With the server publishing 10.0 updates a second (TICKER_HZ 10) for 6.00 s, each receiver got them as follows: short polling 10.0 per delivery (at most 11), 450,000 µs old at the median and 950,000 µs at p95; WebSocket 1.00 per delivery (at most 1), 311 µs old at the median and 620 µs at p95.'
     expect(tickerSentence(results)).toBe(sentence)
     expect(renderMarkdown(results)).toContain(`- ${sentence}`)
     expect(renderTerminal(results)).toContain(sentence)

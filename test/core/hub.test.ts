@@ -14,7 +14,7 @@ afterEach(() => hubs.splice(0).forEach((h) => h.close()))
 const sender = { clientId: 'x', name: 'x', transport: 'test' }
 
 describe('Hub', () => {
-  it('numbers each room\'s entries 1, 2, 3 under one epoch', () => {
+  it("numbers each room's entries 1, 2, 3 under one epoch", () => {
     const h = hub()
     const a = h.publish(sender, 'r', { text: 'a' })
     const b = h.publish(sender, 'r', { text: 'b' })
@@ -33,7 +33,11 @@ describe('Hub', () => {
     const { welcome } = h.join(bob.clientId, 'r')
     h.publish(sender, 'r', { text: 'hi' })
     h.leave(bob.clientId, 'r')
-    expect(got.map((e) => (e.type === 'message' ? e.text : `${e.event}:${e.who.name}`))).toEqual(['join:bob', 'hi', 'leave:bob'])
+    expect(got.map((e) => (e.type === 'message' ? e.text : `${e.event}:${e.who.name}`))).toEqual([
+      'join:bob',
+      'hi',
+      'leave:bob',
+    ])
     expect(got.map((e) => e.seq)).toEqual([2, 3, 4])
     expect(welcome.members.map((m) => m.name)).toEqual(['ann', 'bob'])
   })
@@ -108,7 +112,12 @@ describe('Hub', () => {
     const first = h.publish(sender, 'one', { text: 'a' })
     h.publish(sender, 'two', { text: 'b' })
     h.publish(sender, 'three', { text: 'c' })
-    expect(h.roomSummaries().map((r) => r.room).sort()).toEqual(['three', 'two'])
+    expect(
+      h
+        .roomSummaries()
+        .map((r) => r.room)
+        .sort(),
+    ).toEqual(['three', 'two'])
     expect(h.read('one').epoch).not.toBe(first.epoch)
     const a = h.connect({ name: 'a', transport: 'test' })
     const b = h.connect({ name: 'b', transport: 'test' })
@@ -186,10 +195,16 @@ describe('Hub', () => {
     expect(h.presence('r')).toEqual([])
   })
 
-  it('keeps delivering to everyone when one member\'s pipe throws', () => {
+  it("keeps delivering to everyone when one member's pipe throws", () => {
     const h = hub()
     const got: string[] = []
-    const broken = h.connect({ name: 'broken', transport: 'test', deliver: () => { throw new Error('pipe burst') } })
+    const broken = h.connect({
+      name: 'broken',
+      transport: 'test',
+      deliver: () => {
+        throw new Error('pipe burst')
+      },
+    })
     const fine = h.connect({ name: 'fine', transport: 'test', deliver: (e) => got.push(e.type) })
     h.join(broken.clientId, 'r')
     h.join(fine.clientId, 'r')
@@ -201,7 +216,9 @@ describe('Hub', () => {
 describe('Hub in a crowded room', () => {
   it('lists at most 100 members in a welcome and counts them all', () => {
     const h = hub()
-    const joins = Array.from({ length: 150 }, (_, i) => h.join(h.connect({ name: `m${i}`, transport: 'test' }).clientId, 'crowd'))
+    const joins = Array.from({ length: 150 }, (_, i) =>
+      h.join(h.connect({ name: `m${i}`, transport: 'test' }).clientId, 'crowd'),
+    )
     const last = joins.at(-1)!
     expect(last.welcome.members).toHaveLength(100)
     expect(last.welcome.memberCount).toBe(150)

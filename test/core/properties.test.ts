@@ -13,13 +13,19 @@ const isClientMessage = TypeCompiler.Compile(ClientMessage)
 /** Values shaped like messages often enough to get past the first checks, and anything else too. */
 const messageLike = fc.oneof(
   fc.jsonValue({ depthSize: 'large' }),
-  fc.record({
-    type: fc.oneof(fc.constantFrom('join', 'leave', 'send'), fc.jsonValue()),
-    room: fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/), fc.jsonValue()),
-    text: fc.oneof(fc.string({ unit: 'grapheme' }), fc.jsonValue()),
-    name: fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.jsonValue()),
-    after: fc.oneof(fc.record({ seq: fc.oneof(fc.nat(), fc.integer(), fc.double()), epoch: fc.string() }), fc.jsonValue()),
-  }, { requiredKeys: ['type'] }),
+  fc.record(
+    {
+      type: fc.oneof(fc.constantFrom('join', 'leave', 'send'), fc.jsonValue()),
+      room: fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/), fc.jsonValue()),
+      text: fc.oneof(fc.string({ unit: 'grapheme' }), fc.jsonValue()),
+      name: fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.jsonValue()),
+      after: fc.oneof(
+        fc.record({ seq: fc.oneof(fc.nat(), fc.integer(), fc.double()), epoch: fc.string() }),
+        fc.jsonValue(),
+      ),
+    },
+    { requiredKeys: ['type'] },
+  ),
 )
 
 /** Whatever the validator says of `input`, it must be a message the schema accepts or a LabError. */
@@ -34,26 +40,39 @@ function assertParsesOrRefuses(input: unknown): void {
 
 describe('parseClientMessage', () => {
   it('returns a message the schema accepts, or throws a LabError with a code; never anything else', () => {
-    fc.assert(fc.property(messageLike, (value) => {
-      assertParsesOrRefuses(value)
-      assertParsesOrRefuses(JSON.stringify(value))
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(messageLike, (value) => {
+        assertParsesOrRefuses(value)
+        assertParsesOrRefuses(JSON.stringify(value))
+      }),
+      { numRuns: 2000 },
+    )
   })
 
   it('refuses nesting far deeper than any message, in any field, without overflowing the stack', () => {
     // The depth is generated, the value built here: fast-check would overflow printing a 5000-deep value.
-    fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), fc.constantFrom('type', 'room', 'text', 'name', 'after', 'extra'), (depth, field) => {
-      const raw = `{"type":"send","room":"r","text":"t",${JSON.stringify(field)}:${'['.repeat(depth)}${']'.repeat(depth)}}`
-      for (const input of [raw, JSON.parse(raw) as unknown]) {
-        assertParsesOrRefuses(input)
-        // Past the limit, the answer says what is wrong: the nesting.
-        if (depth >= MAX_DEPTH) expect(() => parseClientMessage(input)).toThrow(/nested at most/)
-      }
-    }), { numRuns: 300 })
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.constantFrom('type', 'room', 'text', 'name', 'after', 'extra'),
+        (depth, field) => {
+          const raw = `{"type":"send","room":"r","text":"t",${JSON.stringify(field)}:${'['.repeat(depth)}${']'.repeat(depth)}}`
+          for (const input of [raw, JSON.parse(raw) as unknown]) {
+            assertParsesOrRefuses(input)
+            // Past the limit, the answer says what is wrong: the nesting.
+            if (depth >= MAX_DEPTH) expect(() => parseClientMessage(input)).toThrow(/nested at most/)
+          }
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 
   it('does the same for any text at all, however it is broken', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => assertParsesOrRefuses(text)), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => assertParsesOrRefuses(text)),
+      { numRuns: 2000 },
+    )
   })
 })
 
@@ -68,8 +87,16 @@ const CLIENTS = 6
 const ROOMS = 3
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('connect' as const), client: fc.nat({ max: CLIENTS - 1 }), push: fc.boolean() }),
-  fc.record({ op: fc.constant('join' as const), client: fc.nat({ max: CLIENTS - 1 }), room: fc.nat({ max: ROOMS - 1 }) }),
-  fc.record({ op: fc.constant('leave' as const), client: fc.nat({ max: CLIENTS - 1 }), room: fc.nat({ max: ROOMS - 1 }) }),
+  fc.record({
+    op: fc.constant('join' as const),
+    client: fc.nat({ max: CLIENTS - 1 }),
+    room: fc.nat({ max: ROOMS - 1 }),
+  }),
+  fc.record({
+    op: fc.constant('leave' as const),
+    client: fc.nat({ max: CLIENTS - 1 }),
+    room: fc.nat({ max: ROOMS - 1 }),
+  }),
   fc.record({ op: fc.constant('disconnect' as const), client: fc.nat({ max: CLIENTS - 1 }) }),
   fc.record({ op: fc.constant('publish' as const), room: fc.nat({ max: ROOMS - 1 }) }),
 )
@@ -88,7 +115,11 @@ function play(ops: Op[], historyLimit: number) {
       case 'connect': {
         if (id) break
         const got: LogEntry[] = []
-        const client = hub.connect({ name: `c${op.client}`, transport: 'test', deliver: op.push ? (e) => got.push(e) : undefined })
+        const client = hub.connect({
+          name: `c${op.client}`,
+          transport: 'test',
+          deliver: op.push ? (e) => got.push(e) : undefined,
+        })
         ids.set(op.client, client.clientId)
         received.set(client.clientId, got)
         break
@@ -112,49 +143,67 @@ function play(ops: Op[], historyLimit: number) {
 }
 
 describe('the hub', () => {
-  it('numbers each room\'s entries 1, 2, 3... with no gap and no repeat', () => {
-    fc.assert(fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
-      const { appended } = play(ops, 50)
-      for (let room = 0; room < ROOMS; room++) {
-        const seqs = appended.filter((e) => e.room === `r${room}`).map((e) => e.seq)
-        expect(seqs).toEqual(seqs.map((_, i) => i + 1))
-      }
-    }), { numRuns: 300 })
+  it("numbers each room's entries 1, 2, 3... with no gap and no repeat", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
+        const { appended } = play(ops, 50)
+        for (let room = 0; room < ROOMS; room++) {
+          const seqs = appended.filter((e) => e.room === `r${room}`).map((e) => e.seq)
+          expect(seqs).toEqual(seqs.map((_, i) => i + 1))
+        }
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('hands every push member the entries of its rooms in the one order the log has', () => {
-    fc.assert(fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
-      const { appended, received } = play(ops, 50)
-      const position = new Map(appended.map((e, i) => [e, i]))
-      for (const got of received.values()) {
-        const order = got.map((e) => position.get(e)!)
-        expect(order).toEqual([...order].sort((a, b) => a - b))
-        for (const entry of got) expect(position.has(entry)).toBe(true)
-      }
-    }), { numRuns: 300 })
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
+        const { appended, received } = play(ops, 50)
+        const position = new Map(appended.map((e, i) => [e, i]))
+        for (const got of received.values()) {
+          const order = got.map((e) => position.get(e)!)
+          expect(order).toEqual([...order].sort((a, b) => a - b))
+          for (const entry of got) expect(position.has(entry)).toBe(true)
+        }
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('answers a resume with exactly the messages after the cursor, or says recovered: false', () => {
-    fc.assert(fc.property(fc.array(opArb, { maxLength: 300 }), fc.nat({ max: 15 }), fc.nat({ max: 400 }), fc.boolean(), (ops, limit, cursorSeq, sameEpoch) => {
-      const historyLimit = limit + 1
-      const { hub, appended } = play(ops, historyLimit)
-      for (let room = 0; room < ROOMS; room++) {
-        const all = appended.filter((e) => e.room === `r${room}`)
-        const epoch = all[0]?.epoch ?? ''
-        const cursor = { seq: cursorSeq % (all.length + 2), epoch: sameEpoch ? epoch : 'another' }
-        const read = hub.read(`r${room}`, cursor, { entries: 10_000, textChars: 1e9 })
-        const missing = all.filter((e) => e.type === 'message' && e.seq > cursor.seq)
-        const got = read.entries.filter((e) => e.type === 'message')
-        if (read.recovered) {
-          expect(got).toEqual(missing)
-          expect(read.entries.every((e) => e.seq > cursor.seq)).toBe(true)
-        } else {
-          // Not recovered is only said when something is really out of reach.
-          const keptMessages: LogEntry[] = all.filter((e) => e.type === 'message').slice(-historyLimit)
-          const reachable = cursor.seq <= all.length && (cursor.seq === 0 || cursor.epoch === epoch) && missing.every((m) => keptMessages.includes(m))
-          expect(reachable && all.length > 0).toBe(false)
-        }
-      }
-    }), { numRuns: 500 })
+    fc.assert(
+      fc.property(
+        fc.array(opArb, { maxLength: 300 }),
+        fc.nat({ max: 15 }),
+        fc.nat({ max: 400 }),
+        fc.boolean(),
+        (ops, limit, cursorSeq, sameEpoch) => {
+          const historyLimit = limit + 1
+          const { hub, appended } = play(ops, historyLimit)
+          for (let room = 0; room < ROOMS; room++) {
+            const all = appended.filter((e) => e.room === `r${room}`)
+            const epoch = all[0]?.epoch ?? ''
+            const cursor = { seq: cursorSeq % (all.length + 2), epoch: sameEpoch ? epoch : 'another' }
+            const read = hub.read(`r${room}`, cursor, { entries: 10_000, textChars: 1e9 })
+            const missing = all.filter((e) => e.type === 'message' && e.seq > cursor.seq)
+            const got = read.entries.filter((e) => e.type === 'message')
+            if (read.recovered) {
+              expect(got).toEqual(missing)
+              expect(read.entries.every((e) => e.seq > cursor.seq)).toBe(true)
+            } else {
+              // Not recovered is only said when something is really out of reach.
+              const keptMessages: LogEntry[] = all.filter((e) => e.type === 'message').slice(-historyLimit)
+              const reachable =
+                cursor.seq <= all.length &&
+                (cursor.seq === 0 || cursor.epoch === epoch) &&
+                missing.every((m) => keptMessages.includes(m))
+              expect(reachable && all.length > 0).toBe(false)
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 })

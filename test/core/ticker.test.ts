@@ -58,7 +58,10 @@ function setup(hz = 4, extra: Partial<ConstructorParameters<typeof Ticker>[0]> =
   const ticker = new Ticker({ hub, hz, clock, ...extra })
   hubs.push(hub)
   tickers.push(ticker)
-  const updates = () => hub.read(TICKER_ROOM, { seq: 0 }, { entries: 100_000, textChars: Infinity }).entries.filter((e): e is ChatMessage => e.type === 'message')
+  const updates = () =>
+    hub
+      .read(TICKER_ROOM, { seq: 0 }, { entries: 100_000, textChars: Infinity })
+      .entries.filter((e): e is ChatMessage => e.type === 'message')
   const member = (name: string, deliver?: (entry: LogEntry) => void) => {
     const client = hub.connect({ name, transport: 'test', deliver })
     hub.join(client.clientId, TICKER_ROOM)
@@ -108,7 +111,7 @@ describe('Ticker', () => {
     expect(got.map((e) => e.type)).toEqual(['message'])
   })
 
-  it('publishes each update as an ordinary message from the server, sentAt being the tick\'s time', () => {
+  it("publishes each update as an ordinary message from the server, sentAt being the tick's time", () => {
     const { clock, updates, member } = setup(4)
     member('ann')
     const startedAt = clock.now()
@@ -171,7 +174,11 @@ describe('Ticker', () => {
 
   it('reports a failing tick and stops instead of throwing into the timer', () => {
     const errors: unknown[] = []
-    const broken = { next: () => { throw new Error('no prices') } } as unknown as PriceWalk
+    const broken = {
+      next: () => {
+        throw new Error('no prices')
+      },
+    } as unknown as PriceWalk
     const { clock, ticker, member } = setup(4, { prices: broken, onError: (e) => errors.push(e) })
     member('ann')
     expect(() => clock.advance(1000)).not.toThrow()
@@ -183,7 +190,12 @@ describe('Ticker', () => {
 describe('PriceWalk', () => {
   it('moves one symbol per step, in turn, and shows its change since the start', () => {
     const up = new PriceWalk(() => 1)
-    expect([up.next(), up.next(), up.next(), up.next()]).toEqual(['BTC 64128.00 +0.20%', 'ETH 3406.80 +0.20%', 'SOL 150.30 +0.20%', 'BTC 64256.26 +0.40%'])
+    expect([up.next(), up.next(), up.next(), up.next()]).toEqual([
+      'BTC 64128.00 +0.20%',
+      'ETH 3406.80 +0.20%',
+      'SOL 150.30 +0.20%',
+      'BTC 64256.26 +0.40%',
+    ])
     const down = new PriceWalk(() => 0, { BTC: 100 })
     expect(down.next()).toBe('BTC 99.80 -0.20%')
   })

@@ -52,7 +52,10 @@ describe('reading a lesson', () => {
   })
 
   it('reads the settings of a server step', () => {
-    expect(parseServerCommand('WS_COMPRESSION=true TICKER_HZ=10 npm start -- --log-level warn')).toEqual({ env: { WS_COMPRESSION: 'true', TICKER_HZ: '10' }, args: ['--log-level', 'warn'] })
+    expect(parseServerCommand('WS_COMPRESSION=true TICKER_HZ=10 npm start -- --log-level warn')).toEqual({
+      env: { WS_COMPRESSION: 'true', TICKER_HZ: '10' },
+      args: ['--log-level', 'warn'],
+    })
     expect(() => parseServerCommand('node server/main.ts')).toThrow(/npm start/)
   })
 })
@@ -63,7 +66,10 @@ describe('running a lesson', () => {
   }, 60_000)
 
   it('fails a lesson the server no longer bears out, naming the file, the line and a diff', async () => {
-    const error = await runLesson(fixture('02-broken.md')).then(() => undefined, (e: unknown) => e as Error)
+    const error = await runLesson(fixture('02-broken.md')).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
     expect(error?.message).toContain('test/lessons/fixtures/02-broken.md:12: the output of the step at line 7 differs')
     expect(error?.message).toContain('- 404\n+ 200')
   }, 60_000)

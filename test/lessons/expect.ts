@@ -52,8 +52,11 @@ export function describeDifference(expected: string, actual: string): string {
   const lines = normalizeOutput(expected).split('\n')
   const spare = Math.max(0, got.length - lines.filter((line) => line !== SKIP_LINE).length)
   const wildcard = Symbol('...')
-  const want = lines.flatMap<string | symbol>((line) => (line === SKIP_LINE ? Array<symbol>(spare).fill(wildcard) : [line]))
-  const comparator = (a: string | symbol, b: string | symbol) => a === wildcard || (typeof a === 'string' && typeof b === 'string' && lineMatches(a, b))
+  const want = lines.flatMap<string | symbol>((line) =>
+    line === SKIP_LINE ? Array<symbol>(spare).fill(wildcard) : [line],
+  )
+  const comparator = (a: string | symbol, b: string | symbol) =>
+    a === wildcard || (typeof a === 'string' && typeof b === 'string' && lineMatches(a, b))
   const parts = diffArrays<string | symbol>(want, got, { comparator })
   const out: string[] = []
   let w = 0

@@ -67,13 +67,17 @@ export function parseLesson(markdown: string): Step[] {
     const step: Step = { kind, code: node.value, line: node.position!.start.line, meta }
     const next = blocks[index + 1]
     if (next && next.lang === 'text' && !kindOf(next, parseMeta(next.meta))) {
-      step.expected = { text: next.value, line: next.position!.start.line, start: next.position!.start.offset!, end: next.position!.end.offset! }
+      step.expected = {
+        text: next.value,
+        line: next.position!.start.line,
+        start: next.position!.start.offset!,
+        end: next.position!.end.offset!,
+      }
     }
     steps.push(step)
   }
   return steps
 }
-
 
 export interface Outline {
   /** Level-two and level-three headings, in order. */
@@ -96,7 +100,8 @@ export function outlineLesson(markdown: string): Outline {
   const outline: Outline = { headings: [], labels: [], links: [], html: [] }
   const walk = (node: Nodes) => {
     if (node.type === 'heading' && node.depth >= 2) outline.headings.push({ depth: node.depth, text: textOf(node) })
-    if (node.type === 'paragraph' && node.children[0]?.type === 'strong') outline.labels.push(textOf(node.children[0]).replace(/:$/, ''))
+    if (node.type === 'paragraph' && node.children[0]?.type === 'strong')
+      outline.labels.push(textOf(node.children[0]).replace(/:$/, ''))
     if (node.type === 'link') outline.links.push(node.url)
     if (node.type === 'html') outline.html.push(node.value)
     if ('children' in node) for (const child of node.children) walk(child)

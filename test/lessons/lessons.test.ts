@@ -11,7 +11,9 @@ import { outlineLesson } from './lesson.ts'
 import { root, runLesson } from './run.ts'
 
 const LESSON_FILE = /^\d\d-[a-z0-9-]+\.md$/
-const lessons = readdirSync(join(root, 'lessons')).filter((file) => LESSON_FILE.test(file)).sort()
+const lessons = readdirSync(join(root, 'lessons'))
+  .filter((file) => LESSON_FILE.test(file))
+  .sort()
 
 let browser: Promise<Browser> | undefined
 const openBrowser = async () => {
@@ -38,7 +40,10 @@ describe('the lessons', () => {
       const steps = outline.headings.filter((h) => h.depth === 3).map((h) => Number(/^(\d+)\. /.exec(h.text)?.[1]))
       expect(steps.length).toBeGreaterThan(0)
       expect(steps).toEqual(steps.map((_, i) => i + 1))
-      expect(outline.html.filter((h) => h.includes('<summary>Solution')).length, 'a solution for the exercises').toBeGreaterThan(0)
+      expect(
+        outline.html.filter((h) => h.includes('<summary>Solution')).length,
+        'a solution for the exercises',
+      ).toBeGreaterThan(0)
       for (const link of outline.links) {
         if (/^(https?:|#|mailto:)/.test(link)) continue
         const target = resolve(dirname(file), decodeURIComponent(link.split('#')[0]!))

@@ -53,7 +53,12 @@ function spawnShell(command: string, cwd: string, port: number): Running['child'
   // One pipe for both streams keeps their order, as a terminal shows it.
   // LAB_URL is where `npm run chat` connects without --url (localhost:3000 for the learner).
   const env = { ...learnerEnv(), LAB_URL: `http://localhost:${port}` }
-  return spawn('bash', ['-c', `exec 2>&1\n${command}`], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
+  return spawn('bash', ['-c', `exec 2>&1\n${command}`], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    detached: true,
+  })
 }
 
 function watch(child: ChildProcess, step: Step): Running {
@@ -61,7 +66,9 @@ function watch(child: ChildProcess, step: Step): Running {
   child.stdout!.on('data', (chunk: Buffer) => {
     if (output.length < OUTPUT_MAX) output += chunk.toString()
   })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  )
   return { child, output: () => output, exited, step, started: Date.now() }
 }
 
@@ -98,7 +105,10 @@ export function parseServerCommand(command: string): { env: Record<string, strin
     const [key, ...value] = words.shift()!.split('=')
     env[key!] = value.join('=')
   }
-  if (words[0] !== 'npm' || words[1] !== 'start') throw new LessonError(`a server step must be \`[VAR=value ...] npm start [-- --flag value ...]\`, not \`${command.trim()}\``)
+  if (words[0] !== 'npm' || words[1] !== 'start')
+    throw new LessonError(
+      `a server step must be \`[VAR=value ...] npm start [-- --flag value ...]\`, not \`${command.trim()}\``,
+    )
   const args = words.slice(2)
   if (args[0] === '--') args.shift()
   return { env, args }
@@ -118,7 +128,10 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
   const failures: string[] = []
   const updates: Array<{ expected: Expected; actual: string }> = []
 
-  const toServer = (code: string) => code.replaceAll(`localhost:${LESSON_PORT}`, `localhost:${port}`).replaceAll(`127.0.0.1:${LESSON_PORT}`, `127.0.0.1:${port}`)
+  const toServer = (code: string) =>
+    code
+      .replaceAll(`localhost:${LESSON_PORT}`, `localhost:${port}`)
+      .replaceAll(`127.0.0.1:${LESSON_PORT}`, `127.0.0.1:${port}`)
   // Only where it is the port (`host:3123`, curl's `port 3123`): a byte count may happen to equal it.
   const fromServer = (output: string) => output.replace(new RegExp(`(?<=:|port )${port}\\b`, 'g'), String(LESSON_PORT))
   const where = (line: number) => `${name}:${line}`
@@ -132,7 +145,9 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     }
     if (!step.expected || outputMatches(step.expected.text, printed)) return
     if (options.update) updates.push({ expected: step.expected, actual: printed })
-    failures.push(`${where(step.expected.line)}: the output of the step at line ${step.line} differs (- lesson, + printed):\n${describeDifference(step.expected.text, printed)}`)
+    failures.push(
+      `${where(step.expected.line)}: the output of the step at line ${step.line} differs (- lesson, + printed):\n${describeDifference(step.expected.text, printed)}`,
+    )
   }
 
   const startServer = async (env: Record<string, string>, args: string[]) => {
@@ -147,7 +162,11 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
       const fresh = !port
       port ||= await freeFourDigitPort()
       try {
-        server = await startServerProcess({ LOG_LEVEL: 'info', PORT: String(port), ...env }, args, SERVER_START_TIMEOUT_MS)
+        server = await startServerProcess(
+          { LOG_LEVEL: 'info', PORT: String(port), ...env },
+          args,
+          SERVER_START_TIMEOUT_MS,
+        )
         break
       } catch (error) {
         // Another process took the port between the probe and the listen: only a first start may move.
@@ -162,11 +181,18 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     const timeout = Number(running.step.meta.timeout ?? STEP_TIMEOUT_MS)
     const left = Math.max(0, running.started + timeout - Date.now())
     let timer: NodeJS.Timeout | undefined
-    const code = await Promise.race([running.exited, new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), left) })])
+    const code = await Promise.race([
+      running.exited,
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), left)
+      }),
+    ])
     clearTimeout(timer)
     if (code === 'timeout') {
       stop(running.child, 'SIGKILL')
-      failures.push(`${where(running.step.line)}: still running after ${timeout} ms (a step must end by itself; give it --count, --timeout or --max-time); it printed:\n${normalizeOutput(fromServer(running.output()))}`)
+      failures.push(
+        `${where(running.step.line)}: still running after ${timeout} ms (a step must end by itself; give it --count, --timeout or --max-time); it printed:\n${normalizeOutput(fromServer(running.output()))}`,
+      )
       return
     }
     check(running.step, running.output(), code)
@@ -177,8 +203,14 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     if (!ready) return
     const deadline = running.started + Number(running.step.meta.timeout ?? STEP_TIMEOUT_MS)
     while (!fromServer(running.output()).includes(ready)) {
-      const done = await Promise.race([running.exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20))])
-      if (done || Date.now() > deadline) throw new LessonError(`${where(running.step.line)}: the second terminal never printed "${ready}"; it printed:\n${normalizeOutput(fromServer(running.output()))}`)
+      const done = await Promise.race([
+        running.exited.then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 20)),
+      ])
+      if (done || Date.now() > deadline)
+        throw new LessonError(
+          `${where(running.step.line)}: the second terminal never printed "${ready}"; it printed:\n${normalizeOutput(fromServer(running.output()))}`,
+        )
     }
   }
 
@@ -200,7 +232,12 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     try {
       await page.goto(`http://localhost:${port}/api/rooms`)
       const ran = page.evaluate(`(async () => {\n${toServer(step.code)}\n})()`)
-      const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`still running after ${timeout} ms (a browser step must end by itself)`)), timeout) })
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`still running after ${timeout} ms (a browser step must end by itself)`)),
+          timeout,
+        )
+      })
       await Promise.race([ran, late])
     } catch (error) {
       lines.push(String(error instanceof Error ? error.message : error))
@@ -220,7 +257,8 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
       if (stopped()) break
       if (step.meta.await) {
         const running = background.get(step.meta.await)
-        if (!running) throw new LessonError(`${where(step.line)}: await=${step.meta.await} names no terminal started before it`)
+        if (!running)
+          throw new LessonError(`${where(step.line)}: await=${step.meta.await} names no terminal started before it`)
         background.delete(step.meta.await)
         await finish(running)
         if (stopped()) break
@@ -273,7 +311,10 @@ function writeUpdates(file: string, markdown: string, updates: Array<{ expected:
     const block = text.slice(expected.start, expected.end)
     const fence = /^(`{3,}|~{3,})[^\n]*/.exec(block)!
     const indent = text.slice(text.lastIndexOf('\n', expected.start - 1) + 1, expected.start)
-    const body = actual.split('\n').map((line) => (line ? indent + line : line)).join('\n')
+    const body = actual
+      .split('\n')
+      .map((line) => (line ? indent + line : line))
+      .join('\n')
     text = `${text.slice(0, expected.start)}${fence[0]}\n${body}\n${indent}${fence[1]}${text.slice(expected.end)}`
   }
   writeFileSync(file, text)

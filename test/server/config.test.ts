@@ -16,7 +16,9 @@ describe('configuration', () => {
 
   it('rejects a bad value with a message that names the setting and what it expects', () => {
     expect(() => loadConfig([], { PORT: 'eighty' })).toThrow(ConfigError)
-    expect(() => loadConfig([], { PORT: 'eighty' })).toThrow(/PORT=eighty is invalid: expected an integer from 0 to 65535/)
+    expect(() => loadConfig([], { PORT: 'eighty' })).toThrow(
+      /PORT=eighty is invalid: expected an integer from 0 to 65535/,
+    )
     expect(() => loadConfig(['--nope'], {})).toThrow(/--help/)
     expect(() => loadConfig([], { LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL=loud/)
   })

@@ -18,7 +18,13 @@ describe('the edge', () => {
   it('serves Socket.IO over WebSocket and raw WebSockets at the same time', async () => {
     const wsUrl = `${server.url.replace('http', 'ws')}/ws?room=both`
     const raw = Array.from({ length: 5 }, () => new WebSocket(wsUrl))
-    const sio: Socket[] = Array.from({ length: 5 }, (_, i) => io(server.url, { forceNew: true, transports: ['websocket'], auth: { protocol: 'lab', room: 'both', name: `s${i}` } }))
+    const sio: Socket[] = Array.from({ length: 5 }, (_, i) =>
+      io(server.url, {
+        forceNew: true,
+        transports: ['websocket'],
+        auth: { protocol: 'lab', room: 'both', name: `s${i}` },
+      }),
+    )
     const rawHeard = raw.map(() => [] as string[])
     raw.forEach((ws, i) => ws.on('message', (data) => rawHeard[i]!.push((data as Buffer).toString())))
     const sioHeard = sio.map(() => [] as string[])
@@ -27,8 +33,16 @@ describe('the edge', () => {
 
     raw[0]!.send(JSON.stringify({ type: 'send', room: 'both', text: 'from raw' }))
     sio[0]!.emit('send', { room: 'both', text: 'from sio' })
-    await until(() => sioHeard.every((h) => h.includes('from raw') && h.includes('from sio')) || undefined, 'Socket.IO clients to hear both')
-    await until(() => rawHeard.every((h) => h.some((m) => m.includes('from raw')) && h.some((m) => m.includes('from sio'))) || undefined, 'raw clients to hear both')
+    await until(
+      () => sioHeard.every((h) => h.includes('from raw') && h.includes('from sio')) || undefined,
+      'Socket.IO clients to hear both',
+    )
+    await until(
+      () =>
+        rawHeard.every((h) => h.some((m) => m.includes('from raw')) && h.some((m) => m.includes('from sio'))) ||
+        undefined,
+      'raw clients to hear both',
+    )
     for (const s of sio) expect(s.io.engine.transport.name).toBe('websocket')
     raw.forEach((ws) => ws.close())
     sio.forEach((s) => s.disconnect())

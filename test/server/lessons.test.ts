@@ -55,7 +55,9 @@ describe('GET /api/lessons', () => {
   it('reads the folder on every request, so a new lesson shows without a restart', async () => {
     writeFileSync(join(dir, '09-late.md'), '# 09 · Written later\n')
     try {
-      const slugs = ((await (await fetch(`${server.url}/api/lessons`)).json()) as Array<{ slug: string }>).map((l) => l.slug)
+      const slugs = ((await (await fetch(`${server.url}/api/lessons`)).json()) as Array<{ slug: string }>).map(
+        (l) => l.slug,
+      )
       expect(slugs).toContain('09-late')
     } finally {
       rmSync(join(dir, '09-late.md'))
@@ -78,7 +80,13 @@ describe('GET /api/lessons', () => {
   })
 
   it('refuses paths that try to leave the lessons folder', async () => {
-    for (const path of ['..%2Fsecret', '..%2F..%2Fsecret', '%2E%2E%2Fsecret', '02-polling%2F..%2F..%2Fsecret', '..%5Csecret']) {
+    for (const path of [
+      '..%2Fsecret',
+      '..%2F..%2Fsecret',
+      '%2E%2E%2Fsecret',
+      '02-polling%2F..%2F..%2Fsecret',
+      '..%5Csecret',
+    ]) {
       const res = await fetch(`${server.url}/api/lessons/${path}`)
       expect(res.status, path).toBe(404)
       const body = await res.text()

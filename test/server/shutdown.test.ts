@@ -17,7 +17,9 @@ describe('graceful shutdown', () => {
     const quiet = 'shutdown-quiet'
     const head = (await (await fetch(`${server.url}/poll?room=${quiet}`)).json()) as Batch
     let longPollAnswered = false
-    const longPoll = fetch(`${server.url}/long-poll?room=${quiet}&since=${head.seq}&epoch=${head.epoch}&timeout=60000`).then(async (r) => {
+    const longPoll = fetch(
+      `${server.url}/long-poll?room=${quiet}&since=${head.seq}&epoch=${head.epoch}&timeout=60000`,
+    ).then(async (r) => {
       longPollAnswered = true
       return { status: r.status, body: (await r.json()) as Batch }
     })
@@ -43,10 +45,12 @@ describe('graceful shutdown', () => {
     // Signalled mid-upgrade, a Socket.IO client loses the disconnect packet with its polling transport.
     await until(() => sio.io.engine.transport.name === 'websocket', 'Socket.IO to upgrade to WebSocket')
 
-    const held = async (): Promise<Held> => ((await (await fetch(`${server.url}/api/wire`)).json()) as { transports: Held }).transports
+    const held = async (): Promise<Held> =>
+      ((await (await fetch(`${server.url}/api/wire`)).json()) as { transports: Held }).transports
     const deadline = Date.now() + 5000
     let state = await held()
-    while (!(state['long-polling']?.requestsHeld === 1 && state.sse?.requestsHeld === 1) && Date.now() < deadline) state = await held()
+    while (!(state['long-polling']?.requestsHeld === 1 && state.sse?.requestsHeld === 1) && Date.now() < deadline)
+      state = await held()
     expect(state['long-polling']?.requestsHeld, 'the long poll is held before the signal').toBe(1)
     expect(state.sse?.requestsHeld, 'the SSE stream is held before the signal').toBe(1)
     expect(longPollAnswered).toBe(false)

@@ -5,7 +5,16 @@
 import { EventSource } from 'eventsource'
 import WebSocket from 'ws'
 import { io, type Socket } from 'socket.io-client'
-import type { Batch, ChatMessage, Cursor, ErrorMessage, LogEntry, ServerMessage, TransportName, Welcome } from '../../server/core/protocol.ts'
+import type {
+  Batch,
+  ChatMessage,
+  Cursor,
+  ErrorMessage,
+  LogEntry,
+  ServerMessage,
+  TransportName,
+  Welcome,
+} from '../../server/core/protocol.ts'
 import { until } from './wait.ts'
 
 export interface SendExtra {
@@ -34,8 +43,17 @@ export function messagesIn(client: LabClient, room: string): ChatMessage[] {
   return client.entries.filter((e): e is ChatMessage => e.type === 'message' && e.room === room)
 }
 
-export async function waitForText(client: LabClient, room: string, text: string, timeoutMs = 5000): Promise<ChatMessage> {
-  return until(() => messagesIn(client, room).find((m) => m.text === text), `${client.transport} to receive "${text}" in ${room}`, timeoutMs)
+export async function waitForText(
+  client: LabClient,
+  room: string,
+  text: string,
+  timeoutMs = 5000,
+): Promise<ChatMessage> {
+  return until(
+    () => messagesIn(client, room).find((m) => m.text === text),
+    `${client.transport} to receive "${text}" in ${room}`,
+    timeoutMs,
+  )
 }
 
 abstract class BaseClient implements LabClient {
@@ -150,8 +168,15 @@ class PollingClient extends BaseClient {
     void (async () => {
       while (!abort.signal.aborted) {
         try {
-          const query = new URLSearchParams({ room, since: String(cursor.seq), ...(cursor.epoch ? { epoch: cursor.epoch } : {}) })
-          const res = await fetch(`${this.url}${this.path}?${query}`, { headers: this.http.headers(), signal: abort.signal })
+          const query = new URLSearchParams({
+            room,
+            since: String(cursor.seq),
+            ...(cursor.epoch ? { epoch: cursor.epoch } : {}),
+          })
+          const res = await fetch(`${this.url}${this.path}?${query}`, {
+            headers: this.http.headers(),
+            signal: abort.signal,
+          })
           const batch = (await res.json()) as Batch
           if (!batch.recovered) this.historyLost.push(room)
           for (const entry of batch.entries) this.receive(entry)
@@ -190,7 +215,11 @@ class SseClient extends BaseClient {
   private readonly http = new HttpSender(`${this.url}/sse`, this.errors)
 
   async join(room: string, after?: Cursor): Promise<Welcome> {
-    const query = new URLSearchParams({ room, name: this.name, ...(after ? { since: String(after.seq), ...(after.epoch ? { epoch: after.epoch } : {}) } : {}) })
+    const query = new URLSearchParams({
+      room,
+      name: this.name,
+      ...(after ? { since: String(after.seq), ...(after.epoch ? { epoch: after.epoch } : {}) } : {}),
+    })
     return this.nextWelcome(room, () => {
       const source = new EventSource(`${this.url}/sse?${query}`)
       this.streams.set(room, source)
@@ -232,15 +261,23 @@ class WebSocketClient extends BaseClient {
 
   async join(room: string, after?: Cursor): Promise<Welcome> {
     if (!this.socket) {
-      const query = new URLSearchParams({ room, name: this.name, ...(after ? { since: String(after.seq), ...(after.epoch ? { epoch: after.epoch } : {}) } : {}) })
+      const query = new URLSearchParams({
+        room,
+        name: this.name,
+        ...(after ? { since: String(after.seq), ...(after.epoch ? { epoch: after.epoch } : {}) } : {}),
+      })
       return this.nextWelcome(room, () => {
         const socket = new WebSocket(`${this.url.replace('http', 'ws')}/ws?${query}`)
         this.socket = socket
         socket.on('message', (data) => this.onMessage((data as Buffer).toString()))
-        socket.on('close', (code) => { this.closeCode = code })
+        socket.on('close', (code) => {
+          this.closeCode = code
+        })
       })
     }
-    return this.nextWelcome(room, () => this.socket!.send(JSON.stringify({ type: 'join', room, ...(after ? { after } : {}) })))
+    return this.nextWelcome(room, () =>
+      this.socket!.send(JSON.stringify({ type: 'join', room, ...(after ? { after } : {}) })),
+    )
   }
 
   private onMessage(text: string): void {
@@ -316,7 +353,9 @@ class SocketIoClient extends BaseClient {
       // not JSON: sent as a string, which the server rejects as not being a message object
     }
     const type = typeof parsed === 'object' && parsed !== null ? String((parsed as { type?: unknown }).type) : 'send'
-    return this.nextError(() => { this.socket!.emit(type, parsed) })
+    return this.nextError(() => {
+      this.socket!.emit(type, parsed)
+    })
   }
 
   async close(): Promise<void> {

@@ -125,7 +125,11 @@ function ipv4(packet: Buffer): { segment: Buffer; length: number; hosts: string 
   // Segmentation offload can hand the capture a super-packet with total length 0
   // (BIG TCP); then the captured bytes are the only measure, and -s 0 keeps them all.
   if (total === 0) total = packet.length
-  return { segment: packet.subarray(headerLength), length: total - headerLength, hosts: packet.subarray(12, 20).toString('hex') }
+  return {
+    segment: packet.subarray(headerLength),
+    length: total - headerLength,
+    hosts: packet.subarray(12, 20).toString('hex'),
+  }
 }
 
 function ipv6(packet: Buffer): { segment: Buffer; length: number; hosts: string } | undefined {
@@ -140,5 +144,9 @@ function ipv6(packet: Buffer): { segment: Buffer; length: number; hosts: string 
     offset += (packet[offset + 1]! + 1) * 8
   }
   if (next !== IPPROTO_TCP) return undefined
-  return { segment: packet.subarray(offset), length: payloadLength - (offset - 40), hosts: packet.subarray(8, 40).toString('hex') }
+  return {
+    segment: packet.subarray(offset),
+    length: payloadLength - (offset - 40),
+    hosts: packet.subarray(8, 40).toString('hex'),
+  }
 }

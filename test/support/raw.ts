@@ -16,8 +16,12 @@ export async function rawConnect(port: number): Promise<RawConnection> {
   const chunks: Buffer[] = []
   let ended = false
   socket.on('data', (chunk) => chunks.push(chunk))
-  socket.on('close', () => { ended = true })
-  socket.on('error', () => { ended = true })
+  socket.on('close', () => {
+    ended = true
+  })
+  socket.on('error', () => {
+    ended = true
+  })
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve())
     socket.once('error', reject)
@@ -38,7 +42,9 @@ export async function rawHttp(port: number, request: string | Buffer): Promise<s
 /** Opens a WebSocket by hand on `path` and returns the connection after the 101 (its bytes dropped). */
 export async function rawWebSocket(port: number, path: string): Promise<RawConnection & { frames(): ServerFrame[] }> {
   const conn = await rawConnect(port)
-  conn.socket.write(`GET ${path} HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+  conn.socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  )
   await until(() => conn.received().includes('\r\n\r\n') || undefined, 'the 101')
   const head = conn.received().toString('latin1')
   if (!head.startsWith('HTTP/1.1 101')) throw new Error(`no upgrade: ${head.split('\r\n')[0]}`)
@@ -53,7 +59,11 @@ export interface ServerFrame {
 }
 
 /** A client frame: masked unless told otherwise, with the given first byte (FIN, RSV and opcode). */
-export function clientFrame(firstByte: number, payload: Buffer | string, options: { mask?: boolean; declaredLength?: bigint } = {}): Buffer {
+export function clientFrame(
+  firstByte: number,
+  payload: Buffer | string,
+  options: { mask?: boolean; declaredLength?: bigint } = {},
+): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload
   const masked = options.mask ?? true
   const length = options.declaredLength ?? BigInt(data.length)

@@ -11,7 +11,13 @@ export interface RunningServer {
 }
 
 export async function startServer(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<RunningServer> {
-  const config: Config = { ...defaultConfig, port: 0, host: '127.0.0.1', logLevel: process.env.LOG_LEVEL ?? 'silent', ...overrides }
+  const config: Config = {
+    ...defaultConfig,
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: process.env.LOG_LEVEL ?? 'silent',
+    ...overrides,
+  }
   const app = await buildApp(config, options)
   // Port 0 unless a test asks for a given one (to restart a server where its clients will reconnect).
   await app.listen({ port: config.port, host: '127.0.0.1' })

@@ -67,7 +67,7 @@ describe.skipIf(!hasChromium)('the class notes client page in Chromium', () => {
   })
 
   // The page this server serves at /class-notes/, in the notes' shape (lesson 08).
-  it('greets, sends with its form and shows a raw WebSocket client\'s message as text', async () => {
+  it("greets, sends with its form and shows a raw WebSocket client's message as text", async () => {
     const page = await browser.newPage()
     await page.goto(`${server.url}/class-notes/`)
     await page.waitForSelector('#messages li.greeting')

@@ -23,7 +23,9 @@ async function notesClient(): Promise<{ socket: Socket; welcome: unknown[]; hear
   sockets.push(socket)
   const heard: string[] = []
   socket.on('server_message', (msg: string) => heard.push(msg))
-  const welcome = await new Promise<unknown[]>((resolve) => socket.once('message', (...args: unknown[]) => resolve(args)))
+  const welcome = await new Promise<unknown[]>((resolve) =>
+    socket.once('message', (...args: unknown[]) => resolve(args)),
+  )
   return { socket, welcome, heard }
 }
 

@@ -66,9 +66,15 @@ describe.each(TRANSPORTS)('the %s transport', (transport) => {
     const quiet = `${room}-notices`
     await ann.join(quiet)
     await bob.join(quiet)
-    await until(() => ann.entries.find((e) => e.type === 'notice' && e.event === 'join' && e.who.name === 'visitor'), 'join notice')
+    await until(
+      () => ann.entries.find((e) => e.type === 'notice' && e.event === 'join' && e.who.name === 'visitor'),
+      'join notice',
+    )
     await bob.leave(quiet)
-    const left = (await until(() => ann.entries.find((e) => e.type === 'notice' && e.event === 'leave' && e.who.name === 'visitor'), 'leave notice')) as Notice
+    const left = (await until(
+      () => ann.entries.find((e) => e.type === 'notice' && e.event === 'leave' && e.who.name === 'visitor'),
+      'leave notice',
+    )) as Notice
     expect(left.who.transport).toBe(transport)
   })
 
@@ -98,11 +104,23 @@ describe.each(TRANSPORTS)('the %s transport', (transport) => {
     // is that room behind "../"), so a bad input that got published would show there.
     const badRoom = `${room}-bad`
     const badInputs: Array<[string, string, string]> = [
-      ['bad JSON', `{"type": "send", "room": "${badRoom}", "text": "unterminated"`, transport === 'socket.io' ? 'LAB_ERR_BAD_MESSAGE' : 'LAB_ERR_BAD_JSON'],
+      [
+        'bad JSON',
+        `{"type": "send", "room": "${badRoom}", "text": "unterminated"`,
+        transport === 'socket.io' ? 'LAB_ERR_BAD_MESSAGE' : 'LAB_ERR_BAD_JSON',
+      ],
       ['an unknown type', JSON.stringify({ type: 'dance', room: badRoom, text: 'a dance' }), 'LAB_ERR_UNKNOWN_TYPE'],
       ['empty text', JSON.stringify({ type: 'send', room: badRoom, text: '   ' }), 'LAB_ERR_TEXT_EMPTY'],
-      ['text over the limit', JSON.stringify({ type: 'send', room: badRoom, text: 'x'.repeat(101) }), 'LAB_ERR_TEXT_TOO_LONG'],
-      ['a bad room name', JSON.stringify({ type: 'send', room: `../${badRoom}`, text: 'through a bad room name' }), 'LAB_ERR_ROOM_NAME'],
+      [
+        'text over the limit',
+        JSON.stringify({ type: 'send', room: badRoom, text: 'x'.repeat(101) }),
+        'LAB_ERR_TEXT_TOO_LONG',
+      ],
+      [
+        'a bad room name',
+        JSON.stringify({ type: 'send', room: `../${badRoom}`, text: 'through a bad room name' }),
+        'LAB_ERR_ROOM_NAME',
+      ],
       ['a missing field', JSON.stringify({ type: 'send', room: badRoom }), 'LAB_ERR_BAD_MESSAGE'],
     ]
     // One sender and one listener for every case: the same connection keeps being served after each bad input.
@@ -132,7 +150,11 @@ describe.each(TRANSPORTS)('the %s transport', (transport) => {
       await sender.send(badRoom, `after ${label}`)
       await waitForText(other, badRoom, `after ${label}`)
       // Delivered in seq order: a published bad input would have arrived between the two.
-      expect(messagesIn(other, badRoom).map((m) => m.text).slice(-2)).toEqual([`before ${label}`, `after ${label}`])
+      expect(
+        messagesIn(other, badRoom)
+          .map((m) => m.text)
+          .slice(-2),
+      ).toEqual([`before ${label}`, `after ${label}`])
     })
   })
 })

@@ -12,7 +12,14 @@ import { until } from '../support/wait.ts'
 
 let server: RunningServer
 beforeAll(async () => {
-  server = await startServer({ wsHeartbeatMs: 100, sioPingIntervalMs: 100, sioPingTimeoutMs: 100, sseStreamMaxMs: 1000, sseHeartbeatMs: 200, httpSessionTtlMs: 1000 })
+  server = await startServer({
+    wsHeartbeatMs: 100,
+    sioPingIntervalMs: 100,
+    sioPingTimeoutMs: 100,
+    sseStreamMaxMs: 1000,
+    sseHeartbeatMs: 200,
+    httpSessionTtlMs: 1000,
+  })
 })
 afterAll(async () => {
   await server.close()
@@ -53,10 +60,12 @@ describe('a peer that stops answering', () => {
     live.addEventListener('notice', (e) => notices.push(JSON.parse(e.data as string) as LogEntry))
     await until(() => welcomes.length === 1 || undefined, 'the live reader')
     let stopped!: IncomingMessage
-    await new Promise<void>((resolve) => get(`${server.url}/sse?room=dead-sse&name=stopped`, (res) => {
-      stopped = res
-      res.once('data', () => resolve())
-    }))
+    await new Promise<void>((resolve) =>
+      get(`${server.url}/sse?room=dead-sse&name=stopped`, (res) => {
+        stopped = res
+        res.once('data', () => resolve())
+      }),
+    )
     // The stopped reader never reads again and never reconnects, like a process under SIGSTOP.
     stopped.pause()
     expect(inRoom('dead-sse').sort()).toEqual(['alive', 'stopped'])
@@ -73,7 +82,11 @@ describe('a peer that stops answering', () => {
   })
 
   it('on polling: leaves when its session stops polling', async () => {
-    const res = await fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'join', room: 'dead-poll', name: 'zombie' }) })
+    const res = await fetch(`${server.url}/poll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'join', room: 'dead-poll', name: 'zombie' }),
+    })
     expect(res.status).toBe(200)
     expect(inRoom('dead-poll')).toEqual(['zombie'])
     await until(() => inRoom('dead-poll').length === 0 || undefined, 'the session to lapse')

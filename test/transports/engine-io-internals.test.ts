@@ -8,7 +8,12 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Server as Engine, type Socket as RawEngineSocket } from 'engine.io'
 import WebSocket from 'ws'
-import { dropEngineSocket, engineBuffered, engineSocket, onUpgradeResponse } from '../../server/transports/engine-io-internals.ts'
+import {
+  dropEngineSocket,
+  engineBuffered,
+  engineSocket,
+  onUpgradeResponse,
+} from '../../server/transports/engine-io-internals.ts'
 import { rawWebSocket } from '../support/raw.ts'
 import { until } from '../support/wait.ts'
 
@@ -45,14 +50,16 @@ describe('engine.io, beyond its public API', () => {
       seen = [...lines]
     })
     const client = new WebSocket(`ws://127.0.0.1:${port}/engine.io/?EIO=4&transport=websocket`)
-    const response = await new Promise<import('node:http').IncomingMessage>((resolve) => client.once('upgrade', resolve))
+    const response = await new Promise<import('node:http').IncomingMessage>((resolve) =>
+      client.once('upgrade', resolve),
+    )
     expect(response.headers['x-added-by']).toBe('engine.io')
     expect(seen[0]).toBe('HTTP/1.1 101 Switching Protocols')
     expect(seen).toContain('X-Added-By: engine.io')
     client.close()
   })
 
-  it('queues a polling client\'s packets in writeBuffer until it asks, and engineBuffered counts their bytes', async () => {
+  it("queues a polling client's packets in writeBuffer until it asks, and engineBuffered counts their bytes", async () => {
     const connected = nextConnection()
     const base = `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`
     const open = await (await fetch(base)).text()
@@ -85,17 +92,21 @@ describe('engine.io, beyond its public API', () => {
     // The reader stops: once the kernel's buffers are full, ws holds what is left.
     reader.socket.pause()
     const chunk = 'x'.repeat(256 * 1024)
-    await until(() => {
-      raw.send(chunk)
-      return conn.transport.socket!.bufferedAmount > 0 || undefined
-    }, 'ws to buffer for the stopped reader', 10_000)
+    await until(
+      () => {
+        raw.send(chunk)
+        return conn.transport.socket!.bufferedAmount > 0 || undefined
+      },
+      'ws to buffer for the stopped reader',
+      10_000,
+    )
     const queued = conn.writeBuffer.reduce((bytes, packet) => bytes + String(packet.data).length, 0)
     expect(buffered()).toBe(queued + conn.transport.socket!.bufferedAmount)
 
     // A polite close would wait for a close frame this reader never sends; dropping it ends the TCP connection now.
     dropEngineSocket(conn)
     reader.socket.resume()
-    await until(() => reader.closed() || undefined, 'the reader\'s connection to end')
+    await until(() => reader.closed() || undefined, "the reader's connection to end")
     expect(conn.readyState).toBe('closed')
   })
 })

@@ -38,7 +38,11 @@ async function pluginRoute(): Promise<{ url: string; seen: Promise<Seen> }> {
     const standIn = tcp._httpMessage
     const pluginErrorListeners = socket.listenerCount('error')
     releaseUpgradeRequest(request, socket)
-    report({ standIn, pluginErrorListeners, afterRelease: { standIn: tcp._httpMessage, errorListeners: socket.listenerCount('error') } })
+    report({
+      standIn,
+      pluginErrorListeners,
+      afterRelease: { standIn: tcp._httpMessage, errorListeners: socket.listenerCount('error') },
+    })
     socket.on('error', () => {})
     socket.close()
   })

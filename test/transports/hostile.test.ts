@@ -31,10 +31,19 @@ async function readHistory(): Promise<Batch> {
 }
 
 beforeAll(async () => {
-  server = await startServerProcess({ MESSAGE_RATE: '1000', MESSAGE_BURST: '1000', MAX_CLIENTS_PER_ADDRESS: '200', LOG_LEVEL: 'fatal' })
+  server = await startServerProcess({
+    MESSAGE_RATE: '1000',
+    MESSAGE_BURST: '1000',
+    MAX_CLIENTS_PER_ADDRESS: '200',
+    LOG_LEVEL: 'fatal',
+  })
   port = Number(new URL(server.url).port)
   for (const text of ['one', 'two', 'three']) {
-    await fetch(`${server.url}/poll`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'send', room: ROOM, text }) })
+    await fetch(`${server.url}/poll`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ type: 'send', room: ROOM, text }),
+    })
   }
   history = (await (await fetch(`${server.url}/poll?room=${ROOM}&since=0`)).json()) as Batch
   chatter = createClient('websocket', server.url, 'chatter')
@@ -44,7 +53,11 @@ beforeAll(async () => {
 afterEach(async () => {
   expect(server.child.exitCode, server.output()).toBeNull()
   const text = `still chatting ${++checks}`
-  await fetch(`${server.url}/long-poll`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'send', room: 'chat', text }) })
+  await fetch(`${server.url}/long-poll`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ type: 'send', room: 'chat', text }),
+  })
   await waitForText(chatter, 'chat', text)
   // Hostile clients may join the room (their notices are presence); its messages must be exactly as they were.
   const now = await readHistory()
@@ -60,9 +73,17 @@ afterAll(async () => {
 
 describe('RFC 6455 violations on /ws', () => {
   const violations: Array<[string, (room: string) => Buffer, number]> = [
-    ['an unmasked client frame', () => clientFrame(0x81, JSON.stringify({ type: 'send', room: ROOM, text: 'x' }), { mask: false }), 1002],
+    [
+      'an unmasked client frame',
+      () => clientFrame(0x81, JSON.stringify({ type: 'send', room: ROOM, text: 'x' }), { mask: false }),
+      1002,
+    ],
     ['a reserved opcode', () => clientFrame(0x83, 'x'), 1002],
-    ['RSV1 without an extension that defines it', () => clientFrame(0xc1, JSON.stringify({ type: 'send', room: ROOM, text: 'x' })), 1002],
+    [
+      'RSV1 without an extension that defines it',
+      () => clientFrame(0xc1, JSON.stringify({ type: 'send', room: ROOM, text: 'x' })),
+      1002,
+    ],
     ['a fragmented ping', () => clientFrame(0x09, 'ping'), 1002],
     ['a ping over 125 bytes', () => clientFrame(0x89, 'p'.repeat(126)), 1002],
     ['a continuation frame with nothing to continue', () => clientFrame(0x80, 'x'), 1002],
@@ -109,7 +130,10 @@ describe('malformed Engine.IO and Socket.IO packets', () => {
     ws.send(packet)
     // Then a good event asking for an ack: it is answered (the bad packet was refused or ignored) or the session is closed.
     ws.send(`429["send",{"room":"chat","text":"after a bad packet"}]`)
-    await until(() => got.some((p) => p.startsWith('439[')) || ws.readyState === WebSocket.CLOSED || undefined, 'an ack or a close')
+    await until(
+      () => got.some((p) => p.startsWith('439[')) || ws.readyState === WebSocket.CLOSED || undefined,
+      'an ack or a close',
+    )
     ws.terminate()
   })
 
@@ -126,13 +150,34 @@ describe('malformed Engine.IO and Socket.IO packets', () => {
 describe('request smuggling shapes', () => {
   const body = JSON.stringify({ type: 'send', room: ROOM, text: 'smuggled' })
   const shapes: Array<[string, string]> = [
-    ['Content-Length and Transfer-Encoding together', `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`],
-    ['two different Content-Lengths', `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nContent-Length: 4\r\n\r\n${body}`],
-    ['a chunk size that is not hex', `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`],
-    ['a space before the colon of Transfer-Encoding', `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nTransfer-Encoding : chunked\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
-    ['Transfer-Encoding that does not end in chunked', `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked, identity\r\n\r\n${body}`],
-    ['a header folded onto the next line', `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Folded: a\r\n b\r\n\r\n${body}`],
-    ['a request line ending in a bare LF', `POST /poll HTTP/1.1\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+    [
+      'Content-Length and Transfer-Encoding together',
+      `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+    ],
+    [
+      'two different Content-Lengths',
+      `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nContent-Length: 4\r\n\r\n${body}`,
+    ],
+    [
+      'a chunk size that is not hex',
+      `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`,
+    ],
+    [
+      'a space before the colon of Transfer-Encoding',
+      `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nTransfer-Encoding : chunked\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    ],
+    [
+      'Transfer-Encoding that does not end in chunked',
+      `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked, identity\r\n\r\n${body}`,
+    ],
+    [
+      'a header folded onto the next line',
+      `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Folded: a\r\n b\r\n\r\n${body}`,
+    ],
+    [
+      'a request line ending in a bare LF',
+      `POST /poll HTTP/1.1\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    ],
   ]
   it.each(shapes)('%s: 400, and nothing is sent', async (_label, request) => {
     expect(await rawHttp(port, request)).toMatch(/^HTTP\/1\.1 400 /)
@@ -142,13 +187,24 @@ describe('request smuggling shapes', () => {
 describe('bad bodies on the HTTP transports', () => {
   for (const path of ['/poll', '/long-poll', '/sse']) {
     it(`${path}: text/plain is 415, deep JSON is 400, both with a code`, async () => {
-      const plain = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ type: 'send', room: ROOM, text: 'no-cors' }) })
+      const plain = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ type: 'send', room: ROOM, text: 'no-cors' }),
+      })
       expect(plain.status).toBe(415)
       expect(await plain.json()).toMatchObject({ code: 'LAB_ERR_MEDIA_TYPE' })
       for (const field of ['type', 'room', 'text', 'name']) {
-        const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: json, body: `{"type":"send","room":"${ROOM}","text":"t","${field}":${deep(5000)}}` })
+        const res = await fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: json,
+          body: `{"type":"send","room":"${ROOM}","text":"t","${field}":${deep(5000)}}`,
+        })
         expect(res.status, field).toBe(400)
-        expect(await res.json()).toMatchObject({ code: 'LAB_ERR_BAD_MESSAGE', message: expect.stringContaining('nested') as unknown })
+        expect(await res.json()).toMatchObject({
+          code: 'LAB_ERR_BAD_MESSAGE',
+          message: expect.stringContaining('nested') as unknown,
+        })
       }
     })
   }
@@ -176,16 +232,26 @@ describe('bad bodies on the HTTP transports', () => {
 describe('names that would pose as someone else', () => {
   const names = ['ann\u202Enna', 'a\u200Bnn', '\u2066ann\u2069', 'ann\u0007', 'ann\u0085', '   ']
   it.each(names)('%j is refused on every transport', async (name) => {
-    const join = await fetch(`${server.url}/poll`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'join', room: ROOM, name }) })
+    const join = await fetch(`${server.url}/poll`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ type: 'join', room: ROOM, name }),
+    })
     expect(join.status).toBe(400)
     expect(await join.json()).toMatchObject({ code: 'LAB_ERR_NAME' })
     const sse = await fetch(`${server.url}/sse?room=${ROOM}&name=${encodeURIComponent(name)}`)
     expect(sse.status).toBe(400)
     await sse.body?.cancel()
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?room=${ROOM}&name=${encodeURIComponent(name)}`)
-    expect(await new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, String(reason)])))).toEqual([1008, 'LAB_ERR_NAME'])
+    expect(
+      await new Promise<[number, string]>((resolve) =>
+        ws.once('close', (code, reason) => resolve([code, String(reason)])),
+      ),
+    ).toEqual([1008, 'LAB_ERR_NAME'])
     const socket = io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: ROOM, name } })
-    const refused = await new Promise<Error & { data?: { code: string } }>((resolve) => socket.once('connect_error', resolve))
+    const refused = await new Promise<Error & { data?: { code: string } }>((resolve) =>
+      socket.once('connect_error', resolve),
+    )
     expect(refused.data).toEqual({ code: 'LAB_ERR_NAME' })
     socket.disconnect()
   })

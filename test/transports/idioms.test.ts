@@ -87,8 +87,14 @@ describe('the raw WebSocket', () => {
 
 describe('Socket.IO', () => {
   it('refuses a connection whose auth has a bad name with connect_error and a code', async () => {
-    const socket = io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', name: '' + 'n'.repeat(40) } })
-    const error = await new Promise<Error & { data?: { code: string } }>((resolve) => socket.once('connect_error', resolve))
+    const socket = io(server.url, {
+      forceNew: true,
+      reconnection: false,
+      auth: { protocol: 'lab', name: '' + 'n'.repeat(40) },
+    })
+    const error = await new Promise<Error & { data?: { code: string } }>((resolve) =>
+      socket.once('connect_error', resolve),
+    )
     expect(error.data).toEqual({ code: 'LAB_ERR_NAME' })
     socket.disconnect()
   })
@@ -104,7 +110,12 @@ describe('Socket.IO', () => {
   })
 
   it('disconnects a client whose packet is over the body limit (engine.io maxHttpBufferSize)', async () => {
-    const socket = io(server.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { protocol: 'lab' } })
+    const socket = io(server.url, {
+      forceNew: true,
+      reconnection: false,
+      transports: ['websocket'],
+      auth: { protocol: 'lab' },
+    })
     await new Promise((resolve) => socket.once('welcome', resolve))
     const reason = new Promise<string>((resolve) => socket.once('disconnect', resolve))
     socket.emit('send', { room: 'lobby', text: 'y'.repeat(5000) })
@@ -114,7 +125,11 @@ describe('Socket.IO', () => {
 
 describe('the HTTP transports', () => {
   it('answer a body over the limit with 413 LAB_ERR_TOO_LARGE', async () => {
-    const res = await fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'lobby', text: 'z'.repeat(5000) }) })
+    const res = await fetch(`${server.url}/poll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'send', room: 'lobby', text: 'z'.repeat(5000) }),
+    })
     expect(res.status).toBe(413)
     expect(await res.json()).toMatchObject({ type: 'error', code: 'LAB_ERR_TOO_LARGE' })
   })
@@ -152,21 +167,34 @@ describe('long polling', () => {
   })
 
   it('holds a poll with nothing new and answers it with the message that arrives while it is held', async () => {
-    const post = (text: string) => fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room: 'wake', text }) })
+    const post = (text: string) =>
+      fetch(`${server.url}/poll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'send', room: 'wake', text }),
+      })
     await post('already there')
     // From the room's head: an answer given at once could only be empty (or, ignoring the cursor, 'already there').
     const head = (await fetch(`${server.url}/poll?room=wake`).then((r) => r.json())) as { seq: number; epoch: string }
     const heldBefore = server.app.wire.snapshot().transports['long-polling']?.requestsHeld ?? 0
     let answered = false
-    const held = fetch(`${server.url}/long-poll?room=wake&since=${head.seq}&epoch=${head.epoch}&timeout=60000`).then(async (r) => {
-      answered = true
-      return r.json() as Promise<unknown>
-    })
-    await until(() => server.app.wire.snapshot().transports['long-polling']?.requestsHeld === heldBefore + 1 || answered, 'the long poll to be held')
+    const held = fetch(`${server.url}/long-poll?room=wake&since=${head.seq}&epoch=${head.epoch}&timeout=60000`).then(
+      async (r) => {
+        answered = true
+        return r.json() as Promise<unknown>
+      },
+    )
+    await until(
+      () => server.app.wire.snapshot().transports['long-polling']?.requestsHeld === heldBefore + 1 || answered,
+      'the long poll to be held',
+    )
     expect(answered).toBe(false)
 
     await post('now')
-    expect(await held).toMatchObject({ seq: head.seq + 1, entries: [expect.objectContaining({ text: 'now', seq: head.seq + 1 })] })
+    expect(await held).toMatchObject({
+      seq: head.seq + 1,
+      entries: [expect.objectContaining({ text: 'now', seq: head.seq + 1 })],
+    })
   })
 })
 
@@ -174,7 +202,10 @@ describe('Server-Sent Events', () => {
   /** Opens a stream with the given Last-Event-ID and reads until `done` says it has enough; returns its events. */
   async function readStream(room: string, lastEventId: string, done: (text: string) => boolean): Promise<string[]> {
     const controller = new AbortController()
-    const res = await fetch(`${server.url}/sse?room=${room}`, { headers: { 'last-event-id': lastEventId }, signal: controller.signal })
+    const res = await fetch(`${server.url}/sse?room=${room}`, {
+      headers: { 'last-event-id': lastEventId },
+      signal: controller.signal,
+    })
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
     const reader = res.body!.getReader()
     let text = ''
@@ -184,7 +215,11 @@ describe('Server-Sent Events', () => {
   }
 
   async function post(room: string, text: string): Promise<{ seq: number; id: string }> {
-    const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'send', room, text }) })
+    const res = await fetch(`${server.url}/sse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'send', room, text }),
+    })
     return (await res.json()) as { seq: number; id: string }
   }
 
@@ -195,11 +230,13 @@ describe('Server-Sent Events', () => {
     expect(events[0]).toMatch(new RegExp(`^retry: \\d+\\nid: ${epoch}-1\\nevent: welcome\\ndata: `))
     expect(events[0]).toContain('"recovered":true')
     // 2 and 3 are the missed messages; 4 is this stream's own join, logged before it was welcomed.
-    expect(events.slice(1).map((e) => e.split('\n').slice(0, 2).join(' | '))).toEqual([
-      `id: ${epoch}-2 | data: {"type":"message","room":"replay","seq":2,"epoch"`,
-      `id: ${epoch}-3 | data: {"type":"message","room":"replay","seq":3,"epoch"`,
-      `id: ${epoch}-4 | event: notice`,
-    ].map((line): unknown => expect.stringContaining(line)))
+    expect(events.slice(1).map((e) => e.split('\n').slice(0, 2).join(' | '))).toEqual(
+      [
+        `id: ${epoch}-2 | data: {"type":"message","room":"replay","seq":2,"epoch"`,
+        `id: ${epoch}-3 | data: {"type":"message","room":"replay","seq":3,"epoch"`,
+        `id: ${epoch}-4 | event: notice`,
+      ].map((line): unknown => expect.stringContaining(line)),
+    )
   })
 
   it('does not take a Last-Event-ID of another log, or without its epoch, for a resume', async () => {
@@ -215,9 +252,16 @@ describe('Server-Sent Events', () => {
   })
 
   it('answers join by POST with LAB_ERR_UNSUPPORTED and says how to join', async () => {
-    const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'join', room: 'x' }) })
+    const res = await fetch(`${server.url}/sse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'join', room: 'x' }),
+    })
     expect(res.status).toBe(400)
-    expect(await res.json()).toMatchObject({ code: 'LAB_ERR_UNSUPPORTED', message: expect.stringContaining('GET /sse?room=') as unknown })
+    expect(await res.json()).toMatchObject({
+      code: 'LAB_ERR_UNSUPPORTED',
+      message: expect.stringContaining('GET /sse?room=') as unknown,
+    })
   })
 })
 
@@ -230,7 +274,11 @@ describe('WebSocket compression', () => {
     await new Promise((resolve) => zipped.once('message', resolve))
     expect(zipped.extensions).toMatch(/permessage-deflate/)
     const handshake = server.app.wire.handshakes().websocket!
-    expect(handshake.response!.headers.some(([k, v]) => k.toLowerCase() === 'sec-websocket-extensions' && v.includes('permessage-deflate'))).toBe(true)
+    expect(
+      handshake.response!.headers.some(
+        ([k, v]) => k.toLowerCase() === 'sec-websocket-extensions' && v.includes('permessage-deflate'),
+      ),
+    ).toBe(true)
     plain.close()
     zipped.close()
   })

@@ -64,7 +64,9 @@ describe('the message rate', () => {
     for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ type: 'send', room: 'flood-ws', text: `spam ${i}` }))
     expect(await gone).toEqual({ code: 1008, reason: 'LAB_ERR_RATE_LIMIT' })
     expect(messages.some((m) => m.code === 'LAB_ERR_RATE_LIMIT')).toBe(true)
-    const history = (await (await fetch(`${server.url}/poll?room=flood-ws&since=0`)).json()) as { entries: Array<{ type: string }> }
+    const history = (await (await fetch(`${server.url}/poll?room=flood-ws&since=0`)).json()) as {
+      entries: Array<{ type: string }>
+    }
     const published = history.entries.filter((e) => e.type === 'message').length
     expect(published).toBeGreaterThanOrEqual(LIMITS.messageBurst)
     expect(published).toBeLessThanOrEqual(allowed(started))
@@ -72,13 +74,23 @@ describe('the message rate', () => {
   })
 
   it('answers a Socket.IO flood with error acks, then disconnects it', async () => {
-    const socket = io(server.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { protocol: 'lab', room: 'flood-sio' } })
+    const socket = io(server.url, {
+      forceNew: true,
+      reconnection: false,
+      transports: ['websocket'],
+      auth: { protocol: 'lab', room: 'flood-sio' },
+    })
     await welcomed(socket)
     const errors: string[] = []
     socket.on('error', (e: { code: string }) => errors.push(e.code))
     const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve))
     const started = performance.now()
-    const acks = Array.from({ length: 40 }, (_, i) => socket.timeout(5000).emitWithAck('send', { room: 'flood-sio', text: `spam ${i}` }).catch(() => undefined))
+    const acks = Array.from({ length: 40 }, (_, i) =>
+      socket
+        .timeout(5000)
+        .emitWithAck('send', { room: 'flood-sio', text: `spam ${i}` })
+        .catch(() => undefined),
+    )
     expect(await gone).toBe('io server disconnect')
     const answered = (await Promise.all(acks)).filter(Boolean) as Array<{ type: string; code?: string }>
     expect(answered.filter((a) => a.type === 'ack').length).toBeLessThanOrEqual(allowed(started))
@@ -93,7 +105,11 @@ describe('the message rate', () => {
     let refused: Response | undefined
     const started = performance.now()
     for (let i = 0; i < 30; i++) {
-      const res = await fetch(`${server.url}/sse`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'send', room: 'flood-http', text: `x${i}` }) })
+      const res = await fetch(`${server.url}/sse`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ type: 'send', room: 'flood-http', text: `x${i}` }),
+      })
       statuses.push(res.status)
       if (res.headers.get('connection') === 'close') hungUp.push(i)
       if (res.status === 429) refused ??= res
@@ -122,10 +138,14 @@ describe('clients per address', () => {
   })
 
   it('refuses the Socket.IO connection over the limit with connect_error and the code', async () => {
-    const sockets = Array.from({ length: LIMITS.maxClientsPerAddress }, () => io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'crowd' } }))
+    const sockets = Array.from({ length: LIMITS.maxClientsPerAddress }, () =>
+      io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'crowd' } }),
+    )
     await Promise.all(sockets.map(welcomed))
     const extra = io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'crowd' } })
-    const error = await new Promise<Error & { data?: { code: string } }>((resolve) => extra.once('connect_error', resolve))
+    const error = await new Promise<Error & { data?: { code: string } }>((resolve) =>
+      extra.once('connect_error', resolve),
+    )
     expect(error.data).toEqual({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
     for (const s of [...sockets, extra]) s.disconnect()
   })
@@ -143,8 +163,15 @@ describe('clients per address', () => {
   it('answers a long poll over the number held with 429', async () => {
     const head = (await (await fetch(`${server.url}/poll?room=held`)).json()) as { seq: number; epoch: string }
     const aborts = Array.from({ length: LIMITS.maxClientsPerAddress }, () => new AbortController())
-    const polls = aborts.map((a) => fetch(`${server.url}/long-poll?room=held&since=0&timeout=60000`, { signal: a.signal }).catch(() => undefined))
-    await until(() => server.app.wire.snapshot().transports['long-polling']!.requestsHeld === LIMITS.maxClientsPerAddress || undefined, 'the polls to be held')
+    const polls = aborts.map((a) =>
+      fetch(`${server.url}/long-poll?room=held&since=0&timeout=60000`, { signal: a.signal }).catch(() => undefined),
+    )
+    await until(
+      () =>
+        server.app.wire.snapshot().transports['long-polling']!.requestsHeld === LIMITS.maxClientsPerAddress ||
+        undefined,
+      'the polls to be held',
+    )
     const extra = await fetch(`${server.url}/long-poll?room=held&since=${head.seq}&timeout=60000`)
     expect(extra.status).toBe(429)
     expect(await extra.json()).toMatchObject({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
@@ -154,7 +181,12 @@ describe('clients per address', () => {
 
   it('refuses a polling session over the limit with 429', async () => {
     // Long polling's sessions: no other test here posts to it, so its address is far from the message rate.
-    const join = () => fetch(`${server.url}/long-poll`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'join', room: 'sessions' }) })
+    const join = () =>
+      fetch(`${server.url}/long-poll`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ type: 'join', room: 'sessions' }),
+      })
     const sessions: string[] = []
     for (let i = 0; i < LIMITS.maxClientsPerAddress; i++) {
       const res = await join()
@@ -166,7 +198,12 @@ describe('clients per address', () => {
     // A refused join leaves nobody behind.
     const members = (await (await fetch(`${server.url}/api/rooms/sessions/presence`)).json()) as unknown[]
     expect(members).toHaveLength(LIMITS.maxClientsPerAddress)
-    for (const session of sessions) await fetch(`${server.url}/long-poll`, { method: 'POST', headers: { ...json, 'x-lab-session': session }, body: JSON.stringify({ type: 'leave', room: 'sessions' }) })
+    for (const session of sessions)
+      await fetch(`${server.url}/long-poll`, {
+        method: 'POST',
+        headers: { ...json, 'x-lab-session': session },
+        body: JSON.stringify({ type: 'leave', room: 'sessions' }),
+      })
   })
 })
 
@@ -182,18 +219,27 @@ describe('rooms', () => {
     for (let i = 1; i <= 4; i++) ws.send(JSON.stringify({ type: 'join', room: `r${i}` }))
     await until(() => errors.length === 2 || undefined, 'two refusals')
     expect(errors).toEqual(['LAB_ERR_TOO_MANY_ROOMS', 'LAB_ERR_TOO_MANY_ROOMS'])
-    expect(server.app.hub.roomSummaries().filter((r) => /^r\d$/.test(r.room)).map((r) => r.room).sort()).toEqual(['r0', 'r1', 'r2'])
+    expect(
+      server.app.hub
+        .roomSummaries()
+        .filter((r) => /^r\d$/.test(r.room))
+        .map((r) => r.room)
+        .sort(),
+    ).toEqual(['r0', 'r1', 'r2'])
     ws.close()
   })
 
-  it('never creates a room for a reader, so reads cannot evict an idle room\'s history', async () => {
+  it("never creates a room for a reader, so reads cannot evict an idle room's history", async () => {
     await createClient('short-polling', server.url, 'writer').send('precious', 'keep me')
     const { epoch } = (await (await fetch(`${server.url}/poll?room=precious`)).json()) as { epoch: string }
     for (let i = 0; i < 50; i++) {
       const res = await fetch(`${server.url}/poll?room=probe${i}&since=0`)
       expect(await res.json()).toMatchObject({ type: 'batch', epoch: '', seq: 0, entries: [] })
     }
-    const after = (await (await fetch(`${server.url}/poll?room=precious&since=0&epoch=${epoch}`)).json()) as { recovered: boolean; entries: Array<{ text?: string }> }
+    const after = (await (await fetch(`${server.url}/poll?room=precious&since=0&epoch=${epoch}`)).json()) as {
+      recovered: boolean
+      entries: Array<{ text?: string }>
+    }
     expect(after.recovered).toBe(true)
     expect(after.entries.map((e) => e.text)).toContain('keep me')
   })
@@ -202,8 +248,12 @@ describe('rooms', () => {
     const writer = createClient('websocket', server.url, 'pager')
     await writer.join('long')
     // Many writers, each under its own rate: the room grows past a page.
-    for (let i = 0; i < 150; i++) server.app.hub.publish({ clientId: 'x', name: 'x', transport: 'test' }, 'long', { text: `m${i}` })
-    const page = (await (await fetch(`${server.url}/poll?room=long`)).json()) as { seq: number; entries: Array<{ seq: number }> }
+    for (let i = 0; i < 150; i++)
+      server.app.hub.publish({ clientId: 'x', name: 'x', transport: 'test' }, 'long', { text: `m${i}` })
+    const page = (await (await fetch(`${server.url}/poll?room=long`)).json()) as {
+      seq: number
+      entries: Array<{ seq: number }>
+    }
     expect(page.entries.length).toBe(100)
     expect(page.entries.at(-1)!.seq).toBe(page.seq)
     await writer.close()
@@ -226,7 +276,9 @@ describe('when every room has members', () => {
 
   it('refuses a Socket.IO connection to a new room with connect_error LAB_ERR_ROOM_LIMIT, and stays up', async () => {
     const socket = io(full.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'c' } })
-    const error = await new Promise<Error & { data?: { code: string } }>((resolve) => socket.once('connect_error', resolve))
+    const error = await new Promise<Error & { data?: { code: string } }>((resolve) =>
+      socket.once('connect_error', resolve),
+    )
     expect(error.data).toEqual({ code: 'LAB_ERR_ROOM_LIMIT' })
     socket.disconnect()
     expect(clients()).toBe(2)
@@ -246,7 +298,11 @@ describe('when every room has members', () => {
   })
 
   it('answers a polling join to a new room with 503, leaving no session behind', async () => {
-    const res = await fetch(`${full.url}/poll`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'join', room: 'c' }) })
+    const res = await fetch(`${full.url}/poll`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ type: 'join', room: 'c' }),
+    })
     expect(res.status).toBe(503)
     expect(await res.json()).toMatchObject({ code: 'LAB_ERR_ROOM_LIMIT' })
     expect(clients()).toBe(2)
@@ -261,13 +317,22 @@ describe('TCP connections per address', () => {
     for (;;) {
       const conn = await rawConnect(server.port)
       held.push(conn)
-      await until(() => conn.closed() || conn.received().length > 0 || server.app.wire.connections(1000).length >= held.length || undefined, 'the connection to be taken or refused')
+      await until(
+        () =>
+          conn.closed() ||
+          conn.received().length > 0 ||
+          server.app.wire.connections(1000).length >= held.length ||
+          undefined,
+        'the connection to be taken or refused',
+      )
       if (conn.received().length > 0 || conn.closed()) break
       if (held.length > limit + 5) throw new Error(`more than ${limit} connections were taken`)
     }
     const refused = held.at(-1)!
     await until(() => refused.closed() || undefined, 'the refused connection to close')
-    expect(refused.received().toString()).toMatch(/^HTTP\/1\.1 429 Too Many Requests\r\n[\s\S]*"code":"LAB_ERR_TOO_MANY_CONNECTIONS"/)
+    expect(refused.received().toString()).toMatch(
+      /^HTTP\/1\.1 429 Too Many Requests\r\n[\s\S]*"code":"LAB_ERR_TOO_MANY_CONNECTIONS"/,
+    )
     held[0]!.socket.destroy()
     await until(() => held[0]!.closed() || undefined, 'one to close')
     const res = await fetch(`${server.url}/poll?room=after`)

@@ -42,7 +42,11 @@ describe('one room, a client on each of the five transports', () => {
   })
 
   it('presence lists each member with its transport', async () => {
-    const presence = (await fetch(`${server.url}/api/rooms/${room}/presence`).then((r) => r.json())) as Array<{ name: string; transport: string }>
-    for (const t of TRANSPORTS) expect(presence).toContainEqual(expect.objectContaining({ name: `on-${t}`, transport: t }))
+    const presence = (await fetch(`${server.url}/api/rooms/${room}/presence`).then((r) => r.json())) as Array<{
+      name: string
+      transport: string
+    }>
+    for (const t of TRANSPORTS)
+      expect(presence).toContainEqual(expect.objectContaining({ name: `on-${t}`, transport: t }))
   })
 })

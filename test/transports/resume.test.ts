@@ -23,7 +23,8 @@ afterEach(async () => {
 })
 
 const publish = (s: RunningServer, room: string, count: number, prefix: string) => {
-  for (let i = 1; i <= count; i++) s.app.hub.publish({ clientId: 'test', name: 'test', transport: 'test' }, room, { text: `${prefix}${i}` })
+  for (let i = 1; i <= count; i++)
+    s.app.hub.publish({ clientId: 'test', name: 'test', transport: 'test' }, room, { text: `${prefix}${i}` })
 }
 
 describe('a browser EventSource reconnecting after a server restart', () => {
@@ -38,7 +39,9 @@ describe('a browser EventSource reconnecting after a server restart', () => {
     await until(() => welcomes.length === 1 || undefined, 'the first welcome')
     publish(first, 'restart', 31, 'old ')
     await until(() => texts.length === 31 || undefined, '31 messages')
-    const lastEventId = new Promise<string>((resolve) => source.addEventListener('message', (e) => resolve(e.lastEventId), { once: true }))
+    const lastEventId = new Promise<string>((resolve) =>
+      source.addEventListener('message', (e) => resolve(e.lastEventId), { once: true }),
+    )
     publish(first, 'restart', 1, 'last ')
     // seq 1 is the reader's own join, 2 to 32 the old messages, 33 the last one.
     expect(await lastEventId).toBe(`${welcomes[0]!.epoch}-33`)
@@ -53,7 +56,7 @@ describe('a browser EventSource reconnecting after a server restart', () => {
   })
 })
 
-describe('the README\'s Socket.IO resume', () => {
+describe("the README's Socket.IO resume", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
   const snippet = /<!-- socket\.io-resume -->\n```js\n([\s\S]*?)```/.exec(readme)![1]!
 
@@ -61,11 +64,17 @@ describe('the README\'s Socket.IO resume', () => {
   function runSnippet(url: string) {
     const logged: string[] = []
     const warned: string[] = []
-    const fakeConsole = { log: (...args: unknown[]) => logged.push(args.join(' ')), warn: (...args: unknown[]) => warned.push(args.join(' ')) }
-    const connect = (options: Partial<ManagerOptions & SocketOptions>) => io(url, { ...options, forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 })
+    const fakeConsole = {
+      log: (...args: unknown[]) => logged.push(args.join(' ')),
+      warn: (...args: unknown[]) => warned.push(args.join(' ')),
+    }
+    const connect = (options: Partial<ManagerOptions & SocketOptions>) =>
+      io(url, { ...options, forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 })
     // The README's snippet runs as written, with io and console handed in: that is what this test is for.
     // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
-    const socket = new Function('io', 'console', `${snippet}\nreturn socket`)(connect, fakeConsole) as ReturnType<typeof io>
+    const socket = new Function('io', 'console', `${snippet}\nreturn socket`)(connect, fakeConsole) as ReturnType<
+      typeof io
+    >
     closers.push(() => socket.disconnect())
     return { socket, logged, warned }
   }
@@ -79,7 +88,9 @@ describe('the README\'s Socket.IO resume', () => {
     socket.io.engine.close()
     publish(s, 'lobby', 10, 'missed ')
     await until(() => logged.length === 12 || undefined, 'the ten it missed', 10_000)
-    expect(logged).toEqual([...['before 1', 'before 2'], ...Array.from({ length: 10 }, (_, i) => `missed ${i + 1}`)].map((t) => `test ${t}`))
+    expect(logged).toEqual(
+      [...['before 1', 'before 2'], ...Array.from({ length: 10 }, (_, i) => `missed ${i + 1}`)].map((t) => `test ${t}`),
+    )
     expect(warned).toEqual([])
   })
 
@@ -103,14 +114,19 @@ describe('a crowd dropping and resuming at once', () => {
     const s = await server({ historyLimit: 20, maxClientsPerAddress: 0 })
     const wsUrl = s.url.replace('http', 'ws')
     const crowd = 150
-    const first = await Promise.all(Array.from({ length: crowd }, (_, i) => openWs(`${wsUrl}/ws?room=crowd&name=c${i}`)))
+    const first = await Promise.all(
+      Array.from({ length: crowd }, (_, i) => openWs(`${wsUrl}/ws?room=crowd&name=c${i}`)),
+    )
     const { epoch, seq } = first.at(-1)!.welcome
     for (const { ws } of first) ws.terminate()
     publish(s, 'crowd', 10, 'chat ')
     // Each comes back from its own last position; the crowd's leave and join notices land in between.
-    const again = await Promise.all(first.map(({ welcome }, i) => openWs(`${wsUrl}/ws?room=crowd&name=c${i}&since=${welcome.seq}&epoch=${epoch}`)))
+    const again = await Promise.all(
+      first.map(({ welcome }, i) => openWs(`${wsUrl}/ws?room=crowd&name=c${i}&since=${welcome.seq}&epoch=${epoch}`)),
+    )
     expect(again.filter(({ welcome }) => !welcome.recovered)).toHaveLength(0)
-    for (const { messages } of again) await until(() => messages.filter((m) => m.startsWith('chat ')).length === 10 || undefined, 'the ten messages')
+    for (const { messages } of again)
+      await until(() => messages.filter((m) => m.startsWith('chat ')).length === 10 || undefined, 'the ten messages')
     expect(s.app.hub.roomSummaries().find((r) => r.room === 'crowd')!.seq).toBeGreaterThan(seq + 2 * crowd)
     for (const { ws } of again) ws.close()
   })
@@ -119,11 +135,13 @@ describe('a crowd dropping and resuming at once', () => {
     const ws = new WebSocket(url)
     closers.push(() => ws.terminate())
     const messages: string[] = []
-    const welcome = await new Promise<Welcome>((resolve) => ws.on('message', (data) => {
-      const m = JSON.parse((data as Buffer).toString()) as Welcome | ChatMessage
-      if (m.type === 'welcome') resolve(m)
-      else if (m.type === 'message') messages.push(m.text)
-    }))
+    const welcome = await new Promise<Welcome>((resolve) =>
+      ws.on('message', (data) => {
+        const m = JSON.parse((data as Buffer).toString()) as Welcome | ChatMessage
+        if (m.type === 'welcome') resolve(m)
+        else if (m.type === 'message') messages.push(m.text)
+      }),
+    )
     return { ws, welcome, messages }
   }
 })
@@ -134,11 +152,16 @@ describe('a cursor without its epoch', () => {
     publish(s, 'bare', 5, 'm')
     const ws = new WebSocket(`${s.url.replace('http', 'ws')}/ws?room=bare&since=3`)
     closers.push(() => ws.terminate())
-    const welcome = await new Promise<Welcome>((resolve) => ws.once('message', (data) => resolve(JSON.parse((data as Buffer).toString()) as Welcome)))
+    const welcome = await new Promise<Welcome>((resolve) =>
+      ws.once('message', (data) => resolve(JSON.parse((data as Buffer).toString()) as Welcome)),
+    )
     expect(welcome.recovered).toBe(false)
     const batch = (await (await fetch(`${s.url}/poll?room=bare&since=3`)).json()) as { recovered: boolean }
     expect(batch.recovered).toBe(false)
-    const exact = (await (await fetch(`${s.url}/poll?room=bare&since=3&epoch=${welcome.epoch}`)).json()) as { recovered: boolean; entries: ChatMessage[] }
+    const exact = (await (await fetch(`${s.url}/poll?room=bare&since=3&epoch=${welcome.epoch}`)).json()) as {
+      recovered: boolean
+      entries: ChatMessage[]
+    }
     expect(exact).toMatchObject({ recovered: true })
     expect(exact.entries.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['m4', 'm5'])
   })

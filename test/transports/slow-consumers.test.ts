@@ -16,7 +16,13 @@ const TEXT = 'x'.repeat(16_000)
 beforeAll(async () => {
   // A small send buffer and big messages, so a few megabytes fill what the kernel holds and then the
   // buffer; still several messages deep, so that a bystander reading along is never taken for slow.
-  server = await startServer({ sendBufferBytes: 256 * 1024, messageRate: 0, textMaxBytes: 20_000, wsHeartbeatMs: 600_000, sseHeartbeatMs: 600_000 })
+  server = await startServer({
+    sendBufferBytes: 256 * 1024,
+    messageRate: 0,
+    textMaxBytes: 20_000,
+    wsHeartbeatMs: 600_000,
+    sseHeartbeatMs: 600_000,
+  })
 })
 afterAll(async () => {
   await server.close()
@@ -34,14 +40,27 @@ async function floodUntilGone(room: string, stalled: string): Promise<number> {
     sender.send(JSON.stringify({ type: 'send', room, text: `${sent} ${TEXT}` }))
     sent++
     // Let the server take the frames in as they come rather than all at the end.
-    if (sent % 20 === 0) await until(() => server.app.hub.roomSummaries().find((r) => r.room === room)!.seq >= sent || undefined, 'the flood to land', 20_000)
+    if (sent % 20 === 0)
+      await until(
+        () => server.app.hub.roomSummaries().find((r) => r.room === room)!.seq >= sent || undefined,
+        'the flood to land',
+        20_000,
+      )
   }
   sender.close()
   return sent
 }
 
-async function bystanderGotEverything(room: string, count: number, bystander: ReturnType<typeof createClient>): Promise<void> {
-  await until(() => messagesIn(bystander, room).length >= count || undefined, `the bystander to get all ${count}`, 20_000)
+async function bystanderGotEverything(
+  room: string,
+  count: number,
+  bystander: ReturnType<typeof createClient>,
+): Promise<void> {
+  await until(
+    () => messagesIn(bystander, room).length >= count || undefined,
+    `the bystander to get all ${count}`,
+    20_000,
+  )
   const seqs = messagesIn(bystander, room).map((m) => m.seq)
   expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
   await createClient('short-polling', server.url, 'after').send(room, 'life goes on')
@@ -67,7 +86,9 @@ describe('a client that stops reading', () => {
     })
     const sent = await floodUntilGone('slow-sse', 'sleeper')
     const ended = new Promise<void>((resolve) => response.once('end', resolve))
-    response.on('data', (chunk) => { text += chunk })
+    response.on('data', (chunk) => {
+      text += chunk
+    })
     response.resume()
     await ended
     expect(text.slice(text.lastIndexOf('event: '))).toMatch(/^event: bye\ndata: \{"code":"LAB_ERR_SLOW_CONSUMER"/)
@@ -87,7 +108,9 @@ describe('a client that stops reading', () => {
       const message = JSON.parse((m as Buffer).toString()) as { type: string; code?: string }
       if (message.type === 'error') errors.push(message.code!)
     })
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => sleeper.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      sleeper.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    )
     tcp.resume()
     expect(await closed).toEqual({ code: 1013, reason: 'LAB_ERR_SLOW_CONSUMER' })
     expect(errors).toEqual(['LAB_ERR_SLOW_CONSUMER'])
@@ -97,7 +120,12 @@ describe('a client that stops reading', () => {
   it('on Socket.IO over WebSocket: leaves its room, then gets an error event and "io server disconnect"', async () => {
     const bystander = createClient('socket.io', server.url, 'sio-bystander')
     await bystander.join('slow-sio')
-    const sleeper = io(server.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { protocol: 'lab', room: 'slow-sio', name: 'sleeper' } })
+    const sleeper = io(server.url, {
+      forceNew: true,
+      reconnection: false,
+      transports: ['websocket'],
+      auth: { protocol: 'lab', room: 'slow-sio', name: 'sleeper' },
+    })
     await new Promise((resolve) => sleeper.once('welcome', resolve))
     const tcp = (sleeper.io.engine.transport as unknown as { ws: { _socket: TcpSocket } }).ws._socket
     tcp.pause()

@@ -39,7 +39,9 @@ describe.skipIf(!hasChromium)('a plain EventSource in Chromium', () => {
       const seen = { welcomes: [] as unknown[], texts: [] as string[], byes: [] as string[], ids: [] as string[] }
       ;(window as unknown as { seen: typeof seen }).seen = seen
       const source = new EventSource(`/sse?room=${room}&name=browser`)
-      source.addEventListener('welcome', (e) => seen.welcomes.push(JSON.parse(e.data as string) as (typeof seen.welcomes)[number]))
+      source.addEventListener('welcome', (e) =>
+        seen.welcomes.push(JSON.parse(e.data as string) as (typeof seen.welcomes)[number]),
+      )
       source.addEventListener('bye', (e) => seen.byes.push((JSON.parse(e.data as string) as { code: string }).code))
       source.onmessage = (e) => {
         seen.texts.push((JSON.parse(e.data as string) as { text: string }).text)
@@ -52,9 +54,15 @@ describe.skipIf(!hasChromium)('a plain EventSource in Chromium', () => {
   const seen = (page: Page) => page.evaluate(() => (window as unknown as { seen: Seen }).seen)
   /** Waits in the page until its record has at least `count` of `what`. */
   const atLeast = (page: Page, what: keyof Seen, count: number, timeout = 10_000) =>
-    page.waitForFunction(([what, count]) => (window as unknown as { seen: Record<string, unknown[]> }).seen[what as string]!.length >= (count), [what, count] as const, { timeout, polling: 20 })
+    page.waitForFunction(
+      ([what, count]) =>
+        (window as unknown as { seen: Record<string, unknown[]> }).seen[what as string]!.length >= count,
+      [what, count] as const,
+      { timeout, polling: 20 },
+    )
 
-  const publish = (s: RunningServer, room: string, text: string) => s.app.hub.publish({ clientId: 'test', name: 'test', transport: 'test' }, room, { text })
+  const publish = (s: RunningServer, room: string, text: string) =>
+    s.app.hub.publish({ clientId: 'test', name: 'test', transport: 'test' }, room, { text })
 
   it('is renewed every SSE_STREAM_MAX_MS, stays the same member and misses nothing', async () => {
     const s = await server()

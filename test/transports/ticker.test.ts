@@ -27,7 +27,12 @@ const updatesIn = (client: LabClient) => messagesIn(client, TICKER_ROOM).filter(
 /** What the room's log gained while a long poll was held for `ms` after its latest seq. */
 async function appendedWithin(target: RunningServer, ms: number): Promise<LogEntry[]> {
   const { seq, epoch } = target.app.hub.read(TICKER_ROOM)
-  const query = new URLSearchParams({ room: TICKER_ROOM, since: String(seq), timeout: String(ms), ...(epoch ? { epoch } : {}) })
+  const query = new URLSearchParams({
+    room: TICKER_ROOM,
+    since: String(seq),
+    timeout: String(ms),
+    ...(epoch ? { epoch } : {}),
+  })
   const res = await fetch(`${target.url}/long-poll?${query}`)
   return ((await res.json()) as Batch).entries
 }
@@ -48,7 +53,10 @@ describe('the ticker room', () => {
       const client = createClient(transport, server.url, `watcher-${transport}`)
       try {
         await client.join(TICKER_ROOM)
-        const updates = await until(() => updatesIn(client).length >= 3 && updatesIn(client), `${transport} to receive three updates`)
+        const updates = await until(
+          () => updatesIn(client).length >= 3 && updatesIn(client),
+          `${transport} to receive three updates`,
+        )
         for (const update of updates) {
           expect(update).toMatchObject({ type: 'message', room: TICKER_ROOM, from: TICKER_SENDER })
           expect(update.text).toMatch(/^[A-Z]+ \d+\.\d{2} [+-]\d+\.\d{2}%$/)
@@ -59,7 +67,9 @@ describe('the ticker room', () => {
         expect(updates.some((u) => !Number.isInteger(u.sentAt))).toBe(true)
         const seqs = updates.map((u) => u.seq)
         expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
-        expect((server.app.wire.snapshot().transports[transport]?.messagesOut ?? 0) - before).toBeGreaterThanOrEqual(updates.length)
+        expect((server.app.wire.snapshot().transports[transport]?.messagesOut ?? 0) - before).toBeGreaterThanOrEqual(
+          updates.length,
+        )
       } finally {
         await client.leave(TICKER_ROOM)
         await client.close()
@@ -84,7 +94,10 @@ describe('the ticker room', () => {
       await client.send(TICKER_ROOM, 'to the moon')
       const mine = await waitForText(client, TICKER_ROOM, 'to the moon')
       expect(mine.from).toMatchObject({ name: 'chatty', transport: 'websocket' })
-      await until(() => updatesIn(client).some((u) => u.seq > mine.seq) || undefined, 'an update after the chat message')
+      await until(
+        () => updatesIn(client).some((u) => u.seq > mine.seq) || undefined,
+        'an update after the chat message',
+      )
     } finally {
       await client.close()
     }
@@ -107,23 +120,32 @@ describe('TICKER_HZ', () => {
     }
   })
 
-  it.each([5, 25])('at %i sets the rate: the log\'s updates are 1/TICKER_HZ s apart on average, with MESSAGE_RATE=1 not slowing them', async (hz) => {
-    const target = await startServer({ tickerHz: hz, messageRate: 1, messageBurst: 1 })
-    const client = createClient('websocket', target.url, 'timer')
-    const count = 2 * hz + 1
-    try {
-      await client.join(TICKER_ROOM)
-      const updates = await until(() => {
-        const logged = target.app.hub.read(TICKER_ROOM, { seq: 0 }).entries.filter((e): e is ChatMessage => e.type === 'message')
-        return logged.length >= count && logged.slice(0, count)
-      }, `${count} updates in the log`, 10_000)
-      const spacingMs = (updates.at(-1)!.serverAt - updates[0]!.serverAt) / (count - 1)
-      // Never faster than the rate; slower only when the event loop stalls for more than a period, so a loaded machine gets room.
-      expect(spacingMs).toBeGreaterThanOrEqual((1000 / hz) * 0.95)
-      expect(spacingMs).toBeLessThanOrEqual((1000 / hz) * 1.5)
-    } finally {
-      await client.close()
-      await target.close()
-    }
-  })
+  it.each([5, 25])(
+    "at %i sets the rate: the log's updates are 1/TICKER_HZ s apart on average, with MESSAGE_RATE=1 not slowing them",
+    async (hz) => {
+      const target = await startServer({ tickerHz: hz, messageRate: 1, messageBurst: 1 })
+      const client = createClient('websocket', target.url, 'timer')
+      const count = 2 * hz + 1
+      try {
+        await client.join(TICKER_ROOM)
+        const updates = await until(
+          () => {
+            const logged = target.app.hub
+              .read(TICKER_ROOM, { seq: 0 })
+              .entries.filter((e): e is ChatMessage => e.type === 'message')
+            return logged.length >= count && logged.slice(0, count)
+          },
+          `${count} updates in the log`,
+          10_000,
+        )
+        const spacingMs = (updates.at(-1)!.serverAt - updates[0]!.serverAt) / (count - 1)
+        // Never faster than the rate; slower only when the event loop stalls for more than a period, so a loaded machine gets room.
+        expect(spacingMs).toBeGreaterThanOrEqual((1000 / hz) * 0.95)
+        expect(spacingMs).toBeLessThanOrEqual((1000 / hz) * 1.5)
+      } finally {
+        await client.close()
+        await target.close()
+      }
+    },
+  )
 })

@@ -14,15 +14,23 @@ import { buildUi, uiIsStale } from '../../ui/build.ts'
 import { hasChromium, launchChromium } from '../support/browser.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
-const latest = JSON.parse(readFileSync(new URL('../../benchmarks/results/latest.json', import.meta.url), 'utf8')) as BenchResults
+const latest = JSON.parse(
+  readFileSync(new URL('../../benchmarks/results/latest.json', import.meta.url), 'utf8'),
+) as BenchResults
 
 /** Each row of a table as the cells' text, header row first. */
-const cellsOf = (table: Locator) => table.evaluate((t: HTMLTableElement) => [...t.rows].map((row) => [...row.cells].map((cell) => cell.textContent ?? '')))
+const cellsOf = (table: Locator) =>
+  table.evaluate((t: HTMLTableElement) =>
+    [...t.rows].map((row) => [...row.cells].map((cell) => cell.textContent ?? '')),
+  )
 
 /** A server on port 0 that answers /api/bench with `body`, to any origin, as the lab server answers with latest.json. */
 async function serveResults(body: unknown): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
-    response.writeHead(request.url === '/api/bench' ? 200 : 404, { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*' })
+    response.writeHead(request.url === '/api/bench' ? 200 : 404, {
+      'content-type': 'application/json; charset=utf-8',
+      'access-control-allow-origin': '*',
+    })
     response.end(JSON.stringify(body))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -37,9 +45,10 @@ describe.skipIf(!hasChromium)('the Benchmarks tab in Chromium', () => {
   const view = () => page.locator('lab-bench-view')
 
   /** Points the tab at another server; the tab fetches again because its baseUrl changed. */
-  const readFrom = (baseUrl: string) => view().evaluate((element, url) => {
-    (element as unknown as { baseUrl: string }).baseUrl = url
-  }, baseUrl)
+  const readFrom = (baseUrl: string) =>
+    view().evaluate((element, url) => {
+      ;(element as unknown as { baseUrl: string }).baseUrl = url
+    }, baseUrl)
 
   beforeAll(async () => {
     if (uiIsStale()) await buildUi()
@@ -65,7 +74,7 @@ describe.skipIf(!hasChromium)('the Benchmarks tab in Chromium', () => {
     expect(shown.slice(1)).toEqual(summary.rows)
   })
 
-  it('has every section of the report, titled and in the order latest.md has them, each with the report\'s tables', async () => {
+  it("has every section of the report, titled and in the order latest.md has them, each with the report's tables", async () => {
     const sections = reportSections(latest)
     expect(await view().locator('section h3').allTextContents()).toEqual(sections.map((s) => s.title))
     for (const section of sections) {
@@ -75,13 +84,19 @@ describe.skipIf(!hasChromium)('the Benchmarks tab in Chromium', () => {
       for (const [i, table] of tables.entries()) {
         const cells = await cellsOf(shown.nth(i))
         expect(cells[0], `${section.title}, table ${i + 1}`).toEqual(table.headers)
-        expect(cells.slice(1).map((row) => row[0]), `${section.title}, table ${i + 1}`).toEqual(table.rows.map((row) => row[0]))
+        expect(
+          cells.slice(1).map((row) => row[0]),
+          `${section.title}, table ${i + 1}`,
+        ).toEqual(table.rows.map((row) => row[0]))
       }
     }
   })
 
   it('says a file of another version of the benchmark is one, with how to write a new one, and draws no table from it', async () => {
-    const older = await serveResults({ scenarios: { 'wire-cost': { results: [{ transport: 'websocket', bytes: 120 }] } }, environment: { node: 'v18.0.0' } })
+    const older = await serveResults({
+      scenarios: { 'wire-cost': { results: [{ transport: 'websocket', bytes: 120 }] } },
+      environment: { node: 'v18.0.0' },
+    })
     onTestFinished(async () => {
       await readFrom(server.url)
       await view().locator('#bench-summary table').waitFor()
@@ -90,7 +105,9 @@ describe.skipIf(!hasChromium)('the Benchmarks tab in Chromium', () => {
     await readFrom(older.url)
     const message = view().locator('.problem')
     await message.waitFor()
-    expect(await message.textContent()).toMatch(/^\s*These results were written by another version of the benchmark \(no results version; this page reads version 1\), so this page does not show them\. Run npm run bench to write them again/)
+    expect(await message.innerText()).toMatch(
+      /^\s*These results were written by another version of the benchmark \(no results version; this page reads version 1\), so this page does not show them\. Run npm run bench to write them again/,
+    )
     expect(await view().locator('table').count()).toBe(0)
   })
 })

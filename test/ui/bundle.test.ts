@@ -13,7 +13,10 @@ describe('the built workbench bundle', () => {
 
   beforeAll(async () => {
     if (uiIsStale()) await buildUi()
-    code = readdirSync(assets).filter((f) => f.endsWith('.js')).map((f) => readFileSync(assets + f, 'utf8')).join('\n')
+    code = readdirSync(assets)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(assets + f, 'utf8'))
+      .join('\n')
   }, 120_000)
 
   it('does not ship TypeBox: the UI imports plain values, not schemas', () => {

@@ -4,12 +4,28 @@ import { bytesPerMessage, latencyStats, percentile, throttle } from '../../ui/sr
 import type { LatencySample } from '../../ui/src/state/lab.ts'
 
 function tally(partial: Partial<WireTally>): WireTally {
-  return { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0, connectionsOpen: 0, connectionsTotal: 0, requestsHeld: 0, httpRequests: 0, messagesIn: 0, messagesOut: 0, ...partial }
+  return {
+    bytesIn: 0,
+    bytesOut: 0,
+    payloadIn: 0,
+    payloadOut: 0,
+    overheadIn: 0,
+    overheadOut: 0,
+    connectionsOpen: 0,
+    connectionsTotal: 0,
+    requestsHeld: 0,
+    httpRequests: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    ...partial,
+  }
 }
 
 describe('bytesPerMessage', () => {
   it('divides overhead and payload by the messages in each direction', () => {
-    const result = bytesPerMessage(tally({ overheadOut: 900, payloadOut: 300, messagesOut: 3, overheadIn: 50, payloadIn: 150, messagesIn: 2 }))
+    const result = bytesPerMessage(
+      tally({ overheadOut: 900, payloadOut: 300, messagesOut: 3, overheadIn: 50, payloadIn: 150, messagesIn: 2 }),
+    )
     expect(result.out).toEqual({ overhead: 300, payload: 100, total: 400, messages: 3 })
     expect(result.in).toEqual({ overhead: 25, payload: 75, total: 100, messages: 2 })
   })
@@ -21,7 +37,13 @@ describe('bytesPerMessage', () => {
 })
 
 describe('latencyStats', () => {
-  const sample = (transport: LatencySample['transport'], ms: number): LatencySample => ({ transport, via: 'websocket', ms, at: 0, text: '' })
+  const sample = (transport: LatencySample['transport'], ms: number): LatencySample => ({
+    transport,
+    via: 'websocket',
+    ms,
+    at: 0,
+    text: '',
+  })
 
   it('summarises one receiving transport', () => {
     const samples = [sample('sse', 3), sample('websocket', 100), sample('sse', 1), sample('sse', 2)]

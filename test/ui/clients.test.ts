@@ -57,8 +57,13 @@ const incoming = new Holdback()
 
 /** ws, with the text frames it hands to 'message' listeners going through `incoming`. */
 class HeldWebSocket extends WebSocket {
-  override addEventListener<K extends keyof WebSocket.WebSocketEventMap>(type: K, listener: (event: WebSocket.WebSocketEventMap[K]) => void, options?: WebSocket.EventListenerOptions): void {
-    const held = (event: WebSocket.WebSocketEventMap[K]) => incoming.pass(this, (event as WebSocket.MessageEvent).data as string, () => listener.call(this, event))
+  override addEventListener<K extends keyof WebSocket.WebSocketEventMap>(
+    type: K,
+    listener: (event: WebSocket.WebSocketEventMap[K]) => void,
+    options?: WebSocket.EventListenerOptions,
+  ): void {
+    const held = (event: WebSocket.WebSocketEventMap[K]) =>
+      incoming.pass(this, (event as WebSocket.MessageEvent).data as string, () => listener.call(this, event))
     super.addEventListener(type, type === 'message' ? held : listener, options)
   }
 }
@@ -80,7 +85,10 @@ const network = {
 }
 
 async function scriptedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  if (network.unreachable !== undefined && String(input instanceof Request ? input.url : input).includes(network.unreachable)) {
+  if (
+    network.unreachable !== undefined &&
+    String(input instanceof Request ? input.url : input).includes(network.unreachable)
+  ) {
     network.refused++
     return new Response('no server behind this proxy', { status: 503 })
   }
@@ -89,7 +97,11 @@ async function scriptedFetch(input: string | URL | Request, init?: RequestInit):
   // Read in full before it may be held: the page has the answer but has not run its handler yet.
   const text = await res.text()
   const body = [101, 204, 205, 304].includes(res.status) ? null : text
-  return new Promise((resolve) => incoming.pass(res, text, () => resolve(new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers }))))
+  return new Promise((resolve) =>
+    incoming.pass(res, text, () =>
+      resolve(new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })),
+    ),
+  )
 }
 
 function scriptStream(res: Response): Response {
@@ -122,7 +134,12 @@ function scriptStream(res: Response): Response {
       incoming.pass(stream, decoder.decode(value, { stream: true }), () => enqueue(value))
     }
   })()
-  const body = new ReadableStream<Uint8Array>({ start: (c) => { controller = c }, cancel: () => reader.cancel() })
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c
+    },
+    cancel: () => reader.cancel(),
+  })
   return new Response(body, { status: res.status, headers: res.headers })
 }
 
@@ -155,19 +172,32 @@ function watch(client: ChatClient): Watched {
   client.on('entry', ({ detail }) => w.received.push(detail))
   client.on('state', ({ detail }) => w.states.push(detail))
   client.on('error', ({ detail }) => w.errors.push(detail))
-  client.on('history-lost', () => { w.lost++ })
+  client.on('history-lost', () => {
+    w.lost++
+  })
   return w
 }
 
-const texts = (w: Watched) => w.received.filter((r) => r.entry.type === 'message').map((r) => (r.entry as ChatMessage).text)
+const texts = (w: Watched) =>
+  w.received.filter((r) => r.entry.type === 'message').map((r) => (r.entry as ChatMessage).text)
 const roomFor = (transport: TransportName) => `ui-${transport.replace('.', '')}`
 const makeClient = (transport: TransportName, name: string, overrides: Partial<{ pollIntervalMs: number }> = {}) =>
-  watch(createChatClient(transport, { baseUrl: server.url, name, room: roomFor(transport), pollIntervalMs: 30, longPollTimeoutMs: 5000, ...overrides }))
+  watch(
+    createChatClient(transport, {
+      baseUrl: server.url,
+      name,
+      room: roomFor(transport),
+      pollIntervalMs: 30,
+      longPollTimeoutMs: 5000,
+      ...overrides,
+    }),
+  )
 const opened = (...ws: Watched[]) => until(() => ws.every((w) => w.client.state === 'open') || undefined, 'open')
 
 describe.each(TRANSPORTS)('the %s ChatClient', (transport) => {
   const room = roomFor(transport)
-  const make = (name: string, overrides: Partial<{ pollIntervalMs: number }> = {}) => makeClient(transport, name, overrides)
+  const make = (name: string, overrides: Partial<{ pollIntervalMs: number }> = {}) =>
+    makeClient(transport, name, overrides)
 
   it('connects, is welcomed into its room and reports open', async () => {
     const w = make('opener')
@@ -184,7 +214,10 @@ describe.each(TRANSPORTS)('the %s ChatClient', (transport) => {
     w.client.start()
     await until(() => w.client.state === 'open' || undefined, 'open')
     await w.client.send('stamped', { sentAt: 1234.5, clientMsgId: 'id-1' })
-    const got = await until(() => w.received.find((r) => r.entry.type === 'message' && r.entry.text === 'stamped'), 'its message')
+    const got = await until(
+      () => w.received.find((r) => r.entry.type === 'message' && r.entry.text === 'stamped'),
+      'its message',
+    )
     expect(got.entry).toMatchObject({ sentAt: 1234.5, clientMsgId: 'id-1' })
     expect(got.backfilled).toBe(false)
     expect(w.client.stats.messages).toBeGreaterThan(0)
@@ -243,14 +276,20 @@ describe.each(TRANSPORTS)('the %s ChatClient', (transport) => {
     w.client.start()
     await until(() => w.client.state === 'open' || undefined, 'open')
     await w.client.switchRoom(`${room}-b`)
-    await until(() => (w.client.state === 'open' && w.client.welcome?.room === `${room}-b`) || undefined, 'welcome to the new room')
+    await until(
+      () => (w.client.state === 'open' && w.client.welcome?.room === `${room}-b`) || undefined,
+      'welcome to the new room',
+    )
     await w.client.send('in b')
-    const got = await until(() => w.received.find((r) => r.entry.type === 'message' && r.entry.text === 'in b'), 'message in b')
+    const got = await until(
+      () => w.received.find((r) => r.entry.type === 'message' && r.entry.text === 'in b'),
+      'message in b',
+    )
     expect(got.entry.room).toBe(`${room}-b`)
     await w.client.stop()
   })
 
-  it('reports the server\'s error for bad input and stays open', async () => {
+  it("reports the server's error for bad input and stays open", async () => {
     const w = make('clumsy')
     w.client.start()
     await until(() => w.client.state === 'open' || undefined, 'open')
@@ -263,40 +302,50 @@ describe.each(TRANSPORTS)('the %s ChatClient', (transport) => {
 })
 
 // Socket.IO is left out: its drop is the library's own reconnection of the same socket.
-describe.each(['websocket', 'sse', 'short-polling', 'long-polling'] as const)('the %s ChatClient, as its dropped connection still delivers', (transport) => {
-  it('ignores what arrives on the connection it dropped, and takes it from the resume backlog instead', async () => {
-    const w = makeClient(transport, 'late-reader')
-    w.client.start()
-    await opened(w)
-    incoming.hold('arrives late')
-    await w.client.send('arrives late')
-    await until(() => incoming.held > 0 || undefined, 'the message held back')
-    w.client.drop(100)
-    incoming.release()
-    const got = await until(() => w.received.find((r) => r.entry.type === 'message' && r.entry.text === 'arrives late'), 'the message')
-    expect(got.backfilled).toBe(true)
-    expect(texts(w).filter((text) => text === 'arrives late')).toHaveLength(1)
-    await w.client.stop()
-  })
-})
+describe.each(['websocket', 'sse', 'short-polling', 'long-polling'] as const)(
+  'the %s ChatClient, as its dropped connection still delivers',
+  (transport) => {
+    it('ignores what arrives on the connection it dropped, and takes it from the resume backlog instead', async () => {
+      const w = makeClient(transport, 'late-reader')
+      w.client.start()
+      await opened(w)
+      incoming.hold('arrives late')
+      await w.client.send('arrives late')
+      await until(() => incoming.held > 0 || undefined, 'the message held back')
+      w.client.drop(100)
+      incoming.release()
+      const got = await until(
+        () => w.received.find((r) => r.entry.type === 'message' && r.entry.text === 'arrives late'),
+        'the message',
+      )
+      expect(got.backfilled).toBe(true)
+      expect(texts(w).filter((text) => text === 'arrives late')).toHaveLength(1)
+      await w.client.stop()
+    })
+  },
+)
 
-describe.each(['short-polling', 'long-polling'] as const)('the %s ChatClient, as its join is answered late', (transport) => {
-  it('does not report open from a join whose answer comes after it dropped the connection', async () => {
-    const w = makeClient(transport, 'hesitant')
-    incoming.hold('"name":"hesitant"')
-    w.client.start()
-    await until(() => incoming.held > 0 || undefined, 'the welcome held back')
-    w.client.drop(100)
-    incoming.release()
-    await opened(w)
-    expect(w.states).toEqual(['connecting', 'reconnecting', 'connecting', 'open'])
-    await w.client.stop()
-  })
-})
+describe.each(['short-polling', 'long-polling'] as const)(
+  'the %s ChatClient, as its join is answered late',
+  (transport) => {
+    it('does not report open from a join whose answer comes after it dropped the connection', async () => {
+      const w = makeClient(transport, 'hesitant')
+      incoming.hold('"name":"hesitant"')
+      w.client.start()
+      await until(() => incoming.held > 0 || undefined, 'the welcome held back')
+      w.client.drop(100)
+      incoming.release()
+      await opened(w)
+      expect(w.states).toEqual(['connecting', 'reconnecting', 'connecting', 'open'])
+      await w.client.stop()
+    })
+  },
+)
 
 describe('the sse ChatClient and its stream', () => {
   const make = (name: string) => makeClient('sse', name)
-  const bye = (code: string) => `retry: 100\nevent: bye\ndata: ${JSON.stringify({ code, message: 'the server ended this stream' })}\n\n`
+  const bye = (code: string) =>
+    `retry: 100\nevent: bye\ndata: ${JSON.stringify({ code, message: 'the server ended this stream' })}\n\n`
 
   it('still reconnects when the stream fails after a drop and its reconnection', async () => {
     const w = make('persistent')
@@ -354,7 +403,9 @@ describe('the sse ChatClient and its stream', () => {
     const w = make('warned')
     w.client.start()
     await opened(w)
-    network.stream!.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'LAB_ERR_RATE_LIMIT', message: 'slow down' })}\n\n`)
+    network.stream!.write(
+      `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'LAB_ERR_RATE_LIMIT', message: 'slow down' })}\n\n`,
+    )
     const error = await until(() => w.errors[0], 'the error')
     expect(error).toMatchObject({ code: 'LAB_ERR_RATE_LIMIT', message: 'slow down' })
     expect(w.client.state).toBe('open')
@@ -369,12 +420,21 @@ describe('the sse ChatClient and its stream', () => {
  * which it does not reconnect by itself) once it has upgraded to a WebSocket;
  * over polling it sees only the transport close. Not public: read from the client's socket.
  */
-const upgraded = (client: ChatClient) => (client as unknown as { socket?: Socket }).socket?.io.engine?.transport?.name === 'websocket'
+const upgraded = (client: ChatClient) =>
+  (client as unknown as { socket?: Socket }).socket?.io.engine?.transport?.name === 'websocket'
 
 describe.each(TRANSPORTS)('the %s ChatClient, as its server restarts', (transport) => {
   it('comes back to the new server by itself and says the history is lost', async () => {
     let own = await startServer()
-    const w = watch(createChatClient(transport, { baseUrl: own.url, name: 'survivor', room: 'restarted', pollIntervalMs: 30, longPollTimeoutMs: 5000 }))
+    const w = watch(
+      createChatClient(transport, {
+        baseUrl: own.url,
+        name: 'survivor',
+        room: 'restarted',
+        pollIntervalMs: 30,
+        longPollTimeoutMs: 5000,
+      }),
+    )
     try {
       w.client.start()
       await opened(w)
@@ -395,7 +455,10 @@ describe.each(TRANSPORTS)('the %s ChatClient, as its server restarts', (transpor
 
 describe('describeEnginePacket', () => {
   it('names an Engine.IO message carrying a Socket.IO event', () => {
-    expect(describeEnginePacket('message', '2["message",{"text":"hi"}]')).toEqual({ kind: 'EIO 4 message · SIO 2 EVENT "message"', wire: '42["message",{"text":"hi"}]' })
+    expect(describeEnginePacket('message', '2["message",{"text":"hi"}]')).toEqual({
+      kind: 'EIO 4 message · SIO 2 EVENT "message"',
+      wire: '42["message",{"text":"hi"}]',
+    })
   })
   it('names pings and acks', () => {
     expect(describeEnginePacket('ping', undefined)).toEqual({ kind: 'EIO 2 ping', wire: '2' })

@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, prettyContent, statusCode, statusNote, toBase64, toHex } from '../../ui/src/inspector/inspect.ts'
+import {
+  WEBSOCKET_GUID,
+  acceptSteps,
+  formatClock,
+  headerNote,
+  headerValue,
+  prettyContent,
+  statusCode,
+  statusNote,
+  toBase64,
+  toHex,
+} from '../../ui/src/inspector/inspect.ts'
 
 describe('acceptSteps', () => {
   it('reproduces the example of RFC 6455, section 1.3', () => {
@@ -13,7 +24,9 @@ describe('acceptSteps', () => {
 
   it('agrees with Node crypto for any key', () => {
     for (const key of ['x3JJHMbDL1EzLkh9GBhXDw==', 'AQIDBAUGBwgJCgsMDQ4PEA==', '']) {
-      const expected = createHash('sha1').update(key + WEBSOCKET_GUID).digest()
+      const expected = createHash('sha1')
+        .update(key + WEBSOCKET_GUID)
+        .digest()
       expect(acceptSteps(key).sha1Hex).toBe(expected.toString('hex'))
       expect(acceptSteps(key).accept).toBe(expected.toString('base64'))
     }
@@ -26,8 +39,18 @@ describe('acceptSteps', () => {
 })
 
 describe('handshake headers', () => {
-  const request = { startLine: 'GET /ws?room=lobby HTTP/1.1', headers: [['Host', 'x'], ['upgrade', 'websocket'], ['Sec-WebSocket-Key', 'abc']] as Array<[string, string]> }
-  const response = { startLine: 'HTTP/1.1 101 Switching Protocols', headers: [['Upgrade', 'websocket']] as Array<[string, string]> }
+  const request = {
+    startLine: 'GET /ws?room=lobby HTTP/1.1',
+    headers: [
+      ['Host', 'x'],
+      ['upgrade', 'websocket'],
+      ['Sec-WebSocket-Key', 'abc'],
+    ] as Array<[string, string]>,
+  }
+  const response = {
+    startLine: 'HTTP/1.1 101 Switching Protocols',
+    headers: [['Upgrade', 'websocket']] as Array<[string, string]>,
+  }
 
   it('finds a header whatever its case', () => {
     expect(headerValue(request, 'Upgrade')).toBe('websocket')
@@ -48,7 +71,9 @@ describe('handshake headers', () => {
     expect(headerNote('Upgrade', 'websocket', 'request')).toMatch(/switch/)
     expect(headerNote('Connection', 'keep-alive, Upgrade', 'request')).toMatch(/hop-by-hop/)
     expect(headerNote('Sec-WebSocket-Accept', 'x', 'response')).toMatch(/SHA-1/)
-    expect(headerNote('Sec-WebSocket-Extensions', 'permessage-deflate; client_max_window_bits', 'request')).toMatch(/offers/)
+    expect(headerNote('Sec-WebSocket-Extensions', 'permessage-deflate; client_max_window_bits', 'request')).toMatch(
+      /offers/,
+    )
     expect(headerNote('Sec-WebSocket-Extensions', 'permessage-deflate', 'response')).toMatch(/agreed/)
     expect(headerNote('Connection', 'keep-alive', 'request')).toBeUndefined()
     expect(headerNote('Host', 'localhost', 'request')).toBeUndefined()

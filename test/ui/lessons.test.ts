@@ -100,7 +100,9 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
     await page.getByRole('tab', { name: 'Lessons' }).click()
     expect(await hash()).toBe('#/lessons')
     const list = page.locator('lab-lessons nav[aria-label="Lessons"] li')
-    await expect.poll(() => list.allTextContents()).toEqual(['01 First steps', '02 Hostile markup'])
+    await expect
+      .poll(async () => (await list.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()))
+      .toEqual(['01 First steps', '02 Hostile markup'])
     await list.getByText('First steps').click()
     await lesson().getByRole('heading', { level: 1, name: '01 · First steps' }).waitFor()
     await lesson().getByRole('heading', { level: 3, name: '1. Ask for the newest entries' }).waitFor()
@@ -111,8 +113,10 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
     await page.screenshot({ path: `${artifacts}lessons-projector.png` })
   })
 
-  it('shows a lesson\'s markup without running any of it', async () => {
-    await page.evaluate(() => { location.hash = '#/lessons/02-hostile' })
+  it("shows a lesson's markup without running any of it", async () => {
+    await page.evaluate(() => {
+      location.hash = '#/lessons/02-hostile'
+    })
     await lesson().getByText('Text after the markup.').waitFor()
     const img = lesson().locator('img')
     await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete)).toBe(true)
@@ -131,7 +135,9 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
   })
 
   it('copies a command to the clipboard with its button, pointed at the lab the page came from', async () => {
-    await page.evaluate(() => { location.hash = '#/lessons/01-first-steps' })
+    await page.evaluate(() => {
+      location.hash = '#/lessons/01-first-steps'
+    })
     // This page is not at localhost:3000 (a classroom address, here a test port): the command says where it is.
     const here = COMMAND.replace('localhost:3000', new URL(server.url).host)
     await lesson().getByText(`export LAB_URL=${server.url}`).waitFor()
@@ -145,7 +151,9 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
     const insecure = await context.newPage()
     try {
       // What a page at http://<ip>:3000 gets: no navigator.clipboard at all.
-      await insecure.addInitScript(() => Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined }))
+      await insecure.addInitScript(() =>
+        Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined }),
+      )
       await open(insecure, '#/lessons/01-first-steps')
       const here = COMMAND.replace('localhost:3000', new URL(server.url).host)
       const block = lesson(insecure).locator('.code-block', { hasText: here })
@@ -157,9 +165,11 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
     }
   }, 60_000)
 
-  it('opens the Inspector on the WebSocket from a lesson\'s link, in place, and Back returns to the lesson', async () => {
+  it("opens the Inspector on the WebSocket from a lesson's link, in place, and Back returns to the lesson", async () => {
     // Start the Inspector elsewhere, so the link is what brings it to the WebSocket.
-    await page.evaluate(() => { location.hash = '#/inspector?transport=sse' })
+    await page.evaluate(() => {
+      location.hash = '#/inspector?transport=sse'
+    })
     await page.locator('lab-inspector').getByRole('tab', { name: 'Server-Sent Events', selected: true }).waitFor()
     await page.getByRole('tab', { name: 'Lessons' }).click()
     await lesson().getByRole('link', { name: 'Inspector on the WebSocket' }).click()
@@ -185,26 +195,44 @@ describe.skipIf(!hasChromium)('the Lessons tab in Chromium', () => {
     await expect.poll(() => page.locator('#room').inputValue()).toBe('ticker')
     const studentTransports = async () => {
       const members = (await (await fetch(`${server.url}/api/rooms/ticker/presence`)).json()) as Member[]
-      return members.filter((m) => m.name === 'Student').map((m) => m.transport).sort()
+      return members
+        .filter((m) => m.name === 'Student')
+        .map((m) => m.transport)
+        .sort()
     }
     await expect.poll(studentTransports, { timeout: 10_000 }).toEqual([...TRANSPORTS].sort())
-    for (const t of TRANSPORTS) await expect.poll(() => page.locator(`lab-transport-panel[transport="${t}"] .state`).textContent()).toBe('open')
+    for (const t of TRANSPORTS)
+      await expect.poll(() => page.locator(`lab-transport-panel[transport="${t}"] .state`).textContent()).toBe('open')
     await page.locator('lab-presence').getByText('ticker').waitFor()
     // The ticker's updates show their age, as the page's own messages show their latency.
     for (const t of TRANSPORTS) {
-      await expect.poll(() => page.locator(`lab-transport-panel[transport="${t}"] .latency`).filter({ hasText: /^\d+\.\d ms$/ }).count(), { timeout: 10_000 }).toBeGreaterThan(0)
+      await expect
+        .poll(
+          () =>
+            page
+              .locator(`lab-transport-panel[transport="${t}"] .latency`)
+              .filter({ hasText: /^\d+\.\d ms$/ })
+              .count(),
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThan(0)
     }
   })
 
   it('turns on WebSocket compression from #/race?deflate=on, and a reload keeps the view and its settings', async () => {
     await page.getByRole('tab', { name: 'Lessons' }).click()
     await lesson().getByRole('link', { name: 'the race with compression' }).click()
-    const deflate = page.locator('lab-transport-panel[transport="websocket"]').getByRole('checkbox', { name: 'deflate' })
+    const deflate = page
+      .locator('lab-transport-panel[transport="websocket"]')
+      .getByRole('checkbox', { name: 'deflate' })
     await expect.poll(() => deflate.isChecked()).toBe(true)
     expect(await hash()).toBe('#/race?room=ticker&deflate=on')
     // The raw WebSocket reconnected asking for compression (?compress=1): the server's record of its last handshake says so.
     const lastUpgrade = async () => {
-      const handshakes = (await (await fetch(`${server.url}/api/wire/handshakes`)).json()) as Record<string, { request: { startLine: string } }>
+      const handshakes = (await (await fetch(`${server.url}/api/wire/handshakes`)).json()) as Record<
+        string,
+        { request: { startLine: string } }
+      >
       return handshakes.websocket?.request.startLine ?? ''
     }
     await expect.poll(lastUpgrade, { timeout: 10_000 }).toContain('compress=1')

@@ -17,8 +17,15 @@ describe('parseRoute', () => {
     expect(parseRoute('#/charts')).toEqual({ view: 'charts' })
     expect(parseRoute('#/bench')).toEqual({ view: 'bench' })
     expect(parseRoute('#/lessons')).toEqual({ view: 'lessons' })
-    expect(parseRoute('#/lessons/07-raw-websocket-chat?room=l07')).toEqual({ view: 'lessons', lesson: '07-raw-websocket-chat', room: 'l07' })
-    expect(parseRoute('#/lessons/07-raw-websocket-chat.md')).toEqual({ view: 'lessons', lesson: '07-raw-websocket-chat' })
+    expect(parseRoute('#/lessons/07-raw-websocket-chat?room=l07')).toEqual({
+      view: 'lessons',
+      lesson: '07-raw-websocket-chat',
+      room: 'l07',
+    })
+    expect(parseRoute('#/lessons/07-raw-websocket-chat.md')).toEqual({
+      view: 'lessons',
+      lesson: '07-raw-websocket-chat',
+    })
   })
 
   it('drops a setting it cannot take and refuses what is not a route', () => {
@@ -43,7 +50,9 @@ describe('parseRoute', () => {
 
 describe('where a lesson link leads', () => {
   it('opens a workbench view in place from the page origin or a loopback one, whatever its port', () => {
-    expect(workbenchHash('http://localhost:3000/#/inspector?transport=websocket', PAGE)).toBe('#/inspector?transport=websocket')
+    expect(workbenchHash('http://localhost:3000/#/inspector?transport=websocket', PAGE)).toBe(
+      '#/inspector?transport=websocket',
+    )
     expect(workbenchHash('http://127.0.0.1:4000/#/race', PAGE)).toBe('#/race')
     expect(workbenchHash(`${PAGE}/#/charts`, PAGE)).toBe('#/charts')
     expect(workbenchHash('/#/bench', PAGE)).toBe('#/bench')
@@ -55,15 +64,21 @@ describe('where a lesson link leads', () => {
   it('turns relative links into lessons or source paths, and the rest into outside links', () => {
     expect(linkTarget('08-socket-io.md', PAGE)).toEqual({ kind: 'view', hash: '#/lessons/08-socket-io' })
     expect(linkTarget('./08-socket-io.md', PAGE)).toEqual({ kind: 'view', hash: '#/lessons/08-socket-io' })
-    expect(linkTarget('../server/transports/sse.ts', PAGE)).toEqual({ kind: 'source', path: 'server/transports/sse.ts' })
+    expect(linkTarget('../server/transports/sse.ts', PAGE)).toEqual({
+      kind: 'source',
+      path: 'server/transports/sse.ts',
+    })
     expect(linkTarget('FORMAT.md', PAGE)).toEqual({ kind: 'source', path: 'lessons/FORMAT.md' })
     expect(linkTarget('/api/wire', PAGE)).toEqual({ kind: 'external', href: `${PAGE}/api/wire` })
     expect(linkTarget('http://localhost:3000/endpoints', PAGE)).toEqual({ kind: 'external', href: `${PAGE}/endpoints` })
-    expect(linkTarget('https://developer.mozilla.org/', PAGE)).toEqual({ kind: 'external', href: 'https://developer.mozilla.org/' })
+    expect(linkTarget('https://developer.mozilla.org/', PAGE)).toEqual({
+      kind: 'external',
+      href: 'https://developer.mozilla.org/',
+    })
     expect(linkTarget('#common-mistakes', PAGE)).toEqual({ kind: 'none' })
   })
 
-  it('points commands at the lab the page came from, unless that is the learner\'s own localhost:3000', () => {
+  it("points commands at the lab the page came from, unless that is the learner's own localhost:3000", () => {
     expect(commandHost('http://localhost:3000')).toBeUndefined()
     expect(commandHost('http://127.0.0.1:3000')).toBeUndefined()
     expect(commandHost('http://10.0.0.5:3000')).toBe('10.0.0.5:3000')

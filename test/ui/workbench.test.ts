@@ -63,7 +63,8 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
 
   it('sends over all five at once and every panel shows all five', async () => {
     await send('all at once', 'all')
-    for (const t of TRANSPORTS) await expect.poll(() => panel(t).locator('.messages li', { hasText: 'all at once' }).count()).toBe(5)
+    for (const t of TRANSPORTS)
+      await expect.poll(() => panel(t).locator('.messages li', { hasText: 'all at once' }).count()).toBe(5)
     await page.screenshot({ path: `${artifacts}workbench-race-all-five.png` })
   })
 
@@ -110,7 +111,8 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
 
   it('lists who is in the room and on which transport', async () => {
     const presence = page.locator('lab-presence')
-    for (const t of TRANSPORTS) await expect.poll(() => presence.locator('li', { hasText: t }).count()).toBeGreaterThan(0)
+    for (const t of TRANSPORTS)
+      await expect.poll(() => presence.locator('li', { hasText: t }).count()).toBeGreaterThan(0)
   })
 
   it('opens the inspector with the real 101 and the recomputed Sec-WebSocket-Accept', async () => {
@@ -120,7 +122,10 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await inspector.getByRole('tab', { name: 'WebSocket' }).click()
     // Shadow DOM text is not in textContent; getByText pierces it.
     await inspector.getByText('101 Switching Protocols').first().waitFor()
-    await inspector.getByText(/Sec-WebSocket-Accept/i).first().waitFor()
+    await inspector
+      .getByText(/Sec-WebSocket-Accept/i)
+      .first()
+      .waitFor()
     await page.screenshot({ path: `${artifacts}workbench-inspector.png` })
   })
 
@@ -137,7 +142,9 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
 
     await log.getByRole('button', { name: 'Pause' }).click()
     await outsider.send('lobby', 'framed while paused')
-    await expect.poll(async () => (await log.locator('.status').textContent())?.trim()).toMatch(/^Paused: [1-9]\d* new frames? not shown$/)
+    await expect
+      .poll(async () => (await log.locator('.status').textContent())?.trim())
+      .toMatch(/^Paused: [1-9]\d* new frames? not shown$/)
     expect(await log.locator('td.content', { hasText: 'framed while paused' }).count()).toBe(0)
     await log.getByRole('button', { name: 'Resume' }).click()
     await log.locator('td.content', { hasText: 'framed while paused' }).first().waitFor()
@@ -149,18 +156,32 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await page.locator('lab-charts canvas').first().waitFor()
     await page.screenshot({ path: `${artifacts}workbench-charts.png` })
     await page.getByRole('tab', { name: 'Benchmarks' }).click()
-    await page.locator('lab-bench-view').getByText(/npm run bench/).first().waitFor()
+    await page
+      .locator('lab-bench-view')
+      .getByText(/npm run bench/)
+      .first()
+      .waitFor()
     await page.screenshot({ path: `${artifacts}workbench-benchmarks.png` })
   })
 
-  it('keeps the message from the outside world in order with the page\'s own', async () => {
+  it("keeps the message from the outside world in order with the page's own", async () => {
     const peer = createClient('websocket', server.url, 'peer')
     await peer.join('lobby')
     onTestFinished(() => peer.close())
     const texts = ['page first', 'outside second', 'page third']
-    const shownIn = (t: string) => panel(t).locator('.messages li.message').evaluateAll((rows, wanted) => rows
-      .map((row) => ({ seq: Number(row.querySelector('.seq')!.textContent.slice(1)), text: row.querySelector('.text')!.textContent }))
-      .filter((row) => wanted.includes(row.text)), texts)
+    const shownIn = (t: string) =>
+      panel(t)
+        .locator('.messages li.message')
+        .evaluateAll(
+          (rows, wanted) =>
+            rows
+              .map((row) => ({
+                seq: Number(row.querySelector('.seq')!.textContent.slice(1)),
+                text: row.querySelector('.text')!.textContent,
+              }))
+              .filter((row) => wanted.includes(row.text)),
+          texts,
+        )
     const everyPanelShows = async (text: string) => {
       for (const t of TRANSPORTS) await panel(t).locator('.messages li.message', { hasText: text }).waitFor()
     }
@@ -174,7 +195,9 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await waitForText(peer, 'lobby', texts[2]!)
     await everyPanelShows(texts[2]!)
 
-    const logged = messagesIn(peer, 'lobby').filter((m) => texts.includes(m.text)).map((m) => ({ seq: m.seq, text: m.text }))
+    const logged = messagesIn(peer, 'lobby')
+      .filter((m) => texts.includes(m.text))
+      .map((m) => ({ seq: m.seq, text: m.text }))
     expect(logged.map((m) => m.text)).toEqual(texts)
     expect(logged[0]!.seq < logged[1]!.seq && logged[1]!.seq < logged[2]!.seq).toBe(true)
     for (const t of TRANSPORTS) expect(await shownIn(t), `the ${t} panel`).toEqual(logged)

@@ -30,7 +30,11 @@ function findTcpdump(): string | undefined {
 }
 
 const tcpdump = findTcpdump()
-const cannotCapture = !tcpdump ? 'tcpdump is not installed' : process.getuid?.() !== 0 ? 'capturing on lo needs root' : undefined
+const cannotCapture = !tcpdump
+  ? 'tcpdump is not installed'
+  : process.getuid?.() !== 0
+    ? 'capturing on lo needs root'
+    : undefined
 const inCi = process.env.CI === 'true'
 if (cannotCapture && !inCi) console.warn(`skipping the wire meter's packet-capture check: ${cannotCapture}`)
 
@@ -78,12 +82,16 @@ const QUIET_MS = 250
 async function quiet(): Promise<void> {
   let last = ''
   let since = Date.now()
-  await until(() => {
-    const { bytesIn, bytesOut } = server.app.wire.snapshot().total
-    const now = `${bytesIn}/${bytesOut}`
-    if (now !== last) [last, since] = [now, Date.now()]
-    return Date.now() - since >= QUIET_MS || undefined
-  }, 'the traffic to stop', 10_000)
+  await until(
+    () => {
+      const { bytesIn, bytesOut } = server.app.wire.snapshot().total
+      const now = `${bytesIn}/${bytesOut}`
+      if (now !== last) [last, since] = [now, Date.now()]
+      return Date.now() - since >= QUIET_MS || undefined
+    },
+    'the traffic to stop',
+    10_000,
+  )
 }
 
 let server: RunningServer
@@ -99,12 +107,15 @@ afterAll(async () => {
 
 describe('the wire meter', () => {
   it.skipIf(cannotCapture !== undefined && !inCi)('agrees with a loopback packet capture within 1%', async () => {
-    if (cannotCapture) throw new Error(`tcpdump is required in CI to check the wire meter against a packet capture: ${cannotCapture}`)
+    if (cannotCapture)
+      throw new Error(`tcpdump is required in CI to check the wire meter against a packet capture: ${cannotCapture}`)
     const capture = await startCapture(tcpdump!, server.port, dir)
     let stopped = false
     try {
       const room = 'capture'
-      const clients: LabClient[] = TRANSPORTS.map((transport) => createClient(transport, server.url, `cap-${transport.replace('.', '')}`))
+      const clients: LabClient[] = TRANSPORTS.map((transport) =>
+        createClient(transport, server.url, `cap-${transport.replace('.', '')}`),
+      )
       for (const client of clients) await client.join(room)
       // Sizes from one small packet to several kilobytes, so both headers and bodies weigh in.
       const texts: string[] = []
@@ -133,7 +144,9 @@ describe('the wire meter', () => {
       expect(wire.toServer, 'capture saw no client traffic').toBeGreaterThan(0)
       expect(wire.fromServer, 'capture saw no server traffic').toBeGreaterThan(0)
       expect(diff(meter.bytesIn, wire.toServer), `bytes in differ by more than 1%: ${report}`).toBeLessThan(TOLERANCE)
-      expect(diff(meter.bytesOut, wire.fromServer), `bytes out differ by more than 1%: ${report}`).toBeLessThan(TOLERANCE)
+      expect(diff(meter.bytesOut, wire.fromServer), `bytes out differ by more than 1%: ${report}`).toBeLessThan(
+        TOLERANCE,
+      )
     } finally {
       if (!stopped) await capture.stop()
     }

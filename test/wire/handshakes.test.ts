@@ -50,7 +50,12 @@ describe('the handshakes the inspector shows', () => {
   })
 
   it('are the /ws upgrade and its 101 byte for byte, with the permessage-deflate it agreed to', async () => {
-    const received = await exchange(upgradeRequest('/ws?room=heads&name=raw&compress=1', 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n'))
+    const received = await exchange(
+      upgradeRequest(
+        '/ws?room=heads&name=raw&compress=1',
+        'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n',
+      ),
+    )
     expect(received[0]).toBe('HTTP/1.1 101 Switching Protocols')
     expect(received.some((line) => line.startsWith('Sec-WebSocket-Extensions: permessage-deflate'))).toBe(true)
     const shown = server.app.wire.handshakes().websocket!

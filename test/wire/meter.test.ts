@@ -26,7 +26,10 @@ afterEach(async () => {
 })
 
 function tally(transport: string): WireTally {
-  return server.app.wire.snapshot().transports[transport] ?? { bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0 } as WireTally
+  return (
+    server.app.wire.snapshot().transports[transport] ??
+    ({ bytesIn: 0, bytesOut: 0, payloadIn: 0, payloadOut: 0, overheadIn: 0, overheadOut: 0 } as WireTally)
+  )
 }
 
 function delta(before: WireTally, after: WireTally) {
@@ -39,7 +42,11 @@ function delta(before: WireTally, after: WireTally) {
 }
 
 /** Raw TCP, so the test knows every byte it sent and received. */
-async function rawExchange(port: number, request: string, until: (received: string) => boolean): Promise<{ socket: Socket; received: () => Buffer }> {
+async function rawExchange(
+  port: number,
+  request: string,
+  until: (received: string) => boolean,
+): Promise<{ socket: Socket; received: () => Buffer }> {
   const socket = connect(port, '127.0.0.1')
   const chunks: Buffer[] = []
   socket.on('data', (chunk) => chunks.push(chunk))
@@ -63,11 +70,15 @@ describe('the wire meter', () => {
     const edge = new Edge(meter)
     const bare = edge.createServer((_req, res) => res.end())
     const wss = new WebSocketServer({ noServer: true })
-    edge.claimUpgrades(() => true, (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws)))
+    edge.claimUpgrades(
+      () => true,
+      (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws)),
+    )
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve))
     const port = (bare.address() as AddressInfo).port
     const connected = once(wss, 'connection') as Promise<[WebSocket]>
-    const upgrade = 'GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+    const upgrade =
+      'GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
     const { socket, received } = await rawExchange(port, upgrade, (r) => r.includes('\r\n\r\n'))
     const [serverSide] = await connected
     const afterHandshake = received().length
@@ -127,7 +138,11 @@ describe('the wire meter', () => {
     await createClient('short-polling', server.url, 'seed').send('lobby', 'hello')
     const request = 'GET /poll?room=lobby HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n'
     const before = tally('short-polling')
-    const { received, socket } = await rawExchange(server.port, request, (r) => r.includes('"entries"') && r.endsWith(']}'))
+    const { received, socket } = await rawExchange(
+      server.port,
+      request,
+      (r) => r.includes('"entries"') && r.endsWith(']}'),
+    )
     await waitUntil(() => socket.destroyed)
     const d = delta(before, tally('short-polling'))
     expect(d.bytesIn).toBe(Buffer.byteLength(request))
@@ -173,8 +188,12 @@ describe('the wire meter', () => {
     socket.disconnect()
   })
 
-  it('counts a Socket.IO event\'s arguments as payload in, the packet prefix as overhead', async () => {
-    const socket = io(server.url, { forceNew: true, transports: ['websocket'], auth: { protocol: 'lab', name: 'sender' } })
+  it("counts a Socket.IO event's arguments as payload in, the packet prefix as overhead", async () => {
+    const socket = io(server.url, {
+      forceNew: true,
+      transports: ['websocket'],
+      auth: { protocol: 'lab', name: 'sender' },
+    })
     await new Promise((resolve) => socket.once('welcome', resolve))
     const body = { room: 'lobby', text: 'counted on the way in ✓' }
     const before = tally('socket.io')
@@ -187,8 +206,9 @@ describe('the wire meter', () => {
     socket.disconnect()
   })
 
-  it('counts every byte of a /ws connection\'s opening as the WebSocket\'s: its request head in, the 101 and its frames out', async () => {
-    const request = 'GET /ws?room=opening&name=counted HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+  it("counts every byte of a /ws connection's opening as the WebSocket's: its request head in, the 101 and its frames out", async () => {
+    const request =
+      'GET /ws?room=opening&name=counted HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
     const before = tally('websocket')
     const { socket, received } = await rawExchange(server.port, request, (r) => r.includes('"welcome"'))
     // Settled when the client holds every byte the meter counted (the welcome may be followed by the joiner's own notice).
@@ -215,11 +235,18 @@ describe('the wire meter', () => {
   it('keeps the 101 handshake, whose Sec-WebSocket-Accept is SHA-1 of the key and the RFC 6455 GUID', async () => {
     const ws = createClient('websocket', server.url, 'hs')
     await ws.join('lobby')
-    const handshakes = (await fetch(`${server.url}/api/wire/handshakes`).then((r) => r.json())) as Record<string, { request: { startLine: string; headers: [string, string][] }; response: { startLine: string; headers: [string, string][] } }>
+    const handshakes = (await fetch(`${server.url}/api/wire/handshakes`).then((r) => r.json())) as Record<
+      string,
+      {
+        request: { startLine: string; headers: [string, string][] }
+        response: { startLine: string; headers: [string, string][] }
+      }
+    >
     const hs = handshakes.websocket!
     expect(hs.request.startLine).toMatch(/^GET \/ws\?.* HTTP\/1\.1$/)
     expect(hs.response.startLine).toBe('HTTP/1.1 101 Switching Protocols')
-    const header = (side: { headers: [string, string][] }, name: string) => side.headers.find(([k]) => k.toLowerCase() === name)?.[1]
+    const header = (side: { headers: [string, string][] }, name: string) =>
+      side.headers.find(([k]) => k.toLowerCase() === name)?.[1]
     const key = header(hs.request, 'sec-websocket-key')!
     const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
     expect(header(hs.response, 'sec-websocket-accept')).toBe(accept)
@@ -247,13 +274,18 @@ describe('the wire meter', () => {
     const lp = createClient('long-polling', server.url, 'lp')
     await lp.join('lobby')
     await until(() => tally('long-polling').requestsHeld === 1 || undefined, 'a held long poll')
-    const live = (await fetch(`${server.url}/api/wire`).then((r) => r.json())) as { transports: Record<string, WireTally> }
+    const live = (await fetch(`${server.url}/api/wire`).then((r) => r.json())) as {
+      transports: Record<string, WireTally>
+    }
     expect(live.transports.sse).toMatchObject({ requestsHeld: 1, connectionsOpen: 1 })
     expect(live.transports['long-polling']!.requestsHeld).toBe(1)
     expect(live.transports['long-polling']!.httpRequests).toBeGreaterThanOrEqual(2)
     await sse.close()
     await lp.close()
-    await until(() => (tally('sse').requestsHeld === 0 && tally('long-polling').requestsHeld === 0) || undefined, 'held requests released')
+    await until(
+      () => (tally('sse').requestsHeld === 0 && tally('long-polling').requestsHeld === 0) || undefined,
+      'held requests released',
+    )
 
     expect(messagesIn(sse, 'lobby')).toEqual([])
   })
@@ -267,7 +299,9 @@ describe('the wire meter', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/plain/)
     const text = await res.text()
     expect(text).toMatch(/# TYPE lab_wire_bytes_total counter/)
-    const line = text.split('\n').find((l) => l.startsWith('lab_wire_bytes_total{transport="websocket",direction="in",kind="payload"}'))
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('lab_wire_bytes_total{transport="websocket",direction="in",kind="payload"}'))
     expect(Number(line?.split(' ')[1])).toBeGreaterThan(0)
     expect(text).toMatch(/lab_connections_open\{transport="websocket"\} 1/)
     expect(text).toMatch(/lab_messages_total\{transport="websocket",direction="out"\}/)

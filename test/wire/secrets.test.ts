@@ -14,7 +14,11 @@ afterAll(async () => {
   await server.close()
 })
 
-const SECRETS = { 'x-lab-session': 'session-secret-1', cookie: 'lab=cookie-secret-2', authorization: 'Bearer auth-secret-3' }
+const SECRETS = {
+  'x-lab-session': 'session-secret-1',
+  cookie: 'lab=cookie-secret-2',
+  authorization: 'Bearer auth-secret-3',
+}
 
 async function handshakes(): Promise<Record<string, Handshake>> {
   return (await (await fetch(`${server.url}/api/wire/handshakes`)).json()) as Record<string, Handshake>
@@ -25,15 +29,18 @@ describe('/api/wire/handshakes', () => {
     const res = await fetch(`${server.url}/poll?room=lobby&session=query-secret-4`, { headers: SECRETS })
     await res.body?.cancel()
     const shown = JSON.stringify(await handshakes())
-    for (const secret of ['session-secret-1', 'cookie-secret-2', 'auth-secret-3', 'query-secret-4']) expect(shown).not.toContain(secret)
+    for (const secret of ['session-secret-1', 'cookie-secret-2', 'auth-secret-3', 'query-secret-4'])
+      expect(shown).not.toContain(secret)
     const poll = (await handshakes())['short-polling']!
     expect(poll.request.startLine).toBe('GET /poll?room=lobby&session=[redacted] HTTP/1.1')
     const headers = Object.fromEntries(poll.request.headers.map(([k, v]) => [k.toLowerCase(), v]))
     expect(headers).toMatchObject({ 'x-lab-session': '[redacted]', cookie: '[redacted]', authorization: '[redacted]' })
   })
 
-  it('shows the WebSocket upgrade and its 101 without the client\'s cookie', async () => {
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?room=lobby&token=query-secret-5`, { headers: { cookie: 'lab=cookie-secret-6' } })
+  it("shows the WebSocket upgrade and its 101 without the client's cookie", async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?room=lobby&token=query-secret-5`, {
+      headers: { cookie: 'lab=cookie-secret-6' },
+    })
     await new Promise((resolve) => ws.once('message', resolve))
     const upgrade = (await handshakes()).websocket!
     expect(upgrade.response!.startLine).toMatch(/^HTTP\/1\.1 101 /)
@@ -44,14 +51,21 @@ describe('/api/wire/handshakes', () => {
 })
 
 describe('/api/wire/connections', () => {
-  it('lists connections without anyone\'s address or port', async () => {
+  it("lists connections without anyone's address or port", async () => {
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?room=lobby`)
     await new Promise((resolve) => ws.once('message', resolve))
     const text = await (await fetch(`${server.url}/api/wire/connections`)).text()
     const list = JSON.parse(text) as ConnectionInfo[]
     expect(list.some((c) => c.transport === 'websocket')).toBe(true)
     expect(text).not.toContain('127.0.0.1')
-    expect(Object.keys(list[0]!).sort()).toEqual(['bytesIn', 'bytesOut', 'connectionId', 'openedAt', 'transport', 'upgraded'])
+    expect(Object.keys(list[0]!).sort()).toEqual([
+      'bytesIn',
+      'bytesOut',
+      'connectionId',
+      'openedAt',
+      'transport',
+      'upgraded',
+    ])
     ws.close()
   })
 })

@@ -12,7 +12,13 @@ export function inlineMarks(text: string): Array<string | TemplateResult> {
   for (const match of text.matchAll(MARK)) {
     out.push(text.slice(at, match.index))
     const [, strong, term, code] = match
-    out.push(strong !== undefined ? html`<strong>${strong}</strong>` : term !== undefined ? html`<em>${term}</em>` : html`<code>${code}</code>`)
+    out.push(
+      strong !== undefined
+        ? html`<strong>${strong}</strong>`
+        : term !== undefined
+          ? html`<em>${term}</em>`
+          : html`<code>${code}</code>`,
+    )
     at = match.index + match[0].length
   }
   out.push(text.slice(at))

@@ -27,8 +27,12 @@ interface Reply {
 
 /** Reads an answer of /api/bench; throws, with what went wrong, for an answer that is not one. */
 export function readBenchAnswer(reply: Reply, body: unknown): BenchAnswer {
-  if (reply.status === 404 && isError(body) && body.code === 'LAB_ERR_NOT_FOUND') return { kind: 'none', message: body.message }
-  if (!reply.ok) throw new Error(isError(body) ? `${body.code}: ${body.message}` : `the server answered ${reply.status} ${reply.statusText}`)
+  if (reply.status === 404 && isError(body) && body.code === 'LAB_ERR_NOT_FOUND')
+    return { kind: 'none', message: body.message }
+  if (!reply.ok)
+    throw new Error(
+      isError(body) ? `${body.code}: ${body.message}` : `the server answered ${reply.status} ${reply.statusText}`,
+    )
   if (body === undefined) throw new Error('the results are not valid JSON')
   const version = isObject(body) ? body['version'] : undefined
   if (version !== RESULTS_VERSION) return { kind: 'other-version', version }
@@ -46,5 +50,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isError(body: unknown): body is { type: 'error'; code: string; message: string } {
-  return isObject(body) && body['type'] === 'error' && typeof body['code'] === 'string' && typeof body['message'] === 'string'
+  return (
+    isObject(body) &&
+    body['type'] === 'error' &&
+    typeof body['code'] === 'string' &&
+    typeof body['message'] === 'string'
+  )
 }

@@ -20,7 +20,12 @@ export interface BytesPerMessage {
 
 function perMessage(overhead: number, payload: number, messages: number): PerMessage | undefined {
   if (!(messages > 0)) return undefined
-  return { overhead: overhead / messages, payload: payload / messages, total: (overhead + payload) / messages, messages }
+  return {
+    overhead: overhead / messages,
+    payload: payload / messages,
+    total: (overhead + payload) / messages,
+    messages,
+  }
 }
 
 /**
@@ -58,7 +63,14 @@ export function latencyStats(samples: readonly LatencySample[], transport: Trans
   if (values.length === 0) return undefined
   const last = values.at(-1)!
   values.sort((a, b) => a - b)
-  return { count: values.length, min: values[0]!, median: percentile(values, 50), p95: percentile(values, 95), max: values.at(-1)!, last }
+  return {
+    count: values.length,
+    min: values[0]!,
+    median: percentile(values, 50),
+    p95: percentile(values, 95),
+    max: values.at(-1)!,
+    last,
+  }
 }
 
 /**

@@ -22,7 +22,18 @@ import { formatBytes, formatMs } from '../format.ts'
 import type { LatencySample } from '../state/lab.ts'
 
 // Only what these configurations use, so the bundle carries no other chart types.
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip, Legend)
+Chart.register(
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  BarController,
+  BarElement,
+  Tooltip,
+  Legend,
+)
 
 /** A shape per transport as well as a colour, so the latency series part without colour. */
 const MARKERS: Record<TransportName, PointStyle> = {
@@ -99,12 +110,21 @@ function barOptions(xTitle: string, tooltipLabel: (value: number, dataset: strin
     maintainAspectRatio: false,
     scales: {
       // Compact, unrotated tick labels: rotated ones eat the height the transport names need.
-      x: { stacked: true, beginAtZero: true, title: axisTitle(xTitle), ticks: { color: INK, font: FONT, maxRotation: 0, callback: (value) => COMPACT.format(Number(value)) } },
+      x: {
+        stacked: true,
+        beginAtZero: true,
+        title: axisTitle(xTitle),
+        ticks: { color: INK, font: FONT, maxRotation: 0, callback: (value) => COMPACT.format(Number(value)) },
+      },
       y: { stacked: true, ticks: { color: INK, font: FONT, autoSkip: false } },
     },
     plugins: {
       legend: { display: false },
-      tooltip: { titleFont: FONT, bodyFont: FONT, callbacks: { label: (ctx) => tooltipLabel(ctx.parsed.x ?? 0, ctx.dataset.label ?? '') } },
+      tooltip: {
+        titleFont: FONT,
+        bodyFont: FONT,
+        callbacks: { label: (ctx) => tooltipLabel(ctx.parsed.x ?? 0, ctx.dataset.label ?? '') },
+      },
     },
   }
 }

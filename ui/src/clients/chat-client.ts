@@ -77,7 +77,15 @@ export abstract class ChatClient extends EventTarget {
   state: ConnectionState = 'idle'
   welcome: Welcome | undefined
   cursor: Cursor | undefined
-  readonly stats: ClientStats = { requests: 0, bytesUp: 0, bytesDown: 0, framesUp: 0, framesDown: 0, messages: 0, reconnects: 0 }
+  readonly stats: ClientStats = {
+    requests: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    framesUp: 0,
+    framesDown: 0,
+    messages: 0,
+    reconnects: 0,
+  }
   readonly frames: Frame[] = []
   /** The welcome's position: entries up to it came in the resume backlog. */
   private backfillUntil: Cursor | undefined

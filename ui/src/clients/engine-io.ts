@@ -1,7 +1,15 @@
 // Names for Engine.IO and Socket.IO packet types, so the inspector can say
 // what "42[...]" means: Engine.IO 4 (message) carrying Socket.IO 2 (EVENT).
 export const ENGINE_IO_TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'] as const
-export const SOCKET_IO_TYPES = ['CONNECT', 'DISCONNECT', 'EVENT', 'ACK', 'CONNECT_ERROR', 'BINARY_EVENT', 'BINARY_ACK'] as const
+export const SOCKET_IO_TYPES = [
+  'CONNECT',
+  'DISCONNECT',
+  'EVENT',
+  'ACK',
+  'CONNECT_ERROR',
+  'BINARY_EVENT',
+  'BINARY_ACK',
+] as const
 
 /** Describes one Engine.IO packet as the client library hands it over ({ type, data }). */
 export function describeEnginePacket(type: string, data: unknown): { kind: string; wire: string } {

@@ -5,7 +5,6 @@ import type { ErrorMessage, Welcome } from '../../../server/core/protocol.ts'
 import { ChatClient, type SendExtra } from './chat-client.ts'
 import { SESSION_HEADER, TRANSPORT_INFO } from '../../../server/core/names.ts'
 
-
 export abstract class HttpClient extends ChatClient {
   protected session: string | undefined
   protected get path(): string {
@@ -30,10 +29,20 @@ export abstract class HttpClient extends ChatClient {
     const body = JSON.stringify(message)
     this.stats.requests++
     this.onFrame({ dir: 'up', bytes: new TextEncoder().encode(body).length, kind: `POST ${this.path}`, content: body })
-    const res = await fetch(this.url(), { method: 'POST', headers: { 'content-type': 'application/json', ...this.headers() }, body, signal })
+    const res = await fetch(this.url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.headers() },
+      body,
+      signal,
+    })
     const text = await res.text()
     signal?.throwIfAborted()
-    this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} ${res.statusText || ''}`.trim(), content: text })
+    this.onFrame({
+      dir: 'down',
+      bytes: new TextEncoder().encode(text).length,
+      kind: `${res.status} ${res.statusText || ''}`.trim(),
+      content: text,
+    })
     const answer = JSON.parse(text) as T | ErrorMessage
     if (!res.ok) {
       const error = answer as ErrorMessage
@@ -50,7 +59,10 @@ export abstract class HttpClient extends ChatClient {
 
   protected async join(signal?: AbortSignal): Promise<Welcome | undefined> {
     const after = this.cursor
-    const welcome = await this.post<Welcome>({ type: 'join', room: this.room, name: this.name, ...(after ? { after } : {}) }, signal)
+    const welcome = await this.post<Welcome>(
+      { type: 'join', room: this.room, name: this.name, ...(after ? { after } : {}) },
+      signal,
+    )
     if (welcome?.session) this.session = welcome.session
     return welcome
   }

@@ -37,7 +37,10 @@ abstract class PollingClient extends HttpClient {
       while (!signal.aborted) {
         const more = await this.pollOnce(signal)
         const gap = more ? 0 : this.gapMs()
-        if (gap > 0) await new Promise<void>((resolve) => { this.pause = setTimeout(resolve, gap) })
+        if (gap > 0)
+          await new Promise<void>((resolve) => {
+            this.pause = setTimeout(resolve, gap)
+          })
       }
     } catch {
       if (!signal.aborted) this.connectionLost()
@@ -59,7 +62,12 @@ abstract class PollingClient extends HttpClient {
     signal.throwIfAborted()
     const body = JSON.parse(text) as Batch | { type: 'error'; code: string; message: string }
     if (body.type === 'error') {
-      this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} error`, content: text })
+      this.onFrame({
+        dir: 'down',
+        bytes: new TextEncoder().encode(text).length,
+        kind: `${res.status} error`,
+        content: text,
+      })
       // The session expired (the lease ran out while we were away): join again and carry on.
       if (body.code === 'LAB_ERR_UNKNOWN_CLIENT') {
         this.session = undefined
@@ -69,7 +77,12 @@ abstract class PollingClient extends HttpClient {
       }
       throw new Error(body.message)
     }
-    this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `${res.status} batch (${body.entries.length})`, content: text })
+    this.onFrame({
+      dir: 'down',
+      bytes: new TextEncoder().encode(text).length,
+      kind: `${res.status} batch (${body.entries.length})`,
+      content: text,
+    })
     if (!body.recovered) this.onGap(body.epoch)
     for (const entry of body.entries) {
       // A listener may have dropped the connection halfway through the batch.

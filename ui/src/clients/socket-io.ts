@@ -16,7 +16,13 @@ export class SocketIoClient extends ChatClient {
       forceNew: true,
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
-      auth: (callback) => callback({ protocol: 'lab', name: this.name, room: this.room, ...(this.cursor ? { since: this.cursor.seq, epoch: this.cursor.epoch } : {}) }),
+      auth: (callback) =>
+        callback({
+          protocol: 'lab',
+          name: this.name,
+          room: this.room,
+          ...(this.cursor ? { since: this.cursor.seq, epoch: this.cursor.epoch } : {}),
+        }),
     })
     this.socket = socket
     const current = () => this.socket === socket
@@ -25,13 +31,25 @@ export class SocketIoClient extends ChatClient {
       if (!current()) return
       this.stats.requests++
       const engine = socket.io.engine
-      engine.on('packet', (packet: { type: string; data?: unknown }) => { if (current()) this.enginePacket('down', packet) })
-      engine.on('packetCreate', (packet: { type: string; data?: unknown }) => { if (current()) this.enginePacket('up', packet) })
+      engine.on('packet', (packet: { type: string; data?: unknown }) => {
+        if (current()) this.enginePacket('down', packet)
+      })
+      engine.on('packetCreate', (packet: { type: string; data?: unknown }) => {
+        if (current()) this.enginePacket('up', packet)
+      })
     })
-    socket.on('welcome', (welcome: Welcome) => { if (current()) this.onWelcome(welcome) })
-    socket.on('message', (entry: LogEntry) => { if (current()) this.onEntry(entry) })
-    socket.on('notice', (entry: LogEntry) => { if (current()) this.onEntry(entry) })
-    socket.on('error', (error: ErrorMessage) => { if (current()) this.onError(error) })
+    socket.on('welcome', (welcome: Welcome) => {
+      if (current()) this.onWelcome(welcome)
+    })
+    socket.on('message', (entry: LogEntry) => {
+      if (current()) this.onEntry(entry)
+    })
+    socket.on('notice', (entry: LogEntry) => {
+      if (current()) this.onEntry(entry)
+    })
+    socket.on('error', (error: ErrorMessage) => {
+      if (current()) this.onError(error)
+    })
     // Socket.IO comes back by itself after a network failure, but not when the
     // server sent it away or refused it (an over-limit client): then this client does.
     const lost = () => {
@@ -65,7 +83,8 @@ export class SocketIoClient extends ChatClient {
 
   async send(text: string, extra: SendExtra = {}): Promise<void> {
     if (!this.socket?.connected) throw new Error('Socket.IO is not connected')
-    const ack = (await this.socket.timeout(10_000).emitWithAck('send', { room: this.room, text, ...extra })) as Ack | ErrorMessage
+    const ack = (await this.socket.timeout(10_000).emitWithAck('send', { room: this.room, text, ...extra })) as
+      Ack | ErrorMessage
     if (ack.type === 'error') this.onError(ack)
   }
 }

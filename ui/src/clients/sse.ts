@@ -14,13 +14,23 @@ export class SseClient extends HttpClient {
     const source = new EventSource(this.url({ room: this.room, name: this.name, ...cursorQuery(after) }))
     this.source = source
     this.stats.requests++
-    this.onFrame({ dir: 'up', bytes: 0, kind: 'GET /sse (EventSource)', content: `room=${this.room}${after ? ` since=${after.seq}` : ''}` })
+    this.onFrame({
+      dir: 'up',
+      bytes: 0,
+      kind: 'GET /sse (EventSource)',
+      content: `room=${this.room}${after ? ` since=${after.seq}` : ''}`,
+    })
     const frame = (event: MessageEvent<string>, type: string) => {
       // Page scripts see the parsed event, not its bytes: this is the event re-serialized as the server wrote it.
       // lastEventId outlives the event that set it; the server gives ids to the welcome and the entries only.
       const carriesId = type !== 'bye' && type !== 'error'
       const text = `${event.lastEventId && carriesId ? `id: ${event.lastEventId}\n` : ''}${type === 'message' ? '' : `event: ${type}\n`}data: ${event.data}\n\n`
-      this.onFrame({ dir: 'down', bytes: new TextEncoder().encode(text).length, kind: `event: ${type}`, content: event.data })
+      this.onFrame({
+        dir: 'down',
+        bytes: new TextEncoder().encode(text).length,
+        kind: `event: ${type}`,
+        content: event.data,
+      })
     }
     // Events already read from a stream may still be dispatched after close(): only the current stream's count.
     const on = (type: string, handle: (event: MessageEvent<string>) => void) => {

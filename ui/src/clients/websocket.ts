@@ -10,7 +10,12 @@ export class WebSocketClient extends ChatClient {
   private socket: WebSocket | undefined
 
   protected open(after: Cursor | undefined): void {
-    const query = new URLSearchParams({ room: this.room, name: this.name, compress: this.compress ? '1' : '0', ...cursorQuery(after) })
+    const query = new URLSearchParams({
+      room: this.room,
+      name: this.name,
+      compress: this.compress ? '1' : '0',
+      ...cursorQuery(after),
+    })
     const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}${PATH}?${query}`)
     this.socket = socket
     this.stats.requests++

@@ -153,48 +153,146 @@ export class LabApp extends LitElement {
             ${TRANSPORTS.map((t) => html`<lab-transport-panel .lab=${this.lab} transport=${t} .deflate=${this._deflate}></lab-transport-panel>`)}
           </div>
           <p class="note">
-            Connection budget: browsers open about 6 HTTP/1.1 connections per origin. This page holds at most two
-            (the long poll and the SSE stream); the WebSockets (raw and Socket.IO) do not count against that pool, and the
-            short poll, sends and the meter's once-a-second read use the rest. So no panel waits for another's connection.
-            Latency is the sender's <code>sentAt</code> to this panel's receipt on this page's clock, for messages this page sent.
+            Connection budget: browsers open about 6 HTTP/1.1 connections per origin. This page holds at most two (the
+            long poll and the SSE stream); the WebSockets (raw and Socket.IO) do not count against that pool, and the
+            short poll, sends and the meter's once-a-second read use the rest. So no panel waits for another's
+            connection. Latency is the sender's <code>sentAt</code> to this panel's receipt on this page's clock, for
+            messages this page sent.
           </p>
         </section>
         ${this._tab === 'inspector' ? html`<section id="view-inspector" role="tabpanel" aria-labelledby="tab-inspector"><lab-inspector .lab=${this.lab} .transport=${this._inspected} @transport-change=${this._onInspectedChange}></lab-inspector></section>` : nothing}
         ${this._tab === 'charts' ? html`<section id="view-charts" role="tabpanel" aria-labelledby="tab-charts"><lab-charts .lab=${this.lab}></lab-charts></section>` : nothing}
         ${this._tab === 'bench' ? html`<section id="view-bench" role="tabpanel" aria-labelledby="tab-bench"><lab-bench-view .baseUrl=${this.lab.baseUrl}></lab-bench-view></section>` : nothing}
         <section id="view-lessons" role="tabpanel" aria-labelledby="tab-lessons" ?hidden=${this._tab !== 'lessons'}>
-          <lab-lessons .baseUrl=${this.lab.baseUrl} .slug=${this._lesson} ?active=${this._tab === 'lessons'}></lab-lessons>
+          <lab-lessons
+            .baseUrl=${this.lab.baseUrl}
+            .slug=${this._lesson}
+            ?active=${this._tab === 'lessons'}
+          ></lab-lessons>
         </section>
       </main>
     `
   }
 
   static override styles = css`
-    :host { display: flex; flex-direction: column; height: 100vh; }
-    header { display: flex; align-items: center; gap: 1rem; padding: 0.4rem 0.8rem; background: #1d2733; color: #fff; }
-    h1 { margin: 0; font-size: 1.15rem; white-space: nowrap; }
-    .room { display: flex; align-items: center; gap: 0.3rem; }
-    .room input, .room button { font: inherit; padding: 0.15rem 0.4rem; }
-    lab-presence { flex: 1; color: #dfe6ee; --muted: #b8c2cf; }
-    nav { display: flex; gap: 0.2rem; }
-    nav button { font: inherit; background: transparent; color: #dfe6ee; border: 1px solid transparent; border-radius: 4px; padding: 0.25rem 0.7rem; cursor: pointer; }
-    nav button[aria-selected='true'] { background: #fff; color: #1d2733; font-weight: 600; }
-    nav button:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
-    main { flex: 1; min-height: 0; display: flex; flex-direction: column; }
-    main > section { flex: 1; min-height: 0; display: flex; flex-direction: column; gap: 0.5rem; padding: 0.5rem 0.8rem; overflow: auto; }
-    main > section[hidden] { display: none; }
-    #view-race { overflow: hidden; }
+    :host {
+      display: flex;
+      flex-direction: column;
+      height: 100vh;
+    }
+    header {
+      display: flex;
+      align-items: center;
+      gap: 1rem;
+      padding: 0.4rem 0.8rem;
+      background: #1d2733;
+      color: #fff;
+    }
+    h1 {
+      margin: 0;
+      font-size: 1.15rem;
+      white-space: nowrap;
+    }
+    .room {
+      display: flex;
+      align-items: center;
+      gap: 0.3rem;
+    }
+    .room input,
+    .room button {
+      font: inherit;
+      padding: 0.15rem 0.4rem;
+    }
+    lab-presence {
+      flex: 1;
+      color: #dfe6ee;
+      --muted: #b8c2cf;
+    }
+    nav {
+      display: flex;
+      gap: 0.2rem;
+    }
+    nav button {
+      font: inherit;
+      background: transparent;
+      color: #dfe6ee;
+      border: 1px solid transparent;
+      border-radius: 4px;
+      padding: 0.25rem 0.7rem;
+      cursor: pointer;
+    }
+    nav button[aria-selected='true'] {
+      background: #fff;
+      color: #1d2733;
+      font-weight: 600;
+    }
+    nav button:focus-visible,
+    button:focus-visible,
+    input:focus-visible,
+    select:focus-visible {
+      outline: 3px solid #ffbf47;
+      outline-offset: 1px;
+    }
+    main {
+      flex: 1;
+      min-height: 0;
+      display: flex;
+      flex-direction: column;
+    }
+    main > section {
+      flex: 1;
+      min-height: 0;
+      display: flex;
+      flex-direction: column;
+      gap: 0.5rem;
+      padding: 0.5rem 0.8rem;
+      overflow: auto;
+    }
+    main > section[hidden] {
+      display: none;
+    }
+    #view-race {
+      overflow: hidden;
+    }
     /* The lessons scroll inside their own panes, so the list stays in view beside a long lesson. */
-    #view-lessons { overflow: hidden; padding: 0; }
-    .panels { flex: 1; min-height: 0; display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); grid-template-rows: minmax(0, 1fr); gap: 0.5rem; }
-    .note { margin: 0; font-size: 0.78rem; color: #4a5260; }
+    #view-lessons {
+      overflow: hidden;
+      padding: 0;
+    }
+    .panels {
+      flex: 1;
+      min-height: 0;
+      display: grid;
+      grid-template-columns: repeat(5, minmax(0, 1fr));
+      grid-template-rows: minmax(0, 1fr);
+      gap: 0.5rem;
+    }
+    .note {
+      margin: 0;
+      font-size: 0.78rem;
+      color: #4a5260;
+    }
     /* A phone (students reading a lesson): the header wraps so that every tab stays in reach. */
     @media (max-width: 700px) {
-      header { flex-wrap: wrap; gap: 0.3rem 0.8rem; }
-      nav { order: 1; flex-basis: 100%; flex-wrap: wrap; }
-      nav button { padding: 0.2rem 0.5rem; }
-      lab-presence { order: 2; flex-basis: 100%; }
-      .room input { width: 7rem; }
+      header {
+        flex-wrap: wrap;
+        gap: 0.3rem 0.8rem;
+      }
+      nav {
+        order: 1;
+        flex-basis: 100%;
+        flex-wrap: wrap;
+      }
+      nav button {
+        padding: 0.2rem 0.5rem;
+      }
+      lab-presence {
+        order: 2;
+        flex-basis: 100%;
+      }
+      .room input {
+        width: 7rem;
+      }
     }
   `
 }

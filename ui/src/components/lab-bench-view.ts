@@ -57,33 +57,47 @@ export class LabBenchView extends LitElement {
       </div>
       ${this._results.render({
         complete: (answer) => this._renderAnswer(answer),
-        error: (error) => html`<p class="problem">Could not load the results: ${error instanceof Error ? error.message : String(error)}</p>`,
+        error: (error) =>
+          html`<p class="problem">
+            Could not load the results: ${error instanceof Error ? error.message : String(error)}
+          </p>`,
       })}
     `
   }
 
   private _renderAnswer(answer: BenchAnswer) {
     switch (answer.kind) {
-      case 'none': return this._renderNone()
-      case 'other-version': return this._renderOtherVersion(answer.version)
-      case 'report': return this._renderReport(answer.results, answer.intro, answer.sections)
+      case 'none':
+        return this._renderNone()
+      case 'other-version':
+        return this._renderOtherVersion(answer.version)
+      case 'report':
+        return this._renderReport(answer.results, answer.intro, answer.sections)
     }
   }
 
   private _renderNone() {
     return html`
       <div class="none">
-        <p><strong>No benchmark results yet.</strong> Run the benchmark in a terminal at the project's root, then press Reload:</p>
+        <p>
+          <strong>No benchmark results yet.</strong> Run the benchmark in a terminal at the project's root, then press
+          Reload:
+        </p>
         ${this._runCommands()}
       </div>
     `
   }
 
   private _renderOtherVersion(version: unknown) {
-    const which = typeof version === 'number' || typeof version === 'string' ? `results version ${version}` : 'no results version'
+    const which =
+      typeof version === 'number' || typeof version === 'string' ? `results version ${version}` : 'no results version'
     return html`
       <div class="none problem">
-        <p><strong>These results were written by another version of the benchmark</strong> (${which}; this page reads version ${RESULTS_VERSION}), so this page does not show them. Run <code>npm run bench</code> to write them again, then press Reload:</p>
+        <p>
+          <strong>These results were written by another version of the benchmark</strong> (${which}; this page reads
+          version ${RESULTS_VERSION}), so this page does not show them. Run <code>npm run bench</code> to write them
+          again, then press Reload:
+        </p>
         ${this._runCommands()}
       </div>
     `
@@ -92,8 +106,10 @@ export class LabBenchView extends LitElement {
   private _runCommands() {
     return html`
       <dl>
-        <dt><code>npm run bench</code></dt><dd>the full run, a few minutes</dd>
-        <dt><code>npm run bench -- --quick</code></dt><dd>a shorter run, under a minute, for a first look</dd>
+        <dt><code>npm run bench</code></dt>
+        <dd>the full run, a few minutes</dd>
+        <dt><code>npm run bench -- --quick</code></dt>
+        <dd>a shorter run, under a minute, for a first look</dd>
       </dl>
     `
   }
@@ -104,13 +120,15 @@ export class LabBenchView extends LitElement {
       <nav aria-label="Benchmark sections">
         ${sections.map((sec) => html`<button type="button" class="link" @click=${() => this._scrollTo(sec.id)}>${sec.title}</button>`)}
       </nav>
-      ${sections.map((sec) => html`
-        <section id="bench-${sec.id}" aria-labelledby="bench-${sec.id}-heading" tabindex="-1">
-          <h3 id="bench-${sec.id}-heading">${sec.title}</h3>
-          ${sec.blocks.map((block) => this._renderBlock(block))}
-          ${sec.id === 'environment' ? this._runOptions(results) : nothing}
-        </section>
-      `)}
+      ${sections.map(
+        (sec) => html`
+          <section id="bench-${sec.id}" aria-labelledby="bench-${sec.id}-heading" tabindex="-1">
+            <h3 id="bench-${sec.id}-heading">${sec.title}</h3>
+            ${sec.blocks.map((block) => this._renderBlock(block))}
+            ${sec.id === 'environment' ? this._runOptions(results) : nothing}
+          </section>
+        `,
+      )}
     `
   }
 
@@ -122,13 +140,23 @@ export class LabBenchView extends LitElement {
 
   private _renderBlock(block: Block): TemplateResult | typeof nothing {
     switch (block.kind) {
-      case 'paragraph': return html`<p class="note">${inlineMarks(block.text)}</p>`
-      case 'heading': return html`<h4>${block.text}</h4>`
-      case 'table': return this._renderTable(block.table)
-      case 'list': return block.items.length > 0 ? html`<ul class="notes">${block.items.map((item) => html`<li>${inlineMarks(item)}</li>`)}</ul>` : nothing
-      case 'pairs': return this._pairs(block.pairs)
+      case 'paragraph':
+        return html`<p class="note">${inlineMarks(block.text)}</p>`
+      case 'heading':
+        return html`<h4>${block.text}</h4>`
+      case 'table':
+        return this._renderTable(block.table)
+      case 'list':
+        return block.items.length > 0
+          ? html`<ul class="notes">
+              ${block.items.map((item) => html`<li>${inlineMarks(item)}</li>`)}
+            </ul>`
+          : nothing
+      case 'pairs':
+        return this._pairs(block.pairs)
       // The charts are SVG files beside latest.md, which the server does not serve.
-      case 'chart': return nothing
+      case 'chart':
+        return nothing
     }
   }
 
@@ -137,10 +165,21 @@ export class LabBenchView extends LitElement {
     return html`
       <div class="scroll">
         <table>
-          <thead><tr>${table.headers.map((h, i) => html`<th scope="col" class=${num(i)}>${h}</th>`)}</tr></thead>
-          <tbody>${table.rows.map((row) => html`<tr>${row.map((cell, i) => i === 0
-            ? html`<th scope="row">${cell}</th>`
-            : html`<td class=${num(i)}>${cell}</td>`)}</tr>`)}</tbody>
+          <thead>
+            <tr>
+              ${table.headers.map((h, i) => html`<th scope="col" class=${num(i)}>${h}</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${table.rows.map(
+              (row) =>
+                html`<tr>
+                  ${row.map((cell, i) =>
+                    i === 0 ? html`<th scope="row">${cell}</th>` : html`<td class=${num(i)}>${cell}</td>`,
+                  )}
+                </tr>`,
+            )}
+          </tbody>
         </table>
       </div>
     `
@@ -148,47 +187,182 @@ export class LabBenchView extends LitElement {
 
   /** How the run was asked for, which the report leaves to latest.json: the scenarios, counts and windows. */
   private _runOptions(results: BenchResults) {
-    const value = (v: unknown): string => (typeof v === 'number' ? formatNumber(v) : typeof v === 'boolean' ? (v ? 'yes' : 'no') : Array.isArray(v) ? v.map(value).join(', ') : String(v))
+    const value = (v: unknown): string =>
+      typeof v === 'number'
+        ? formatNumber(v)
+        : typeof v === 'boolean'
+          ? v
+            ? 'yes'
+            : 'no'
+          : Array.isArray(v)
+            ? v.map(value).join(', ')
+            : String(v)
     const options = Object.entries(results.options).map(([key, v]): [string, string] => [key, value(v)])
-    return html`<h4>Run options</h4>${this._pairs(options)}`
+    return html`<h4>Run options</h4>
+      ${this._pairs(options)}`
   }
 
   private _pairs(pairs: Array<[string, string]>) {
-    return html`<dl class="pairs">${pairs.map(([key, value]) => html`<div><dt>${key}</dt><dd>${value}</dd></div>`)}</dl>`
+    return html`<dl class="pairs">
+      ${pairs.map(
+        ([key, value]) =>
+          html`<div>
+            <dt>${key}</dt>
+            <dd>${value}</dd>
+          </div>`,
+      )}
+    </dl>`
   }
 
   static override styles = css`
-    :host { display: flex; flex-direction: column; gap: 1rem; font-size: 15px; color: #1b1f24; }
-    .head { display: flex; align-items: center; gap: 0.8rem; min-height: 2rem; }
-    h2 { font-size: 1.15rem; margin: 0; }
-    h3 { font-size: 1rem; margin: 0 0 0.3rem; }
-    button { font: inherit; padding: 0.15rem 0.8rem; }
-    button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
-    .none { background: #fff; border: 1px solid #c9d0d9; border-radius: 4px; padding: 0.6rem 0.9rem; max-width: 48rem; }
-    .none p { margin: 0 0 0.4rem; }
-    .none dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; margin: 0; }
-    .none dd { margin: 0; }
-    code { font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; background: #eef1f5; padding: 0.05rem 0.3rem; border-radius: 3px; }
-    .problem { margin: 0; padding: 0.5rem 0.8rem; background: #fff1f0; border: 1px solid #e0b4b0; border-radius: 4px; }
-    .pairs { display: grid; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); gap: 0.2rem 1.5rem; margin: 0; }
-    .pairs div { display: flex; gap: 0.6rem; justify-content: space-between; border-bottom: 1px solid #e3e7ec; padding: 0.15rem 0; min-width: 0; }
-    .pairs dt { color: #3d4450; }
-    .pairs dd { margin: 0; overflow-wrap: break-word; text-align: right; }
-    .scroll { overflow-x: auto; }
-    table { border-collapse: collapse; background: #fff; }
-    th, td { padding: 0.25rem 0.7rem; border-bottom: 1px solid #e3e7ec; text-align: left; white-space: nowrap; }
-    thead th { background: #eef1f5; }
-    .num { text-align: right; font-variant-numeric: tabular-nums; }
-    .note { margin: 0.2rem 0 0.3rem; color: #3d4450; max-width: 70rem; }
-    .run { margin: 0; }
-    .notes { margin: 0.2rem 0 0.3rem; padding-left: 1.3rem; color: #3d4450; max-width: 70rem; }
-    .notes li + li { margin-top: 0.2rem; }
-    nav { display: flex; flex-wrap: wrap; gap: 0.3rem 0.5rem; }
-    button.link { font: inherit; background: #eef1f5; border: 1px solid #c9d0d9; border-radius: 4px; padding: 0.1rem 0.6rem; cursor: pointer; }
-    section { scroll-margin-top: 0.5rem; }
-    section:focus { outline: none; }
-    section:focus-visible { outline: 3px solid #ffbf47; }
-    h4 { font-size: 0.95rem; margin: 0.6rem 0 0.2rem; }
+    :host {
+      display: flex;
+      flex-direction: column;
+      gap: 1rem;
+      font-size: 15px;
+      color: #1b1f24;
+    }
+    .head {
+      display: flex;
+      align-items: center;
+      gap: 0.8rem;
+      min-height: 2rem;
+    }
+    h2 {
+      font-size: 1.15rem;
+      margin: 0;
+    }
+    h3 {
+      font-size: 1rem;
+      margin: 0 0 0.3rem;
+    }
+    button {
+      font: inherit;
+      padding: 0.15rem 0.8rem;
+    }
+    button:focus-visible {
+      outline: 3px solid #ffbf47;
+      outline-offset: 1px;
+    }
+    .none {
+      background: #fff;
+      border: 1px solid #c9d0d9;
+      border-radius: 4px;
+      padding: 0.6rem 0.9rem;
+      max-width: 48rem;
+    }
+    .none p {
+      margin: 0 0 0.4rem;
+    }
+    .none dl {
+      display: grid;
+      grid-template-columns: max-content 1fr;
+      gap: 0.3rem 1rem;
+      margin: 0;
+    }
+    .none dd {
+      margin: 0;
+    }
+    code {
+      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
+      font-size: 14px;
+      background: #eef1f5;
+      padding: 0.05rem 0.3rem;
+      border-radius: 3px;
+    }
+    .problem {
+      margin: 0;
+      padding: 0.5rem 0.8rem;
+      background: #fff1f0;
+      border: 1px solid #e0b4b0;
+      border-radius: 4px;
+    }
+    .pairs {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr));
+      gap: 0.2rem 1.5rem;
+      margin: 0;
+    }
+    .pairs div {
+      display: flex;
+      gap: 0.6rem;
+      justify-content: space-between;
+      border-bottom: 1px solid #e3e7ec;
+      padding: 0.15rem 0;
+      min-width: 0;
+    }
+    .pairs dt {
+      color: #3d4450;
+    }
+    .pairs dd {
+      margin: 0;
+      overflow-wrap: break-word;
+      text-align: right;
+    }
+    .scroll {
+      overflow-x: auto;
+    }
+    table {
+      border-collapse: collapse;
+      background: #fff;
+    }
+    th,
+    td {
+      padding: 0.25rem 0.7rem;
+      border-bottom: 1px solid #e3e7ec;
+      text-align: left;
+      white-space: nowrap;
+    }
+    thead th {
+      background: #eef1f5;
+    }
+    .num {
+      text-align: right;
+      font-variant-numeric: tabular-nums;
+    }
+    .note {
+      margin: 0.2rem 0 0.3rem;
+      color: #3d4450;
+      max-width: 70rem;
+    }
+    .run {
+      margin: 0;
+    }
+    .notes {
+      margin: 0.2rem 0 0.3rem;
+      padding-left: 1.3rem;
+      color: #3d4450;
+      max-width: 70rem;
+    }
+    .notes li + li {
+      margin-top: 0.2rem;
+    }
+    nav {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.3rem 0.5rem;
+    }
+    button.link {
+      font: inherit;
+      background: #eef1f5;
+      border: 1px solid #c9d0d9;
+      border-radius: 4px;
+      padding: 0.1rem 0.6rem;
+      cursor: pointer;
+    }
+    section {
+      scroll-margin-top: 0.5rem;
+    }
+    section:focus {
+      outline: none;
+    }
+    section:focus-visible {
+      outline: 3px solid #ffbf47;
+    }
+    h4 {
+      font-size: 0.95rem;
+      margin: 0.6rem 0 0.2rem;
+    }
   `
 }
 

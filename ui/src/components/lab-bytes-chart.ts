@@ -20,15 +20,28 @@ export class LabBytesChart extends LitElement {
   constructor() {
     super()
     this.bytes = perTransport(() => ({ out: undefined, in: undefined }))
-    new CanvasChart(this, 'bytes-out-canvas', () => bytesConfig('per message delivered'), (chart) => this._fill(chart, 'out'))
-    new CanvasChart(this, 'bytes-in-canvas', () => bytesConfig('per message sent'), (chart) => this._fill(chart, 'in'))
+    new CanvasChart(
+      this,
+      'bytes-out-canvas',
+      () => bytesConfig('per message delivered'),
+      (chart) => this._fill(chart, 'out'),
+    )
+    new CanvasChart(
+      this,
+      'bytes-in-canvas',
+      () => bytesConfig('per message sent'),
+      (chart) => this._fill(chart, 'in'),
+    )
   }
 
   private _fill(chart: BarChart, direction: Direction): void {
     const figures = TRANSPORTS.map((t) => this.bytes[t][direction])
     chart.data.labels = TRANSPORTS.map((t, i) => {
       const f = figures[i]
-      return [TRANSPORT_INFO[t].label, f ? `${formatBytes(f.total)} (${formatBytes(f.overhead)} overhead)` : 'no messages yet']
+      return [
+        TRANSPORT_INFO[t].label,
+        f ? `${formatBytes(f.total)} (${formatBytes(f.overhead)} overhead)` : 'no messages yet',
+      ]
     })
     chart.data.datasets[0]!.data = figures.map((f) => f?.payload ?? null)
     chart.data.datasets[1]!.data = figures.map((f) => f?.overhead ?? null)
@@ -40,9 +53,9 @@ export class LabBytesChart extends LitElement {
         <h2 id="bytes-heading">Bytes on the wire per chat message</h2>
         <p class="caption">
           <span class="swatch payload" aria-hidden="true"></span> payload (the chat JSON)
-          <span class="swatch overhead" aria-hidden="true"></span> overhead (request and status lines, headers, framing, packet prefixes).
-          Idle traffic (pings, empty polls, the headers of empty responses) is included, because it is part of what each message costs.
-          All clients of the server count, not just this page.
+          <span class="swatch overhead" aria-hidden="true"></span> overhead (request and status lines, headers, framing,
+          packet prefixes). Idle traffic (pings, empty polls, the headers of empty responses) is included, because it is
+          part of what each message costs. All clients of the server count, not just this page.
         </p>
         <div class="pair">
           <figure>
@@ -68,19 +81,40 @@ export class LabBytesChart extends LitElement {
   }
 
   private _table() {
-    const cells = (f: PerMessage | undefined) => f
-      ? html`<td class="num">${formatBytes(f.overhead)}</td><td class="num">${formatBytes(f.payload)}</td><td class="num">${f.messages}</td>`
-      : html`<td colspan="3">no messages yet</td>`
+    const cells = (f: PerMessage | undefined) =>
+      f
+        ? html`<td class="num">${formatBytes(f.overhead)}</td>
+            <td class="num">${formatBytes(f.payload)}</td>
+            <td class="num">${f.messages}</td>`
+        : html`<td colspan="3">no messages yet</td>`
     return html`
       <details>
         <summary>The numbers</summary>
         <table>
           <thead>
-            <tr><td></td><th scope="colgroup" colspan="3">Server → client</th><th scope="colgroup" colspan="3">Client → server</th></tr>
-            <tr><th scope="col">Transport</th><th scope="col" class="num">Overhead</th><th scope="col" class="num">Payload</th><th scope="col" class="num">Messages</th><th scope="col" class="num">Overhead</th><th scope="col" class="num">Payload</th><th scope="col" class="num">Messages</th></tr>
+            <tr>
+              <td></td>
+              <th scope="colgroup" colspan="3">Server → client</th>
+              <th scope="colgroup" colspan="3">Client → server</th>
+            </tr>
+            <tr>
+              <th scope="col">Transport</th>
+              <th scope="col" class="num">Overhead</th>
+              <th scope="col" class="num">Payload</th>
+              <th scope="col" class="num">Messages</th>
+              <th scope="col" class="num">Overhead</th>
+              <th scope="col" class="num">Payload</th>
+              <th scope="col" class="num">Messages</th>
+            </tr>
           </thead>
           <tbody>
-            ${TRANSPORTS.map((t) => html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th>${cells(this.bytes[t].out)}${cells(this.bytes[t].in)}</tr>`)}
+            ${TRANSPORTS.map(
+              (t) =>
+                html`<tr>
+                  <th scope="row">${TRANSPORT_INFO[t].label}</th>
+                  ${cells(this.bytes[t].out)}${cells(this.bytes[t].in)}
+                </tr>`,
+            )}
           </tbody>
         </table>
       </details>
@@ -90,9 +124,20 @@ export class LabBytesChart extends LitElement {
   static override styles = [
     chartSectionStyles,
     css`
-      .swatch { display: inline-block; width: 1.1em; height: 0.9em; vertical-align: -0.1em; border: 1.5px solid #3d4450; margin-left: 0.3em; }
-      .swatch.payload { background: #3d4450; }
-      .swatch.overhead { background: repeating-linear-gradient(135deg, #3d4450 0 2px, #d5dbe3 2px 6px); }
+      .swatch {
+        display: inline-block;
+        width: 1.1em;
+        height: 0.9em;
+        vertical-align: -0.1em;
+        border: 1.5px solid #3d4450;
+        margin-left: 0.3em;
+      }
+      .swatch.payload {
+        background: #3d4450;
+      }
+      .swatch.overhead {
+        background: repeating-linear-gradient(135deg, #3d4450 0 2px, #d5dbe3 2px 6px);
+      }
     `,
   ]
 }

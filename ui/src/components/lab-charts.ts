@@ -46,8 +46,16 @@ export class LabCharts extends LitElement {
   }
 
   static override styles = css`
-    :host { display: flex; flex-direction: column; gap: 1.2rem; font-size: 15px; color: #1b1f24; }
-    .placeholder { color: #3d4450; }
+    :host {
+      display: flex;
+      flex-direction: column;
+      gap: 1.2rem;
+      font-size: 15px;
+      color: #1b1f24;
+    }
+    .placeholder {
+      color: #3d4450;
+    }
   `
 }
 

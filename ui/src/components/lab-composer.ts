@@ -3,7 +3,13 @@
 // UTF-8 bytes, which an input's maxlength (UTF-16 units) cannot express: an
 // emoji is 2 units but 4 bytes, so the composer counts bytes itself.
 import { LitElement, css, html } from 'lit'
-import { TEXT_MAX_BYTES, TRANSPORT_INFO, TRANSPORTS, utf8Length, type TransportName } from '../../../server/core/names.ts'
+import {
+  TEXT_MAX_BYTES,
+  TRANSPORT_INFO,
+  TRANSPORTS,
+  utf8Length,
+  type TransportName,
+} from '../../../server/core/names.ts'
 import type { Lab } from '../state/lab.ts'
 
 export class LabComposer extends LitElement {
@@ -47,7 +53,9 @@ export class LabComposer extends LitElement {
   private _checkLength(input: HTMLInputElement): boolean {
     const bytes = utf8Length(input.value)
     const over = bytes > TEXT_MAX_BYTES
-    input.setCustomValidity(over ? `This message is ${bytes} bytes in UTF-8; the limit is ${TEXT_MAX_BYTES} bytes.` : '')
+    input.setCustomValidity(
+      over ? `This message is ${bytes} bytes in UTF-8; the limit is ${TEXT_MAX_BYTES} bytes.` : '',
+    )
     if (over) this._status = `Too long: ${bytes} of ${TEXT_MAX_BYTES} bytes.`
     else if (this._status.startsWith('Too long')) this._status = ''
     return !over
@@ -61,7 +69,12 @@ export class LabComposer extends LitElement {
     return html`
       <form @submit=${this._onSubmit}>
         <label class="visually-hidden" for="text">Message</label>
-        <input id="text" autocomplete="off" @input=${(e: InputEvent) => this._checkLength(e.target as HTMLInputElement)} placeholder="Type a message and press Enter" />
+        <input
+          id="text"
+          autocomplete="off"
+          @input=${(e: InputEvent) => this._checkLength(e.target as HTMLInputElement)}
+          placeholder="Type a message and press Enter"
+        />
         <label for="via">over</label>
         <select id="via" @change=${this._onViaChange}>
           <option value="all" ?selected=${this._via === 'all'}>all five</option>
@@ -74,12 +87,42 @@ export class LabComposer extends LitElement {
   }
 
   static override styles = css`
-    form { display: flex; align-items: center; gap: 0.5rem; }
-    input { flex: 1; min-width: 12rem; font: inherit; font-size: 1.05rem; padding: 0.35rem 0.5rem; }
-    select, button { font: inherit; padding: 0.3rem 0.5rem; }
-    button { font-weight: 600; }
-    .status { min-width: 16rem; color: #3d4450; font-size: 0.9rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+    form {
+      display: flex;
+      align-items: center;
+      gap: 0.5rem;
+    }
+    input {
+      flex: 1;
+      min-width: 12rem;
+      font: inherit;
+      font-size: 1.05rem;
+      padding: 0.35rem 0.5rem;
+    }
+    select,
+    button {
+      font: inherit;
+      padding: 0.3rem 0.5rem;
+    }
+    button {
+      font-weight: 600;
+    }
+    .status {
+      min-width: 16rem;
+      color: #3d4450;
+      font-size: 0.9rem;
+      white-space: nowrap;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+    }
   `
 }
 

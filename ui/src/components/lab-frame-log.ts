@@ -82,7 +82,8 @@ export class LabFrameLog extends LitElement {
     const scroller = this._scroller
     if (scroller) {
       const pitch = this._rowPitch()
-      this._stickToBottom = this._forceBottom || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < pitch / 2
+      this._stickToBottom =
+        this._forceBottom || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < pitch / 2
       this._forceBottom = false
       const index = Math.min(this._shown.length - 1, Math.floor(scroller.scrollTop / pitch))
       const frame = this._shown[index]
@@ -99,7 +100,8 @@ export class LabFrameLog extends LitElement {
     } else if (this._anchor) {
       // Old frames leave the top of the client's list: keep the row under the reader's eyes where it was.
       const index = this._shown.indexOf(this._anchor.frame)
-      if (index >= 0 && index !== this._anchor.index) scroller.scrollTop += (index - this._anchor.index) * this._rowPitch()
+      if (index >= 0 && index !== this._anchor.index)
+        scroller.scrollTop += (index - this._anchor.index) * this._rowPitch()
     }
   }
 
@@ -139,7 +141,12 @@ export class LabFrameLog extends LitElement {
     const current = active ? shown.indexOf(active) : shown.length - 1
     const page = Math.max(1, Math.floor((this._scroller?.clientHeight ?? ROW_PX) / this._rowPitch()) - 1)
     const moves: Record<string, number> = {
-      ArrowDown: current + 1, ArrowUp: current - 1, PageDown: current + page, PageUp: current - page, Home: 0, End: shown.length - 1,
+      ArrowDown: current + 1,
+      ArrowUp: current - 1,
+      PageDown: current + page,
+      PageUp: current - page,
+      Home: 0,
+      End: shown.length - 1,
     }
     const target = moves[event.key]
     if (target === undefined) return
@@ -160,7 +167,9 @@ export class LabFrameLog extends LitElement {
     const missed = this._paused ? this._feed.received - this._receivedAtPause : 0
     return html`
       <div class="toolbar">
-        <button type="button" @click=${this._onPauseClick} ?disabled=${!this.client}>${this._paused ? 'Resume' : 'Pause'}</button>
+        <button type="button" @click=${this._onPauseClick} ?disabled=${!this.client}>
+          ${this._paused ? 'Resume' : 'Pause'}
+        </button>
         <button type="button" @click=${this._onClearClick} ?disabled=${shown.length === 0}>Clear</button>
         <span class="status">
           ${this._paused ? `Paused: ${missed} new ${missed === 1 ? 'frame' : 'frames'} not shown` : `${shown.length} ${shown.length === 1 ? 'frame' : 'frames'}, newest at the bottom`}
@@ -168,21 +177,54 @@ export class LabFrameLog extends LitElement {
       </div>
       <div class="scroller" @keydown=${this._onRowsKeydown}>
         <table>
-          <caption class="sr-only">Frames of the ${label} client. Arrow keys move between rows; Enter shows a frame's full content below the table.</caption>
-          <colgroup><col class="c-dir" /><col class="c-time" /><col class="c-size" /><col class="c-kind" /><col /></colgroup>
+          <caption class="sr-only">
+            Frames of the ${label} client. Arrow keys move between rows; Enter shows a frame's full content below the
+            table.
+          </caption>
+          <colgroup>
+            <col class="c-dir" />
+            <col class="c-time" />
+            <col class="c-size" />
+            <col class="c-kind" />
+            <col />
+          </colgroup>
           <thead>
-            <tr><th scope="col"><span aria-hidden="true">⇅</span><span class="sr-only">Direction</span></th><th scope="col">Time</th><th scope="col" class="num" title="Body or frame bytes as the page saw them; HTTP headers are not visible to page scripts">Bytes</th><th scope="col">Kind</th><th scope="col">Content</th></tr>
+            <tr>
+              <th scope="col"><span aria-hidden="true">⇅</span><span class="sr-only">Direction</span></th>
+              <th scope="col">Time</th>
+              <th
+                scope="col"
+                class="num"
+                title="Body or frame bytes as the page saw them; HTTP headers are not visible to page scripts"
+              >
+                Bytes
+              </th>
+              <th scope="col">Kind</th>
+              <th scope="col">Content</th>
+            </tr>
           </thead>
           <tbody>
-            ${shown.length === 0 ? html`<tr><td colspan="5" class="empty">${this.client ? 'No frames yet.' : 'No client to follow.'}</td></tr>` : nothing}
+            ${
+              shown.length === 0
+                ? html`<tr>
+                    <td colspan="5" class="empty">${this.client ? 'No frames yet.' : 'No client to follow.'}</td>
+                  </tr>`
+                : nothing
+            }
             ${repeat(shown, frameKey, (frame) => this._renderRow(frame, frame === active, frame === selected))}
           </tbody>
         </table>
       </div>
       <div id="detail" class="detail" role="region" aria-label="Full content of the selected frame">
-        ${selected
-          ? html`<div class="detail-head">${selected.dir === 'up' ? '↑ sent' : '↓ received'} · ${formatClock(selected.at)} · ${selected.bytes} B · ${selected.kind}</div><pre>${prettyContent(selected.content)}</pre>`
-          : html`<p class="hint">Click a row, or press Enter on it, to see its full content here.</p>`}
+        ${
+          selected
+            ? html`<div class="detail-head">
+                  ${selected.dir === 'up' ? '↑ sent' : '↓ received'} · ${formatClock(selected.at)} · ${selected.bytes} B
+                  · ${selected.kind}
+                </div>
+                <pre>${prettyContent(selected.content)}</pre>`
+            : html`<p class="hint">Click a row, or press Enter on it, to see its full content here.</p>`
+        }
       </div>
     `
   }
@@ -191,47 +233,190 @@ export class LabFrameLog extends LitElement {
     const up = frame.dir === 'up'
     return html`
       <tr class=${selected ? 'selected' : ''} @click=${() => this._onRowClick(frame)}>
-        <td class="dir ${up ? 'up' : 'down'}"><span aria-hidden="true">${up ? '↑' : '↓'}</span><span class="sr-only">${up ? 'sent' : 'received'}</span></td>
+        <td class="dir ${up ? 'up' : 'down'}">
+          <span aria-hidden="true">${up ? '↑' : '↓'}</span><span class="sr-only">${up ? 'sent' : 'received'}</span>
+        </td>
         <td class="time">${formatClock(frame.at)}</td>
         <td class="num">${frame.bytes}</td>
         <td class="kind" title=${frame.kind}>${frame.kind}</td>
         <td class="content">
-          <button type="button" data-key=${frameKey(frame)} tabindex=${active ? 0 : -1} title=${frame.content}
-            aria-expanded=${selected ? 'true' : 'false'} aria-controls="detail"
-            @click=${(event: Event) => { event.stopPropagation(); this._onRowClick(frame) }}>${frame.content || '(empty)'}</button>
+          <button
+            type="button"
+            data-key=${frameKey(frame)}
+            tabindex=${active ? 0 : -1}
+            title=${frame.content}
+            aria-expanded=${selected ? 'true' : 'false'}
+            aria-controls="detail"
+            @click=${(event: Event) => {
+              event.stopPropagation()
+              this._onRowClick(frame)
+            }}
+          >
+            ${frame.content || '(empty)'}
+          </button>
         </td>
       </tr>
     `
   }
 
   static override styles = css`
-    :host { display: flex; flex-direction: column; gap: 0.4rem; min-height: 0; font-size: 15px; color: #1b1f24; }
-    .sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
-    .toolbar { display: flex; align-items: center; gap: 0.5rem; }
-    .toolbar button { font: inherit; padding: 0.2rem 0.8rem; min-width: 6rem; }
-    .status { color: #4a5260; font-variant-numeric: tabular-nums; }
-    .scroller { height: var(--lab-frame-log-height, 18rem); overflow: auto; overflow-anchor: none; border: 1px solid #c9d0d9; border-radius: 4px; background: #fff; }
-    table { width: 100%; border-collapse: collapse; table-layout: fixed; }
-    .c-dir { width: 2.6rem; } .c-time { width: 8.2rem; } .c-size { width: 5rem; } .c-kind { width: 18rem; }
-    th { position: sticky; top: 0; z-index: 1; background: #eef1f5; text-align: left; font-weight: 600; height: ${ROW_PX}px; padding: 0 0.5rem; border-bottom: 1px solid #c9d0d9; }
-    tr { height: ${ROW_PX}px; }
-    td { padding: 0 0.5rem; height: ${ROW_PX}px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; border-bottom: 1px solid #eef1f5; }
-    tbody tr { cursor: pointer; }
-    tbody tr:hover { background: #f4f7fb; }
-    tr.selected { background: #e3edf9; }
-    .num { text-align: right; font-variant-numeric: tabular-nums; }
-    .time { font-variant-numeric: tabular-nums; font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; }
-    .dir { text-align: center; font-weight: 700; }
-    .dir.up { color: #a33c00; }
-    .dir.down { color: #005a8c; }
-    .content button { all: unset; box-sizing: border-box; display: block; width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; cursor: pointer; font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; }
-    .content button:focus-visible { outline: 3px solid #ffbf47; outline-offset: -3px; }
-    .empty { color: #4a5260; font-style: italic; cursor: default; }
-    .detail { height: 9rem; overflow: auto; border: 1px solid #c9d0d9; border-radius: 4px; background: #fbfcfd; padding: 0.3rem 0.5rem; }
-    .detail-head { color: #4a5260; font-size: 14px; margin-bottom: 0.2rem; }
-    .detail pre { margin: 0; font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; white-space: pre-wrap; overflow-wrap: anywhere; }
-    .hint { margin: 0; color: #4a5260; }
-    button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
+    :host {
+      display: flex;
+      flex-direction: column;
+      gap: 0.4rem;
+      min-height: 0;
+      font-size: 15px;
+      color: #1b1f24;
+    }
+    .sr-only {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      margin: -1px;
+      padding: 0;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+      border: 0;
+    }
+    .toolbar {
+      display: flex;
+      align-items: center;
+      gap: 0.5rem;
+    }
+    .toolbar button {
+      font: inherit;
+      padding: 0.2rem 0.8rem;
+      min-width: 6rem;
+    }
+    .status {
+      color: #4a5260;
+      font-variant-numeric: tabular-nums;
+    }
+    .scroller {
+      height: var(--lab-frame-log-height, 18rem);
+      overflow: auto;
+      overflow-anchor: none;
+      border: 1px solid #c9d0d9;
+      border-radius: 4px;
+      background: #fff;
+    }
+    table {
+      width: 100%;
+      border-collapse: collapse;
+      table-layout: fixed;
+    }
+    .c-dir {
+      width: 2.6rem;
+    }
+    .c-time {
+      width: 8.2rem;
+    }
+    .c-size {
+      width: 5rem;
+    }
+    .c-kind {
+      width: 18rem;
+    }
+    th {
+      position: sticky;
+      top: 0;
+      z-index: 1;
+      background: #eef1f5;
+      text-align: left;
+      font-weight: 600;
+      height: ${ROW_PX}px;
+      padding: 0 0.5rem;
+      border-bottom: 1px solid #c9d0d9;
+    }
+    tr {
+      height: ${ROW_PX}px;
+    }
+    td {
+      padding: 0 0.5rem;
+      height: ${ROW_PX}px;
+      white-space: nowrap;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      border-bottom: 1px solid #eef1f5;
+    }
+    tbody tr {
+      cursor: pointer;
+    }
+    tbody tr:hover {
+      background: #f4f7fb;
+    }
+    tr.selected {
+      background: #e3edf9;
+    }
+    .num {
+      text-align: right;
+      font-variant-numeric: tabular-nums;
+    }
+    .time {
+      font-variant-numeric: tabular-nums;
+      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
+      font-size: 14px;
+    }
+    .dir {
+      text-align: center;
+      font-weight: 700;
+    }
+    .dir.up {
+      color: #a33c00;
+    }
+    .dir.down {
+      color: #005a8c;
+    }
+    .content button {
+      all: unset;
+      box-sizing: border-box;
+      display: block;
+      width: 100%;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+      cursor: pointer;
+      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
+      font-size: 14px;
+    }
+    .content button:focus-visible {
+      outline: 3px solid #ffbf47;
+      outline-offset: -3px;
+    }
+    .empty {
+      color: #4a5260;
+      font-style: italic;
+      cursor: default;
+    }
+    .detail {
+      height: 9rem;
+      overflow: auto;
+      border: 1px solid #c9d0d9;
+      border-radius: 4px;
+      background: #fbfcfd;
+      padding: 0.3rem 0.5rem;
+    }
+    .detail-head {
+      color: #4a5260;
+      font-size: 14px;
+      margin-bottom: 0.2rem;
+    }
+    .detail pre {
+      margin: 0;
+      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
+      font-size: 14px;
+      white-space: pre-wrap;
+      overflow-wrap: anywhere;
+    }
+    .hint {
+      margin: 0;
+      color: #4a5260;
+    }
+    button:focus-visible {
+      outline: 3px solid #ffbf47;
+      outline-offset: 1px;
+    }
   `
 }
 

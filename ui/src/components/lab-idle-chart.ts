@@ -30,8 +30,18 @@ export class LabIdleChart extends LitElement {
     super()
     this.idle = perTransport(() => undefined)
     this.connections = perTransport(() => undefined)
-    new CanvasChart(this, 'idle-requests-canvas', () => idleConfig('HTTP requests per idle minute', formatPerMinute), (chart) => this._fill(chart, 'requests'))
-    new CanvasChart(this, 'idle-bytes-canvas', () => idleConfig('bytes per idle minute', formatBytesPerMinute), (chart) => this._fill(chart, 'bytes'))
+    new CanvasChart(
+      this,
+      'idle-requests-canvas',
+      () => idleConfig('HTTP requests per idle minute', formatPerMinute),
+      (chart) => this._fill(chart, 'requests'),
+    )
+    new CanvasChart(
+      this,
+      'idle-bytes-canvas',
+      () => idleConfig('bytes per idle minute', formatBytesPerMinute),
+      (chart) => this._fill(chart, 'bytes'),
+    )
   }
 
   private _fill(chart: BarChart, measure: Measure): void {
@@ -52,17 +62,22 @@ export class LabIdleChart extends LitElement {
       <section aria-labelledby="idle-heading">
         <h2 id="idle-heading">Idle cost: keeping the line open with nothing to say</h2>
         <p class="caption">
-          Measured over the last minute (at least 54 s of the page's once-a-second samples) in which a transport carried no chat message, for all its clients on the server.
+          Measured over the last minute (at least 54 s of the page's once-a-second samples) in which a transport carried
+          no chat message, for all its clients on the server.
           ${anyIdle ? 'While messages flow, the last quiet figure is kept.' : 'Nothing yet: a transport needs a quiet minute first.'}
         </p>
         <div class="pair">
           <figure>
             <figcaption>HTTP requests per minute</figcaption>
-            <div class="chart"><canvas id="idle-requests-canvas" role="img" aria-label=${this._label('requests')}></canvas></div>
+            <div class="chart">
+              <canvas id="idle-requests-canvas" role="img" aria-label=${this._label('requests')}></canvas>
+            </div>
           </figure>
           <figure>
             <figcaption>Bytes per minute, both directions</figcaption>
-            <div class="chart"><canvas id="idle-bytes-canvas" role="img" aria-label=${this._label('bytes')}></canvas></div>
+            <div class="chart">
+              <canvas id="idle-bytes-canvas" role="img" aria-label=${this._label('bytes')}></canvas>
+            </div>
           </figure>
         </div>
         ${this._table()}
@@ -84,14 +99,32 @@ export class LabIdleChart extends LitElement {
       <details>
         <summary>The numbers</summary>
         <table>
-          <thead><tr><th scope="col">Transport</th><th scope="col" class="num">Requests/min</th><th scope="col" class="num">Bytes/min</th><th scope="col" class="num">Quiet window</th><th scope="col" class="num">Open connections</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Transport</th>
+              <th scope="col" class="num">Requests/min</th>
+              <th scope="col" class="num">Bytes/min</th>
+              <th scope="col" class="num">Quiet window</th>
+              <th scope="col" class="num">Open connections</th>
+            </tr>
+          </thead>
           <tbody>
             ${TRANSPORTS.map((t) => {
               const c = this.idle[t]
               const open = html`<td class="num">${this.connections[t] ?? '—'}</td>`
               return c
-                ? html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td class="num">${c.requestsPerMinute.toFixed(1)}</td><td class="num">${formatBytes(c.bytesPerMinute)}</td><td class="num">${c.windowSeconds.toFixed(0)} s</td>${open}</tr>`
-                : html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td colspan="3">no quiet window yet</td>${open}</tr>`
+                ? html`<tr>
+                    <th scope="row">${TRANSPORT_INFO[t].label}</th>
+                    <td class="num">${c.requestsPerMinute.toFixed(1)}</td>
+                    <td class="num">${formatBytes(c.bytesPerMinute)}</td>
+                    <td class="num">${c.windowSeconds.toFixed(0)} s</td>
+                    ${open}
+                  </tr>`
+                : html`<tr>
+                    <th scope="row">${TRANSPORT_INFO[t].label}</th>
+                    <td colspan="3">no quiet window yet</td>
+                    ${open}
+                  </tr>`
             })}
           </tbody>
         </table>

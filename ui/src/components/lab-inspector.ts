@@ -68,7 +68,10 @@ export class LabInspector extends LitElement {
       this.transport = transport
       this.dispatchEvent(new CustomEvent('transport-change', { detail: transport, bubbles: true, composed: true }))
     }
-    if (focus) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${CSS.escape(transport)}`)?.focus())
+    if (focus)
+      void this.updateComplete.then(() =>
+        this.renderRoot.querySelector<HTMLElement>(`#tab-${CSS.escape(transport)}`)?.focus(),
+      )
   }
 
   private _onTabKeydown(event: KeyboardEvent): void {
@@ -89,11 +92,28 @@ export class LabInspector extends LitElement {
     const label = TRANSPORT_INFO[transport].label
     return html`
       <div role="tablist" aria-label="Transport to inspect" @keydown=${this._onTabKeydown}>
-        ${TRANSPORTS.map((t) => html`
-          <button role="tab" type="button" id="tab-${t}" aria-controls="inspected" aria-selected=${t === transport ? 'true' : 'false'}
-            tabindex=${t === transport ? 0 : -1} style="--accent: ${TRANSPORT_INFO[t].color}" @click=${() => this._select(t, false)}>${TRANSPORT_INFO[t].label}</button>`)}
+        ${TRANSPORTS.map(
+          (t) =>
+            html` <button
+              role="tab"
+              type="button"
+              id="tab-${t}"
+              aria-controls="inspected"
+              aria-selected=${t === transport ? 'true' : 'false'}
+              tabindex=${t === transport ? 0 : -1}
+              style="--accent: ${TRANSPORT_INFO[t].color}"
+              @click=${() => this._select(t, false)}
+            >
+              ${TRANSPORT_INFO[t].label}
+            </button>`,
+        )}
       </div>
-      <div id="inspected" role="tabpanel" aria-labelledby="tab-${transport}" style="--accent: ${TRANSPORT_INFO[transport].color}">
+      <div
+        id="inspected"
+        role="tabpanel"
+        aria-labelledby="tab-${transport}"
+        style="--accent: ${TRANSPORT_INFO[transport].color}"
+      >
         <section class="handshake" aria-labelledby="handshake-heading">
           <div class="section-head">
             <h2 id="handshake-heading">${label}: the handshake as the server saw it</h2>
@@ -119,20 +139,36 @@ export class LabInspector extends LitElement {
 
   private _renderHandshake(transport: TransportName) {
     const handshakes = this._handshakes
-    if (!handshakes) return html`<p class="placeholder">${this._loader.status === TaskStatus.ERROR ? 'No handshake to show.' : 'Loading the handshakes…'}</p>`
+    if (!handshakes)
+      return html`<p class="placeholder">
+        ${this._loader.status === TaskStatus.ERROR ? 'No handshake to show.' : 'Loading the handshakes…'}
+      </p>`
     const handshake = handshakes[transport]
     if (!handshake) {
-      return html`<p class="placeholder">No ${TRANSPORT_INFO[transport].label} request has reached the server yet. Join the lab, or wait for the client to connect, then press Refresh.</p>`
+      return html`<p class="placeholder">
+        No ${TRANSPORT_INFO[transport].label} request has reached the server yet. Join the lab, or wait for the client
+        to connect, then press Refresh.
+      </p>`
     }
     const isUpgrade = handshake.upgrade && headerValue(handshake.request, 'Sec-WebSocket-Key') !== undefined
     return html`
-      <p class="about">${this._describe(transport, handshake)} Captured at ${formatClock(handshake.at)} on connection ${handshake.connectionId}.</p>
+      <p class="about">
+        ${this._describe(transport, handshake)} Captured at ${formatClock(handshake.at)} on connection
+        ${handshake.connectionId}.
+      </p>
       <div class="exchange">
         ${this._renderSide('Request', handshake.request, 'request')}
         <div class="column">
-          ${handshake.response
-            ? this._renderSide('Response', handshake.response, 'response')
-            : html`<div class="side"><h3>Response</h3><p class="placeholder">No response written yet: a long poll is held until something arrives or it times out.</p></div>`}
+          ${
+            handshake.response
+              ? this._renderSide('Response', handshake.response, 'response')
+              : html`<div class="side">
+                  <h3>Response</h3>
+                  <p class="placeholder">
+                    No response written yet: a long poll is held until something arrives or it times out.
+                  </p>
+                </div>`
+          }
           ${isUpgrade ? this._renderAccept(handshake) : nothing}
         </div>
       </div>
@@ -140,10 +176,13 @@ export class LabInspector extends LitElement {
   }
 
   private _describe(transport: TransportName, handshake: Handshake): string {
-    if (handshake.upgrade) return 'One HTTP request asks to switch protocols; the 101 answer turns the same TCP connection into a WebSocket.'
-    if (transport === 'socket.io') return 'Socket.IO has not upgraded to WebSocket (yet): this is its latest HTTP long-polling exchange.'
+    if (handshake.upgrade)
+      return 'One HTTP request asks to switch protocols; the 101 answer turns the same TCP connection into a WebSocket.'
+    if (transport === 'socket.io')
+      return 'Socket.IO has not upgraded to WebSocket (yet): this is its latest HTTP long-polling exchange.'
     if (transport === 'sse') return 'One GET whose response never ends: events follow the headers on the same response.'
-    if (transport === 'websocket') return 'No upgrade has reached the server yet: this is the latest plain HTTP exchange on /ws.'
+    if (transport === 'websocket')
+      return 'No upgrade has reached the server yet: this is the latest plain HTTP exchange on /ws.'
     return 'There is no handshake to speak of: every poll is a whole HTTP request and response, headers included. This is the latest one.'
   }
 
@@ -156,7 +195,9 @@ export class LabInspector extends LitElement {
     return html`
       <div class="side">
         <h3>${title}</h3>
-        <div class="http">${lines.map(({ text, note }) => html`<div class="line ${note ? 'marked' : ''}">${text}${note ? html`<span class="note">↑ ${note}</span>` : nothing}</div>`)}</div>
+        <div class="http">
+          ${lines.map(({ text, note }) => html`<div class="line ${note ? 'marked' : ''}">${text}${note ? html`<span class="note">↑ ${note}</span>` : nothing}</div>`)}
+        </div>
       </div>
     `
   }
@@ -171,15 +212,21 @@ export class LabInspector extends LitElement {
         <h3 id="accept-heading">Sec-WebSocket-Accept, recomputed in this page</h3>
         <ol>
           <li><span class="step">The client's Sec-WebSocket-Key</span> <code>${steps.key}</code></li>
-          <li><span class="step">followed by the GUID of RFC 6455</span> <code>${steps.key}<mark>${WEBSOCKET_GUID}</mark></code></li>
+          <li>
+            <span class="step">followed by the GUID of RFC 6455</span>
+            <code>${steps.key}<mark>${WEBSOCKET_GUID}</mark></code>
+          </li>
           <li><span class="step">SHA-1 of that text (20 bytes, hex)</span> <code>${steps.sha1Hex}</code></li>
           <li><span class="step">those 20 bytes in base64</span> <code>${steps.accept}</code></li>
           <li>
             <span class="step">the server's Sec-WebSocket-Accept</span> <code>${sent ?? '(none in the response)'}</code>
             <p class="verdict ${matches ? 'ok' : 'bad'}">
-              ${matches
-                ? html`<span aria-hidden="true">✓</span> Matches: the server read this client's key, so it speaks WebSocket and is not a cache replaying an old answer.`
-                : html`<span aria-hidden="true">✗</span> Does not match: a browser would refuse this connection.`}
+              ${
+                matches
+                  ? html`<span aria-hidden="true">✓</span> Matches: the server read this client's key, so it speaks
+                      WebSocket and is not a cache replaying an old answer.`
+                  : html`<span aria-hidden="true">✗</span> Does not match: a browser would refuse this connection.`
+              }
             </p>
           </li>
         </ol>
@@ -188,34 +235,159 @@ export class LabInspector extends LitElement {
   }
 
   static override styles = css`
-    :host { display: flex; flex-direction: column; gap: 0.6rem; font-size: 15px; color: #1b1f24; }
-    [role='tablist'] { display: flex; gap: 0.3rem; border-bottom: 2px solid #c9d0d9; }
-    [role='tab'] { font: inherit; padding: 0.35rem 0.9rem; background: #eef1f5; color: #1b1f24; border: 1px solid #c9d0d9; border-bottom: none; border-radius: 4px 4px 0 0; cursor: pointer; border-top: 4px solid var(--accent); }
-    [role='tab'][aria-selected='true'] { background: #fff; font-weight: 700; margin-bottom: -2px; padding-bottom: calc(0.35rem + 2px); }
-    button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
-    [role='tabpanel'] { display: flex; flex-direction: column; gap: 0.8rem; }
-    h2 { font-size: 1.05rem; margin: 0; }
-    h3 { font-size: 0.95rem; margin: 0 0 0.25rem; }
-    .section-head { display: flex; align-items: center; gap: 0.8rem; margin-bottom: 0.3rem; }
-    .section-head button { font: inherit; padding: 0.15rem 0.8rem; }
-    .load-status { color: #4a5260; min-width: 6rem; }
-    .about { margin: 0 0 0.4rem; }
-    .placeholder { margin: 0; padding: 0.6rem; color: #4a5260; background: #fff; border: 1px dashed #c9d0d9; border-radius: 4px; }
-    .exchange { display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: 0.6rem; align-items: start; }
-    .column { display: flex; flex-direction: column; gap: 0.6rem; min-width: 0; }
-    .side { min-width: 0; }
-    .http { padding: 0.5rem 0.6rem; background: #fff; border: 1px solid #c9d0d9; border-left: 4px solid var(--accent); border-radius: 4px; font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; line-height: 1.45; }
-    .line { white-space: pre-wrap; overflow-wrap: anywhere; padding-left: 2ch; text-indent: -2ch; }
-    .line.marked { font-weight: 700; background: #fff4d6; }
-    .note { display: block; text-indent: 0; font-weight: 400; font-style: italic; color: #4a5260; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
-    .accept { padding: 0.5rem 0.7rem; background: #fff; border: 1px solid #c9d0d9; border-radius: 4px; }
-    .accept ol { margin: 0; padding-left: 1.6rem; display: grid; gap: 0.3rem; }
-    .step { display: block; color: #4a5260; }
-    code { font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 14px; overflow-wrap: anywhere; }
-    mark { background: #fff4d6; color: inherit; }
-    .verdict { margin: 0.3rem 0 0; font-weight: 700; }
-    .verdict.ok { color: #00663f; }
-    .verdict.bad { color: #a3001b; }
+    :host {
+      display: flex;
+      flex-direction: column;
+      gap: 0.6rem;
+      font-size: 15px;
+      color: #1b1f24;
+    }
+    [role='tablist'] {
+      display: flex;
+      gap: 0.3rem;
+      border-bottom: 2px solid #c9d0d9;
+    }
+    [role='tab'] {
+      font: inherit;
+      padding: 0.35rem 0.9rem;
+      background: #eef1f5;
+      color: #1b1f24;
+      border: 1px solid #c9d0d9;
+      border-bottom: none;
+      border-radius: 4px 4px 0 0;
+      cursor: pointer;
+      border-top: 4px solid var(--accent);
+    }
+    [role='tab'][aria-selected='true'] {
+      background: #fff;
+      font-weight: 700;
+      margin-bottom: -2px;
+      padding-bottom: calc(0.35rem + 2px);
+    }
+    button:focus-visible {
+      outline: 3px solid #ffbf47;
+      outline-offset: 1px;
+    }
+    [role='tabpanel'] {
+      display: flex;
+      flex-direction: column;
+      gap: 0.8rem;
+    }
+    h2 {
+      font-size: 1.05rem;
+      margin: 0;
+    }
+    h3 {
+      font-size: 0.95rem;
+      margin: 0 0 0.25rem;
+    }
+    .section-head {
+      display: flex;
+      align-items: center;
+      gap: 0.8rem;
+      margin-bottom: 0.3rem;
+    }
+    .section-head button {
+      font: inherit;
+      padding: 0.15rem 0.8rem;
+    }
+    .load-status {
+      color: #4a5260;
+      min-width: 6rem;
+    }
+    .about {
+      margin: 0 0 0.4rem;
+    }
+    .placeholder {
+      margin: 0;
+      padding: 0.6rem;
+      color: #4a5260;
+      background: #fff;
+      border: 1px dashed #c9d0d9;
+      border-radius: 4px;
+    }
+    .exchange {
+      display: grid;
+      grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr));
+      gap: 0.6rem;
+      align-items: start;
+    }
+    .column {
+      display: flex;
+      flex-direction: column;
+      gap: 0.6rem;
+      min-width: 0;
+    }
+    .side {
+      min-width: 0;
+    }
+    .http {
+      padding: 0.5rem 0.6rem;
+      background: #fff;
+      border: 1px solid #c9d0d9;
+      border-left: 4px solid var(--accent);
+      border-radius: 4px;
+      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
+      font-size: 14px;
+      line-height: 1.45;
+    }
+    .line {
+      white-space: pre-wrap;
+      overflow-wrap: anywhere;
+      padding-left: 2ch;
+      text-indent: -2ch;
+    }
+    .line.marked {
+      font-weight: 700;
+      background: #fff4d6;
+    }
+    .note {
+      display: block;
+      text-indent: 0;
+      font-weight: 400;
+      font-style: italic;
+      color: #4a5260;
+      font-family:
+        system-ui,
+        -apple-system,
+        'Segoe UI',
+        sans-serif;
+    }
+    .accept {
+      padding: 0.5rem 0.7rem;
+      background: #fff;
+      border: 1px solid #c9d0d9;
+      border-radius: 4px;
+    }
+    .accept ol {
+      margin: 0;
+      padding-left: 1.6rem;
+      display: grid;
+      gap: 0.3rem;
+    }
+    .step {
+      display: block;
+      color: #4a5260;
+    }
+    code {
+      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
+      font-size: 14px;
+      overflow-wrap: anywhere;
+    }
+    mark {
+      background: #fff4d6;
+      color: inherit;
+    }
+    .verdict {
+      margin: 0.3rem 0 0;
+      font-weight: 700;
+    }
+    .verdict.ok {
+      color: #00663f;
+    }
+    .verdict.bad {
+      color: #a3001b;
+    }
   `
 }
 

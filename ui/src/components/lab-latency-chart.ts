@@ -34,7 +34,10 @@ export class LabLatencyChart extends LitElement {
     return html`
       <section aria-labelledby="latency-heading">
         <h2 id="latency-heading">Delivery latency per receiving transport</h2>
-        <p class="caption">From this page's <code>sentAt</code> to each panel's receipt, on one clock, for the messages this page sent. One point per delivered message.</p>
+        <p class="caption">
+          From this page's <code>sentAt</code> to each panel's receipt, on one clock, for the messages this page sent.
+          One point per delivered message.
+        </p>
         <div class="chart tall">
           <canvas id="latency-canvas" role="img" aria-label=${this._label()}></canvas>
           ${anyLatency ? nothing : html`<p class="empty">No measurements yet: send a message from the Race tab.</p>`}
@@ -57,13 +60,34 @@ export class LabLatencyChart extends LitElement {
       <details>
         <summary>The numbers</summary>
         <table>
-          <thead><tr><th scope="col">Receiving transport</th><th scope="col" class="num">Messages</th><th scope="col" class="num">Min</th><th scope="col" class="num">Median</th><th scope="col" class="num">p95</th><th scope="col" class="num">Max</th><th scope="col" class="num">Last</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Receiving transport</th>
+              <th scope="col" class="num">Messages</th>
+              <th scope="col" class="num">Min</th>
+              <th scope="col" class="num">Median</th>
+              <th scope="col" class="num">p95</th>
+              <th scope="col" class="num">Max</th>
+              <th scope="col" class="num">Last</th>
+            </tr>
+          </thead>
           <tbody>
             ${TRANSPORTS.map((t) => {
               const s = this.stats[t]
               return s
-                ? html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td class="num">${s.count}</td><td class="num">${formatMs(s.min)}</td><td class="num">${formatMs(s.median)}</td><td class="num">${formatMs(s.p95)}</td><td class="num">${formatMs(s.max)}</td><td class="num">${formatMs(s.last)}</td></tr>`
-                : html`<tr><th scope="row">${TRANSPORT_INFO[t].label}</th><td colspan="6">no messages yet</td></tr>`
+                ? html`<tr>
+                    <th scope="row">${TRANSPORT_INFO[t].label}</th>
+                    <td class="num">${s.count}</td>
+                    <td class="num">${formatMs(s.min)}</td>
+                    <td class="num">${formatMs(s.median)}</td>
+                    <td class="num">${formatMs(s.p95)}</td>
+                    <td class="num">${formatMs(s.max)}</td>
+                    <td class="num">${formatMs(s.last)}</td>
+                  </tr>`
+                : html`<tr>
+                    <th scope="row">${TRANSPORT_INFO[t].label}</th>
+                    <td colspan="6">no messages yet</td>
+                  </tr>`
             })}
           </tbody>
         </table>
@@ -74,7 +98,17 @@ export class LabLatencyChart extends LitElement {
   static override styles = [
     chartSectionStyles,
     css`
-      .empty { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; margin: 0; color: #3d4450; font-size: 16px; pointer-events: none; }
+      .empty {
+        position: absolute;
+        inset: 0;
+        display: flex;
+        align-items: center;
+        justify-content: center;
+        margin: 0;
+        color: #3d4450;
+        font-size: 16px;
+        pointer-events: none;
+      }
     `,
   ]
 }

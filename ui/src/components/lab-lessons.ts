@@ -1,7 +1,15 @@
 // The Lessons view: the list of lessons beside the one being read. Which
 // lesson is open is the page's route (`#/lessons/NN-topic`), passed down as
 // `slug`; the list's entries are links to those routes.
-import { LitElement, css, html, nothing, type PropertyValues, type ReactiveController, type ReactiveControllerHost } from 'lit'
+import {
+  LitElement,
+  css,
+  html,
+  nothing,
+  type PropertyValues,
+  type ReactiveController,
+  type ReactiveControllerHost,
+} from 'lit'
 import './lab-lesson.ts'
 
 /** One entry of GET /api/lessons (server/plugins/lessons.ts). */
@@ -45,7 +53,11 @@ class LessonLoader implements ReactiveController {
     const abort = (this.listAbort = new AbortController())
     this.list = { status: 'loading', previous: loaded(this.list) }
     this.host.requestUpdate()
-    const result = await fetchBody(`${baseUrl}/api/lessons`, abort.signal, (res) => res.json() as Promise<LessonSummary[]>)
+    const result = await fetchBody(
+      `${baseUrl}/api/lessons`,
+      abort.signal,
+      (res) => res.json() as Promise<LessonSummary[]>,
+    )
     if (abort.signal.aborted) return
     this.list = result
     this.host.requestUpdate()
@@ -63,7 +75,9 @@ class LessonLoader implements ReactiveController {
     const abort = (this.lessonAbort = new AbortController())
     this.lesson = { status: 'loading', previous: sameLesson ? loaded(this.lesson) : undefined }
     this.host.requestUpdate()
-    const result = await fetchBody(`${baseUrl}/api/lessons/${encodeURIComponent(slug)}`, abort.signal, (res) => res.text())
+    const result = await fetchBody(`${baseUrl}/api/lessons/${encodeURIComponent(slug)}`, abort.signal, (res) =>
+      res.text(),
+    )
     if (abort.signal.aborted) return
     this.lesson = result
     this.host.requestUpdate()
@@ -79,7 +93,11 @@ async function fetchBody<T>(url: string, signal: AbortSignal, read: (res: Respon
     const res = await fetch(url, { signal, cache: 'no-store' })
     if (!res.ok) {
       const body = (await res.json().catch(() => undefined)) as { message?: unknown } | undefined
-      return { status: 'failed', message: typeof body?.message === 'string' ? body.message : `the server answered ${res.status} ${res.statusText}` }
+      return {
+        status: 'failed',
+        message:
+          typeof body?.message === 'string' ? body.message : `the server answered ${res.status} ${res.statusText}`,
+      }
     }
     return { status: 'loaded', value: await read(res) }
   } catch (error) {
@@ -142,8 +160,7 @@ export class LabLessons extends LitElement {
           ${this._renderList(list)}
         </nav>
         <div class="reader" @scroll=${this._onReaderScroll}>
-          ${this.slug ? html`<a class="all" href="#/lessons">← All lessons</a>` : nothing}
-          ${this._renderLesson(list)}
+          ${this.slug ? html`<a class="all" href="#/lessons">← All lessons</a>` : nothing} ${this._renderLesson(list)}
         </div>
       </div>
     `
@@ -151,21 +168,38 @@ export class LabLessons extends LitElement {
 
   private _renderList(list: LessonSummary[] | undefined) {
     const state = this._loader.list
-    if (state.status === 'failed') return html`<p class="status" role="status">Could not load the lessons: ${state.message}</p>`
+    if (state.status === 'failed')
+      return html`<p class="status" role="status">Could not load the lessons: ${state.message}</p>`
     if (!list) return html`<p class="status" role="status">Loading…</p>`
-    if (list.length === 0) return html`<p class="status">No lessons yet. They are the <code>lessons/NN-topic.md</code> files of the project.</p>`
+    if (list.length === 0)
+      return html`<p class="status">
+        No lessons yet. They are the <code>lessons/NN-topic.md</code> files of the project.
+      </p>`
     return html`
       <ol>
-        ${list.map((lesson) => html`<li><a href=${lessonHash(lesson.slug)} aria-current=${lesson.slug === this.slug ? 'page' : nothing}><span class="number">${String(lesson.number).padStart(2, '0')}</span> <span class="title">${lesson.title}</span></a></li>`)}
+        ${list.map(
+          (lesson) =>
+            html`<li>
+              <a href=${lessonHash(lesson.slug)} aria-current=${lesson.slug === this.slug ? 'page' : nothing}
+                ><span class="number">${String(lesson.number).padStart(2, '0')}</span>
+                <span class="title">${lesson.title}</span></a
+              >
+            </li>`,
+        )}
       </ol>
     `
   }
 
   private _renderLesson(list: LessonSummary[] | undefined) {
-    if (!this.slug) return html`<p class="intro">Pick a lesson. Each one is a sequence of steps to run with curl, the terminal client and this workbench; the links in a lesson open the workbench's views right here.</p>`
+    if (!this.slug)
+      return html`<p class="intro">
+        Pick a lesson. Each one is a sequence of steps to run with curl, the terminal client and this workbench; the
+        links in a lesson open the workbench's views right here.
+      </p>`
     const state = this._loader.lesson
     const markdown = loaded(state)
-    if (state.status === 'failed') return html`<p class="status" role="status">Could not open this lesson: ${state.message}</p>`
+    if (state.status === 'failed')
+      return html`<p class="status" role="status">Could not open this lesson: ${state.message}</p>`
     if (markdown === undefined) return html`<p class="status" role="status">Loading…</p>`
     const index = list?.findIndex((l) => l.slug === this.slug) ?? -1
     const previous = index > 0 ? list![index - 1] : undefined
@@ -180,30 +214,114 @@ export class LabLessons extends LitElement {
   }
 
   static override styles = css`
-    :host { display: block; height: 100%; min-height: 0; font-size: 17px; }
-    .layout { display: grid; grid-template-columns: minmax(14rem, 19rem) minmax(0, 1fr); height: 100%; min-height: 0; }
-    nav[aria-label='Lessons'] { overflow-y: auto; padding: 0.6rem 0.8rem; border-right: 1px solid #d5d9e0; background: #fff; }
-    h2 { font-size: 1rem; margin: 0 0 0.4rem; color: #4a5260; text-transform: uppercase; letter-spacing: 0.04em; }
-    ol { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.1rem; }
-    ol a { display: flex; gap: 0.5rem; padding: 0.35rem 0.5rem; border-radius: 4px; color: #1b1f24; text-decoration: none; line-height: 1.3; }
-    ol a:hover { background: #eef1f5; }
-    ol a[aria-current='page'] { background: #1d2733; color: #fff; }
-    .number { font-variant-numeric: tabular-nums; color: inherit; opacity: 0.7; }
-    .reader { overflow-y: auto; min-width: 0; padding: 0.8rem 1.4rem 2rem; }
-    .all { display: none; }
-    .intro, .status { color: #4a5260; max-width: 40rem; }
-    .pager { display: flex; justify-content: space-between; gap: 1rem; max-width: 52rem; margin-top: 2rem; padding-top: 0.8rem; border-top: 1px solid #d5d9e0; }
-    a { color: #0b57a4; }
-    a:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
-    code { font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace; font-size: 0.9em; }
+    :host {
+      display: block;
+      height: 100%;
+      min-height: 0;
+      font-size: 17px;
+    }
+    .layout {
+      display: grid;
+      grid-template-columns: minmax(14rem, 19rem) minmax(0, 1fr);
+      height: 100%;
+      min-height: 0;
+    }
+    nav[aria-label='Lessons'] {
+      overflow-y: auto;
+      padding: 0.6rem 0.8rem;
+      border-right: 1px solid #d5d9e0;
+      background: #fff;
+    }
+    h2 {
+      font-size: 1rem;
+      margin: 0 0 0.4rem;
+      color: #4a5260;
+      text-transform: uppercase;
+      letter-spacing: 0.04em;
+    }
+    ol {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: 0.1rem;
+    }
+    ol a {
+      display: flex;
+      gap: 0.5rem;
+      padding: 0.35rem 0.5rem;
+      border-radius: 4px;
+      color: #1b1f24;
+      text-decoration: none;
+      line-height: 1.3;
+    }
+    ol a:hover {
+      background: #eef1f5;
+    }
+    ol a[aria-current='page'] {
+      background: #1d2733;
+      color: #fff;
+    }
+    .number {
+      font-variant-numeric: tabular-nums;
+      color: inherit;
+      opacity: 0.7;
+    }
+    .reader {
+      overflow-y: auto;
+      min-width: 0;
+      padding: 0.8rem 1.4rem 2rem;
+    }
+    .all {
+      display: none;
+    }
+    .intro,
+    .status {
+      color: #4a5260;
+      max-width: 40rem;
+    }
+    .pager {
+      display: flex;
+      justify-content: space-between;
+      gap: 1rem;
+      max-width: 52rem;
+      margin-top: 2rem;
+      padding-top: 0.8rem;
+      border-top: 1px solid #d5d9e0;
+    }
+    a {
+      color: #0b57a4;
+    }
+    a:focus-visible {
+      outline: 3px solid #ffbf47;
+      outline-offset: 1px;
+    }
+    code {
+      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
+      font-size: 0.9em;
+    }
     /* A phone shows one column: the list, or the lesson with a way back to the list. */
     @media (max-width: 700px) {
-      :host { font-size: 16px; }
-      .layout { grid-template-columns: minmax(0, 1fr); }
-      nav[aria-label='Lessons'] { border-right: none; }
-      .reading nav[aria-label='Lessons'], .browsing .reader { display: none; }
-      .reader { padding: 0.6rem 0.8rem 1.5rem; }
-      .all { display: inline-block; margin-bottom: 0.4rem; }
+      :host {
+        font-size: 16px;
+      }
+      .layout {
+        grid-template-columns: minmax(0, 1fr);
+      }
+      nav[aria-label='Lessons'] {
+        border-right: none;
+      }
+      .reading nav[aria-label='Lessons'],
+      .browsing .reader {
+        display: none;
+      }
+      .reader {
+        padding: 0.6rem 0.8rem 1.5rem;
+      }
+      .all {
+        display: inline-block;
+        margin-bottom: 0.4rem;
+      }
     }
   `
 }

@@ -43,12 +43,32 @@ export class LabNamePrompt extends LitElement {
   }
 
   static override styles = css`
-    dialog { border: none; border-radius: 8px; padding: 1.5rem 2rem; max-width: 28rem; box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3); }
-    dialog::backdrop { background: rgba(20, 24, 30, 0.55); }
-    h2 { margin-top: 0; }
-    form { display: grid; gap: 0.6rem; }
-    input, button { font: inherit; font-size: 1.1rem; padding: 0.4rem 0.6rem; }
-    button { font-weight: 600; }
+    dialog {
+      border: none;
+      border-radius: 8px;
+      padding: 1.5rem 2rem;
+      max-width: 28rem;
+      box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3);
+    }
+    dialog::backdrop {
+      background: rgba(20, 24, 30, 0.55);
+    }
+    h2 {
+      margin-top: 0;
+    }
+    form {
+      display: grid;
+      gap: 0.6rem;
+    }
+    input,
+    button {
+      font: inherit;
+      font-size: 1.1rem;
+      padding: 0.4rem 0.6rem;
+    }
+    button {
+      font-weight: 600;
+    }
   `
 }
 

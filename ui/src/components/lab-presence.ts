@@ -31,7 +31,9 @@ export class LabPresence extends LitElement {
     this._timer = setInterval(() => void this._refresh(), REFRESH_MS)
     // Any one panel hearing a notice is enough; the WebSocket one hears it first.
     this._offs = [
-      this.lab.clients.websocket.on('entry', ({ detail }) => { if (detail.entry.type === 'notice') void this._refresh() }),
+      this.lab.clients.websocket.on('entry', ({ detail }) => {
+        if (detail.entry.type === 'notice') void this._refresh()
+      }),
       this.lab.clients.websocket.on('welcome', () => void this._refresh()),
     ]
     this.lab.addEventListener('room', this._onRoom)
@@ -67,12 +69,39 @@ export class LabPresence extends LitElement {
   }
 
   static override styles = css`
-    :host { display: flex; align-items: center; gap: 0.6rem; min-width: 0; font-size: 0.85rem; }
-    .count { white-space: nowrap; }
-    ul { display: flex; gap: 0.6rem; list-style: none; margin: 0; padding: 0; overflow: hidden; white-space: nowrap; }
-    li { display: inline-flex; align-items: center; gap: 0.25rem; }
-    small { color: #5b6370; }
-    .dot { width: 0.6rem; height: 0.6rem; border-radius: 50%; display: inline-block; }
+    :host {
+      display: flex;
+      align-items: center;
+      gap: 0.6rem;
+      min-width: 0;
+      font-size: 0.85rem;
+    }
+    .count {
+      white-space: nowrap;
+    }
+    ul {
+      display: flex;
+      gap: 0.6rem;
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      overflow: hidden;
+      white-space: nowrap;
+    }
+    li {
+      display: inline-flex;
+      align-items: center;
+      gap: 0.25rem;
+    }
+    small {
+      color: #5b6370;
+    }
+    .dot {
+      width: 0.6rem;
+      height: 0.6rem;
+      border-radius: 50%;
+      display: inline-block;
+    }
   `
 }
 

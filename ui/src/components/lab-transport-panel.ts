@@ -73,13 +73,19 @@ export class LabTransportPanel extends LitElement {
     if (!this.lab || !this.transport) return
     const client = this._client
     this._state = client.state
-    const wire = () => { this._tick++ }
+    const wire = () => {
+      this._tick++
+    }
     this.lab.wire.addEventListener('change', wire)
     this._unsubscribe = [
-      client.on('state', ({ detail }) => { this._state = detail }),
+      client.on('state', ({ detail }) => {
+        this._state = detail
+      }),
       client.on('entry', ({ detail }) => this._onEntry(detail)),
       client.on('history-lost', () => this._onHistoryLost()),
-      client.on('welcome', () => { this._tick++ }),
+      client.on('welcome', () => {
+        this._tick++
+      }),
       () => this.lab.wire.removeEventListener('change', wire),
     ]
   }
@@ -88,7 +94,12 @@ export class LabTransportPanel extends LitElement {
     // The server's own updates (the ticker) are stamped with their tick time: what shows is their age,
     // which on another machine includes the difference between the two clocks.
     const fromServer = entry.type === 'message' && entry.from.transport === 'server' && entry.sentAt !== undefined
-    const latencyMs = entry.type !== 'message' ? undefined : fromServer ? receivedAt - entry.sentAt! : this.lab.latencyOf(entry.clientMsgId, entry.sentAt, receivedAt)
+    const latencyMs =
+      entry.type !== 'message'
+        ? undefined
+        : fromServer
+          ? receivedAt - entry.sentAt!
+          : this.lab.latencyOf(entry.clientMsgId, entry.sentAt, receivedAt)
     this._push({ key: `${entry.epoch}-${entry.seq}`, entry, receivedAt, backfilled, latencyMs })
   }
 
@@ -145,7 +156,9 @@ export class LabTransportPanel extends LitElement {
       <section aria-labelledby="title" style="--accent: ${TRANSPORT_INFO[this.transport].color}">
         <header>
           <h2 id="title">${label}</h2>
-          <span class="state ${this._state}" role="status" aria-label="${label} connection ${this._state}">${this._state}</span>
+          <span class="state ${this._state}" role="status" aria-label="${label} connection ${this._state}"
+            >${this._state}</span
+          >
         </header>
         <div class="controls">${this._renderControls(client)}</div>
         ${this._renderCounters(client)}
@@ -160,25 +173,39 @@ export class LabTransportPanel extends LitElement {
     const specific = (() => {
       switch (this.transport) {
         case 'short-polling':
-          return html`<label>every
+          return html`<label
+            >every
             <select @change=${this._onIntervalChange} aria-label="Short-poll interval">
               ${POLL_INTERVALS.map((ms) => html`<option value=${ms} ?selected=${ms === client.pollIntervalMs}>${ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}</option>`)}
-            </select></label>`
+            </select></label
+          >`
         case 'long-polling':
-          return html`<label>hold
+          return html`<label
+            >hold
             <select @change=${this._onTimeoutChange} aria-label="Long-poll timeout">
               ${LONG_POLL_TIMEOUTS.map((ms) => html`<option value=${ms} ?selected=${ms === client.longPollTimeoutMs}>${ms / 1000} s</option>`)}
-            </select></label>`
+            </select></label
+          >`
         case 'websocket':
-          return html`<label><input type="checkbox" .checked=${this.deflate} @change=${this._onCompressionChange} /> deflate</label>`
+          return html`<label
+            ><input type="checkbox" .checked=${this.deflate} @change=${this._onCompressionChange} /> deflate</label
+          >`
         default:
           return nothing
       }
     })()
     return html`
       ${specific}
-      <button @click=${this._onDrop} ?disabled=${this._state === 'closed'} title="Cut the connection as a network failure would; it comes back and resumes">Drop</button>
-      <button @click=${this._onToggleMembership} title="Leave or rejoin the room">${this._state === 'closed' ? 'Join' : 'Leave'}</button>
+      <button
+        @click=${this._onDrop}
+        ?disabled=${this._state === 'closed'}
+        title="Cut the connection as a network failure would; it comes back and resumes"
+      >
+        Drop
+      </button>
+      <button @click=${this._onToggleMembership} title="Leave or rejoin the room">
+        ${this._state === 'closed' ? 'Join' : 'Leave'}
+      </button>
     `
   }
 
@@ -188,20 +215,57 @@ export class LabTransportPanel extends LitElement {
     const total = server ? server.bytesIn + server.bytesOut : 0
     return html`
       <table class="counters">
-        <caption class="visually-hidden">Costs of ${TRANSPORT_INFO[this.transport].label}: this panel's own, and the server's for all clients of this transport</caption>
-        <thead><tr><th scope="col"></th><th scope="col">↑ up</th><th scope="col">↓ down</th></tr></thead>
+        <caption class="visually-hidden">
+          Costs of ${TRANSPORT_INFO[this.transport].label}: this panel's own, and the server's for all clients of this
+          transport
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col"></th>
+            <th scope="col">↑ up</th>
+            <th scope="col">↓ down</th>
+          </tr>
+        </thead>
         <tbody>
-          <tr title="Bodies and frames this panel handled (page scripts cannot see headers)"><th scope="row">My bytes</th><td>${formatBytesShort(client.stats.bytesUp)}</td><td>${formatBytesShort(client.stats.bytesDown)}</td></tr>
-          <tr title="Server wire meter, all clients of this transport: bytes that were not chat JSON"><th scope="row">Overhead</th><td>${formatBytesShort(server?.overheadIn)}</td><td>${formatBytesShort(server?.overheadOut)}</td></tr>
-          <tr title="Server wire meter, all clients of this transport: the chat JSON itself (before any compression)"><th scope="row">Payload</th><td>${formatBytesShort(server?.payloadIn)}</td><td>${formatBytesShort(server?.payloadOut)}</td></tr>
-          <tr title="Server wire meter: every byte that crossed the TCP socket. With compression on it can be less than overhead + payload."><th scope="row">On the wire</th><td>${formatBytesShort(server?.bytesIn)}</td><td>${formatBytesShort(server?.bytesOut)}</td></tr>
+          <tr title="Bodies and frames this panel handled (page scripts cannot see headers)">
+            <th scope="row">My bytes</th>
+            <td>${formatBytesShort(client.stats.bytesUp)}</td>
+            <td>${formatBytesShort(client.stats.bytesDown)}</td>
+          </tr>
+          <tr title="Server wire meter, all clients of this transport: bytes that were not chat JSON">
+            <th scope="row">Overhead</th>
+            <td>${formatBytesShort(server?.overheadIn)}</td>
+            <td>${formatBytesShort(server?.overheadOut)}</td>
+          </tr>
+          <tr title="Server wire meter, all clients of this transport: the chat JSON itself (before any compression)">
+            <th scope="row">Payload</th>
+            <td>${formatBytesShort(server?.payloadIn)}</td>
+            <td>${formatBytesShort(server?.payloadOut)}</td>
+          </tr>
+          <tr
+            title="Server wire meter: every byte that crossed the TCP socket. With compression on it can be less than overhead + payload."
+          >
+            <th scope="row">On the wire</th>
+            <td>${formatBytesShort(server?.bytesIn)}</td>
+            <td>${formatBytesShort(server?.bytesOut)}</td>
+          </tr>
         </tbody>
       </table>
       <dl class="facts">
-        <dt title="Requests this panel made / HTTP requests and upgrades the server served for this transport">Requests me · all</dt><dd>${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
-        <dt title="Share of all bytes on this transport that were not chat JSON">Overhead share</dt><dd>${server ? formatRatio(server.overheadIn + server.overheadOut, total) : '—'}</dd>
-        <dt title="Requests and bytes per minute over the last minute in which this transport delivered nothing">Idle per min</dt><dd>${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}</dd>
-        <dt title="Open TCP connections and requests the server is holding, for this transport">Conns · held</dt><dd>${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
+        <dt title="Requests this panel made / HTTP requests and upgrades the server served for this transport">
+          Requests me · all
+        </dt>
+        <dd>${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
+        <dt title="Share of all bytes on this transport that were not chat JSON">Overhead share</dt>
+        <dd>${server ? formatRatio(server.overheadIn + server.overheadOut, total) : '—'}</dd>
+        <dt title="Requests and bytes per minute over the last minute in which this transport delivered nothing">
+          Idle per min
+        </dt>
+        <dd>
+          ${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}
+        </dd>
+        <dt title="Open TCP connections and requests the server is holding, for this transport">Conns · held</dt>
+        <dd>${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
       </dl>
     `
   }
@@ -210,48 +274,222 @@ export class LabTransportPanel extends LitElement {
     if (row.lost) return html`<li class="lost">History lost: the server could not fill the gap.</li>`
     const entry = row.entry!
     if (entry.type === 'notice') {
-      return html`<li class="notice" title=${`seq ${entry.seq}`}><span class="meta"><span class="seq">#${entry.seq}</span></span><span class="text">${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} · ${entry.who.transport}</span></li>`
+      return html`<li class="notice" title=${`seq ${entry.seq}`}>
+        <span class="meta"><span class="seq">#${entry.seq}</span></span
+        ><span class="text"
+          >${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} · ${entry.who.transport}</span
+        >
+      </li>`
     }
-    return html`<li class=${row.backfilled ? 'message backfilled' : 'message'} title=${`seq ${entry.seq} · ${entry.from.name} via ${entry.from.transport}${row.backfilled ? ' · filled in after a reconnection' : ''}\n${entry.text}`}>
-      <span class="meta"><span class="seq">#${entry.seq}</span><b class="from">${entry.from.name}</b><span class="via">${entry.from.transport}</span><span class="latency">${row.backfilled ? 'filled in' : formatMs(row.latencyMs)}</span></span>
+    return html`<li
+      class=${row.backfilled ? 'message backfilled' : 'message'}
+      title=${`seq ${entry.seq} · ${entry.from.name} via ${entry.from.transport}${row.backfilled ? ' · filled in after a reconnection' : ''}\n${entry.text}`}
+    >
+      <span class="meta"
+        ><span class="seq">#${entry.seq}</span><b class="from">${entry.from.name}</b
+        ><span class="via">${entry.from.transport}</span
+        ><span class="latency">${row.backfilled ? 'filled in' : formatMs(row.latencyMs)}</span></span
+      >
       <span class="text">${entry.text}</span>
     </li>`
   }
 
   static override styles = css`
-    :host { display: block; min-width: 0; }
-    section { display: flex; flex-direction: column; height: 100%; background: #fff; border: 1px solid #d5d9e0; border-top: 4px solid var(--accent); border-radius: 6px; overflow: hidden; }
-    header { display: flex; align-items: baseline; justify-content: space-between; gap: 0.5rem; padding: 0.35rem 0.55rem 0.15rem; }
-    h2 { margin: 0; font-size: 1rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-    .state { font-size: 0.8rem; padding: 0 0.4rem; border-radius: 1rem; background: #e8ebf0; white-space: nowrap; }
-    .state.open { background: #d9f2e3; color: #125c2f; }
-    .state.reconnecting, .state.connecting { background: #fff1cc; color: #6b4d00; }
-    .state.closed { background: #f6d7d7; color: #7a1c1c; }
-    .controls { display: flex; flex-wrap: nowrap; align-items: center; gap: 0.3rem; padding: 0 0.55rem 0.3rem; height: 1.9rem; font-size: 0.8rem; overflow: hidden; white-space: nowrap; }
-    .controls button, .controls select { font: inherit; padding: 0.05rem 0.3rem; }
-    .controls label { display: inline-flex; align-items: center; gap: 0.2rem; }
-    .counters { width: 100%; border-collapse: collapse; background: #f3f5f8; font-size: 0.8rem; border-top: 1px solid #e3e6eb; }
-    .counters th, .counters td { padding: 0 0.55rem; font-weight: normal; line-height: 1.35; }
-    .counters thead th { color: #4a5260; text-align: right; font-size: 0.75rem; }
-    .counters tbody th { color: #4a5260; text-align: left; white-space: nowrap; }
-    .counters td { text-align: right; font-variant-numeric: tabular-nums; }
-    .facts { display: grid; grid-template-columns: auto 1fr; gap: 0 0.4rem; margin: 0; padding: 0 0.55rem 0.3rem; background: #f3f5f8; font-size: 0.8rem; border-bottom: 1px solid #e3e6eb; }
-    dt { color: #4a5260; white-space: nowrap; }
-    dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-    .messages { flex: 1; min-height: 0; overflow-y: auto; list-style: none; margin: 0; padding: 0.2rem 0; }
+    :host {
+      display: block;
+      min-width: 0;
+    }
+    section {
+      display: flex;
+      flex-direction: column;
+      height: 100%;
+      background: #fff;
+      border: 1px solid #d5d9e0;
+      border-top: 4px solid var(--accent);
+      border-radius: 6px;
+      overflow: hidden;
+    }
+    header {
+      display: flex;
+      align-items: baseline;
+      justify-content: space-between;
+      gap: 0.5rem;
+      padding: 0.35rem 0.55rem 0.15rem;
+    }
+    h2 {
+      margin: 0;
+      font-size: 1rem;
+      white-space: nowrap;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .state {
+      font-size: 0.8rem;
+      padding: 0 0.4rem;
+      border-radius: 1rem;
+      background: #e8ebf0;
+      white-space: nowrap;
+    }
+    .state.open {
+      background: #d9f2e3;
+      color: #125c2f;
+    }
+    .state.reconnecting,
+    .state.connecting {
+      background: #fff1cc;
+      color: #6b4d00;
+    }
+    .state.closed {
+      background: #f6d7d7;
+      color: #7a1c1c;
+    }
+    .controls {
+      display: flex;
+      flex-wrap: nowrap;
+      align-items: center;
+      gap: 0.3rem;
+      padding: 0 0.55rem 0.3rem;
+      height: 1.9rem;
+      font-size: 0.8rem;
+      overflow: hidden;
+      white-space: nowrap;
+    }
+    .controls button,
+    .controls select {
+      font: inherit;
+      padding: 0.05rem 0.3rem;
+    }
+    .controls label {
+      display: inline-flex;
+      align-items: center;
+      gap: 0.2rem;
+    }
+    .counters {
+      width: 100%;
+      border-collapse: collapse;
+      background: #f3f5f8;
+      font-size: 0.8rem;
+      border-top: 1px solid #e3e6eb;
+    }
+    .counters th,
+    .counters td {
+      padding: 0 0.55rem;
+      font-weight: normal;
+      line-height: 1.35;
+    }
+    .counters thead th {
+      color: #4a5260;
+      text-align: right;
+      font-size: 0.75rem;
+    }
+    .counters tbody th {
+      color: #4a5260;
+      text-align: left;
+      white-space: nowrap;
+    }
+    .counters td {
+      text-align: right;
+      font-variant-numeric: tabular-nums;
+    }
+    .facts {
+      display: grid;
+      grid-template-columns: auto 1fr;
+      gap: 0 0.4rem;
+      margin: 0;
+      padding: 0 0.55rem 0.3rem;
+      background: #f3f5f8;
+      font-size: 0.8rem;
+      border-bottom: 1px solid #e3e6eb;
+    }
+    dt {
+      color: #4a5260;
+      white-space: nowrap;
+    }
+    dd {
+      margin: 0;
+      text-align: right;
+      font-variant-numeric: tabular-nums;
+      white-space: nowrap;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .messages {
+      flex: 1;
+      min-height: 0;
+      overflow-y: auto;
+      list-style: none;
+      margin: 0;
+      padding: 0.2rem 0;
+    }
     /* Fixed-height rows: streaming messages never move what is already on screen. */
-    .messages li { display: flex; flex-direction: column; justify-content: center; height: 2.6rem; padding: 0 0.55rem; border-bottom: 1px solid #f0f2f5; }
-    .meta { display: flex; gap: 0.35rem; align-items: baseline; font-size: 0.75rem; color: #5b6370; white-space: nowrap; }
-    .from { color: #1b1f24; font-size: 0.8rem; overflow: hidden; text-overflow: ellipsis; }
-    .via { overflow: hidden; text-overflow: ellipsis; }
-    .seq { font-variant-numeric: tabular-nums; }
-    .latency { margin-left: auto; font-variant-numeric: tabular-nums; font-size: 0.85rem; font-weight: 600; color: #17324d; }
-    .text { font-size: 0.95rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-    .notice .text { color: #5b6370; font-style: italic; font-size: 0.85rem; }
-    .backfilled { background: #fff8e1; }
-    .backfilled .latency { color: #8a6d00; font-weight: normal; }
-    .lost { color: #8a1c1c; background: #fdecec; font-weight: 600; font-size: 0.85rem; }
-    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+    .messages li {
+      display: flex;
+      flex-direction: column;
+      justify-content: center;
+      height: 2.6rem;
+      padding: 0 0.55rem;
+      border-bottom: 1px solid #f0f2f5;
+    }
+    .meta {
+      display: flex;
+      gap: 0.35rem;
+      align-items: baseline;
+      font-size: 0.75rem;
+      color: #5b6370;
+      white-space: nowrap;
+    }
+    .from {
+      color: #1b1f24;
+      font-size: 0.8rem;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .via {
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .seq {
+      font-variant-numeric: tabular-nums;
+    }
+    .latency {
+      margin-left: auto;
+      font-variant-numeric: tabular-nums;
+      font-size: 0.85rem;
+      font-weight: 600;
+      color: #17324d;
+    }
+    .text {
+      font-size: 0.95rem;
+      white-space: nowrap;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .notice .text {
+      color: #5b6370;
+      font-style: italic;
+      font-size: 0.85rem;
+    }
+    .backfilled {
+      background: #fff8e1;
+    }
+    .backfilled .latency {
+      color: #8a6d00;
+      font-weight: normal;
+    }
+    .lost {
+      color: #8a1c1c;
+      background: #fdecec;
+      font-weight: 600;
+      font-size: 0.85rem;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+    }
   `
 }
 

@@ -8,7 +8,11 @@ import { Chart, type ChartConfiguration, type ChartType, type DefaultDataPoint }
  * stays hidden. Chart.js keeps a resize observer on the canvas, so the chart is
  * destroyed when the host leaves the page and made again when it comes back.
  */
-export class CanvasChart<TType extends ChartType, TData = DefaultDataPoint<TType>, TLabel = unknown> implements ReactiveController {
+export class CanvasChart<
+  TType extends ChartType,
+  TData = DefaultDataPoint<TType>,
+  TLabel = unknown,
+> implements ReactiveController {
   private readonly host: ReactiveElement
   private readonly canvasId: string
   private readonly config: () => ChartConfiguration<TType, TData, TLabel>

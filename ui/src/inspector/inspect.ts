@@ -58,11 +58,14 @@ export function headerNote(name: string, value: string, side: 'request' | 'respo
   if (lower === 'sec-websocket-accept') return 'base64(SHA-1(key + GUID)), recomputed below'
   if (lower === 'sec-websocket-version') return '13 is RFC 6455'
   if (lower === 'sec-websocket-extensions' && v.includes('permessage-deflate')) {
-    return side === 'request' ? 'the client offers compression; the response says whether the server took it' : 'compression agreed: frames may be deflated'
+    return side === 'request'
+      ? 'the client offers compression; the response says whether the server took it'
+      : 'compression agreed: frames may be deflated'
   }
   if (lower === 'content-type' && v.startsWith('text/event-stream')) return 'an SSE stream: the response never ends'
   if (lower === 'last-event-id') return 'SSE resume: the id of the last event this client saw'
-  if (lower === 'transfer-encoding' && v.includes('chunked')) return 'the body comes in chunks, each with its length in hex'
+  if (lower === 'transfer-encoding' && v.includes('chunked'))
+    return 'the body comes in chunks, each with its length in hex'
   if (lower === SESSION_HEADER) return "the lab's session token for HTTP clients"
   return undefined
 }

@@ -41,7 +41,8 @@ export function linkTarget(href: string, pageOrigin: string): LinkTarget {
     return { kind: 'source', path: decodeURIComponent(url.pathname.slice(1)) }
   }
   // `http://localhost:3000/api/wire` in a lesson means this lab, wherever the class reached it.
-  if (isLoopbackLabUrl(url)) return { kind: 'external', href: new URL(`${url.pathname}${url.search}${url.hash}`, pageOrigin).href }
+  if (isLoopbackLabUrl(url))
+    return { kind: 'external', href: new URL(`${url.pathname}${url.search}${url.hash}`, pageOrigin).href }
   return { kind: 'external', href: url.href }
 }
 
@@ -81,7 +82,11 @@ function pointCommands(fragment: DocumentFragment, host: string): void {
   note.className = 'lab-host-note'
   const url = document.createElement('code')
   url.textContent = `export LAB_URL=http://${host}`
-  note.append(`This lab is at ${host}: the commands below point there instead of ${LESSON_HOST}. For npm run chat, run `, url, ' once in each terminal.')
+  note.append(
+    `This lab is at ${host}: the commands below point there instead of ${LESSON_HOST}. For npm run chat, run `,
+    url,
+    ' once in each terminal.',
+  )
   fragment.prepend(note)
 }
 

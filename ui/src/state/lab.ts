@@ -38,7 +38,9 @@ export class Lab extends EventTarget {
     super()
     this.baseUrl = baseUrl
     this.wire = new WireStore(baseUrl)
-    this.clients = Object.fromEntries(TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })])) as Record<TransportName, ChatClient>
+    this.clients = Object.fromEntries(
+      TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })]),
+    ) as Record<TransportName, ChatClient>
     for (const transport of TRANSPORTS) {
       this.clients[transport].on('entry', ({ detail }) => {
         const { entry, receivedAt } = detail
@@ -65,12 +67,14 @@ export class Lab extends EventTarget {
   /** Sends over one transport, or over all five at once (five messages, one per transport). */
   async send(text: string, via: TransportName | 'all'): Promise<void> {
     const transports = via === 'all' ? TRANSPORTS : [via]
-    await Promise.all(transports.map((t) => {
-      const clientMsgId = `${this.name}-${++this.counter}-${t}`
-      const sentAt = now()
-      this.sent.set(clientMsgId, { sentAt, via: t })
-      return this.clients[t].send(text, { sentAt, clientMsgId })
-    }))
+    await Promise.all(
+      transports.map((t) => {
+        const clientMsgId = `${this.name}-${++this.counter}-${t}`
+        const sentAt = now()
+        this.sent.set(clientMsgId, { sentAt, via: t })
+        return this.clients[t].send(text, { sentAt, clientMsgId })
+      }),
+    )
   }
 
   async switchRoom(room: string): Promise<void> {

@@ -59,7 +59,8 @@ export function parseRoute(hash: string): Route | undefined {
   if (deflate !== undefined && ON.includes(deflate)) route.deflate = true
   if (deflate !== undefined && OFF.includes(deflate)) route.deflate = false
   const transport = params.get('transport')
-  if (transport !== null && (TRANSPORTS as readonly string[]).includes(transport)) route.transport = transport as TransportName
+  if (transport !== null && (TRANSPORTS as readonly string[]).includes(transport))
+    route.transport = transport as TransportName
   return route
 }
 
