@@ -71,12 +71,10 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   const p1 = await target.probe()
   const m0 = marks[0]!
   const m1 = marks.at(-1)!
-  const sliceRates = marks
-    .slice(1)
-    .map((m, i) => ({
-      deliveries: perSecond(m.deliveries - marks[i]!.deliveries, m.at - marks[i]!.at),
-      messages: perSecond(m.completed - marks[i]!.completed, m.at - marks[i]!.at),
-    }))
+  const sliceRates = marks.slice(1).map((m, i) => ({
+    deliveries: perSecond(m.deliveries - marks[i]!.deliveries, m.at - marks[i]!.at),
+    messages: perSecond(m.completed - marks[i]!.completed, m.at - marks[i]!.at),
+  }))
   const result = await load.call<StopResult>(
     'delivery.stop',
     { drainMs: polling ? 2 * settings.shortPollIntervalMs + 1000 : 5000 },

@@ -39,13 +39,11 @@ export const errorReplies = fp(
     })
 
     app.setNotFoundHandler((request, reply) => {
-      return reply
-        .code(404)
-        .send({
-          type: 'error',
-          code: 'LAB_ERR_NOT_FOUND',
-          message: `no route for ${request.method} ${request.url.split('?')[0]}`,
-        })
+      return reply.code(404).send({
+        type: 'error',
+        code: 'LAB_ERR_NOT_FOUND',
+        message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+      })
     })
   },
   { name: 'error-replies' },
