@@ -14,6 +14,7 @@ const BENCH = ['test/benchmarks/**/*.test.ts']
 // Pure logic and in-process checks: seconds, no servers of their own to wait for.
 const UNIT = [
   'test/core/**/*.test.ts',
+  'test/docs/**/*.test.ts',
   'test/ui/inspect.test.ts',
   'test/ui/chart-data.test.ts',
   'test/ui/route.test.ts',
