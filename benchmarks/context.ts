@@ -38,7 +38,10 @@ export class Context {
   private readonly shared = new Map<TargetName, Promise<RunningTarget>>()
   private readonly spare = new Map<string, Promise<RunningTarget>>()
   private counter = 0
-  /** Starts of processes prepared ahead, at most PREPARE_CONCURRENCY at once: a dozen Node processes starting together on two cores each take long enough to miss their ready timeout. */
+  /**
+   * Starts of processes prepared ahead, at most PREPARE_CONCURRENCY at once: a dozen Node processes starting
+   * together on two cores each take long enough to miss their ready timeout.
+   */
   private preparing = 0
   private readonly waitingToStart: Array<() => void> = []
 

@@ -47,7 +47,10 @@ function checkFdLimit(options: Options): void {
   const needed = options.clients + FD_MARGIN
   if (limit !== null && limit < needed) {
     throw new UsageError(
-      `--clients ${options.clients} needs ${needed} open files in the server process (and ${perLoad + FD_MARGIN} per load process), but ulimit -n is ${limit}. Raise it first, e.g. \`ulimit -n ${Math.max(needed, 20000)}\` (root, or a hard limit that allows it), or use fewer clients.`,
+      `--clients ${options.clients} needs ${needed} open files in the server process ` +
+        `(and ${perLoad + FD_MARGIN} per load process), but ulimit -n is ${limit}. ` +
+        `Raise it first, e.g. \`ulimit -n ${Math.max(needed, 20000)}\` (root, or a hard limit that allows it), ` +
+        `or use fewer clients.`,
     )
   }
 }
@@ -106,11 +109,16 @@ function selfCheck(results: BenchResults): string[] {
 
 function standardNotes(options: Options, config: Config): string[] {
   return [
-    `Socket.IO load clients use transports: ['websocket'] (no Engine.IO polling phase); the handshake table also shows the client's default start (polling, then upgrade).`,
-    `Short polling runs at the server's configured interval, SHORT_POLL_INTERVAL_MS = ${config.shortPollIntervalMs} ms, in every scenario.`,
-    "The baselines count bytes with the same WireMeter class as Transport Lab (imported unchanged), so bytes are measured alike and the meter's own small cost is on both sides of every ratio.",
-    'Throughput and latency messages carry 64 bytes of text; Socket.IO and WebSocket sends are plain frames without an ack; HTTP sends are POSTs answered with an ack.',
-    "Servers, baselines and the load client share this machine's cores: absolute figures move from run to run; ratios to baselines measured in the same run are the figures to read.",
+    `Socket.IO load clients use transports: ['websocket'] (no Engine.IO polling phase); ` +
+      `the handshake table also shows the client's default start (polling, then upgrade).`,
+    `Short polling runs at the server's configured interval, ` +
+      `SHORT_POLL_INTERVAL_MS = ${config.shortPollIntervalMs} ms, in every scenario.`,
+    'The baselines count bytes with the same WireMeter class as Transport Lab (imported unchanged), ' +
+      "so bytes are measured alike and the meter's own small cost is on both sides of every ratio.",
+    'Throughput and latency messages carry 64 bytes of text; ' +
+      'Socket.IO and WebSocket sends are plain frames without an ack; HTTP sends are POSTs answered with an ack.',
+    "Servers, baselines and the load client share this machine's cores: absolute figures move from run to run; " +
+      'ratios to baselines measured in the same run are the figures to read.',
     ...(options.quick
       ? ['Quick run: counts are small and windows short; the figures are a smoke test, not results to quote.']
       : []),
@@ -120,7 +128,11 @@ function standardNotes(options: Options, config: Config): string[] {
 /** Other processes on the machine move every timing: the run says how busy it was. */
 function loadNote(atStart: number[], atEnd: number[]): string {
   const show = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ')
-  return `The machine's load average (1, 5, 15 min) was ${show(atStart)} when the run started, before its own processes, and ${show(atEnd)} when it ended, on ${cpus().length} cores; at the start, above the core count means other processes were competing for the CPU.`
+  return (
+    `The machine's load average (1, 5, 15 min) was ${show(atStart)} when the run started, before its own processes, ` +
+    `and ${show(atEnd)} when it ended, on ${cpus().length} cores; ` +
+    `at the start, above the core count means other processes were competing for the CPU.`
+  )
 }
 
 /** latest.md and the SVG charts; returns the charts' file names. */
@@ -287,11 +299,15 @@ async function main(): Promise<number> {
   if (options.json) process.stdout.write(json)
   else if (complete)
     process.stdout.write(
-      `${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), join(options.out, 'latest.json'))}, latest.md and ${charts.length} charts.\n`,
+      `${renderTerminal(results)}\n\n` +
+        `Written: ${relative(process.cwd(), join(options.out, 'latest.json'))}, ` +
+        `latest.md and ${charts.length} charts.\n`,
     )
   else
     process.stdout.write(
-      `${renderTerminal(results)}\n\nWritten: ${relative(process.cwd(), runFile)} (a partial run: latest.* left as they were; \`--render ${relative(process.cwd(), runFile)}\` makes a report of it).\n`,
+      `${renderTerminal(results)}\n\n` +
+        `Written: ${relative(process.cwd(), runFile)} (a partial run: latest.* left as they were; ` +
+        `\`--render ${relative(process.cwd(), runFile)}\` makes a report of it).\n`,
     )
   for (const problem of problems) process.stderr.write(`bench: self-check failed: ${problem}\n`)
   return problems.length > 0 ? 1 : 0

@@ -25,7 +25,10 @@ export interface ReceiverOptions {
    * For scenarios that count what each delivery carried (ticker).
    */
   onDelivery?(entries: unknown[]): void
-  /** Polling: 'auto' polls on its own (short polling at the interval from a random phase, long polling again at once); 'manual' only when pollOnce() is called. */
+  /**
+   * Polling: 'auto' polls on its own (short polling at the interval from a random phase, long polling again at
+   * once); 'manual' only when pollOnce() is called.
+   */
   drive?: 'auto' | 'manual'
 }
 

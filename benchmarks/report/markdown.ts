@@ -71,7 +71,9 @@ export function renderTerminal(results: BenchResults): string {
     out.push('', `Dead peers${results.deadPeers.shortened ? ' (shortened settings)' : ''}:`)
     for (const row of results.deadPeers.rows)
       out.push(
-        `  - ${row.label}: gone from presence after ${formatDuration(row.goneFromPresenceMs)}, connection closed after ${formatDuration(row.connectionClosedMs)} (the settings allow ${formatWindow(row.expectedMinMs, row.expectedMaxMs)})`,
+        `  - ${row.label}: gone from presence after ${formatDuration(row.goneFromPresenceMs)}, ` +
+          `connection closed after ${formatDuration(row.connectionClosedMs)} ` +
+          `(the settings allow ${formatWindow(row.expectedMinMs, row.expectedMaxMs)})`,
       )
   }
   const ticker = tickerSentence(results)
@@ -79,7 +81,8 @@ export function renderTerminal(results: BenchResults): string {
   const total = results.accounting.total
   out.push(
     '',
-    `Accounting: ${formatNumber(total.sent)} sent, ${formatNumber(total.delivered)}/${formatNumber(total.expected)} delivered, ${formatNumber(total.lost)} lost.`,
+    `Accounting: ${formatNumber(total.sent)} sent, ` +
+      `${formatNumber(total.delivered)}/${formatNumber(total.expected)} delivered, ${formatNumber(total.lost)} lost.`,
   )
   return out.join('\n')
 }

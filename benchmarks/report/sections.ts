@@ -56,7 +56,16 @@ export const REPORT_TITLE = 'Transport Lab: benchmark results'
 /** What was run, when, where, and how far to trust the absolute figures. */
 export function reportIntro(results: BenchResults): string {
   const env = results.environment
-  return `${results.mode === 'quick' ? 'A **quick** run (small counts, short windows: a smoke test, not figures to quote)' : 'A default run'} of \`${results.command}\`, ${results.startedAt}, ${formatNumber(results.durationMs / 1000)} s, on ${env.cores} × ${env.cpuModel}, Node ${env.node}. Everything ran on this one machine over loopback: the servers and the load client share its cores, so the ratios to the baselines measured in the same run matter more than the absolute figures.`
+  const run =
+    results.mode === 'quick'
+      ? 'A **quick** run (small counts, short windows: a smoke test, not figures to quote)'
+      : 'A default run'
+  return (
+    `${run} of \`${results.command}\`, ${results.startedAt}, ${formatNumber(results.durationMs / 1000)} s, ` +
+    `on ${env.cores} × ${env.cpuModel}, Node ${env.node}. ` +
+    `Everything ran on this one machine over loopback: the servers and the load client share its cores, ` +
+    `so the ratios to the baselines measured in the same run matter more than the absolute figures.`
+  )
 }
 
 const paragraph = (text: string): Block => ({ kind: 'paragraph', text })
@@ -76,7 +85,13 @@ export function reportSections(results: BenchResults): ReportSection[] {
     'Summary',
     table(summaryTable(results)),
     paragraph(
-      `Wire figures are per delivered message with ${size ?? '—'} bytes of text; "Mbit/s @10k" is 10,000 clients each receiving one such message per second. Latency at ${formatNumber(results.latency?.rateHz)} msg/s to ${formatNumber(results.latency?.receivers)} receivers. Throughput in deliveries per second to 1 and to 100 receivers (* = the load client was near a full core). Idle: ${formatNumber(results.idle?.clients)} clients held ${formatNumber((results.idle?.holdMs ?? 0) / 1000)} s.`,
+      `Wire figures are per delivered message with ${size ?? '—'} bytes of text; ` +
+        `"Mbit/s @10k" is 10,000 clients each receiving one such message per second. ` +
+        `Latency at ${formatNumber(results.latency?.rateHz)} msg/s ` +
+        `to ${formatNumber(results.latency?.receivers)} receivers. ` +
+        `Throughput in deliveries per second to 1 and to 100 receivers (* = the load client was near a full core). ` +
+        `Idle: ${formatNumber(results.idle?.clients)} clients held ` +
+        `${formatNumber((results.idle?.holdMs ?? 0) / 1000)} s.`,
     ),
   )
   if (results.comparisons.length > 0) {
@@ -86,7 +101,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'Against the bare baselines',
       table(ratioTable(results)),
       paragraph(
-        'lab / baseline, measured in the same run with the same load clients; ⚠ marks Transport Lab more than 10% worse (lower throughput, more memory or CPU).',
+        'lab / baseline, measured in the same run with the same load clients; ' +
+          '⚠ marks Transport Lab more than 10% worse (lower throughput, more memory or CPU).',
       ),
       ...(sentences.length > 0
         ? [
@@ -101,7 +117,11 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'wire',
       '1. Wire cost',
       paragraph(
-        "Bytes per delivered message from the server's wire meter (socket bytesRead/bytesWritten). *send* is the sender's link (in = its request or frame, out = the answer), *receive* the receiver's (out = the delivery, in = what the receiver had to send for it: a poll request). A polling receiver makes one poll per message here, as a client polling once a second does for one message a second.",
+        "Bytes per delivered message from the server's wire meter (socket bytesRead/bytesWritten). " +
+          "*send* is the sender's link (in = its request or frame, out = the answer), " +
+          "*receive* the receiver's (out = the delivery, in = what the receiver had to send for it: a poll request). " +
+          'A polling receiver makes one poll per message here, ' +
+          'as a client polling once a second does for one message a second.',
       ),
       ...[...new Set(results.wire.rows.map((r) => r.textBytes))].flatMap((textBytes) => [
         heading(`${formatBytes(textBytes)} of text`),
@@ -111,12 +131,14 @@ export function reportSections(results: BenchResults): ReportSection[] {
       heading('Handshakes'),
       table(handshakeTable(results)),
       paragraph(
-        'Bytes from the first request to the client being ready (its welcome, when the server sends one). The exact header lines are in latest.json.',
+        'Bytes from the first request to the client being ready (its welcome, when the server sends one). ' +
+          'The exact header lines are in latest.json.',
       ),
       heading(`Projection: ${formatNumber(size)} bytes of text, each client receiving one message per second`),
       table(projectionTable(results, size ?? 256)),
       paragraph(
-        'clients × 1 msg/s × measured receive bytes per message × 8 / 10⁶. Heartbeats are not included (see the idle figures).',
+        'clients × 1 msg/s × measured receive bytes per message × 8 / 10⁶. ' +
+          'Heartbeats are not included (see the idle figures).',
       ),
       chart('projection.svg', 'Mbit/s for 1,000 to 100,000 clients'),
     )
@@ -126,7 +148,12 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'latency',
       '2. Delivery latency',
       paragraph(
-        `One sender, ${formatNumber(results.latency.receivers)} receivers, ${formatNumber(results.latency.rateHz)} messages per second; perf_hooks histograms in nanoseconds, shown in µs. Short polling polls every ${formatNumber(results.latency.shortPollIntervalMs)} ms (SHORT_POLL_INTERVAL_MS), so its latency is mostly the wait for the next poll.`,
+        `One sender, ${formatNumber(results.latency.receivers)} receivers, ` +
+          `${formatNumber(results.latency.rateHz)} messages per second; ` +
+          `perf_hooks histograms in nanoseconds, shown in µs. ` +
+          `Short polling polls every ${formatNumber(results.latency.shortPollIntervalMs)} ms ` +
+          `(SHORT_POLL_INTERVAL_MS), ` +
+          `so its latency is mostly the wait for the next poll.`,
       ),
       table(latencyTable(results)),
       chart('latency.svg', 'Latency percentiles'),
@@ -137,7 +164,10 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'throughput',
       '3. Throughput at saturation',
       paragraph(
-        "A window of messages in flight (sent, not yet delivered to every receiver); deliveries counted at the receivers between two marks, server CPU from the server process over the same marks, load CPU from the load-client process (* above 90% of a core: the figure may be the client's limit).",
+        'A window of messages in flight (sent, not yet delivered to every receiver); ' +
+          'deliveries counted at the receivers between two marks, ' +
+          'server CPU from the server process over the same marks, ' +
+          "load CPU from the load-client process (* above 90% of a core: the figure may be the client's limit).",
       ),
       table(throughputTable(results)),
       chart('throughput.svg', 'Deliveries per second'),
@@ -146,7 +176,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
             heading('HTTP endpoints (autocannon)'),
             table(httpTable(results)),
             paragraph(
-              'autocannon, HTTP/1.1 keep-alive, latency in whole milliseconds. The send POST goes to a room without receivers; the GET is an empty short poll.',
+              'autocannon, HTTP/1.1 keep-alive, latency in whole milliseconds. ' +
+                'The send POST goes to a room without receivers; the GET is an empty short poll.',
             ),
           ]
         : []),
@@ -157,7 +188,9 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'idle',
       '4. Idle cost',
       paragraph(
-        `${formatNumber(results.idle.clients)} clients per transport, each in its transport's idiom, held ${formatNumber(results.idle.holdMs / 1000)} s, a fresh server process each. Memory per connection = (after − before) / connected, both after a full GC.`,
+        `${formatNumber(results.idle.clients)} clients per transport, each in its transport's idiom, held ` +
+          `${formatNumber(results.idle.holdMs / 1000)} s, a fresh server process each. ` +
+          `Memory per connection = (after − before) / connected, both after a full GC.`,
       ),
       table(idleTable(results)),
       chart('idle.svg', 'Memory per idle connection'),
@@ -170,7 +203,17 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'noisy',
       '5. Noisy neighbour',
       paragraph(
-        `Bystanders chat in a room over ${n.transport === 'websocket' ? 'WebSocket' : n.transport}: ${formatNumber(n.senders)} senders, ${formatNumber(n.rateHz)} messages per second in all (each under the default MESSAGE_RATE), ${formatNumber(n.receivers)} receivers timing every delivery (perf_hooks histograms, µs). In each phase, over the same window, either nobody floods or one client floods as fast as its connection takes it, from a load process of its own, into a room of its own that nobody reads. Two Transport Lab processes differ only in the message limit: the server's default (limit on) and MESSAGE_RATE=0 (limit off); each flood is compared with the quiet phase on the same server. *Accepted* is the flooded room's seq on the server, *refused* the LAB_ERR_RATE_LIMIT answers; server CPU is a share of one core over the window.`,
+        `Bystanders chat in a room over ${n.transport === 'websocket' ? 'WebSocket' : n.transport}: ` +
+          `${formatNumber(n.senders)} senders, ` +
+          `${formatNumber(n.rateHz)} messages per second in all (each under the default MESSAGE_RATE), ` +
+          `${formatNumber(n.receivers)} receivers timing every delivery (perf_hooks histograms, µs). ` +
+          `In each phase, over the same window, either nobody floods or one client floods as fast as its connection ` +
+          `takes it, from a load process of its own, into a room of its own that nobody reads. ` +
+          `Two Transport Lab processes differ only in the message limit: ` +
+          `the server's default (limit on) and MESSAGE_RATE=0 (limit off); ` +
+          `each flood is compared with the quiet phase on the same server. ` +
+          `*Accepted* is the flooded room's seq on the server, *refused* the LAB_ERR_RATE_LIMIT answers; ` +
+          `server CPU is a share of one core over the window.`,
       ),
       table(noisyTable(results)),
       list(noisySentences(results)),
@@ -183,7 +226,19 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'slow-readers',
       '6. Slow readers',
       paragraph(
-        `Per push transport, on a fresh server: ${formatNumber(sr.readers)} readers join a room and stop reading after their welcome (their TCP socket paused); one bystander keeps reading; a WebSocket sender floods the room with ${formatBytes(sr.textBytes)} messages until every stopped reader has left the room (closed by the slow-consumer policy, SEND_BUFFER_BYTES = ${formatBytes(sr.sendBufferBytes)}). The server's memory is read before (after a GC), every 100 ms during the flood (the peak, no GC), and once the flood is over after a GC (*held*: live memory, with the queues the server still keeps for the readers it closed); then the readers read again to see what they were told. The control is the same number of messages through a room with only the bystander, on a process of its own: *held for readers* = held growth − the control's, set against N × SEND_BUFFER_BYTES.`,
+        `Per push transport, on a fresh server: ` +
+          `${formatNumber(sr.readers)} readers join a room and stop reading after their welcome ` +
+          `(their TCP socket paused); one bystander keeps reading; ` +
+          `a WebSocket sender floods the room with ${formatBytes(sr.textBytes)} messages ` +
+          `until every stopped reader has left the room ` +
+          `(closed by the slow-consumer policy, SEND_BUFFER_BYTES = ${formatBytes(sr.sendBufferBytes)}). ` +
+          `The server's memory is read before (after a GC), every 100 ms during the flood (the peak, no GC), ` +
+          `and once the flood is over after a GC ` +
+          `(*held*: live memory, with the queues the server still keeps for the readers it closed); ` +
+          `then the readers read again to see what they were told. ` +
+          `The control is the same number of messages through a room with only the bystander, ` +
+          `on a process of its own: ` +
+          `*held for readers* = held growth − the control's, set against N × SEND_BUFFER_BYTES.`,
       ),
       table(slowReadersTable(results)),
       list(slowReadersSentences(results)),
@@ -192,11 +247,19 @@ export function reportSections(results: BenchResults): ReportSection[] {
   }
   if (results.deadPeers) {
     const d = results.deadPeers
+    const settings = d.shortened
+      ? ' run with **shortened settings** (a quick run: the settings column shows them)'
+      : ' with its own settings'
     add(
       'dead-peers',
       '7. Dead peers',
       paragraph(
-        `One peer per transport, side by side on one server${d.shortened ? ' run with **shortened settings** (a quick run: the settings column shows them)' : ' with its own settings'}, joins a room of its own and stops answering while its TCP connection stays open. From that moment the load process reads the room's presence (GET /api/rooms/:room/presence) and the server's open connections of the transport (GET /api/wire) every ${formatNumber(d.pollMs)} ms, for ${formatDuration(d.capMs)} at most. *The settings allow* is the window the server's settings give (metrics.ts, deadPeerWindow).`,
+        `One peer per transport, side by side on one server${settings}, ` +
+          `joins a room of its own and stops answering while its TCP connection stays open. ` +
+          `From that moment the load process reads the room's presence (GET /api/rooms/:room/presence) ` +
+          `and the server's open connections of the transport (GET /api/wire) ` +
+          `every ${formatNumber(d.pollMs)} ms, for ${formatDuration(d.capMs)} at most. ` +
+          `*The settings allow* is the window the server's settings give (metrics.ts, deadPeerWindow).`,
       ),
       table(deadPeersTable(results)),
       list(d.rows.filter((row) => row.note).map((row) => `${row.label}: ${row.note}`)),
@@ -210,7 +273,16 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'ticker',
       '8. Live prices (the ticker room)',
       paragraph(
-        `A server of its own runs with TICKER_HZ = ${formatNumber(t.hz)}; one receiver per transport joins its \`ticker\` room. The measured updates are those the server's log gained over ${formatDuration(t.measuredMs)} (${formatNumber(t.published)}). *Deliveries* are the HTTP responses, SSE events, WebSocket frames or Socket.IO packets that carried at least one of them; an update's *age* is its receipt minus its sentAt (the tick's time), both read from the machine's wall clock (perf_hooks histograms, µs). Short polling asks every ${formatNumber(t.shortPollIntervalMs)} ms (SHORT_POLL_INTERVAL_MS), so it gets the updates in bunches, the oldest nearly an interval old.`,
+        `A server of its own runs with TICKER_HZ = ${formatNumber(t.hz)}; ` +
+          `one receiver per transport joins its \`ticker\` room. ` +
+          `The measured updates are those the server's log gained over ${formatDuration(t.measuredMs)} ` +
+          `(${formatNumber(t.published)}). ` +
+          `*Deliveries* are the HTTP responses, SSE events, WebSocket frames or Socket.IO packets ` +
+          `that carried at least one of them; ` +
+          `an update's *age* is its receipt minus its sentAt (the tick's time), ` +
+          `both read from the machine's wall clock (perf_hooks histograms, µs). ` +
+          `Short polling asks every ${formatNumber(t.shortPollIntervalMs)} ms (SHORT_POLL_INTERVAL_MS), ` +
+          `so it gets the updates in bunches, the oldest nearly an interval old.`,
       ),
       table(tickerTable(results)),
       ...(sentence ? [list([sentence])] : []),
@@ -221,7 +293,10 @@ export function reportSections(results: BenchResults): ReportSection[] {
     'accounting',
     'Accounting',
     paragraph(
-      `Every message sent is delivered or reported lost: ${formatNumber(total.sent)} sent, ${formatNumber(total.expected)} deliveries expected, ${formatNumber(total.delivered)} delivered, **${formatNumber(total.lost)} lost**, ${formatNumber(total.duplicates)} duplicates, ${formatNumber(total.failedSends)} failed sends.`,
+      `Every message sent is delivered or reported lost: ${formatNumber(total.sent)} sent, ` +
+        `${formatNumber(total.expected)} deliveries expected, ${formatNumber(total.delivered)} delivered, ` +
+        `**${formatNumber(total.lost)} lost**, ${formatNumber(total.duplicates)} duplicates, ` +
+        `${formatNumber(total.failedSends)} failed sends.`,
     ),
     list(total.losses.map((loss) => `${formatNumber(loss.count)} lost: ${loss.reason}`)),
   )

@@ -359,13 +359,27 @@ export function noisySentences(results: BenchResults): string[] {
     const parts: string[] = []
     if (on?.flood) {
       const f = on.flood
+      const fate = f.closed === null ? 'never closed' : `closed (${f.closed}) after ${formatDuration(f.closedAfterMs)}`
       parts.push(
-        `with the default limit (MESSAGE_RATE ${formatNumber(on.messageRate)}/s, burst ${formatNumber(on.messageBurst)}) the flooder sent ${formatNumber(f.attempted)}, had ${formatNumber(f.accepted)} accepted and ${formatNumber(f.refused)} refused and was ${f.closed === null ? 'never closed' : `closed (${f.closed}) after ${formatDuration(f.closedAfterMs)}`}; the bystanders' p50/p99 were ${formatMicros(on.latency.p50Us)}/${formatMicros(on.latency.p99Us)} µs, ${formatRatio(on.p50Ratio)}/${formatRatio(on.p99Ratio)} of quiet (${formatMicros(quietOf(rows, 'on')?.latency.p50Us)}/${formatMicros(quietOf(rows, 'on')?.latency.p99Us)} µs)`,
+        `with the default limit ` +
+          `(MESSAGE_RATE ${formatNumber(on.messageRate)}/s, burst ${formatNumber(on.messageBurst)}) ` +
+          `the flooder sent ${formatNumber(f.attempted)}, ` +
+          `had ${formatNumber(f.accepted)} accepted and ${formatNumber(f.refused)} refused ` +
+          `and was ${fate}; ` +
+          `the bystanders' p50/p99 were ${formatMicros(on.latency.p50Us)}/${formatMicros(on.latency.p99Us)} µs, ` +
+          `${formatRatio(on.p50Ratio)}/${formatRatio(on.p99Ratio)} of quiet ` +
+          `(${formatMicros(quietOf(rows, 'on')?.latency.p50Us)}/` +
+          `${formatMicros(quietOf(rows, 'on')?.latency.p99Us)} µs)`,
       )
     }
     if (off?.flood) {
       parts.push(
-        `with the limit off it had ${formatNumber(off.flood.accepted)} messages accepted (${formatNumber(off.flood.accepted / (off.flood.durationMs / 1000))}/s) and the bystanders' p50/p99 were ${formatMicros(off.latency.p50Us)}/${formatMicros(off.latency.p99Us)} µs, ${formatRatio(off.p50Ratio)}/${formatRatio(off.p99Ratio)} of quiet, with the server at ${formatPercent(off.serverCpuCores)} of a core`,
+        `with the limit off it had ${formatNumber(off.flood.accepted)} messages accepted ` +
+          `(${formatNumber(off.flood.accepted / (off.flood.durationMs / 1000))}/s) ` +
+          `and the bystanders' p50/p99 were ` +
+          `${formatMicros(off.latency.p50Us)}/${formatMicros(off.latency.p99Us)} µs, ` +
+          `${formatRatio(off.p50Ratio)}/${formatRatio(off.p99Ratio)} of quiet, ` +
+          `with the server at ${formatPercent(off.serverCpuCores)} of a core`,
       )
     }
     return `${who} flood: ${parts.join('; ')}.`
@@ -408,9 +422,21 @@ export function slowReadersSentences(results: BenchResults): string[] {
   return (results.slowReaders?.rows ?? []).map((r) => {
     const closed =
       r.allClosedAfterMs === null
-        ? `${formatNumber(r.closedAsSlow)} of ${formatNumber(r.readers)} stopped readers were closed as slow before the flood's time limit (${formatDuration(r.floodMs)})`
-        : `all ${formatNumber(r.readers)} stopped readers were closed as slow ${formatDuration(r.allClosedAfterMs)} into the flood (${formatNumber(r.floodMessages)} messages of ${formatBytes(r.textBytes)})`
-    return `${r.label}: ${closed}; told ${formatCounts(r.told)}. At the end of the flood, after a GC, the server held ${formatBytes(r.readersHeldBytes)} more than the same flood without them, ${formatRatio(r.readersHeldToBudget)} of ${formatNumber(r.readers)} × SEND_BUFFER_BYTES (${formatBytes(r.budgetBytes)}); its RSS peaked ${formatBytes(r.peakRssGrowthBytes)} above before (the same flood without them: ${formatBytes(r.controlPeakRssGrowthBytes)}). The reading bystander lost ${formatNumber(r.bystander.lost)} of ${formatNumber(r.bystander.expected)}.`
+        ? `${formatNumber(r.closedAsSlow)} of ${formatNumber(r.readers)} stopped readers were closed as slow ` +
+          `before the flood's time limit (${formatDuration(r.floodMs)})`
+        : `all ${formatNumber(r.readers)} stopped readers were closed as slow ` +
+          `${formatDuration(r.allClosedAfterMs)} into the flood ` +
+          `(${formatNumber(r.floodMessages)} messages of ${formatBytes(r.textBytes)})`
+    return (
+      `${r.label}: ${closed}; told ${formatCounts(r.told)}. ` +
+      `At the end of the flood, after a GC, ` +
+      `the server held ${formatBytes(r.readersHeldBytes)} more than the same flood without them, ` +
+      `${formatRatio(r.readersHeldToBudget)} of ${formatNumber(r.readers)} × SEND_BUFFER_BYTES ` +
+      `(${formatBytes(r.budgetBytes)}); ` +
+      `its RSS peaked ${formatBytes(r.peakRssGrowthBytes)} above before ` +
+      `(the same flood without them: ${formatBytes(r.controlPeakRssGrowthBytes)}). ` +
+      `The reading bystander lost ${formatNumber(r.bystander.lost)} of ${formatNumber(r.bystander.expected)}.`
+    )
   })
 }
 
@@ -472,7 +498,13 @@ export function tickerSentence(results: BenchResults): string | undefined {
   if (!t || t.rows.length === 0) return undefined
   const each = t.rows.map(
     (r) =>
-      `${r.label} ${formatSignificant(r.updatesPerDeliveryMean)} per delivery (at most ${formatNumber(r.updatesPerDeliveryMax)}), ${formatMicros(r.age.p50Us)} µs old at the median and ${formatMicros(r.age.p95Us)} µs at p95`,
+      `${r.label} ${formatSignificant(r.updatesPerDeliveryMean)} per delivery ` +
+      `(at most ${formatNumber(r.updatesPerDeliveryMax)}), ` +
+      `${formatMicros(r.age.p50Us)} µs old at the median and ${formatMicros(r.age.p95Us)} µs at p95`,
   )
-  return `With the server publishing ${formatSignificant(t.publishedPerSecond)} updates a second (TICKER_HZ ${formatNumber(t.hz)}) for ${formatDuration(t.measuredMs)}, each receiver got them as follows: ${each.join('; ')}.`
+  return (
+    `With the server publishing ${formatSignificant(t.publishedPerSecond)} updates a second ` +
+    `(TICKER_HZ ${formatNumber(t.hz)}) for ${formatDuration(t.measuredMs)}, ` +
+    `each receiver got them as follows: ${each.join('; ')}.`
+  )
 }

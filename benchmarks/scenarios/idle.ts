@@ -113,7 +113,10 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       const expected = perMinute(connected, ctx.settings.shortPollIntervalMs)
       const measured = perMinute(d.httpRequests, holdMs)
       notes.push(
-        `polls every ${ctx.settings.shortPollIntervalMs} ms: ${Math.round(expected)} requests per minute expected${measured < expected * 0.9 ? `, ${Math.round(measured)} made: the clients or the server could not keep the interval` : ''}`,
+        `polls every ${ctx.settings.shortPollIntervalMs} ms: ${Math.round(expected)} requests per minute expected` +
+          (measured < expected * 0.9
+            ? `, ${Math.round(measured)} made: the clients or the server could not keep the interval`
+            : ''),
       )
     }
     // Counted since the crowd opened: the hold's share is the difference.
@@ -121,7 +124,8 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     const rejoinedAsNew = (held.rejoinedAsNew ?? 0) - (checked.rejoinedAsNew ?? 0)
     if (reconnects > 0) {
       notes.push(
-        `${reconnects} streams renewed by the server (SSE_STREAM_MAX_MS) and reopened with Last-Event-ID during the hold; their requests and bytes are in the figures`,
+        `${reconnects} streams renewed by the server (SSE_STREAM_MAX_MS) ` +
+          `and reopened with Last-Event-ID during the hold; their requests and bytes are in the figures`,
       )
       if (rejoinedAsNew > 0)
         notes.push(

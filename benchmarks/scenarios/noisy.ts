@@ -133,7 +133,10 @@ async function measurePhase(
   }
 }
 
-/** The two servers, by the key ctx.prepareLab() starts them under. Everything comes from 127.0.0.1: the address limit stays off on both, the message limit is what differs. */
+/**
+ * The two servers, by the key ctx.prepareLab() starts them under. Everything comes from 127.0.0.1: the address
+ * limit stays off on both, the message limit is what differs.
+ */
 export const NOISY_SERVERS: Record<'noisy:on' | 'noisy:off', Record<string, string>> = {
   'noisy:on': {
     MESSAGE_RATE: String(defaultConfig.messageRate),

@@ -99,7 +99,8 @@ async function measureWire(ctx: Context, subject: Subject, textBytes: number): P
   }
   if (delivered < ctx.options.wireMessages)
     ctx.note(
-      `wire: ${subject.id} delivered ${delivered} of ${ctx.options.wireMessages} lockstep messages at ${textBytes} B; its bytes are divided by ${Math.max(1, delivered)}.`,
+      `wire: ${subject.id} delivered ${delivered} of ${ctx.options.wireMessages} lockstep messages ` +
+        `at ${textBytes} B; its bytes are divided by ${Math.max(1, delivered)}.`,
     )
   return {
     ...ctx.row(subject),
@@ -161,8 +162,13 @@ function handshakeVariant(transport: TransportName, lab: boolean, start?: string
       return 'GET /sse until the welcome event'
     case 'websocket':
       return lab ? 'upgrade (101) and the welcome frame' : 'upgrade (101)'
-    case 'socket.io':
-      return `${start === 'polling-then-upgrade' ? 'Engine.IO polling, then upgrade (the client default)' : "WebSocket only (transports: ['websocket'])"}: 101, Engine.IO open, Socket.IO connect${lab ? ', welcome' : ''}`
+    case 'socket.io': {
+      const how =
+        start === 'polling-then-upgrade'
+          ? 'Engine.IO polling, then upgrade (the client default)'
+          : "WebSocket only (transports: ['websocket'])"
+      return `${how}: 101, Engine.IO open, Socket.IO connect${lab ? ', welcome' : ''}`
+    }
   }
 }
 

@@ -7,7 +7,10 @@ import { NAME_FORBIDDEN } from '../../server/core/names.ts'
 
 export function welcomeLine(welcome: Welcome): string {
   const members = `${welcome.memberCount} member${welcome.memberCount === 1 ? '' : 's'}`
-  return `joined ${welcome.room} as ${welcome.name} over ${welcome.transport} (epoch ${welcome.epoch}, seq ${welcome.seq}, ${members}, recovered ${welcome.recovered})`
+  return (
+    `joined ${welcome.room} as ${welcome.name} over ${welcome.transport} ` +
+    `(epoch ${welcome.epoch}, seq ${welcome.seq}, ${members}, recovered ${welcome.recovered})`
+  )
 }
 
 /**

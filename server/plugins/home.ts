@@ -18,8 +18,12 @@ export const homePage = fp(
       .join('\n')
     const where =
       options.prefix === undefined
-        ? 'the workbench UI is not built: <code>npm start</code> or <code>npm run build:ui</code> builds it, then it is at / and this list at <a href="/endpoints">/endpoints</a>'
+        ? 'the workbench UI is not built: <code>npm start</code> or <code>npm run build:ui</code> builds it, ' +
+          'then it is at / and this list at <a href="/endpoints">/endpoints</a>'
         : 'the workbench UI is at <a href="/">/</a>'
+    const lessons =
+      '<a href="/api/lessons">/api/lessons</a> — the class\'s lessons; ' +
+      "<code>/api/lessons/NN-topic</code> gives one as markdown (the workbench's Lessons tab renders them)"
     const html = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Transport Lab</title>
@@ -39,7 +43,7 @@ ${rows}
 </ul>
 <h2>Lessons</h2>
 <ul>
-<li><a href="/api/lessons">/api/lessons</a> — the class's lessons; <code>/api/lessons/NN-topic</code> gives one as markdown (the workbench's Lessons tab renders them)</li>
+<li>${lessons}</li>
 <li><a href="/class-notes/">/class-notes/</a> — the class notes' Socket.IO chat page (lesson 08)</li>
 </ul>
 </body>

@@ -135,7 +135,10 @@ export function replyBatch(
   }
   app.wire.recorder(transport).sent(payload, read.entries.length)
   void reply.code(200).type('application/json; charset=utf-8')
-  return `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},"recovered":${read.recovered},"entries":[${parts.join(',')}]${read.more ? ',"more":true' : ''}}`
+  return (
+    `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},` +
+    `"recovered":${read.recovered},"entries":[${parts.join(',')}]${read.more ? ',"more":true' : ''}}`
+  )
 }
 
 export interface PostOptions {

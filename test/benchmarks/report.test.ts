@@ -170,7 +170,8 @@ describe('the report', () => {
   it('states the 10% check plainly, with both figures', () => {
     const sentences = checkSentences(results)
     expect(sentences[0]).toBe(
-      'WebSocket throughput, fan-out 1: 80,000 deliveries/s vs 100,000 deliveries/s for bare ws = 0.80x, **more than 10% worse** (20% worse) — the load client was near a full core: the figure may be its limit.',
+      'WebSocket throughput, fan-out 1: 80,000 deliveries/s vs 100,000 deliveries/s for bare ws = 0.80x, ' +
+        '**more than 10% worse** (20% worse) — the load client was near a full core: the figure may be its limit.',
     )
     expect(sentences.find((s) => s.startsWith('WebSocket heap per connection'))).toBe(
       'WebSocket heap per connection: 10.7 KiB vs 10,000 B for bare ws = 1.10x, within 10% (10% worse).',
@@ -324,7 +325,12 @@ describe('the noisy neighbour', () => {
 
   it('says per flooder, in a sentence, what the limit did and what the bystanders saw with it and without it', () => {
     expect(noisySentences(results)).toEqual([
-      "WebSocket flood: with the default limit (MESSAGE_RATE 10/s, burst 20) the flooder sent 400, had 20 accepted and 21 refused and was closed (1008 LAB_ERR_RATE_LIMIT) after 12 ms; the bystanders' p50/p99 were 550/2,200 µs, 1.10x/1.10x of quiet (500/2,000 µs); with the limit off it had 250,000 messages accepted (50,000/s) and the bystanders' p50/p99 were 40,000/160,000 µs, 100.00x/100.00x of quiet, with the server at 95% of a core.",
+      'WebSocket flood: with the default limit (MESSAGE_RATE 10/s, burst 20) the flooder sent 400, ' +
+        'had 20 accepted and 21 refused and was closed (1008 LAB_ERR_RATE_LIMIT) after 12 ms; ' +
+        "the bystanders' p50/p99 were 550/2,200 µs, 1.10x/1.10x of quiet (500/2,000 µs); " +
+        'with the limit off it had 250,000 messages accepted (50,000/s) ' +
+        "and the bystanders' p50/p99 were 40,000/160,000 µs, 100.00x/100.00x of quiet, " +
+        'with the server at 95% of a core.',
     ])
   })
 
@@ -369,7 +375,12 @@ describe('slow readers', () => {
 
   it('says it in a sentence, control and bystander included', () => {
     expect(slowReadersSentences(results)).toEqual([
-      'WebSocket: all 20 stopped readers were closed as slow 1.40 s into the flood (3,000 messages of 4,096 B); told 19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006. At the end of the flood, after a GC, the server held 20.0 MiB more than the same flood without them, 1.00x of 20 × SEND_BUFFER_BYTES (20.0 MiB); its RSS peaked 60.0 MiB above before (the same flood without them: 30.0 MiB). The reading bystander lost 0 of 3,000.',
+      'WebSocket: all 20 stopped readers were closed as slow 1.40 s into the flood (3,000 messages of 4,096 B); ' +
+        'told 19× 1013 LAB_ERR_SLOW_CONSUMER; 1× cut: 1006. ' +
+        'At the end of the flood, after a GC, the server held 20.0 MiB more than the same flood without them, ' +
+        '1.00x of 20 × SEND_BUFFER_BYTES (20.0 MiB); ' +
+        'its RSS peaked 60.0 MiB above before (the same flood without them: 30.0 MiB). ' +
+        'The reading bystander lost 0 of 3,000.',
     ])
   })
 })
@@ -432,7 +443,10 @@ describe('live prices', () => {
 
   it('says it in one sentence, in the report and on the terminal', () => {
     const sentence =
-      'With the server publishing 10.0 updates a second (TICKER_HZ 10) for 6.00 s, each receiver got them as follows: short polling 10.0 per delivery (at most 11), 450,000 µs old at the median and 950,000 µs at p95; WebSocket 1.00 per delivery (at most 1), 311 µs old at the median and 620 µs at p95.'
+      'With the server publishing 10.0 updates a second (TICKER_HZ 10) for 6.00 s, ' +
+      'each receiver got them as follows: ' +
+      'short polling 10.0 per delivery (at most 11), 450,000 µs old at the median and 950,000 µs at p95; ' +
+      'WebSocket 1.00 per delivery (at most 1), 311 µs old at the median and 620 µs at p95.'
     expect(tickerSentence(results)).toBe(sentence)
     expect(renderMarkdown(results)).toContain(`- ${sentence}`)
     expect(renderTerminal(results)).toContain(sentence)

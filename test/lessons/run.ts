@@ -146,7 +146,8 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     if (!step.expected || outputMatches(step.expected.text, printed)) return
     if (options.update) updates.push({ expected: step.expected, actual: printed })
     failures.push(
-      `${where(step.expected.line)}: the output of the step at line ${step.line} differs (- lesson, + printed):\n${describeDifference(step.expected.text, printed)}`,
+      `${where(step.expected.line)}: the output of the step at line ${step.line} differs (- lesson, + printed):\n` +
+        describeDifference(step.expected.text, printed),
     )
   }
 
@@ -191,7 +192,9 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     if (code === 'timeout') {
       stop(running.child, 'SIGKILL')
       failures.push(
-        `${where(running.step.line)}: still running after ${timeout} ms (a step must end by itself; give it --count, --timeout or --max-time); it printed:\n${normalizeOutput(fromServer(running.output()))}`,
+        `${where(running.step.line)}: still running after ${timeout} ms ` +
+          `(a step must end by itself; give it --count, --timeout or --max-time); it printed:\n` +
+          normalizeOutput(fromServer(running.output())),
       )
       return
     }

@@ -43,7 +43,8 @@ export async function rawHttp(port: number, request: string | Buffer): Promise<s
 export async function rawWebSocket(port: number, path: string): Promise<RawConnection & { frames(): ServerFrame[] }> {
   const conn = await rawConnect(port)
   conn.socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    `GET ${path} HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   )
   await until(() => conn.received().includes('\r\n\r\n') || undefined, 'the 101')
   const head = conn.received().toString('latin1')

@@ -152,7 +152,9 @@ describe('request smuggling shapes', () => {
   const shapes: Array<[string, string]> = [
     [
       'Content-Length and Transfer-Encoding together',
-      `POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      'POST /poll HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
     ],
     [
       'two different Content-Lengths',

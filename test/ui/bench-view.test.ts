@@ -106,7 +106,11 @@ describe.skipIf(!hasChromium)('the Benchmarks tab in Chromium', () => {
     const message = view().locator('.problem')
     await message.waitFor()
     expect(await message.innerText()).toMatch(
-      /^\s*These results were written by another version of the benchmark \(no results version; this page reads version 1\), so this page does not show them\. Run npm run bench to write them again/,
+      new RegExp(
+        String.raw`^\s*These results were written by another version of the benchmark \(no results version; ` +
+          String.raw`this page reads version 1\), so this page does not show them\. ` +
+          String.raw`Run npm run bench to write them again`,
+      ),
     )
     expect(await view().locator('table').count()).toBe(0)
   })

@@ -138,7 +138,9 @@ describe('the wire meter', () => {
       const dropped = /(\d+) packets? dropped by kernel/.exec(stats)?.[1]
       expect(dropped, `tcpdump dropped packets: ${stats.trim()}`).toBe('0')
 
-      const report = `meter in ${meter.bytesIn} / out ${meter.bytesOut}; capture to server ${wire.toServer} / from server ${wire.fromServer} (${wire.packets} packets with payload)`
+      const report =
+        `meter in ${meter.bytesIn} / out ${meter.bytesOut}; ` +
+        `capture to server ${wire.toServer} / from server ${wire.fromServer} (${wire.packets} packets with payload)`
       console.log(report)
       const diff = (a: number, b: number) => Math.abs(a - b) / Math.max(a, b, 1)
       expect(wire.toServer, 'capture saw no client traffic').toBeGreaterThan(0)

@@ -33,7 +33,10 @@ function lines(side: HandshakeSide | null | undefined): string[] {
 }
 
 function upgradeRequest(path: string, extra = ''): string {
-  return `GET ${path} HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`
+  return (
+    `GET ${path} HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`
+  )
 }
 
 describe('the handshakes the inspector shows', () => {

@@ -78,7 +78,8 @@ describe('the wire meter', () => {
     const port = (bare.address() as AddressInfo).port
     const connected = once(wss, 'connection') as Promise<[WebSocket]>
     const upgrade =
-      'GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+      'GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
     const { socket, received } = await rawExchange(port, upgrade, (r) => r.includes('\r\n\r\n'))
     const [serverSide] = await connected
     const afterHandshake = received().length
@@ -208,7 +209,8 @@ describe('the wire meter', () => {
 
   it("counts every byte of a /ws connection's opening as the WebSocket's: its request head in, the 101 and its frames out", async () => {
     const request =
-      'GET /ws?room=opening&name=counted HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+      'GET /ws?room=opening&name=counted HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
     const before = tally('websocket')
     const { socket, received } = await rawExchange(server.port, request, (r) => r.includes('"welcome"'))
     // Settled when the client holds every byte the meter counted (the welcome may be followed by the joiner's own notice).

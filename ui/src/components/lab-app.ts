@@ -131,6 +131,42 @@ export class LabApp extends LitElement {
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${this._tab}`)?.focus())
   }
 
+  private _renderTab(t: (typeof TABS)[number]) {
+    return html`<button
+      role="tab"
+      id="tab-${t.id}"
+      aria-controls="view-${t.id}"
+      aria-selected=${this._tab === t.id ? 'true' : 'false'}
+      tabindex=${this._tab === t.id ? 0 : -1}
+      @click=${() => this._openTab(t.id)}
+    >
+      ${t.label}
+    </button>`
+  }
+
+  // The Inspector, Charts and Benchmarks views exist only while their tab is open.
+  private _renderInspector() {
+    return html`<section id="view-inspector" role="tabpanel" aria-labelledby="tab-inspector">
+      <lab-inspector
+        .lab=${this.lab}
+        .transport=${this._inspected}
+        @transport-change=${this._onInspectedChange}
+      ></lab-inspector>
+    </section>`
+  }
+
+  private _renderCharts() {
+    return html`<section id="view-charts" role="tabpanel" aria-labelledby="tab-charts">
+      <lab-charts .lab=${this.lab}></lab-charts>
+    </section>`
+  }
+
+  private _renderBench() {
+    return html`<section id="view-bench" role="tabpanel" aria-labelledby="tab-bench">
+      <lab-bench-view .baseUrl=${this.lab.baseUrl}></lab-bench-view>
+    </section>`
+  }
+
   override render() {
     return html`
       ${this._named ? nothing : html`<lab-name-prompt @name-chosen=${this._onNameChosen}></lab-name-prompt>`}
@@ -142,9 +178,7 @@ export class LabApp extends LitElement {
           <button type="submit">Switch</button>
         </form>
         <lab-presence .lab=${this.lab}></lab-presence>
-        <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>
-          ${TABS.map((t) => html`<button role="tab" id="tab-${t.id}" aria-controls="view-${t.id}" aria-selected=${this._tab === t.id ? 'true' : 'false'} tabindex=${this._tab === t.id ? 0 : -1} @click=${() => this._openTab(t.id)}>${t.label}</button>`)}
-        </nav>
+        <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
       </header>
       <main>
         <section id="view-race" role="tabpanel" aria-labelledby="tab-race" ?hidden=${this._tab !== 'race'}>
@@ -160,9 +194,9 @@ export class LabApp extends LitElement {
             messages this page sent.
           </p>
         </section>
-        ${this._tab === 'inspector' ? html`<section id="view-inspector" role="tabpanel" aria-labelledby="tab-inspector"><lab-inspector .lab=${this.lab} .transport=${this._inspected} @transport-change=${this._onInspectedChange}></lab-inspector></section>` : nothing}
-        ${this._tab === 'charts' ? html`<section id="view-charts" role="tabpanel" aria-labelledby="tab-charts"><lab-charts .lab=${this.lab}></lab-charts></section>` : nothing}
-        ${this._tab === 'bench' ? html`<section id="view-bench" role="tabpanel" aria-labelledby="tab-bench"><lab-bench-view .baseUrl=${this.lab.baseUrl}></lab-bench-view></section>` : nothing}
+        ${this._tab === 'inspector' ? this._renderInspector() : nothing}
+        ${this._tab === 'charts' ? this._renderCharts() : nothing}
+        ${this._tab === 'bench' ? this._renderBench() : nothing}
         <section id="view-lessons" role="tabpanel" aria-labelledby="tab-lessons" ?hidden=${this._tab !== 'lessons'}>
           <lab-lessons
             .baseUrl=${this.lab.baseUrl}

@@ -172,7 +172,11 @@ export class LabFrameLog extends LitElement {
         </button>
         <button type="button" @click=${this._onClearClick} ?disabled=${shown.length === 0}>Clear</button>
         <span class="status">
-          ${this._paused ? `Paused: ${missed} new ${missed === 1 ? 'frame' : 'frames'} not shown` : `${shown.length} ${shown.length === 1 ? 'frame' : 'frames'}, newest at the bottom`}
+          ${
+            this._paused
+              ? `Paused: ${missed} new ${missed === 1 ? 'frame' : 'frames'} not shown`
+              : `${shown.length} ${shown.length === 1 ? 'frame' : 'frames'}, newest at the bottom`
+          }
         </span>
       </div>
       <div class="scroller" @keydown=${this._onRowsKeydown}>

@@ -186,6 +186,12 @@ export class LabInspector extends LitElement {
     return 'There is no handshake to speak of: every poll is a whole HTTP request and response, headers included. This is the latest one.'
   }
 
+  /** A line of a handshake, with the note that explains it, if there is one. */
+  private _renderLine({ text, note }: { text: string; note: string | undefined }) {
+    const noteBelow = note ? html`<span class="note">↑ ${note}</span>` : nothing
+    return html`<div class="line ${note ? 'marked' : ''}">${text}${noteBelow}</div>`
+  }
+
   private _renderSide(title: string, side: HandshakeSide, which: 'request' | 'response') {
     const lines = [
       { text: side.startLine, note: which === 'response' ? statusNote(side) : undefined },
@@ -195,9 +201,7 @@ export class LabInspector extends LitElement {
     return html`
       <div class="side">
         <h3>${title}</h3>
-        <div class="http">
-          ${lines.map(({ text, note }) => html`<div class="line ${note ? 'marked' : ''}">${text}${note ? html`<span class="note">↑ ${note}</span>` : nothing}</div>`)}
-        </div>
+        <div class="http">${lines.map((line) => this._renderLine(line))}</div>
       </div>
     `
   }

@@ -57,12 +57,19 @@ export class LabPresence extends LitElement {
     }
   }
 
+  /** A member: a dot in its transport's colour, the name, the transport. */
+  private _renderMember(m: Member) {
+    const title = `${m.name} on ${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].label : m.transport}`
+    const dot = `background:${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].color : '#999'}`
+    return html`<li title=${title}><span class="dot" style=${dot}></span>${m.name} <small>${m.transport}</small></li>`
+  }
+
   override render() {
     const shown = this._members.slice(0, SHOWN)
     return html`
       <span class="count">In <b>${this.lab.room}</b>: ${this._members.length}</span>
       <ul aria-label="Members of ${this.lab.room}">
-        ${shown.map((m) => html`<li title=${`${m.name} on ${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].label : m.transport}`}><span class="dot" style="background:${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].color : '#999'}"></span>${m.name} <small>${m.transport}</small></li>`)}
+        ${shown.map((m) => this._renderMember(m))}
         ${this._members.length > SHOWN ? html`<li>and ${this._members.length - SHOWN} more</li>` : ''}
       </ul>
     `

@@ -21,6 +21,9 @@ const ROWS_KEPT = 200
 const POLL_INTERVALS = [250, 500, 1000, 2000, 5000]
 const LONG_POLL_TIMEOUTS = [1000, 5000, 10000, 25000, 60000]
 
+const pollIntervalOption = (ms: number, selected: boolean) =>
+  html`<option value=${ms} ?selected=${selected}>${ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}</option>`
+
 export class LabTransportPanel extends LitElement {
   static override properties = {
     lab: { attribute: false },
@@ -176,7 +179,7 @@ export class LabTransportPanel extends LitElement {
           return html`<label
             >every
             <select @change=${this._onIntervalChange} aria-label="Short-poll interval">
-              ${POLL_INTERVALS.map((ms) => html`<option value=${ms} ?selected=${ms === client.pollIntervalMs}>${ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}</option>`)}
+              ${POLL_INTERVALS.map((ms) => pollIntervalOption(ms, ms === client.pollIntervalMs))}
             </select></label
           >`
         case 'long-polling':
