@@ -3,6 +3,7 @@
 // percentiles in microseconds, per-connection memory, ratios to a baseline.
 import type { RecordableHistogram } from 'node:perf_hooks'
 import type { WireSnapshot, WireTally } from '../server/wire/meter.ts'
+import { emptyTally } from '../server/wire/types.ts'
 
 export interface Bytes {
   bytes: number
@@ -16,20 +17,7 @@ export interface LegBytes {
   out: Bytes
 }
 
-const ZERO: WireTally = {
-  bytesIn: 0,
-  bytesOut: 0,
-  payloadIn: 0,
-  payloadOut: 0,
-  overheadIn: 0,
-  overheadOut: 0,
-  connectionsOpen: 0,
-  connectionsTotal: 0,
-  requestsHeld: 0,
-  httpRequests: 0,
-  messagesIn: 0,
-  messagesOut: 0,
-}
+const ZERO: WireTally = emptyTally()
 
 export function tallyOf(snapshot: Pick<WireSnapshot, 'transports'>, name: string): WireTally {
   return snapshot.transports[name] ?? ZERO

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
 import { HandshakeLog } from './handshakes.ts'
-import type { ConnectionInfo, Handshake, WireSnapshot, WireTally } from './types.ts'
+import { emptyTally, type ConnectionInfo, type Handshake, type WireSnapshot, type WireTally } from './types.ts'
 
 export type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
 export type Direction = 'in' | 'out'
@@ -262,23 +262,6 @@ export class WireMeter {
       this.counters.set(transport, counters)
     }
     return counters
-  }
-}
-
-function emptyTally(): WireTally {
-  return {
-    bytesIn: 0,
-    bytesOut: 0,
-    payloadIn: 0,
-    payloadOut: 0,
-    overheadIn: 0,
-    overheadOut: 0,
-    connectionsOpen: 0,
-    connectionsTotal: 0,
-    requestsHeld: 0,
-    httpRequests: 0,
-    messagesIn: 0,
-    messagesOut: 0,
   }
 }
 

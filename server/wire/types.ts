@@ -15,6 +15,24 @@ export interface WireTally {
   messagesOut: number
 }
 
+/** Every count at zero: a transport no client has used yet. */
+export function emptyTally(): WireTally {
+  return {
+    bytesIn: 0,
+    bytesOut: 0,
+    payloadIn: 0,
+    payloadOut: 0,
+    overheadIn: 0,
+    overheadOut: 0,
+    connectionsOpen: 0,
+    connectionsTotal: 0,
+    requestsHeld: 0,
+    httpRequests: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+  }
+}
+
 export interface HandshakeSide {
   /** "GET /ws HTTP/1.1" or "HTTP/1.1 101 Switching Protocols" */
   startLine: string

@@ -24,21 +24,10 @@ import {
 } from '../../benchmarks/metrics.ts'
 import { labEnvironment, OUT_OF_REACH } from '../../benchmarks/environment.ts'
 import { SseParser, type SseEvent } from '../../benchmarks/clients/http.ts'
-import type { WireTally } from '../../server/wire/meter.ts'
+import { emptyTally, type WireTally } from '../../server/wire/types.ts'
 
 const tally = (over: Partial<WireTally>): WireTally => ({
-  bytesIn: 0,
-  bytesOut: 0,
-  payloadIn: 0,
-  payloadOut: 0,
-  overheadIn: 0,
-  overheadOut: 0,
-  connectionsOpen: 0,
-  connectionsTotal: 0,
-  requestsHeld: 0,
-  httpRequests: 0,
-  messagesIn: 0,
-  messagesOut: 0,
+  ...emptyTally(),
   ...over,
 })
 

@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { WireTally } from '../../server/wire/types.ts'
+import { emptyTally, type WireTally } from '../../server/wire/types.ts'
 import { bytesPerMessage, latencyStats, percentile, throttle } from '../../ui/src/charts/chart-data.ts'
 import type { LatencySample } from '../../ui/src/state/lab.ts'
 
 function tally(partial: Partial<WireTally>): WireTally {
   return {
-    bytesIn: 0,
-    bytesOut: 0,
-    payloadIn: 0,
-    payloadOut: 0,
-    overheadIn: 0,
-    overheadOut: 0,
-    connectionsOpen: 0,
-    connectionsTotal: 0,
-    requestsHeld: 0,
-    httpRequests: 0,
-    messagesIn: 0,
-    messagesOut: 0,
+    ...emptyTally(),
     ...partial,
   }
 }
