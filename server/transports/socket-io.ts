@@ -18,13 +18,12 @@ import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { FastifyPluginAsync } from 'fastify'
-import { Server as Engine } from 'engine.io'
+import { Server as Engine, type Socket as EngineConnection } from 'engine.io'
 import { Server as SocketIOServer, type Socket } from 'socket.io'
 import { isLabError, LabError } from '../core/errors.ts'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
-import { encode } from '../wire/payload.ts'
 import {
   dropEngineSocket,
   engineBuffered,
@@ -115,6 +114,32 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   })
 
   const wire = app.wire.recorder(transport)
+  // Payload out is counted when engine.io flushes a connection's packets to
+  // its transport (a polling response, a WebSocket frame), not when an event
+  // is emitted: packets buffered for a client that stopped polling, or
+  // dropped with a client that is gone, never reach the wire. A room
+  // broadcast hands every socket the same encoded string, so its size is
+  // measured once.
+  let lastPacket = ''
+  let lastPacketBytes = 0
+  engine.on('connection', (conn: EngineConnection) => {
+    // 'flush' is engine.io's documented Socket event, with the packets about to go out.
+    conn.on('flush', (packets: Array<{ type: string; data?: unknown }>) => {
+      let bytes = 0
+      let messages = 0
+      for (const packet of packets) {
+        if (packet.type !== 'message' || typeof packet.data !== 'string') continue
+        if (packet.data !== lastPacket) {
+          lastPacket = packet.data
+          lastPacketBytes = argumentBytes(packet.data)
+        }
+        if (lastPacketBytes === 0) continue
+        bytes += lastPacketBytes
+        messages++
+      }
+      if (messages > 0) wire.sent(bytes, messages)
+    })
+  })
   const sessions = new Map<string, PushSession>()
   /** Set while a notes client's room_message is published: the notes' socket.to(room) leaves the sender out. */
   let exceptSocket: string | undefined
@@ -129,7 +154,6 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       if (!sockets || sockets.size === 0) continue
       const [event, ...args] = eventFor(dialect, entry)
       const skipped = exceptSocket !== undefined && sockets.has(exceptSocket) ? 1 : 0
-      wire.sent(payloadBytes(args) * (sockets.size - skipped), sockets.size - skipped)
       ;(skipped ? io.to(key).except(exceptSocket!) : io.to(key)).emit(event, ...args)
       let slow: PushSession[] | undefined
       for (const id of sockets) {
@@ -146,10 +170,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     const log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
     const buffered = engineBuffered(engineSocket(socket.conn))
 
-    const emit = (event: string, ...args: unknown[]) => {
-      wire.sent(payloadBytes(args))
-      socket.emit(event, ...args)
-    }
+    const emit = (event: string, ...args: unknown[]) => socket.emit(event, ...args)
     const join = (roomName: string, after?: Cursor) => {
       session.join(roomName, after)
       void socket.join(roomKey(dialect, roomName))
@@ -325,13 +346,6 @@ function eventFor(dialect: Dialect, entry: LogEntry): [string, ...unknown[]] {
 }
 
 /** Socket.IO payload: the JSON of each argument (objects are serialized once and cached). */
-function payloadBytes(args: unknown[]): number {
-  let bytes = 0
-  for (const arg of args)
-    bytes += typeof arg === 'object' && arg !== null ? encode(arg).bytes : Buffer.byteLength(JSON.stringify(arg) ?? '')
-  return bytes
-}
-
 /**
  * The bytes of an event's arguments inside a Socket.IO packet such as
  * 2["send",{"room":"lobby","text":"hi"}] (type, optional namespace and ack
