@@ -1,11 +1,16 @@
 // What every scenario gets from the runner: the options, the settings, the
 // subjects, the load process, targets (shared across scenarios, or fresh for
-// the idle scenario's memory figures), progress, notes, and the accounting.
+// the idle scenario's memory figures), progress, notes, the accounting, and
+// what could not be measured. Every process is started through here, each
+// tried twice (see startWithRetry).
 import type { Config } from '../server/config.ts'
 import type { Accounting } from './accounting.ts'
-import type { LoadProcess } from './load.ts'
+import { sharedEnvironment } from './environment.ts'
+import { startLoad, type LoadProcess } from './load.ts'
 import type { Options, ScenarioName } from './options.ts'
+import { StartFailure, startWithRetry } from './processes.ts'
 import type { Progress } from './report/progress.ts'
+import type { Failure } from './schema.ts'
 import { subjectLabel, type Endpoint, type Subject, type TargetName } from './subjects.ts'
 import { startTarget, type RunningTarget } from './targets.ts'
 
@@ -27,14 +32,28 @@ export interface Settings {
   historyLimit: number
 }
 
+/** The settings of a run whose Transport Lab reads `config` (the environment plus `labEnv`). */
+export function settingsOf(config: Config, labEnv: Record<string, string>): Settings {
+  return {
+    env: sharedEnvironment(config),
+    labEnv,
+    config,
+    shortPollIntervalMs: config.shortPollIntervalMs,
+    longPollTimeoutMs: config.longPollTimeoutMs,
+    historyLimit: config.historyLimit,
+  }
+}
+
 export class Context {
   readonly options: Options
   readonly settings: Settings
-  readonly subjects: Subject[]
   readonly progress: Progress
-  readonly load: LoadProcess
   readonly notes: string[] = []
   readonly accounts: Partial<Record<ScenarioName, Accounting[]>> = {}
+  /** What was skipped because a process did not start twice; the run goes on without it. */
+  readonly failures: Failure[] = []
+  private measured: Subject[]
+  private mainLoad: LoadProcess | undefined
   private readonly shared = new Map<TargetName, Promise<RunningTarget>>()
   private readonly spare = new Map<string, Promise<RunningTarget>>()
   private counter = 0
@@ -45,19 +64,67 @@ export class Context {
   private preparing = 0
   private readonly waitingToStart: Array<() => void> = []
 
-  constructor(options: Options, settings: Settings, subjects: Subject[], progress: Progress, load: LoadProcess) {
+  constructor(options: Options, settings: Settings, subjects: Subject[], progress: Progress) {
     this.options = options
     this.settings = settings
-    this.subjects = subjects
+    this.measured = subjects
     this.progress = progress
-    this.load = load
+  }
+
+  /** The load-client process every scenario drives its clients from (started by startLoadProcess). */
+  get load(): LoadProcess {
+    if (!this.mainLoad) throw new Error('the load process has not been started')
+    return this.mainLoad
+  }
+
+  async startLoadProcess(): Promise<void> {
+    this.mainLoad = await this.startLoad('load')
+  }
+
+  /** The subjects the scenarios measure: those asked for, less any whose shared target did not start. */
+  get subjects(): Subject[] {
+    return this.measured
+  }
+
+  /** A load-client process besides the main one (the flooder, the crowd's extra processes); the caller stops it. */
+  startLoad(label: string): Promise<LoadProcess> {
+    return startWithRetry(
+      label,
+      () => startLoad(label, this.options.startTimeoutMs),
+      (reason) => this.retried(label, reason),
+    )
+  }
+
+  /**
+   * Whether `error` is a process that did not start twice. If so, what needed it (`step`) is recorded as skipped
+   * and noted, and the caller goes on without it; any other error is the caller's to throw.
+   */
+  skipped(error: unknown, step: string): boolean {
+    if (!(error instanceof StartFailure)) return false
+    this.failures.push({ step, error: error.message, outcome: 'skipped' })
+    this.note(`Not measured: ${step}, because ${error.message}.`)
+    this.progress.log(`${step} skipped: ${error.message}`)
+    return true
+  }
+
+  private start(name: TargetName, env: Record<string, string>): Promise<RunningTarget> {
+    return startWithRetry(
+      name,
+      () => startTarget(name, env, this.options.startTimeoutMs),
+      (reason) => this.retried(name, reason),
+    )
+  }
+
+  private retried(label: string, reason: string): void {
+    this.note(`${label} did not start at the first attempt (${reason}) and was started once more.`)
+    this.progress.log(`${label} did not start (${reason}); starting it once more`)
   }
 
   /** A target started once and reused by the scenarios that only measure deltas (bytes, CPU, latency). */
   target(name: TargetName): Promise<RunningTarget> {
     let running = this.shared.get(name)
     if (!running) {
-      running = startTarget(name, this.envFor(name))
+      running = this.start(name, this.envFor(name))
       this.shared.set(name, running)
     }
     return running
@@ -72,7 +139,7 @@ export class Context {
   freshTarget(subject: Subject): Promise<RunningTarget> {
     const ready = this.spare.get(subject.id)
     this.spare.delete(subject.id)
-    return ready ?? startTarget(subject.target, this.envFor(subject.target))
+    return ready ?? this.start(subject.target, this.envFor(subject.target))
   }
 
   /** The environment a target of this name starts with. */
@@ -90,7 +157,7 @@ export class Context {
   labWith(env: Record<string, string>, key?: string): Promise<RunningTarget> {
     const ready = key === undefined ? undefined : this.spare.get(key)
     if (key !== undefined) this.spare.delete(key)
-    return ready ?? startTarget('lab', { ...this.envFor('lab'), ...env })
+    return ready ?? this.start('lab', { ...this.envFor('lab'), ...env })
   }
 
   /** Starts the process labWith(env, key) will ask for now, so that its start is over before the scenario (as prepareFresh does). */
@@ -113,16 +180,27 @@ export class Context {
     if (this.preparing >= PREPARE_CONCURRENCY) await new Promise<void>((resolve) => this.waitingToStart.push(resolve))
     this.preparing++
     try {
-      return await startTarget(name, env)
+      return await this.start(name, env)
     } finally {
       this.preparing--
       this.waitingToStart.shift()?.()
     }
   }
 
-  /** Starts the targets these subjects need, all at once. */
+  /**
+   * Starts the targets these subjects need, all at once. A target that does not start twice is given up: its
+   * subjects are measured by no scenario, and the run goes on with the others.
+   */
   async startTargets(names: TargetName[]): Promise<void> {
-    await Promise.all([...new Set(names)].map((name) => this.target(name)))
+    const unique = [...new Set(names)]
+    const started = await Promise.allSettled(unique.map((name) => this.target(name)))
+    for (const [i, outcome] of started.entries()) {
+      if (outcome.status === 'fulfilled') continue
+      const name = unique[i]!
+      const given = this.measured.filter((s) => s.target === name)
+      if (!this.skipped(outcome.reason, given.map((s) => s.id).join(', '))) throw outcome.reason
+      this.measured = this.measured.filter((s) => s.target !== name)
+    }
   }
 
   async stopSharedTargets(): Promise<void> {
@@ -140,6 +218,13 @@ export class Context {
     const running = [...this.spare.values()]
     this.spare.clear()
     await Promise.allSettled(running.map(async (r) => (await r).stop()))
+  }
+
+  /** Stops every process started through here that is still running: at the end of a run, however it ended. */
+  async stop(): Promise<void> {
+    await this.stopSharedTargets()
+    await this.stopSpareTargets()
+    await this.mainLoad?.stop()
   }
 
   endpoint(subject: Pick<Subject, 'target' | 'transport'>, target: RunningTarget): Endpoint {

@@ -10,19 +10,28 @@ export interface LoadProcess {
   stop(): Promise<void>
 }
 
-export async function startLoad(label: string): Promise<LoadProcess> {
+/** `readyTimeoutMs` is how long it may take to answer (the runner's --start-timeout); one that does not is stopped. */
+export async function startLoad(label: string, readyTimeoutMs: number): Promise<LoadProcess> {
   const forked = forkProcess(join(ROOT, 'benchmarks/clients/load-process.ts'), { label, execArgv: TSX })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${label} did not start:\n${forked.output()}`)), 30_000)
-    forked.caller.onEvent((event) => {
-      if (event !== 'ready') return
-      clearTimeout(timer)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${label} did not start within ${readyTimeoutMs} ms:\n${forked.output()}`)),
+        readyTimeoutMs,
+      )
+      forked.caller.onEvent((event) => {
+        if (event !== 'ready') return
+        clearTimeout(timer)
+        resolve()
+      })
+      void forked.exited.then(({ code, signal }) => {
+        clearTimeout(timer)
+        reject(new Error(`${label} exited (${signal ?? code}):\n${forked.output()}`))
+      })
     })
-    void forked.exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`${label} exited (${signal ?? code}):\n${forked.output()}`))
-    })
-  })
+  } catch (error) {
+    await stopProcess(forked)
+    throw error
+  }
   return { caller: forked.caller, pid: forked.child.pid ?? 0, stop: () => stopProcess(forked) }
 }

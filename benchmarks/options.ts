@@ -42,9 +42,14 @@ export interface Options extends RunOptions {
   slowFloodMaxMs: number
   tickerHz: number
   tickerMs: number
+  /** How long a server, baseline or load process may take to start (each is tried twice). */
+  startTimeoutMs: number
 }
 
-const PRESETS = {
+/** A start on a busy machine (two cores shared by a dozen Node processes) can take far longer than on an idle one. */
+export const DEFAULT_START_TIMEOUT_S = 120
+
+export const PRESETS = {
   quick: {
     clients: 200,
     rate: 50,
@@ -106,11 +111,16 @@ export class UsageError extends Error {
 export const HELP = `npm run bench -- [options]
 
 Starts Transport Lab's server and three bare baselines (ws, Socket.IO, a Fastify
-route) as their own processes, drives them from a load-client process, prints a
-comparison table and writes benchmarks/results/ (latest.json, latest.md, *.svg).
-Then a flooder next to well-behaved clients (noisy), readers that stop reading
-(slow-readers), peers that stop answering (dead-peers) and the server's own
-price updates in the ticker room (ticker), on servers of their own.
+route) as their own processes, drives them from a load-client process and prints a
+comparison table. Then a flooder next to well-behaved clients (noisy), readers
+that stop reading (slow-readers), peers that stop answering (dead-peers) and the
+server's own price updates in the ticker room (ticker), on servers of their own.
+
+Every run writes benchmarks/results/run-<time>.json. The reference run (the
+default: every scenario, transport and baseline, default counts) also replaces
+latest.json, latest.md and the charts there, which the README and the UI show;
+a complete --quick run writes those to benchmarks/results/quick/ instead. A run
+that fails part way writes what it had measured (a partial run) and exits 1.
 
   --quick                 a short run (about two minutes): small counts, short windows,
                           shortened heartbeats and leases for dead-peers
@@ -122,8 +132,11 @@ price updates in the ticker room (ticker), on servers of their own.
   --receivers N           latency: receivers of each message (default 50, quick 10)
   --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
   --json                  print the results JSON on stdout (progress stays on stderr)
-  --out DIR               where results go (default benchmarks/results)
-  --render FILE           measure nothing: write latest.md and the charts again from a results JSON
+  --out DIR               where results go (default benchmarks/results; created if missing)
+  --start-timeout S       seconds a server, baseline or load process may take to start (default ${DEFAULT_START_TIMEOUT_S});
+                          a failed start is tried once more, then what needed it is skipped and noted
+  --render FILE           measure nothing: write latest.md and the charts again from a results JSON, into
+                          --out (into benchmarks/results only from its own latest.json)
   -h, --help              this text
 
 Settings of the server under test come from the environment, as for npm start
@@ -173,6 +186,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         json: { type: 'boolean' },
         out: { type: 'string' },
         render: { type: 'string' },
+        'start-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -211,6 +225,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     slowFloodMaxMs: preset.slowFloodMaxMs,
     tickerHz: preset.tickerHz,
     tickerMs: preset.tickerMs,
+    startTimeoutMs: positiveInt('start-timeout', values['start-timeout'], DEFAULT_START_TIMEOUT_S, 3600) * 1000,
     json: values.json === true,
     out: values.out ?? defaultOut,
     render: values.render,

@@ -55,6 +55,42 @@ export async function stopProcess(forked: Forked): Promise<void> {
   clearTimeout(timer)
 }
 
+/** A process that did not start at either attempt: what needed it is skipped and noted, not the whole run. */
+export class StartFailure extends Error {
+  override name = 'StartFailure'
+}
+
+/** The first line of an error's message, for notes: a start error goes on, after a colon, with the process's last output. */
+export function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.replace(/:$/, '')
+}
+
+/**
+ * Starts a process, and once more if that fails: on a busy machine a start can miss its time limit once.
+ * `onRetry` hears why the first attempt failed; when the second fails too, a StartFailure says both (and has the
+ * second error, with the process's output, as its cause).
+ */
+export async function startWithRetry<T>(
+  label: string,
+  start: () => Promise<T>,
+  onRetry: (reason: string) => void,
+): Promise<T> {
+  let first: string
+  try {
+    return await start()
+  } catch (error) {
+    first = firstLine(error)
+    onRetry(first)
+  }
+  try {
+    return await start()
+  } catch (error) {
+    throw new StartFailure(`${label} did not start at either attempt: ${first}; then ${firstLine(error)}`, {
+      cause: error,
+    })
+  }
+}
+
 export function killAll(): void {
   for (const child of children) child.kill('SIGKILL')
   children.clear()

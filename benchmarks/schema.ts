@@ -411,12 +411,26 @@ export const TickerRow = Type.Object({
   note: Type.Optional(Type.String()),
 })
 
+/** Something the run could not measure, and what the run did about it. */
+export const Failure = Type.Object({
+  /** The scenario or step: "ticker", "idle bare-ws/websocket", "starting the load process", ... */
+  step: Type.String(),
+  error: Type.String(),
+  /** stopped: the run ended there and wrote what it had; skipped: only this was left out (a server that did not start twice). */
+  outcome: Type.Union([Type.Literal('stopped'), Type.Literal('skipped')]),
+})
+
 export const BenchResults = Type.Object({
   version: Type.Literal(RESULTS_VERSION),
   startedAt: Type.String(),
   finishedAt: Type.String(),
   durationMs: Num,
   mode: Type.Union([Type.Literal('quick'), Type.Literal('default')]),
+  /**
+   * Present when the run did not measure everything it was asked to: a partial run, which never replaces latest.*.
+   * `notMeasured` are the scenarios asked for that have no section.
+   */
+  partial: Type.Optional(Type.Object({ failures: Type.Array(Failure), notMeasured: Type.Array(Type.String()) })),
   command: Type.String(),
   options: RunOptions,
   environment: Environment,
@@ -520,6 +534,7 @@ export type DeadPeerRow = Static<typeof DeadPeerRow>
 export type AgeSummary = Static<typeof AgeSummary>
 export type TickerRow = Static<typeof TickerRow>
 export type Comparison = Static<typeof Comparison>
+export type Failure = Static<typeof Failure>
 export type Environment = Static<typeof Environment>
 export type RunOptions = Static<typeof RunOptions>
 export type BenchResults = Static<typeof BenchResults>

@@ -9,7 +9,6 @@ import type { ProbeReading } from './probe.ts'
 import { forkProcess, ROOT, stopProcess, TSX, type Forked } from './processes.ts'
 import type { TargetName } from './subjects.ts'
 
-const READY_TIMEOUT_MS = 60_000
 const PROBE = pathToFileURL(join(ROOT, 'benchmarks/probe.ts')).href
 
 const ENTRIES: Record<TargetName, string> = {
@@ -29,8 +28,15 @@ export interface RunningTarget {
   stop(): Promise<void>
 }
 
-/** `settings` are environment variables (HISTORY_LIMIT, ...), given alike to Transport Lab and the baselines. */
-export async function startTarget(name: TargetName, settings: Record<string, string>): Promise<RunningTarget> {
+/**
+ * `settings` are environment variables (HISTORY_LIMIT, ...), given alike to Transport Lab and the baselines;
+ * `readyTimeoutMs` is how long it may take to listen (the runner's --start-timeout).
+ */
+export async function startTarget(
+  name: TargetName,
+  settings: Record<string, string>,
+  readyTimeoutMs: number,
+): Promise<RunningTarget> {
   const lab = name === 'lab'
   const forked = forkProcess(join(ROOT, ENTRIES[name]), {
     label: name,
@@ -40,7 +46,7 @@ export async function startTarget(name: TargetName, settings: Record<string, str
   })
   let url: string
   try {
-    url = await whenReady(forked, lab)
+    url = await whenReady(forked, lab, readyTimeoutMs)
   } catch (error) {
     await stopProcess(forked)
     throw error
@@ -59,11 +65,11 @@ export async function startTarget(name: TargetName, settings: Record<string, str
   }
 }
 
-function whenReady(forked: Forked, lab: boolean): Promise<string> {
+function whenReady(forked: Forked, lab: boolean, readyTimeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${forked.label} did not start within ${READY_TIMEOUT_MS} ms:\n${forked.output()}`)),
-      READY_TIMEOUT_MS,
+      () => reject(new Error(`${forked.label} did not start within ${readyTimeoutMs} ms:\n${forked.output()}`)),
+      readyTimeoutMs,
     )
     const done = (url: string) => {
       clearTimeout(timer)

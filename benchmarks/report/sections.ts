@@ -56,10 +56,15 @@ export const REPORT_TITLE = 'Transport Lab: benchmark results'
 /** What was run, when, where, and how far to trust the absolute figures. */
 export function reportIntro(results: BenchResults): string {
   const env = results.environment
-  const run =
+  const kind =
     results.mode === 'quick'
       ? 'A **quick** run (small counts, short windows: a smoke test, not figures to quote)'
       : 'A default run'
+  const stopped = results.partial?.failures.find((f) => f.outcome === 'stopped')
+  // A partial run says so first: what is missing is not a finding.
+  const run = results.partial
+    ? `${kind}, **partial** (${stopped ? `it stopped at ${stopped.step}` : 'some of it was skipped'}; see the notes)`
+    : kind
   return (
     `${run} of \`${results.command}\`, ${results.startedAt}, ${formatNumber(results.durationMs / 1000)} s, ` +
     `on ${env.cores} × ${env.cpuModel}, Node ${env.node}. ` +

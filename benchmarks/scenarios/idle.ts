@@ -15,7 +15,7 @@
 // are per process, and the load is light); past that, one at a time.
 import type { Context } from '../context.ts'
 import type { CrowdReport } from '../clients/crowd.ts'
-import { startLoad, type LoadProcess } from '../load.ts'
+import type { LoadProcess } from '../load.ts'
 import { cpuSeconds, perConnection, perMinute, tallyDelta, tallyOf } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { IdleRow, Loss } from '../schema.ts'
@@ -206,20 +206,26 @@ export async function runIdle(ctx: Context) {
   const bar = ctx.progress.scenario('idle', ctx.subjects.length)
   try {
     const wanted = Math.ceil(ctx.options.clients / CLIENTS_PER_LOAD_PROCESS)
-    for (let i = 1; i < wanted; i++) extra.push(await startLoad(`load-${i + 1}`))
+    for (let i = 1; i < wanted; i++) extra.push(await ctx.startLoad(`load-${i + 1}`))
     const loads = [ctx.load, ...extra]
     const sideBySide = ctx.options.clients <= SIDE_BY_SIDE_MAX_CLIENTS
     const measured = new Map<string, IdleRow>()
     const groups = sideBySide ? pairs(ctx.subjects) : ctx.subjects.map((s) => [s])
     for (const group of groups) {
-      const groupRows = await Promise.all(group.map((subject) => measureIdle(ctx, subject, loads)))
-      groupRows.forEach((row, i) => {
-        measured.set(group[i]!.id, row)
-        bar.tick(group[i]!.id)
-      })
+      const groupRows = await Promise.allSettled(group.map((subject) => measureIdle(ctx, subject, loads)))
+      for (const [i, outcome] of groupRows.entries()) {
+        const subject = group[i]!
+        // A subject whose fresh server did not start is left out; the others are measured.
+        if (outcome.status === 'fulfilled') measured.set(subject.id, outcome.value)
+        else if (!ctx.skipped(outcome.reason, `idle ${subject.id}`)) throw outcome.reason
+        bar.tick(subject.id)
+      }
     }
     // Rows in the order of the subjects, whatever order they were measured in.
-    for (const subject of ctx.subjects) rows.push(measured.get(subject.id)!)
+    for (const subject of ctx.subjects) {
+      const row = measured.get(subject.id)
+      if (row) rows.push(row)
+    }
   } finally {
     await Promise.allSettled(extra.map((l) => l.stop()))
   }

@@ -25,7 +25,7 @@ import type { Context } from '../context.ts'
 import type { StopResult } from '../clients/delivery.ts'
 import type { FloodParams, FloodSeen, FloodTransport } from '../clients/flood.ts'
 import { sleep } from '../clients/common.ts'
-import { startLoad, type LoadProcess } from '../load.ts'
+import type { LoadProcess } from '../load.ts'
 import { cpuSeconds, ratioTo } from '../metrics.ts'
 import type { NoisyRow } from '../schema.ts'
 import type { RunningTarget } from '../targets.ts'
@@ -150,11 +150,19 @@ export async function runNoisy(ctx: Context) {
   const { options } = ctx
   const flooders = floodTransports(options.transports)
   const bar = ctx.progress.scenario('noisy', 2 * (1 + flooders.length))
-  const [on, off, floodLoad] = await Promise.all([
+  const starting = [
     ctx.labWith(NOISY_SERVERS['noisy:on'], 'noisy:on'),
     ctx.labWith(NOISY_SERVERS['noisy:off'], 'noisy:off'),
-    startLoad('flood'),
-  ])
+    ctx.startLoad('flood'),
+  ] as const
+  const started = await Promise.allSettled(starting)
+  const failed = started.find((s) => s.status === 'rejected')
+  if (failed) {
+    // Stop what did start before giving up on the scenario.
+    await Promise.allSettled(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])))
+    throw failed.reason
+  }
+  const [on, off, floodLoad] = await Promise.all(starting)
   const rows: NoisyRow[] = []
   try {
     const servers: Server[] = [

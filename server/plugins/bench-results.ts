@@ -15,7 +15,7 @@ export const benchResults = fp(
       } catch {
         throw new LabError(
           'LAB_ERR_NOT_FOUND',
-          'no benchmark results yet: run `npm run bench` (or `npm run bench -- --quick`)',
+          'no benchmark results yet: run `npm run bench` (a complete default run writes them; a --quick run writes its own, in quick/)',
         )
       }
       return reply.type('application/json; charset=utf-8').send(text)

@@ -3,57 +3,35 @@
 // and every message sent was delivered. Timings are reported by the bench,
 // never asserted here. Loopback with windows under the history limit loses
 // nothing, so any lost message is a bug in the server or in the bench.
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, relative } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { OUT_OF_REACH } from '../../benchmarks/environment.ts'
 import { checkResults, type BenchResults } from '../../benchmarks/schema.ts'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
+import { root, runBench } from './bench-process.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 /** The quick run takes about two minutes on two cores (eight scenarios); past this it is stopped, whatever it is doing. */
 const HARD_LIMIT_MS = 240_000
-const out = mkdtempSync(join(tmpdir(), 'transport-lab-bench-'))
+const temp = mkdtempSync(join(tmpdir(), 'transport-lab-bench-'))
+/** A folder that does not exist yet, two levels down: the bench creates it before it measures anything. */
+const out = join(temp, 'not', 'yet')
 
-afterAll(() => rmSync(out, { recursive: true, force: true }))
-
-function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/run.ts', '--quick', '--json', '--out', out], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    // SIGTERM lets the runner kill its children; SIGKILL if even that hangs (the children exit when their IPC channel closes).
-    const term = setTimeout(() => child.kill('SIGTERM'), HARD_LIMIT_MS)
-    const kill = setTimeout(() => child.kill('SIGKILL'), HARD_LIMIT_MS + 5000)
-    child.once('exit', (code) => {
-      clearTimeout(term)
-      clearTimeout(kill)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
 describe('npm run bench -- --quick --json', () => {
   it(
-    'measures every transport and baseline, prints valid results and loses no message',
+    'measures every transport and baseline, prints valid results, loses no message and writes into a new --out folder',
     async () => {
-      const { code, stdout, stderr } = await runQuick()
+      const { code, stdout, stderr } = await runBench(['--quick', '--json', '--out', out], {
+        hardLimitMs: HARD_LIMIT_MS,
+      })
       expect(code, stderr.slice(-3000)).toBe(0)
       const results = JSON.parse(stdout) as BenchResults
       expect(checkResults(results)).toEqual([])
       expect(results.mode).toBe('quick')
+      expect(results.partial).toBeUndefined()
 
       const subjects = (rows: Array<{ subject: string }> | undefined) => new Set(rows?.map((r) => r.subject))
       const expected = [
@@ -127,10 +105,15 @@ describe('npm run bench -- --quick --json', () => {
       for (const [name, value] of Object.entries(expectedLabEnv))
         expect(results.environment.settings[name], name).toBe(Number(value))
 
-      // Progress went to stderr as plain lines (not a terminal); the files are written.
+      // Progress went to stderr as plain lines (not a terminal).
       expect(stderr).toMatch(/\[bench +[\d.]+s\] idle done/)
       expect(stderr).toMatch(/\[bench +[\d.]+s\] dead-peers done/)
       expect(stderr).toMatch(/\[bench +[\d.]+s\] ticker done/)
+      // The missing --out was created; the run file is there, and the quick run's report went to quick/, beside
+      // the reference run's latest.* (which a quick run never writes).
+      const runFiles = readdirSync(out).filter((f) => /^run-.*\.json$/.test(f))
+      expect(runFiles).toHaveLength(1)
+      expect(JSON.parse(readFileSync(join(out, runFiles[0]!), 'utf8'))).toEqual(results)
       for (const file of [
         'latest.json',
         'latest.md',
@@ -143,9 +126,10 @@ describe('npm run bench -- --quick --json', () => {
         'slow-readers.svg',
         'dead-peers.svg',
       ]) {
-        expect(existsSync(join(out, file)), file).toBe(true)
+        expect(existsSync(join(out, 'quick', file)), `quick/${file}`).toBe(true)
+        expect(existsSync(join(out, file)), file).toBe(false)
       }
-      expect(readdirSync(out).some((f) => /^run-.*\.json$/.test(f))).toBe(true)
+      expect(stderr).toContain(`Written: ${relative(root, join(out, 'quick', 'latest.json'))}`)
     },
     HARD_LIMIT_MS + 10_000,
   )

@@ -244,6 +244,13 @@ describe('the report', () => {
     ).toEqual(['summary', 'latency', 'throughput', 'idle', 'slow-readers', 'dead-peers', 'accounting', 'environment'])
   })
 
+  it('says at its start that a partial run is partial, and where it stopped', () => {
+    const failure = { step: 'idle', error: 'the load process exited', outcome: 'stopped' as const }
+    const partial = renderMarkdown({ ...results, partial: { failures: [failure], notMeasured: ['idle'] } })
+    expect(partial).toContain('A default run, **partial** (it stopped at idle; see the notes) of `npm run bench`')
+    expect(renderMarkdown(results)).not.toContain('partial')
+  })
+
   it('prints the summary, the ratios and the missed targets on the terminal', () => {
     const text = renderTerminal(results)
     expect(text).toContain('Transport Lab vs its baselines')
