@@ -15,6 +15,7 @@ const BENCH = ['test/benchmarks/**/*.test.ts']
 const UNIT = [
   'test/core/**/*.test.ts',
   'test/docs/**/*.test.ts',
+  'test/wire/ws-frames.test.ts',
   'test/ui/inspect.test.ts',
   'test/ui/chart-data.test.ts',
   'test/ui/route.test.ts',

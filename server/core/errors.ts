@@ -42,6 +42,7 @@ export const ERRORS = {
     text: 'the client read too slowly and its send buffer filled: reconnect and resume',
   },
   LAB_ERR_NOT_FOUND: { status: 404, close: 1008, text: 'not found' },
+  LAB_ERR_FORBIDDEN: { status: 403, close: 1008, text: 'not served to your address' },
   LAB_ERR_SHUTTING_DOWN: { status: 503, close: 1001, text: 'the server is shutting down' },
   LAB_ERR_INTERNAL: { status: 500, close: 1011, text: 'internal error' },
 } as const satisfies Record<string, { status: number; close: number; text: string }>

@@ -117,6 +117,12 @@ export const Welcome = Type.Object({
    */
   members: Type.Array(Member),
   memberCount: Type.Integer(),
+  /**
+   * The TCP connection whose request opened this client's stream (the SSE GET, the /ws upgrade, a
+   * polling join, Socket.IO's first request): GET /api/wire/handshakes/:connectionId shows that
+   * request and its answer, to the address that made it.
+   */
+  connectionId: Type.Optional(Type.String()),
   /** HTTP transports only: send it back as the X-Lab-Session header (or ?session=) to act as this client. */
   session: Type.Optional(Type.String()),
   /** Short polling only: how often the server suggests polling, in ms. */

@@ -1,13 +1,39 @@
 // The wire meter's live figures: JSON for the UI and the tests, Prometheus for
 // anything that scrapes. Both read the same snapshot, taken when asked.
 import fp from 'fastify-plugin'
+import { Type } from '@sinclair/typebox'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { LabError } from '../core/errors.ts'
 import type { WireSnapshot } from '../wire/meter.ts'
+
+const ConnectionParams = Type.Object({ connectionId: Type.String() })
 
 export const wireRoutes = fp(
   async (app) => {
     app.get('/api/wire', async () => ({ ...app.wire.snapshot(), hub: app.hub.stats() }))
-    app.get('/api/wire/handshakes', async () => app.wire.handshakes())
+    // Every client's latest handshake, name=... queries included: for the server's own machine (the
+    // benchmarks, a learner's own server). A page asks for its own connections' instead, by the id
+    // its welcome names, and gets them only from the address that opened them.
+    app.get('/api/wire/handshakes', async (request) => {
+      if (!isLoopback(request.socket.remoteAddress))
+        throw new LabError(
+          'LAB_ERR_FORBIDDEN',
+          "every client's handshakes are shown on the server's own machine only: " +
+            'ask for yours at /api/wire/handshakes/CONNECTION_ID, with the connectionId of your welcome',
+        )
+      return app.wire.handshakes()
+    })
+    app.get('/api/wire/handshakes/:connectionId', { schema: { params: ConnectionParams } }, async (request) => {
+      const { connectionId } = request.params as { connectionId: string }
+      const handshakes = app.wire.connectionHandshakes(connectionId, request.socket.remoteAddress ?? '')
+      if (!handshakes)
+        throw new LabError(
+          'LAB_ERR_NOT_FOUND',
+          `no handshake of yours is kept for connection ${JSON.stringify(connectionId)}: ` +
+            'use the connectionId of a welcome this client got',
+        )
+      return handshakes
+    })
     app.get('/api/wire/connections', async () => app.wire.connections())
     app.get('/api/rooms', async () => app.hub.roomSummaries())
     app.get('/api/rooms/:room/presence', async (request) => app.hub.presence((request.params as { room: string }).room))
@@ -61,6 +87,17 @@ export const wireRoutes = fp(
           set({ transport, direction: 'in', kind: 'overhead' }, t.overheadIn)
           set({ transport, direction: 'out', kind: 'payload' }, t.payloadOut)
           set({ transport, direction: 'out', kind: 'overhead' }, t.overheadOut)
+        }
+      },
+    )
+    counter(
+      'lab_wire_plain_bytes_total',
+      'The payload before compression (permessage-deflate), by transport and direction; equal to the payload bytes where nothing is compressed',
+      ['transport', 'direction'],
+      (s, set) => {
+        for (const [transport, t] of Object.entries(s.transports)) {
+          set({ transport, direction: 'in' }, t.plainIn)
+          set({ transport, direction: 'out' }, t.plainOut)
         }
       },
     )
@@ -120,3 +157,10 @@ export const wireRoutes = fp(
   },
   { name: 'wire-routes', dependencies: ['hub'] },
 )
+
+/** The server's own machine: 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false
+  const ipv4 = address.startsWith('::ffff:') ? address.slice(7) : address
+  return ipv4.startsWith('127.') || address === '::1'
+}

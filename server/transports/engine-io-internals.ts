@@ -7,8 +7,10 @@ import type { IncomingMessage } from 'node:http'
 import type { Server as Engine } from 'engine.io'
 import type { WebSocketServer } from 'ws'
 
-/** engine.io's Socket (socket.conn in Socket.IO), as this server reads it; writeBuffer and transport.socket are private in its typings. */
+/** engine.io's Socket (socket.conn in Socket.IO), as this server reads it; id, writeBuffer and transport.socket are private in its typings. */
 export interface EngineSocket {
+  /** The session id (sid) the client's later requests carry; private in engine.io's typings. */
+  id: string
   readyState: string
   close(discard?: boolean): void
   request: IncomingMessage

@@ -158,6 +158,11 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
   const wire = app.wire.recorder(transport)
   const withInterval = <T extends object>(welcome: T) =>
     options.pollIntervalMs ? { ...welcome, pollIntervalMs: options.pollIntervalMs } : welcome
+  // A polling client has no stream: the join is the request that opens it, and its welcome names the join's connection.
+  const opened = (request: FastifyRequest) => {
+    const connectionId = app.wire.opened(transport, request.raw)
+    return connectionId === undefined ? {} : { connectionId }
+  }
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
     const body = typeof request.body === 'string' ? request.body : ''
     if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
@@ -176,7 +181,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         if (client) {
           const { welcome } = app.hub.join(client.clientId, message.room, message.after)
           request.log.info({ clientId: client.clientId, room: message.room }, 'joined')
-          return replyMessage(app, transport, reply, withInterval(welcome))
+          return replyMessage(app, transport, reply, withInterval({ ...welcome, ...opened(request) }))
         }
         // A new session: counted against its address first, and gone again if the join is refused.
         const joiner = app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
@@ -191,7 +196,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           throw error
         }
         request.log.info({ clientId: joiner.clientId, room: message.room }, 'joined')
-        return replyMessage(app, transport, reply, withInterval({ ...welcome, session }))
+        return replyMessage(app, transport, reply, withInterval({ ...welcome, ...opened(request), session }))
       }
       case 'leave': {
         if (!options.joinByPost) {

@@ -6,6 +6,7 @@
 // SEND_BUFFER_BYTES leaves its rooms at once and is closed in its
 // transport's idiom). Each transport supplies only how things are framed and
 // how its connection is measured and closed.
+import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { isLabError, LabError } from '../core/errors.ts'
 import type { Client } from '../core/hub.ts'
@@ -33,13 +34,21 @@ export class PushSession {
   private readonly out: PushOutput
   private readonly log: FastifyBaseLogger
   private readonly bucket: TokenBucket | undefined
+  /** The connection its welcomes name: where the request that opened the stream came in. */
+  private readonly connectionId: string | undefined
   private ended = false
 
-  /** `adopt` names a detached hub client (see Hub.detach) to carry on as, when it is still there. */
+  /**
+   * `opening` is the request that opened the stream (the SSE GET, the /ws
+   * upgrade, Engine.IO's first request): its handshake is the one the
+   * inspector shows for this client. `adopt` names a detached hub client (see
+   * Hub.detach) to carry on as, when it is still there.
+   */
   constructor(
     app: FastifyInstance,
     transport: string,
     name: string,
+    opening: IncomingMessage,
     out: PushOutput,
     log: FastifyBaseLogger,
     adopt?: string,
@@ -47,6 +56,7 @@ export class PushSession {
     this.app = app
     this.out = out
     this.log = log
+    this.connectionId = app.wire.opened(transport, opening)
     this.bucket = newBucket({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
     const entry = out.entry?.bind(out)
     const deliver = entry ? (e: LogEntry) => this.deliver(entry, e) : undefined
@@ -67,7 +77,9 @@ export class PushSession {
   /** Joins and sends the welcome with the backlog after `after`; throws a LabError (room limits) before anything is sent. */
   join(room: string, after?: Cursor): Welcome {
     const joined = this.app.hub.join(this.client.clientId, room, after)
-    const { welcome, backlog } = fitBacklog(joined.welcome, joined.backlog, this.app.config.sendBufferBytes / 2)
+    const named =
+      this.connectionId === undefined ? joined.welcome : { ...joined.welcome, connectionId: this.connectionId }
+    const { welcome, backlog } = fitBacklog(named, joined.backlog, this.app.config.sendBufferBytes / 2)
     this.out.welcome(welcome, backlog)
     this.log.info({ clientId: this.client.clientId, room, resumed: after?.seq, recovered: welcome.recovered }, 'joined')
     return welcome

@@ -14,6 +14,7 @@
 // engine.io takes /socket.io/ before Fastify routes anything, so Fastify's
 // hooks and body limits never see this traffic: limits and checks are set on
 // engine.io and io.use() here.
+import type { IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -81,7 +82,18 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     (path) => path.startsWith(PATH),
     (req, socket, head) => engine.handleUpgrade(req, socket, head),
   )
-  onUpgradeResponse(engine, (lines, req) => app.wire.onUpgradeResponse(req, lines))
+  // A session's welcome names the connection of its first request; when the
+  // session upgrades, the inspector follows it to the upgrade and its 101.
+  const firstRequests = new Map<string, IncomingMessage>()
+  engine.on('connection', (conn: EngineSocket) => {
+    firstRequests.set(conn.id, conn.request)
+    conn.once('close', () => firstRequests.delete(conn.id))
+  })
+  onUpgradeResponse(engine, (lines, req) => {
+    app.wire.onUpgradeResponse(req, lines)
+    const first = firstRequests.get(new URLSearchParams((req.url ?? '').split('?')[1]).get('sid') ?? '')
+    if (first) app.wire.continued(first, req)
+  })
 
   const clientDist = join(dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')), 'dist')
   for (const path of CLIENT_SCRIPTS) {
@@ -186,6 +198,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       app,
       transport,
       readName(auth.name),
+      socket.conn.request,
       {
         welcome: (welcome, backlog) => {
           if (dialect === 'lab') emit('welcome', welcome)

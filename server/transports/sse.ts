@@ -93,6 +93,7 @@ export const sse: FastifyPluginAsync = async (app) => {
         app,
         transport,
         adopt?.name ?? name ?? readName(undefined),
+        request.raw,
         {
           welcome: (welcome, backlog) => {
             token ??= sessions.issue(session!.client)

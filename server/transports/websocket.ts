@@ -12,6 +12,7 @@ import { TRANSPORT_INFO } from '../core/names.ts'
 import type { LogEntry } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { encode, type Encoded } from '../wire/payload.ts'
+import { countFrames } from '../wire/ws-frames.ts'
 import { releaseUpgradeRequest } from './fastify-websocket-internals.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { readName, readRoomQuery } from './query.ts'
@@ -62,10 +63,15 @@ export const websocket: FastifyPluginAsync = async (app) => {
     // At once, so that nothing below can go unhandled.
     socket.on('error', (error) => log.warn({ err: error }, 'WebSocket error'))
     const query = request.query as Record<string, unknown>
+    // Under permessage-deflate the payload is what the frames carry, compressed:
+    // counted off the socket by countFrames, while this code reports the plain sizes.
+    const deflated = socket.extensions.includes('permessage-deflate')
+    if (deflated) countFrames(request.raw.socket, wire)
 
     const sendEncoded = (encoded: Encoded) => {
       if (socket.readyState !== socket.OPEN) return
-      wire.sent(encoded.bytes)
+      if (deflated) wire.sent(0, 0, encoded.bytes)
+      else wire.sent(encoded.bytes)
       // One Buffer per entry for all receivers, sent as a text frame: no per-socket string conversion.
       socket.send(encoded.buffer, { binary: false })
     }
@@ -86,6 +92,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
         app,
         transport,
         name,
+        request.raw,
         {
           welcome: (welcome, backlog: LogEntry[]) => {
             sendEncoded(encode(welcome))
@@ -118,7 +125,8 @@ export const websocket: FastifyPluginAsync = async (app) => {
     socket.on('message', (data, isBinary) => {
       alive.set(socket, true)
       const buffer = data as Buffer
-      wire.received(buffer.byteLength)
+      if (deflated) wire.received(0, 0, buffer.byteLength)
+      else wire.received(buffer.byteLength)
       if (session.closed) return
       let ref: string | undefined
       try {

@@ -1,8 +1,19 @@
-// The inspector's view of how each transport opened: per transport, the head
-// of its last upgrade (request and the 101) or, for a transport that has
-// none, of its last HTTP exchange. The heads are kept as they crossed the
-// wire, header names and order included, except that credentials are
-// redacted before anything is stored: /api/wire/handshakes is public.
+// The inspector's view of how each stream opened. The heads are kept as they
+// crossed the wire, header names and order included, except that credentials
+// are redacted before anything is stored. Two views of them:
+//
+// - Per connection: a transport pins the request that opened a client's
+//   stream (the SSE GET, the /ws upgrade and its 101, a polling join,
+//   Engine.IO's first request, followed to its upgrade) when it writes the
+//   welcome, and the welcome names that TCP connection (`connectionId`). A
+//   page asks for its own handshakes by that id, and they are served only to
+//   the address that opened them. Later requests on the connection (an SSE
+//   send, a poll) never replace a pinned handshake; only another stream
+//   opened there does. Kept while the connection they follow is open, then
+//   among the last CLOSED_CONNECTIONS_KEPT closed ones, so memory stays
+//   bounded whatever clients do.
+// - Per transport: the latest exchange from anyone (its upgrade when it has
+//   one), for the server's own machine: the benchmarks read it.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { SESSION_HEADER } from '../core/names.ts'
@@ -12,43 +23,187 @@ import type { Handshake, HandshakeSide } from './types.ts'
 const SECRET_HEADERS = new Set([SESSION_HEADER, 'cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
 const SECRET_PARAMS = /([?&](?:session|token)=)[^&#]*/gi
 export const REDACTED = '[redacted]'
+/** Handshakes of closed connections kept for pages that ask late (a page's current connection is always kept). */
+export const CLOSED_CONNECTIONS_KEPT = 256
 
-interface LastExchange {
+interface Exchange {
   at: number
   connectionId: string
   request: HandshakeSide
+  upgrade: boolean
   /** Read when asked for, not when the request arrives: its head is written later. */
   res?: ServerResponse
-  upgradeResponse?: HandshakeSide
+  response?: HandshakeSide
+  /** Where the stream this exchange opened went on: Engine.IO's upgrade, on another connection. */
+  next?: Exchange
+  /** The stream pinned to this exchange, which moves with it. */
+  pin?: Pin
 }
 
+interface Pin {
+  /** The connection named in the welcome. */
+  key: string
+  transport: string
+  /** Who may read it: the address that opened it. */
+  address: string
+  opened: Exchange
+  /** The connection whose life the record follows: the one the shown exchange is on. */
+  holder: string
+}
+
+const kExchange = Symbol('handshakeExchange')
+type TaggedRequest = IncomingMessage & { [kExchange]?: Exchange }
+
 export class HandshakeLog {
-  private readonly lastHttp = new Map<string, LastExchange>()
-  private readonly lastUpgrade = new Map<string, LastExchange>()
+  private readonly lastHttp = new Map<string, Exchange>()
+  private readonly lastUpgrade = new Map<string, Exchange>()
+  /** Connection id -> transport -> the stream opened there. */
+  private readonly pins = new Map<string, Map<string, Pin>>()
+  /** Open connection id -> the pins that follow it. */
+  private readonly held = new Map<string, Set<Pin>>()
+  /** Pins whose connection closed, oldest first. */
+  private readonly retired = new Set<Pin>()
+  private readonly isOpen: (connectionId: string) => boolean
+  private readonly closedKept: number
+
+  constructor(isOpen: (connectionId: string) => boolean, closedKept = CLOSED_CONNECTIONS_KEPT) {
+    this.isOpen = isOpen
+    this.closedKept = closedKept
+  }
 
   request(transport: string, connectionId: string, req: IncomingMessage, res: ServerResponse): void {
-    this.lastHttp.set(transport, { at: Date.now(), connectionId, request: requestSide(req), res })
+    const exchange: Exchange = { at: Date.now(), connectionId, request: requestSide(req), upgrade: false, res }
+    ;(req as TaggedRequest)[kExchange] = exchange
+    this.lastHttp.set(transport, exchange)
   }
 
   upgrade(transport: string, connectionId: string, req: IncomingMessage): void {
-    this.lastUpgrade.set(transport, { at: Date.now(), connectionId, request: requestSide(req) })
+    const exchange: Exchange = { at: Date.now(), connectionId, request: requestSide(req), upgrade: true }
+    ;(req as TaggedRequest)[kExchange] = exchange
+    this.lastUpgrade.set(transport, exchange)
   }
 
-  /** The 101 as ws is about to write it: the lines its 'headers' event hands over. */
-  upgradeResponse(transport: string, lines: string[]): void {
-    const last = this.lastUpgrade.get(transport)
-    if (!last) return
+  /** The 101 as ws is about to write it for `req`: the lines its 'headers' event hands over. */
+  upgradeResponse(req: IncomingMessage, transport: string, lines: string[]): void {
+    const exchange = (req as TaggedRequest)[kExchange] ?? this.lastUpgrade.get(transport)
+    if (!exchange) return
     const [startLine = '', ...rest] = lines
-    last.upgradeResponse = { startLine, headers: rest.map(splitHeader) }
+    exchange.response = { startLine, headers: rest.map(splitHeader) }
   }
 
-  /** The last handshake per transport: its upgrade when it has one, else its last HTTP exchange. */
-  all(): Record<string, Handshake> {
-    const result: Record<string, Handshake> = {}
-    for (const [transport, last] of this.lastHttp) result[transport] = describe(last, false)
-    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last, true)
+  /**
+   * Pins the exchange `req` made as the handshake of the stream `transport`
+   * opened with it, in place of any stream that transport opened on the same
+   * connection before. Returns the connection id, or undefined for a request
+   * the log never saw.
+   */
+  opened(transport: string, req: IncomingMessage): string | undefined {
+    const exchange = (req as TaggedRequest)[kExchange]
+    if (!exchange) return undefined
+    const key = exchange.connectionId
+    const replaced = this.pins.get(key)?.get(transport)
+    if (replaced) this.forget(replaced)
+    let streams = this.pins.get(key)
+    const pin: Pin = {
+      key,
+      transport,
+      address: req.socket.remoteAddress ?? '',
+      opened: exchange,
+      holder: shown(exchange).connectionId,
+    }
+    exchange.pin = pin
+    if (!streams) this.pins.set(key, (streams = new Map<string, Pin>()))
+    streams.set(transport, pin)
+    this.hold(pin)
+    return key
+  }
+
+  /** The stream `from` opened carries on over `to` (Engine.IO's upgrade): its handshake is now `to`'s. */
+  continued(from: IncomingMessage, to: IncomingMessage): void {
+    const first = (from as TaggedRequest)[kExchange]
+    const next = (to as TaggedRequest)[kExchange]
+    if (!first || !next || first === next) return
+    first.next = next
+    const pin = first.pin
+    if (!pin) return
+    this.release(pin)
+    pin.holder = next.connectionId
+    this.hold(pin)
+  }
+
+  /** A TCP connection closed: what follows it joins the closed ones kept, pushing out the oldest. */
+  closed(connectionId: string): void {
+    const pins = this.held.get(connectionId)
+    if (!pins) return
+    this.held.delete(connectionId)
+    for (const pin of pins) this.retire(pin)
+  }
+
+  /** The handshakes of the streams opened on a connection, by transport, for a reader at `address`. */
+  ofConnection(connectionId: string, address: string): Record<string, Handshake> | undefined {
+    const streams = this.pins.get(connectionId)
+    if (!streams) return undefined
+    let result: Record<string, Handshake> | undefined
+    for (const [transport, pin] of streams)
+      if (pin.address === address) (result ??= {})[transport] = describe(shown(pin.opened))
     return result
   }
+
+  /** How many connections' handshakes are kept, open and closed. */
+  get connectionsKept(): number {
+    return this.pins.size
+  }
+
+  /** The latest handshake per transport from anyone: its upgrade when it has one, else its last HTTP exchange. */
+  all(): Record<string, Handshake> {
+    const result: Record<string, Handshake> = {}
+    for (const [transport, last] of this.lastHttp) result[transport] = describe(last)
+    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last)
+    return result
+  }
+
+  private hold(pin: Pin): void {
+    if (!this.isOpen(pin.holder)) {
+      this.retire(pin)
+      return
+    }
+    let pins = this.held.get(pin.holder)
+    if (!pins) this.held.set(pin.holder, (pins = new Set<Pin>()))
+    pins.add(pin)
+  }
+
+  private release(pin: Pin): void {
+    const pins = this.held.get(pin.holder)
+    if (pins?.delete(pin) && pins.size === 0) this.held.delete(pin.holder)
+    this.retired.delete(pin)
+  }
+
+  private retire(pin: Pin): void {
+    // Its response head is read now, so that the response itself can go.
+    responseOf(shown(pin.opened))
+    this.retired.add(pin)
+    for (const oldest of this.retired) {
+      if (this.retired.size <= this.closedKept) break
+      this.forget(oldest)
+    }
+  }
+
+  private forget(pin: Pin): void {
+    this.release(pin)
+    const streams = this.pins.get(pin.key)
+    if (streams?.get(pin.transport) === pin) {
+      streams.delete(pin.transport)
+      if (streams.size === 0) this.pins.delete(pin.key)
+    }
+    if (pin.opened.pin === pin) pin.opened.pin = undefined
+  }
+}
+
+/** Where a stream is now: the exchange it opened with, or the one it moved to. */
+function shown(exchange: Exchange): Exchange {
+  let current = exchange
+  while (current.next) current = current.next
+  return current
 }
 
 function requestSide(req: IncomingMessage): HandshakeSide {
@@ -87,12 +242,23 @@ function responseSide(res: ServerResponse | undefined): HandshakeSide | null {
   return { startLine, headers: lines.map(splitHeader) }
 }
 
-function describe(last: LastExchange, upgrade: boolean): Handshake {
+/** The exchange's response head, read once it has been written; the response is let go then. */
+function responseOf(exchange: Exchange): HandshakeSide | null {
+  if (exchange.response) return exchange.response
+  const side = responseSide(exchange.res)
+  if (side) {
+    exchange.response = side
+    exchange.res = undefined
+  }
+  return side
+}
+
+function describe(exchange: Exchange): Handshake {
   return {
-    at: last.at,
-    connectionId: last.connectionId,
-    request: last.request,
-    response: last.upgradeResponse ?? responseSide(last.res),
-    upgrade,
+    at: exchange.at,
+    connectionId: exchange.connectionId,
+    request: exchange.request,
+    response: responseOf(exchange),
+    upgrade: exchange.upgrade,
   }
 }

@@ -19,10 +19,15 @@ export type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally 
 export type Direction = 'in' | 'out'
 
 export interface WireRecorder {
-  /** A client message arrived: its payload bytes (the chat JSON inside the framing). */
-  received(payloadBytes: number, messages?: number): void
-  /** Messages left for a client: their payload bytes. */
-  sent(payloadBytes: number, messages?: number): void
+  /**
+   * A client message arrived: its payload bytes (the chat JSON inside the
+   * framing). Under compression the frames' compressed bytes are the payload
+   * and `plainBytes` what they inflate to; a caller that learns the two at
+   * different moments says each on its own (the other as 0, messages once).
+   */
+  received(payloadBytes: number, messages?: number, plainBytes?: number): void
+  /** Messages left for a client: their payload bytes, and their size before compression. */
+  sent(payloadBytes: number, messages?: number, plainBytes?: number): void
 }
 export const OTHER = 'other'
 
@@ -40,6 +45,8 @@ interface Counters {
   bytesOut: number
   payloadIn: number
   payloadOut: number
+  plainIn: number
+  plainOut: number
   connectionsTotal: number
   requestsHeld: number
   httpRequests: number
@@ -52,9 +59,10 @@ type MeteredSocket = Socket & { [kState]?: SocketState }
 
 export class WireMeter {
   private readonly classify: (url: string) => string
-  private readonly sockets = new Set<MeteredSocket>()
+  /** Open sockets by connection id. */
+  private readonly sockets = new Map<string, MeteredSocket>()
   private readonly counters = new Map<string, Counters>()
-  private readonly handshakeLog = new HandshakeLog()
+  private readonly handshakeLog = new HandshakeLog((id) => this.sockets.has(id))
   private nextId = 1
 
   /** `classify` names the transport that owns a request URL, or OTHER. */
@@ -73,10 +81,11 @@ export class WireMeter {
       upgraded: false,
     }
     metered[kState] = state
-    this.sockets.add(metered)
+    this.sockets.set(state.id, metered)
     socket.once('close', () => {
       this.settle(metered)
-      this.sockets.delete(metered)
+      this.sockets.delete(state.id)
+      this.handshakeLog.closed(state.id)
     })
   }
 
@@ -121,7 +130,33 @@ export class WireMeter {
 
   /** The 101 as ws wrote it (its 'headers' event hands over the exact lines). */
   onUpgradeResponse(req: IncomingMessage, lines: string[]): void {
-    this.handshakeLog.upgradeResponse(this.transportOf(req.socket), lines)
+    this.handshakeLog.upgradeResponse(req, this.transportOf(req.socket), lines)
+  }
+
+  /**
+   * A transport opened a client's stream with `req`: the request whose answer
+   * is the welcome (the SSE GET, a polling join), or the upgrade or first
+   * request before it. Its exchange becomes the handshake served for that
+   * connection (see handshakes.ts). Returns the connection id the welcome
+   * names, or undefined when the socket is not metered.
+   */
+  opened(transport: string, req: IncomingMessage): string | undefined {
+    return (req.socket as MeteredSocket)[kState] ? this.handshakeLog.opened(transport, req) : undefined
+  }
+
+  /** The stream `from` opened carries on over `to`, on another connection (Engine.IO's upgrade). */
+  continued(from: IncomingMessage, to: IncomingMessage): void {
+    this.handshakeLog.continued(from, to)
+  }
+
+  /** The handshakes of the streams opened on one connection, by transport; only for the address that opened them. */
+  connectionHandshakes(connectionId: string, address: string): Record<string, Handshake> | undefined {
+    return this.handshakeLog.ofConnection(connectionId, address)
+  }
+
+  /** How many connections' handshakes are kept (the open ones and the last closed ones). */
+  get handshakesKept(): number {
+    return this.handshakeLog.connectionsKept
   }
 
   /**
@@ -131,12 +166,14 @@ export class WireMeter {
   recorder(transport: string): WireRecorder {
     const tally = this.tally(transport)
     return {
-      received(payloadBytes: number, messages = 1) {
+      received(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
         tally.payloadIn += payloadBytes
+        tally.plainIn += plainBytes
         tally.messagesIn += messages
       },
-      sent(payloadBytes: number, messages = 1) {
+      sent(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
         tally.payloadOut += payloadBytes
+        tally.plainOut += plainBytes
         tally.messagesOut += messages
       },
     }
@@ -145,8 +182,13 @@ export class WireMeter {
   /** For callers whose transport varies per call (the bench's baselines tally per role). */
   notePayload(transport: string, direction: Direction, bytes: number): void {
     const tally = this.tally(transport)
-    if (direction === 'in') tally.payloadIn += bytes
-    else tally.payloadOut += bytes
+    if (direction === 'in') {
+      tally.payloadIn += bytes
+      tally.plainIn += bytes
+    } else {
+      tally.payloadOut += bytes
+      tally.plainOut += bytes
+    }
   }
 
   /** Long polls waiting and SSE streams open: requests the server is holding. */
@@ -163,7 +205,7 @@ export class WireMeter {
 
   snapshot(): WireSnapshot {
     const open = new Map<string, number>()
-    for (const socket of this.sockets) {
+    for (const socket of this.sockets.values()) {
       this.settle(socket)
       const owner = socket[kState]!.owner
       open.set(owner, (open.get(owner) ?? 0) + 1)
@@ -180,7 +222,7 @@ export class WireMeter {
 
   connections(limit = 200): ConnectionInfo[] {
     const list: ConnectionInfo[] = []
-    for (const socket of this.sockets) {
+    for (const socket of this.sockets.values()) {
       if (list.length >= limit) break
       const state = socket[kState]!
       // No client address: the list is public, and who connected from where is not anyone else's business.
@@ -203,7 +245,7 @@ export class WireMeter {
    */
   destroyUnused(): number {
     let destroyed = 0
-    for (const socket of this.sockets) {
+    for (const socket of this.sockets.values()) {
       if (socket.bytesRead === 0) {
         socket.destroy()
         destroyed++
@@ -212,7 +254,7 @@ export class WireMeter {
     return destroyed
   }
 
-  /** The last handshake per transport: its upgrade when it has one, else its last HTTP exchange. */
+  /** The latest handshake per transport from any client: its upgrade when it has one, else its last HTTP exchange. */
   handshakes(): Record<string, Handshake> {
     return this.handshakeLog.all()
   }
@@ -253,6 +295,8 @@ export class WireMeter {
         bytesOut: 0,
         payloadIn: 0,
         payloadOut: 0,
+        plainIn: 0,
+        plainOut: 0,
         connectionsTotal: 0,
         requestsHeld: 0,
         httpRequests: 0,
@@ -271,6 +315,8 @@ function toTally(c: Counters, connectionsOpen: number): WireTally {
     bytesOut: c.bytesOut,
     payloadIn: c.payloadIn,
     payloadOut: c.payloadOut,
+    plainIn: c.plainIn,
+    plainOut: c.plainOut,
     // Payload is counted when framed, bytes when they reach the socket: for a
     // moment a frame can be counted as payload before its bytes are written.
     overheadIn: Math.max(0, c.bytesIn - c.payloadIn),

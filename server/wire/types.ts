@@ -5,6 +5,13 @@ export interface WireTally {
   bytesOut: number
   payloadIn: number
   payloadOut: number
+  /**
+   * The payload before compression (permessage-deflate): what the application
+   * sent or got. Equal to payload where nothing is compressed; plain - payload
+   * is what compression saved.
+   */
+  plainIn: number
+  plainOut: number
   overheadIn: number
   overheadOut: number
   connectionsOpen: number
@@ -22,6 +29,8 @@ export function emptyTally(): WireTally {
     bytesOut: 0,
     payloadIn: 0,
     payloadOut: 0,
+    plainIn: 0,
+    plainOut: 0,
     overheadIn: 0,
     overheadOut: 0,
     connectionsOpen: 0,

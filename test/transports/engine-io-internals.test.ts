@@ -1,8 +1,8 @@
-// The Socket.IO transport reads three things engine.io keeps private
+// The Socket.IO transport reads a few things engine.io keeps private
 // (server/transports/engine-io-internals.ts). Each is checked here on a real
 // engine.io server with real clients, so that an engine.io release that moves
 // one fails here, by name, instead of quietly turning off the inspector's 101
-// or the slow-consumer policy.
+// (and its following a session to its upgrade) or the slow-consumer policy.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -59,13 +59,15 @@ describe('engine.io, beyond its public API', () => {
     client.close()
   })
 
-  it("queues a polling client's packets in writeBuffer until it asks, and engineBuffered counts their bytes", async () => {
+  it("names a session by its id, queues a polling client's packets in writeBuffer until it asks, and engineBuffered counts their bytes", async () => {
     const connected = nextConnection()
     const base = `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`
     const open = await (await fetch(base)).text()
     const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid
     const raw = await connected
     const conn = engineSocket(raw)
+    // The sid every later request of the session carries (an upgrade's too) is the Socket's id.
+    expect(conn.id).toBe(sid)
     const buffered = engineBuffered(conn)
     expect(buffered()).toBe(0)
     raw.send('hello')

@@ -13,6 +13,7 @@ import { TRANSPORTS, type ChatMessage, type ErrorMessage, type TransportName } f
 import { createChatClient, type ChatClient } from '../../ui/src/clients/index.ts'
 import type { ConnectionState, Received } from '../../ui/src/clients/chat-client.ts'
 import { describeEnginePacket } from '../../ui/src/clients/engine-io.ts'
+import type { Handshake } from '../../server/wire/meter.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 
@@ -193,6 +194,15 @@ const makeClient = (transport: TransportName, name: string, overrides: Partial<{
     }),
   )
 const opened = (...ws: Watched[]) => until(() => ws.every((w) => w.client.state === 'open') || undefined, 'open')
+/** The request that opens each transport's stream, as the server's handshake record shows it. */
+const OPENING: Record<TransportName, RegExp> = {
+  'short-polling': /^POST \/poll HTTP\/1\.1$/,
+  'long-polling': /^POST \/long-poll HTTP\/1\.1$/,
+  sse: /^GET \/sse\?room=ui-sse&name=inspected HTTP\/1\.1$/,
+  websocket: /^GET \/ws\?room=ui-websocket&name=inspected&compress=0 HTTP\/1\.1$/,
+  // The first request of the Engine.IO session, or the upgrade it moved to.
+  'socket.io': /^GET \/socket\.io\/\?EIO=4&transport=(polling|websocket)/,
+}
 
 describe.each(TRANSPORTS)('the %s ChatClient', (transport) => {
   const room = roomFor(transport)
@@ -207,6 +217,19 @@ describe.each(TRANSPORTS)('the %s ChatClient', (transport) => {
     expect(w.states).toEqual(['connecting', 'open'])
     await w.client.stop()
     expect(w.client.state).toBe('closed')
+  })
+
+  it('keeps the connection its welcome names, where the server shows it the request that opened its stream', async () => {
+    const w = make('inspected')
+    w.client.start()
+    await opened(w)
+    const connectionId = w.client.connectionId
+    expect(connectionId).toMatch(/^c\d+$/)
+    expect(connectionId).toBe(w.client.welcome?.connectionId)
+    const res = await realFetch(`${server.url}/api/wire/handshakes/${connectionId}`)
+    const shown = ((await res.json()) as Record<string, Handshake>)[transport]!
+    expect(shown.request.startLine).toMatch(OPENING[transport])
+    await w.client.stop()
   })
 
   it('receives its own message with the sentAt it stamped, so the page can measure latency', async () => {

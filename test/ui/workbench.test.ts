@@ -101,6 +101,20 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await page.screenshot({ path: `${artifacts}workbench-drop-and-resume.png` })
   })
 
+  it('shows what deflate saved once the WebSocket is compressed, with the frame headers still as overhead', async () => {
+    const ws = panel('websocket')
+    const row = (name: string) => ws.locator('table.counters tr', { has: page.getByRole('rowheader', { name }) })
+    await ws.getByRole('checkbox', { name: 'deflate' }).check()
+    onTestFinished(async () => {
+      await ws.getByRole('checkbox', { name: 'deflate' }).uncheck()
+      await expect.poll(() => ws.locator('.state').textContent()).toBe('open')
+    })
+    await expect.poll(() => ws.locator('.state').textContent(), { timeout: 10_000 }).toBe('open')
+    for (let i = 0; i < 3; i++) await send(`squeeze me ${i} ${'again and again '.repeat(20)}`, 'websocket')
+    await expect.poll(() => row('Saved by deflate').count(), { timeout: 10_000 }).toBe(1)
+    await expect.poll(async () => (await row('Overhead').locator('td').nth(1).textContent())?.trim()).not.toBe('0 B')
+  })
+
   it('changes the short-poll interval live', async () => {
     const select = panel('short-polling').getByLabel('Short-poll interval')
     await select.selectOption('250')
@@ -127,6 +141,36 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
       .first()
       .waitFor()
     await page.screenshot({ path: `${artifacts}workbench-inspector.png` })
+  })
+
+  it("shows in the inspector this page's own handshakes, never another client's, and SSE's GET even after a send", async () => {
+    // Others connect after this page did, on the same transports, and the page sends over SSE (a POST /sse).
+    const intruders = [createClient('websocket', server.url, 'intruder'), createClient('sse', server.url, 'intruder')]
+    onTestFinished(async () => {
+      for (const intruder of intruders) await intruder.close()
+    })
+    for (const intruder of intruders) await intruder.join('lobby')
+    await send('sent over SSE before inspecting', 'sse')
+    await panel('sse').locator('.messages li', { hasText: 'sent over SSE before inspecting' }).waitFor()
+
+    await page.getByRole('tab', { name: 'Inspector' }).click()
+    onTestFinished(() => page.getByRole('tab', { name: 'Race' }).click())
+    const inspector = page.locator('lab-inspector')
+    const handshake = inspector.locator('section.handshake')
+    const openings = [
+      ['WebSocket', /^GET \/ws\?room=lobby&name=Instructor&compress=/],
+      ['Server-Sent Events', /^GET \/sse\?room=lobby&name=Instructor/],
+    ] as const
+    for (const [tab, opening] of openings) {
+      await inspector.getByRole('tab', { name: tab }).click()
+      await handshake.getByRole('button', { name: 'Refresh' }).click()
+      const startLine = handshake.locator('.side').first().locator('.line').first()
+      await expect.poll(() => startLine.textContent()).toMatch(opening)
+      await expect.poll(() => handshake.getByText(/this page's client was welcomed on/).count()).toBe(1)
+      expect(await handshake.getByText('intruder').count()).toBe(0)
+      expect(await handshake.getByText('POST /sse').count()).toBe(0)
+    }
+    await page.screenshot({ path: `${artifacts}workbench-inspector-sse.png` })
   })
 
   it("logs the inspected client's frames as they come, and counts those that came while paused", async () => {

@@ -1,8 +1,10 @@
 // Nothing secret is served: the handshakes the API shows (and the inspector
 // draws) keep their header names but not the values of session tokens,
 // cookies or credentials, and no one can list other clients' addresses.
+// (Which client may read which handshake: own-handshakes.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import type { Welcome } from '../../server/core/protocol.ts'
 import type { ConnectionInfo, Handshake } from '../../server/wire/meter.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
@@ -46,6 +48,24 @@ describe('/api/wire/handshakes', () => {
     expect(upgrade.response!.startLine).toMatch(/^HTTP\/1\.1 101 /)
     expect(JSON.stringify(upgrade)).not.toMatch(/secret-[56]/)
     expect(upgrade.request.headers.some(([k]) => k.toLowerCase() === 'sec-websocket-key')).toBe(true)
+    ws.close()
+  })
+})
+
+describe('/api/wire/handshakes/:connectionId', () => {
+  it("shows a client its own upgrade with the query's token and its cookie redacted", async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?room=lobby&name=own&token=query-secret-7`, {
+      headers: { cookie: 'lab=cookie-secret-8', authorization: 'Bearer auth-secret-9' },
+    })
+    const welcome = await new Promise<Welcome>((resolve) =>
+      ws.once('message', (data) => resolve(JSON.parse((data as Buffer).toString()) as Welcome)),
+    )
+    const text = await (await fetch(`${server.url}/api/wire/handshakes/${welcome.connectionId}`)).text()
+    expect(text).not.toMatch(/secret-[789]/)
+    const { websocket } = JSON.parse(text) as Record<string, Handshake>
+    expect(websocket!.request.startLine).toBe('GET /ws?room=lobby&name=own&token=[redacted] HTTP/1.1')
+    const headers = Object.fromEntries(websocket!.request.headers.map(([k, v]) => [k.toLowerCase(), v]))
+    expect(headers).toMatchObject({ cookie: '[redacted]', authorization: '[redacted]' })
     ws.close()
   })
 })

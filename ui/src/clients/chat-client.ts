@@ -149,6 +149,11 @@ export abstract class ChatClient extends EventTarget {
     this.drop(0)
   }
 
+  /** The TCP connection whose request opened this client's stream, as its latest welcome names it (the inspector asks for that handshake). */
+  get connectionId(): string | undefined {
+    return this.welcome?.connectionId
+  }
+
   on<K extends keyof ChatClientEventMap>(type: K, listener: (event: ChatClientEventMap[K]) => void): () => void {
     const wrapped = listener as EventListener
     this.addEventListener(type, wrapped)

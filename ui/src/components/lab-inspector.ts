@@ -1,5 +1,7 @@
-// Under the hood of one transport: the handshake as the server read and wrote
-// it, the Sec-WebSocket-Accept proof worked out by hand, and the client's frames.
+// Under the hood of one transport: this page's handshake as the server read and
+// wrote it (the request that opened the stream of this page's client, asked for
+// by the connection its welcome names, never another client's), the
+// Sec-WebSocket-Accept proof worked out by hand, and the client's frames.
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
 import { Task, TaskStatus, initialState } from '@lit/task'
 import { TRANSPORT_INFO, type TransportName, TRANSPORTS } from '../../../server/core/names.ts'
@@ -7,6 +9,14 @@ import type { Handshake, HandshakeSide } from '../../../server/wire/types.ts'
 import type { Lab } from '../state/lab.ts'
 import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from '../inspector/inspect.ts'
 import './lab-frame-log.ts'
+
+/** One read of the server's record: the handshake of the connection a client's welcome named. */
+interface Inspected {
+  transport: TransportName
+  connectionId: string
+  /** Undefined when the server keeps nothing for it any more (a long-closed connection) or never did. */
+  handshake: Handshake | undefined
+}
 
 export class LabInspector extends LitElement {
   static override properties = {
@@ -17,18 +27,23 @@ export class LabInspector extends LitElement {
   declare lab: Lab | undefined
   /** The transport shown; the page sets it (a link can name one) and hears of the reader's choice through `transport-change`. */
   declare transport: TransportName
-  /** The last handshakes read, kept while a refresh loads and after one fails, so Refresh never blanks them. */
-  private _handshakes: Record<string, Handshake> | undefined
+  /** The last handshake read, kept while a refresh loads and after one fails, so Refresh never blanks it. */
+  private _inspected: Inspected | undefined
   private readonly _loader = new Task(this, {
-    task: async ([baseUrl], { signal }) => {
-      if (baseUrl === undefined) return initialState
-      const res = await fetch(`${baseUrl}/api/wire/handshakes`, { signal, cache: 'no-store' })
+    task: async ([baseUrl, transport, connectionId], { signal }): Promise<Inspected | typeof initialState> => {
+      if (baseUrl === undefined || connectionId === undefined) return initialState
+      const res = await fetch(`${baseUrl}/api/wire/handshakes/${encodeURIComponent(connectionId)}`, {
+        signal,
+        cache: 'no-store',
+      })
+      if (res.status === 404) return { transport, connectionId, handshake: undefined }
       if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`)
-      return (await res.json()) as Record<string, Handshake>
+      const handshakes = (await res.json()) as Record<string, Handshake>
+      return { transport, connectionId, handshake: handshakes[transport] }
     },
-    args: () => [this.lab?.baseUrl] as const,
-    onComplete: (handshakes) => {
-      this._handshakes = handshakes
+    args: () => [this.lab?.baseUrl, this.transport, this.lab?.clients[this.transport].connectionId] as const,
+    onComplete: (inspected) => {
+      this._inspected = inspected
     },
   })
   private _offWelcome: (() => void) | undefined
@@ -57,7 +72,7 @@ export class LabInspector extends LitElement {
     if ((changed.has('lab') || changed.has('transport')) && this.isConnected) this._followWelcomes()
   }
 
-  /** A welcome means the inspected client (re)connected, which is a new handshake to read. */
+  /** A welcome means the inspected client (re)connected, which is a new handshake (and connection) to read. */
   private _followWelcomes(): void {
     this._offWelcome?.()
     this._offWelcome = this.lab?.clients[this.transport].on('welcome', () => void this._loader.run())
@@ -116,7 +131,7 @@ export class LabInspector extends LitElement {
       >
         <section class="handshake" aria-labelledby="handshake-heading">
           <div class="section-head">
-            <h2 id="handshake-heading">${label}: the handshake as the server saw it</h2>
+            <h2 id="handshake-heading">${label}: this page's handshake as the server saw it</h2>
             <button type="button" @click=${this._onRefreshClick} ?disabled=${!this.lab}>Refresh</button>
             <span class="load-status" role="status">${this._renderLoadStatus()}</span>
           </div>
@@ -133,29 +148,38 @@ export class LabInspector extends LitElement {
   private _renderLoadStatus() {
     return this._loader.render({
       pending: () => 'Loading…',
-      error: (error) => `Could not load the handshakes: ${error instanceof Error ? error.message : String(error)}`,
+      error: (error) => `Could not load the handshake: ${error instanceof Error ? error.message : String(error)}`,
     })
   }
 
   private _renderHandshake(transport: TransportName) {
-    const handshakes = this._handshakes
-    if (!handshakes)
+    const label = TRANSPORT_INFO[transport].label
+    if (!this.lab?.clients[transport].connectionId) {
       return html`<p class="placeholder">
-        ${this._loader.status === TaskStatus.ERROR ? 'No handshake to show.' : 'Loading the handshakes…'}
+        This page's ${label} client has not been welcomed yet: its handshake shows here once it has connected (join the
+        lab, or wait for it to reconnect).
       </p>`
-    const handshake = handshakes[transport]
+    }
+    const inspected = this._inspected?.transport === transport ? this._inspected : undefined
+    if (!inspected)
+      return html`<p class="placeholder">
+        ${this._loader.status === TaskStatus.ERROR ? 'No handshake to show.' : 'Loading the handshake…'}
+      </p>`
+    const handshake = inspected.handshake
     if (!handshake) {
       return html`<p class="placeholder">
-        No ${TRANSPORT_INFO[transport].label} request has reached the server yet. Join the lab, or wait for the client
-        to connect, then press Refresh.
+        The server keeps no ${label} handshake for connection ${inspected.connectionId} any more: it keeps those of open
+        connections and of the last closed ones. Drop the client to open a new connection, then look again.
       </p>`
     }
     const isUpgrade = handshake.upgrade && headerValue(handshake.request, 'Sec-WebSocket-Key') !== undefined
+    const where =
+      handshake.connectionId === inspected.connectionId
+        ? `on connection ${handshake.connectionId}, the one this page's client was welcomed on.`
+        : `on connection ${handshake.connectionId}: the session began on connection ${inspected.connectionId}, ` +
+          'the one its welcome names, and moved here.'
     return html`
-      <p class="about">
-        ${this._describe(transport, handshake)} Captured at ${formatClock(handshake.at)} on connection
-        ${handshake.connectionId}.
-      </p>
+      <p class="about">${this._describe(transport, handshake)} Captured at ${formatClock(handshake.at)} ${where}</p>
       <div class="exchange">
         ${this._renderSide('Request', handshake.request, 'request')}
         <div class="column">
@@ -179,11 +203,13 @@ export class LabInspector extends LitElement {
     if (handshake.upgrade)
       return 'One HTTP request asks to switch protocols; the 101 answer turns the same TCP connection into a WebSocket.'
     if (transport === 'socket.io')
-      return 'Socket.IO has not upgraded to WebSocket (yet): this is its latest HTTP long-polling exchange.'
+      return 'Socket.IO has not upgraded to WebSocket (yet): this is the HTTP long-polling request that opened its session.'
     if (transport === 'sse') return 'One GET whose response never ends: events follow the headers on the same response.'
-    if (transport === 'websocket')
-      return 'No upgrade has reached the server yet: this is the latest plain HTTP exchange on /ws.'
-    return 'There is no handshake to speak of: every poll is a whole HTTP request and response, headers included. This is the latest one.'
+    if (transport === 'websocket') return 'This request asked for no upgrade, so it got no WebSocket.'
+    return (
+      'There is no handshake to speak of: every request is a whole HTTP request and response, headers included. ' +
+      "This is the join that made this page's client a member (its answer was the welcome); every poll pays such a head again."
+    )
   }
 
   /** A line of a handshake, with the note that explains it, if there is one. */

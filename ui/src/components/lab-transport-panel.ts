@@ -240,14 +240,23 @@ export class LabTransportPanel extends LitElement {
             <td>${formatBytesShort(server?.overheadIn)}</td>
             <td>${formatBytesShort(server?.overheadOut)}</td>
           </tr>
-          <tr title="Server wire meter, all clients of this transport: the chat JSON itself (before any compression)">
+          <tr
+            title="Server wire meter, all clients of this transport: the chat JSON as carried (compressed, where permessage-deflate is on)"
+          >
             <th scope="row">Payload</th>
             <td>${formatBytesShort(server?.payloadIn)}</td>
             <td>${formatBytesShort(server?.payloadOut)}</td>
           </tr>
-          <tr
-            title="Server wire meter: every byte that crossed the TCP socket. With compression on it can be less than overhead + payload."
-          >
+          ${
+            server && (server.plainIn !== server.payloadIn || server.plainOut !== server.payloadOut)
+              ? html`<tr title="The chat JSON before compression, and what permessage-deflate saved (plain − payload)">
+                  <th scope="row">Saved by deflate</th>
+                  <td>${formatBytesShort(server.plainIn - server.payloadIn)}</td>
+                  <td>${formatBytesShort(server.plainOut - server.payloadOut)}</td>
+                </tr>`
+              : nothing
+          }
+          <tr title="Server wire meter: every byte that crossed the TCP socket: overhead + payload">
             <th scope="row">On the wire</th>
             <td>${formatBytesShort(server?.bytesIn)}</td>
             <td>${formatBytesShort(server?.bytesOut)}</td>
