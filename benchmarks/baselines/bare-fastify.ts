@@ -5,13 +5,18 @@
 //   GET /sse?room               one text/event-stream response, an event per message
 //   POST /poll | /long-poll | /sse   {type:'send', room, text, sentAt?, clientMsgId?} -> ack
 // No sessions, presence, validation schemas or logging: the floor that the
-// HTTP transports are compared with. History limit, long-poll timeout and SSE
-// heartbeat come from the same settings as Transport Lab's.
+// HTTP transports are compared with. A message is serialized once when it is
+// stored; a response joins the stored JSON of its entries, and an SSE event
+// is written once as text and the same string goes to every stream. Each
+// request (each stream) fetches the recorder of its tally once. History
+// limit, long-poll timeout and SSE heartbeat come from the same settings as
+// Transport Lab's.
 import type { ServerResponse } from 'node:http'
 import Fastify from 'fastify'
+import type { WireRecorder } from '../../server/wire/meter.ts'
 import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
-import { listen, meterByRole, setting, toMessage, type BareMessage, type BareSend } from './common.ts'
+import { listen, meterByRole, recorders, setting, toMessage, type BareMessage, type BareSend } from './common.ts'
 import { TRANSPORT_INFO, type TransportName } from '../../server/core/names.ts'
 
 const SERVED = ['short-polling', 'long-polling', 'sse'] as const satisfies readonly TransportName[]
@@ -21,6 +26,7 @@ const longPollTimeoutMs = setting('LONG_POLL_TIMEOUT_MS', defaultConfig.longPoll
 const sseHeartbeatMs = setting('SSE_HEARTBEAT_MS', defaultConfig.sseHeartbeatMs)
 
 const meter = meterByRole((path) => PATHS[path])
+const recorderOf = recorders(meter)
 const edge = new Edge(meter)
 const app = Fastify({
   serverFactory: (handler) => edge.createServer(handler),
@@ -34,16 +40,21 @@ interface Stored {
   bytes: number
 }
 interface Room {
+  /** The room's name as JSON, for every batch. */
+  nameJson: string
   seq: number
   log: Stored[]
   waiters: Set<() => void>
-  streams: Set<{ res: ServerResponse; tally: string }>
+  streams: Set<{ res: ServerResponse; wire: WireRecorder }>
 }
 const rooms = new Map<string, Room>()
 
 function room(name: string): Room {
   let found = rooms.get(name)
-  if (!found) rooms.set(name, (found = { seq: 0, log: [], waiters: new Set(), streams: new Set() }))
+  if (!found) {
+    found = { nameJson: JSON.stringify(name), seq: 0, log: [], waiters: new Set(), streams: new Set() }
+    rooms.set(name, found)
+  }
   return found
 }
 
@@ -53,11 +64,11 @@ function after(r: Room, since: number): { recovered: boolean; entries: Stored[] 
   return { recovered: true, entries: r.log.slice(since - first + 1) }
 }
 
-function batch(tally: string, name: string, r: Room, read: { recovered: boolean; entries: Stored[] }): string {
+function batch(wire: WireRecorder, r: Room, read: { recovered: boolean; entries: Stored[] }): string {
   let payload = 0
   for (const entry of read.entries) payload += entry.bytes
-  meter.notePayload(tally, 'out', payload)
-  return `{"type":"batch","room":${JSON.stringify(name)},"seq":${r.seq},"recovered":${read.recovered},"entries":[${read.entries.map((e) => e.json).join(',')}]}`
+  wire.sent(payload, read.entries.length)
+  return `{"type":"batch","room":${r.nameJson},"seq":${r.seq},"recovered":${read.recovered},"entries":[${read.entries.map((e) => e.json).join(',')}]}`
 }
 
 interface Query {
@@ -68,28 +79,26 @@ interface Query {
 
 app.get(TRANSPORT_INFO['short-polling'].path, async (request, reply) => {
   const q = request.query as Query
-  const name = q.room || 'lobby'
-  const r = room(name)
+  const r = room(q.room || 'lobby')
   void reply.type('application/json; charset=utf-8')
-  return batch(meter.transportOf(request.raw.socket), name, r, after(r, Number(q.since ?? 0)))
+  return batch(recorderOf(request.raw.socket), r, after(r, Number(q.since ?? 0)))
 })
 
 app.get(TRANSPORT_INFO['long-polling'].path, async (request, reply) => {
   const q = request.query as Query
-  const name = q.room || 'lobby'
   const since = Number(q.since ?? 0)
-  const r = room(name)
-  const tally = meter.transportOf(request.raw.socket)
+  const r = room(q.room || 'lobby')
+  const wire = recorderOf(request.raw.socket)
   void reply.type('application/json; charset=utf-8')
   const first = after(r, since)
-  if (first.entries.length > 0 || !first.recovered) return batch(tally, name, r, first)
+  if (first.entries.length > 0 || !first.recovered) return batch(wire, r, first)
   return new Promise<string>((resolve) => {
-    const release = meter.hold(tally)
+    const release = meter.hold(meter.transportOf(request.raw.socket))
     const wake = () => {
       r.waiters.delete(wake)
       clearTimeout(timer)
       release()
-      resolve(batch(tally, name, r, after(r, since)))
+      resolve(batch(wire, r, after(r, since)))
     }
     const timer = setTimeout(wake, Number(q.timeout ?? longPollTimeoutMs))
     r.waiters.add(wake)
@@ -102,8 +111,7 @@ app.get(TRANSPORT_INFO['long-polling'].path, async (request, reply) => {
 })
 
 app.get(TRANSPORT_INFO.sse.path, async (request, reply) => {
-  const name = (request.query as Query).room || 'lobby'
-  const r = room(name)
+  const r = room((request.query as Query).room || 'lobby')
   const tally = meter.transportOf(request.raw.socket)
   reply.hijack()
   const res = reply.raw
@@ -113,7 +121,7 @@ app.get(TRANSPORT_INFO.sse.path, async (request, reply) => {
     connection: 'keep-alive',
   })
   res.write(': open\n\n')
-  const stream = { res, tally }
+  const stream = { res, wire: recorderOf(request.raw.socket) }
   r.streams.add(stream)
   const release = meter.hold(tally)
   const heartbeat = setInterval(() => res.write(': ping\n\n'), sseHeartbeatMs)
@@ -128,10 +136,10 @@ const post = async (
   request: { body: unknown; headers: Record<string, unknown>; raw: { socket: import('node:net').Socket } },
   reply: import('fastify').FastifyReply,
 ) => {
-  const tally = meter.transportOf(request.raw.socket)
-  meter.notePayload(tally, 'in', Number(request.headers['content-length'] ?? 0))
+  const wire = recorderOf(request.raw.socket)
+  wire.received(Number(request.headers['content-length'] ?? 0))
   const body = (request.body ?? {}) as BareSend
-  const r = typeof body.room === 'string' ? room(body.room) : undefined
+  const r = body.type === 'send' && typeof body.room === 'string' ? room(body.room) : undefined
   const message = r && toMessage(body, r.seq + 1)
   if (!r || !message) return reply.code(400).send({ type: 'error', code: 'BAD_MESSAGE' })
   const json = JSON.stringify(message)
@@ -139,13 +147,16 @@ const post = async (
   r.seq = message.seq
   r.log.push(stored)
   if (r.log.length > historyLimit) r.log.splice(0, r.log.length - historyLimit)
-  for (const stream of r.streams) {
-    meter.notePayload(stream.tally, 'out', stored.bytes)
-    stream.res.write(`id: ${message.seq}\ndata: ${json}\n\n`)
+  if (r.streams.size > 0) {
+    const event = `id: ${message.seq}\ndata: ${json}\n\n`
+    for (const stream of r.streams) {
+      stream.wire.sent(stored.bytes)
+      stream.res.write(event)
+    }
   }
   for (const wake of [...r.waiters]) wake()
-  const ack = `{"type":"ack","room":${JSON.stringify(message.room)},"seq":${message.seq}}`
-  meter.notePayload(tally, 'out', Buffer.byteLength(ack))
+  const ack = `{"type":"ack","room":${r.nameJson},"seq":${message.seq}}`
+  wire.sent(Buffer.byteLength(ack))
   return reply.type('application/json; charset=utf-8').send(ack)
 }
 for (const path of Object.keys(PATHS)) app.post(path, post)

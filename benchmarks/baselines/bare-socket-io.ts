@@ -1,14 +1,20 @@
 // Baseline: a chat relay written directly on Socket.IO, with nothing else. A
 // client joins the room named in its auth; a `send` event is numbered, stamped
 // and broadcast with io.to(room).emit('message'), which encodes the packet
-// once for the whole room; the sender gets an ack when it asked for one.
+// once for the whole room (and its WebSocket frame once, for every client on
+// a WebSocket); the sender gets an ack when it asked for one. Payload is
+// counted as Transport Lab's Socket.IO counts it: in, on each packet as it
+// arrives; out, when engine.io flushes a connection's packets to its
+// transport (its documented 'flush' event), each broadcast packet measured
+// once, with the recorder each connection got when it opened.
 // Engine.IO pings as Transport Lab's Socket.IO does (SIO_PING_INTERVAL_MS,
 // SIO_PING_TIMEOUT_MS: the runner passes the Lab's values).
-import { Server as Engine } from 'engine.io'
+import { Server as Engine, type Socket as EngineConnection } from 'engine.io'
 import { Server as SocketIOServer } from 'socket.io'
 import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
-import { listen, meterByRole, setting, toMessage, type BareSend } from './common.ts'
+import { argumentBytes } from '../../server/transports/socket-io.ts'
+import { listen, meterByRole, recorders, setting, toMessage, type BareSend } from './common.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
 const PATH = `${TRANSPORT_INFO['socket.io'].path}/`
@@ -39,29 +45,48 @@ edge.claimUpgrades(
   }
 ).ws?.on('headers', (lines, req) => meter.onUpgradeResponse(req, lines))
 
+const recorderOf = recorders(meter)
+// A room broadcast hands every connection the same encoded string: its size is measured once.
+let lastPacket = ''
+let lastPacketBytes = 0
+engine.on('connection', (conn: EngineConnection) => {
+  const wire = recorderOf(conn.request.socket)
+  // Payload in: an event's arguments, measured on the packet as it arrived (a connect or an ack carries none).
+  conn.on('packet', (packet: { type: string; data?: unknown }) => {
+    if (packet.type !== 'message' || typeof packet.data !== 'string') return
+    const bytes = argumentBytes(packet.data)
+    if (bytes > 0) wire.received(bytes)
+  })
+  conn.on('flush', (packets: Array<{ type: string; data?: unknown }>) => {
+    let bytes = 0
+    let messages = 0
+    for (const packet of packets) {
+      if (packet.type !== 'message' || typeof packet.data !== 'string') continue
+      if (packet.data !== lastPacket) {
+        lastPacket = packet.data
+        lastPacketBytes = argumentBytes(packet.data)
+      }
+      if (lastPacketBytes === 0) continue
+      bytes += lastPacketBytes
+      messages++
+    }
+    if (messages > 0) wire.sent(bytes, messages)
+  })
+})
+
 const seqs = new Map<string, number>()
-const tallyOf = new Map<string, string>()
 
 io.on('connection', (socket) => {
-  const tally = meter.transportOf(socket.conn.request.socket)
-  tallyOf.set(socket.id, tally)
   const auth = socket.handshake.auth as { room?: unknown }
   void socket.join(typeof auth.room === 'string' && auth.room ? auth.room : 'lobby')
   socket.on('send', (body: BareSend, ack?: (answer: unknown) => void) => {
-    meter.notePayload(tally, 'in', Buffer.byteLength(JSON.stringify(body) ?? ''))
     if (typeof body !== 'object' || body === null || typeof body.room !== 'string') return
-    const message = toMessage({ ...body, type: 'send' }, (seqs.get(body.room) ?? 0) + 1)
+    const message = toMessage(body, (seqs.get(body.room) ?? 0) + 1)
     if (!message) return
     seqs.set(body.room, message.seq)
-    const members = io.sockets.adapter.rooms.get(body.room)
-    if (members) {
-      const length = Buffer.byteLength(JSON.stringify(message))
-      for (const id of members) meter.notePayload(tallyOf.get(id) ?? 'socket.io', 'out', length)
-    }
     io.to(body.room).emit('message', message)
-    ack?.({ type: 'ack', room: message.room, seq: message.seq })
+    if (typeof ack === 'function') ack({ type: 'ack', room: message.room, seq: message.seq })
   })
-  socket.on('disconnect', () => tallyOf.delete(socket.id))
 })
 
 await listen(server)

@@ -1,11 +1,15 @@
 // Baseline: a chat relay written directly on `ws`, with nothing else. A client
 // joins the room in its URL; a `send` frame is parsed, numbered, serialized
-// once and sent to every socket in its room. Heartbeat as in the ws README
-// (ping, isAlive, terminate), at the same interval as Transport Lab's.
-import { WebSocketServer, type WebSocket } from 'ws'
+// once into a Buffer, and that one Buffer goes to every open socket in its
+// room as a text frame (ws frames it without converting or copying it per
+// socket). Payload is counted once per frame with the recorder each socket
+// got when it connected. Heartbeat as in the ws README (ping, isAlive,
+// terminate), at the same interval as Transport Lab's.
+import { WebSocket, WebSocketServer } from 'ws'
+import type { WireRecorder } from '../../server/wire/meter.ts'
 import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
-import { listen, meterByRole, setting, toMessage, type BareSend } from './common.ts'
+import { listen, meterByRole, recorders, setting, toMessage, type BareSend } from './common.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
 const meter = meterByRole((path) => (path === TRANSPORT_INFO.websocket.path ? 'websocket' : undefined))
@@ -26,41 +30,42 @@ edge.claimUpgrades(
 
 interface Room {
   seq: number
-  sockets: Set<WebSocket>
+  /** Each socket with the recorder of its tally, fetched when it connected. */
+  sockets: Map<WebSocket, WireRecorder>
 }
 const rooms = new Map<string, Room>()
-const tallyOf = new WeakMap<WebSocket, string>()
+const recorderOf = recorders(meter)
 const alive = new WeakMap<WebSocket, boolean>()
 
 wss.on('connection', (ws, req) => {
-  const tally = meter.transportOf(req.socket)
-  tallyOf.set(ws, tally)
+  const wire = recorderOf(req.socket)
   const roomName = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('room') || 'lobby'
   let room = rooms.get(roomName)
-  if (!room) rooms.set(roomName, (room = { seq: 0, sockets: new Set() }))
-  room.sockets.add(ws)
+  if (!room) rooms.set(roomName, (room = { seq: 0, sockets: new Map() }))
+  room.sockets.set(ws, wire)
   alive.set(ws, true)
   ws.on('pong', () => alive.set(ws, true))
   ws.on('message', (data, isBinary) => {
-    const bytes = (data as Buffer).byteLength
-    meter.notePayload(tally, 'in', bytes)
+    const frame = data as Buffer
+    wire.received(frame.byteLength)
     if (isBinary) return
     let body: BareSend
     try {
-      body = JSON.parse((data as Buffer).toString()) as BareSend
+      body = JSON.parse(frame.toString()) as BareSend
     } catch {
       return
     }
-    const target = typeof body.room === 'string' ? rooms.get(body.room) : undefined
+    const target = body.type === 'send' && typeof body.room === 'string' ? rooms.get(body.room) : undefined
     if (!target) return
     const message = toMessage(body, target.seq + 1)
     if (!message) return
     target.seq = message.seq
-    const json = JSON.stringify(message)
-    const length = Buffer.byteLength(json)
-    for (const peer of target.sockets) {
-      meter.notePayload(tallyOf.get(peer)!, 'out', length)
-      peer.send(json)
+    const buffer = Buffer.from(JSON.stringify(message))
+    const bytes = buffer.byteLength
+    for (const [peer, peerWire] of target.sockets) {
+      if (peer.readyState !== WebSocket.OPEN) continue
+      peerWire.sent(bytes)
+      peer.send(buffer, { binary: false })
     }
   })
   ws.on('close', () => room.sockets.delete(ws))

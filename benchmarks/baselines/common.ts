@@ -5,8 +5,8 @@
 // ?role=receive) so that a single-transport baseline can still split the
 // sender's bytes from the receivers'.
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { WireMeter } from '../../server/wire/meter.ts'
+import type { AddressInfo, Socket } from 'node:net'
+import { WireMeter, type WireRecorder } from '../../server/wire/meter.ts'
 import { exposeMeter } from '../probe.ts'
 import { emit } from '../ipc.ts'
 
@@ -28,6 +28,22 @@ export function meterByRole(transportOf: (path: string) => string | undefined): 
   })
   exposeMeter(meter)
   return meter
+}
+
+/**
+ * The recorder of the tally a connection belongs to (its transport and role),
+ * for a baseline to fetch once per connection or request and keep: the hot
+ * path then counts payload with a plain call, as Transport Lab's transports
+ * do. Connections of one tally share one recorder.
+ */
+export function recorders(meter: WireMeter): (socket: Socket) => WireRecorder {
+  const byTally = new Map<string, WireRecorder>()
+  return (socket) => {
+    const tally = meter.transportOf(socket)
+    let recorder = byTally.get(tally)
+    if (!recorder) byTally.set(tally, (recorder = meter.recorder(tally)))
+    return recorder
+  }
 }
 
 export async function listen(server: Server): Promise<string> {
@@ -57,9 +73,13 @@ export interface BareMessage {
   serverAt: number
 }
 
-/** The least a chat server does with a send: check it, number it, stamp it. */
+/**
+ * The least a chat server does with a send: check it, number it, stamp it.
+ * The caller has told a send from anything else: by its `type` (a WebSocket
+ * frame, a POST body) or by its event (Socket.IO's `send`).
+ */
 export function toMessage(body: BareSend, seq: number): BareMessage | undefined {
-  if (body.type !== 'send' || typeof body.room !== 'string' || typeof body.text !== 'string') return undefined
+  if (typeof body.room !== 'string' || typeof body.text !== 'string') return undefined
   const message: BareMessage = { type: 'message', room: body.room, seq, text: body.text, serverAt: Date.now() }
   if (typeof body.sentAt === 'number') message.sentAt = body.sentAt
   if (typeof body.clientMsgId === 'string') message.clientMsgId = body.clientMsgId

@@ -16,7 +16,6 @@ import { HandshakeLog } from './handshakes.ts'
 import { emptyTally, type ConnectionInfo, type Handshake, type WireSnapshot, type WireTally } from './types.ts'
 
 export type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
-export type Direction = 'in' | 'out'
 
 export interface WireRecorder {
   /**
@@ -176,18 +175,6 @@ export class WireMeter {
         tally.plainOut += plainBytes
         tally.messagesOut += messages
       },
-    }
-  }
-
-  /** For callers whose transport varies per call (the bench's baselines tally per role). */
-  notePayload(transport: string, direction: Direction, bytes: number): void {
-    const tally = this.tally(transport)
-    if (direction === 'in') {
-      tally.payloadIn += bytes
-      tally.plainIn += bytes
-    } else {
-      tally.payloadOut += bytes
-      tally.plainOut += bytes
     }
   }
 
