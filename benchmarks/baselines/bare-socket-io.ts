@@ -6,14 +6,15 @@
 // counted as Transport Lab's Socket.IO counts it: in, on each packet as it
 // arrives; out, when engine.io flushes a connection's packets to its
 // transport (its documented 'flush' event), each broadcast packet measured
-// once, with the recorder each connection got when it opened.
+// once (server/wire/socket-io-payload.ts, the same code), with the recorder
+// each connection got when it opened.
 // Engine.IO pings as Transport Lab's Socket.IO does (SIO_PING_INTERVAL_MS,
 // SIO_PING_TIMEOUT_MS: the runner passes the Lab's values).
 import { Server as Engine, type Socket as EngineConnection } from 'engine.io'
 import { Server as SocketIOServer } from 'socket.io'
 import { defaultConfig } from '../../server/config.ts'
 import { Edge } from '../../server/edge.ts'
-import { argumentBytes } from '../../server/transports/socket-io.ts'
+import { meterSocketIoPayload } from '../../server/wire/socket-io-payload.ts'
 import { listen, meterByRole, recorders, setting, toMessage, type BareSend } from './common.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
 
@@ -46,33 +47,7 @@ edge.claimUpgrades(
 ).ws?.on('headers', (lines, req) => meter.onUpgradeResponse(req, lines))
 
 const recorderOf = recorders(meter)
-// A room broadcast hands every connection the same encoded string: its size is measured once.
-let lastPacket = ''
-let lastPacketBytes = 0
-engine.on('connection', (conn: EngineConnection) => {
-  const wire = recorderOf(conn.request.socket)
-  // Payload in: an event's arguments, measured on the packet as it arrived (a connect or an ack carries none).
-  conn.on('packet', (packet: { type: string; data?: unknown }) => {
-    if (packet.type !== 'message' || typeof packet.data !== 'string') return
-    const bytes = argumentBytes(packet.data)
-    if (bytes > 0) wire.received(bytes)
-  })
-  conn.on('flush', (packets: Array<{ type: string; data?: unknown }>) => {
-    let bytes = 0
-    let messages = 0
-    for (const packet of packets) {
-      if (packet.type !== 'message' || typeof packet.data !== 'string') continue
-      if (packet.data !== lastPacket) {
-        lastPacket = packet.data
-        lastPacketBytes = argumentBytes(packet.data)
-      }
-      if (lastPacketBytes === 0) continue
-      bytes += lastPacketBytes
-      messages++
-    }
-    if (messages > 0) wire.sent(bytes, messages)
-  })
-})
+engine.on('connection', (conn: EngineConnection) => meterSocketIoPayload(conn, recorderOf(conn.request.socket)))
 
 const seqs = new Map<string, number>()
 

@@ -11,6 +11,7 @@ import { parseClientMessage } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
 import type { Client } from '../core/hub.ts'
 import type { PageResult } from '../core/hub.ts'
+import type { WireRecorder } from '../wire/meter.ts'
 import { encode } from '../wire/payload.ts'
 import { anonymousName } from './query.ts'
 
@@ -102,15 +103,9 @@ export function acceptJsonAsText(app: FastifyInstance): void {
 }
 
 /** Replies with a protocol message; its bytes are payload on the wire meter. */
-export function replyMessage(
-  app: FastifyInstance,
-  transport: string,
-  reply: FastifyReply,
-  message: object,
-  status = 200,
-): string {
+export function replyMessage(wire: WireRecorder, reply: FastifyReply, message: object, status = 200): string {
   const { json, bytes } = encode(message)
-  app.wire.recorder(transport).sent(bytes)
+  wire.sent(bytes)
   void reply.code(status).type('application/json; charset=utf-8')
   return json
 }
@@ -119,13 +114,7 @@ export function replyMessage(
  * The polling response. The entries are the payload; the envelope around them
  * (room, epoch, seq, recovered) is framing, counted as overhead like headers.
  */
-export function replyBatch(
-  app: FastifyInstance,
-  transport: string,
-  reply: FastifyReply,
-  room: string,
-  read: PageResult,
-): string {
+export function replyBatch(wire: WireRecorder, reply: FastifyReply, room: string, read: PageResult): string {
   let payload = 0
   const parts: string[] = []
   for (const entry of read.entries) {
@@ -133,7 +122,7 @@ export function replyBatch(
     payload += encoded.bytes
     parts.push(encoded.json)
   }
-  app.wire.recorder(transport).sent(payload, read.entries.length)
+  wire.sent(payload, read.entries.length)
   void reply.code(200).type('application/json; charset=utf-8')
   return (
     `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},` +
@@ -181,7 +170,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         if (client) {
           const { welcome } = app.hub.join(client.clientId, message.room, message.after)
           request.log.info({ clientId: client.clientId, room: message.room }, 'joined')
-          return replyMessage(app, transport, reply, withInterval({ ...welcome, ...opened(request) }))
+          return replyMessage(wire, reply, withInterval({ ...welcome, ...opened(request) }))
         }
         // A new session: counted against its address first, and gone again if the join is refused.
         const joiner = app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
@@ -196,7 +185,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           throw error
         }
         request.log.info({ clientId: joiner.clientId, room: message.room }, 'joined')
-        return replyMessage(app, transport, reply, withInterval({ ...welcome, ...opened(request), session }))
+        return replyMessage(wire, reply, withInterval({ ...welcome, ...opened(request), session }))
       }
       case 'leave': {
         if (!options.joinByPost) {
@@ -208,7 +197,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
             `leave needs the session from your join, in the ${SESSION_HEADER} header`,
           )
         const seq = app.hub.leave(client.clientId, message.room)
-        return replyMessage(app, transport, reply, { type: 'ack', room: message.room, seq, id: '' })
+        return replyMessage(wire, reply, { type: 'ack', room: message.room, seq, id: '' })
       }
       case 'send': {
         const from: Sender = client
@@ -217,7 +206,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         const entry = app.hub.publish(from, message.room, message)
         const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
         if (entry.clientMsgId !== undefined) ack.clientMsgId = entry.clientMsgId
-        return replyMessage(app, transport, reply, ack)
+        return replyMessage(wire, reply, ack)
       }
     }
   }

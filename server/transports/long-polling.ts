@@ -13,6 +13,7 @@ const { path } = TRANSPORT_INFO[transport]
 const TIMEOUT_MIN_MS = 100
 
 export const longPolling: FastifyPluginAsync = async (app) => {
+  const wire = app.wire.recorder(transport)
   acceptJsonAsText(app)
   const sessions = new HttpSessions(app, transport)
   const heldPerAddress = new AddressCounter(app.config.maxClientsPerAddress, 'held long polls')
@@ -25,7 +26,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
     const timeoutMs = readTimeout((request.query as Record<string, unknown>).timeout, app.config.longPollTimeoutMs)
     const first = app.hub.read(room, cursor)
     if (first.entries.length > 0 || !first.recovered || closing) {
-      return replyBatch(app, transport, reply, room, first)
+      return replyBatch(wire, reply, room, first)
     }
     const releaseAddress = heldPerAddress.acquire(request.socket.remoteAddress)
     return new Promise<string>((resolve) => {
@@ -36,7 +37,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
         stopWaiting()
         release()
         releaseAddress()
-        if (answer) resolve(replyBatch(app, transport, reply, room, app.hub.read(room, cursor)))
+        if (answer) resolve(replyBatch(wire, reply, room, app.hub.read(room, cursor)))
       }
       const onReady = () => finish(true)
       held.add(onReady)

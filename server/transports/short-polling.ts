@@ -10,13 +10,14 @@ const transport = 'short-polling'
 const { path } = TRANSPORT_INFO[transport]
 
 export const shortPolling: FastifyPluginAsync = async (app) => {
+  const wire = app.wire.recorder(transport)
   acceptJsonAsText(app)
   const sessions = new HttpSessions(app, transport)
 
   app.get(path, async (request, reply) => {
     sessions.resolve(request)
     const { room, cursor } = readRoomQuery(request.query)
-    return replyBatch(app, transport, reply, room, app.hub.read(room, cursor))
+    return replyBatch(wire, reply, room, app.hub.read(room, cursor))
   })
 
   app.post(

@@ -32,6 +32,7 @@ import {
   onUpgradeResponse,
   type EngineSocket,
 } from './engine-io-internals.ts'
+import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
@@ -126,32 +127,8 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   })
 
   const wire = app.wire.recorder(transport)
-  // Payload out is counted when engine.io flushes a connection's packets to
-  // its transport (a polling response, a WebSocket frame), not when an event
-  // is emitted: packets buffered for a client that stopped polling, or
-  // dropped with a client that is gone, never reach the wire. A room
-  // broadcast hands every socket the same encoded string, so its size is
-  // measured once.
-  let lastPacket = ''
-  let lastPacketBytes = 0
-  engine.on('connection', (conn: EngineConnection) => {
-    // 'flush' is engine.io's documented Socket event, with the packets about to go out.
-    conn.on('flush', (packets: Array<{ type: string; data?: unknown }>) => {
-      let bytes = 0
-      let messages = 0
-      for (const packet of packets) {
-        if (packet.type !== 'message' || typeof packet.data !== 'string') continue
-        if (packet.data !== lastPacket) {
-          lastPacket = packet.data
-          lastPacketBytes = argumentBytes(packet.data)
-        }
-        if (lastPacketBytes === 0) continue
-        bytes += lastPacketBytes
-        messages++
-      }
-      if (messages > 0) wire.sent(bytes, messages)
-    })
-  })
+  // Payload in and out, counted as it crosses the wire (server/wire/socket-io-payload.ts).
+  engine.on('connection', (conn: EngineConnection) => meterSocketIoPayload(conn, wire))
   const sessions = new Map<string, PushSession>()
   /** Set while a notes client's room_message is published: the notes' socket.to(room) leaves the sender out. */
   let exceptSocket: string | undefined
@@ -233,10 +210,6 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     sessions.set(socket.id, session)
     log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
 
-    // Payload in: the JSON of the event's arguments, measured on the packet as it arrived.
-    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
-      if (packet.type === 'message' && typeof packet.data === 'string') wire.received(argumentBytes(packet.data))
-    })
     // The event name is whatever the client put first in the packet: not always a string.
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return
@@ -356,21 +329,6 @@ function roomKey(dialect: Dialect, room: string): string {
 function eventFor(dialect: Dialect, entry: LogEntry): [string, ...unknown[]] {
   if (dialect === 'lab') return [entry.type, entry]
   return ['server_message', entry.type === 'message' ? entry.text : noticeText(entry), entry]
-}
-
-/** Socket.IO payload: the JSON of each argument (objects are serialized once and cached). */
-/**
- * The bytes of an event's arguments inside a Socket.IO packet such as
- * 2["send",{"room":"lobby","text":"hi"}] (type, optional namespace and ack
- * id, then the JSON array): everything after the event name, less the
- * closing bracket.
- */
-export function argumentBytes(packet: string): number {
-  const open = packet.indexOf('["')
-  if (open < 0) return 0
-  const nameEnd = packet.indexOf('"', open + 2)
-  if (nameEnd < 0 || packet[nameEnd + 1] !== ',') return 0
-  return Buffer.byteLength(packet) - (nameEnd + 2) - 1
 }
 
 function noticeText(notice: Extract<LogEntry, { type: 'notice' }>): string {
