@@ -7,6 +7,7 @@ import { LabError } from '../core/errors.ts'
 import type { WireSnapshot } from '../wire/meter.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Type.String() })
+const ServerTime = Type.Object({ serverAt: Type.Number() })
 
 export const wireRoutes = fp(
   async (app) => {
@@ -35,6 +36,9 @@ export const wireRoutes = fp(
       return handshakes
     })
     app.get('/api/wire/connections', async () => app.wire.connections())
+    // The clock the hub stamps serverAt with (Date.now()): a page times others' messages against its own clock
+    // by reading this between two readings of its own (ui/src/latency.ts).
+    app.get('/api/time', { schema: { response: { 200: ServerTime } } }, async () => ({ serverAt: Date.now() }))
     app.get('/api/rooms', async () => app.hub.roomSummaries())
     app.get('/api/rooms/:room/presence', async (request) => app.hub.presence((request.params as { room: string }).room))
 

@@ -13,6 +13,8 @@ import { TRANSPORTS, type ChatMessage, type ErrorMessage, type TransportName } f
 import { createChatClient, type ChatClient } from '../../ui/src/clients/index.ts'
 import type { ConnectionState, Received } from '../../ui/src/clients/chat-client.ts'
 import { describeEnginePacket } from '../../ui/src/clients/engine-io.ts'
+import { now } from '../../ui/src/clock.ts'
+import { ServerClock } from '../../ui/src/state/server-clock.ts'
 import type { Handshake } from '../../server/wire/meter.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
@@ -473,6 +475,41 @@ describe.each(TRANSPORTS)('the %s ChatClient, as its server restarts', (transpor
       await w.client.stop()
       await own.close()
     }
+  })
+})
+
+describe("the page's ServerClock", () => {
+  it("reads the server's clock at GET /api/time: Date.now(), the clock it stamps serverAt with", async () => {
+    await (await fetch(`${server.url}/api/time`)).text() // a kept-alive connection, so the next one is quick
+    const before = Date.now()
+    const res = await fetch(`${server.url}/api/time`)
+    const after = Date.now()
+    const body = (await res.json()) as { serverAt: number }
+    expect(res.status).toBe(200)
+    expect(Object.keys(body)).toEqual(['serverAt'])
+    expect(body.serverAt).toBeGreaterThanOrEqual(before)
+    expect(body.serverAt).toBeLessThanOrEqual(after)
+  })
+
+  it("bounds the offset between the page's clock and the server's so that the true one lies within", async () => {
+    const clock = new ServerClock(server.url)
+    const changes: number[] = []
+    clock.addEventListener('change', () => changes.push(clock.offset!.exchanges))
+    expect(await clock.probe()).toBe(true)
+    expect(await clock.probe()).toBe(true)
+    expect(changes.length).toBeGreaterThan(0)
+    const offset = clock.offset!
+    // The server runs in this process: the true offset is its Date.now() against the page's clock, read here
+    // (1 ms for Date.now()'s whole milliseconds).
+    const trueOffset = Date.now() - now()
+    expect(Math.abs(offset.offsetMs - trueOffset)).toBeLessThanOrEqual(offset.uncertaintyMs + 1)
+  })
+
+  it('learns nothing from a server that does not answer with its clock', async () => {
+    network.unreachable = '/api/time'
+    const clock = new ServerClock(server.url)
+    expect(await clock.probe()).toBe(false)
+    expect(clock.offset).toBeUndefined()
   })
 })
 

@@ -68,6 +68,39 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await page.screenshot({ path: `${artifacts}workbench-race-all-five.png` })
   })
 
+  it("gives a message from outside the page a latency in every panel: the server's stamp to this page, across the clocks", async () => {
+    // A second page that has sent nothing: the clocks' offset comes from its time probes alone.
+    const student = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    onTestFinished(() => student.close())
+    await student.goto(server.url)
+    await student.getByLabel('Name').fill('Student')
+    await student.getByRole('button', { name: 'Join the lab' }).click()
+    await student.locator('lab-transport-panel .state.open').nth(4).waitFor()
+    // Sent from a machine whose clock is an hour ahead: its sentAt says nothing on this page's clock.
+    const outsider = createClient('short-polling', server.url, 'outsider')
+    onTestFinished(() => outsider.close())
+    const text = 'from a clock an hour ahead'
+    await outsider.send('lobby', text, { sentAt: Date.now() + 3_600_000, clientMsgId: 'outsider-1' })
+    for (const [who, p] of [
+      ['the page that sent before', page],
+      ['the page that never sent', student],
+    ] as const) {
+      for (const t of TRANSPORTS) {
+        const latency = p
+          .locator(`lab-transport-panel[transport="${t}"] .messages li`, { hasText: text })
+          .locator('.latency')
+        await expect
+          .poll(() => latency.textContent(), { message: `${who}, ${t}` })
+          .toMatch(/^≈ \d+\.\d ms from server$/)
+        expect(parseFloat((await latency.textContent())!.slice(2)), `${who}, ${t}`).toBeLessThan(3_600_000)
+        expect(await latency.getAttribute('title'), `${who}, ${t}`).toMatch(
+          /^Sent by someone else: from the server's stamp/,
+        )
+      }
+    }
+    await student.screenshot({ path: `${artifacts}workbench-race-from-outside.png` })
+  })
+
   it('shows what users typed as text, never as markup', async () => {
     await send('<img src=x onerror="window.pwned=1"> <b>bold?</b>', 'websocket')
     await panel('sse').locator('.messages li', { hasText: '<b>bold?</b>' }).waitFor()

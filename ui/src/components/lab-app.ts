@@ -190,8 +190,14 @@ export class LabApp extends LitElement {
             Connection budget: browsers open about 6 HTTP/1.1 connections per origin. This page holds at most two (the
             long poll and the SSE stream); the WebSockets (raw and Socket.IO) do not count against that pool, and the
             short poll, sends and the meter's once-a-second read use the rest. So no panel waits for another's
-            connection. Latency is the sender's <code>sentAt</code> to this panel's receipt on this page's clock, for
-            messages this page sent.
+            connection.
+          </p>
+          <p class="note">
+            Latency is measured here in the browser, one message at a time, with its timers, event loop and rendering in
+            the figure: for a message this page sent, from its send to this panel handling it, on this page's clock; ≈
+            for anyone else's, from the server's stamp to this panel, the two clocks' offset estimated (a figure's
+            tooltip says how well). Not the Benchmarks tab's µs: those are a Node load client's
+            <code>perf_hooks</code> timings, send to receive, on the server's own machine, under load.
           </p>
         </section>
         ${this._tab === 'inspector' ? this._renderInspector() : nothing}

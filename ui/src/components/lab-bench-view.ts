@@ -124,12 +124,23 @@ export class LabBenchView extends LitElement {
         (sec) => html`
           <section id="bench-${sec.id}" aria-labelledby="bench-${sec.id}-heading" tabindex="-1">
             <h3 id="bench-${sec.id}-heading">${sec.title}</h3>
+            ${sec.id === 'latency' ? this._latencyNote() : nothing}
             ${sec.blocks.map((block) => this._renderBlock(block))}
             ${sec.id === 'environment' ? this._runOptions(results) : nothing}
           </section>
         `,
       )}
     `
+  }
+
+  /** Why these figures are not the Race tab's: the page's own words, beside the report's. */
+  private _latencyNote() {
+    return html`<p class="note">
+      Not the Race tab's milliseconds: here a load client in Node, on the server's own machine (over loopback), timed
+      every delivery from send to receive with <code>perf_hooks</code>, in µs, while many receivers were being served.
+      The Race tab times one message at a time in a browser, on whatever machine and network it runs, from the send to
+      its panel handling the message: the browser's timers, event loop and rendering are in that figure.
+    </p>`
   }
 
   private _scrollTo(id: string): void {

@@ -35,8 +35,11 @@ export class LabLatencyChart extends LitElement {
       <section aria-labelledby="latency-heading">
         <h2 id="latency-heading">Delivery latency per receiving transport</h2>
         <p class="caption">
-          From this page's <code>sentAt</code> to each panel's receipt, on one clock, for the messages this page sent.
-          One point per delivered message.
+          From this page's <code>sentAt</code> to each panel handling the message, on this page's clock, for the
+          messages this page sent: one point per delivered message, one message at a time, with the browser's timers,
+          event loop and rendering in it. (Others' messages show in the panels only, as ≈ server-to-page times.) Not the
+          Benchmarks tab's µs: those are a Node load client's <code>perf_hooks</code> timings on the server's machine,
+          under load.
         </p>
         <div class="chart tall">
           <canvas id="latency-canvas" role="img" aria-label=${this._label()}></canvas>

@@ -4,7 +4,8 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
 import type { LogEntry, TransportName } from '../../../server/core/protocol.ts'
 import type { ChatClient, ConnectionState, Received } from '../clients/chat-client.ts'
-import { formatBytesShort, formatCount, formatMs, formatRatio } from '../format.ts'
+import { formatBytesShort, formatCount, formatRatio } from '../format.ts'
+import { describeLatency, type ReceivedLatency } from '../latency.ts'
 import type { Lab } from '../state/lab.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
@@ -13,7 +14,9 @@ interface Row {
   entry?: LogEntry
   receivedAt?: number
   backfilled?: boolean
-  latencyMs?: number
+  latency?: ReceivedLatency
+  /** Someone else's message that came before the server's clock was known: its latency comes with the first estimate. */
+  awaitingClock?: boolean
   lost?: boolean
 }
 
@@ -80,6 +83,8 @@ export class LabTransportPanel extends LitElement {
       this._tick++
     }
     this.lab.wire.addEventListener('change', wire)
+    const clock = () => this._onClockChange()
+    this.lab.clock.addEventListener('change', clock)
     this._unsubscribe = [
       client.on('state', ({ detail }) => {
         this._state = detail
@@ -90,20 +95,23 @@ export class LabTransportPanel extends LitElement {
         this._tick++
       }),
       () => this.lab.wire.removeEventListener('change', wire),
+      () => this.lab.clock.removeEventListener('change', clock),
     ]
   }
 
   private _onEntry({ entry, receivedAt, backfilled }: Received): void {
-    // The server's own updates (the ticker) are stamped with their tick time: what shows is their age,
-    // which on another machine includes the difference between the two clocks.
-    const fromServer = entry.type === 'message' && entry.from.transport === 'server' && entry.sentAt !== undefined
-    const latencyMs =
-      entry.type !== 'message'
-        ? undefined
-        : fromServer
-          ? receivedAt - entry.sentAt!
-          : this.lab.latencyOf(entry.clientMsgId, entry.sentAt, receivedAt)
-    this._push({ key: `${entry.epoch}-${entry.seq}`, entry, receivedAt, backfilled, latencyMs })
+    const latency = entry.type === 'message' && !backfilled ? this.lab.latencyOf(entry, receivedAt) : undefined
+    const awaitingClock = entry.type === 'message' && !backfilled && !latency
+    this._push({ key: `${entry.epoch}-${entry.seq}`, entry, receivedAt, backfilled, latency, awaitingClock })
+  }
+
+  private _onClockChange(): void {
+    if (!this._rows.some((row) => row.awaitingClock)) return
+    this._rows = this._rows.map((row) => {
+      if (!row.awaitingClock || row.entry?.type !== 'message') return row
+      const latency = this.lab.latencyOf(row.entry, row.receivedAt!)
+      return latency ? { ...row, latency, awaitingClock: false } : row
+    })
   }
 
   private _onHistoryLost(): void {
@@ -299,11 +307,27 @@ export class LabTransportPanel extends LitElement {
     >
       <span class="meta"
         ><span class="seq">#${entry.seq}</span><b class="from">${entry.from.name}</b
-        ><span class="via">${entry.from.transport}</span
-        ><span class="latency">${row.backfilled ? 'filled in' : formatMs(row.latencyMs)}</span></span
+        ><span class="via">${entry.from.transport}</span>${this._renderLatency(row)}</span
       >
       <span class="text">${entry.text}</span>
     </li>`
+  }
+
+  private _renderLatency(row: Row) {
+    if (row.backfilled)
+      return html`<span
+        class="latency"
+        title="Sent while this panel was disconnected and filled in when it reconnected: it has no delivery time"
+        >filled in</span
+      >`
+    if (!row.latency)
+      return html`<span class="latency" title="Waiting for the server's clock, to time a message from someone else"
+        >—</span
+      >`
+    const { figure, kind, title } = describeLatency(row.latency)
+    return html`<span class="latency ${row.latency.kind}" title=${title}
+      >${figure}${kind ? html` <span class="kind">${kind}</span>` : nothing}</span
+    >`
   }
 
   static override styles = css`
@@ -442,9 +466,11 @@ export class LabTransportPanel extends LitElement {
       padding: 0 0.55rem;
       border-bottom: 1px solid #f0f2f5;
     }
+    /* Seq, name, transport, latency. Short of room, the transport gives way first, then the name; the latency never. */
     .meta {
-      display: flex;
-      gap: 0.35rem;
+      display: grid;
+      grid-template-columns: auto minmax(0, max-content) minmax(0, 1fr) auto;
+      column-gap: 0.35rem;
       align-items: baseline;
       font-size: 0.75rem;
       color: #5b6370;
@@ -464,7 +490,6 @@ export class LabTransportPanel extends LitElement {
       font-variant-numeric: tabular-nums;
     }
     .latency {
-      margin-left: auto;
       font-variant-numeric: tabular-nums;
       font-size: 0.85rem;
       font-weight: 600;
@@ -483,6 +508,13 @@ export class LabTransportPanel extends LitElement {
     }
     .backfilled {
       background: #fff8e1;
+    }
+    .latency.from-server {
+      color: #3d4f66;
+      font-weight: normal;
+    }
+    .latency .kind {
+      font-size: 0.68rem;
     }
     .backfilled .latency {
       color: #8a6d00;

@@ -1,10 +1,16 @@
 // The page's model: who I am, which room, one client per transport, what this
-// page sent (so latency can be measured on one clock), and the wire meter.
+// page sent (so its own messages' latency is measured on one clock), how far
+// the server's clock is from the page's (so everyone else's can be given one
+// too), and the wire meter.
+import type { ChatMessage } from '../../../server/core/protocol.ts'
 import { TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { createChatClient, type ChatClient } from '../clients/index.ts'
 import { now } from '../clock.ts'
+import { receivedLatency, type ReceivedLatency } from '../latency.ts'
+import { ServerClock } from './server-clock.ts'
 import { WireStore } from './wire-store.ts'
 
+/** A message this page sent, back in one panel: the Charts tab's points. */
 export interface LatencySample {
   /** The panel (transport) that received the message. */
   transport: TransportName
@@ -28,6 +34,7 @@ export class Lab extends EventTarget {
   readonly baseUrl: string
   readonly clients: Record<TransportName, ChatClient>
   readonly wire: WireStore
+  readonly clock: ServerClock
   /** clientMsgId -> when and how this page sent it. */
   readonly sent = new Map<string, Sent>()
   readonly latency: LatencySample[] = []
@@ -38,16 +45,19 @@ export class Lab extends EventTarget {
     super()
     this.baseUrl = baseUrl
     this.wire = new WireStore(baseUrl)
+    this.clock = new ServerClock(baseUrl)
     this.clients = Object.fromEntries(
       TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })]),
     ) as Record<TransportName, ChatClient>
     for (const transport of TRANSPORTS) {
       this.clients[transport].on('entry', ({ detail }) => {
         const { entry, receivedAt } = detail
-        if (entry.type !== 'message' || !entry.clientMsgId) return
-        const sent = this.sent.get(entry.clientMsgId)
-        if (!sent || entry.sentAt === undefined) return
-        this.latency.push({ transport, via: sent.via, ms: receivedAt - entry.sentAt, at: receivedAt, text: entry.text })
+        if (entry.type !== 'message') return
+        const sent = this.ownSent(entry)
+        if (!sent) return
+        // Sent and received on this page's clock, stamped on the server's in between: it tells the clocks' offset.
+        this.clock.add({ sentAt: sent.sentAt, serverAt: entry.serverAt, receivedAt })
+        this.latency.push({ transport, via: sent.via, ms: receivedAt - sent.sentAt, at: receivedAt, text: entry.text })
         if (this.latency.length > LATENCY_KEPT) this.latency.splice(0, this.latency.length - LATENCY_KEPT)
         this.dispatchEvent(new Event('latency'))
       })
@@ -62,6 +72,7 @@ export class Lab extends EventTarget {
       client.start()
     }
     this.wire.start()
+    this.clock.start()
   }
 
   /** Sends over one transport, or over all five at once (five messages, one per transport). */
@@ -97,9 +108,23 @@ export class Lab extends EventTarget {
     if (this.started && client.state !== 'closed') client.reconnect()
   }
 
-  /** Latency of a message this page sent, as received by `transport`'s panel. */
-  latencyOf(clientMsgId: string | undefined, sentAt: number | undefined, receivedAt: number): number | undefined {
-    if (!clientMsgId || sentAt === undefined || !this.sent.has(clientMsgId)) return undefined
-    return receivedAt - sentAt
+  /**
+   * What a panel shows for a message it received: for one this page sent, its
+   * sentAt to the receipt on this page's clock; for anyone else's, the
+   * server's stamp to the receipt, across the two clocks (undefined until
+   * their offset is known).
+   */
+  latencyOf(entry: ChatMessage, receivedAt: number): ReceivedLatency | undefined {
+    return receivedLatency(
+      { serverAt: entry.serverAt, ownSentAt: this.ownSent(entry)?.sentAt },
+      receivedAt,
+      this.clock.offset,
+    )
+  }
+
+  /** How this page sent the message, when it did: its id and its sentAt, echoed back, must both be this page's. */
+  private ownSent(entry: ChatMessage): Sent | undefined {
+    const sent = entry.clientMsgId === undefined ? undefined : this.sent.get(entry.clientMsgId)
+    return sent && sent.sentAt === entry.sentAt ? sent : undefined
   }
 }
