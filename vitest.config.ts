@@ -18,6 +18,7 @@ const UNIT = [
   'test/wire/ws-frames.test.ts',
   'test/ui/inspect.test.ts',
   'test/ui/chart-data.test.ts',
+  'test/ui/wire-store.test.ts',
   'test/ui/latency.test.ts',
   'test/ui/route.test.ts',
   'test/server/config.test.ts',

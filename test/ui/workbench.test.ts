@@ -148,6 +148,19 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await expect.poll(async () => (await row('Overhead').locator('td').nth(1).textContent())?.trim()).not.toBe('0 B')
   })
 
+  it("resets this page's counters: the panels count the server's bytes from the reset on", async () => {
+    const ws = panel('websocket')
+    const payloadDown = async () =>
+      (await ws.locator('table.counters tr', { hasText: 'Payload' }).locator('td').nth(1).textContent())?.trim()
+    await send('counted before the reset', 'websocket')
+    await expect.poll(payloadDown).not.toMatch(/^0\s?B$/)
+    await page.getByRole('button', { name: 'Reset counters' }).click()
+    await expect.poll(() => page.locator('p.reset [role="status"]').textContent()).toContain("this page's reset")
+    await expect.poll(payloadDown).toMatch(/^0\s?B$/)
+    await send('counted after the reset', 'websocket')
+    await expect.poll(payloadDown).not.toMatch(/^0\s?B$/)
+  })
+
   it('changes the short-poll interval live', async () => {
     const select = panel('short-polling').getByLabel('Short-poll interval')
     await select.selectOption('250')

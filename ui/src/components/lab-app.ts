@@ -167,6 +167,30 @@ export class LabApp extends LitElement {
     </section>`
   }
 
+  private _onResetCounters(): void {
+    this.lab.wire.reset()
+    this.requestUpdate()
+  }
+
+  private _renderReset() {
+    const at = this.lab.wire.resetAt
+    return html`<p class="reset">
+      <button
+        type="button"
+        @click=${this._onResetCounters}
+        title="Count the server's figures in the panels and charts from now on, on this page only: the server's totals and other pages are not changed"
+      >
+        Reset counters</button
+      ><span role="status"
+        >${
+          at === undefined
+            ? "The panels' server figures count from the server's start."
+            : `The panels' server figures count from ${new Date(at).toLocaleTimeString()} (this page's reset).`
+        }</span
+      >
+    </p>`
+  }
+
   override render() {
     return html`
       ${this._named ? nothing : html`<lab-name-prompt @name-chosen=${this._onNameChosen}></lab-name-prompt>`}
@@ -183,6 +207,7 @@ export class LabApp extends LitElement {
       <main>
         <section id="view-race" role="tabpanel" aria-labelledby="tab-race" ?hidden=${this._tab !== 'race'}>
           <lab-composer .lab=${this.lab}></lab-composer>
+          ${this._renderReset()}
           <div class="panels" @deflate-change=${this._onDeflateChange}>
             ${TRANSPORTS.map((t) => html`<lab-transport-panel .lab=${this.lab} transport=${t} .deflate=${this._deflate}></lab-transport-panel>`)}
           </div>
@@ -306,6 +331,18 @@ export class LabApp extends LitElement {
       grid-template-columns: repeat(5, minmax(0, 1fr));
       grid-template-rows: minmax(0, 1fr);
       gap: 0.5rem;
+    }
+    .reset {
+      display: flex;
+      align-items: center;
+      gap: 0.5rem;
+      margin: 0;
+      font-size: 0.85rem;
+      color: #4a5260;
+    }
+    .reset button {
+      font: inherit;
+      padding: 0.15rem 0.6rem;
     }
     .note {
       margin: 0;

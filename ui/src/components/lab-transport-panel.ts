@@ -276,7 +276,11 @@ export class LabTransportPanel extends LitElement {
           Requests me · all
         </dt>
         <dd>${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
-        <dt title="Share of all bytes on this transport that were not chat JSON">Overhead share</dt>
+        <dt
+          title="Share of the bytes on this transport that were not chat JSON, since the server started or since this page reset its counters"
+        >
+          Overhead share
+        </dt>
         <dd>${server ? formatRatio(server.overheadIn + server.overheadOut, total) : '—'}</dd>
         <dt title="Requests and bytes per minute over the last minute in which this transport delivered nothing">
           Idle per min

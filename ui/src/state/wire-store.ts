@@ -15,6 +15,30 @@ export interface IdleCost {
   windowSeconds: number
 }
 
+/** Counts that only go up: a reset subtracts them. The rest (connections open, requests held) are states, kept as they are. */
+const COUNTS = [
+  'bytesIn',
+  'bytesOut',
+  'payloadIn',
+  'payloadOut',
+  'plainIn',
+  'plainOut',
+  'connectionsTotal',
+  'httpRequests',
+  'messagesIn',
+  'messagesOut',
+] as const satisfies ReadonlyArray<keyof WireTally>
+
+/** A transport's tally counted from `base` on: what happened since a reset. */
+export function tallySince(current: WireTally, base: WireTally | undefined): WireTally {
+  if (!base) return current
+  const since = { ...current }
+  for (const key of COUNTS) since[key] = Math.max(0, current[key] - base[key])
+  since.overheadIn = Math.max(0, since.bytesIn - since.payloadIn)
+  since.overheadOut = Math.max(0, since.bytesOut - since.payloadOut)
+  return since
+}
+
 const SAMPLES_KEPT = 180
 /**
  * A transport counts as idle over a window in which it delivered no message.
@@ -30,6 +54,7 @@ export class WireStore extends EventTarget {
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly baseUrl: string
   private readonly lastIdle = new Map<string, IdleCost>()
+  private baseline: WireSnapshot | undefined
 
   constructor(baseUrl = '') {
     super()
@@ -64,8 +89,21 @@ export class WireStore extends EventTarget {
     }
   }
 
+  /** When this page last reset its counters (the server's totals are not touched), or undefined. */
+  get resetAt(): number | undefined {
+    return this.baseline?.at
+  }
+
+  /** Counts from now on, for this page: the panels and charts show what happened since. */
+  reset(): void {
+    this.baseline = this.latest
+    this.dispatchEvent(new Event('change'))
+  }
+
+  /** The server's tally for a transport, since this page's last reset. */
   tally(transport: string): WireTally | undefined {
-    return this.latest?.transports[transport]
+    const current = this.latest?.transports[transport]
+    return current && tallySince(current, this.baseline?.transports[transport])
   }
 
   /**
