@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { LabError } from '../core/errors.ts'
-import type { WireSnapshot } from '../wire/meter.ts'
+import type { WireSnapshot, WireTally } from '../wire/meter.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Type.String() })
 const ServerTime = Type.Object({ serverAt: Type.Number() })
@@ -48,92 +48,76 @@ export const wireRoutes = fp(
     let current: WireSnapshot | undefined
     const snapshot = () => (current ??= app.wire.snapshot())
 
-    const counter = (
+    type Labels = Record<string, string>
+    /** One metric read from the scrape's snapshot: each transport's tally gives its values, labelled. */
+    const metric = (
+      Kind: typeof Counter | typeof Gauge,
       name: string,
       help: string,
       labelNames: string[],
-      read: (s: WireSnapshot, set: (labels: Record<string, string>, v: number) => void) => void,
-    ) =>
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers: [register],
-        collect() {
-          this.reset()
-          read(snapshot(), (labels, v) => this.inc(labels, v))
-        },
-      })
-    const gauge = (
-      name: string,
-      help: string,
-      labelNames: string[],
-      read: (s: WireSnapshot, set: (labels: Record<string, string>, v: number) => void) => void,
-    ) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers: [register],
-        collect() {
-          this.reset()
-          read(snapshot(), (labels, v) => this.set(labels, v))
-        },
-      })
+      values: (t: WireTally) => Array<[Labels, number]>,
+    ) => {
+      const each = (set: (labels: Labels, v: number) => void) => {
+        for (const [transport, t] of Object.entries(snapshot().transports))
+          for (const [labels, v] of values(t)) set({ transport, ...labels }, v)
+      }
+      const options = { name, help, labelNames: ['transport', ...labelNames], registers: [register] }
+      if (Kind === Counter)
+        new Counter({
+          ...options,
+          collect() {
+            this.reset()
+            each((labels, v) => this.inc(labels, v))
+          },
+        })
+      else
+        new Gauge({
+          ...options,
+          collect() {
+            this.reset()
+            each((labels, v) => this.set(labels, v))
+          },
+        })
+    }
+    const inOut = (valueIn: number, valueOut: number): Array<[Labels, number]> => [
+      [{ direction: 'in' }, valueIn],
+      [{ direction: 'out' }, valueOut],
+    ]
 
-    counter(
+    metric(
+      Counter,
       'lab_wire_bytes_total',
       'Bytes that crossed the TCP socket, by transport, direction and kind (payload = the chat JSON, overhead = everything else)',
-      ['transport', 'direction', 'kind'],
-      (s, set) => {
-        for (const [transport, t] of Object.entries(s.transports)) {
-          set({ transport, direction: 'in', kind: 'payload' }, t.payloadIn)
-          set({ transport, direction: 'in', kind: 'overhead' }, t.overheadIn)
-          set({ transport, direction: 'out', kind: 'payload' }, t.payloadOut)
-          set({ transport, direction: 'out', kind: 'overhead' }, t.overheadOut)
-        }
-      },
+      ['direction', 'kind'],
+      (t) => [
+        [{ direction: 'in', kind: 'payload' }, t.payloadIn],
+        [{ direction: 'in', kind: 'overhead' }, t.overheadIn],
+        [{ direction: 'out', kind: 'payload' }, t.payloadOut],
+        [{ direction: 'out', kind: 'overhead' }, t.overheadOut],
+      ],
     )
-    counter(
+    metric(
+      Counter,
       'lab_wire_plain_bytes_total',
       'The payload before compression (permessage-deflate), by transport and direction; equal to the payload bytes where nothing is compressed',
-      ['transport', 'direction'],
-      (s, set) => {
-        for (const [transport, t] of Object.entries(s.transports)) {
-          set({ transport, direction: 'in' }, t.plainIn)
-          set({ transport, direction: 'out' }, t.plainOut)
-        }
-      },
+      ['direction'],
+      (t) => inOut(t.plainIn, t.plainOut),
     )
-    counter('lab_http_requests_total', 'HTTP requests and upgrades served, by transport', ['transport'], (s, set) => {
-      for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.httpRequests)
-    })
-    counter(
-      'lab_messages_total',
-      'Protocol messages, by transport and direction',
-      ['transport', 'direction'],
-      (s, set) => {
-        for (const [transport, t] of Object.entries(s.transports)) {
-          set({ transport, direction: 'in' }, t.messagesIn)
-          set({ transport, direction: 'out' }, t.messagesOut)
-        }
-      },
+    metric(Counter, 'lab_http_requests_total', 'HTTP requests and upgrades served, by transport', [], (t) => [
+      [{}, t.httpRequests],
+    ])
+    metric(Counter, 'lab_messages_total', 'Protocol messages, by transport and direction', ['direction'], (t) =>
+      inOut(t.messagesIn, t.messagesOut),
     )
-    gauge(
-      'lab_connections_open',
-      'TCP connections open, by the transport that last used them',
-      ['transport'],
-      (s, set) => {
-        for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.connectionsOpen)
-      },
-    )
-    gauge(
+    metric(Gauge, 'lab_connections_open', 'TCP connections open, by the transport that last used them', [], (t) => [
+      [{}, t.connectionsOpen],
+    ])
+    metric(
+      Gauge,
       'lab_requests_held',
       'Requests the server is holding open (long polls waiting, SSE streams)',
-      ['transport'],
-      (s, set) => {
-        for (const [transport, t] of Object.entries(s.transports)) set({ transport }, t.requestsHeld)
-      },
+      [],
+      (t) => [[{}, t.requestsHeld]],
     )
     new Gauge({
       name: 'lab_rooms',
