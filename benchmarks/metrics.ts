@@ -144,21 +144,43 @@ export interface Ratio {
   ratio: number | null
   /** How much worse Transport Lab is, as a fraction (0.25 = 25% worse); negative when it is better. */
   worseBy: number | null
-  /** True when Transport Lab is more than TOLERANCE worse. */
+  /** True when Transport Lab is more than TOLERANCE worse (and beyond the spread, when there is one). */
   flagged: boolean
+  /** More than TOLERANCE worse, but the readings of the two overlap: not told apart from noise. */
+  withinSpread?: boolean
   note?: string
+}
+
+/** What one figure read over its repetitions: each reading, the lowest and the highest. */
+export interface Spread {
+  values: number[]
+  min: number
+  max: number
+}
+
+/** The spread of a figure's repetitions (the finite ones), or null when none is left. */
+export function spreadOf(values: Array<number | null | undefined>): Spread | null {
+  const finite = values.filter((v): v is number => v != null && Number.isFinite(v))
+  if (finite.length === 0) return null
+  return { values: finite, min: Math.min(...finite), max: Math.max(...finite) }
 }
 
 /**
  * Transport Lab's figure against its baseline's. For a "higher is better" figure
  * (throughput) worse means lab < baseline x 0.9; for "lower is better" (memory,
  * bytes, CPU) worse means lab > baseline x 1.1.
+ *
+ * With the figures' spreads over their repetitions, a difference is flagged
+ * only when it is also larger than the noise: every reading of Transport Lab
+ * worse than every reading of the baseline (the two ranges do not overlap).
+ * Otherwise the run cannot tell the two apart, and the note says so.
  */
 export function compare(
   lab: number | null | undefined,
   baseline: number | null | undefined,
   better: Better,
   tolerance = TOLERANCE,
+  spreads?: { lab: Spread | null; baseline: Spread | null },
 ): Ratio {
   if (lab == null || baseline == null || !Number.isFinite(lab) || !Number.isFinite(baseline)) {
     return { ratio: null, worseBy: null, flagged: false, note: 'not measured' }
@@ -168,7 +190,19 @@ export function compare(
     return { ratio: null, worseBy: null, flagged: false, note: 'a negative figure (noise) cannot be compared' }
   const ratio = lab / baseline
   const worseBy = better === 'higher' ? 1 - ratio : ratio - 1
-  return { ratio, worseBy, flagged: worseBy > tolerance + 1e-9 }
+  const beyondTolerance = worseBy > tolerance + 1e-9
+  if (!beyondTolerance || !spreads?.lab || !spreads.baseline) return { ratio, worseBy, flagged: beyondTolerance }
+  const beyondSpread =
+    better === 'higher' ? spreads.lab.max < spreads.baseline.min : spreads.lab.min > spreads.baseline.max
+  return beyondSpread
+    ? { ratio, worseBy, flagged: true }
+    : {
+        ratio,
+        worseBy,
+        flagged: false,
+        withinSpread: true,
+        note: 'within the spread of the repetitions: not told apart from noise',
+      }
 }
 
 export function median(values: number[]): number | null {

@@ -61,6 +61,7 @@ export const PRESETS = {
     throughputMs: 400,
     warmupMs: 150,
     idleHoldMs: 1500,
+    repetitions: 3,
     window: 128,
     httpMs: 400,
     httpConnections: 8,
@@ -84,9 +85,10 @@ export const PRESETS = {
     textBytes: [16, 256, 4096],
     wireMessages: 50,
     latencyMs: 5000,
-    throughputMs: 4000,
+    throughputMs: 3000,
     warmupMs: 1000,
     idleHoldMs: 30_000,
+    repetitions: 3,
     window: 256,
     httpMs: 4000,
     httpConnections: 10,
@@ -131,6 +133,8 @@ that fails part way writes what it had measured (a partial run) and exits 1.
   --rate N                latency: messages per second offered (default 200, quick 50)
   --receivers N           latency: receivers of each message (default 50, quick 10)
   --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
+  --repetitions N         throughput and idle: measure each figure N times, report the median and the
+                          spread, flag a ratio only beyond the spread (default 3)
   --json                  print the results JSON on stdout (progress stays on stderr)
   --out DIR               where results go (default benchmarks/results; created if missing)
   --start-timeout S       seconds a server, baseline or load process may take to start (default ${DEFAULT_START_TIMEOUT_S});
@@ -183,6 +187,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         rate: { type: 'string' },
         receivers: { type: 'string' },
         'slow-readers': { type: 'string' },
+        repetitions: { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
         render: { type: 'string' },
@@ -211,6 +216,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     throughputMs: preset.throughputMs,
     warmupMs: preset.warmupMs,
     idleHoldMs: preset.idleHoldMs,
+    repetitions: positiveInt('repetitions', values.repetitions, preset.repetitions, 20),
     noisyRateHz: preset.noisyRateHz,
     noisyMs: preset.noisyMs,
     slowReaders: positiveInt('slow-readers', values['slow-readers'], preset.slowReaders, 1000),

@@ -35,7 +35,8 @@ export function runKind(results: Pick<BenchResults, 'options' | 'partial'>): Run
     o.clients === preset.clients &&
     o.rate === preset.rate &&
     o.receivers === preset.receivers &&
-    o.slowReaders === preset.slowReaders
+    o.slowReaders === preset.slowReaders &&
+    o.repetitions === preset.repetitions
   return defaultCounts ? 'reference' : 'custom'
 }
 

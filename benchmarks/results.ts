@@ -156,6 +156,7 @@ export function assembleResults(measured: Measured): { results: BenchResults; pr
       throughputMs: options.throughputMs,
       warmupMs: options.warmupMs,
       idleHoldMs: options.idleHoldMs,
+      repetitions: options.repetitions,
       noisyRateHz: options.noisyRateHz,
       noisyMs: options.noisyMs,
       slowReaders: options.slowReaders,

@@ -33,7 +33,7 @@ const DEFAULT_OUT = join(ROOT, 'benchmarks/results')
 const FD_MARGIN = 512
 
 function timeLimitMs(options: Options): number {
-  if (options.quick) return 230_000
+  if (options.quick) return 420_000
   // Idle dominates: every subject holds its crowd, and crowds of thousands take time to connect.
   return 25 * 60_000 + Math.ceil(options.clients / 1000) * 10 * 60_000
 }

@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 
-export const RESULTS_VERSION = 1
+export const RESULTS_VERSION = 2
 
 const Nullable = <T extends ReturnType<typeof Type.Number>>(schema: T) => Type.Union([schema, Type.Null()])
 const Num = Type.Number()
@@ -40,6 +40,10 @@ export const Bytes = Type.Object({ bytes: Num, payload: Num, overhead: Num })
 export const LegBytes = Type.Object({ in: Bytes, out: Bytes })
 
 export const Loss = Type.Object({ reason: Type.String(), count: Num })
+
+/** One figure over the repetitions of its measurement: each reading in order, the lowest and the highest. */
+export const Spread = Type.Object({ values: Type.Array(Num), min: Num, max: Num })
+const MaybeSpread = Type.Union([Spread, Type.Null()])
 
 export const Accounting = Type.Object({
   receivers: Num,
@@ -125,22 +129,32 @@ export const ThroughputRow = Type.Object({
   fanout: Num,
   /** Messages allowed in flight (sent, not yet delivered to every receiver). */
   window: Num,
+  /** How many times the window was measured (each time with receivers of its own). */
+  repetitions: Num,
+  /** The repetitions' windows added up, and what they counted. */
   measuredMs: Num,
   messages: Num,
   deliveries: Num,
-  /** The median over the window's slices (about one second each). */
+  /** The median of the repetitions' figures; each is the median over its window's slices (about one second each). */
   messagesPerSecond: Num,
-  /** The median over the window's slices (about one second each). */
+  /** The median of the repetitions' figures; each is the median over its window's slices (about one second each). */
   deliveriesPerSecond: Num,
-  /** Deliveries per second in each slice, in order: the spread behind the median. */
+  /** Deliveries per second in each slice of every repetition, in order. */
   sliceDeliveriesPerSecond: Type.Optional(Type.Array(Num)),
+  /** All the windows' server CPU time. */
   serverCpuSeconds: Num,
-  /** Server CPU as a share of one core over the window (1 = one core busy). */
+  /** Server CPU as a share of one core over the windows (1 = one core busy). */
   serverCpuCores: Num,
-  /** All the window's deliveries over all its server CPU time. */
+  /** The median of the repetitions' deliveries over their server CPU time. */
   deliveriesPerServerCpuSecond: MaybeNum,
   loadCpuSeconds: Num,
   loadCpuCores: Num,
+  /** Each repeated figure's readings: the median above is the middle one. */
+  spread: Type.Object({
+    messagesPerSecond: MaybeSpread,
+    deliveriesPerSecond: MaybeSpread,
+    deliveriesPerServerCpuSecond: MaybeSpread,
+  }),
   /** The load client used most of a core: the figure may be the client's limit, not the server's. */
   clientBound: Type.Boolean(),
   accounting: Accounting,
@@ -151,10 +165,12 @@ export const HttpRow = Type.Object({
   ...SubjectFields,
   endpoint: Type.Union([Type.Literal('POST send'), Type.Literal('GET poll')]),
   connections: Num,
+  /** How many autocannon runs; the counts and times below add them up, the rates are their medians. */
+  repetitions: Num,
   measuredMs: Num,
   requests: Num,
   requestsPerSecond: Num,
-  /** autocannon's latency, whole milliseconds. */
+  /** autocannon's latency, whole milliseconds (the median of the runs'). */
   latencyMsP50: Num,
   latencyMsP99: Num,
   non2xx: Num,
@@ -163,6 +179,7 @@ export const HttpRow = Type.Object({
   requestsPerServerCpuSecond: MaybeNum,
   loadCpuCores: Num,
   clientBound: Type.Boolean(),
+  spread: Type.Object({ requestsPerSecond: MaybeSpread, requestsPerServerCpuSecond: MaybeSpread }),
 })
 
 export const IdleRow = Type.Object({
@@ -171,6 +188,13 @@ export const IdleRow = Type.Object({
   connected: Num,
   failed: Num,
   failures: Type.Array(Loss),
+  /**
+   * How many times the crowd was measured, each time on a fresh server; every
+   * figure below is the median of the repetitions' (connected: the fewest,
+   * failed and dropped: all added up).
+   */
+  repetitions: Num,
+  /** One repetition's hold. */
   holdMs: Num,
   loadProcesses: Num,
   heapBeforeBytes: Num,
@@ -188,6 +212,11 @@ export const IdleRow = Type.Object({
   droppedDuringHold: Num,
   /** SSE: streams the server ended (renewals) that the clients reopened with Last-Event-ID during the hold; those requests are in requestsPerMinute. */
   reconnects: Type.Optional(Num),
+  spread: Type.Object({
+    heapPerConnectionBytes: MaybeSpread,
+    rssPerConnectionBytes: MaybeSpread,
+    serverCpuSecondsPerMinute: MaybeSpread,
+  }),
   note: Type.Optional(Type.String()),
 })
 
@@ -204,8 +233,13 @@ export const Comparison = Type.Object({
   ratio: MaybeNum,
   /** How much worse Transport Lab is (0.25 = 25% worse; negative = better). */
   worseBy: MaybeNum,
-  /** More than 10% worse. */
+  /** More than 10% worse, and beyond the spread of the repetitions (every reading of the lab's worse than every one of the baseline's). */
   flagged: Type.Boolean(),
+  /** More than 10% worse, but the two figures' readings overlap: this run cannot tell the difference from noise. */
+  withinSpread: Type.Boolean(),
+  /** The readings behind lab and baseline, when the figure was repeated. */
+  labSpread: MaybeSpread,
+  baselineSpread: MaybeSpread,
   /** The issue's target applies (WebSocket vs bare ws and Socket.IO vs bare Socket.IO, on throughput and memory per connection). */
   target: Type.Boolean(),
   note: Type.Optional(Type.String()),
@@ -250,6 +284,8 @@ export const RunOptions = Type.Object({
   throughputMs: Num,
   warmupMs: Num,
   idleHoldMs: Num,
+  /** Each throughput and memory figure is the median of this many measurements. */
+  repetitions: Num,
   /** noisy: the bystanders' messages per second, all senders together, and the measured window. */
   noisyRateHz: Type.Optional(Num),
   noisyMs: Type.Optional(Num),

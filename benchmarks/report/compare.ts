@@ -1,11 +1,11 @@
 // Transport Lab against its baselines, measured in the same run: WebSocket vs
 // bare ws, Socket.IO vs bare Socket.IO, the HTTP transports vs the bare
 // Fastify route. Each comparison says lab / baseline and whether Transport Lab
-// is more than 10% worse. The target (within 10%) is on throughput and
+// is more than 10% worse, beyond the spread of the repetitions. The target (within 10%) is on throughput and
 // memory per connection against bare ws and bare Socket.IO; the other figures
 // are compared the same way and shown, but are not the target.
 import type { TransportName } from '../../server/core/protocol.ts'
-import { compare, type Better } from '../metrics.ts'
+import { compare, TOLERANCE, type Better, type Spread } from '../metrics.ts'
 import type { BenchResults, Comparison } from '../schema.ts'
 import { BASELINE_OF } from '../subjects.ts'
 
@@ -23,9 +23,10 @@ export function comparisons(results: Sections, transports: readonly TransportNam
     lab: number | null | undefined,
     baseline: number | null | undefined,
     isTarget: boolean,
+    spreads: { lab: Spread | null; baseline: Spread | null },
     note?: string,
   ) => {
-    const r = compare(lab, baseline, better)
+    const r = compare(lab, baseline, better, TOLERANCE, spreads)
     const finalNote = [note, r.note].filter(Boolean).join('; ')
     list.push({
       metric,
@@ -38,6 +39,9 @@ export function comparisons(results: Sections, transports: readonly TransportNam
       ratio: r.ratio,
       worseBy: r.worseBy,
       flagged: r.flagged,
+      withinSpread: r.withinSpread === true,
+      labSpread: spreads.lab,
+      baselineSpread: spreads.baseline,
       target: isTarget && TARGET_TRANSPORTS.has(transport),
       ...(finalNote ? { note: finalNote } : {}),
     })
@@ -62,6 +66,7 @@ export function comparisons(results: Sections, transports: readonly TransportNam
         row.deliveriesPerSecond,
         other.deliveriesPerSecond,
         true,
+        { lab: row.spread.deliveriesPerSecond, baseline: other.spread.deliveriesPerSecond },
         bound,
       )
       add(
@@ -72,6 +77,7 @@ export function comparisons(results: Sections, transports: readonly TransportNam
         row.deliveriesPerServerCpuSecond,
         other.deliveriesPerServerCpuSecond,
         false,
+        { lab: row.spread.deliveriesPerServerCpuSecond, baseline: other.spread.deliveriesPerServerCpuSecond },
       )
     }
     for (const row of results.throughput?.http ?? []) {
@@ -88,6 +94,7 @@ export function comparisons(results: Sections, transports: readonly TransportNam
         row.requestsPerSecond,
         other.requestsPerSecond,
         true,
+        { lab: row.spread.requestsPerSecond, baseline: other.spread.requestsPerSecond },
       )
     }
     const idle = results.idle?.rows.find((r) => r.target === 'lab' && r.transport === transport)
@@ -101,6 +108,7 @@ export function comparisons(results: Sections, transports: readonly TransportNam
         idle.heapPerConnectionBytes,
         idleBase.heapPerConnectionBytes,
         true,
+        { lab: idle.spread.heapPerConnectionBytes, baseline: idleBase.spread.heapPerConnectionBytes },
       )
       add(
         transport,
@@ -110,6 +118,7 @@ export function comparisons(results: Sections, transports: readonly TransportNam
         idle.rssPerConnectionBytes,
         idleBase.rssPerConnectionBytes,
         true,
+        { lab: idle.spread.rssPerConnectionBytes, baseline: idleBase.spread.rssPerConnectionBytes },
       )
       add(
         transport,
@@ -119,6 +128,7 @@ export function comparisons(results: Sections, transports: readonly TransportNam
         idle.serverCpuSecondsPerMinute,
         idleBase.serverCpuSecondsPerMinute,
         false,
+        { lab: idle.spread.serverCpuSecondsPerMinute, baseline: idleBase.spread.serverCpuSecondsPerMinute },
       )
     }
   }

@@ -30,6 +30,28 @@ export function formatMicros(value: number | null | undefined): string {
   return value == null ? '—' : formatNumber(value, value < 100 ? 1 : 0)
 }
 
+/**
+ * How far a figure's repetitions spread around their median, as ± half their
+ * range: "±3%"; empty for a single reading or none.
+ */
+export function formatSpread(
+  spread: { min: number; max: number; values: number[] } | null | undefined,
+  median: number | null | undefined,
+): string {
+  if (!spread || spread.values.length < 2 || median == null || !(Math.abs(median) > 0)) return ''
+  return `±${Math.round(((spread.max - spread.min) / 2 / Math.abs(median)) * 100)}%`
+}
+
+/** A figure with its spread: "44,050 ±3%"; the figure alone when it was read once. */
+export function withSpread(
+  text: string,
+  spread: Parameters<typeof formatSpread>[0],
+  median: number | null | undefined,
+) {
+  const s = formatSpread(spread, median)
+  return s ? `${text} ${s}` : text
+}
+
 /** lab / baseline as "0.93x". */
 export function formatRatio(value: number | null | undefined): string {
   return value == null || !Number.isFinite(value) ? '—' : `${value.toFixed(2)}x`

@@ -96,7 +96,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
         `to ${formatNumber(results.latency?.receivers)} receivers. ` +
         `Throughput in deliveries per second to 1 and to 100 receivers (* = the load client was near a full core). ` +
         `Idle: ${formatNumber(results.idle?.clients)} clients held ` +
-        `${formatNumber((results.idle?.holdMs ?? 0) / 1000)} s.`,
+        `${formatNumber((results.idle?.holdMs ?? 0) / 1000)} s. ` +
+        `Throughput and memory: the median of ${formatNumber(results.options.repetitions)} repetitions.`,
     ),
   )
   if (results.comparisons.length > 0) {
@@ -106,8 +107,11 @@ export function reportSections(results: BenchResults): ReportSection[] {
       'Against the bare baselines',
       table(ratioTable(results)),
       paragraph(
-        'lab / baseline, measured in the same run with the same load clients; ' +
-          '⚠ marks Transport Lab more than 10% worse (lower throughput, more memory or CPU).',
+        'lab / baseline, measured in the same run with the same load clients, ' +
+          `each figure the median of ${formatNumber(results.options.repetitions)} repetitions; ` +
+          '⚠ marks Transport Lab more than 10% worse (lower throughput, more memory or CPU) ' +
+          "and beyond the spread: every one of its readings worse than every one of the baseline's. " +
+          '~ marks more than 10% worse but within the spread: this run cannot tell it from noise.',
       ),
       ...(sentences.length > 0
         ? [
@@ -172,7 +176,10 @@ export function reportSections(results: BenchResults): ReportSection[] {
         'A window of messages in flight (sent, not yet delivered to every receiver); ' +
           'deliveries counted at the receivers between two marks, ' +
           'server CPU from the server process over the same marks, ' +
-          "load CPU from the load-client process (* above 90% of a core: the figure may be the client's limit).",
+          "load CPU from the load-client process (* above 90% of a core: the figure may be the client's limit). " +
+          `Each subject was measured ${formatNumber(results.options.repetitions)} times, ` +
+          'the repetitions taking turns with the other subjects: ' +
+          'a rate is the median of the repetitions, ± half the range of their readings around it.',
       ),
       table(throughputTable(results)),
       chart('throughput.svg', 'Deliveries per second'),
@@ -182,7 +189,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
             table(httpTable(results)),
             paragraph(
               'autocannon, HTTP/1.1 keep-alive, latency in whole milliseconds. ' +
-                'The send POST goes to a room without receivers; the GET is an empty short poll.',
+                'The send POST goes to a room without receivers; the GET is an empty short poll. ' +
+                'Rates are the median of the repetitions, with their spread.',
             ),
           ]
         : []),
@@ -194,8 +202,10 @@ export function reportSections(results: BenchResults): ReportSection[] {
       '4. Idle cost',
       paragraph(
         `${formatNumber(results.idle.clients)} clients per transport, each in its transport's idiom, held ` +
-          `${formatNumber(results.idle.holdMs / 1000)} s, a fresh server process each. ` +
-          `Memory per connection = (after − before) / connected, both after a full GC.`,
+          `${formatNumber(results.idle.holdMs / 1000)} s, a fresh server process each time, ` +
+          `${formatNumber(results.options.repetitions)} times. ` +
+          `Memory per connection = (after − before) / connected, both after a full GC. ` +
+          'Each figure is the median of the repetitions; memory and CPU show ± half the range of their readings.',
       ),
       table(idleTable(results)),
       chart('idle.svg', 'Memory per idle connection'),

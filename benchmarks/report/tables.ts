@@ -13,6 +13,7 @@ import {
   formatPercent,
   formatRatio,
   formatSignificant,
+  withSpread,
   type Align,
 } from './format.ts'
 
@@ -105,6 +106,9 @@ export function shortMetric(metric: string): string {
     .replace(/^server CPU per idle minute$/, 'idle CPU')
 }
 
+/** More than 10% worse: beyond the spread of the repetitions (⚠), or within it (~, not told apart from noise). */
+const ratioMark = (c: Comparison) => (c.flagged ? ' ⚠' : c.withinSpread ? ' ~' : '')
+
 /** lab / baseline for each comparison, one row per transport. */
 export function ratioTable(results: BenchResults): Table {
   const metrics = [...new Set(results.comparisons.map((c) => c.metric))]
@@ -117,11 +121,17 @@ export function ratioTable(results: BenchResults): Table {
       TARGETS[mine[0]!.baselineTarget].label,
       ...metrics.map((metric) => {
         const c = mine.find((m) => m.metric === metric)
-        return c ? `${formatRatio(c.ratio)}${c.flagged ? ' ⚠' : ''}` : '—'
+        return c ? `${formatRatio(c.ratio)}${ratioMark(c)}` : '—'
       }),
     ]
   })
   return { headers, rows, align: headers.map((_, i) => (i < 2 ? 'left' : 'right')) }
+}
+
+function describeRange(c: Comparison, spread: { min: number; max: number }): string {
+  return c.unit === 'bytes'
+    ? `${formatBytes(spread.min)}–${formatBytes(spread.max)}`
+    : `${formatSignificant(spread.min)}–${formatSignificant(spread.max)}`
 }
 
 function describeValue(c: Comparison, value: number | null): string {
@@ -137,12 +147,23 @@ export function checkSentences(results: BenchResults): string[] {
       const who = `${TRANSPORT_INFO[c.transport].short} ${c.metric}`
       const figures = `${describeValue(c, c.lab)} vs ${describeValue(c, c.baseline)} for ${TARGETS[c.baselineTarget].label}`
       if (c.ratio == null) return `${who}: not compared (${c.note ?? 'not measured'}).`
+      const spreads =
+        c.labSpread && c.baselineSpread && c.labSpread.values.length > 1
+          ? ` (readings ${describeRange(c, c.labSpread)} vs ${describeRange(c, c.baselineSpread)})`
+          : ''
       const verdict = c.flagged
-        ? `**more than 10% worse** (${formatPercent(c.worseBy)} worse)`
-        : c.worseBy! > 0
-          ? `within 10% (${formatPercent(c.worseBy)} worse)`
-          : `within 10% (${formatPercent(-c.worseBy!)} better)`
-      return `${who}: ${figures} = ${formatRatio(c.ratio)}, ${verdict}${c.note ? ` — ${c.note}` : ''}.`
+        ? `**more than 10% worse** (${formatPercent(c.worseBy)} worse, beyond the spread${spreads})`
+        : c.withinSpread
+          ? `${formatPercent(c.worseBy)} worse, but within the spread of the repetitions${spreads}: not told apart from noise`
+          : c.worseBy! > 0
+            ? `within 10% (${formatPercent(c.worseBy)} worse)`
+            : `within 10% (${formatPercent(-c.worseBy!)} better)`
+      // The spread's note is the verdict's own words already.
+      const note = c.note
+        ?.split('; ')
+        .filter((n) => !n.startsWith('within the spread'))
+        .join('; ')
+      return `${who}: ${figures} = ${formatRatio(c.ratio)}, ${verdict}${note ? ` — ${note}` : ''}.`
     })
 }
 
@@ -237,10 +258,14 @@ export function throughputTable(results: BenchResults): Table {
   const rows = (results.throughput?.rows ?? []).map((r) => [
     r.label,
     formatNumber(r.fanout),
-    formatNumber(r.messagesPerSecond),
-    formatNumber(r.deliveriesPerSecond),
+    withSpread(formatNumber(r.messagesPerSecond), r.spread.messagesPerSecond, r.messagesPerSecond),
+    withSpread(formatNumber(r.deliveriesPerSecond), r.spread.deliveriesPerSecond, r.deliveriesPerSecond),
     formatPercent(r.serverCpuCores),
-    formatNumber(r.deliveriesPerServerCpuSecond),
+    withSpread(
+      formatNumber(r.deliveriesPerServerCpuSecond),
+      r.spread.deliveriesPerServerCpuSecond,
+      r.deliveriesPerServerCpuSecond,
+    ),
     `${formatPercent(r.loadCpuCores)}${r.clientBound ? '*' : ''}`,
     formatNumber(r.accounting.lost),
   ])
@@ -263,13 +288,17 @@ export function httpTable(results: BenchResults): Table {
   const rows = (results.throughput?.http ?? []).map((r) => [
     r.label,
     r.endpoint,
-    formatNumber(r.requestsPerSecond),
+    withSpread(formatNumber(r.requestsPerSecond), r.spread.requestsPerSecond, r.requestsPerSecond),
     formatNumber(r.latencyMsP50),
     formatNumber(r.latencyMsP99),
     formatNumber(r.non2xx),
     formatNumber(r.errors),
     formatPercent(r.serverCpuSeconds / (r.measuredMs / 1000)),
-    formatNumber(r.requestsPerServerCpuSecond),
+    withSpread(
+      formatNumber(r.requestsPerServerCpuSecond),
+      r.spread.requestsPerServerCpuSecond,
+      r.requestsPerServerCpuSecond,
+    ),
     `${formatPercent(r.loadCpuCores)}${r.clientBound ? '*' : ''}`,
   ])
   return { headers, rows, align: headers.map((_, i) => (i < 2 ? 'left' : 'right')) }
@@ -290,9 +319,13 @@ export function idleTable(results: BenchResults): Table {
   const rows = (results.idle?.rows ?? []).map((r) => [
     r.label,
     `${formatNumber(r.connected)} / ${formatNumber(r.clients)}`,
-    formatBytes(r.heapPerConnectionBytes),
-    formatBytes(r.rssPerConnectionBytes),
-    formatSignificant(r.serverCpuSecondsPerMinute),
+    withSpread(formatBytes(r.heapPerConnectionBytes), r.spread.heapPerConnectionBytes, r.heapPerConnectionBytes),
+    withSpread(formatBytes(r.rssPerConnectionBytes), r.spread.rssPerConnectionBytes, r.rssPerConnectionBytes),
+    withSpread(
+      formatSignificant(r.serverCpuSecondsPerMinute),
+      r.spread.serverCpuSecondsPerMinute,
+      r.serverCpuSecondsPerMinute,
+    ),
     formatNumber(r.requestsPerMinute),
     formatBytes(r.bytesInPerMinute),
     formatBytes(r.bytesOutPerMinute),

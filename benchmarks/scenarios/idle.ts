@@ -10,13 +10,16 @@
 //   server CPU, requests and bytes per idle minute = the hold's deltas x 60 s / hold
 //
 // A thrown-away warm-up crowd connects and leaves before "before" is read.
+// Every subject is measured --repetitions times (3), each time on a fresh
+// server, the repetitions interleaved over the subjects; a row reports the
+// median of each figure and the spread of memory and CPU.
 // More than 5,000 clients are spread over several load processes. Up to 2,000
 // clients, a transport and its baseline are held side by side (their figures
 // are per process, and the load is light); past that, one at a time.
 import type { Context } from '../context.ts'
 import type { CrowdReport } from '../clients/crowd.ts'
 import type { LoadProcess } from '../load.ts'
-import { cpuSeconds, perConnection, perMinute, tallyDelta, tallyOf } from '../metrics.ts'
+import { cpuSeconds, median, perConnection, perMinute, spreadOf, tallyDelta, tallyOf } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { IdleRow, Loss } from '../schema.ts'
 import type { RunningTarget } from '../targets.ts'
@@ -42,7 +45,10 @@ function addReports(reports: CrowdReport[]): CrowdReport {
   }
 }
 
-async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[]): Promise<IdleRow> {
+/** One repetition: a row without the repetitions' fields. */
+type IdleReading = Omit<IdleRow, 'repetitions' | 'spread'>
+
+async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[]): Promise<IdleReading> {
   const { options } = ctx
   const clients = options.clients
   const target = await ctx.freshTarget(subject)
@@ -198,33 +204,76 @@ function pairs(subjects: Subject[]): Subject[][] {
   return groups
 }
 
+/** A subject's repetitions as one row: each figure's median, the fewest connected, failures and drops added up. */
+export function combineIdle(readings: IdleReading[]): IdleRow {
+  // The first reading gives the subject's fields; its own note is replaced by all the readings' notes.
+  const { note, ...first } = readings[0]!
+  const mid = (pick: (r: IdleReading) => number | null) => median(readings.flatMap((r) => pick(r) ?? []))
+  const failures = new Map<string, number>()
+  for (const r of readings) for (const f of r.failures) failures.set(f.reason, (failures.get(f.reason) ?? 0) + f.count)
+  const notes = [...new Set(readings.flatMap((r) => (r.note ? [r.note] : [])))]
+  const reconnects = readings.some((r) => r.reconnects !== undefined)
+    ? { reconnects: readings.reduce((n, r) => n + (r.reconnects ?? 0), 0) }
+    : {}
+  return {
+    ...first,
+    repetitions: readings.length,
+    connected: Math.min(...readings.map((r) => r.connected)),
+    failed: readings.reduce((n, r) => n + r.failed, 0),
+    failures: [...failures].map(([reason, count]) => ({ reason, count })),
+    holdMs: mid((r) => r.holdMs)!,
+    heapBeforeBytes: mid((r) => r.heapBeforeBytes)!,
+    heapAfterBytes: mid((r) => r.heapAfterBytes)!,
+    rssBeforeBytes: mid((r) => r.rssBeforeBytes)!,
+    rssAfterBytes: mid((r) => r.rssAfterBytes)!,
+    heapPerConnectionBytes: mid((r) => r.heapPerConnectionBytes),
+    rssPerConnectionBytes: mid((r) => r.rssPerConnectionBytes),
+    serverCpuSecondsPerMinute: mid((r) => r.serverCpuSecondsPerMinute)!,
+    requestsPerMinute: mid((r) => r.requestsPerMinute)!,
+    bytesInPerMinute: mid((r) => r.bytesInPerMinute)!,
+    bytesOutPerMinute: mid((r) => r.bytesOutPerMinute)!,
+    droppedDuringHold: readings.reduce((n, r) => n + r.droppedDuringHold, 0),
+    ...reconnects,
+    spread: {
+      heapPerConnectionBytes: spreadOf(readings.map((r) => r.heapPerConnectionBytes)),
+      rssPerConnectionBytes: spreadOf(readings.map((r) => r.rssPerConnectionBytes)),
+      serverCpuSecondsPerMinute: spreadOf(readings.map((r) => r.serverCpuSecondsPerMinute)),
+    },
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+  }
+}
+
 export async function runIdle(ctx: Context) {
   const rows: IdleRow[] = []
   // Memory figures need processes that did nothing else: the scenarios before this one leave theirs behind.
   await ctx.stopSharedTargets()
   const extra: LoadProcess[] = []
-  const bar = ctx.progress.scenario('idle', ctx.subjects.length)
+  const { repetitions } = ctx.options
+  const bar = ctx.progress.scenario('idle', ctx.subjects.length * repetitions)
   try {
     const wanted = Math.ceil(ctx.options.clients / CLIENTS_PER_LOAD_PROCESS)
     for (let i = 1; i < wanted; i++) extra.push(await ctx.startLoad(`load-${i + 1}`))
     const loads = [ctx.load, ...extra]
     const sideBySide = ctx.options.clients <= SIDE_BY_SIDE_MAX_CLIENTS
-    const measured = new Map<string, IdleRow>()
+    const measured = new Map<string, IdleReading[]>()
     const groups = sideBySide ? pairs(ctx.subjects) : ctx.subjects.map((s) => [s])
-    for (const group of groups) {
-      const groupRows = await Promise.allSettled(group.map((subject) => measureIdle(ctx, subject, loads)))
-      for (const [i, outcome] of groupRows.entries()) {
-        const subject = group[i]!
-        // A subject whose fresh server did not start is left out; the others are measured.
-        if (outcome.status === 'fulfilled') measured.set(subject.id, outcome.value)
-        else if (!ctx.skipped(outcome.reason, `idle ${subject.id}`)) throw outcome.reason
-        bar.tick(subject.id)
+    for (let rep = 1; rep <= repetitions; rep++) {
+      for (const group of groups) {
+        const groupRows = await Promise.allSettled(group.map((subject) => measureIdle(ctx, subject, loads)))
+        for (const [i, outcome] of groupRows.entries()) {
+          const subject = group[i]!
+          // A repetition whose fresh server did not start is left out; the others are measured.
+          if (outcome.status === 'fulfilled')
+            measured.set(subject.id, [...(measured.get(subject.id) ?? []), outcome.value])
+          else if (!ctx.skipped(outcome.reason, `idle ${subject.id} (${rep}/${repetitions})`)) throw outcome.reason
+          bar.tick(repetitions > 1 ? `${subject.id} (${rep}/${repetitions})` : subject.id)
+        }
       }
     }
     // Rows in the order of the subjects, whatever order they were measured in.
     for (const subject of ctx.subjects) {
-      const row = measured.get(subject.id)
-      if (row) rows.push(row)
+      const readings = measured.get(subject.id)
+      if (readings) rows.push(combineIdle(readings))
     }
   } finally {
     await Promise.allSettled(extra.map((l) => l.stop()))

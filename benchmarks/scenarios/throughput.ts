@@ -4,17 +4,22 @@
 // process reports its CPU time at the same marks, and the load process its own
 // (a load client near one full core is the bottleneck, and the row says so).
 // A warm-up pass is thrown away; the window is read in slices of about a
-// second and the rates are the slices' median. Short polling delivers once
+// second and a window's rates are its slices' median. Every subject is
+// measured --repetitions times (3), the repetitions interleaved over the
+// subjects so that the machine's drift reaches all of them alike; a row
+// reports the median of its repetitions and their spread. Short polling delivers once
 // per interval and its history holds HISTORY_LIMIT entries, so its window is
 // kept below that (nothing is lost) and it is read over whole intervals.
 //
 // Then the HTTP endpoints on their own, with autocannon: the send POST of each
 // HTTP transport and the short-polling GET (an empty poll), Transport Lab and
-// the bare Fastify route alike, requests per second and per server CPU-second.
+// the bare Fastify route alike, requests per second and per server CPU-second,
+// repeated the same way.
 import type { Context } from '../context.ts'
 import type { Mark, StopResult } from '../clients/delivery.ts'
 import type { HttpRunResult } from '../clients/autocannon.ts'
-import { cpuSeconds, median, perSecond } from '../metrics.ts'
+import { addAccounts } from '../accounting.ts'
+import { cpuSeconds, median, perSecond, spreadOf } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { HttpRow, ThroughputRow } from '../schema.ts'
 import type { Subject } from '../subjects.ts'
@@ -29,7 +34,11 @@ const HTTP_TRANSPORTS = new Set(['short-polling', 'long-polling', 'sse'])
 const probeCpu = (p: ProbeReading) => ({ user: p.cpuUserUs, system: p.cpuSystemUs })
 const markCpu = (m: Mark) => ({ user: m.cpuUserUs, system: m.cpuSystemUs })
 
-async function measureDelivery(ctx: Context, subject: Subject, fanout: number): Promise<ThroughputRow> {
+/** One repetition of a delivery window: a row without the repetitions' fields. */
+type DeliveryReading = Omit<ThroughputRow, 'repetitions' | 'spread'>
+type HttpReading = Omit<HttpRow, 'repetitions' | 'spread'>
+
+async function measureDelivery(ctx: Context, subject: Subject, fanout: number): Promise<DeliveryReading> {
   const { options, settings } = ctx
   const load = ctx.load.caller
   const target = await ctx.target(subject.target)
@@ -121,7 +130,7 @@ async function measureHttp(
   subject: Subject,
   target: RunningTarget,
   endpoint: HttpRow['endpoint'],
-): Promise<HttpRow> {
+): Promise<HttpReading> {
   const { options } = ctx
   const load = ctx.load.caller
   const room = ctx.tag('a')
@@ -184,27 +193,106 @@ async function measureHttp(
   }
 }
 
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
+const notesOf = (readings: Array<{ note?: string }>) => {
+  const notes = [...new Set(readings.flatMap((r) => (r.note ? [r.note] : [])))]
+  return notes.length ? { note: notes.join('; ') } : {}
+}
+
+/** A subject's repetitions as one row: rates are the medians, counts and times add up, the spread keeps every reading. */
+export function combineDelivery(readings: DeliveryReading[]): ThroughputRow {
+  // The first reading gives the subject's fields; its own note is replaced by all the readings' notes.
+  const { note, ...first } = readings[0]!
+  const measuredMs = sum(readings.map((r) => r.measuredMs))
+  const serverCpuSeconds = sum(readings.map((r) => r.serverCpuSeconds))
+  const loadCpuSeconds = sum(readings.map((r) => r.loadCpuSeconds))
+  const { receivers } = first.accounting
+  const each = <K extends 'messagesPerSecond' | 'deliveriesPerSecond' | 'deliveriesPerServerCpuSecond'>(key: K) =>
+    readings.map((r) => r[key])
+  return {
+    ...first,
+    repetitions: readings.length,
+    measuredMs,
+    messages: sum(readings.map((r) => r.messages)),
+    deliveries: sum(readings.map((r) => r.deliveries)),
+    messagesPerSecond: median(each('messagesPerSecond'))!,
+    deliveriesPerSecond: median(each('deliveriesPerSecond'))!,
+    sliceDeliveriesPerSecond: readings.flatMap((r) => r.sliceDeliveriesPerSecond ?? []),
+    serverCpuSeconds,
+    serverCpuCores: serverCpuSeconds / (measuredMs / 1000),
+    deliveriesPerServerCpuSecond: median(each('deliveriesPerServerCpuSecond').filter((v) => v != null)),
+    loadCpuSeconds,
+    loadCpuCores: loadCpuSeconds / (measuredMs / 1000),
+    clientBound: readings.some((r) => r.clientBound),
+    accounting: { receivers, ...addAccounts(readings.map((r) => r.accounting)) },
+    spread: {
+      messagesPerSecond: spreadOf(each('messagesPerSecond')),
+      deliveriesPerSecond: spreadOf(each('deliveriesPerSecond')),
+      deliveriesPerServerCpuSecond: spreadOf(each('deliveriesPerServerCpuSecond')),
+    },
+    ...notesOf(readings),
+  }
+}
+
+export function combineHttp(readings: HttpReading[]): HttpRow {
+  const first = readings[0]!
+  const measuredMs = sum(readings.map((r) => r.measuredMs))
+  return {
+    ...first,
+    repetitions: readings.length,
+    measuredMs,
+    requests: sum(readings.map((r) => r.requests)),
+    requestsPerSecond: median(readings.map((r) => r.requestsPerSecond))!,
+    latencyMsP50: median(readings.map((r) => r.latencyMsP50))!,
+    latencyMsP99: median(readings.map((r) => r.latencyMsP99))!,
+    non2xx: sum(readings.map((r) => r.non2xx)),
+    errors: sum(readings.map((r) => r.errors)),
+    serverCpuSeconds: sum(readings.map((r) => r.serverCpuSeconds)),
+    requestsPerServerCpuSecond: median(readings.flatMap((r) => r.requestsPerServerCpuSecond ?? [])),
+    loadCpuCores: median(readings.map((r) => r.loadCpuCores))!,
+    clientBound: readings.some((r) => r.clientBound),
+    spread: {
+      requestsPerSecond: spreadOf(readings.map((r) => r.requestsPerSecond)),
+      requestsPerServerCpuSecond: spreadOf(readings.map((r) => r.requestsPerServerCpuSecond)),
+    },
+  }
+}
+
+/** Appends a reading to its subject's list, in a map that keeps the order of first appearance. */
+function collect<T>(map: Map<string, T[]>, key: string, reading: T) {
+  const list = map.get(key)
+  if (list) list.push(reading)
+  else map.set(key, [reading])
+}
+
 export async function runThroughput(ctx: Context) {
-  const rows: ThroughputRow[] = []
-  const http: HttpRow[] = []
+  const { repetitions } = ctx.options
+  const deliveries = new Map<string, DeliveryReading[]>()
+  const requests = new Map<string, HttpReading[]>()
   const httpSubjects = ctx.subjects.filter((s) => HTTP_TRANSPORTS.has(s.transport))
   const httpRuns = httpSubjects.length + httpSubjects.filter((s) => s.transport === 'short-polling').length
-  const bar = ctx.progress.scenario('throughput', ctx.subjects.length * ctx.options.fanouts.length + httpRuns)
-  for (const subject of ctx.subjects) {
-    for (const fanout of ctx.options.fanouts) {
-      rows.push(await measureDelivery(ctx, subject, fanout))
-      bar.tick(`${subject.id} fan-out ${fanout}`)
+  const bar = ctx.progress.scenario(
+    'throughput',
+    (ctx.subjects.length * ctx.options.fanouts.length + httpRuns) * repetitions,
+  )
+  for (let rep = 1; rep <= repetitions; rep++) {
+    const of = repetitions > 1 ? ` (${rep}/${repetitions})` : ''
+    for (const subject of ctx.subjects) {
+      for (const fanout of ctx.options.fanouts) {
+        collect(deliveries, `${subject.id} ${fanout}`, await measureDelivery(ctx, subject, fanout))
+        bar.tick(`${subject.id} fan-out ${fanout}${of}`)
+      }
     }
-  }
-  for (const subject of httpSubjects) {
-    const target = await ctx.target(subject.target)
-    http.push(await measureHttp(ctx, subject, target, 'POST send'))
-    bar.tick(`${subject.id} POST (autocannon)`)
-    if (subject.transport === 'short-polling') {
-      http.push(await measureHttp(ctx, subject, target, 'GET poll'))
-      bar.tick(`${subject.id} GET (autocannon)`)
+    for (const subject of httpSubjects) {
+      const target = await ctx.target(subject.target)
+      collect(requests, `${subject.id} POST`, await measureHttp(ctx, subject, target, 'POST send'))
+      bar.tick(`${subject.id} POST (autocannon)${of}`)
+      if (subject.transport === 'short-polling') {
+        collect(requests, `${subject.id} GET`, await measureHttp(ctx, subject, target, 'GET poll'))
+        bar.tick(`${subject.id} GET (autocannon)${of}`)
+      }
     }
   }
   bar.done()
-  return { rows, http }
+  return { rows: [...deliveries.values()].map(combineDelivery), http: [...requests.values()].map(combineHttp) }
 }

@@ -27,6 +27,8 @@ const latency = (p50Us: number, p99Us: number, count = 2000): LatencySummary => 
   p999Us: p99Us,
   maxUs: p99Us * 2,
 })
+/** Three readings around a median: the spread a figure's repetitions leave. */
+const spread = (low: number, mid: number, high: number) => ({ values: [mid, low, high], min: low, max: high })
 const MiB = 1024 * 1024
 const memory = (rssMiB: number, heapMiB: number, externalMiB: number) => ({
   rssBytes: rssMiB * MiB,
@@ -151,6 +153,7 @@ export function fixtureResults(): BenchResults {
           ...lab,
           fanout: 1,
           window: 256,
+          repetitions: 3,
           measuredMs: 4000,
           messages: 320000,
           deliveries: 320000,
@@ -163,11 +166,18 @@ export function fixtureResults(): BenchResults {
           loadCpuCores: 0.75,
           clientBound: false,
           accounting: accounting(1, 330000),
+          spread: {
+            messagesPerSecond: spread(78000, 80000, 82000),
+            deliveriesPerSecond: spread(78000, 80000, 82000),
+            // 20% worse than bare ws, but its readings overlap the baseline's: within the spread.
+            deliveriesPerServerCpuSecond: spread(70000, 80000, 105000),
+          },
         },
         {
           ...bare,
           fanout: 1,
           window: 256,
+          repetitions: 3,
           measuredMs: 4000,
           messages: 400000,
           deliveries: 400000,
@@ -180,6 +190,11 @@ export function fixtureResults(): BenchResults {
           loadCpuCores: 0.95,
           clientBound: true,
           accounting: accounting(1, 410000),
+          spread: {
+            messagesPerSecond: spread(98000, 100000, 102000),
+            deliveriesPerSecond: spread(98000, 100000, 102000),
+            deliveriesPerServerCpuSecond: spread(95000, 100000, 104000),
+          },
         },
       ],
       http: [],
@@ -194,6 +209,7 @@ export function fixtureResults(): BenchResults {
           connected: 1000,
           failed: 0,
           failures: [],
+          repetitions: 3,
           holdMs: 30000,
           loadProcesses: 1,
           heapBeforeBytes: 10_000_000,
@@ -207,6 +223,11 @@ export function fixtureResults(): BenchResults {
           bytesInPerMinute: 6000,
           bytesOutPerMinute: 2000,
           droppedDuringHold: 0,
+          spread: {
+            heapPerConnectionBytes: spread(10_800, 11_000, 11_300),
+            rssPerConnectionBytes: spread(29_000, 30_000, 31_000),
+            serverCpuSecondsPerMinute: spread(0.19, 0.2, 0.22),
+          },
         },
         {
           ...bare,
@@ -214,6 +235,7 @@ export function fixtureResults(): BenchResults {
           connected: 1000,
           failed: 0,
           failures: [],
+          repetitions: 3,
           holdMs: 30000,
           loadProcesses: 1,
           heapBeforeBytes: 5_000_000,
@@ -227,6 +249,11 @@ export function fixtureResults(): BenchResults {
           bytesInPerMinute: 6000,
           bytesOutPerMinute: 2000,
           droppedDuringHold: 0,
+          spread: {
+            heapPerConnectionBytes: spread(9_900, 10_000, 10_200),
+            rssPerConnectionBytes: spread(29_500, 30_000, 30_500),
+            serverCpuSecondsPerMinute: spread(0.009, 0.01, 0.012),
+          },
         },
       ],
     },
@@ -429,7 +456,7 @@ export function fixtureResults(): BenchResults {
   }
   const total = accounting(0, 0)
   return {
-    version: 1,
+    version: 2,
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:05:00.000Z',
     durationMs: 300_000,
@@ -450,6 +477,7 @@ export function fixtureResults(): BenchResults {
       throughputMs: 4000,
       warmupMs: 1000,
       idleHoldMs: 30000,
+      repetitions: 3,
     },
     environment: {
       cpuModel: 'Test CPU',

@@ -14,6 +14,7 @@ import {
   projectMbps,
   ratioTo,
   sendBufferBudget,
+  spreadOf,
   summarizeAge,
   summarizeHistogram,
   tallyDeliveries,
@@ -146,6 +147,27 @@ describe('ratios to a baseline', () => {
   it('does not flag exactly 10% worse', () => {
     expect(compare(90, 100, 'higher').flagged).toBe(false)
     expect(compare(110, 100, 'lower').flagged).toBe(false)
+  })
+
+  it('flags a difference only beyond the spread: when every reading of Transport Lab is worse than every one of the baseline', () => {
+    const spreads = (lab: number[], baseline: number[]) => ({ lab: spreadOf(lab), baseline: spreadOf(baseline) })
+    expect(compare(80, 100, 'higher', 0.1, spreads([78, 80, 82], [95, 100, 104]))).toMatchObject({ flagged: true })
+    expect(compare(80, 100, 'higher', 0.1, spreads([70, 80, 96], [95, 100, 104]))).toMatchObject({
+      flagged: false,
+      withinSpread: true,
+    })
+    expect(compare(120, 100, 'lower', 0.1, spreads([115, 120, 125], [98, 100, 110]))).toMatchObject({ flagged: true })
+    expect(compare(120, 100, 'lower', 0.1, spreads([109, 120, 125], [98, 100, 110]))).toMatchObject({
+      flagged: false,
+      withinSpread: true,
+    })
+    // Within 10% stays unflagged whatever the spread.
+    expect(compare(95, 100, 'higher', 0.1, spreads([90, 95, 96], [99, 100, 101])).flagged).toBe(false)
+  })
+
+  it('keeps the finite readings of a figure, their lowest and highest, or nothing', () => {
+    expect(spreadOf([3, null, 1, Number.NaN, 2])).toEqual({ values: [3, 1, 2], min: 1, max: 3 })
+    expect(spreadOf([null, undefined])).toBeNull()
   })
 
   it('declines to compare against a baseline of zero or less, or a missing figure', () => {

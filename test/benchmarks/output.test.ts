@@ -78,6 +78,7 @@ describe('runKind and reportDir', () => {
       ['--rate', '100'],
       ['--receivers', '10'],
       ['--slow-readers', '5'],
+      ['--repetitions', '1'],
       ['--quick', '--scenario', 'ticker'],
     ]) {
       expect(kindOf(argv), argv.join(' ')).toBe('custom')
