@@ -7,11 +7,33 @@ import { LabError } from '../core/errors.ts'
 import type { WireSnapshot, WireTally } from '../wire/meter.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Type.String() })
+/** A page's own connections: the connectionIds of its welcomes, comma-separated (at most OWN_CONNECTIONS_MAX). */
+const WireQuery = Type.Object({ connections: Type.Optional(Type.String({ maxLength: 400 })) })
 const ServerTime = Type.Object({ serverAt: Type.Number() })
+const OWN_CONNECTIONS_MAX = 20
 
 export const wireRoutes = fp(
   async (app) => {
-    app.get('/api/wire', async () => ({ ...app.wire.snapshot(), hub: app.hub.stats() }))
+    const reading = () => ({ ...app.wire.snapshot(), hub: app.hub.stats() })
+    // With ?connections=c12,c15, each stream opened on those connections by the asking address, by transport:
+    // a page's own figures beside everyone's. Another address's, or an unknown id, is simply not there.
+    app.get('/api/wire', { schema: { querystring: WireQuery } }, async (request) => {
+      const { connections } = request.query as { connections?: string }
+      if (connections === undefined) return reading()
+      const ids = [...new Set(connections.split(',').filter((id) => id !== ''))].slice(0, OWN_CONNECTIONS_MAX)
+      return { ...reading(), connections: app.wire.connectionTallies(ids, request.socket.remoteAddress ?? '') }
+    })
+    // The instructor's reset: every count back to zero for everyone, from the server's own machine only.
+    app.post('/api/wire/reset', async (request) => {
+      if (!isLoopback(request.socket.remoteAddress))
+        throw new LabError(
+          'LAB_ERR_FORBIDDEN',
+          "the counters are reset for everyone from the server's own machine only (open the workbench there, at " +
+            "http://localhost:PORT); a page's own Reset counters counts from now on for that page alone",
+        )
+      app.wire.reset()
+      return reading()
+    })
     // Every client's latest handshake, name=... queries included: for the server's own machine (the
     // benchmarks, a learner's own server). A page asks for its own connections' instead, by the id
     // its welcome names, and gets them only from the address that opened them.
@@ -109,9 +131,13 @@ export const wireRoutes = fp(
     metric(Counter, 'lab_messages_total', 'Protocol messages, by transport and direction', ['direction'], (t) =>
       inOut(t.messagesIn, t.messagesOut),
     )
-    metric(Gauge, 'lab_connections_open', 'TCP connections open, by the transport that last used them', [], (t) => [
-      [{}, t.connectionsOpen],
-    ])
+    metric(
+      Gauge,
+      'lab_connections_open',
+      'TCP connections open, by the transport that last used them (other: used for nothing else)',
+      [],
+      (t) => [[{}, t.connectionsOpen]],
+    )
     metric(
       Gauge,
       'lab_requests_held',

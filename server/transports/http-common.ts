@@ -11,9 +11,22 @@ import { parseClientMessage } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
 import type { Client } from '../core/hub.ts'
 import type { PageResult } from '../core/hub.ts'
-import type { WireRecorder } from '../wire/meter.ts'
+import type { WireRecorder, WireStream } from '../wire/meter.ts'
 import { encode } from '../wire/payload.ts'
 import { anonymousName } from './query.ts'
+
+/** A session's client, and the recorder of its stream on the wire meter (fetched once per request). */
+export interface ResolvedSession {
+  client: Client
+  wire: WireRecorder
+}
+
+interface Session {
+  clientId: string
+  release?: () => void
+  /** Every request that carries the session counts for its stream: a page reads its own connection's figures. */
+  stream: WireStream
+}
 
 /**
  * An HTTP client proves who it is with a session token it got from its join
@@ -22,7 +35,8 @@ import { anonymousName } from './query.ts'
  * address's MAX_CLIENTS_PER_ADDRESS; every session has its message rate.
  */
 export class HttpSessions {
-  private readonly tokens = new Map<string, { clientId: string; release?: () => void }>()
+  private readonly tokens = new Map<string, Session>()
+  private readonly transport: string
   private readonly app: FastifyInstance
   private readonly sweep: NodeJS.Timeout
   private readonly perAddress: AddressCounter
@@ -30,6 +44,7 @@ export class HttpSessions {
 
   constructor(app: FastifyInstance, transport: string) {
     this.app = app
+    this.transport = transport
     this.perAddress = new AddressCounter(app.config.maxClientsPerAddress, `${transport} sessions`)
     this.rates = new RateLimiter({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
     this.sweep = setInterval(() => this.forgetExpired(), Math.min(app.config.httpSessionTtlMs, 10_000))
@@ -40,26 +55,35 @@ export class HttpSessions {
     })
   }
 
-  /** A session for `client`; with an address, it counts against that address's limit (throws over it). */
-  issue(client: Client, address?: string): string {
-    const release = address === undefined ? undefined : this.perAddress.acquire(address)
+  /**
+   * A session for `client`, opened by `request` (its stream's first); with
+   * `countAddress`, it counts against its address's limit (throws over it).
+   */
+  issue(client: Client, request: FastifyRequest, countAddress: boolean): { token: string; wire: WireRecorder } {
+    const release = countAddress ? this.perAddress.acquire(request.socket.remoteAddress ?? 'unknown') : undefined
     const token = `${client.clientId}.${randomBytes(12).toString('base64url')}`
-    this.tokens.set(token, { clientId: client.clientId, release })
-    return token
+    const stream = this.app.wire.openStream(this.transport, request.raw)
+    this.tokens.set(token, { clientId: client.clientId, release, stream })
+    return { token, wire: stream.recorder }
   }
 
   /** The session's client, its lease renewed; undefined without a token; an error for a token that expired. */
-  resolve(request: FastifyRequest): Client | undefined {
+  resolve(request: FastifyRequest): ResolvedSession | undefined {
     const token = tokenOf(request)
-    if (!token) return undefined
+    return token === undefined ? undefined : this.carry(token, request)
+  }
+
+  /** `request` carries the session `token` (an SSE stream reopened with it): as resolve(). */
+  carry(token: string, request: FastifyRequest): ResolvedSession {
     const session = this.tokens.get(token)
     const client = session ? this.app.hub.client(session.clientId) : undefined
-    if (!client) {
+    if (!session || !client) {
       this.revoke(token)
       throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
     }
     this.app.hub.touch(client.clientId)
-    return client
+    session.stream.charge(request.raw)
+    return { client, wire: session.stream.recorder }
   }
 
   /** One message from this request's session (or its address, without one) against the message rate. */
@@ -68,7 +92,9 @@ export class HttpSessions {
   }
 
   revoke(token: string): void {
-    this.tokens.get(token)?.release?.()
+    const session = this.tokens.get(token)
+    session?.release?.()
+    session?.stream.close()
     this.tokens.delete(token)
   }
 
@@ -144,7 +170,7 @@ export interface PostOptions {
 /** POST /<transport>: one client message (join, leave or send) per request. */
 export function handlePost(app: FastifyInstance, options: PostOptions) {
   const { transport, sessions } = options
-  const wire = app.wire.recorder(transport)
+  const transportWire = app.wire.recorder(transport)
   const withInterval = <T extends object>(welcome: T) =>
     options.pollIntervalMs ? { ...welcome, pollIntervalMs: options.pollIntervalMs } : welcome
   // A polling client has no stream: the join is the request that opens it, and its welcome names the join's connection.
@@ -155,8 +181,21 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
     const body = typeof request.body === 'string' ? request.body : ''
     if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
-    wire.received(Buffer.byteLength(body))
-    const client = sessions.resolve(request)
+    // The body counts for the session's stream (a first join's new one), or for the transport alone when there
+    // is none or the request is refused before its session is known: `counted` says which once answered.
+    const counted = { wire: transportWire }
+    try {
+      return answer(request, reply, body, counted)
+    } finally {
+      counted.wire.received(Buffer.byteLength(body))
+    }
+  }
+
+  function answer(request: FastifyRequest, reply: FastifyReply, body: string, counted: { wire: WireRecorder }): string {
+    const session = sessions.resolve(request)
+    const client = session?.client
+    if (session) counted.wire = session.wire
+    const wire = counted.wire
     sessions.admit(request, client)
     const message = parseClientMessage(body, { textMaxBytes: app.config.textMaxBytes })
     switch (message.type) {
@@ -174,18 +213,19 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         }
         // A new session: counted against its address first, and gone again if the join is refused.
         const joiner = app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
-        let session: string | undefined
+        let issued: { token: string; wire: WireRecorder } | undefined
         let welcome
         try {
-          session = sessions.issue(joiner, request.socket.remoteAddress ?? 'unknown')
+          issued = sessions.issue(joiner, request, true)
           welcome = app.hub.join(joiner.clientId, message.room, message.after).welcome
         } catch (error) {
-          if (session) sessions.revoke(session)
+          if (issued) sessions.revoke(issued.token)
           app.hub.disconnect(joiner.clientId)
           throw error
         }
+        counted.wire = issued.wire
         request.log.info({ clientId: joiner.clientId, room: message.room }, 'joined')
-        return replyMessage(wire, reply, withInterval({ ...welcome, ...opened(request), session }))
+        return replyMessage(issued.wire, reply, withInterval({ ...welcome, ...opened(request), session: issued.token }))
       }
       case 'leave': {
         if (!options.joinByPost) {

@@ -13,7 +13,7 @@ const { path } = TRANSPORT_INFO[transport]
 const TIMEOUT_MIN_MS = 100
 
 export const longPolling: FastifyPluginAsync = async (app) => {
-  const wire = app.wire.recorder(transport)
+  const transportWire = app.wire.recorder(transport)
   acceptJsonAsText(app)
   const sessions = new HttpSessions(app, transport)
   const heldPerAddress = new AddressCounter(app.config.maxClientsPerAddress, 'held long polls')
@@ -21,7 +21,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
   let closing = false
 
   app.get(path, async (request, reply) => {
-    sessions.resolve(request)
+    const wire = sessions.resolve(request)?.wire ?? transportWire
     const { room, cursor } = readRoomQuery(request.query)
     const timeoutMs = readTimeout((request.query as Record<string, unknown>).timeout, app.config.longPollTimeoutMs)
     const first = app.hub.read(room, cursor)

@@ -10,12 +10,12 @@ const transport = 'short-polling'
 const { path } = TRANSPORT_INFO[transport]
 
 export const shortPolling: FastifyPluginAsync = async (app) => {
-  const wire = app.wire.recorder(transport)
+  const transportWire = app.wire.recorder(transport)
   acceptJsonAsText(app)
   const sessions = new HttpSessions(app, transport)
 
   app.get(path, async (request, reply) => {
-    sessions.resolve(request)
+    const wire = sessions.resolve(request)?.wire ?? transportWire
     const { room, cursor } = readRoomQuery(request.query)
     return replyBatch(wire, reply, room, app.hub.read(room, cursor))
   })

@@ -32,6 +32,7 @@ import {
   onUpgradeResponse,
   type EngineSocket,
 } from './engine-io-internals.ts'
+import type { WireStream } from '../wire/meter.ts'
 import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
@@ -75,24 +76,40 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     })
   })
 
+  // Each Engine.IO session, by its sid: the request that opened it, and its own counts on the wire meter
+  // (its transport's too), for the page that opened it. Its welcome names the connection of that first
+  // request; when the session upgrades, the inspector follows it to the upgrade and its 101. Every later
+  // request or upgrade naming the sid is charged to its counts.
+  const sessionsBySid = new Map<string, { first: IncomingMessage; stream: WireStream }>()
+  engine.on('connection', (conn: EngineConnection) => {
+    const { id, request } = engineSocket(conn)
+    const stream = app.wire.openStream(transport, request)
+    sessionsBySid.set(id, { first: request, stream })
+    meterSocketIoPayload(conn, stream.recorder)
+    conn.once('close', () => {
+      sessionsBySid.delete(id)
+      stream.close()
+    })
+  })
+  const sessionOf = (req: IncomingMessage) =>
+    sessionsBySid.get(new URLSearchParams((req.url ?? '').split('?')[1]).get('sid') ?? '')
   app.edge.claimRequests(
     (path) => path.startsWith(PATH) && !CLIENT_SCRIPTS.has(path),
-    (req, res) => engine.handleRequest(req, res),
+    (req, res) => {
+      sessionOf(req)?.stream.charge(req)
+      engine.handleRequest(req, res)
+    },
   )
   app.edge.claimUpgrades(
     (path) => path.startsWith(PATH),
-    (req, socket, head) => engine.handleUpgrade(req, socket, head),
+    (req, socket, head) => {
+      sessionOf(req)?.stream.charge(req)
+      engine.handleUpgrade(req, socket, head)
+    },
   )
-  // A session's welcome names the connection of its first request; when the
-  // session upgrades, the inspector follows it to the upgrade and its 101.
-  const firstRequests = new Map<string, IncomingMessage>()
-  engine.on('connection', (conn: EngineSocket) => {
-    firstRequests.set(conn.id, conn.request)
-    conn.once('close', () => firstRequests.delete(conn.id))
-  })
   onUpgradeResponse(engine, (lines, req) => {
     app.wire.onUpgradeResponse(req, lines)
-    const first = firstRequests.get(new URLSearchParams((req.url ?? '').split('?')[1]).get('sid') ?? '')
+    const first = sessionOf(req)?.first
     if (first) app.wire.continued(first, req)
   })
 
@@ -126,9 +143,6 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     }
   })
 
-  const wire = app.wire.recorder(transport)
-  // Payload in and out, counted as it crosses the wire (server/wire/socket-io-payload.ts).
-  engine.on('connection', (conn: EngineConnection) => meterSocketIoPayload(conn, wire))
   const sessions = new Map<string, PushSession>()
   /** Set while a notes client's room_message is published: the notes' socket.to(room) leaves the sender out. */
   let exceptSocket: string | undefined

@@ -35,7 +35,7 @@ interface Detached {
 
 export const sse: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
-  const wire = app.wire.recorder(transport)
+  const transportWire = app.wire.recorder(transport)
   const sessions = new HttpSessions(app, transport)
   const perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'SSE streams')
   /** Each open stream's shutdown. */
@@ -61,9 +61,12 @@ export const sse: FastifyPluginAsync = async (app) => {
 
     let lastId = ''
     const releaseAddress = perAddress.acquire(address)
-    const write = (frame: string, payloadBytes: number) => {
+    // The session's stream, from the welcome on: the page that opened it reads its own figures there.
+    let wire = transportWire
+    /** A frame; `messages` 0 for what only keeps the stream alive (a heartbeat, a goodbye, a renewal's welcome). */
+    const write = (frame: string, payloadBytes: number, messages = 1) => {
       if (res.writableEnded || res.destroyed) return
-      wire.sent(payloadBytes)
+      wire.sent(payloadBytes, messages)
       res.write(frame)
     }
     const writeEntry = (entry: LogEntry) => {
@@ -75,6 +78,7 @@ export const sse: FastifyPluginAsync = async (app) => {
     const goodbye = (code: string, message: string, retryMs?: number) => {
       write(
         `${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`,
+        0,
         0,
       )
       if (!res.writableEnded) res.end()
@@ -96,13 +100,14 @@ export const sse: FastifyPluginAsync = async (app) => {
         request.raw,
         {
           welcome: (welcome, backlog) => {
-            token ??= sessions.issue(session!.client)
+            if (token === undefined) ({ token, wire } = sessions.issue(session!.client, request, false))
+            else wire = sessions.carry(token, request).wire
             // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
             const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
             // A renewed stream's member never left: who came and went meanwhile is in the backlog's notices,
             // so its welcome leaves the member list out (it would be most of a renewal's bytes).
             const renewed = session!.client.clientId === adopt?.clientId && welcome.recovered
-            openStream(renewed ? { ...welcome, members: [] } : welcome, token, `${welcome.epoch}-${position}`)
+            openStream(renewed ? { ...welcome, members: [] } : welcome, token, `${welcome.epoch}-${position}`, renewed)
             for (const entry of backlog) writeEntry(entry)
           },
           entry: writeEntry,
@@ -123,7 +128,7 @@ export const sse: FastifyPluginAsync = async (app) => {
       throw error
     }
 
-    function openStream(welcome: Welcome, sessionToken: string, id: string): void {
+    function openStream(welcome: Welcome, sessionToken: string, id: string, renewed: boolean): void {
       reply.hijack()
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
@@ -134,14 +139,14 @@ export const sse: FastifyPluginAsync = async (app) => {
       })
       const json = encode({ ...welcome, session: sessionToken })
       lastId = id
-      write(`retry: ${RECONNECT_MS}\nid: ${id}\nevent: welcome\ndata: ${json.json}\n\n`, json.bytes)
+      write(`retry: ${RECONNECT_MS}\nid: ${id}\nevent: welcome\ndata: ${json.json}\n\n`, json.bytes, renewed ? 0 : 1)
     }
 
     const clientId = session.client.clientId
     request.log.info({ clientId, room, resumed: cursor?.seq, adopted: adopt !== undefined }, 'SSE stream opened')
     const release = app.wire.hold(transport)
     const heartbeat = setInterval(() => {
-      write(': ping\n\n', 0)
+      write(': ping\n\n', 0, 0)
       session.checkBuffer()
     }, app.config.sseHeartbeatMs)
     // The renewal. The member is detached as the goodbye goes out, not when the

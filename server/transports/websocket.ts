@@ -35,7 +35,6 @@ export const websocket: FastifyPluginAsync = async (app) => {
   )
   // ws hands over the exact 101 lines it is about to write: the inspector shows them.
   app.websocketServer.on('headers', (lines: string[], req) => app.wire.onUpgradeResponse(req, lines))
-  const wire = app.wire.recorder(transport)
   const perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'WebSocket connections')
   const alive = new WeakMap<WebSocket, boolean>()
 
@@ -63,6 +62,10 @@ export const websocket: FastifyPluginAsync = async (app) => {
     // At once, so that nothing below can go unhandled.
     socket.on('error', (error) => log.warn({ err: error }, 'WebSocket error'))
     const query = request.query as Record<string, unknown>
+    // This connection's own counts (and its transport's): the page that opened it reads them.
+    const stream = app.wire.openStream(transport, request.raw)
+    socket.once('close', () => stream.close())
+    const wire = stream.recorder
     // Under permessage-deflate the payload is what the frames carry, compressed:
     // counted off the socket by countFrames, while this code reports the plain sizes.
     const deflated = socket.extensions.includes('permessage-deflate')

@@ -9,13 +9,36 @@
 // other, so bytes are settled to the socket's current owner at every boundary:
 // when a request arrives, when its response finishes, when the socket closes,
 // and whenever a snapshot is taken.
+//
+// The same bytes are also counted per stream (a WebSocket, an SSE stream, a
+// Socket.IO connection, a polling session), so that a page can read its own
+// connection's figures rather than everyone's. A transport says which stream
+// a request carries once it knows (a session resolved, an Engine.IO sid);
+// from then on the socket's bytes count for that stream too, the request's
+// head already read included, until the socket's next request.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
 import { HandshakeLog } from './handshakes.ts'
-import { emptyTally, type ConnectionInfo, type Handshake, type WireSnapshot, type WireTally } from './types.ts'
+import {
+  emptyTally,
+  type ConnectionInfo,
+  type ConnectionTallies,
+  type Handshake,
+  type StreamTally,
+  type WireSnapshot,
+  type WireTally,
+} from './types.ts'
 
-export type { ConnectionInfo, Handshake, HandshakeSide, WireSnapshot, WireTally } from './types.ts'
+export type {
+  ConnectionInfo,
+  ConnectionTallies,
+  Handshake,
+  HandshakeSide,
+  StreamTally,
+  WireSnapshot,
+  WireTally,
+} from './types.ts'
 
 export interface WireRecorder {
   /**
@@ -30,13 +53,78 @@ export interface WireRecorder {
 }
 export const OTHER = 'other'
 
+/** One stream's counts, for the page that opened it (see StreamTally). */
+export interface WireStream {
+  /** Counts payload for this stream and for its transport: fetch it once per connection or session. */
+  readonly recorder: WireRecorder
+  /** `req` carries this stream: its bytes from its first count here, and the socket's until its next request. */
+  charge(req: IncomingMessage): void
+  /** The stream ended: its counts are no longer served. */
+  close(): void
+}
+
 interface SocketState {
   id: string
+  /** The tally its bytes are settled to: the transport of its current request, OTHER included. */
   owner: string
+  /**
+   * The transport it counts as a connection of: the last one other than OTHER
+   * that used it (OTHER only if nothing else has). A browser reuses one
+   * keep-alive connection for its polls and for /api/wire or the page's
+   * files in between: those do not take the connection from the transport.
+   */
+  holder: string | undefined
   readSettled: number
   writtenSettled: number
   openedAt: number
   upgraded: boolean
+  /** The stream the current request carries, once its transport has said so. */
+  stream: Stream | undefined
+  /** Where the current request's bytes began. */
+  current: RequestSpan | undefined
+}
+
+/** A request's bytes on its socket: from where they began to where the socket's next request began. */
+interface RequestSpan {
+  socket: MeteredSocket
+  readStart: number
+  writtenStart: number
+  readEnd?: number
+  writtenEnd?: number
+  stream?: Stream
+  /** The connection id a welcome named for the stream this request opened (see opened()). */
+  openedAs?: string
+}
+
+const STREAM_COUNTS = [
+  'bytesIn',
+  'bytesOut',
+  'payloadIn',
+  'payloadOut',
+  'plainIn',
+  'plainOut',
+  'messagesIn',
+  'messagesOut',
+  'requests',
+] as const
+type StreamCounts = Record<(typeof STREAM_COUNTS)[number], number>
+
+class Stream {
+  readonly counts = Object.fromEntries(STREAM_COUNTS.map((key) => [key, 0])) as StreamCounts
+  readonly openedAt = Date.now()
+  readonly recorder: WireRecorder
+  /** The connection id it is listed under: the one its latest welcome named. */
+  listedAs: string | undefined
+  closed = false
+  readonly transport: string
+  /** Who may read it: the address that opened it. */
+  readonly address: string
+
+  constructor(transport: string, address: string, tally: Counters) {
+    this.transport = transport
+    this.address = address
+    this.recorder = recorderOf(tally, this.counts)
+  }
 }
 
 interface Counters {
@@ -62,6 +150,10 @@ export class WireMeter {
   private readonly sockets = new Map<string, MeteredSocket>()
   private readonly counters = new Map<string, Counters>()
   private readonly handshakeLog = new HandshakeLog((id) => this.sockets.has(id))
+  /** Open streams, listed or not yet. */
+  private readonly streams = new Set<Stream>()
+  /** Connection id (as a welcome named it) -> transport -> the stream opened there. */
+  private readonly listed = new Map<string, Map<string, Stream>>()
   private nextId = 1
 
   /** `classify` names the transport that owns a request URL, or OTHER. */
@@ -74,15 +166,19 @@ export class WireMeter {
     const state: SocketState = {
       id: `c${this.nextId++}`,
       owner: OTHER,
+      holder: undefined,
       readSettled: 0,
       writtenSettled: 0,
       openedAt: Date.now(),
       upgraded: false,
+      stream: undefined,
+      current: undefined,
     }
     metered[kState] = state
     this.sockets.set(state.id, metered)
     socket.once('close', () => {
       this.settle(metered)
+      this.endSpan(state)
       this.sockets.delete(state.id)
       this.handshakeLog.closed(state.id)
     })
@@ -103,7 +199,7 @@ export class WireMeter {
     const state = socket[kState]
     if (state) {
       this.settleWritten(socket, state)
-      this.assign(state, transport)
+      this.begin(req, socket, state, transport)
       this.settleRead(socket, state)
       res.once('finish', () => this.settle(socket))
     }
@@ -118,7 +214,7 @@ export class WireMeter {
     const state = metered[kState]
     if (state) {
       this.settleWritten(metered, state)
-      this.assign(state, transport)
+      this.begin(req, metered, state, transport)
       state.upgraded = true
       this.settleRead(metered, state)
     }
@@ -140,7 +236,14 @@ export class WireMeter {
    * names, or undefined when the socket is not metered.
    */
   opened(transport: string, req: IncomingMessage): string | undefined {
-    return (req.socket as MeteredSocket)[kState] ? this.handshakeLog.opened(transport, req) : undefined
+    if (!(req.socket as MeteredSocket)[kState]) return undefined
+    const connectionId = this.handshakeLog.opened(transport, req)
+    const span = (req as SpannedRequest)[kSpan]
+    if (span && connectionId !== undefined) {
+      span.openedAs = connectionId
+      if (span.stream) this.list(span.stream, connectionId)
+    }
+    return connectionId
   }
 
   /** The stream `from` opened carries on over `to`, on another connection (Engine.IO's upgrade). */
@@ -159,23 +262,59 @@ export class WireMeter {
   }
 
   /**
+   * A stream opened with `req` (charged to it): a WebSocket, an SSE session,
+   * an Engine.IO session, a polling session. It is listed under the
+   * connection id of the welcome that names the request it opened with
+   * (opened()), for the address that opened it, until it is closed.
+   */
+  openStream(transport: string, req: IncomingMessage): WireStream {
+    const stream = new Stream(transport, req.socket.remoteAddress ?? '', this.tally(transport))
+    this.streams.add(stream)
+    this.charge(stream, req)
+    return {
+      recorder: stream.recorder,
+      charge: (next) => this.charge(stream, next),
+      close: () => this.closeStream(stream),
+    }
+  }
+
+  /**
+   * The streams listed under these connection ids, by transport, that `address`
+   * opened: a page's own connections. Ids unknown, closed or another address's
+   * are left out.
+   */
+  connectionTallies(connectionIds: Iterable<string>, address: string): ConnectionTallies {
+    for (const socket of this.sockets.values()) if (socket[kState]!.stream?.closed === false) this.settle(socket)
+    const result: ConnectionTallies = {}
+    for (const id of connectionIds) {
+      for (const [transport, stream] of this.listed.get(id) ?? []) {
+        if (stream.address !== address) continue
+        ;(result[id] ??= {})[transport] = toStreamTally(stream)
+      }
+    }
+    return result
+  }
+
+  /**
+   * Every count back to zero, for everyone (the instructor's reset): bytes,
+   * payload, messages, requests, connections opened, each transport's and each
+   * stream's. States stay as they are: connections open, requests held.
+   */
+  reset(): void {
+    for (const socket of this.sockets.values()) this.settle(socket)
+    for (const counters of this.counters.values()) {
+      const held = counters.requestsHeld
+      Object.assign(counters, emptyCounters(), { requestsHeld: held })
+    }
+    for (const stream of this.streams) for (const key of STREAM_COUNTS) stream.counts[key] = 0
+  }
+
+  /**
    * What a transport calls on its hot path: one call per frame or body, with
    * the transport's counters looked up once, when the transport starts.
    */
   recorder(transport: string): WireRecorder {
-    const tally = this.tally(transport)
-    return {
-      received(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
-        tally.payloadIn += payloadBytes
-        tally.plainIn += plainBytes
-        tally.messagesIn += messages
-      },
-      sent(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
-        tally.payloadOut += payloadBytes
-        tally.plainOut += plainBytes
-        tally.messagesOut += messages
-      },
-    }
+    return recorderOf(this.tally(transport))
   }
 
   /** Long polls waiting and SSE streams open: requests the server is holding. */
@@ -194,8 +333,8 @@ export class WireMeter {
     const open = new Map<string, number>()
     for (const socket of this.sockets.values()) {
       this.settle(socket)
-      const owner = socket[kState]!.owner
-      open.set(owner, (open.get(owner) ?? 0) + 1)
+      const holder = socket[kState]!.holder ?? OTHER
+      open.set(holder, (open.get(holder) ?? 0) + 1)
     }
     const transports: Record<string, WireTally> = {}
     const total = emptyTally()
@@ -215,7 +354,7 @@ export class WireMeter {
       // No client address: the list is public, and who connected from where is not anyone else's business.
       list.push({
         connectionId: state.id,
-        transport: state.owner,
+        transport: state.holder ?? OTHER,
         openedAt: state.openedAt,
         bytesIn: socket.bytesRead,
         bytesOut: socket.bytesWritten,
@@ -246,9 +385,78 @@ export class WireMeter {
     return this.handshakeLog.all()
   }
 
-  private assign(state: SocketState, transport: string): void {
-    if (state.owner !== transport) this.tally(transport).connectionsTotal++
+  /** From `req` on, the socket's bytes count for `stream` too (see WireStream.charge). */
+  private charge(stream: Stream, req: IncomingMessage): void {
+    const span = (req as SpannedRequest)[kSpan]
+    if (!span || span.stream || stream.closed) return
+    span.stream = stream
+    stream.counts.requests++
+    const state = span.socket[kState]!
+    if (state.current === span) {
+      // Still the socket's request: what it read and wrote so far now, the rest as it settles.
+      this.settle(span.socket)
+      stream.counts.bytesIn += state.readSettled - span.readStart
+      stream.counts.bytesOut += state.writtenSettled - span.writtenStart
+      state.stream = stream
+    } else {
+      stream.counts.bytesIn += (span.readEnd ?? span.readStart) - span.readStart
+      stream.counts.bytesOut += (span.writtenEnd ?? span.writtenStart) - span.writtenStart
+    }
+    if (span.openedAs !== undefined) this.list(stream, span.openedAs)
+  }
+
+  private closeStream(stream: Stream): void {
+    if (stream.closed) return
+    // Sockets still charging it stop at their next settle: nobody reads it any more.
+    stream.closed = true
+    this.streams.delete(stream)
+    this.unlist(stream)
+  }
+
+  /**
+   * A request begins on a socket whose earlier bytes are settled (written) up
+   * to it: the previous request's span ends, this one's starts, and no stream
+   * is charged until its transport names one.
+   */
+  private begin(req: IncomingMessage, socket: MeteredSocket, state: SocketState, transport: string): void {
+    this.endSpan(state)
+    const span: RequestSpan = { socket, readStart: state.readSettled, writtenStart: state.writtenSettled }
+    ;(req as SpannedRequest)[kSpan] = span
+    state.current = span
+    state.stream = undefined
     state.owner = transport
+    if (transport === OTHER && state.holder !== undefined) return
+    if (state.holder !== transport) this.tally(transport).connectionsTotal++
+    state.holder = transport
+  }
+
+  private endSpan(state: SocketState): void {
+    const span = state.current
+    if (!span) return
+    span.readEnd = state.readSettled
+    span.writtenEnd = state.writtenSettled
+    state.current = undefined
+  }
+
+  private list(stream: Stream, connectionId: string): void {
+    if (stream.closed || stream.listedAs === connectionId) return
+    this.unlist(stream)
+    let byTransport = this.listed.get(connectionId)
+    if (!byTransport) this.listed.set(connectionId, (byTransport = new Map<string, Stream>()))
+    const replaced = byTransport.get(stream.transport)
+    if (replaced) replaced.listedAs = undefined
+    byTransport.set(stream.transport, stream)
+    stream.listedAs = connectionId
+  }
+
+  private unlist(stream: Stream): void {
+    const id = stream.listedAs
+    if (id === undefined) return
+    stream.listedAs = undefined
+    const byTransport = this.listed.get(id)
+    if (byTransport?.get(stream.transport) !== stream) return
+    byTransport.delete(stream.transport)
+    if (byTransport.size === 0) this.listed.delete(id)
   }
 
   private settle(socket: MeteredSocket): void {
@@ -262,6 +470,7 @@ export class WireMeter {
     const read = socket.bytesRead
     if (read > state.readSettled) {
       this.tally(state.owner).bytesIn += read - state.readSettled
+      if (state.stream && !state.stream.closed) state.stream.counts.bytesIn += read - state.readSettled
       state.readSettled = read
     }
   }
@@ -270,6 +479,7 @@ export class WireMeter {
     const written = socket.bytesWritten
     if (written > state.writtenSettled) {
       this.tally(state.owner).bytesOut += written - state.writtenSettled
+      if (state.stream && !state.stream.closed) state.stream.counts.bytesOut += written - state.writtenSettled
       state.writtenSettled = written
     }
   }
@@ -277,23 +487,50 @@ export class WireMeter {
   private tally(transport: string): Counters {
     let counters = this.counters.get(transport)
     if (!counters) {
-      counters = {
-        bytesIn: 0,
-        bytesOut: 0,
-        payloadIn: 0,
-        payloadOut: 0,
-        plainIn: 0,
-        plainOut: 0,
-        connectionsTotal: 0,
-        requestsHeld: 0,
-        httpRequests: 0,
-        messagesIn: 0,
-        messagesOut: 0,
-      }
+      counters = emptyCounters()
       this.counters.set(transport, counters)
     }
     return counters
   }
+}
+
+const kSpan = Symbol('wireMeterSpan')
+type SpannedRequest = IncomingMessage & { [kSpan]?: RequestSpan }
+
+type PayloadCounts = Pick<Counters, 'payloadIn' | 'payloadOut' | 'plainIn' | 'plainOut' | 'messagesIn' | 'messagesOut'>
+
+/** Counts payload into each tally given: a transport's, and a stream's beside it. */
+function recorderOf(...tallies: PayloadCounts[]): WireRecorder {
+  return {
+    received(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
+      for (const tally of tallies) {
+        tally.payloadIn += payloadBytes
+        tally.plainIn += plainBytes
+        tally.messagesIn += messages
+      }
+    },
+    sent(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
+      for (const tally of tallies) {
+        tally.payloadOut += payloadBytes
+        tally.plainOut += plainBytes
+        tally.messagesOut += messages
+      }
+    },
+  }
+}
+
+function emptyCounters(): Counters {
+  const { overheadIn: _in, overheadOut: _out, connectionsOpen: _open, ...counters } = emptyTally()
+  return counters
+}
+
+/** Payload is counted when framed, bytes when they reach the socket: for a moment a frame can be counted as payload before its bytes are written. */
+function overhead(c: Pick<Counters, 'bytesIn' | 'bytesOut' | 'payloadIn' | 'payloadOut'>) {
+  return { overheadIn: Math.max(0, c.bytesIn - c.payloadIn), overheadOut: Math.max(0, c.bytesOut - c.payloadOut) }
+}
+
+function toStreamTally(stream: Stream): StreamTally {
+  return { openedAt: stream.openedAt, ...stream.counts, ...overhead(stream.counts) }
 }
 
 function toTally(c: Counters, connectionsOpen: number): WireTally {
@@ -304,10 +541,7 @@ function toTally(c: Counters, connectionsOpen: number): WireTally {
     payloadOut: c.payloadOut,
     plainIn: c.plainIn,
     plainOut: c.plainOut,
-    // Payload is counted when framed, bytes when they reach the socket: for a
-    // moment a frame can be counted as payload before its bytes are written.
-    overheadIn: Math.max(0, c.bytesIn - c.payloadIn),
-    overheadOut: Math.max(0, c.bytesOut - c.payloadOut),
+    ...overhead(c),
     connectionsOpen,
     connectionsTotal: c.connectionsTotal,
     requestsHeld: c.requestsHeld,

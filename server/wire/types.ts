@@ -70,3 +70,22 @@ export interface WireSnapshot {
   transports: Record<string, WireTally>
   total: WireTally
 }
+
+/**
+ * One stream's counts: a WebSocket, an SSE stream (across its renewals), a
+ * Socket.IO connection (its Engine.IO upgrade included), a polling session
+ * (across the keep-alive connections its requests arrive on). What a page
+ * reads of its own connection; the same counts as a transport's WireTally.
+ */
+export interface StreamTally extends Omit<
+  WireTally,
+  'connectionsOpen' | 'connectionsTotal' | 'requestsHeld' | 'httpRequests'
+> {
+  /** When the stream opened, on the server's clock: a page tells a new stream from the one it was following. */
+  openedAt: number
+  /** HTTP requests and upgrades that carried the stream: its upgrade, its polls and sends, an SSE stream's reopenings. */
+  requests: number
+}
+
+/** By the connection id a welcome named, then by transport: the streams opened there (GET /api/wire?connections=...). */
+export type ConnectionTallies = Record<string, Record<string, StreamTally>>

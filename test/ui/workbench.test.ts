@@ -292,4 +292,49 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     expect(logged[0]!.seq < logged[1]!.seq && logged[1]!.seq < logged[2]!.seq).toBe(true)
     for (const t of TRANSPORTS) expect(await shownIn(t), `the ${t} panel`).toEqual(logged)
   })
+
+  it("shows this page's own overhead per message, its idle cost with the window it took, and the Charts caption says it", async () => {
+    const fact = (t: string, name: string) => panel(t).locator(`dd.${name}`)
+    const text = async (t: string, name: string) => (await fact(t, name).textContent())?.replace(/\s+/g, ' ').trim()
+    // The page reads the meter once a second: a figure takes a reading or two to change. Once it has read its
+    // own connection (the reading that found it holds its handshake, kept out of the per-message share), a message
+    // sent over it shows what it cost.
+    const reading = { timeout: 10_000 }
+    await expect.poll(() => text('websocket', 'since-reset'), reading).toMatch(/^\d+% overhead$/)
+    await expect.poll(() => text('short-polling', 'since-reset'), reading).toMatch(/^\d+% overhead$/)
+    await send('counted per message', 'websocket')
+    await expect.poll(() => text('websocket', 'per-message'), reading).toMatch(/^\d+% · \d+ msgs$/)
+    // The short poll reuses the page's keep-alive connections for its reading of the meter: still counted as its own.
+    await expect.poll(() => text('short-polling', 'conns'), reading).toMatch(/^[1-9]\d* · 0$/)
+    // A minute of quiet on the page's own connection, within the last five (the earlier tests' quiet seconds count).
+    await expect
+      .poll(() => text('short-polling', 'idle'), { timeout: 100_000, interval: 1000 })
+      .toMatch(/^\d+ req · [\d.]+[BKM]$/)
+    await expect.poll(() => text('short-polling', 'idle-window'), reading).toMatch(/^\d+ of \d+ s$/)
+    await page.screenshot({ path: `${artifacts}workbench-own-figures.png` })
+
+    await page.getByRole('tab', { name: 'Charts' }).click()
+    onTestFinished(() => page.getByRole('tab', { name: 'Race' }).click())
+    const caption = page.locator('lab-idle-chart p.caption')
+    await expect
+      .poll(async () => (await caption.textContent())?.replace(/\s+/g, ' '))
+      .toMatch(
+        /over the last 5 min, the seconds in which a connection carried no message .* once they add up to 1 min\./,
+      )
+    await expect
+      .poll(async () => (await caption.textContent())?.replace(/\s+/g, ' '))
+      .toMatch(/Used now: .*Short polling \d+ s quiet over \d+ s/)
+  }, 150_000)
+
+  it("resets the counters for everyone from the server's own machine, and the panels count from there", async () => {
+    const ws = panel('websocket')
+    const payloadDown = async () =>
+      (await ws.locator('table.counters tr', { hasText: 'Payload' }).locator('td').nth(1).textContent())?.trim()
+    await send('counted before the reset for everyone', 'websocket')
+    await expect.poll(payloadDown, { timeout: 10_000 }).not.toMatch(/^0\s?B$/)
+    await page.getByRole('button', { name: 'Reset for everyone' }).click()
+    await expect.poll(() => page.locator('p.reset [role="status"]').textContent()).toContain("the server's reset")
+    await expect.poll(payloadDown, { timeout: 10_000 }).toMatch(/^0\s?B$/)
+    expect(server.app.wire.snapshot().transports.websocket!.payloadOut).toBe(0)
+  })
 })

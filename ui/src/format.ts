@@ -30,3 +30,8 @@ export function formatRatio(part: number, whole: number): string {
   if (!whole) return '—'
   return `${((part / whole) * 100).toFixed(0)}%`
 }
+
+/** A span of time in words, for a caption: "5 min", "90 s". */
+export function formatSpan(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`
+}

@@ -32,6 +32,7 @@ export class LabApp extends LitElement {
     _deflate: { state: true },
     _inspected: { state: true },
     _lesson: { state: true },
+    _resetRefused: { state: true },
   }
 
   declare _tab: TabId
@@ -42,6 +43,8 @@ export class LabApp extends LitElement {
   declare _inspected: TransportName
   /** The lesson open in the Lessons view, kept while another view is open. */
   declare _lesson: string | undefined
+  /** Why the server refused the reset for everyone, when it did. */
+  declare _resetRefused: string | undefined
   readonly lab = new Lab()
   private readonly _router = new HashRouteController(this, (route) => this._onRoute(route))
 
@@ -53,6 +56,7 @@ export class LabApp extends LitElement {
     this._deflate = this.lab.clients.websocket.compress
     this._inspected = 'websocket'
     this._lesson = undefined
+    this._resetRefused = undefined
   }
 
   /** The page's state as a route, for the address bar. */
@@ -168,12 +172,27 @@ export class LabApp extends LitElement {
   }
 
   private _onResetCounters(): void {
+    this._resetRefused = undefined
     this.lab.wire.reset()
+    this.requestUpdate()
+  }
+
+  private async _onResetServer(): Promise<void> {
+    this._resetRefused = await this.lab.wire.resetServer()
     this.requestUpdate()
   }
 
   private _renderReset() {
     const at = this.lab.wire.resetAt
+    const time = at === undefined ? '' : new Date(at).toLocaleTimeString()
+    const status =
+      this._resetRefused !== undefined
+        ? `Not reset for everyone: ${this._resetRefused}`
+        : at === undefined
+          ? "The panels' server figures count from the server's start."
+          : this.lab.wire.resetBy === 'page'
+            ? `The panels' server figures count from ${time} (this page's reset).`
+            : `The panels' server figures count from the server's reset (an instructor's, or a restart), seen at ${time}.`
     return html`<p class="reset">
       <button
         type="button"
@@ -181,13 +200,13 @@ export class LabApp extends LitElement {
         title="Count the server's figures in the panels and charts from now on, on this page only: the server's totals and other pages are not changed"
       >
         Reset counters</button
-      ><span role="status"
-        >${
-          at === undefined
-            ? "The panels' server figures count from the server's start."
-            : `The panels' server figures count from ${new Date(at).toLocaleTimeString()} (this page's reset).`
-        }</span
-      >
+      >${
+        onServerMachine(this.lab.baseUrl)
+          ? html`<button type="button" @click=${this._onResetServer} title=${RESET_FOR_EVERYONE_TITLE}>
+              Reset for everyone
+            </button>`
+          : nothing
+      }<span role="status">${status}</span>
     </p>`
   }
 
@@ -372,6 +391,16 @@ export class LabApp extends LitElement {
       }
     }
   `
+}
+
+const RESET_FOR_EVERYONE_TITLE =
+  "The instructor's reset: the server's counts back to zero for every page and /metrics (connections open and " +
+  'requests held stay). The server allows it from its own machine only.'
+
+/** The page was opened on the server's own machine (localhost): the only place the server allows a reset for everyone. */
+function onServerMachine(baseUrl: string): boolean {
+  const host = new URL(baseUrl).hostname
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host)
 }
 
 customElements.define('lab-app', LabApp)

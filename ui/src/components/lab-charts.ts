@@ -1,7 +1,7 @@
 // The Charts view: three live charts of what the lab measures, namely how fast
 // each transport delivered this page's messages, what each delivered message
 // cost in bytes (overhead vs payload), and what each transport costs while
-// nothing is said. It reads the lab at most twice a second and hands each
+// nothing is said (on this page's own connections). It reads the lab at most twice a second and hands each
 // chart its figures.
 import { LitElement, css, html } from 'lit'
 import { bytesPerMessage, latencyStats, perTransport } from '../charts/chart-data.ts'
@@ -41,6 +41,7 @@ export class LabCharts extends LitElement {
       <lab-idle-chart
         .idle=${perTransport((t) => lab.wire.idleCost(t))}
         .connections=${perTransport((t) => lab.wire.tally(t)?.connectionsOpen)}
+        .options=${lab.wire.ownOptions}
       ></lab-idle-chart>
     `
   }

@@ -4,7 +4,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
 import type { LogEntry, TransportName } from '../../../server/core/protocol.ts'
 import type { ChatClient, ConnectionState, Received } from '../clients/chat-client.ts'
-import { formatBytesShort, formatCount, formatRatio } from '../format.ts'
+import { formatBytesShort, formatCount, formatRatio, formatSpan } from '../format.ts'
 import { describeLatency, type ReceivedLatency } from '../latency.ts'
 import type { Lab } from '../state/lab.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
@@ -21,6 +21,10 @@ interface Row {
 }
 
 const ROWS_KEPT = 200
+const CONNS_TITLE =
+  "TCP connections open that this transport used last, from every client (a browser's keep-alive connection counts " +
+  "for the transport that polled on it, even while it also carries the page's other requests such as /api/wire) · " +
+  'requests the server is holding open: long polls waiting and SSE streams (a short poll is never held)'
 const POLL_INTERVALS = [250, 500, 1000, 2000, 5000]
 const LONG_POLL_TIMEOUTS = [1000, 5000, 10000, 25000, 60000]
 
@@ -221,9 +225,8 @@ export class LabTransportPanel extends LitElement {
   }
 
   private _renderCounters(client: ChatClient) {
-    const server = this.lab.wire.tally(this.transport)
-    const idle = this.lab.wire.idleCost(this.transport)
-    const total = server ? server.bytesIn + server.bytesOut : 0
+    const wire = this.lab.wire
+    const server = wire.tally(this.transport)
     return html`
       <table class="counters">
         <caption class="visually-hidden">
@@ -276,21 +279,63 @@ export class LabTransportPanel extends LitElement {
           Requests me · all
         </dt>
         <dd>${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
-        <dt
-          title="Share of the bytes on this transport that were not chat JSON, since the server started or since this page reset its counters"
-        >
-          Overhead share
-        </dt>
-        <dd>${server ? formatRatio(server.overheadIn + server.overheadOut, total) : '—'}</dd>
-        <dt title="Requests and bytes per minute over the last minute in which this transport delivered nothing">
-          Idle per min
-        </dt>
-        <dd>
-          ${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}
-        </dd>
-        <dt title="Open TCP connections and requests the server is holding, for this transport">Conns · held</dt>
-        <dd>${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
+        ${this._renderShares()} ${this._renderIdle()}
+        <dt title=${CONNS_TITLE}>Conns · held</dt>
+        <dd class="conns">${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
       </dl>
+    `
+  }
+
+  /** This page's own connection on the wire meter: what its messages cost, and what it cost since the reset. */
+  private _renderShares() {
+    const wire = this.lab.wire
+    const perMessage = wire.perMessage(this.transport)
+    const since = wire.sinceReset(this.transport)
+    const { perMessageCount } = wire.ownOptions
+    const from =
+      wire.resetAt === undefined
+        ? 'since this page opened it'
+        : `since the reset at ${new Date(wire.resetAt).toLocaleTimeString()}`
+    const sinceTitle =
+      `This page's own ${this.transport} connection, server wire meter: the share of all its bytes that were not ` +
+      `chat JSON, quiet keep-alives included, ${from}`
+    const perMessageTitle =
+      `This page's own ${this.transport} connection, server wire meter: the share of its bytes that were not chat ` +
+      `JSON, in the seconds in which its last ${perMessageCount} or so messages in or out (sends, acks, deliveries) ` +
+      'crossed it, the polls or keep-alives of those seconds included. It does not move while nothing is said.'
+    return html`
+      <dt title=${perMessageTitle}>Overhead/msg</dt>
+      <dd class="per-message" title=${perMessageTitle}>
+        ${perMessage ? `${formatRatio(perMessage.share, 1)} · ${formatCount(perMessage.messages)} msgs` : 'no msg yet'}
+      </dd>
+      <dt title=${sinceTitle}>Since ${wire.resetAt === undefined ? 'load' : 'reset'}</dt>
+      <dd class="since-reset">${since ? `${formatRatio(since.share, 1)} overhead` : '—'}</dd>
+    `
+  }
+
+  /** What this page's own connection costs while it carries no message, and the window that was measured. */
+  private _renderIdle() {
+    const wire = this.lab.wire
+    const idle = wire.idleCost(this.transport)
+    const quietMin = wire.ownOptions.idleQuietMinMs / 1000
+    const title =
+      `This page's own ${this.transport} connection, server wire meter: requests and bytes per minute over the ` +
+      `seconds in which it carried no message, among the last ${formatSpan(wire.ownOptions.idleSpanMs)} of the ` +
+      `page's readings, shown once there are ${quietMin} s of them (Quiet seconds: how many, of how many looked at). ` +
+      'Messages elsewhere on the server do not matter; a message in this room does.'
+    return html`
+      <dt title=${title}>Idle per min</dt>
+      <dd class="idle">
+        ${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}
+      </dd>
+      <dt title=${title}>Quiet seconds</dt>
+      <dd class="idle-window">
+        ${
+          idle
+            ? `${Math.round(idle.quietSeconds)} of ${Math.round(idle.spanSeconds)} s`
+            : `${Math.floor(wire.quietSeconds(this.transport))} s (need ${quietMin})`
+        }
+      </dd>
     `
   }
 

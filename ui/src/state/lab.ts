@@ -44,11 +44,14 @@ export class Lab extends EventTarget {
   constructor(baseUrl = location.origin) {
     super()
     this.baseUrl = baseUrl
-    this.wire = new WireStore(baseUrl)
     this.clock = new ServerClock(baseUrl)
     this.clients = Object.fromEntries(
       TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })]),
     ) as Record<TransportName, ChatClient>
+    // Each reading of the meter asks for the streams this page's clients were last welcomed on.
+    this.wire = new WireStore(baseUrl, () =>
+      Object.fromEntries(TRANSPORTS.map((t) => [t, this.clients[t].connectionId])),
+    )
     for (const transport of TRANSPORTS) {
       this.clients[transport].on('entry', ({ detail }) => {
         const { entry, receivedAt } = detail

@@ -1,6 +1,13 @@
 // The server's wire meter, read once a second and shared by every element:
 // one request per second for the whole page, whatever the number of panels.
-import type { WireSnapshot, WireTally } from '../../../server/wire/types.ts'
+// The same request asks for this page's own connections (the connectionIds of
+// its clients' welcomes), which give the per-message share, the share since a
+// reset and the idle cost (own-connection.ts).
+import { TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
+import type { ConnectionTallies, WireSnapshot, WireTally } from '../../../server/wire/types.ts'
+import { OWN_DEFAULTS, OwnConnection, type IdleCost, type OwnOptions, type ShareFigure } from './own-connection.ts'
+
+export type { IdleCost, ShareFigure } from './own-connection.ts'
 
 export interface WireSample {
   /** Page clock when the answer arrived. */
@@ -8,12 +15,11 @@ export interface WireSample {
   snapshot: WireSnapshot
 }
 
-export interface IdleCost {
-  requestsPerMinute: number
-  bytesPerMinute: number
-  /** Over how many seconds of quiet this was measured. */
-  windowSeconds: number
-}
+/** GET /api/wire with ?connections=...: everyone's figures, and this page's own streams among them. */
+type WireReading = WireSnapshot & { connections?: ConnectionTallies }
+
+/** Which of this page's counts a reset started: its own button, or the server's (an instructor's, or a restart). */
+export type ResetBy = 'page' | 'server'
 
 /** Counts that only go up: a reset subtracts them. The rest (connections open, requests held) are states, kept as they are. */
 const COUNTS = [
@@ -40,25 +46,32 @@ export function tallySince(current: WireTally, base: WireTally | undefined): Wir
 }
 
 const SAMPLES_KEPT = 180
-/**
- * A transport counts as idle over a window in which it delivered no message.
- * A minute, because keep-alives are slow: WebSocket and Engine.IO pings every
- * 15 s, SSE heartbeats every 15 s and stream renewals every 30 s, a long poll
- * held for 25 s would not show in less. It counts once the page has samples
- * spanning at least 90% of it.
- */
-const IDLE_WINDOW_MS = 60_000
 
 export class WireStore extends EventTarget {
   readonly samples: WireSample[] = []
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly baseUrl: string
-  private readonly lastIdle = new Map<string, IdleCost>()
+  /** This page's connection per transport: the connectionId of its client's latest welcome. */
+  private readonly ownIds: () => Partial<Record<TransportName, string>>
+  private readonly own: Record<TransportName, OwnConnection>
+  /** How the own figures are measured: the panels and the Charts caption say it as it is. */
+  readonly ownOptions: OwnOptions
   private baseline: WireSnapshot | undefined
+  private lastReset: { at: number; by: ResetBy } | undefined
 
-  constructor(baseUrl = '') {
+  constructor(
+    baseUrl = '',
+    ownIds: () => Partial<Record<TransportName, string>> = () => ({}),
+    ownOptions: Partial<OwnOptions> = {},
+  ) {
     super()
     this.baseUrl = baseUrl
+    this.ownIds = ownIds
+    this.ownOptions = { ...OWN_DEFAULTS, ...ownOptions }
+    this.own = Object.fromEntries(TRANSPORTS.map((t) => [t, new OwnConnection(this.ownOptions)])) as Record<
+      TransportName,
+      OwnConnection
+    >
   }
 
   get latest(): WireSnapshot | undefined {
@@ -77,27 +90,54 @@ export class WireStore extends EventTarget {
   }
 
   async refresh(): Promise<void> {
+    const ids = this.ownIds()
+    const asked = [...new Set(Object.values(ids).filter((id): id is string => !!id))]
+    const query = asked.length > 0 ? `?connections=${asked.map(encodeURIComponent).join(',')}` : ''
     try {
-      const res = await fetch(`${this.baseUrl}/api/wire`)
+      const res = await fetch(`${this.baseUrl}/api/wire${query}`)
       if (!res.ok) return
-      const snapshot = (await res.json()) as WireSnapshot
-      this.samples.push({ at: performance.now(), snapshot })
-      if (this.samples.length > SAMPLES_KEPT) this.samples.splice(0, this.samples.length - SAMPLES_KEPT)
-      this.dispatchEvent(new Event('change'))
+      const { connections, ...snapshot } = (await res.json()) as WireReading
+      this.take(snapshot, connections ?? {}, ids)
     } catch {
       // The server is restarting or gone: the panels show their own connection state.
     }
   }
 
-  /** When this page last reset its counters (the server's totals are not touched), or undefined. */
+  /** When this page's counts last started over (its own reset, or the server's it saw), page clock as Date.now(). */
   get resetAt(): number | undefined {
-    return this.baseline?.at
+    return this.lastReset?.at
+  }
+
+  get resetBy(): ResetBy | undefined {
+    return this.lastReset?.by
   }
 
   /** Counts from now on, for this page: the panels and charts show what happened since. */
   reset(): void {
     this.baseline = this.latest
-    this.dispatchEvent(new Event('change'))
+    this.startOver('page')
+  }
+
+  /**
+   * The instructor's reset: the server's counts back to zero for everyone
+   * (POST /api/wire/reset, from the server's own machine only). Resolves to
+   * undefined, or to the server's reason for refusing.
+   */
+  async resetServer(): Promise<string | undefined> {
+    let res: Response
+    try {
+      res = await fetch(`${this.baseUrl}/api/wire/reset`, { method: 'POST' })
+    } catch {
+      return 'the server did not answer'
+    }
+    if (!res.ok) {
+      const error = (await res.json().catch(() => ({}))) as { message?: string }
+      return error.message ?? `the server answered ${res.status}`
+    }
+    this.baseline = undefined
+    this.startOver('server')
+    await this.refresh()
+    return undefined
   }
 
   /** The server's tally for a transport, since this page's last reset. */
@@ -106,27 +146,52 @@ export class WireStore extends EventTarget {
     return current && tallySince(current, this.baseline?.transports[transport])
   }
 
-  /**
-   * Requests and bytes per minute over the last quiet window of a transport:
-   * what it costs to keep a connection (or a polling loop) alive with nothing to say.
-   * While messages flow, the last quiet figure is kept.
-   */
-  idleCost(transport: string): IdleCost | undefined {
-    const last = this.samples.at(-1)
-    if (!last) return this.lastIdle.get(transport)
-    const startIndex = this.samples.findIndex((s) => last.at - s.at <= IDLE_WINDOW_MS)
-    const first = this.samples[startIndex]
-    const a = first?.snapshot.transports[transport]
-    const b = last.snapshot.transports[transport]
-    if (!first || !a || !b || last.at - first.at < IDLE_WINDOW_MS * 0.9) return this.lastIdle.get(transport)
-    if (b.messagesOut !== a.messagesOut || b.messagesIn !== a.messagesIn) return this.lastIdle.get(transport)
-    const minutes = (last.at - first.at) / 60_000
-    const cost = {
-      requestsPerMinute: (b.httpRequests - a.httpRequests) / minutes,
-      bytesPerMinute: (b.bytesIn + b.bytesOut - a.bytesIn - a.bytesOut) / minutes,
-      windowSeconds: (last.at - first.at) / 1000,
-    }
-    this.lastIdle.set(transport, cost)
-    return cost
+  /** The overhead share of this page's own connection in the readings in which its latest messages crossed it. */
+  perMessage(transport: TransportName): ShareFigure | undefined {
+    return this.own[transport].perMessage()
   }
+
+  /** The overhead share of everything this page's own connection moved since the reset, or since the page opened it. */
+  sinceReset(transport: TransportName): ShareFigure | undefined {
+    return this.own[transport].sinceReset()
+  }
+
+  /** What this page's own connection costs per minute of quiet (see OwnConnection.idleCost). */
+  idleCost(transport: TransportName): IdleCost | undefined {
+    return this.own[transport].idleCost()
+  }
+
+  /** Quiet seconds found so far on this page's own connection, for a figure still being measured. */
+  quietSeconds(transport: TransportName): number {
+    return this.own[transport].quietSeconds
+  }
+
+  private take(snapshot: WireSnapshot, connections: ConnectionTallies, ids: Partial<Record<TransportName, string>>) {
+    const previous = this.latest
+    // The page's own reading of /api/wire adds to the totals every second: totals that went down were zeroed
+    // (an instructor's reset, a restart), and a baseline taken before would hide what came since.
+    if (previous && isBelow(snapshot.total, previous.total)) {
+      this.baseline = undefined
+      this.startOver('server')
+    }
+    const at = performance.now()
+    this.samples.push({ at, snapshot })
+    if (this.samples.length > SAMPLES_KEPT) this.samples.splice(0, this.samples.length - SAMPLES_KEPT)
+    for (const transport of TRANSPORTS) {
+      const id = ids[transport]
+      const tally = id === undefined ? undefined : connections[id]?.[transport]
+      this.own[transport].add(at, tally, snapshot.at)
+    }
+    this.dispatchEvent(new Event('change'))
+  }
+
+  private startOver(by: ResetBy): void {
+    this.lastReset = { at: Date.now(), by }
+    for (const own of Object.values(this.own)) own.reset()
+    this.dispatchEvent(new Event('change'))
+  }
+}
+
+function isBelow(now: WireTally, before: WireTally): boolean {
+  return now.httpRequests < before.httpRequests || now.bytesIn < before.bytesIn
 }
