@@ -55,7 +55,8 @@ export class Context {
   private measured: Subject[]
   private mainLoad: LoadProcess | undefined
   private readonly shared = new Map<TargetName, Promise<RunningTarget>>()
-  private readonly spare = new Map<string, Promise<RunningTarget>>()
+  /** Processes started ahead, by the key that will ask for them, in the order they will be asked for. */
+  private readonly spare = new Map<string, Array<Promise<RunningTarget>>>()
   private counter = 0
   /**
    * Starts of processes prepared ahead, at most PREPARE_CONCURRENCY at once: a dozen Node processes starting
@@ -137,9 +138,22 @@ export class Context {
    * caller stops it.
    */
   freshTarget(subject: Subject): Promise<RunningTarget> {
-    const ready = this.spare.get(subject.id)
-    this.spare.delete(subject.id)
-    return ready ?? this.start(subject.target, this.envFor(subject.target))
+    return this.takeSpare(subject.id) ?? this.start(subject.target, this.envFor(subject.target))
+  }
+
+  private takeSpare(key: string): Promise<RunningTarget> | undefined {
+    const queue = this.spare.get(key)
+    const ready = queue?.shift()
+    if (queue?.length === 0) this.spare.delete(key)
+    return ready
+  }
+
+  private addSpare(key: string, starting: Promise<RunningTarget>): void {
+    // A failure surfaces when the scenario asks for it.
+    starting.catch(() => {})
+    const queue = this.spare.get(key)
+    if (queue) queue.push(starting)
+    else this.spare.set(key, [starting])
   }
 
   /** The environment a target of this name starts with. */
@@ -155,25 +169,25 @@ export class Context {
    * under `key` when there is one, else a new one. The caller stops it.
    */
   labWith(env: Record<string, string>, key?: string): Promise<RunningTarget> {
-    const ready = key === undefined ? undefined : this.spare.get(key)
-    if (key !== undefined) this.spare.delete(key)
+    const ready = key === undefined ? undefined : this.takeSpare(key)
     return ready ?? this.start('lab', { ...this.envFor('lab'), ...env })
   }
 
   /** Starts the process labWith(env, key) will ask for now, so that its start is over before the scenario (as prepareFresh does). */
   prepareLab(key: string, env: Record<string, string>): void {
-    const starting = this.queuedStart('lab', { ...this.envFor('lab'), ...env })
-    starting.catch(() => {})
-    this.spare.set(key, starting)
+    this.addSpare(key, this.queuedStart('lab', { ...this.envFor('lab'), ...env }))
   }
 
-  prepareFresh(subjects: Subject[]): void {
-    for (const subject of subjects) {
-      const starting = this.queuedStart(subject.target, this.envFor(subject.target))
-      // A failure surfaces when the scenario asks for it.
-      starting.catch(() => {})
-      this.spare.set(subject.id, starting)
-    }
+  /**
+   * Starts now the processes freshTarget() will ask for: `count` per subject
+   * (one per repetition). A process that has just started is still giving
+   * back what it grew while starting, for longer than a settled reading
+   * waits, and that would hide a crowd's memory: these have minutes.
+   */
+  prepareFresh(subjects: Subject[], count = 1): void {
+    for (let i = 0; i < count; i++)
+      for (const subject of subjects)
+        this.addSpare(subject.id, this.queuedStart(subject.target, this.envFor(subject.target)))
   }
 
   private async queuedStart(name: TargetName, env: Record<string, string>): Promise<RunningTarget> {
@@ -211,11 +225,11 @@ export class Context {
 
   /** Waits until the servers prepareFresh() started are up, so that their start does not disturb a timed scenario. */
   async spareTargetsStarted(): Promise<void> {
-    await Promise.allSettled([...this.spare.values()])
+    await Promise.allSettled([...this.spare.values()].flat())
   }
 
   async stopSpareTargets(): Promise<void> {
-    const running = [...this.spare.values()]
+    const running = [...this.spare.values()].flat()
     this.spare.clear()
     await Promise.allSettled(running.map(async (r) => (await r).stop()))
   }

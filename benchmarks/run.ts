@@ -163,7 +163,7 @@ async function main(): Promise<number> {
     // The idle scenario's servers start now and sit idle until it comes: while the wire scenario runs, which counts bytes, not time.
     // So do the servers of the scenarios that need their own settings or a process that has served nothing.
     ...step("starting the later scenarios' servers", () => {
-      if (has('idle')) ctx.prepareFresh(ctx.subjects)
+      if (has('idle')) ctx.prepareFresh(ctx.subjects, options.repetitions)
       if (has('noisy')) for (const [key, env] of Object.entries(NOISY_SERVERS)) ctx.prepareLab(key, env)
       if (has('slow-readers')) for (const key of slowReadersServers(options.transports)) ctx.prepareLab(key, {})
       if (has('dead-peers')) ctx.prepareLab('dead-peers', deadPeersEnv(options))

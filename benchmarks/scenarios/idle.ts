@@ -32,6 +32,9 @@ const WARMUP_CLIENTS = 20
 const OPEN_CONCURRENCY = 200
 export const SIDE_BY_SIDE_MAX_CLIENTS = 2000
 const SETTLE_LIMIT_MS = 15_000
+/** Memory counts as settled once it has not moved over this many readings this far apart. */
+const SETTLE_STEP_MS = 500
+const SETTLE_STEADY_STEPS = 4
 
 function addReports(reports: CrowdReport[]): CrowdReport {
   const reasons = new Map<string, number>()
@@ -105,7 +108,8 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     await sleep(options.idleHoldMs)
     const c1 = await target.probe()
     const w1 = await target.wire()
-    const after = await target.probe(true)
+    // Read as "before" was: once the crowd's memory has stopped moving.
+    const after = await settledReading(target)
     const held = addReports(
       await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))),
     )
@@ -179,13 +183,15 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
 export async function settledReading(target: RunningTarget, limitMs = SETTLE_LIMIT_MS): Promise<ProbeReading> {
   const deadline = performance.now() + limitMs
   let previous = await target.probe(true)
+  let steadyFor = 0
   for (;;) {
-    await sleep(500)
+    await sleep(SETTLE_STEP_MS)
     const current = await target.probe(true)
     const steady =
       Math.abs(current.rssBytes - previous.rssBytes) < previous.rssBytes * 0.005 &&
       current.heapTotalBytes === previous.heapTotalBytes
-    if (steady || performance.now() > deadline) return current
+    steadyFor = steady ? steadyFor + 1 : 0
+    if (steadyFor >= SETTLE_STEADY_STEPS || performance.now() > deadline) return current
     previous = current
   }
 }
