@@ -1,5 +1,5 @@
-// The command line of `npm run bench`, and the two presets: --quick (about two
-// minutes, for CI and a first look) and the default (about ten minutes).
+// The command line of `npm run bench`, and the two presets: --quick (about four
+// minutes, for CI and a first look) and the default (about twenty minutes).
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
 import type { RunOptions } from './schema.ts'
@@ -124,7 +124,7 @@ latest.json, latest.md and the charts there, which the README and the UI show;
 a complete --quick run writes those to benchmarks/results/quick/ instead. A run
 that fails part way writes what it had measured (a partial run) and exits 1.
 
-  --quick                 a short run (about two minutes): small counts, short windows,
+  --quick                 a short run (about four minutes): small counts, short windows,
                           shortened heartbeats and leases for dead-peers
   --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker (default: all)
   --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)

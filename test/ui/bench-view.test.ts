@@ -108,7 +108,7 @@ describe.skipIf(!hasChromium)('the Benchmarks tab in Chromium', () => {
     expect(await message.innerText()).toMatch(
       new RegExp(
         String.raw`^\s*These results were written by another version of the benchmark \(no results version; ` +
-          String.raw`this page reads version 1\), so this page does not show them\. ` +
+          String.raw`this page reads version 2\), so this page does not show them\. ` +
           String.raw`Run npm run bench to write them again`,
       ),
     )
