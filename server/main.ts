@@ -1,6 +1,7 @@
 // Process entry: read the config, listen, and shut down gracefully on
 // SIGINT/SIGTERM: held long polls answered, SSE streams ended, WebSockets
 // closed with 1001, Socket.IO clients disconnected.
+import { servedUrls } from './addresses.ts'
 import { buildApp } from './app.ts'
 import { ConfigError, helpText, loadConfig } from './config.ts'
 
@@ -24,9 +25,10 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
-  app.log.info(`Transport Lab is serving at http://${shownHost}:${port}/`)
-  process.stdout.write(`\n  Transport Lab: http://${shownHost}:${port}/\n\n`)
+  const [first, ...others] = servedUrls(config.host, port)
+  app.log.info({ urls: [first, ...others] }, `Transport Lab is serving at ${first}`)
+  const network = others.map((url) => `  On your network: ${url}\n`).join('')
+  process.stdout.write(`\n  Transport Lab: ${first}\n${network}\n`)
 
   let stopping = false
   const stop = (signal: string) => {
