@@ -7,7 +7,7 @@ import { HttpClient } from './http-client.ts'
 
 abstract class PollingClient extends HttpClient {
   private abort: AbortController | undefined
-  private pause: ReturnType<typeof setTimeout> | undefined
+  private pause: { timer: ReturnType<typeof setTimeout>; startedAt: number; resolve: () => void } | undefined
 
   /** Extra query for the GET (long polling's timeout). */
   protected pollQuery(): Record<string, string> {
@@ -26,7 +26,19 @@ abstract class PollingClient extends HttpClient {
   protected close(): void {
     this.abort?.abort()
     this.abort = undefined
-    clearTimeout(this.pause)
+    clearTimeout(this.pause?.timer)
+  }
+
+  /**
+   * The gap between polls changed (the interval setting): the pause under way
+   * ends as the new gap says, counted from when it began, instead of waiting
+   * out the old one (5 s to 250 ms polls at once, not 5 s later).
+   */
+  gapChanged(): void {
+    const pause = this.pause
+    if (!pause) return
+    clearTimeout(pause.timer)
+    pause.timer = setTimeout(pause.resolve, Math.max(0, pause.startedAt + this.gapMs() - performance.now()))
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -37,10 +49,12 @@ abstract class PollingClient extends HttpClient {
       while (!signal.aborted) {
         const more = await this.pollOnce(signal)
         const gap = more ? 0 : this.gapMs()
-        if (gap > 0)
+        if (gap > 0) {
           await new Promise<void>((resolve) => {
-            this.pause = setTimeout(resolve, gap)
+            this.pause = { timer: setTimeout(resolve, gap), startedAt: performance.now(), resolve }
           })
+          this.pause = undefined
+        }
       }
     } catch {
       if (!signal.aborted) this.connectionLost()

@@ -6,6 +6,7 @@ import type { LogEntry, TransportName } from '../../../server/core/protocol.ts'
 import type { ChatClient, ConnectionState, Received } from '../clients/chat-client.ts'
 import { formatBytesShort, formatCount, formatRatio, formatSpan } from '../format.ts'
 import { describeLatency, type ReceivedLatency } from '../latency.ts'
+import { ShortPollingClient } from '../clients/polling.ts'
 import type { Lab } from '../state/lab.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
@@ -136,6 +137,8 @@ export class LabTransportPanel extends LitElement {
 
   private _onIntervalChange(event: Event): void {
     this._client.pollIntervalMs = Number((event.target as HTMLSelectElement).value)
+    // The wait for the next poll was set with the old interval: it follows the new one at once.
+    if (this._client instanceof ShortPollingClient) this._client.gapChanged()
     this._tick++
   }
 
