@@ -219,7 +219,7 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await page.screenshot({ path: `${artifacts}workbench-inspector-sse.png` })
   })
 
-  it("logs the inspected client's frames as they come, and counts those that came while paused", async () => {
+  it("logs the inspected client's frames as they come, counts those that came while paused, and stays paused across tab switches", async () => {
     await page.getByRole('tab', { name: 'Inspector' }).click()
     onTestFinished(() => page.getByRole('tab', { name: 'Race' }).click())
     await page.locator('lab-inspector').getByRole('tab', { name: 'WebSocket' }).click()
@@ -232,6 +232,15 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
 
     await log.getByRole('button', { name: 'Pause' }).click()
     await outsider.send('lobby', 'framed while paused')
+    await expect
+      .poll(async () => (await log.locator('.status').textContent())?.trim())
+      .toMatch(/^Paused: [1-9]\d* new frames? not shown$/)
+    expect(await log.locator('td.content', { hasText: 'framed while paused' }).count()).toBe(0)
+    // A tab switch re-creates the log, a transport switch gives it another client: back again, it is still paused.
+    await page.getByRole('tab', { name: 'Charts' }).click()
+    await page.getByRole('tab', { name: 'Inspector' }).click()
+    await page.locator('lab-inspector').getByRole('tab', { name: 'Server-Sent Events' }).click()
+    await page.locator('lab-inspector').getByRole('tab', { name: 'WebSocket' }).click()
     await expect
       .poll(async () => (await log.locator('.status').textContent())?.trim())
       .toMatch(/^Paused: [1-9]\d* new frames? not shown$/)

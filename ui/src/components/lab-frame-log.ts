@@ -18,6 +18,15 @@ function frameKey(frame: Frame): number {
   return key
 }
 
+/**
+ * A client's paused log, kept beside the client rather than in the element:
+ * switching tabs or transports re-creates the element or hands it another
+ * client, and coming back must find the log still paused where it was.
+ */
+const pauses = new WeakMap<ChatClient, { frames: Frame[]; framesSeen: number }>()
+/** Every frame the client has logged so far, up or down: how many arrived while paused is the difference. */
+const framesSeen = (client: ChatClient) => client.stats.framesUp + client.stats.framesDown
+
 export class LabFrameLog extends LitElement {
   static override properties = {
     client: { attribute: false },
@@ -37,7 +46,7 @@ export class LabFrameLog extends LitElement {
   /** Clear hides this frame and everything before it; the client's own list is left alone for others. */
   declare _clearedAfter: Frame | undefined
   private readonly _feed = new FrameFeed(this)
-  private _receivedAtPause = 0
+  private _seenAtPause = 0
   private _shown: Frame[] = []
   private _stickToBottom = true
   /** A new client or a cleared log starts at its newest frame, wherever the reader had scrolled. */
@@ -70,8 +79,10 @@ export class LabFrameLog extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client')) {
       this._feed.follow(this.client)
+      const pause = this.client && pauses.get(this.client)
+      this._paused = pause?.frames
+      this._seenAtPause = pause?.framesSeen ?? 0
       if (changed.get('client') !== undefined) {
-        this._paused = undefined
         this._selected = undefined
         this._active = undefined
         this._clearedAfter = undefined
@@ -113,11 +124,15 @@ export class LabFrameLog extends LitElement {
   }
 
   private _onPauseClick(): void {
+    const client = this.client
+    if (!client) return
     if (this._paused) {
       this._paused = undefined
+      pauses.delete(client)
     } else {
-      this._paused = [...(this.client?.frames ?? [])]
-      this._receivedAtPause = this._feed.received
+      this._paused = [...client.frames]
+      this._seenAtPause = framesSeen(client)
+      pauses.set(client, { frames: this._paused, framesSeen: this._seenAtPause })
     }
   }
 
@@ -164,7 +179,7 @@ export class LabFrameLog extends LitElement {
     const label = this.client ? TRANSPORT_INFO[this.client.transport].label : 'No client'
     const active = this._activeFrame()
     const selected = this._selected && shown.includes(this._selected) ? this._selected : undefined
-    const missed = this._paused ? this._feed.received - this._receivedAtPause : 0
+    const missed = this._paused && this.client ? Math.max(0, framesSeen(this.client) - this._seenAtPause) : 0
     return html`
       <div class="toolbar">
         <button type="button" @click=${this._onPauseClick} ?disabled=${!this.client}>

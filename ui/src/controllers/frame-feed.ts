@@ -7,14 +7,10 @@ import { SourceFollower } from './follow.ts'
  * per animation frame: a burst of a hundred frames costs one render, not a hundred.
  */
 export class FrameFeed extends SourceFollower<ChatClient> {
-  /** Frames seen since the feed started, to tell how many arrived while paused. */
-  received = 0
-
   constructor(host: ReactiveControllerHost) {
     let raf = 0
     super(host, (client) => {
       const off = client.on('frame', () => {
-        this.received++
         if (raf) return
         raf = requestAnimationFrame(() => {
           raf = 0
