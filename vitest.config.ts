@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config'
 // What runs in Chromium or under tcpdump, or runs the lessons end to end.
 const E2E = [
   'test/ui/workbench.test.ts',
+  'test/ui/restart.test.ts',
   'test/ui/bench-view.test.ts',
   'test/ui/lessons.test.ts',
   'test/transports/class-notes-page.test.ts',

@@ -198,6 +198,37 @@ describe('WireStore', () => {
     expect(store.resetBy).toBeUndefined()
   })
 
+  it('says when the server cannot be reached (no answer, or a proxy answering for it), keeps its last figures, and says it is back', async () => {
+    const reading = snapshot(1000, { bytesOut: 400 }, { httpRequests: 3, bytesIn: 300 })
+    const answers: Array<() => Response> = [
+      () => Response.json(reading),
+      () => {
+        throw new TypeError('Failed to fetch')
+      },
+      () => new Response('', { status: 502 }),
+      () => Response.json(reading),
+    ]
+    let next = 0
+    vi.stubGlobal('fetch', async () => answers[next++]!())
+    const store = new WireStore('http://lab.test')
+    const seen: boolean[] = []
+    store.addEventListener('reachability', () => seen.push(store.reachable))
+    await store.refresh()
+    const readAt = store.readAt
+    expect(store.reachable).toBe(true)
+    expect(store.unreachableSince).toBeUndefined()
+    await store.refresh()
+    expect(store.reachable).toBe(false)
+    expect(store.unreachableSince).toBeGreaterThanOrEqual(readAt!)
+    await store.refresh()
+    expect(store.tally('websocket')).toMatchObject({ bytesOut: 400 })
+    expect(store.readAt).toBe(readAt)
+    await store.refresh()
+    expect(store.reachable).toBe(true)
+    // One event when it went away and one when it came back, not one per failed reading.
+    expect(seen).toEqual([false, true])
+  })
+
   it("asks for this page's own connections and follows the stream the server lists under them", async () => {
     const asked: string[] = []
     const own = (bytesOut: number, messagesOut: number) => ({

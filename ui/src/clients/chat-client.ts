@@ -149,6 +149,17 @@ export abstract class ChatClient extends EventTarget {
     this.drop(0)
   }
 
+  /**
+   * The server answers again (the page's meter read it): a client still waiting to reconnect, on its own
+   * backoff or its library's, tries at once and rejoins, rather than up to several seconds later or, should
+   * that library have given up, never. One the user took out of the room stays out.
+   */
+  retryNow(): void {
+    if (this.stopped || this.state !== 'reconnecting') return
+    this.reconnectDelay = RECONNECT_MIN_MS
+    this.connect()
+  }
+
   /** The TCP connection whose request opened this client's stream, as its latest welcome names it (the inspector asks for that handshake). */
   get connectionId(): string | undefined {
     return this.welcome?.connectionId

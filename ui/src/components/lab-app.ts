@@ -12,6 +12,7 @@ import './lab-composer.ts'
 import './lab-inspector.ts'
 import './lab-lessons.ts'
 import './lab-name-prompt.ts'
+import './lab-offline-banner.ts'
 import './lab-presence.ts'
 import './lab-transport-panel.ts'
 
@@ -223,6 +224,7 @@ export class LabApp extends LitElement {
         <lab-presence .lab=${this.lab}></lab-presence>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
       </header>
+      <lab-offline-banner .lab=${this.lab}></lab-offline-banner>
       <main>
         <section id="view-race" role="tabpanel" aria-labelledby="tab-race" ?hidden=${this._tab !== 'race'}>
           <lab-composer .lab=${this.lab}></lab-composer>

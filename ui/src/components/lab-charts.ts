@@ -3,7 +3,7 @@
 // cost in bytes (overhead vs payload), and what each transport costs while
 // nothing is said (on this page's own connections). It reads the lab at most twice a second and hands each
 // chart its figures.
-import { LitElement, css, html } from 'lit'
+import { LitElement, css, html, nothing } from 'lit'
 import { bytesPerMessage, latencyStats, perTransport } from '../charts/chart-data.ts'
 import { latencyPoint } from '../charts/config.ts'
 import { LabFeed } from '../controllers/lab-feed.ts'
@@ -32,13 +32,28 @@ export class LabCharts extends LitElement {
   override render() {
     const lab = this.lab
     if (!lab) return html`<p class="placeholder">No lab to chart.</p>`
+    // The latencies are this page's own and stay true; the bytes and idle cost are the server's last answer.
+    const stale = !lab.wire.reachable
+    const readAt = lab.wire.readAt === undefined ? 'never' : new Date(lab.wire.readAt).toLocaleTimeString()
     return html`
+      ${
+        stale
+          ? html`<p class="stale-note">
+              Stale: the server cannot be reached, so the bytes per message and the idle cost below are its last answer,
+              read at ${readAt}.
+            </p>`
+          : nothing
+      }
       <lab-latency-chart
         .points=${perTransport((t) => lab.latency.filter((s) => s.transport === t).map(latencyPoint))}
         .stats=${perTransport((t) => latencyStats(lab.latency, t))}
       ></lab-latency-chart>
-      <lab-bytes-chart .bytes=${perTransport((t) => bytesPerMessage(lab.wire.tally(t)))}></lab-bytes-chart>
+      <lab-bytes-chart
+        ?stale=${stale}
+        .bytes=${perTransport((t) => bytesPerMessage(lab.wire.tally(t)))}
+      ></lab-bytes-chart>
       <lab-idle-chart
+        ?stale=${stale}
         .idle=${perTransport((t) => lab.wire.idleCost(t))}
         .connections=${perTransport((t) => lab.wire.tally(t)?.connectionsOpen)}
         .options=${lab.wire.ownOptions}
@@ -56,6 +71,17 @@ export class LabCharts extends LitElement {
     }
     .placeholder {
       color: #3d4450;
+    }
+    .stale-note {
+      margin: 0;
+      padding: 0.3rem 0.6rem;
+      font-weight: 600;
+      color: #7a1c1c;
+      background: #fdecec;
+      border-radius: 4px;
+    }
+    [stale] {
+      opacity: 0.55;
     }
   `
 }

@@ -129,6 +129,8 @@ export class LabTransportPanel extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // On the host too, so that the page (and a test) can tell stale panels without reading their figures.
+    this.toggleAttribute('stale', !!this.lab && !this.lab.wire.reachable)
     if (changed.has('_rows')) {
       const list = this.renderRoot.querySelector('.messages')
       if (list) list.scrollTop = list.scrollHeight
@@ -230,8 +232,17 @@ export class LabTransportPanel extends LitElement {
   private _renderCounters(client: ChatClient) {
     const wire = this.lab.wire
     const server = wire.tally(this.transport)
+    const stale = !wire.reachable
+    const readAt = wire.readAt === undefined ? 'never' : new Date(wire.readAt).toLocaleTimeString()
     return html`
-      <table class="counters">
+      ${
+        stale
+          ? html`<p class="stale-note" title="The server cannot be reached: these figures are its last answer">
+              stale: server figures from ${readAt}
+            </p>`
+          : nothing
+      }
+      <table class="counters ${stale ? 'stale' : ''}">
         <caption class="visually-hidden">
           Costs of ${TRANSPORT_INFO[this.transport].label}: this panel's own, and the server's for all clients of this
           transport
@@ -277,7 +288,7 @@ export class LabTransportPanel extends LitElement {
           </tr>
         </tbody>
       </table>
-      <dl class="facts">
+      <dl class="facts ${stale ? 'stale' : ''}">
         <dt title="Requests this panel made / HTTP requests and upgrades the server served for this transport">
           Requests me · all
         </dt>
@@ -500,6 +511,19 @@ export class LabTransportPanel extends LitElement {
       white-space: nowrap;
       overflow: hidden;
       text-overflow: ellipsis;
+    }
+    /* The server's last answer, kept in view but plainly not live while the server cannot be reached. */
+    .counters.stale,
+    .facts.stale {
+      opacity: 0.55;
+    }
+    .stale-note {
+      margin: 0;
+      padding: 0 0.55rem;
+      font-size: 0.75rem;
+      font-weight: 600;
+      color: #7a1c1c;
+      background: #fdecec;
     }
     .messages {
       flex: 1;

@@ -52,6 +52,9 @@ export class Lab extends EventTarget {
     this.wire = new WireStore(baseUrl, () =>
       Object.fromEntries(TRANSPORTS.map((t) => [t, this.clients[t].connectionId])),
     )
+    this.wire.addEventListener('reachability', () => {
+      if (this.wire.reachable) for (const client of Object.values(this.clients)) client.retryNow()
+    })
     for (const transport of TRANSPORTS) {
       this.clients[transport].on('entry', ({ detail }) => {
         const { entry, receivedAt } = detail

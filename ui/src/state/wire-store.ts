@@ -46,6 +46,7 @@ export function tallySince(current: WireTally, base: WireTally | undefined): Wir
 }
 
 const SAMPLES_KEPT = 180
+const GATEWAY_ERRORS = new Set([502, 503, 504])
 
 export class WireStore extends EventTarget {
   readonly samples: WireSample[] = []
@@ -58,6 +59,8 @@ export class WireStore extends EventTarget {
   readonly ownOptions: OwnOptions
   private baseline: WireSnapshot | undefined
   private lastReset: { at: number; by: ResetBy } | undefined
+  private lastReadAt: number | undefined
+  private unreachableAt: number | undefined
 
   constructor(
     baseUrl = '',
@@ -93,14 +96,38 @@ export class WireStore extends EventTarget {
     const ids = this.ownIds()
     const asked = [...new Set(Object.values(ids).filter((id): id is string => !!id))]
     const query = asked.length > 0 ? `?connections=${asked.map(encodeURIComponent).join(',')}` : ''
+    let reading: WireReading | undefined
     try {
       const res = await fetch(`${this.baseUrl}/api/wire${query}`)
-      if (!res.ok) return
-      const { connections, ...snapshot } = (await res.json()) as WireReading
-      this.take(snapshot, connections ?? {}, ids)
+      // A proxy in front (Vite's, in `npm run dev`) answers these for a server that is down.
+      if (GATEWAY_ERRORS.has(res.status)) throw new Error(`the proxy answered ${res.status}`)
+      reading = res.ok ? ((await res.json()) as WireReading) : undefined
     } catch {
-      // The server is restarting or gone: the panels show their own connection state.
+      return this.setReachable(false)
     }
+    this.setReachable(true)
+    if (!reading) return
+    const { connections, ...snapshot } = reading
+    this.lastReadAt = Date.now()
+    this.take(snapshot, connections ?? {}, ids)
+  }
+
+  /**
+   * Whether the server answered the latest reading. The meter is read once a second whatever the
+   * transports do, so it is the page's one plain sign of an outage, while each panel only knows its own connection.
+   */
+  get reachable(): boolean {
+    return this.unreachableAt === undefined
+  }
+
+  /** Since when the server has not answered, page clock as Date.now(); undefined while it answers. */
+  get unreachableSince(): number | undefined {
+    return this.unreachableAt
+  }
+
+  /** When the figures shown were read, page clock as Date.now(): while the server is unreachable, they are that old. */
+  get readAt(): number | undefined {
+    return this.lastReadAt
   }
 
   /** When this page's counts last started over (its own reset, or the server's it saw), page clock as Date.now(). */
@@ -182,6 +209,13 @@ export class WireStore extends EventTarget {
       const tally = id === undefined ? undefined : connections[id]?.[transport]
       this.own[transport].add(at, tally, snapshot.at)
     }
+    this.dispatchEvent(new Event('change'))
+  }
+
+  private setReachable(reachable: boolean): void {
+    if (reachable === this.reachable) return
+    this.unreachableAt = reachable ? undefined : Date.now()
+    this.dispatchEvent(new Event('reachability'))
     this.dispatchEvent(new Event('change'))
   }
 
