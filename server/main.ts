@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const [first, ...others] = servedUrls(config.host, port)
-  app.log.info({ urls: [first, ...others] }, `Transport Lab is serving at ${first}`)
+  // The other addresses only when there are some: the usual line stays as lesson 13 reads it.
+  app.log.info(others.length > 0 ? { urls: [first, ...others] } : {}, `Transport Lab is serving at ${first}`)
   const network = others.map((url) => `  On your network: ${url}\n`).join('')
   process.stdout.write(`\n  Transport Lab: ${first}\n${network}\n`)
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium } from '../support/browser.ts'
+import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
@@ -33,10 +33,7 @@ describe.skipIf(!hasChromium)('the workbench across a server restart', () => {
     mkdirSync(artifacts, { recursive: true })
     server = await startServer()
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    await page.goto(server.url)
-    await page.getByLabel('Name').fill('Instructor')
-    await page.getByRole('button', { name: 'Join the lab' }).click()
+    page = await openWorkbench(browser, server.url)
   }, 120_000)
 
   afterAll(async () => {

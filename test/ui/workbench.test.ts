@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { TEXT_MAX_BYTES, TRANSPORT_INFO } from '../../server/core/names.ts'
 import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium } from '../support/browser.ts'
+import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
 import { createClient, messagesIn, waitForText } from '../support/clients.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
@@ -23,10 +23,7 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     mkdirSync(artifacts, { recursive: true })
     server = await startServer()
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    await page.goto(server.url)
-    await page.getByLabel('Name').fill('Instructor')
-    await page.getByRole('button', { name: 'Join the lab' }).click()
+    page = await openWorkbench(browser, server.url)
     await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
   }, 120_000)
 
