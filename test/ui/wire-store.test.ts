@@ -2,10 +2,13 @@
 // the states (connections open, requests held) as they are now; a reset of
 // the server's (an instructor's, a restart) seen in its falling totals; and
 // the figures of the page's own connection, from its once-a-second readings.
+import { createServer, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { emptyTally, type StreamTally, type WireTally } from '../../server/wire/types.ts'
 import { OwnConnection } from '../../ui/src/state/own-connection.ts'
 import { tallySince, WireStore } from '../../ui/src/state/wire-store.ts'
+import { until } from '../support/wait.ts'
 
 const tally = (over: Partial<WireTally>): WireTally => ({ ...emptyTally(), ...over })
 
@@ -227,6 +230,35 @@ describe('WireStore', () => {
     expect(store.reachable).toBe(true)
     // One event when it went away and one when it came back, not one per failed reading.
     expect(seen).toEqual([false, true])
+  })
+
+  it('says the server cannot be reached when it accepts a reading but never answers, and never has two readings out at once', async () => {
+    // A real socket that takes the request and says nothing, as a server on a sleeping laptop would.
+    const sockets: Socket[] = []
+    let requests = 0
+    const silent = createServer((socket) => {
+      sockets.push(socket)
+      socket.on('data', (chunk) => (requests += chunk.toString().match(/^GET \/api\/wire/gm)?.length ?? 0))
+    })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const store = new WireStore(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`)
+      store.readTimeoutMs = 1500
+      const first = store.refresh()
+      await until(() => requests === 1)
+      await store.refresh()
+      await first
+      expect(store.reachable).toBe(false)
+      expect(requests).toBe(1)
+      // The timed-out reading is over: the next one goes out.
+      const next = store.refresh()
+      await until(() => requests === 2)
+      await next
+      expect(store.reachable).toBe(false)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      silent.close()
+    }
   })
 
   it("asks for this page's own connections and follows the stream the server lists under them", async () => {

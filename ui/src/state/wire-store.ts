@@ -61,6 +61,13 @@ export class WireStore extends EventTarget {
   private lastReset: { at: number; by: ResetBy } | undefined
   private lastReadAt: number | undefined
   private unreachableAt: number | undefined
+  private reading = false
+  /**
+   * A reading not answered by then counts as the server unreachable. Without it a server that
+   * accepts but never answers (a sleeping laptop, a Wi-Fi that dropped mid-request) would leave
+   * the page showing old figures as live.
+   */
+  readTimeoutMs = 5000
 
   constructor(
     baseUrl = '',
@@ -96,14 +103,19 @@ export class WireStore extends EventTarget {
     const ids = this.ownIds()
     const asked = [...new Set(Object.values(ids).filter((id): id is string => !!id))]
     const query = asked.length > 0 ? `?connections=${asked.map(encodeURIComponent).join(',')}` : ''
+    // One reading at a time: a server that answers slowly must not pile up requests that take the page's few connections.
+    if (this.reading) return
+    this.reading = true
     let reading: WireReading | undefined
     try {
-      const res = await fetch(`${this.baseUrl}/api/wire${query}`)
+      const res = await fetch(`${this.baseUrl}/api/wire${query}`, { signal: AbortSignal.timeout(this.readTimeoutMs) })
       // A proxy in front (Vite's, in `npm run dev`) answers these for a server that is down.
       if (GATEWAY_ERRORS.has(res.status)) throw new Error(`the proxy answered ${res.status}`)
       reading = res.ok ? ((await res.json()) as WireReading) : undefined
     } catch {
       return this.setReachable(false)
+    } finally {
+      this.reading = false
     }
     this.setReachable(true)
     if (!reading) return
