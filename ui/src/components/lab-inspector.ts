@@ -9,6 +9,7 @@ import type { Handshake, HandshakeSide } from '../../../server/wire/types.ts'
 import type { Lab } from '../state/lab.ts'
 import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from '../inspector/inspect.ts'
 import './lab-frame-log.ts'
+import './lab-raw-composer.ts'
 
 /** One read of the server's record: the handshake of the connection a client's welcome named. */
 interface Inspected {
@@ -140,6 +141,13 @@ export class LabInspector extends LitElement {
         <section class="frames" aria-labelledby="frames-heading">
           <h2 id="frames-heading">${label}: frames as this page's client saw them</h2>
           <lab-frame-log .client=${this.lab?.clients[transport]}></lab-frame-log>
+        </section>
+        <section class="raw" aria-labelledby="raw-heading">
+          <h2 id="raw-heading">Raw composer: send anything and see what the server answers</h2>
+          <p class="about">
+            It uses connections of its own, not this page's clients: an error here never stops the race.
+          </p>
+          <lab-raw-composer .lab=${this.lab}></lab-raw-composer>
         </section>
       </div>
     `
