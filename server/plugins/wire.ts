@@ -57,6 +57,18 @@ export const wireRoutes = fp(
         )
       return handshakes
     })
+    // The headers of a page's own WebSocket frames, both ways, as the server read them: same rule as its handshakes.
+    app.get('/api/wire/frames/:connectionId', { schema: { params: ConnectionParams } }, async (request) => {
+      const { connectionId } = request.params as { connectionId: string }
+      const frames = app.wire.connectionFrames(connectionId, request.socket.remoteAddress ?? '')
+      if (!frames)
+        throw new LabError(
+          'LAB_ERR_NOT_FOUND',
+          `no WebSocket frames of yours are kept for connection ${JSON.stringify(connectionId)}: ` +
+            'use the connectionId of a welcome your /ws or Socket.IO client got over a WebSocket',
+        )
+      return frames
+    })
     app.get('/api/wire/connections', async () => app.wire.connections())
     // The clock the hub stamps serverAt with (Date.now()): a page times others' messages against its own clock
     // by reading this between two readings of its own (ui/src/latency.ts).

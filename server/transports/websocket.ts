@@ -12,7 +12,7 @@ import { TRANSPORT_INFO } from '../core/names.ts'
 import type { LogEntry } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { encode, type Encoded } from '../wire/payload.ts'
-import { countFrames } from '../wire/ws-frames.ts'
+import { FrameLog, watchFrames } from '../wire/ws-frames.ts'
 import { releaseUpgradeRequest } from './fastify-websocket-internals.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { readName, readRoomQuery } from './query.ts'
@@ -67,9 +67,11 @@ export const websocket: FastifyPluginAsync = async (app) => {
     socket.once('close', () => stream.close())
     const wire = stream.recorder
     // Under permessage-deflate the payload is what the frames carry, compressed:
-    // counted off the socket by countFrames, while this code reports the plain sizes.
+    // counted off the socket's frames (the meter reads their headers from the 101 on), while this code reports
+    // the plain sizes. A socket the meter does not watch is read from here.
     const deflated = socket.extensions.includes('permessage-deflate')
-    if (deflated) countFrames(request.raw.socket, wire)
+    if (deflated && !app.wire.countFramePayload(request.raw, wire))
+      watchFrames(request.raw.socket, Object.assign(new FrameLog(''), { recorder: wire }))
 
     const sendEncoded = (encoded: Encoded) => {
       if (socket.readyState !== socket.OPEN) return

@@ -20,8 +20,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
 import { HandshakeLog } from './handshakes.ts'
+import { FrameLog, FRAMES_KEPT, watchFrames, type FrameRecorder } from './ws-frames.ts'
 import {
   emptyTally,
+  type ConnectionFrames,
   type ConnectionInfo,
   type ConnectionTallies,
   type Handshake,
@@ -31,6 +33,7 @@ import {
 } from './types.ts'
 
 export type {
+  ConnectionFrames,
   ConnectionInfo,
   ConnectionTallies,
   Handshake,
@@ -82,6 +85,8 @@ interface SocketState {
   stream: Stream | undefined
   /** Where the current request's bytes began. */
   current: RequestSpan | undefined
+  /** Its WebSocket frames, once it has upgraded. */
+  frames?: FrameLog
 }
 
 /** A request's bytes on its socket: from where they began to where the socket's next request began. */
@@ -154,6 +159,10 @@ export class WireMeter {
   private readonly streams = new Set<Stream>()
   /** Connection id (as a welcome named it) -> transport -> the stream opened there. */
   private readonly listed = new Map<string, Map<string, Stream>>()
+  /** Connection id (as a welcome named it) -> the frames of the WebSocket its stream runs on. */
+  private readonly frameLogs = new Map<string, FrameLog>()
+  /** Listed frame logs whose connection closed, oldest first: the last FRAME_LOGS_CLOSED_KEPT stay readable. */
+  private readonly closedFrameLogs = new Map<FrameLog, string>()
   private nextId = 1
 
   /** `classify` names the transport that owns a request URL, or OTHER. */
@@ -181,6 +190,7 @@ export class WireMeter {
       this.endSpan(state)
       this.sockets.delete(state.id)
       this.handshakeLog.closed(state.id)
+      if (state.frames) this.retireFrames(state.frames)
     })
   }
 
@@ -226,6 +236,35 @@ export class WireMeter {
   /** The 101 as ws wrote it (its 'headers' event hands over the exact lines). */
   onUpgradeResponse(req: IncomingMessage, lines: string[]): void {
     this.handshakeLog.upgradeResponse(req, this.transportOf(req.socket), lines)
+    // From the 101 on, the socket carries frames: the inspector's frame view reads their headers.
+    const state = (req.socket as MeteredSocket)[kState]
+    if (state && !state.frames) {
+      state.frames = new FrameLog(req.socket.remoteAddress ?? '')
+      watchFrames(req.socket, state.frames, true)
+    }
+  }
+
+  /**
+   * Under permessage-deflate the payload is what the frames carried, compressed: from now on `req`'s
+   * WebSocket counts its frames' data into `recorder`. False for a socket this meter does not watch.
+   */
+  countFramePayload(req: IncomingMessage, recorder: FrameRecorder): boolean {
+    const frames = (req.socket as MeteredSocket)[kState]?.frames
+    if (frames) frames.recorder = recorder
+    return frames !== undefined
+  }
+
+  /** The frames of the WebSocket a stream opened on `connectionId` runs on; only for the address that opened it. */
+  connectionFrames(connectionId: string, address: string): ConnectionFrames | undefined {
+    const log = this.frameLogs.get(connectionId)
+    if (!log || log.address !== address) return undefined
+    return {
+      connectionId,
+      open: log.open,
+      frames: log.frames(),
+      kept: FRAMES_KEPT,
+      seen: { in: log.in.seen, out: log.out.seen },
+    }
   }
 
   /**
@@ -243,12 +282,16 @@ export class WireMeter {
       span.openedAs = connectionId
       if (span.stream) this.list(span.stream, connectionId)
     }
+    const frames = (req.socket as MeteredSocket)[kState]!.frames
+    if (frames && connectionId !== undefined) this.listFrames(frames, connectionId)
     return connectionId
   }
 
   /** The stream `from` opened carries on over `to`, on another connection (Engine.IO's upgrade). */
   continued(from: IncomingMessage, to: IncomingMessage): void {
     this.handshakeLog.continued(from, to)
+    const frames = (to.socket as MeteredSocket)[kState]?.frames
+    if (frames) this.listFrames(frames, this.connectionId(from.socket))
   }
 
   /** The handshakes of the streams opened on one connection, by transport; only for the address that opened them. */
@@ -438,6 +481,22 @@ export class WireMeter {
     state.current = undefined
   }
 
+  private listFrames(log: FrameLog, connectionId: string): void {
+    this.frameLogs.set(connectionId, log)
+    log.listedAs = connectionId
+    if (!log.open) this.retireFrames(log)
+  }
+
+  private retireFrames(log: FrameLog): void {
+    if (log.listedAs === undefined) return
+    this.closedFrameLogs.set(log, log.listedAs)
+    for (const [oldest, key] of this.closedFrameLogs) {
+      if (this.closedFrameLogs.size <= FRAME_LOGS_CLOSED_KEPT) break
+      this.closedFrameLogs.delete(oldest)
+      if (this.frameLogs.get(key) === oldest) this.frameLogs.delete(key)
+    }
+  }
+
   private list(stream: Stream, connectionId: string): void {
     if (stream.closed || stream.listedAs === connectionId) return
     this.unlist(stream)
@@ -493,6 +552,9 @@ export class WireMeter {
     return counters
   }
 }
+
+/** Frame logs of closed connections kept for pages that look after the close (a 1003 is worth seeing). */
+export const FRAME_LOGS_CLOSED_KEPT = 64
 
 const kSpan = Symbol('wireMeterSpan')
 type SpannedRequest = IncomingMessage & { [kSpan]?: RequestSpan }

@@ -89,3 +89,37 @@ export interface StreamTally extends Omit<
 
 /** By the connection id a welcome named, then by transport: the streams opened there (GET /api/wire?connections=...). */
 export type ConnectionTallies = Record<string, Record<string, StreamTally>>
+
+/** One WebSocket frame's header as the server read it off the wire (GET /api/wire/frames/:connectionId). */
+export interface FrameHeader {
+  /** Its place among the frames kept for the connection, both ways: 1 is the first frame the server saw. */
+  n: number
+  /** in: from the client (masked); out: from the server. */
+  dir: 'in' | 'out'
+  at: number
+  fin: boolean
+  /** Set on the first frame of a message compressed by permessage-deflate. */
+  rsv1: boolean
+  opcode: number
+  kind: 'continuation' | 'text' | 'binary' | 'close' | 'ping' | 'pong'
+  masked: boolean
+  /** Payload bytes, as the header says. */
+  length: number
+  /** The header's bytes in hex, mask key included. */
+  header: string
+  /** A data frame's first payload bytes as text when they are printable and not compressed: Engine.IO/Socket.IO's packet type ("42"). */
+  lead?: string
+  /** A close frame's status code (none when its payload is empty) and reason. */
+  close?: { code?: number; reason: string }
+}
+
+export interface ConnectionFrames {
+  connectionId: string
+  /** Still open: more frames may come. */
+  open: boolean
+  /** The newest frames, oldest first; at most `kept` each way. */
+  frames: FrameHeader[]
+  kept: number
+  /** Frames seen each way since the connection opened, kept or not. */
+  seen: { in: number; out: number }
+}

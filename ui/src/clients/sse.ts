@@ -5,10 +5,25 @@
 import type { Cursor, ErrorMessage, LogEntry, TransportName, Welcome } from '../../../server/core/protocol.ts'
 import { cursorQuery } from './chat-client.ts'
 import { HttpClient } from './http-client.ts'
+import { now } from '../clock.ts'
+
+/** One event as the page's EventSource dispatched it, for the Inspector's event-stream view. */
+export interface SseEvent {
+  /** The event's id: field, if it had one. */
+  id: string
+  /** Its event: field ("message" when it had none). */
+  type: string
+  data: string
+  at: number
+}
+
+const EVENTS_KEPT = 300
 
 export class SseClient extends HttpClient {
   readonly transport: TransportName = 'sse'
   private source: EventSource | undefined
+  /** The newest events received, oldest first, like DevTools' EventStream tab. */
+  readonly events: SseEvent[] = []
 
   protected open(after: Cursor | undefined): void {
     const source = new EventSource(this.url({ room: this.room, name: this.name, ...cursorQuery(after) }))
@@ -25,6 +40,8 @@ export class SseClient extends HttpClient {
       // lastEventId outlives the event that set it; the server gives ids to the welcome and the entries only.
       const carriesId = type !== 'bye' && type !== 'error'
       const text = `${event.lastEventId && carriesId ? `id: ${event.lastEventId}\n` : ''}${type === 'message' ? '' : `event: ${type}\n`}data: ${event.data}\n\n`
+      this.events.push({ id: carriesId ? event.lastEventId : '', type, data: event.data, at: now() })
+      if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT)
       this.onFrame({
         dir: 'down',
         bytes: new TextEncoder().encode(text).length,

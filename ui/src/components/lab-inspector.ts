@@ -9,6 +9,9 @@ import type { Handshake, HandshakeSide } from '../../../server/wire/types.ts'
 import type { Lab } from '../state/lab.ts'
 import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from '../inspector/inspect.ts'
 import './lab-frame-log.ts'
+import './lab-wire-frames.ts'
+import './lab-sse-events.ts'
+import './lab-raw-composer.ts'
 
 /** One read of the server's record: the handshake of the connection a client's welcome named. */
 interface Inspected {
@@ -141,8 +144,34 @@ export class LabInspector extends LitElement {
           <h2 id="frames-heading">${label}: frames as this page's client saw them</h2>
           <lab-frame-log .client=${this.lab?.clients[transport]}></lab-frame-log>
         </section>
+        ${transport === 'websocket' || transport === 'socket.io' ? this._renderWireFrames(label) : nothing}
+        ${transport === 'sse' ? this._renderSseEvents(label) : nothing}
+        <section class="raw" aria-labelledby="raw-heading">
+          <h2 id="raw-heading">Raw composer: send anything and see what the server answers</h2>
+          <p class="about">
+            It uses connections of its own, not this page's clients: an error here never stops the race.
+          </p>
+          <lab-raw-composer .lab=${this.lab}></lab-raw-composer>
+        </section>
       </div>
     `
+  }
+
+  private _renderWireFrames(label: string) {
+    return html`<section class="wire-frames" aria-labelledby="wire-frames-heading">
+      <h2 id="wire-frames-heading">${label}: frame headers as the server read them</h2>
+      <lab-wire-frames
+        .client=${this.lab?.clients[this.transport]}
+        .baseUrl=${this.lab?.baseUrl ?? location.origin}
+      ></lab-wire-frames>
+    </section>`
+  }
+
+  private _renderSseEvents(label: string) {
+    return html`<section class="sse-events" aria-labelledby="sse-events-heading">
+      <h2 id="sse-events-heading">${label}: the event stream, event by event</h2>
+      <lab-sse-events .client=${this.lab?.clients.sse}></lab-sse-events>
+    </section>`
   }
 
   private _renderLoadStatus() {
