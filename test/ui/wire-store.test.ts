@@ -245,14 +245,14 @@ describe('WireStore', () => {
       const store = new WireStore(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`)
       store.readTimeoutMs = 1500
       const first = store.refresh()
-      await until(() => requests === 1)
+      await until(() => requests === 1, 'the first reading to reach the silent server')
       await store.refresh()
       await first
       expect(store.reachable).toBe(false)
       expect(requests).toBe(1)
       // The timed-out reading is over: the next one goes out.
       const next = store.refresh()
-      await until(() => requests === 2)
+      await until(() => requests === 2, 'the next reading to go out')
       await next
       expect(store.reachable).toBe(false)
     } finally {
