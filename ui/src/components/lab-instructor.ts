@@ -166,7 +166,7 @@ export class LabInstructor extends LitElement {
           <th scope="col">Since</th>
           <th scope="col" class="num">Bytes in</th>
           <th scope="col" class="num">Bytes out</th>
-          <th scope="col"><span class="visually-hidden">Actions</span></th>
+          <th scope="col" aria-label="Actions"></th>
         </tr>
       </thead>
       <tbody>
@@ -308,13 +308,6 @@ export class LabInstructor extends LitElement {
       white-space: pre-wrap;
       word-break: break-all;
       font-size: 0.85rem;
-    }
-    .visually-hidden {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
     }
   `
 }
