@@ -9,6 +9,7 @@ import type { Batch, ErrorMessage, LogEntry, Welcome } from '../../server/core/p
 import { TRANSPORTS, type TransportName } from '../../server/core/names.ts'
 import type { StreamTally } from '../../server/wire/meter.ts'
 import { createClient, waitForText, type LabClient } from '../support/clients.ts'
+import { startServerProcess } from '../support/process.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 
@@ -323,4 +324,39 @@ describe('the instructor view', () => {
     await bystander.send('after-bad-input', 'still chatting')
     await waitForText(bystander, 'after-bad-input', 'still chatting')
   })
+})
+
+describe('the instructor view, on the server as its own process', () => {
+  it('disconnects, refuses bad input and unknown clients, and the process stays up with a bystander chatting', async () => {
+    const running = await startServerProcess()
+    const clients: LabClient[] = []
+    try {
+      const join = async (transport: TransportName, name: string) => {
+        const client = createClient(transport, running.url, name)
+        clients.push(client)
+        return [client, await client.join('proc')] as const
+      }
+      const [bystander] = await join('long-polling', 'bystander')
+      const post = (body: string) =>
+        fetch(`${running.url}/api/instructor/disconnect`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        })
+      for (const transport of ['websocket', 'socket.io'] as const) {
+        const [, welcome] = await join(transport, `ann-${transport.replace('.', '')}`)
+        expect((await post(JSON.stringify({ clientId: welcome.clientId }))).status).toBe(200)
+      }
+      expect((await post('{"clientId":')).status).toBe(400)
+      expect((await post(JSON.stringify({ clientId: 'nobody' }))).status).toBe(404)
+
+      await bystander.send('proc', 'still here')
+      await waitForText(bystander, 'proc', 'still here')
+      expect(running.child.exitCode, running.output()).toBeNull()
+    } finally {
+      for (const client of clients) await client.close()
+      running.child.kill('SIGTERM')
+      await running.exited
+    }
+  }, 30_000)
 })
