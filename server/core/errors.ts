@@ -43,6 +43,12 @@ export const ERRORS = {
   },
   LAB_ERR_NOT_FOUND: { status: 404, close: 1008, text: 'not found' },
   LAB_ERR_FORBIDDEN: { status: 403, close: 1008, text: 'not served to your address' },
+  // 4001: an application's own close code (4000-4999), since no standard one means "sent away by a person".
+  LAB_ERR_DISCONNECTED: {
+    status: 404,
+    close: 4001,
+    text: 'the instructor disconnected this client: join again when you are ready',
+  },
   LAB_ERR_SHUTTING_DOWN: { status: 503, close: 1001, text: 'the server is shutting down' },
   LAB_ERR_INTERNAL: { status: 500, close: 1011, text: 'internal error' },
 } as const satisfies Record<string, { status: number; close: number; text: string }>

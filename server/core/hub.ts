@@ -48,6 +48,16 @@ export interface ConnectOptions {
   deliver?: (entry: LogEntry) => void
   /** For pipes that cannot tell when the client went away (polling): the member is dropped after this long without touch(). */
   leaseMs?: number
+  /** Ends the client's connection in its transport's idiom, telling it why: how end() (an instructor's disconnect) reaches it. */
+  end?: (reason: LabError) => void
+  /** The connection its transport lists it under (the wire meter's id): opaque here, shown to the instructor. */
+  connectionId?: string
+}
+
+/** A member as the instructor sees it: presence, plus since when and where it is connected. */
+export interface MemberDetail extends Member {
+  connectedAt: number
+  connectionId: string | undefined
 }
 
 export interface Client {
@@ -55,11 +65,15 @@ export interface Client {
   readonly name: string
   readonly transport: string
   readonly rooms: ReadonlySet<string>
+  readonly connectedAt: number
+  readonly connectionId: string | undefined
 }
 
 interface ClientState extends Client {
   rooms: Set<string>
+  connectionId: string | undefined
   deliver: ((entry: LogEntry) => void) | undefined
+  end: ((reason: LabError) => void) | undefined
   leaseMs: number | undefined
   expiresAt: number
 }
@@ -104,7 +118,10 @@ export class Hub {
       name: options.name,
       transport: options.transport,
       rooms: new Set(),
+      connectedAt: this.now(),
+      connectionId: options.connectionId,
       deliver: options.deliver,
+      end: options.end,
       leaseMs: options.leaseMs,
       expiresAt: options.leaseMs ? this.now() + options.leaseMs : Infinity,
     }
@@ -260,14 +277,51 @@ export class Hub {
     client.expiresAt = this.now() + graceMs
   }
 
-  /** Gives a detached client its new pipe; false when it already left. */
-  attach(clientId: string, deliver: (entry: LogEntry) => void): boolean {
+  /** Gives a detached client its new pipe (and the way to end it); false when it already left. */
+  attach(clientId: string, deliver: (entry: LogEntry) => void, end?: (reason: LabError) => void): boolean {
     const client = this.clients.get(clientId)
     if (!client) return false
     client.deliver = deliver
+    client.end = end
     client.leaseMs = undefined
     client.expiresAt = Infinity
     return true
+  }
+
+  /** The client's stream is now listed under another connection (a polling join, a renewed SSE stream). */
+  moved(clientId: string, connectionId: string | undefined): void {
+    const client = this.clients.get(clientId)
+    if (client && connectionId !== undefined) client.connectionId = connectionId
+  }
+
+  /**
+   * Sends a client away: its transport ends the connection saying `reason`,
+   * and it leaves every room (the others get leave notices; the log keeps
+   * everything). False for a client that is not here.
+   */
+  end(clientId: string, reason: LabError): boolean {
+    const client = this.clients.get(clientId)
+    if (!client) return false
+    try {
+      client.end?.(reason)
+    } catch {
+      // Its transport could not say goodbye: it leaves all the same.
+    }
+    this.disconnect(clientId)
+    return true
+  }
+
+  /** Every member of the room, with since when and where each is connected: the instructor's view. */
+  members(roomName: string): MemberDetail[] {
+    const room = this.rooms.get(roomName)
+    if (!room) return []
+    return [...room.members.values()].map(({ clientId, name, transport, connectedAt, connectionId }) => ({
+      clientId,
+      name,
+      transport,
+      connectedAt,
+      connectionId,
+    }))
   }
 
   presence(roomName: string, limit = Infinity): Member[] {

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { LabError } from '../core/errors.ts'
 import type { WireSnapshot, WireTally } from '../wire/meter.ts'
+import { assertInstructor } from './instructor-only.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Type.String() })
 /** A page's own connections: the connectionIds of its welcomes, comma-separated (at most OWN_CONNECTIONS_MAX). */
@@ -25,12 +26,11 @@ export const wireRoutes = fp(
     })
     // The instructor's reset: every count back to zero for everyone, from the server's own machine only.
     app.post('/api/wire/reset', async (request) => {
-      if (!isLoopback(request.socket.remoteAddress))
-        throw new LabError(
-          'LAB_ERR_FORBIDDEN',
-          "the counters are reset for everyone from the server's own machine only (open the workbench there, at " +
-            "http://localhost:PORT); a page's own Reset counters counts from now on for that page alone",
-        )
+      assertInstructor(
+        request,
+        "the counters are reset for everyone from the server's own machine only (open the workbench there, at " +
+          "http://localhost:PORT); a page's own Reset counters counts from now on for that page alone",
+      )
       app.wire.reset()
       return reading()
     })
@@ -38,12 +38,11 @@ export const wireRoutes = fp(
     // benchmarks, a learner's own server). A page asks for its own connections' instead, by the id
     // its welcome names, and gets them only from the address that opened them.
     app.get('/api/wire/handshakes', async (request) => {
-      if (!isLoopback(request.socket.remoteAddress))
-        throw new LabError(
-          'LAB_ERR_FORBIDDEN',
-          "every client's handshakes are shown on the server's own machine only: " +
-            'ask for yours at /api/wire/handshakes/CONNECTION_ID, with the connectionId of your welcome',
-        )
+      assertInstructor(
+        request,
+        "every client's handshakes are shown on the server's own machine only: " +
+          'ask for yours at /api/wire/handshakes/CONNECTION_ID, with the connectionId of your welcome',
+      )
       return app.wire.handshakes()
     })
     app.get('/api/wire/handshakes/:connectionId', { schema: { params: ConnectionParams } }, async (request) => {
@@ -183,10 +182,3 @@ export const wireRoutes = fp(
   },
   { name: 'wire-routes', dependencies: ['hub'] },
 )
-
-/** The server's own machine: 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return false
-  const ipv4 = address.startsWith('::ffff:') ? address.slice(7) : address
-  return ipv4.startsWith('127.') || address === '::1'
-}

@@ -36,6 +36,9 @@ interface Session {
  */
 export class HttpSessions {
   private readonly tokens = new Map<string, Session>()
+  /** Sessions sent away, with why, until the next sweep after HTTP_SESSION_TTL_MS. */
+  private readonly ended = new Map<string, LabError>()
+  private endedBefore = new Set<string>()
   private readonly transport: string
   private readonly app: FastifyInstance
   private readonly sweep: NodeJS.Timeout
@@ -67,6 +70,19 @@ export class HttpSessions {
     return { token, wire: stream.recorder }
   }
 
+  /**
+   * Sends the client's sessions away (an instructor's disconnect): each
+   * session's next request is answered with `reason` (a long poll held now is
+   * answered by the leave notice), then the token is forgotten like any other.
+   */
+  end(clientId: string, reason: LabError): void {
+    for (const [token, session] of this.tokens) {
+      if (session.clientId !== clientId) continue
+      this.revoke(token)
+      this.ended.set(token, reason)
+    }
+  }
+
   /** The session's client, its lease renewed; undefined without a token; an error for a token that expired. */
   resolve(request: FastifyRequest): ResolvedSession | undefined {
     const token = tokenOf(request)
@@ -75,6 +91,8 @@ export class HttpSessions {
 
   /** `request` carries the session `token` (an SSE stream reopened with it): as resolve(). */
   carry(token: string, request: FastifyRequest): ResolvedSession {
+    const ended = this.ended.get(token)
+    if (ended) throw ended
     const session = this.tokens.get(token)
     const client = session ? this.app.hub.client(session.clientId) : undefined
     if (!session || !client) {
@@ -99,6 +117,9 @@ export class HttpSessions {
   }
 
   private forgetExpired(): void {
+    // A sent-away token is answered for one to two sweeps: long enough for its client's next request.
+    for (const token of this.endedBefore) this.ended.delete(token)
+    this.endedBefore = new Set(this.ended.keys())
     for (const [token, session] of this.tokens) {
       if (!this.app.hub.client(session.clientId)) this.revoke(token)
     }
@@ -174,8 +195,9 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
   const withInterval = <T extends object>(welcome: T) =>
     options.pollIntervalMs ? { ...welcome, pollIntervalMs: options.pollIntervalMs } : welcome
   // A polling client has no stream: the join is the request that opens it, and its welcome names the join's connection.
-  const opened = (request: FastifyRequest) => {
+  const opened = (request: FastifyRequest, clientId: string) => {
     const connectionId = app.wire.opened(transport, request.raw)
+    app.hub.moved(clientId, connectionId)
     return connectionId === undefined ? {} : { connectionId }
   }
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
@@ -209,10 +231,15 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         if (client) {
           const { welcome } = app.hub.join(client.clientId, message.room, message.after)
           request.log.info({ clientId: client.clientId, room: message.room }, 'joined')
-          return replyMessage(wire, reply, withInterval({ ...welcome, ...opened(request) }))
+          return replyMessage(wire, reply, withInterval({ ...welcome, ...opened(request, client.clientId) }))
         }
         // A new session: counted against its address first, and gone again if the join is refused.
-        const joiner = app.hub.connect({ name: message.name ?? anonymousName(), transport, leaseMs: options.leaseMs })
+        const joiner: Client = app.hub.connect({
+          name: message.name ?? anonymousName(),
+          transport,
+          leaseMs: options.leaseMs,
+          end: (reason) => sessions.end(joiner.clientId, reason),
+        })
         let issued: { token: string; wire: WireRecorder } | undefined
         let welcome
         try {
@@ -225,7 +252,11 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         }
         counted.wire = issued.wire
         request.log.info({ clientId: joiner.clientId, room: message.room }, 'joined')
-        return replyMessage(issued.wire, reply, withInterval({ ...welcome, ...opened(request), session: issued.token }))
+        return replyMessage(
+          issued.wire,
+          reply,
+          withInterval({ ...welcome, ...opened(request, joiner.clientId), session: issued.token }),
+        )
       }
       case 'leave': {
         if (!options.joinByPost) {

@@ -60,8 +60,12 @@ export class PushSession {
     this.bucket = newBucket({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
     const entry = out.entry?.bind(out)
     const deliver = entry ? (e: LogEntry) => this.deliver(entry, e) : undefined
-    const adopted = adopt !== undefined && deliver && app.hub.attach(adopt, deliver) ? app.hub.client(adopt) : undefined
-    this.client = adopted ?? app.hub.connect({ name, transport, deliver })
+    // An instructor's disconnect ends it like any other reason (hub.end).
+    const end = (reason: LabError) => this.end(reason)
+    const adopted =
+      adopt !== undefined && deliver && app.hub.attach(adopt, deliver, end) ? app.hub.client(adopt) : undefined
+    if (adopted) app.hub.moved(adopted.clientId, this.connectionId)
+    this.client = adopted ?? app.hub.connect({ name, transport, deliver, end, connectionId: this.connectionId })
   }
 
   /** The connection closed but its client may come back soon (an SSE reconnect): stay a member for `graceMs`. */

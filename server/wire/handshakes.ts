@@ -140,12 +140,12 @@ export class HandshakeLog {
   }
 
   /** The handshakes of the streams opened on a connection, by transport, for a reader at `address`. */
-  ofConnection(connectionId: string, address: string): Record<string, Handshake> | undefined {
+  ofConnection(connectionId: string, address: string | undefined): Record<string, Handshake> | undefined {
     const streams = this.pins.get(connectionId)
     if (!streams) return undefined
     let result: Record<string, Handshake> | undefined
     for (const [transport, pin] of streams)
-      if (pin.address === address) (result ??= {})[transport] = describe(shown(pin.opened))
+      if (address === undefined || pin.address === address) (result ??= {})[transport] = describe(shown(pin.opened))
     return result
   }
 

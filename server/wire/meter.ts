@@ -294,8 +294,8 @@ export class WireMeter {
     if (frames) this.listFrames(frames, this.connectionId(from.socket))
   }
 
-  /** The handshakes of the streams opened on one connection, by transport; only for the address that opened them. */
-  connectionHandshakes(connectionId: string, address: string): Record<string, Handshake> | undefined {
+  /** The handshakes of the streams opened on one connection, by transport; only for the address that opened them (any, for the instructor). */
+  connectionHandshakes(connectionId: string, address: string | undefined): Record<string, Handshake> | undefined {
     return this.handshakeLog.ofConnection(connectionId, address)
   }
 
@@ -323,15 +323,15 @@ export class WireMeter {
 
   /**
    * The streams listed under these connection ids, by transport, that `address`
-   * opened: a page's own connections. Ids unknown, closed or another address's
-   * are left out.
+   * opened: a page's own connections (every address's, for the instructor:
+   * `address` undefined). Ids unknown, closed or another address's are left out.
    */
-  connectionTallies(connectionIds: Iterable<string>, address: string): ConnectionTallies {
+  connectionTallies(connectionIds: Iterable<string>, address: string | undefined): ConnectionTallies {
     for (const socket of this.sockets.values()) if (socket[kState]!.stream?.closed === false) this.settle(socket)
     const result: ConnectionTallies = {}
     for (const id of connectionIds) {
       for (const [transport, stream] of this.listed.get(id) ?? []) {
-        if (stream.address !== address) continue
+        if (address !== undefined && stream.address !== address) continue
         ;(result[id] ??= {})[transport] = toStreamTally(stream)
       }
     }

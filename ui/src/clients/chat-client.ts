@@ -87,6 +87,8 @@ export abstract class ChatClient extends EventTarget {
     reconnects: 0,
   }
   readonly frames: Frame[] = []
+  /** Why the server sent this client away (an instructor's disconnect), until it is started again. */
+  sentAway: ErrorMessage | undefined
   /** The welcome's position: entries up to it came in the resume backlog. */
   private backfillUntil: Cursor | undefined
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
@@ -113,6 +115,7 @@ export abstract class ChatClient extends EventTarget {
 
   start(): void {
     this.stopped = false
+    this.sentAway = undefined
     this.connect()
   }
 
@@ -212,6 +215,14 @@ export abstract class ChatClient extends EventTarget {
   }
 
   protected onError(error: ErrorMessage): void {
+    // Sent away on purpose: coming straight back would undo the instructor's disconnect. Join brings it back.
+    if (error.code === 'LAB_ERR_DISCONNECTED') {
+      this.sentAway = error
+      this.stopped = true
+      this.cancelReconnect()
+      this.close()
+      this.setState('closed')
+    }
     this.emit('error', error)
   }
 

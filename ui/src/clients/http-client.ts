@@ -53,6 +53,12 @@ export abstract class HttpClient extends ChatClient {
     return answer as T
   }
 
+  /** A session the server sent away is over: a Join starts a new one. */
+  protected override onError(error: ErrorMessage): void {
+    if (error.code === 'LAB_ERR_DISCONNECTED') this.session = undefined
+    super.onError(error)
+  }
+
   async send(text: string, extra: SendExtra = {}): Promise<void> {
     await this.post({ type: 'send', room: this.room, text, ...extra })
   }

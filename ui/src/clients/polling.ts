@@ -89,6 +89,10 @@ abstract class PollingClient extends HttpClient {
         if (welcome) this.onWelcome(welcome)
         return false
       }
+      if (body.code === 'LAB_ERR_DISCONNECTED') {
+        this.onError(body)
+        return false
+      }
       throw new Error(body.message)
     }
     this.onFrame({

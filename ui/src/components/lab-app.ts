@@ -10,6 +10,7 @@ import './lab-bench-view.ts'
 import './lab-charts.ts'
 import './lab-composer.ts'
 import './lab-inspector.ts'
+import './lab-instructor.ts'
 import './lab-lessons.ts'
 import './lab-name-prompt.ts'
 import './lab-offline-banner.ts'
@@ -22,6 +23,7 @@ const TABS = [
   { id: 'charts', label: 'Charts' },
   { id: 'bench', label: 'Benchmarks' },
   { id: 'lessons', label: 'Lessons' },
+  { id: 'instructor', label: 'Instructor' },
 ] as const satisfies ReadonlyArray<{ id: ViewId; label: string }>
 type TabId = ViewId
 
@@ -249,6 +251,7 @@ export class LabApp extends LitElement {
         ${this._tab === 'inspector' ? this._renderInspector() : nothing}
         ${this._tab === 'charts' ? this._renderCharts() : nothing}
         ${this._tab === 'bench' ? this._renderBench() : nothing}
+        ${this._tab === 'instructor' ? html`<section id="view-instructor" role="tabpanel" aria-labelledby="tab-instructor"><lab-instructor .lab=${this.lab}></lab-instructor></section>` : nothing}
         <section id="view-lessons" role="tabpanel" aria-labelledby="tab-lessons" ?hidden=${this._tab !== 'lessons'}>
           <lab-lessons
             .baseUrl=${this.lab.baseUrl}

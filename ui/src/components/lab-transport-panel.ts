@@ -9,6 +9,7 @@ import { describeLatency, type ReceivedLatency } from '../latency.ts'
 import { ShortPollingClient } from '../clients/polling.ts'
 import type { Lab } from '../state/lab.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
+import './lab-sent-away.ts'
 
 interface Row {
   key: string
@@ -181,6 +182,7 @@ export class LabTransportPanel extends LitElement {
           >
         </header>
         <div class="controls">${this._renderControls(client)}</div>
+        <lab-sent-away .reason=${client.sentAway}></lab-sent-away>
         ${this._renderCounters(client)}
         <ol class="messages" aria-label="Messages received over ${label}">
           ${this._rows.map((row) => this._renderRow(row))}
