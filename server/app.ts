@@ -8,6 +8,7 @@ import { Edge } from './edge.ts'
 import { errorReplies } from './plugins/errors.ts'
 import { benchResults } from './plugins/bench-results.ts'
 import { hubPlugin } from './plugins/hub.ts'
+import { joinRoutes } from './plugins/join.ts'
 import { lessonRoutes } from './plugins/lessons.ts'
 import { workbenchUi } from './plugins/ui.ts'
 import { wireRoutes } from './plugins/wire.ts'
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   await app.register(benchResults)
   await app.register(lessonRoutes, { dir: options.lessonsDir })
+  await app.register(joinRoutes)
   await app.register(workbenchUi)
   return app
 }

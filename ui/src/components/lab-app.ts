@@ -10,6 +10,7 @@ import './lab-bench-view.ts'
 import './lab-charts.ts'
 import './lab-composer.ts'
 import './lab-inspector.ts'
+import './lab-join-card.ts'
 import './lab-lessons.ts'
 import './lab-name-prompt.ts'
 import './lab-offline-banner.ts'
@@ -222,6 +223,7 @@ export class LabApp extends LitElement {
           <button type="submit">Switch</button>
         </form>
         <lab-presence .lab=${this.lab}></lab-presence>
+        <lab-join-card .baseUrl=${this.lab.baseUrl}></lab-join-card>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
       </header>
       <lab-offline-banner .lab=${this.lab}></lab-offline-banner>
