@@ -1,15 +1,19 @@
-// The classroom in Chromium: the instructor's Invite card, the URL students
-// open and its QR code, at the projector's, a laptop's and a phone's size.
+// The classroom in Chromium: the instructor's Invite card (the URL students
+// open, and its QR code, at the projector's, a laptop's and a phone's size),
+// and the name prompt, which says what the lab is and is asked only once.
 import { mkdirSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import jsqr from 'jsqr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
+import { TRANSPORTS } from '../../server/core/protocol.ts'
+import type { LogEntry } from '../../server/core/protocol.ts'
 import { buildUi, uiIsStale } from '../../ui/build.ts'
 import { hasChromium, launchChromium } from '../support/browser.ts'
 import { startServerProcess, type ServerProcess } from '../support/process.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 // jsqr's types declare an ES default export, but the file is a UMD bundle whose module.exports is the function itself.
 const jsQR = jsqr as unknown as typeof jsqr.default
@@ -128,6 +132,19 @@ describe.skipIf(!hasChromium)('the workbench on a server only its own machine ca
     await server?.close()
   })
 
+  /** Join notices in the lobby's log for `name`, per transport. */
+  async function joinsOf(name: string): Promise<Record<string, number>> {
+    const batch = (await (await fetch(`${server.url}/poll?room=lobby`)).json()) as { entries: LogEntry[] }
+    const joins: Record<string, number> = {}
+    for (const entry of batch.entries)
+      if (entry.type === 'notice' && entry.event === 'join' && entry.who.name === name)
+        joins[entry.who.transport] = (joins[entry.who.transport] ?? 0) + 1
+    return joins
+  }
+
+  const joinedEverywhere = (joins: Record<string, number>, times: number) =>
+    TRANSPORTS.every((t) => (joins[t] ?? 0) >= times)
+
   it('says on the Invite card that the class cannot join, and how to let it, instead of offering a URL', async () => {
     const page = await openPage(server.url)
     try {
@@ -141,6 +158,56 @@ describe.skipIf(!hasChromium)('the workbench on a server only its own machine ca
       await page.screenshot({ path: `${artifacts}join-card-this-machine-only.png` })
       await card.getByRole('button', { name: 'Close' }).click()
       await expect.poll(() => card.isVisible()).toBe(false)
+    } finally {
+      await page.context().close()
+    }
+  }, 60_000)
+
+  it('explains what the lab is in the name prompt, and after a reload joins with the remembered name', async () => {
+    const page = await openPage(server.url)
+    try {
+      const prompt = page.getByRole('dialog', { name: 'Welcome to Transport Lab' })
+      await prompt.waitFor()
+      const text = await prompt.innerText()
+      expect(text).toContain('One chat, carried five ways at once')
+      expect(text).toContain('short polling, long polling, Server-Sent Events, WebSocket and Socket.IO')
+      expect(text).toContain('side by side, and the lab measures what each one costs')
+      await page.screenshot({ path: `${artifacts}name-prompt.png` })
+      await join(page, 'Ada')
+      await until(async () => joinedEverywhere(await joinsOf('Ada'), 1), 'Ada on every transport', 15_000)
+
+      await page.reload()
+      // Every transport joins again as Ada, and the prompt never asked.
+      await until(async () => joinedEverywhere(await joinsOf('Ada'), 2), 'Ada again on every transport', 15_000)
+      expect(await page.locator('lab-name-prompt dialog[open]').count()).toBe(0)
+      await expect.poll(() => page.locator('lab-transport-panel .state.open').count(), { timeout: 15_000 }).toBe(5)
+    } finally {
+      await page.context().close()
+    }
+  }, 60_000)
+
+  it('changes the name on request: every transport rejoins under the new one, which a reload keeps', async () => {
+    const page = await openPage(server.url)
+    const presence = () => server.app.hub.presence('lobby')
+    const named = (name: string) => presence().filter((m) => m.name === name).length
+    try {
+      await join(page, 'Grace')
+      await until(() => named('Grace') === 5, 'Grace on every transport', 15_000)
+
+      await page.getByRole('button', { name: 'Change name' }).click()
+      const prompt = page.getByRole('dialog', { name: 'Welcome to Transport Lab' })
+      expect(await prompt.getByLabel('Name').inputValue()).toBe('Grace')
+      await prompt.getByLabel('Name').fill('Hopper')
+      await prompt.getByRole('button', { name: 'Use this name' }).click()
+      await until(
+        () => named('Hopper') === 5 && named('Grace') === 0,
+        'Hopper, and no Grace, on every transport',
+        15_000,
+      )
+
+      await page.reload()
+      await until(async () => joinedEverywhere(await joinsOf('Hopper'), 2), 'Hopper again on every transport', 15_000)
+      expect(await page.locator('lab-name-prompt dialog[open]').count()).toBe(0)
     } finally {
       await page.context().close()
     }
