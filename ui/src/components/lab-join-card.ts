@@ -5,6 +5,7 @@
 import { LitElement, css, html, nothing } from 'lit'
 import { create } from 'qrcode'
 import { fetchInvitation, type Invitation } from '../state/invitation.ts'
+import { headerButton } from '../header-button.ts'
 
 /** Light modules around the code, as the QR standard asks, so a camera finds its edges. */
 const QUIET_ZONE = 4
@@ -84,7 +85,12 @@ export class LabJoinCard extends LitElement {
 
   override render() {
     return html`
-      <button type="button" class="invite" @click=${this._onOpen} title="Show the address and QR code students open">
+      <button
+        type="button"
+        class="header-button"
+        @click=${this._onOpen}
+        title="Show the address and QR code students open"
+      >
         Invite
       </button>
       <dialog aria-labelledby="join-heading">
@@ -95,103 +101,97 @@ export class LabJoinCard extends LitElement {
     `
   }
 
-  static override styles = css`
-    .invite {
-      font: inherit;
-      background: transparent;
-      color: #dfe6ee;
-      border: 1px solid #7b8a9b;
-      border-radius: 4px;
-      padding: 0.25rem 0.7rem;
-      cursor: pointer;
-    }
-    button:focus-visible {
-      outline: 3px solid #ffbf47;
-      outline-offset: 1px;
-    }
-    dialog {
-      box-sizing: border-box;
-      width: min(90rem, calc(100vw - 1rem));
-      max-width: calc(100vw - 1rem);
-      max-height: calc(100vh - 1rem);
-      border: none;
-      border-radius: 8px;
-      padding: 1rem 1.5rem;
-      color: #1d2733;
-      box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3);
-    }
-    dialog::backdrop {
-      background: rgba(20, 24, 30, 0.7);
-    }
-    h2 {
-      margin: 0 0 0.5rem;
-      font-size: 1.6rem;
-    }
-    .lead,
-    .aside {
-      font-size: 1.3rem;
-    }
-    p {
-      margin: 0.3rem 0;
-    }
-    /* Readable from the back of a room on a projector; on a phone, one line for a usual address. */
-    .url {
-      font-family: ui-monospace, 'DejaVu Sans Mono', monospace;
-      font-size: clamp(1.1rem, 4.2vw, 4rem);
-      font-weight: 700;
-      line-height: 1.2;
-      overflow-wrap: anywhere;
-    }
-    .scan {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      gap: 0.5rem 2rem;
-      margin-top: 0.5rem;
-    }
-    /* As large as the screen's height allows under the address, and the card's width on a phone. */
-    .qr {
-      flex: none;
-      width: min(calc(100vh - 20rem), 45vw);
-      background: #fff;
-    }
-    @media (max-width: 40rem) {
-      .qr {
-        width: 100%;
+  static override styles = [
+    headerButton,
+    css`
+      button:focus-visible {
+        outline: 3px solid #ffbf47;
+        outline-offset: 1px;
       }
-    }
-    .qr svg {
-      display: block;
-      width: 100%;
-      height: auto;
-    }
-    .aside {
-      flex: 1 1 12rem;
-      min-width: 0;
-    }
-    .others {
-      font-size: 1rem;
-      color: #4a5868;
-      overflow-wrap: anywhere;
-    }
-    .problem {
-      font-size: 1.2rem;
-    }
-    pre {
-      background: #f1f3f5;
-      padding: 0.5rem 0.8rem;
-      border-radius: 4px;
-      font-size: 1.3rem;
-      white-space: pre-wrap;
-      overflow-wrap: anywhere;
-    }
-    .close {
-      font: inherit;
-      font-size: 1.1rem;
-      margin-top: 0.8rem;
-      padding: 0.3rem 1rem;
-    }
-  `
+      dialog {
+        box-sizing: border-box;
+        width: min(90rem, calc(100vw - 1rem));
+        max-width: calc(100vw - 1rem);
+        max-height: calc(100vh - 1rem);
+        border: none;
+        border-radius: 8px;
+        padding: 1rem 1.5rem;
+        color: #1d2733;
+        box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3);
+      }
+      dialog::backdrop {
+        background: rgba(20, 24, 30, 0.7);
+      }
+      h2 {
+        margin: 0 0 0.5rem;
+        font-size: 1.6rem;
+      }
+      .lead,
+      .aside {
+        font-size: 1.3rem;
+      }
+      p {
+        margin: 0.3rem 0;
+      }
+      /* Readable from the back of a room on a projector; on a phone, one line for a usual address. */
+      .url {
+        font-family: ui-monospace, 'DejaVu Sans Mono', monospace;
+        font-size: clamp(1.1rem, 4.2vw, 4rem);
+        font-weight: 700;
+        line-height: 1.2;
+        overflow-wrap: anywhere;
+      }
+      .scan {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.5rem 2rem;
+        margin-top: 0.5rem;
+      }
+      /* As large as the screen's height allows under the address, and the card's width on a phone. */
+      .qr {
+        flex: none;
+        width: min(calc(100vh - 20rem), 45vw);
+        background: #fff;
+      }
+      @media (max-width: 40rem) {
+        .qr {
+          width: 100%;
+        }
+      }
+      .qr svg {
+        display: block;
+        width: 100%;
+        height: auto;
+      }
+      .aside {
+        flex: 1 1 12rem;
+        min-width: 0;
+      }
+      .others {
+        font-size: 1rem;
+        color: #4a5868;
+        overflow-wrap: anywhere;
+      }
+      .problem {
+        font-size: 1.2rem;
+      }
+      pre {
+        background: #f1f3f5;
+        padding: 0.5rem 0.8rem;
+        border-radius: 4px;
+        font-size: 1.3rem;
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+      }
+      .close {
+        font: inherit;
+        font-size: 1.1rem;
+        margin-top: 0.8rem;
+        padding: 0.3rem 1rem;
+      }
+    `,
+  ]
 }
 
 /** The QR code of `text` as SVG: one square per dark module, on a white ground with its quiet zone. */

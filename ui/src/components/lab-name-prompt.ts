@@ -3,6 +3,7 @@
 // element is a "Change name" button that asks again.
 import { LitElement, css, html, nothing } from 'lit'
 import { NAME_MAX_LENGTH, NAME_PATTERN } from '../../../server/core/names.ts'
+import { headerButton } from '../header-button.ts'
 
 export const NAME_KEY = 'transport-lab:name'
 const NAME_REGEX = new RegExp(NAME_PATTERN)
@@ -63,7 +64,12 @@ export class LabNamePrompt extends LitElement {
       ${
         this._name === undefined
           ? nothing
-          : html`<button type="button" class="change" @click=${this._ask} title="You are ${this._name} in the chat">
+          : html`<button
+              type="button"
+              class="header-button"
+              @click=${this._ask}
+              title="You are ${this._name} in the chat"
+            >
               Change name
             </button>`
       }
@@ -92,51 +98,40 @@ export class LabNamePrompt extends LitElement {
     `
   }
 
-  static override styles = css`
-    .change {
-      font: inherit;
-      background: transparent;
-      color: #dfe6ee;
-      border: 1px solid #7b8a9b;
-      border-radius: 4px;
-      padding: 0.25rem 0.7rem;
-      cursor: pointer;
-      white-space: nowrap;
-    }
-    .change:focus-visible {
-      outline: 3px solid #ffbf47;
-      outline-offset: 1px;
-    }
-    dialog {
-      border: none;
-      border-radius: 8px;
-      padding: 1.5rem 2rem;
-      max-width: 28rem;
-      box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3);
-    }
-    dialog::backdrop {
-      background: rgba(20, 24, 30, 0.55);
-    }
-    p {
-      margin: 0;
-    }
-    h2 {
-      margin-top: 0;
-    }
-    form {
-      display: grid;
-      gap: 0.6rem;
-    }
-    input,
-    button {
-      font: inherit;
-      font-size: 1.1rem;
-      padding: 0.4rem 0.6rem;
-    }
-    button {
-      font-weight: 600;
-    }
-  `
+  static override styles = [
+    headerButton,
+    css`
+      dialog {
+        border: none;
+        border-radius: 8px;
+        padding: 1.5rem 2rem;
+        max-width: 28rem;
+        box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3);
+      }
+      dialog::backdrop {
+        background: rgba(20, 24, 30, 0.55);
+      }
+      p {
+        margin: 0;
+      }
+      h2 {
+        margin-top: 0;
+      }
+      form {
+        display: grid;
+        gap: 0.6rem;
+      }
+      input,
+      button {
+        font: inherit;
+        font-size: 1.1rem;
+        padding: 0.4rem 0.6rem;
+      }
+      button {
+        font-weight: 600;
+      }
+    `,
+  ]
 }
 
 customElements.define('lab-name-prompt', LabNamePrompt)
