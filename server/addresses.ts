@@ -26,3 +26,24 @@ export function servedUrls(
     .map((i) => url(i.address))
   return [url('localhost'), ...new Set(external)]
 }
+
+/** This machine's own names: a URL with one of them opens the lab only on the machine it is typed on. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
+  const ipv4 = bare.startsWith('::ffff:') ? bare.slice(7) : bare
+  return bare === 'localhost' || bare === '::1' || /^127\./.test(ipv4)
+}
+
+/**
+ * The URLs a class can open from other machines: the served URLs without
+ * this machine's own names. Empty when the server is bound to a loopback
+ * address (the default, 127.0.0.1) or has no network address at all.
+ */
+export function classUrls(
+  host: string,
+  port: number,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string[] {
+  if (isLoopbackHost(host)) return []
+  return servedUrls(host, port, interfaces).filter((url) => !isLoopbackHost(new URL(url).hostname))
+}

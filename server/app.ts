@@ -9,6 +9,7 @@ import { errorReplies } from './plugins/errors.ts'
 import { benchResults } from './plugins/bench-results.ts'
 import { hubPlugin } from './plugins/hub.ts'
 import { instructorRoutes } from './plugins/instructor.ts'
+import { joinRoutes } from './plugins/join.ts'
 import { lessonRoutes } from './plugins/lessons.ts'
 import { workbenchUi } from './plugins/ui.ts'
 import { wireRoutes } from './plugins/wire.ts'
@@ -80,6 +81,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   await app.register(benchResults)
   await app.register(lessonRoutes, { dir: options.lessonsDir })
+  await app.register(joinRoutes)
   await app.register(workbenchUi)
   return app
 }

@@ -39,6 +39,7 @@ ${rows}
 <li><a href="/api/wire">/api/wire</a> — bytes per transport and direction, payload vs overhead, connections, held requests</li>
 <li><code>/api/wire/handshakes/CONNECTION_ID</code> — the request that opened your stream on a connection, and its answer (e.g. the 101): the <code>connectionId</code> of your welcome</li>
 <li><a href="/api/wire/handshakes">/api/wire/handshakes</a> — every client's latest handshake per transport, on the server's own machine only</li>
+<li><a href="/api/join">/api/join</a> — the URLs students on the network open (none when the server listens on this machine only)</li>
 <li><a href="/api/rooms">/api/rooms</a> — rooms, their epoch and latest seq</li>
 <li><a href="/api/time">/api/time</a> — the server's clock, as it stamps <code>serverAt</code> (the workbench estimates its offset from it)</li>
 <li><a href="/metrics">/metrics</a> — the same figures for Prometheus</li>

@@ -1,7 +1,7 @@
 // What the start banner tells a class: every address the server can be reached at.
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { servedUrls } from '../../server/addresses.ts'
+import { classUrls, servedUrls } from '../../server/addresses.ts'
 import { startServerProcess } from '../support/process.ts'
 
 const nic = (address: string, family: 'IPv4' | 'IPv6', internal = false) =>
@@ -58,5 +58,29 @@ describe('the URLs the server is reached at', () => {
       server.child.kill('SIGINT')
       await server.exited
     }
+  })
+})
+
+describe('the URLs a class can open from other machines', () => {
+  it('are none when the server is bound to this machine only', () => {
+    for (const host of ['127.0.0.1', '127.0.1.1', '::1', 'localhost', '::ffff:127.0.0.1'])
+      expect(classUrls(host, 3000, machine), host).toEqual([])
+  })
+
+  it('are the network addresses, without localhost, when it is bound to every interface', () => {
+    expect(classUrls('0.0.0.0', 3000, machine)).toEqual(['http://192.168.1.20:3000/', 'http://10.0.0.7:3000/'])
+    expect(classUrls('::', 3000, machine)).toEqual([
+      'http://192.168.1.20:3000/',
+      'http://[2001:db8::20]:3000/',
+      'http://10.0.0.7:3000/',
+    ])
+  })
+
+  it('are the one address it is bound to when that is a network address', () => {
+    expect(classUrls('192.168.1.20', 3000, machine)).toEqual(['http://192.168.1.20:3000/'])
+  })
+
+  it('are none on a machine with no network, even bound to every interface', () => {
+    expect(classUrls('0.0.0.0', 3000, { lo: machine.lo })).toEqual([])
   })
 })

@@ -147,6 +147,18 @@ export abstract class ChatClient extends EventTarget {
     this.start()
   }
 
+  /** Joins again under a new name: a member's name is given when it joins, so the client leaves and comes back as a new one. */
+  async rename(name: string): Promise<void> {
+    this.name = name
+    if (this.stopped) return
+    await this.stop()
+    this.forgetMember()
+    this.start()
+  }
+
+  /** Drops what makes this client the same member to the server (HTTP clients: their session). */
+  protected forgetMember(): void {}
+
   /** Applies a changed setting by reconnecting (compression is negotiated in the handshake). */
   reconnect(): void {
     this.drop(0)

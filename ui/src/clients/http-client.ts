@@ -73,6 +73,10 @@ export abstract class HttpClient extends ChatClient {
     return welcome
   }
 
+  protected override forgetMember(): void {
+    this.session = undefined
+  }
+
   protected override async leaveRoom(): Promise<void> {
     if (this.session) await this.post({ type: 'leave', room: this.room })
   }

@@ -11,6 +11,7 @@ import './lab-charts.ts'
 import './lab-composer.ts'
 import './lab-inspector.ts'
 import './lab-instructor.ts'
+import './lab-join-card.ts'
 import './lab-lessons.ts'
 import './lab-name-prompt.ts'
 import './lab-offline-banner.ts'
@@ -111,7 +112,8 @@ export class LabApp extends LitElement {
   }
 
   private _onNameChosen(event: CustomEvent<string>): void {
-    this.lab.start(event.detail)
+    if (this._named) void this.lab.rename(event.detail)
+    else this.lab.start(event.detail)
     this._named = true
   }
 
@@ -215,7 +217,6 @@ export class LabApp extends LitElement {
 
   override render() {
     return html`
-      ${this._named ? nothing : html`<lab-name-prompt @name-chosen=${this._onNameChosen}></lab-name-prompt>`}
       <header>
         <h1>Transport Lab</h1>
         <form class="room" @submit=${this._onRoomSubmit}>
@@ -224,6 +225,8 @@ export class LabApp extends LitElement {
           <button type="submit">Switch</button>
         </form>
         <lab-presence .lab=${this.lab}></lab-presence>
+        <lab-name-prompt @name-chosen=${this._onNameChosen}></lab-name-prompt>
+        <lab-join-card .baseUrl=${this.lab.baseUrl}></lab-join-card>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
       </header>
       <lab-offline-banner .lab=${this.lab}></lab-offline-banner>

@@ -81,6 +81,12 @@ export class Lab extends EventTarget {
     this.clock.start()
   }
 
+  /** A new name: every connected client leaves and joins again under it. */
+  async rename(name: string): Promise<void> {
+    this.name = name
+    await Promise.all(Object.values(this.clients).map((client) => client.rename(name)))
+  }
+
   /** Sends over one transport, or over all five at once (five messages, one per transport). */
   async send(text: string, via: TransportName | 'all'): Promise<void> {
     const transports = via === 'all' ? TRANSPORTS : [via]
