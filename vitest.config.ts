@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config'
 const E2E = [
   'test/ui/workbench.test.ts',
   'test/ui/restart.test.ts',
+  'test/ui/workbench-rows.test.ts',
   'test/ui/bench-view.test.ts',
   'test/ui/lessons.test.ts',
   'test/transports/class-notes-page.test.ts',
@@ -21,6 +22,7 @@ const UNIT = [
   'test/ui/chart-data.test.ts',
   'test/ui/wire-store.test.ts',
   'test/ui/latency.test.ts',
+  'test/ui/panel-rows.test.ts',
   'test/ui/route.test.ts',
   'test/server/config.test.ts',
 ]
