@@ -5,6 +5,7 @@ const E2E = [
   'test/ui/workbench.test.ts',
   'test/ui/restart.test.ts',
   'test/ui/workbench-rows.test.ts',
+  'test/ui/burst.test.ts',
   'test/ui/bench-view.test.ts',
   'test/ui/lessons.test.ts',
   'test/transports/class-notes-page.test.ts',

@@ -47,7 +47,18 @@ export class LabTransportPanel extends LitElement {
   declare _tick: number
   private _unsubscribe: Array<() => void> = []
   private _rows = new PanelRows()
-  private _rowsDrawn = false
+  /** Entries are folded in as they come and drawn once per animation frame: a burst costs a frame, not a render each. */
+  private _drawFrame = 0
+  /**
+   * The newest row stays in view. Scrolling is done once the browser has laid the rows out (a ResizeObserver's
+   * moment), since asking for the list's height right after a render makes it lay the page out there and then:
+   * five panels, five layouts a frame, seconds of them in a burst.
+   */
+  private readonly _followRows = new ResizeObserver(() => {
+    const list = this.renderRoot.querySelector('.messages')
+    if (list) list.scrollTop = list.scrollHeight
+  })
+  private _rowsObserved: Element | undefined
 
   constructor() {
     super()
@@ -63,12 +74,18 @@ export class LabTransportPanel extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback()
     this._subscribe()
+    // Back in the page: the rows are followed again from the next render.
+    this.requestUpdate()
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback()
     this._unsubscribe.forEach((off) => off())
     this._unsubscribe = []
+    cancelAnimationFrame(this._drawFrame)
+    this._drawFrame = 0
+    this._followRows.disconnect()
+    this._rowsObserved = undefined
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -123,18 +140,22 @@ export class LabTransportPanel extends LitElement {
     this._drawRows()
   }
 
+  /** Asks for one render at the next animation frame, however many entries come before it. */
   private _drawRows(): void {
-    this._rowsDrawn = true
-    this.requestUpdate()
+    if (this._drawFrame) return
+    this._drawFrame = requestAnimationFrame(() => {
+      this._drawFrame = 0
+      this.requestUpdate()
+    })
   }
 
   protected override updated(): void {
     // On the host too, so that the page (and a test) can tell stale panels without reading their figures.
     this.toggleAttribute('stale', !!this.lab && !this.lab.wire.reachable)
-    if (this._rowsDrawn) {
-      this._rowsDrawn = false
-      const list = this.renderRoot.querySelector('.messages')
-      if (list) list.scrollTop = list.scrollHeight
+    const rows = this.renderRoot.querySelector('.rows')
+    if (rows && this._rowsObserved !== rows) {
+      this._rowsObserved = rows
+      this._followRows.observe(rows)
     }
   }
 
@@ -602,6 +623,11 @@ export class LabTransportPanel extends LitElement {
       padding: 0 0.55rem;
       border-bottom: 1px solid #f0f2f5;
     }
+    /* The browser lays out and paints only the rows in view: a burst's hundreds of rows cost what a screenful does. */
+    .messages li {
+      content-visibility: auto;
+      contain-intrinsic-size: auto 2.6rem;
+    }
     /* Seq, name, latency. Short of room, the name gives way; the latency never. */
     .meta {
       display: grid;
@@ -725,6 +751,7 @@ export class LabTransportPanel extends LitElement {
     .copies td {
       text-align: right;
       white-space: nowrap;
+      padding-left: 0.3rem;
     }
     .copies .latency {
       font-size: 0.8rem;
