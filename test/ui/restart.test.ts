@@ -93,9 +93,17 @@ describe.skipIf(!hasChromium)('the workbench across a server restart', () => {
     await page.getByLabel('Message', { exact: true }).fill(text)
     await page.locator('lab-composer select').selectOption('all')
     await page.getByLabel('Message', { exact: true }).press('Enter')
+    // The five copies of one message sent over all five share a row, with a latency each.
     for (const t of TRANSPORTS)
       await expect
-        .poll(() => panel(t).locator('.messages li', { hasText: text }).count(), { message: t, timeout: 10_000 })
+        .poll(
+          () =>
+            panel(t).locator('.messages li', { hasText: text }).locator('.copy .latency', { hasText: / ms$/ }).count(),
+          {
+            message: t,
+            timeout: 10_000,
+          },
+        )
         .toBe(5)
     await page.screenshot({ path: `${artifacts}workbench-server-back.png` })
   }, 90_000)

@@ -58,10 +58,13 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     }
   })
 
-  it('sends over all five at once and every panel shows all five', async () => {
+  it('sends over all five at once and every panel shows the five copies in one row, a latency each', async () => {
     await send('all at once', 'all')
-    for (const t of TRANSPORTS)
-      await expect.poll(() => panel(t).locator('.messages li', { hasText: 'all at once' }).count()).toBe(5)
+    for (const t of TRANSPORTS) {
+      const row = panel(t).locator('.messages li', { hasText: 'all at once' })
+      await expect.poll(() => row.count()).toBe(1)
+      await expect.poll(() => row.locator('.copy .latency', { hasText: / ms$/ }).count()).toBe(5)
+    }
     await page.screenshot({ path: `${artifacts}workbench-race-all-five.png` })
   })
 
@@ -166,10 +169,11 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     await panel('short-polling').locator('.messages li', { hasText: 'after the interval change' }).waitFor()
   })
 
-  it('lists who is in the room and on which transport', async () => {
-    const presence = page.locator('lab-presence')
-    for (const t of TRANSPORTS)
-      await expect.poll(() => presence.locator('li', { hasText: t }).count()).toBeGreaterThan(0)
+  it('lists who is in the room and on which transports', async () => {
+    const me = page.locator('lab-presence li', { hasText: 'Instructor' }).first()
+    await expect
+      .poll(() => me.getAttribute('aria-label'))
+      .toBe(`Instructor, on ${TRANSPORTS.map((t) => TRANSPORT_INFO[t].label).join(', ')}`)
   })
 
   it('opens the inspector with the real 101 and the recomputed Sec-WebSocket-Accept', async () => {
@@ -315,7 +319,7 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
     // A minute of quiet on the page's own connection, within the last five (the earlier tests' quiet seconds count).
     await expect
       .poll(() => text('short-polling', 'idle'), { timeout: 100_000, interval: 1000 })
-      .toMatch(/^\d+ req · [\d.]+[BKM]$/)
+      .toMatch(/^\d+ req · [\d.]+ (B|KiB|MiB)$/)
     await expect.poll(() => text('short-polling', 'idle-window'), reading).toMatch(/^\d+ of \d+ s$/)
     await page.screenshot({ path: `${artifacts}workbench-own-figures.png` })
 

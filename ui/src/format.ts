@@ -6,13 +6,16 @@ export function formatBytes(bytes: number | undefined): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MiB`
 }
 
-/** Bytes in at most five characters, for the narrow panel counters: 812B, 3.1K, 42K, 1.2M. */
+/**
+ * Bytes for the narrow panel counters, in formatBytes' units (B, KiB, MiB: one style on every tab), with
+ * fewer digits: 812 B, 3.1 KiB, 42 KiB, 1.2 MiB.
+ */
 export function formatBytesShort(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes)) return '—'
-  if (bytes < 1000) return `${Math.round(bytes)}B`
-  if (bytes < 10_240) return `${(bytes / 1024).toFixed(1)}K`
-  if (bytes < 1_024_000) return `${Math.round(bytes / 1024)}K`
-  return `${(bytes / 1024 / 1024).toFixed(1)}M`
+  if (bytes < 1000) return `${Math.round(bytes)} B`
+  if (bytes < 10_240) return `${(bytes / 1024).toFixed(1)} KiB`
+  if (bytes < 1_024_000) return `${Math.round(bytes / 1024)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
 export function formatCount(n: number | undefined): string {

@@ -21,6 +21,8 @@
 // does too. Intervals that do not meet mean that a clock moved (a laptop
 // woke up, NTP stepped the server's clock): the older ones are dropped.
 
+import { formatMs } from './format.ts'
+
 /** serverAt is the server's Date.now(): whole milliseconds, so the stamp could be up to 1 ms later than it says. */
 export const SERVER_CLOCK_RESOLUTION_MS = 1
 
@@ -142,7 +144,7 @@ export function receivedLatency(
   return offset ? fromServerLatency(message.serverAt, receivedAt, offset) : undefined
 }
 
-const ms = (value: number) => `${value.toFixed(1)} ms`
+const ms = formatMs
 
 /** The figure a panel shows, its kind, and what its tooltip says it is. */
 export function describeLatency(latency: ReceivedLatency): { figure: string; kind: string; title: string } {

@@ -1,28 +1,40 @@
-// Who is in the room and on which transport. Refreshed from the server when a
+// Who is in the room and on which transports: one entry per person (a page
+// is five members, one per transport), as many as fit in the header and then
+// "+N more", which opens the whole list. Refreshed from the server when a
 // join or leave notice arrives and every few seconds, so polling clients that
 // silently went away disappear too.
-import { LitElement, css, html } from 'lit'
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
 import type { Member } from '../../../server/core/protocol.ts'
 import type { Lab } from '../state/lab.ts'
+import { peopleOf, type Person } from '../state/people.ts'
 import { TRANSPORT_INFO, isTransportName } from '../../../server/core/names.ts'
 
 const REFRESH_MS = 5000
-const SHOWN = 30
+
+const signature = (people: Person[]) => people.map((p) => `${p.name}\n${p.transports.join(' ')}`).join('\n\n')
+const labelOf = (t: string) => (isTransportName(t) ? TRANSPORT_INFO[t].label : t)
 
 export class LabPresence extends LitElement {
   static override properties = {
     lab: { attribute: false },
     _members: { state: true },
+    _fits: { state: true },
   }
 
   declare lab: Lab
   declare _members: Member[]
+  /** How many people the header has room for; all of them until measured. */
+  declare _fits: number
+  private _people: Person[] = []
+  private _measuring = false
   private _timer: ReturnType<typeof setInterval> | undefined
   private _offs: Array<() => void> = []
+  private readonly _resize = new ResizeObserver(() => this._remeasure())
 
   constructor() {
     super()
     this._members = []
+    this._fits = Infinity
   }
 
   override connectedCallback(): void {
@@ -37,6 +49,7 @@ export class LabPresence extends LitElement {
       this.lab.clients.websocket.on('welcome', () => void this._refresh()),
     ]
     this.lab.addEventListener('room', this._onRoom)
+    this._resize.observe(this)
   }
 
   override disconnectedCallback(): void {
@@ -44,6 +57,7 @@ export class LabPresence extends LitElement {
     clearInterval(this._timer)
     this._offs.forEach((off) => off())
     this.lab.removeEventListener('room', this._onRoom)
+    this._resize.disconnect()
   }
 
   private _onRoom = () => void this._refresh()
@@ -57,21 +71,75 @@ export class LabPresence extends LitElement {
     }
   }
 
-  /** A member: a dot in its transport's colour, the name, the transport. */
-  private _renderMember(m: Member) {
-    const title = `${m.name} on ${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].label : m.transport}`
-    const dot = `background:${isTransportName(m.transport) ? TRANSPORT_INFO[m.transport].color : '#999'}`
-    return html`<li title=${title}><span class="dot" style=${dot}></span>${m.name} <small>${m.transport}</small></li>`
+  /** Show everyone again, then keep those that fit: after the list or the header's width changed. */
+  private _remeasure(): void {
+    this._measuring = true
+    this._fits = Infinity
+    this.requestUpdate()
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('_members')) return
+    const people = peopleOf(this._members)
+    // The list is fetched again every few seconds: measure only when it says something new.
+    if (signature(people) === signature(this._people)) return
+    this._people = people
+    this._measuring = true
+    this._fits = Infinity
+  }
+
+  protected override updated(): void {
+    if (!this._measuring) return
+    const list = this.renderRoot.querySelector('ul.shown')
+    if (!list) return
+    const right = list.getBoundingClientRect().right
+    const items = [...list.querySelectorAll<HTMLElement>(':scope > li')]
+    const fitting = items.filter((li) => li.getBoundingClientRect().right <= right + 0.5).length
+    // Once "+N more" takes its place the list is narrower: measure again until what is shown fits.
+    if (fitting < items.length) this._fits = fitting
+    else this._measuring = false
+  }
+
+  /** A person: a dot per transport in its colour, then the name. */
+  private _renderPerson(person: Person) {
+    const on = person.transports.map(labelOf).join(', ')
+    return html`<li title=${`${person.name}: ${on}`} aria-label=${`${person.name}, on ${on}`}>
+      <span class="dots" aria-hidden="true"
+        >${person.transports.map(
+          (t) =>
+            html`<span
+              class="dot"
+              style=${`background:${isTransportName(t) ? TRANSPORT_INFO[t].color : '#999'}`}
+            ></span>`,
+        )}</span
+      >${person.name}
+    </li>`
   }
 
   override render() {
-    const shown = this._members.slice(0, SHOWN)
+    const people = this._people
+    const shown = people.slice(0, this._fits)
+    const hidden = people.length - shown.length
+    const connections = this._members.length
     return html`
-      <span class="count">In <b>${this.lab.room}</b>: ${this._members.length}</span>
-      <ul aria-label="Members of ${this.lab.room}">
-        ${shown.map((m) => this._renderMember(m))}
-        ${this._members.length > SHOWN ? html`<li>and ${this._members.length - SHOWN} more</li>` : ''}
+      <span
+        class="count"
+        title=${`${connections} ${connections === 1 ? 'connection' : 'connections'}: one per transport of each page`}
+        >In <b>${this.lab.room}</b>: ${people.length} ${people.length === 1 ? 'person' : 'people'}</span
+      >
+      <ul class="shown" aria-label="People in ${this.lab.room}">
+        ${shown.map((p) => this._renderPerson(p))}
       </ul>
+      ${
+        hidden > 0
+          ? html`<details class="more">
+              <summary>+${hidden} more</summary>
+              <ul class="everyone" aria-label="Everyone in ${this.lab.room}">
+                ${people.map((p) => this._renderPerson(p))}
+              </ul>
+            </details>`
+          : nothing
+      }
     `
   }
 
@@ -88,26 +156,56 @@ export class LabPresence extends LitElement {
     }
     ul {
       display: flex;
-      gap: 0.6rem;
+      gap: 0.55rem;
       list-style: none;
       margin: 0;
       padding: 0;
-      overflow: hidden;
       white-space: nowrap;
+    }
+    ul.shown {
+      flex: 1;
+      min-width: 0;
+      overflow: hidden;
     }
     li {
       display: inline-flex;
       align-items: center;
       gap: 0.25rem;
     }
-    small {
-      color: #5b6370;
+    .dots {
+      display: inline-flex;
+      gap: 1px;
     }
     .dot {
-      width: 0.6rem;
-      height: 0.6rem;
+      width: 0.5rem;
+      height: 0.5rem;
       border-radius: 50%;
       display: inline-block;
+    }
+    .more {
+      position: relative;
+      flex: none;
+    }
+    .more summary {
+      cursor: pointer;
+      white-space: nowrap;
+      font-weight: 600;
+    }
+    /* The whole list, over the page below the header, until closed again. */
+    .everyone {
+      position: absolute;
+      z-index: 10;
+      right: 0;
+      top: 1.6rem;
+      flex-direction: column;
+      gap: 0.2rem;
+      max-height: 60vh;
+      overflow-y: auto;
+      padding: 0.5rem 0.8rem;
+      background: #1d2733;
+      border: 1px solid #4a5260;
+      border-radius: 6px;
+      box-shadow: 0 4px 12px rgb(0 0 0 / 30%);
     }
   `
 }

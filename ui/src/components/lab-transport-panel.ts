@@ -2,27 +2,25 @@
 // connection state, its controls and its costs. Five of these stand side by
 // side in the race view.
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit'
-import type { LogEntry, TransportName } from '../../../server/core/protocol.ts'
+import { repeat } from 'lit/directives/repeat.js'
+import type { TransportName } from '../../../server/core/protocol.ts'
 import type { ChatClient, ConnectionState, Received } from '../clients/chat-client.ts'
 import { formatBytesShort, formatCount, formatRatio, formatSpan } from '../format.ts'
-import { describeLatency, type ReceivedLatency } from '../latency.ts'
+import { describeLatency } from '../latency.ts'
 import { ShortPollingClient } from '../clients/polling.ts'
 import type { Lab } from '../state/lab.ts'
-import { TRANSPORT_INFO } from '../../../server/core/names.ts'
+import {
+  PanelRows,
+  describeNotices,
+  fastestCopy,
+  type ComparisonRow,
+  type MessageRow,
+  type NoticeRow,
+  type PanelRow,
+} from '../state/panel-rows.ts'
+import { TRANSPORT_INFO, TRANSPORTS, isTransportName } from '../../../server/core/names.ts'
 import './lab-sent-away.ts'
 
-interface Row {
-  key: string
-  entry?: LogEntry
-  receivedAt?: number
-  backfilled?: boolean
-  latency?: ReceivedLatency
-  /** Someone else's message that came before the server's clock was known: its latency comes with the first estimate. */
-  awaitingClock?: boolean
-  lost?: boolean
-}
-
-const ROWS_KEPT = 200
 const CONNS_TITLE =
   "TCP connections open that this transport used last, from every client (a browser's keep-alive connection counts " +
   "for the transport that polled on it, even while it also carries the page's other requests such as /api/wire) · " +
@@ -38,7 +36,6 @@ export class LabTransportPanel extends LitElement {
     lab: { attribute: false },
     transport: { type: String },
     deflate: { type: Boolean },
-    _rows: { state: true },
     _state: { state: true },
     _tick: { state: true },
   }
@@ -47,15 +44,25 @@ export class LabTransportPanel extends LitElement {
   declare transport: TransportName
   /** WebSocket compression, owned by the page (a link can turn it on); the panel asks for changes with `deflate-change`. */
   declare deflate: boolean
-  declare _rows: Row[]
   declare _state: ConnectionState
   declare _tick: number
   private _unsubscribe: Array<() => void> = []
-  private _lostCount = 0
+  private _rows = new PanelRows()
+  /** Entries are folded in as they come and drawn once per animation frame: a burst costs a frame, not a render each. */
+  private _drawFrame = 0
+  /**
+   * The newest row stays in view. Scrolling is done once the browser has laid the rows out (a ResizeObserver's
+   * moment), since asking for the list's height right after a render makes it lay the page out there and then:
+   * five panels, five layouts a frame, seconds of them in a burst.
+   */
+  private readonly _followRows = new ResizeObserver(() => {
+    const list = this.renderRoot.querySelector('.messages')
+    if (list) list.scrollTop = list.scrollHeight
+  })
+  private _rowsObserved: Element | undefined
 
   constructor() {
     super()
-    this._rows = []
     this._state = 'idle'
     this._tick = 0
     this.deflate = false
@@ -68,12 +75,18 @@ export class LabTransportPanel extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback()
     this._subscribe()
+    // Back in the page: the rows are followed again from the next render.
+    this.requestUpdate()
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback()
     this._unsubscribe.forEach((off) => off())
     this._unsubscribe = []
+    cancelAnimationFrame(this._drawFrame)
+    this._drawFrame = 0
+    this._followRows.disconnect()
+    this._rowsObserved = undefined
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -97,7 +110,9 @@ export class LabTransportPanel extends LitElement {
       }),
       client.on('entry', ({ detail }) => this._onEntry(detail)),
       client.on('history-lost', () => this._onHistoryLost()),
-      client.on('welcome', () => {
+      client.on('welcome', ({ detail }) => {
+        this._rows.welcomed(detail.room)
+        this._drawRows()
         this._tick++
       }),
       () => this.lab.wire.removeEventListener('change', wire),
@@ -107,34 +122,41 @@ export class LabTransportPanel extends LitElement {
 
   private _onEntry({ entry, receivedAt, backfilled }: Received): void {
     const latency = entry.type === 'message' && !backfilled ? this.lab.latencyOf(entry, receivedAt) : undefined
-    const awaitingClock = entry.type === 'message' && !backfilled && !latency
-    this._push({ key: `${entry.epoch}-${entry.seq}`, entry, receivedAt, backfilled, latency, awaitingClock })
+    this._rows.add({ entry, receivedAt, backfilled, latency })
+    this._drawRows()
   }
 
   private _onClockChange(): void {
-    if (!this._rows.some((row) => row.awaitingClock)) return
-    this._rows = this._rows.map((row) => {
-      if (!row.awaitingClock || row.entry?.type !== 'message') return row
-      const latency = this.lab.latencyOf(row.entry, row.receivedAt!)
-      return latency ? { ...row, latency, awaitingClock: false } : row
-    })
+    let changed = false
+    for (const row of this._rows.awaitingClock()) {
+      row.latency = this.lab.latencyOf(row.entry, row.receivedAt)
+      row.awaitingClock = !row.latency
+      changed ||= !!row.latency
+    }
+    if (changed) this._drawRows()
   }
 
   private _onHistoryLost(): void {
-    this._push({ key: `lost-${++this._lostCount}`, lost: true })
+    this._rows.lost()
+    this._drawRows()
   }
 
-  private _push(row: Row): void {
-    const rows = [...this._rows, row]
-    this._rows = rows.length > ROWS_KEPT ? rows.slice(rows.length - ROWS_KEPT) : rows
+  /** Asks for one render at the next animation frame, however many entries come before it. */
+  private _drawRows(): void {
+    if (this._drawFrame) return
+    this._drawFrame = requestAnimationFrame(() => {
+      this._drawFrame = 0
+      this.requestUpdate()
+    })
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
+  protected override updated(): void {
     // On the host too, so that the page (and a test) can tell stale panels without reading their figures.
     this.toggleAttribute('stale', !!this.lab && !this.lab.wire.reachable)
-    if (changed.has('_rows')) {
-      const list = this.renderRoot.querySelector('.messages')
-      if (list) list.scrollTop = list.scrollHeight
+    const rows = this.renderRoot.querySelector('.rows')
+    if (rows && this._rowsObserved !== rows) {
+      this._rowsObserved = rows
+      this._followRows.observe(rows)
     }
   }
 
@@ -184,9 +206,15 @@ export class LabTransportPanel extends LitElement {
         <div class="controls">${this._renderControls(client)}</div>
         <lab-sent-away .reason=${client.sentAway}></lab-sent-away>
         ${this._renderCounters(client)}
-        <ol class="messages" aria-label="Messages received over ${label}">
-          ${this._rows.map((row) => this._renderRow(row))}
-        </ol>
+        <div class="messages">
+          <ol class="rows" aria-label="Messages received over ${label}">
+            ${repeat(
+              this._rows.shown,
+              (row) => row.key,
+              (row) => this._renderRow(row),
+            )}
+          </ol>
+        </div>
       </section>
     `
   }
@@ -355,30 +383,78 @@ export class LabTransportPanel extends LitElement {
     `
   }
 
-  private _renderRow(row: Row) {
-    if (row.lost) return html`<li class="lost">History lost: the server could not fill the gap.</li>`
-    const entry = row.entry!
-    if (entry.type === 'notice') {
-      return html`<li class="notice" title=${`seq ${entry.seq}`}>
-        <span class="meta"><span class="seq">#${entry.seq}</span></span
-        ><span class="text"
-          >${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} · ${entry.who.transport}</span
-        >
-      </li>`
+  private _renderRow(row: PanelRow) {
+    switch (row.kind) {
+      case 'lost':
+        return html`<li class="lost">History lost: the server could not fill the gap.</li>`
+      case 'room':
+        return html`<li class="room-divider" role="separator" aria-label=${`Room ${row.room} from here on`}>
+          <span>Room <b>${row.room}</b> from here on</span>
+        </li>`
+      case 'notice':
+        return this._renderNotice(row)
+      case 'comparison':
+        return this._renderComparison(row)
+      case 'message':
+        return this._renderMessage(row)
     }
-    return html`<li
-      class=${row.backfilled ? 'message backfilled' : 'message'}
-      title=${`seq ${entry.seq} · ${entry.from.name} via ${entry.from.transport}${row.backfilled ? ' · filled in after a reconnection' : ''}\n${entry.text}`}
-    >
-      <span class="meta"
-        ><span class="seq">#${entry.seq}</span><b class="from">${entry.from.name}</b
-        ><span class="via">${entry.from.transport}</span>${this._renderLatency(row)}</span
-      >
-      <span class="text">${entry.text}</span>
+  }
+
+  private _renderNotice(row: NoticeRow) {
+    const seqs = row.firstSeq === row.lastSeq ? `seq ${row.firstSeq}` : `seq ${row.firstSeq} to ${row.lastSeq}`
+    const each = [...row.changes]
+      .map(([t, c]) => `${t}: ${c.count} ${c.count === 1 ? 'notice' : 'notices'}, ${c.first} first, ${c.last} last`)
+      .join('\n')
+    return html`<li class="notice" title=${`${seqs}\n${each}`}>
+      <span class="text">${describeNotices(row)}</span>
     </li>`
   }
 
-  private _renderLatency(row: Row) {
+  private _renderMessage(row: MessageRow) {
+    const entry = row.entry
+    const via = entry.from.transport
+    return html`<li
+      class=${row.backfilled ? 'message backfilled' : 'message'}
+      title=${`seq ${entry.seq} · ${entry.from.name} via ${via}${row.backfilled ? ' · filled in after a reconnection' : ''}\n${entry.text}`}
+    >
+      <span class="meta"
+        ><span class="seq">#${entry.seq}</span><b class="from">${entry.from.name}</b>${this._renderLatency(row)}</span
+      >
+      <span class="line"
+        ><span class="via" style=${`--via: ${isTransportName(via) ? TRANSPORT_INFO[via].color : '#999'}`}
+          >${isTransportName(via) ? TRANSPORT_INFO[via].short : via}</span
+        ><span class="text">${entry.text}</span></span
+      >
+    </li>`
+  }
+
+  /** One message sent over all five: a line per transport it came over, the fastest marked. */
+  private _renderComparison(row: ComparisonRow) {
+    const fastest = fastestCopy(row)
+    const seqs = TRANSPORTS.flatMap((t) => (row.copies[t] ? [`#${row.copies[t].entry.seq} via ${t}`] : []))
+    return html`<li class="comparison" title=${`${row.name}, sent over all five: ${seqs.join(', ')}\n${row.text}`}>
+      <span class="meta"><b class="from">${row.name}</b><span class="all">over all five</span></span>
+      <span class="text">${row.text}</span>
+      <table class="copies">
+        <caption class="visually-hidden">
+          Latency of each copy, by the transport it was sent over
+        </caption>
+        ${TRANSPORTS.map((t) => {
+          const copy = row.copies[t]
+          return html`<tr class=${t === fastest ? 'copy fastest' : 'copy'} data-via=${t}>
+            <th scope="row" class="label" style=${`--via: ${TRANSPORT_INFO[t].color}`}>${TRANSPORT_INFO[t].label}</th>
+            <td>${copy ? this._renderLatency(copy, true) : html`<span class="latency waiting">…</span>`}</td>
+            <td class="mark" title=${t === fastest ? 'the fastest of the five' : nothing}>
+              ${t === fastest ? html`★<span class="visually-hidden"> fastest</span>` : nothing}
+            </td>
+          </tr>`
+        })}
+      </table>
+    </li>`
+  }
+
+  /** `short` leaves out the kind ("from server"), which the tooltip still gives, where a row is narrow. */
+  private _renderLatency(row: MessageRow, short = false) {
     if (row.backfilled)
       return html`<span
         class="latency"
@@ -391,7 +467,7 @@ export class LabTransportPanel extends LitElement {
       >`
     const { figure, kind, title } = describeLatency(row.latency)
     return html`<span class="latency ${row.latency.kind}" title=${title}
-      >${figure}${kind ? html` <span class="kind">${kind}</span>` : nothing}</span
+      >${figure}${kind && !short ? html` <span class="kind">${kind}</span>` : nothing}</span
     >`
   }
 
@@ -535,6 +611,11 @@ export class LabTransportPanel extends LitElement {
       margin: 0;
       padding: 0.2rem 0;
     }
+    .rows {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+    }
     /* Fixed-height rows: streaming messages never move what is already on screen. */
     .messages li {
       display: flex;
@@ -544,10 +625,15 @@ export class LabTransportPanel extends LitElement {
       padding: 0 0.55rem;
       border-bottom: 1px solid #f0f2f5;
     }
-    /* Seq, name, transport, latency. Short of room, the transport gives way first, then the name; the latency never. */
+    /* The browser lays out and paints only the rows in view: a burst's hundreds of rows cost what a screenful does. */
+    .messages li {
+      content-visibility: auto;
+      contain-intrinsic-size: auto 2.6rem;
+    }
+    /* Seq, name, latency. Short of room, the name gives way; the latency never. */
     .meta {
       display: grid;
-      grid-template-columns: auto minmax(0, max-content) minmax(0, 1fr) auto;
+      grid-template-columns: auto minmax(0, 1fr) auto;
       column-gap: 0.35rem;
       align-items: baseline;
       font-size: 0.75rem;
@@ -560,9 +646,30 @@ export class LabTransportPanel extends LitElement {
       overflow: hidden;
       text-overflow: ellipsis;
     }
+    /* The transport a message was sent over, in its colour and full short name, before the text that gives way. */
+    .line {
+      display: flex;
+      align-items: baseline;
+      gap: 0.35rem;
+      min-width: 0;
+    }
     .via {
-      overflow: hidden;
-      text-overflow: ellipsis;
+      flex: none;
+      font-size: 0.75rem;
+      color: #3d4450;
+      white-space: nowrap;
+    }
+    .via::before {
+      content: '';
+      display: inline-block;
+      width: 0.5rem;
+      height: 0.5rem;
+      margin-right: 0.2rem;
+      border-radius: 50%;
+      background: var(--via);
+    }
+    .line .text {
+      min-width: 0;
     }
     .seq {
       font-variant-numeric: tabular-nums;
@@ -584,6 +691,14 @@ export class LabTransportPanel extends LitElement {
       font-style: italic;
       font-size: 0.85rem;
     }
+    /* A folded notice says a whole sentence: two lines of the row's height rather than cut off. */
+    .notice .text {
+      white-space: normal;
+      display: -webkit-box;
+      -webkit-box-orient: vertical;
+      -webkit-line-clamp: 2;
+      line-height: 1.2;
+    }
     .backfilled {
       background: #fff8e1;
     }
@@ -597,6 +712,75 @@ export class LabTransportPanel extends LitElement {
     .backfilled .latency {
       color: #8a6d00;
       font-weight: normal;
+    }
+    /* One message over all five: as tall as its five lines, every transport's label in full. */
+    .messages li.comparison {
+      height: auto;
+      padding: 0.25rem 0.55rem;
+      background: #f7f9fc;
+    }
+    .comparison .meta {
+      grid-template-columns: minmax(0, max-content) auto;
+    }
+    .comparison .all {
+      font-size: 0.75rem;
+    }
+    .copies {
+      border-collapse: collapse;
+      width: 100%;
+      font-size: 0.8rem;
+    }
+    .copies th,
+    .copies td {
+      padding: 0;
+      line-height: 1.3;
+    }
+    .copies .label {
+      font-weight: normal;
+      text-align: left;
+      white-space: nowrap;
+      color: #3d4450;
+    }
+    .copies .label::before {
+      content: '';
+      display: inline-block;
+      width: 0.5rem;
+      height: 0.5rem;
+      margin-right: 0.25rem;
+      border-radius: 50%;
+      background: var(--via);
+    }
+    .copies td {
+      text-align: right;
+      white-space: nowrap;
+      padding-left: 0.3rem;
+    }
+    .copies .latency {
+      font-size: 0.8rem;
+    }
+    .copies .mark {
+      width: 1.1rem;
+      color: #125c2f;
+    }
+    .copy.fastest .label,
+    .copy.fastest .latency {
+      color: #125c2f;
+      font-weight: 700;
+    }
+    .latency.waiting {
+      color: #8a919c;
+      font-weight: normal;
+    }
+    /* Where the panel moved to another room: what is above was said there. */
+    .messages li.room-divider {
+      height: auto;
+      padding: 0.3rem 0.55rem;
+      border-top: 2px solid #1d2733;
+      border-bottom: none;
+      font-size: 0.8rem;
+      color: #1d2733;
+      background: #e8ebf0;
+      text-align: center;
     }
     .lost {
       color: #8a1c1c;

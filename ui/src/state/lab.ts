@@ -7,6 +7,7 @@ import { TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { createChatClient, type ChatClient } from '../clients/index.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
+import { ALL_FIVE_MARK } from './panel-rows.ts'
 import { ServerClock } from './server-clock.ts'
 import { WireStore } from './wire-store.ts'
 
@@ -90,9 +91,12 @@ export class Lab extends EventTarget {
   /** Sends over one transport, or over all five at once (five messages, one per transport). */
   async send(text: string, via: TransportName | 'all'): Promise<void> {
     const transports = via === 'all' ? TRANSPORTS : [via]
+    // The five copies of one message share a number and end in ALL_FIVE_MARK and their transport:
+    // a panel on any page that runs this workbench folds them into one row.
+    const together = via === 'all' ? `${++this.counter}${ALL_FIVE_MARK}` : ''
     await Promise.all(
       transports.map((t) => {
-        const clientMsgId = `${this.name}-${++this.counter}-${t}`
+        const clientMsgId = together ? `${this.name}-${together}${t}` : `${this.name}-${++this.counter}-${t}`
         const sentAt = now()
         this.sent.set(clientMsgId, { sentAt, via: t })
         return this.clients[t].send(text, { sentAt, clientMsgId })
