@@ -3,8 +3,9 @@
 // the server's clock is from the page's (so everyone else's can be given one
 // too), and the wire meter.
 import type { ChatMessage } from '../../../server/core/protocol.ts'
-import { TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
+import { TEXT_MAX_BYTES, TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { createChatClient, type ChatClient } from '../clients/index.ts'
+import type { SendOutcome } from '../clients/chat-client.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
 import { ServerClock } from './server-clock.ts'
@@ -26,6 +27,12 @@ export interface Sent {
   via: TransportName
 }
 
+/** What became of a send over one transport. */
+export interface SendResult {
+  transport: TransportName
+  outcome: SendOutcome
+}
+
 const LATENCY_KEPT = 500
 
 export class Lab extends EventTarget {
@@ -38,6 +45,8 @@ export class Lab extends EventTarget {
   /** clientMsgId -> when and how this page sent it. */
   readonly sent = new Map<string, Sent>()
   readonly latency: LatencySample[] = []
+  /** This server's limit on a message's text, in UTF-8 bytes (GET /api/limits), the default until it answers. */
+  textMaxBytes = TEXT_MAX_BYTES
   private counter = 0
   private started = false
 
@@ -79,17 +88,30 @@ export class Lab extends EventTarget {
     }
     this.wire.start()
     this.clock.start()
+    void this.readLimits()
   }
 
-  /** Sends over one transport, or over all five at once (five messages, one per transport). */
-  async send(text: string, via: TransportName | 'all'): Promise<void> {
+  private async readLimits(): Promise<void> {
+    try {
+      const res = await fetch(`${this.baseUrl}/api/limits`)
+      if (res.ok) this.textMaxBytes = ((await res.json()) as { textMaxBytes: number }).textMaxBytes
+    } catch {
+      // Unreachable for now: the default stands, and the server still has the last word on each send.
+    }
+  }
+
+  /**
+   * Sends over one transport, or over all five at once (five messages, one per transport), and says what
+   * became of each: one transport's refusal or absence never hides what the others did.
+   */
+  async send(text: string, via: TransportName | 'all'): Promise<SendResult[]> {
     const transports = via === 'all' ? TRANSPORTS : [via]
-    await Promise.all(
-      transports.map((t) => {
+    return Promise.all(
+      transports.map(async (t) => {
         const clientMsgId = `${this.name}-${++this.counter}-${t}`
         const sentAt = now()
         this.sent.set(clientMsgId, { sentAt, via: t })
-        return this.clients[t].send(text, { sentAt, clientMsgId })
+        return { transport: t, outcome: await this.clients[t].send(text, { sentAt, clientMsgId }) }
       }),
     )
   }
