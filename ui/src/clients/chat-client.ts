@@ -56,13 +56,14 @@ export interface SendExtra {
 /**
  * What became of one send. `sent`: the server took it (the seq it got, where the answer says). `refused`: the
  * server said no, with its code and message (an HTTP status, or the close code of a connection it ended for it).
- * `not-joined`: this client is not in its room, so nothing went out. `no-answer`: it went out and no answer
+ * `not-joined`: this client is not in its room, so nothing went out (`offHere`: this tab leaves the transport
+ * off, see state/tab-budget.ts). `no-answer`: it went out and no answer
  * came back (the connection broke, or time ran out), so it may or may not have arrived.
  */
 export type SendOutcome =
   | { status: 'sent'; seq: number | undefined }
   | { status: 'refused'; code: string; message: string; httpStatus?: number }
-  | { status: 'not-joined'; state: ConnectionState }
+  | { status: 'not-joined'; state: ConnectionState; offHere?: boolean }
   | { status: 'no-answer'; message: string }
 
 /** How long a send waits for the server's answer before saying there was none. */

@@ -70,6 +70,7 @@ function describe(outcome: SendOutcome): string {
     case 'refused':
       return `refused${outcome.httpStatus ? ` (${outcome.httpStatus})` : ''}: ${outcome.code}: ${outcome.message}`
     case 'not-joined':
+      if (outcome.offHere) return 'off in this tab, not sent'
       return outcome.state === 'closed' || outcome.state === 'idle'
         ? 'not joined, not sent'
         : `${outcome.state}, not sent`
@@ -85,6 +86,7 @@ function hint(outcome: SendOutcome): string {
     case 'refused':
       return 'The server refused it: nobody got it'
     case 'not-joined':
+      if (outcome.offHere) return 'Other tabs of the workbench hold the connections this transport needs'
       return 'This panel is not in the room, so nothing went out over it (Join puts it back)'
     case 'no-answer':
       return 'It went out but no answer came back: it may or may not have arrived'

@@ -9,6 +9,7 @@ import { describeLatency, type ReceivedLatency } from '../latency.ts'
 import { ShortPollingClient } from '../clients/polling.ts'
 import type { Lab } from '../state/lab.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
+import './lab-tab-notice.ts'
 
 interface Row {
   key: string
@@ -90,6 +91,7 @@ export class LabTransportPanel extends LitElement {
     this.lab.wire.addEventListener('change', wire)
     const clock = () => this._onClockChange()
     this.lab.clock.addEventListener('change', clock)
+    this.lab.addEventListener('budget', wire)
     this._unsubscribe = [
       client.on('state', ({ detail }) => {
         this._state = detail
@@ -101,6 +103,7 @@ export class LabTransportPanel extends LitElement {
       }),
       () => this.lab.wire.removeEventListener('change', wire),
       () => this.lab.clock.removeEventListener('change', clock),
+      () => this.lab.removeEventListener('budget', wire),
     ]
   }
 
@@ -172,15 +175,17 @@ export class LabTransportPanel extends LitElement {
     if (!this.lab || !this.transport) return nothing
     const client = this._client
     const label = TRANSPORT_INFO[this.transport].label
+    // Off for want of connections (other tabs hold them): never shown as a state this tab's client could be in.
+    const off = this.lab.isOffHere(this.transport)
+    const state = off ? 'off' : this._state
     return html`
       <section aria-labelledby="title" style="--accent: ${TRANSPORT_INFO[this.transport].color}">
         <header>
           <h2 id="title">${label}</h2>
-          <span class="state ${this._state}" role="status" aria-label="${label} connection ${this._state}"
-            >${this._state}</span
-          >
+          <span class="state ${state}" role="status" aria-label="${label} connection ${state}">${state}</span>
         </header>
-        <div class="controls">${this._renderControls(client)}</div>
+        ${off ? html`<lab-tab-notice .lab=${this.lab}></lab-tab-notice>` : nothing}
+        <div class="controls">${off ? nothing : this._renderControls(client)}</div>
         ${this._renderCounters(client)}
         <ol class="messages" aria-label="Messages received over ${label}">
           ${this._rows.map((row) => this._renderRow(row))}
@@ -437,6 +442,10 @@ export class LabTransportPanel extends LitElement {
     .state.connecting {
       background: #fff1cc;
       color: #6b4d00;
+    }
+    .state.off {
+      background: #fff1cc;
+      color: #4d3800;
     }
     .state.closed {
       background: #f6d7d7;

@@ -9,6 +9,7 @@ import type { SendOutcome } from '../clients/chat-client.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
 import { ServerClock } from './server-clock.ts'
+import { TabBudget } from './tab-budget.ts'
 import { WireStore } from './wire-store.ts'
 
 /** A message this page sent, back in one panel: the Charts tab's points. */
@@ -34,6 +35,8 @@ export interface SendResult {
 }
 
 const LATENCY_KEPT = 500
+/** The transports that keep an HTTP connection open for good: a tab beyond the browser's budget leaves them off. */
+export const HELD_TRANSPORTS: readonly TransportName[] = ['long-polling', 'sse']
 
 export class Lab extends EventTarget {
   name = ''
@@ -47,6 +50,10 @@ export class Lab extends EventTarget {
   readonly latency: LatencySample[] = []
   /** This server's limit on a message's text, in UTF-8 bytes (GET /api/limits), the default until it answers. */
   textMaxBytes = TEXT_MAX_BYTES
+  /** The other tabs of the workbench in this browser, and whether this one may hold connections open. */
+  readonly tabs = new TabBudget()
+  /** Held transports this tab has not opened, for want of connections: they open once it may. */
+  private readonly heldBack = new Set<TransportName>(HELD_TRANSPORTS)
   private counter = 0
   private started = false
 
@@ -84,11 +91,43 @@ export class Lab extends EventTarget {
     this.started = true
     for (const client of Object.values(this.clients)) {
       client.name = name
-      client.start()
+      if (!this.heldBack.has(client.transport)) client.start()
     }
+    this.tabs.addEventListener('change', () => this.applyBudget())
+    this.tabs.start()
     this.wire.start()
     this.clock.start()
     void this.readLimits()
+  }
+
+  /** Long polling or SSE is off in this tab: other tabs hold the browser's connections (the panel says so). */
+  isOffHere(transport: TransportName): boolean {
+    return this.tabs.decided && this.heldBack.has(transport)
+  }
+
+  /** Opens or closes the held transports as the count of tabs allows, and tells the panels. */
+  private applyBudget(): void {
+    for (const transport of HELD_TRANSPORTS) {
+      const off = !this.tabs.holds
+      if (off === this.heldBack.has(transport)) continue
+      if (off) {
+        this.heldBack.add(transport)
+        this.stopWhenJoined(transport)
+      } else {
+        this.heldBack.delete(transport)
+        this.clients[transport].start()
+      }
+    }
+    this.dispatchEvent(new Event('budget'))
+  }
+
+  /** A join under way is let finish first: stopped halfway, its session would stay in the room until its lease ran out. */
+  private stopWhenJoined(transport: TransportName): void {
+    const client = this.clients[transport]
+    if (!this.heldBack.has(transport)) return
+    if (client.state === 'connecting')
+      client.addEventListener('state', () => this.stopWhenJoined(transport), { once: true })
+    else void client.stop()
   }
 
   private async readLimits(): Promise<void> {
@@ -108,6 +147,8 @@ export class Lab extends EventTarget {
     const transports = via === 'all' ? TRANSPORTS : [via]
     return Promise.all(
       transports.map(async (t) => {
+        if (this.heldBack.has(t))
+          return { transport: t, outcome: { status: 'not-joined', state: this.clients[t].state, offHere: true } }
         const clientMsgId = `${this.name}-${++this.counter}-${t}`
         const sentAt = now()
         this.sent.set(clientMsgId, { sentAt, via: t })
@@ -124,7 +165,12 @@ export class Lab extends EventTarget {
       this.dispatchEvent(new Event('room'))
       return
     }
-    await Promise.all(Object.values(this.clients).map((c) => c.switchRoom(room)))
+    for (const transport of this.heldBack) this.clients[transport].room = room
+    await Promise.all(
+      Object.values(this.clients)
+        .filter((c) => !this.heldBack.has(c.transport))
+        .map((c) => c.switchRoom(room)),
+    )
     this.dispatchEvent(new Event('room'))
   }
 
