@@ -10,12 +10,14 @@
 // Every tab asks "who is here?" once a second and every tab answers. The
 // answers are events, which a browser delivers to a hidden tab at once while
 // it slows down that tab's timers, so a tab in the background stays counted as
-// long as one tab in front is asking. A tab that stops answering is forgotten.
+// long as one tab in front is asking. A tab that stops answering (it crashed)
+// is forgotten, slowly enough that a busy machine's late answers do not count
+// as gone; a tab that closes says so at once.
 
 export const HOLDING_TABS = 2
 const CHANNEL = 'transport-lab-tabs'
 const CENSUS_MS = 1000
-const FORGET_MS = 3500
+const FORGET_MS = 10_000
 /** How long a new tab listens for the others before it decides: its first two census rounds, on a busy machine. */
 const FIRST_COUNT_MS = 1500
 
