@@ -11,6 +11,7 @@ const ConnectionParams = Type.Object({ connectionId: Type.String() })
 /** A page's own connections: the connectionIds of its welcomes, comma-separated (at most OWN_CONNECTIONS_MAX). */
 const WireQuery = Type.Object({ connections: Type.Optional(Type.String({ maxLength: 400 })) })
 const ServerTime = Type.Object({ serverAt: Type.Number() })
+const Limits = Type.Object({ textMaxBytes: Type.Integer(), bodyLimitBytes: Type.Integer() })
 const OWN_CONNECTIONS_MAX = 20
 
 export const wireRoutes = fp(
@@ -72,6 +73,11 @@ export const wireRoutes = fp(
     // The clock the hub stamps serverAt with (Date.now()): a page times others' messages against its own clock
     // by reading this between two readings of its own (ui/src/latency.ts).
     app.get('/api/time', { schema: { response: { 200: ServerTime } } }, async () => ({ serverAt: Date.now() }))
+    // The composer checks a message's length against this server's limit, not the default one.
+    app.get('/api/limits', { schema: { response: { 200: Limits } } }, async () => ({
+      textMaxBytes: app.config.textMaxBytes,
+      bodyLimitBytes: app.config.bodyLimitBytes,
+    }))
     app.get('/api/rooms', async () => app.hub.roomSummaries())
     app.get('/api/rooms/:room/presence', async (request) => app.hub.presence((request.params as { room: string }).room))
 

@@ -314,6 +314,22 @@ describe.each(TRANSPORTS)('the %s ChatClient', (transport) => {
     await w.client.stop()
   })
 
+  it("says what became of each send: sent with its seq, refused with the server's code, nothing sent once it left", async () => {
+    const w = make('answered')
+    w.client.start()
+    await opened(w)
+    const sent = await w.client.send('taken')
+    expect(sent.status).toBe('sent')
+    const seq = sent.status === 'sent' ? sent.seq : undefined
+    const got = await until(() => w.received.find((r) => r.entry.seq === seq), `entry #${String(seq)}`)
+    expect(got.entry).toMatchObject({ type: 'message', text: 'taken' })
+    const refused = await w.client.send('   ')
+    expect(refused).toMatchObject({ status: 'refused', code: 'LAB_ERR_TEXT_EMPTY', message: 'text must not be empty' })
+    if (transport !== 'websocket' && transport !== 'socket.io') expect(refused).toMatchObject({ httpStatus: 400 })
+    await w.client.stop()
+    expect(await w.client.send('after leaving')).toEqual({ status: 'not-joined', state: 'closed' })
+  })
+
   it("reports the server's error for bad input and stays open", async () => {
     const w = make('clumsy')
     w.client.start()
@@ -335,10 +351,12 @@ describe.each(['websocket', 'sse', 'short-polling', 'long-polling'] as const)(
       w.client.start()
       await opened(w)
       incoming.hold('arrives late')
-      await w.client.send('arrives late')
+      // A WebSocket send is answered by its own message coming back, which is held: it waits past the drop.
+      const sending = w.client.send('arrives late')
       await until(() => incoming.held > 0 || undefined, 'the message held back')
       w.client.drop(100)
       incoming.release()
+      await sending
       const got = await until(
         () => w.received.find((r) => r.entry.type === 'message' && r.entry.text === 'arrives late'),
         'the message',

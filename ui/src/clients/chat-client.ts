@@ -53,6 +53,22 @@ export interface SendExtra {
   clientMsgId?: string
 }
 
+/**
+ * What became of one send. `sent`: the server took it (the seq it got, where the answer says). `refused`: the
+ * server said no, with its code and message (an HTTP status, or the close code of a connection it ended for it).
+ * `not-joined`: this client is not in its room, so nothing went out (`offHere`: this tab leaves the transport
+ * off, see state/tab-budget.ts). `no-answer`: it went out and no answer
+ * came back (the connection broke, or time ran out), so it may or may not have arrived.
+ */
+export type SendOutcome =
+  | { status: 'sent'; seq: number | undefined }
+  | { status: 'refused'; code: string; message: string; httpStatus?: number }
+  | { status: 'not-joined'; state: ConnectionState; offHere?: boolean }
+  | { status: 'no-answer'; message: string }
+
+/** How long a send waits for the server's answer before saying there was none. */
+export const SEND_ANSWER_MS = 10_000
+
 const FRAMES_KEPT = 300
 const RECONNECT_MIN_MS = 500
 const RECONNECT_MAX_MS = 5000
@@ -111,7 +127,18 @@ export abstract class ChatClient extends EventTarget {
   protected abstract close(): void
   /** Tells the server this client leaves the room (HTTP sessions; push transports just close). */
   protected async leaveRoom(): Promise<void> {}
-  abstract send(text: string, extra?: SendExtra): Promise<void>
+  /** Puts one send on the wire and waits for the server's answer to it. */
+  protected abstract deliver(text: string, extra: SendExtra): Promise<SendOutcome>
+
+  /** Sends one message and says what became of it; a client out of its room sends nothing. Never throws. */
+  async send(text: string, extra: SendExtra = {}): Promise<SendOutcome> {
+    if (this.state !== 'open') return { status: 'not-joined', state: this.state }
+    try {
+      return await this.deliver(text, extra)
+    } catch (error) {
+      return { status: 'no-answer', message: error instanceof Error ? error.message : String(error) }
+    }
+  }
 
   start(): void {
     this.stopped = false

@@ -1,8 +1,8 @@
 // What the three HTTP clients share: the POST that carries join, leave and
 // send, and the session token that makes this client the same member across
 // requests.
-import type { ErrorMessage, Welcome } from '../../../server/core/protocol.ts'
-import { ChatClient, type SendExtra } from './chat-client.ts'
+import type { Ack, ErrorMessage, Welcome } from '../../../server/core/protocol.ts'
+import { ChatClient, type SendExtra, type SendOutcome } from './chat-client.ts'
 import { SESSION_HEADER, TRANSPORT_INFO } from '../../../server/core/names.ts'
 
 export abstract class HttpClient extends ChatClient {
@@ -26,6 +26,15 @@ export abstract class HttpClient extends ChatClient {
    * after the abort throws instead: that connection is gone.
    */
   protected async post<T>(message: object, signal?: AbortSignal): Promise<T | undefined> {
+    const answer = await this.exchange<T>(message, signal)
+    return answer.ok ? answer.value : undefined
+  }
+
+  /** One POST and the server's answer: its value, or its error with the HTTP status (reported as an error event too). */
+  private async exchange<T>(
+    message: object,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: ErrorMessage; status: number }> {
     const body = JSON.stringify(message)
     this.stats.requests++
     this.onFrame({ dir: 'up', bytes: new TextEncoder().encode(body).length, kind: `POST ${this.path}`, content: body })
@@ -43,14 +52,11 @@ export abstract class HttpClient extends ChatClient {
       kind: `${res.status} ${res.statusText || ''}`.trim(),
       content: text,
     })
-    const answer = JSON.parse(text) as T | ErrorMessage
-    if (!res.ok) {
-      const error = answer as ErrorMessage
-      if (error.code === 'LAB_ERR_UNKNOWN_CLIENT') this.session = undefined
-      this.onError(error)
-      return undefined
-    }
-    return answer as T
+    if (res.ok) return { ok: true, value: JSON.parse(text) as T }
+    const error = errorAnswer(text, res)
+    if (error.code === 'LAB_ERR_UNKNOWN_CLIENT') this.session = undefined
+    this.onError(error)
+    return { ok: false, error, status: res.status }
   }
 
   /** A session the server sent away is over: a Join starts a new one. */
@@ -59,8 +65,11 @@ export abstract class HttpClient extends ChatClient {
     super.onError(error)
   }
 
-  async send(text: string, extra: SendExtra = {}): Promise<void> {
-    await this.post({ type: 'send', room: this.room, text, ...extra })
+  protected async deliver(text: string, extra: SendExtra): Promise<SendOutcome> {
+    const answer = await this.exchange<Ack>({ type: 'send', room: this.room, text, ...extra })
+    if (answer.ok) return { status: 'sent', seq: answer.value.seq }
+    const { code, message } = answer.error
+    return { status: 'refused', code, message, httpStatus: answer.status }
   }
 
   protected async join(signal?: AbortSignal): Promise<Welcome | undefined> {
@@ -80,4 +89,16 @@ export abstract class HttpClient extends ChatClient {
   protected override async leaveRoom(): Promise<void> {
     if (this.session) await this.post({ type: 'leave', room: this.room })
   }
+}
+
+/** The server's `{code, message}`; from anything else on the way (a proxy's page), the status as the code. */
+function errorAnswer(text: string, res: Response): ErrorMessage {
+  try {
+    const value = JSON.parse(text) as Partial<ErrorMessage> | null
+    if (typeof value?.code === 'string' && typeof value.message === 'string')
+      return { type: 'error', code: value.code, message: value.message }
+  } catch {
+    // Not JSON: not the server's own answer.
+  }
+  return { type: 'error', code: `HTTP ${res.status}`, message: res.statusText || text.slice(0, 120) }
 }

@@ -3,12 +3,14 @@
 // latest cursor and the server resumes from it.
 import { io, type Socket } from 'socket.io-client'
 import type { Ack, ErrorMessage, LogEntry, TransportName, Welcome } from '../../../server/core/protocol.ts'
-import { ChatClient, type SendExtra } from './chat-client.ts'
+import { ChatClient, SEND_ANSWER_MS, type SendExtra, type SendOutcome } from './chat-client.ts'
 import { describeEnginePacket } from './engine-io.ts'
 
 export class SocketIoClient extends ChatClient {
   readonly transport: TransportName = 'socket.io'
   private socket: Socket | undefined
+  /** How the server ended the connection last, when it said: a packet over its limit closes it with 1009 (or 413). */
+  private endedWith: string | undefined
 
   /** A new socket per connection, so that one this client closed can be told apart from the current one. */
   protected open(): void {
@@ -56,8 +58,13 @@ export class SocketIoClient extends ChatClient {
       if (socket.active) this.setState('reconnecting')
       else this.connectionLost()
     }
-    socket.on('disconnect', (reason) => {
-      if (current() && reason !== 'io client disconnect') lost()
+    socket.on('connect', () => {
+      if (current()) this.endedWith = undefined
+    })
+    socket.on('disconnect', (reason, details) => {
+      if (!current()) return
+      this.endedWith = refusalIn(details)
+      if (reason !== 'io client disconnect') lost()
     })
     socket.on('connect_error', () => {
       if (current()) lost()
@@ -81,10 +88,30 @@ export class SocketIoClient extends ChatClient {
     this.socket?.io.engine?.close()
   }
 
-  async send(text: string, extra: SendExtra = {}): Promise<void> {
-    if (!this.socket?.connected) throw new Error('Socket.IO is not connected')
-    const ack = (await this.socket.timeout(10_000).emitWithAck('send', { room: this.room, text, ...extra })) as
-      Ack | ErrorMessage
-    if (ack.type === 'error') this.onError(ack)
+  protected async deliver(text: string, extra: SendExtra): Promise<SendOutcome> {
+    const socket = this.socket
+    if (!socket?.connected) return { status: 'not-joined', state: this.state }
+    let ack: Ack | ErrorMessage
+    try {
+      ack = (await socket.timeout(SEND_ANSWER_MS).emitWithAck('send', { room: this.room, text, ...extra })) as
+        Ack | ErrorMessage
+    } catch (error) {
+      // The server hung up on a packet it would not take: engine.io's answer to one over its size limit.
+      const refusal = this.socket === socket && !socket.connected ? this.endedWith : undefined
+      if (refusal) return { status: 'refused', code: refusal, message: 'the server closed the connection' }
+      throw error
+    }
+    if (ack.type === 'ack') return { status: 'sent', seq: ack.seq }
+    this.onError(ack)
+    return { status: 'refused', code: ack.code, message: ack.message }
   }
+}
+
+/** From Socket.IO's disconnect details: a WebSocket closed with 1009, or a poll answered 413, is a refusal. */
+function refusalIn(details: unknown): string | undefined {
+  const context = (details as { context?: unknown } | undefined)?.context as
+    { code?: unknown; status?: unknown } | undefined
+  if (context?.code === 1009) return 'close 1009'
+  if (context?.status === 413) return 'HTTP 413'
+  return undefined
 }

@@ -241,7 +241,8 @@ export class LabApp extends LitElement {
             Connection budget: browsers open about 6 HTTP/1.1 connections per origin. This page holds at most two (the
             long poll and the SSE stream); the WebSockets (raw and Socket.IO) do not count against that pool, and the
             short poll, sends and the meter's once-a-second read use the rest. So no panel waits for another's
-            connection.
+            connection. The pool is shared by every tab of this browser: only two workbench tabs hold a long poll and an
+            SSE stream, and in any other tab those two panels are off and say why.
           </p>
           <p class="note">
             Latency is measured here in the browser, one message at a time, with its timers, event loop and rendering in

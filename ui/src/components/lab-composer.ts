@@ -1,32 +1,31 @@
 // One composer for the whole race: type once, send over one transport or over
-// all five, and see how many panels have it so far. The server's limit is in
-// UTF-8 bytes, which an input's maxlength (UTF-16 units) cannot express: an
-// emoji is 2 units but 4 bytes, so the composer counts bytes itself.
+// all five, and see what each transport's server answered. The server's limit
+// is in UTF-8 bytes, which an input's maxlength (UTF-16 units) cannot express:
+// an emoji is 2 units but 4 bytes, so the composer counts bytes itself, against
+// the limit this server was started with.
 import { LitElement, css, html } from 'lit'
-import {
-  TEXT_MAX_BYTES,
-  TRANSPORT_INFO,
-  TRANSPORTS,
-  utf8Length,
-  type TransportName,
-} from '../../../server/core/names.ts'
-import type { Lab } from '../state/lab.ts'
+import { TRANSPORT_INFO, TRANSPORTS, utf8Length, type TransportName } from '../../../server/core/names.ts'
+import type { Lab, SendResult } from '../state/lab.ts'
+import './lab-send-report.ts'
 
 export class LabComposer extends LitElement {
   static override properties = {
     lab: { attribute: false },
     _via: { state: true },
     _status: { state: true },
+    _results: { state: true },
   }
 
   declare lab: Lab
   declare _via: TransportName | 'all'
   declare _status: string
+  declare _results: SendResult[]
 
   constructor() {
     super()
     this._via = 'all'
     this._status = ''
+    this._results = []
   }
 
   private async _onSubmit(event: SubmitEvent): Promise<void> {
@@ -40,24 +39,26 @@ export class LabComposer extends LitElement {
     }
     input.value = ''
     const via = this._via
-    try {
-      await this.lab.send(text, via)
-      this._status = `Sent over ${via === 'all' ? 'all five transports' : TRANSPORT_INFO[via].label}.`
-    } catch (error) {
-      input.value = text
-      this._status = `Not sent: ${(error as Error).message}`
-    }
+    this._status = 'Sending…'
+    this._results = []
+    const results = await this.lab.send(text, via)
+    this._results = results
+    this._status = summary(results, via)
+    // Text that went out over any transport is not put back: Enter would send it again.
+    const wentOut = results.some((r) => r.outcome.status === 'sent' || r.outcome.status === 'no-answer')
+    if (!wentOut && !input.value) input.value = text
   }
 
   /** True when the text fits the limit; otherwise the input is invalid and says by how much. */
   private _checkLength(input: HTMLInputElement): boolean {
     const bytes = utf8Length(input.value)
-    const over = bytes > TEXT_MAX_BYTES
-    input.setCustomValidity(
-      over ? `This message is ${bytes} bytes in UTF-8; the limit is ${TEXT_MAX_BYTES} bytes.` : '',
-    )
-    if (over) this._status = `Too long: ${bytes} of ${TEXT_MAX_BYTES} bytes.`
-    else if (this._status.startsWith('Too long')) this._status = ''
+    const limit = this.lab.textMaxBytes
+    const over = bytes > limit
+    input.setCustomValidity(over ? `This message is ${bytes} bytes in UTF-8; the limit is ${limit} bytes.` : '')
+    if (over) {
+      this._status = `Too long: ${bytes} of ${limit} bytes.`
+      this._results = []
+    } else if (this._status.startsWith('Too long')) this._status = ''
     return !over
   }
 
@@ -83,6 +84,7 @@ export class LabComposer extends LitElement {
         <button type="submit">Send</button>
         <span class="status" role="status">${this._status}</span>
       </form>
+      <lab-send-report .results=${this._results}></lab-send-report>
     `
   }
 
@@ -124,6 +126,14 @@ export class LabComposer extends LitElement {
       white-space: nowrap;
     }
   `
+}
+
+/** The line beside the Send button: how many transports took it; the report below says what each one did. */
+function summary(results: SendResult[], via: TransportName | 'all'): string {
+  const sent = results.filter((r) => r.outcome.status === 'sent').length
+  if (sent === results.length) return `Sent over ${via === 'all' ? 'all five transports' : TRANSPORT_INFO[via].label}.`
+  if (sent === 0) return 'Not sent.'
+  return `Sent over ${sent} of ${results.length} transports.`
 }
 
 customElements.define('lab-composer', LabComposer)

@@ -20,6 +20,7 @@ import {
 } from '../state/panel-rows.ts'
 import { TRANSPORT_INFO, TRANSPORTS, isTransportName } from '../../../server/core/names.ts'
 import './lab-sent-away.ts'
+import './lab-tab-notice.ts'
 
 const CONNS_TITLE =
   "TCP connections open that this transport used last, from every client (a browser's keep-alive connection counts " +
@@ -104,6 +105,7 @@ export class LabTransportPanel extends LitElement {
     this.lab.wire.addEventListener('change', wire)
     const clock = () => this._onClockChange()
     this.lab.clock.addEventListener('change', clock)
+    this.lab.addEventListener('budget', wire)
     this._unsubscribe = [
       client.on('state', ({ detail }) => {
         this._state = detail
@@ -117,6 +119,7 @@ export class LabTransportPanel extends LitElement {
       }),
       () => this.lab.wire.removeEventListener('change', wire),
       () => this.lab.clock.removeEventListener('change', clock),
+      () => this.lab.removeEventListener('budget', wire),
     ]
   }
 
@@ -195,15 +198,17 @@ export class LabTransportPanel extends LitElement {
     if (!this.lab || !this.transport) return nothing
     const client = this._client
     const label = TRANSPORT_INFO[this.transport].label
+    // Off for want of connections (other tabs hold them): never shown as a state this tab's client could be in.
+    const off = this.lab.isOffHere(this.transport)
+    const state = off ? 'off' : this._state
     return html`
       <section aria-labelledby="title" style="--accent: ${TRANSPORT_INFO[this.transport].color}">
         <header>
           <h2 id="title">${label}</h2>
-          <span class="state ${this._state}" role="status" aria-label="${label} connection ${this._state}"
-            >${this._state}</span
-          >
+          <span class="state ${state}" role="status" aria-label="${label} connection ${state}">${state}</span>
         </header>
-        <div class="controls">${this._renderControls(client)}</div>
+        ${off ? html`<lab-tab-notice .lab=${this.lab}></lab-tab-notice>` : nothing}
+        <div class="controls">${off ? nothing : this._renderControls(client)}</div>
         <lab-sent-away .reason=${client.sentAway}></lab-sent-away>
         ${this._renderCounters(client)}
         <div class="messages">
@@ -515,6 +520,10 @@ export class LabTransportPanel extends LitElement {
     .state.connecting {
       background: #fff1cc;
       color: #6b4d00;
+    }
+    .state.off {
+      background: #fff1cc;
+      color: #4d3800;
     }
     .state.closed {
       background: #f6d7d7;

@@ -3,12 +3,14 @@
 // the server's clock is from the page's (so everyone else's can be given one
 // too), and the wire meter.
 import type { ChatMessage } from '../../../server/core/protocol.ts'
-import { TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
+import { TEXT_MAX_BYTES, TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { createChatClient, type ChatClient } from '../clients/index.ts'
+import type { SendOutcome } from '../clients/chat-client.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
 import { ALL_FIVE_MARK } from './panel-rows.ts'
 import { ServerClock } from './server-clock.ts'
+import { TabBudget } from './tab-budget.ts'
 import { WireStore } from './wire-store.ts'
 
 /** A message this page sent, back in one panel: the Charts tab's points. */
@@ -27,7 +29,15 @@ export interface Sent {
   via: TransportName
 }
 
+/** What became of a send over one transport. */
+export interface SendResult {
+  transport: TransportName
+  outcome: SendOutcome
+}
+
 const LATENCY_KEPT = 500
+/** The transports that keep an HTTP connection open for good: a tab beyond the browser's budget leaves them off. */
+export const HELD_TRANSPORTS: readonly TransportName[] = ['long-polling', 'sse']
 
 export class Lab extends EventTarget {
   name = ''
@@ -39,6 +49,12 @@ export class Lab extends EventTarget {
   /** clientMsgId -> when and how this page sent it. */
   readonly sent = new Map<string, Sent>()
   readonly latency: LatencySample[] = []
+  /** This server's limit on a message's text, in UTF-8 bytes (GET /api/limits), the default until it answers. */
+  textMaxBytes = TEXT_MAX_BYTES
+  /** The other tabs of the workbench in this browser, and whether this one may hold connections open. */
+  readonly tabs = new TabBudget()
+  /** Held transports this tab has not opened, for want of connections: they open once it may. */
+  private readonly heldBack = new Set<TransportName>(HELD_TRANSPORTS)
   private counter = 0
   private started = false
 
@@ -76,10 +92,13 @@ export class Lab extends EventTarget {
     this.started = true
     for (const client of Object.values(this.clients)) {
       client.name = name
-      client.start()
+      if (!this.heldBack.has(client.transport)) client.start()
     }
+    this.tabs.addEventListener('change', () => this.applyBudget())
+    this.tabs.start()
     this.wire.start()
     this.clock.start()
+    void this.readLimits()
   }
 
   /** A new name: every connected client leaves and joins again under it. */
@@ -88,18 +107,62 @@ export class Lab extends EventTarget {
     await Promise.all(Object.values(this.clients).map((client) => client.rename(name)))
   }
 
-  /** Sends over one transport, or over all five at once (five messages, one per transport). */
-  async send(text: string, via: TransportName | 'all'): Promise<void> {
+  /** Long polling or SSE is off in this tab: other tabs hold the browser's connections (the panel says so). */
+  isOffHere(transport: TransportName): boolean {
+    return this.tabs.decided && this.heldBack.has(transport)
+  }
+
+  /** Opens or closes the held transports as the count of tabs allows, and tells the panels. */
+  private applyBudget(): void {
+    for (const transport of HELD_TRANSPORTS) {
+      const off = !this.tabs.holds
+      if (off === this.heldBack.has(transport)) continue
+      if (off) {
+        this.heldBack.add(transport)
+        this.stopWhenJoined(transport)
+      } else {
+        this.heldBack.delete(transport)
+        this.clients[transport].start()
+      }
+    }
+    this.dispatchEvent(new Event('budget'))
+  }
+
+  /** A join under way is let finish first: stopped halfway, its session would stay in the room until its lease ran out. */
+  private stopWhenJoined(transport: TransportName): void {
+    const client = this.clients[transport]
+    if (!this.heldBack.has(transport)) return
+    if (client.state === 'connecting')
+      client.addEventListener('state', () => this.stopWhenJoined(transport), { once: true })
+    else void client.stop()
+  }
+
+  private async readLimits(): Promise<void> {
+    try {
+      const res = await fetch(`${this.baseUrl}/api/limits`)
+      if (res.ok) this.textMaxBytes = ((await res.json()) as { textMaxBytes: number }).textMaxBytes
+    } catch {
+      // Unreachable for now: the default stands, and the server still has the last word on each send.
+    }
+  }
+
+  /**
+   * Sends over one transport, or over all five at once (five messages, one per transport), and says what
+   * became of each: one transport's refusal or absence never hides what the others did.
+   */
+  async send(text: string, via: TransportName | 'all'): Promise<SendResult[]> {
     const transports = via === 'all' ? TRANSPORTS : [via]
     // The five copies of one message share a number and end in ALL_FIVE_MARK and their transport:
     // a panel on any page that runs this workbench folds them into one row.
     const together = via === 'all' ? `${++this.counter}${ALL_FIVE_MARK}` : ''
-    await Promise.all(
-      transports.map((t) => {
+    return Promise.all(
+      transports.map(async (t) => {
+        if (this.heldBack.has(t))
+          return { transport: t, outcome: { status: 'not-joined', state: this.clients[t].state, offHere: true } }
         const clientMsgId = together ? `${this.name}-${together}${t}` : `${this.name}-${++this.counter}-${t}`
         const sentAt = now()
         this.sent.set(clientMsgId, { sentAt, via: t })
-        return this.clients[t].send(text, { sentAt, clientMsgId })
+        return { transport: t, outcome: await this.clients[t].send(text, { sentAt, clientMsgId }) }
       }),
     )
   }
@@ -112,7 +175,12 @@ export class Lab extends EventTarget {
       this.dispatchEvent(new Event('room'))
       return
     }
-    await Promise.all(Object.values(this.clients).map((c) => c.switchRoom(room)))
+    for (const transport of this.heldBack) this.clients[transport].room = room
+    await Promise.all(
+      Object.values(this.clients)
+        .filter((c) => !this.heldBack.has(c.transport))
+        .map((c) => c.switchRoom(room)),
+    )
     this.dispatchEvent(new Event('room'))
   }
 
