@@ -94,6 +94,9 @@ export class LabPresence extends LitElement {
       padding: 0;
       overflow: hidden;
       white-space: nowrap;
+      /* One line of whole names: those that do not fit wrap out of sight rather than being cut in half (the count has them all). */
+      flex-wrap: wrap;
+      max-height: 1.45em;
     }
     li {
       display: inline-flex;
@@ -101,7 +104,9 @@ export class LabPresence extends LitElement {
       gap: 0.25rem;
     }
     small {
-      color: #5b6370;
+      /* The header is dark: the page's muted grey there would be 2.5:1; --muted is the header's own. */
+      color: var(--muted, #5b6370);
+      font-size: 0.8rem;
     }
     .dot {
       width: 0.6rem;
