@@ -9,6 +9,8 @@ const E2E = [
   'test/ui/burst.test.ts',
   'test/ui/bench-view.test.ts',
   'test/ui/lessons.test.ts',
+  'test/ui/viewports.test.ts',
+  'test/ui/accessibility.test.ts',
   'test/transports/class-notes-page.test.ts',
   'test/transports/sse-browser.test.ts',
   'test/wire/capture.test.ts',

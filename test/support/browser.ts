@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core (nothing is downloaded). Locally
 // a missing Chromium skips browser tests with a message; in CI it is an error.
 import { existsSync } from 'node:fs'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM_PATH)
@@ -29,9 +29,14 @@ export async function launchChromium(): Promise<Browser> {
   })
 }
 
-/** A page of the workbench at `url` as a projector shows it (1280×800), past the name prompt as `name`. */
-export async function openWorkbench(browser: Browser, url: string, name = 'Instructor'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+/** A page of the workbench at `url` as a projector shows it (1280×800, or `screen`), past the name prompt as `name`. */
+export async function openWorkbench(
+  browser: Browser,
+  url: string,
+  name = 'Instructor',
+  screen: BrowserContextOptions = { viewport: { width: 1280, height: 800 } },
+): Promise<Page> {
+  const page = await browser.newPage(screen)
   await page.goto(url)
   await page.getByLabel('Name').fill(name)
   await page.getByRole('button', { name: 'Join the lab' }).click()

@@ -46,6 +46,14 @@ describe('parseRoute', () => {
     for (const route of routes) expect(parseRoute(formatRoute(route))).toEqual(route)
     expect(formatRoute({ view: 'race', room: 'lobby', deflate: false })).toBe('#/race')
   })
+
+  it('reads and writes presenter mode, a setting of the whole page like deflate', () => {
+    expect(parseRoute('#/race?presenter=on')).toEqual({ view: 'race', presenter: true })
+    expect(parseRoute('#/charts?presenter=off')).toEqual({ view: 'charts', presenter: false })
+    expect(parseRoute('#/race?presenter=loud')).toEqual({ view: 'race' })
+    expect(formatRoute({ view: 'race', room: 'ticker', presenter: true })).toBe('#/race?room=ticker&presenter=on')
+    expect(formatRoute({ view: 'race', presenter: false })).toBe('#/race')
+  })
 })
 
 describe('where a lesson link leads', () => {

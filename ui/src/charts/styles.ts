@@ -54,6 +54,15 @@ export const chartSectionStyles = css`
     outline: 3px solid #ffbf47;
     outline-offset: 1px;
   }
+  /* The numbers scroll sideways inside their box on a narrow screen, never the page. */
+  details {
+    overflow-x: auto;
+  }
+  @media (max-width: 700px) {
+    .pair {
+      grid-template-columns: minmax(0, 1fr);
+    }
+  }
   table {
     border-collapse: collapse;
     margin-top: 0.3rem;

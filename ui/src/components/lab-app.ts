@@ -6,9 +6,11 @@ import { LitElement, css, html, nothing } from 'lit'
 import { isRoomName, ROOM_MAX_LENGTH, ROOM_RULE, TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { Lab } from '../state/lab.ts'
 import { HashRouteController, type Route, type ViewId } from '../state/route.ts'
+import { presenterRemembered, rememberPresenter } from '../state/presenter.ts'
 import './lab-bench-view.ts'
 import './lab-charts.ts'
 import './lab-composer.ts'
+import './lab-counter-legend.ts'
 import './lab-inspector.ts'
 import './lab-instructor.ts'
 import './lab-join-card.ts'
@@ -17,6 +19,7 @@ import './lab-name-prompt.ts'
 import './lab-offline-banner.ts'
 import './lab-presence.ts'
 import './lab-transport-panel.ts'
+import './lab-transport-switcher.ts'
 
 const TABS = [
   { id: 'race', label: 'Race' },
@@ -37,6 +40,8 @@ export class LabApp extends LitElement {
     _inspected: { state: true },
     _lesson: { state: true },
     _resetRefused: { state: true },
+    _presenter: { state: true },
+    _shownOnPhone: { state: true },
   }
 
   declare _tab: TabId
@@ -49,6 +54,10 @@ export class LabApp extends LitElement {
   declare _lesson: string | undefined
   /** Why the server refused the reset for everyone, when it did. */
   declare _resetRefused: string | undefined
+  /** Presenter mode: large type, the figures' meanings in view, fewer numbers. */
+  declare _presenter: boolean
+  /** The one panel a phone shows. */
+  declare _shownOnPhone: TransportName
   readonly lab = new Lab()
   private readonly _router = new HashRouteController(this, (route) => this._onRoute(route))
 
@@ -61,6 +70,13 @@ export class LabApp extends LitElement {
     this._inspected = 'websocket'
     this._lesson = undefined
     this._resetRefused = undefined
+    this._presenter = presenterRemembered()
+    this._shownOnPhone = TRANSPORTS[0]
+  }
+
+  protected override updated(): void {
+    // On the host, so that the page's own styles (and a test) can tell presenter mode.
+    this.toggleAttribute('presenter', this._presenter)
   }
 
   /** The page's state as a route, for the address bar. */
@@ -71,6 +87,7 @@ export class LabApp extends LitElement {
       transport: this._tab === 'inspector' ? this._inspected : undefined,
       room: this._room,
       deflate: this._deflate,
+      presenter: this._presenter,
     }
   }
 
@@ -80,6 +97,7 @@ export class LabApp extends LitElement {
     if (route.view === 'lessons') this._lesson = route.lesson
     if (route.transport) this._inspected = route.transport
     if (route.deflate !== undefined) this._setDeflate(route.deflate)
+    if (route.presenter !== undefined) this._setPresenter(route.presenter)
     if (route.room !== undefined && route.room !== this._room) void this._switchRoom(route.room)
     // A bare address (/) stays bare until the reader moves.
     if (location.hash) this._router.write(this._route, 'replace')
@@ -106,6 +124,16 @@ export class LabApp extends LitElement {
     this._router.write(this._route, 'replace')
   }
 
+  private _setPresenter(on: boolean): void {
+    this._presenter = on
+    rememberPresenter(on)
+  }
+
+  private _onPresenterToggle(): void {
+    this._setPresenter(!this._presenter)
+    this._router.write(this._route, 'replace')
+  }
+
   private _onInspectedChange(event: CustomEvent<TransportName>): void {
     this._inspected = event.detail
     this._router.write(this._route, 'replace')
@@ -115,6 +143,11 @@ export class LabApp extends LitElement {
     if (this._named) void this.lab.rename(event.detail)
     else this.lab.start(event.detail)
     this._named = true
+    // The dialog gives focus back to the body it took it from: move it to where the page starts.
+    void this.updateComplete.then(() => {
+      if (this._tab === 'race') this.renderRoot.querySelector('lab-composer')?.focus()
+      else this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${this._tab}`)?.focus()
+    })
   }
 
   private async _onRoomSubmit(event: SubmitEvent): Promise<void> {
@@ -228,15 +261,28 @@ export class LabApp extends LitElement {
         <lab-name-prompt @name-chosen=${this._onNameChosen}></lab-name-prompt>
         <lab-join-card .baseUrl=${this.lab.baseUrl}></lab-join-card>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
+        <button
+          type="button"
+          class="presenter"
+          aria-pressed=${this._presenter ? 'true' : 'false'}
+          @click=${this._onPresenterToggle}
+        >
+          Presenter mode
+        </button>
       </header>
       <lab-offline-banner .lab=${this.lab}></lab-offline-banner>
       <main>
         <section id="view-race" role="tabpanel" aria-labelledby="tab-race" ?hidden=${this._tab !== 'race'}>
           <lab-composer .lab=${this.lab}></lab-composer>
           ${this._renderReset()}
+          <lab-transport-switcher
+            .shown=${this._shownOnPhone}
+            @transport-shown=${(e: CustomEvent<TransportName>) => (this._shownOnPhone = e.detail)}
+          ></lab-transport-switcher>
           <div class="panels" @deflate-change=${this._onDeflateChange}>
-            ${TRANSPORTS.map((t) => html`<lab-transport-panel .lab=${this.lab} transport=${t} .deflate=${this._deflate}></lab-transport-panel>`)}
+            ${TRANSPORTS.map((t) => html`<lab-transport-panel .lab=${this.lab} transport=${t} .deflate=${this._deflate} ?presenter=${this._presenter} ?data-off-phone=${t !== this._shownOnPhone}></lab-transport-panel>`)}
           </div>
+          <lab-counter-legend ?presenter=${this._presenter}></lab-counter-legend>
           <p class="note">
             Connection budget: browsers open about 6 HTTP/1.1 connections per origin. This page holds at most two (the
             long poll and the SSE stream); the WebSockets (raw and Socket.IO) do not count against that pool, and the
@@ -325,6 +371,7 @@ export class LabApp extends LitElement {
     select:focus-visible {
       outline: 3px solid #ffbf47;
       outline-offset: 1px;
+      box-shadow: 0 0 0 6px #1b1f24;
     }
     main {
       flex: 1;
@@ -397,6 +444,56 @@ export class LabApp extends LitElement {
       }
       .room input {
         width: 7rem;
+      }
+    }
+    .presenter {
+      font: inherit;
+      font-size: 0.9rem;
+      color: #fff;
+      background: transparent;
+      border: 1px solid #8d99a8;
+      border-radius: 4px;
+      padding: 0.2rem 0.6rem;
+      white-space: nowrap;
+      cursor: pointer;
+    }
+    .presenter[aria-pressed='true'] {
+      background: #ffbf47;
+      border-color: #ffbf47;
+      color: #1d2733;
+      font-weight: 600;
+    }
+    /* Presenter mode: the header and tabs larger, the long notes left to the ordinary view (the legend says what the figures mean). */
+    :host([presenter]) header {
+      font-size: clamp(15px, 1.05vw, 1.35rem);
+    }
+    :host([presenter]) h1 {
+      font-size: 1.3em;
+    }
+    :host([presenter]) .note {
+      display: none;
+    }
+    lab-counter-legend {
+      flex: none;
+    }
+    /* A phone: one transport at a time, full width, picked by the switcher; the race scrolls as one page. */
+    @media (max-width: 700px) {
+      #view-race {
+        overflow-y: auto;
+      }
+      .panels {
+        flex: none;
+        grid-template-columns: minmax(0, 1fr);
+        grid-template-rows: minmax(26rem, 70vh);
+      }
+      .panels > [data-off-phone] {
+        display: none;
+      }
+      .reset {
+        flex-wrap: wrap;
+      }
+      .presenter {
+        display: none;
       }
     }
   `

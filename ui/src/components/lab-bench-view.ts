@@ -173,8 +173,9 @@ export class LabBenchView extends LitElement {
 
   private _renderTable(table: Table) {
     const num = (i: number) => (table.align[i] === 'right' ? 'num' : '')
+    // A wide table scrolls sideways inside its box: focusable, so a keyboard can scroll it too.
     return html`
-      <div class="scroll">
+      <div class="scroll" tabindex="0">
         <table>
           <thead>
             <tr>
@@ -369,6 +370,10 @@ export class LabBenchView extends LitElement {
     }
     section:focus-visible {
       outline: 3px solid #ffbf47;
+    }
+    .scroll:focus-visible {
+      outline: 3px solid #ffbf47;
+      box-shadow: 0 0 0 6px #1b1f24;
     }
     h4 {
       font-size: 0.95rem;

@@ -7,6 +7,7 @@ import { LitElement, css, html } from 'lit'
 import { TRANSPORT_INFO, TRANSPORTS, utf8Length, type TransportName } from '../../../server/core/names.ts'
 import type { Lab, SendResult } from '../state/lab.ts'
 import './lab-send-report.ts'
+import { focusRing } from '../focus-ring.ts'
 
 export class LabComposer extends LitElement {
   static override properties = {
@@ -62,6 +63,11 @@ export class LabComposer extends LitElement {
     return !over
   }
 
+  /** Focusing the composer means focusing its message box, where typing starts. */
+  override focus(options?: FocusOptions): void {
+    this.renderRoot.querySelector('input')?.focus(options)
+  }
+
   private _onViaChange(event: Event): void {
     this._via = (event.target as HTMLSelectElement).value as TransportName | 'all'
   }
@@ -89,6 +95,7 @@ export class LabComposer extends LitElement {
   }
 
   static override styles = css`
+    ${focusRing}
     form {
       display: flex;
       align-items: center;
@@ -124,6 +131,25 @@ export class LabComposer extends LitElement {
       overflow: hidden;
       clip: rect(0 0 0 0);
       white-space: nowrap;
+    }
+    /* A phone: the message box takes the first line, the choice of transport and Send the next, the status its own. */
+    @media (max-width: 700px) {
+      form {
+        flex-wrap: wrap;
+      }
+      input {
+        flex-basis: 100%;
+        min-width: 0;
+      }
+      select {
+        flex: 1;
+        min-width: 0;
+      }
+      .status {
+        flex-basis: 100%;
+        min-width: 0;
+        white-space: normal;
+      }
     }
   `
 }

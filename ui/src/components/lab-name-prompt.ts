@@ -130,6 +130,17 @@ export class LabNamePrompt extends LitElement {
       button {
         font-weight: 600;
       }
+      /* A phone: the dialog fits the screen, and scrolls inside itself rather than off its edges. */
+      @media (max-width: 700px) {
+        dialog {
+          box-sizing: border-box;
+          width: calc(100vw - 1.5rem);
+          max-width: calc(100vw - 1.5rem);
+          max-height: calc(100dvh - 1.5rem);
+          padding: 1rem 1.1rem;
+          overflow-y: auto;
+        }
+      }
     `,
   ]
 }

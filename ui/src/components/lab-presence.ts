@@ -161,6 +161,9 @@ export class LabPresence extends LitElement {
       margin: 0;
       padding: 0;
       white-space: nowrap;
+      /* One line of whole names: those that do not fit wrap out of sight rather than being cut in half (the count has them all). */
+      flex-wrap: wrap;
+      max-height: 1.45em;
     }
     ul.shown {
       flex: 1;
@@ -175,6 +178,11 @@ export class LabPresence extends LitElement {
     .dots {
       display: inline-flex;
       gap: 1px;
+    }
+    small {
+      /* The header is dark: the page's muted grey there would be 2.5:1; --muted is the header's own. */
+      color: var(--muted, #5b6370);
+      font-size: 0.8rem;
     }
     .dot {
       width: 0.5rem;

@@ -21,6 +21,7 @@ import {
 import { TRANSPORT_INFO, TRANSPORTS, isTransportName } from '../../../server/core/names.ts'
 import './lab-sent-away.ts'
 import './lab-tab-notice.ts'
+import { focusRing } from '../focus-ring.ts'
 
 const CONNS_TITLE =
   "TCP connections open that this transport used last, from every client (a browser's keep-alive connection counts " +
@@ -37,6 +38,7 @@ export class LabTransportPanel extends LitElement {
     lab: { attribute: false },
     transport: { type: String },
     deflate: { type: Boolean },
+    presenter: { type: Boolean, reflect: true },
     _state: { state: true },
     _tick: { state: true },
   }
@@ -45,6 +47,8 @@ export class LabTransportPanel extends LitElement {
   declare transport: TransportName
   /** WebSocket compression, owned by the page (a link can turn it on); the panel asks for changes with `deflate-change`. */
   declare deflate: boolean
+  /** Presenter mode, owned by the page: large type and only the main figures. */
+  declare presenter: boolean
   declare _state: ConnectionState
   declare _tick: number
   private _unsubscribe: Array<() => void> = []
@@ -67,6 +71,7 @@ export class LabTransportPanel extends LitElement {
     this._state = 'idle'
     this._tick = 0
     this.deflate = false
+    this.presenter = false
   }
 
   private get _client(): ChatClient {
@@ -211,7 +216,7 @@ export class LabTransportPanel extends LitElement {
         <div class="controls">${off ? nothing : this._renderControls(client)}</div>
         <lab-sent-away .reason=${client.sentAway}></lab-sent-away>
         ${this._renderCounters(client)}
-        <div class="messages">
+        <div class="messages" tabindex="0">
           <ol class="rows" aria-label="Messages received over ${label}">
             ${repeat(
               this._rows.shown,
@@ -225,6 +230,8 @@ export class LabTransportPanel extends LitElement {
   }
 
   private _renderControls(client: ChatClient) {
+    // Five panels each have a Drop and a Leave: their names say which transport, for a screen reader's list of buttons.
+    const label = TRANSPORT_INFO[this.transport].label
     const specific = (() => {
       switch (this.transport) {
         case 'short-polling':
@@ -256,10 +263,10 @@ export class LabTransportPanel extends LitElement {
         ?disabled=${this._state === 'closed'}
         title="Cut the connection as a network failure would; it comes back and resumes"
       >
-        Drop
+        Drop<span class="visually-hidden"> ${label}</span>
       </button>
       <button @click=${this._onToggleMembership} title="Leave or rejoin the room">
-        ${this._state === 'closed' ? 'Join' : 'Leave'}
+        ${this._state === 'closed' ? 'Join' : 'Leave'}<span class="visually-hidden"> ${label}</span>
       </button>
     `
   }
@@ -290,7 +297,7 @@ export class LabTransportPanel extends LitElement {
           </tr>
         </thead>
         <tbody>
-          <tr title="Bodies and frames this panel handled (page scripts cannot see headers)">
+          <tr class="secondary" title="Bodies and frames this panel handled (page scripts cannot see headers)">
             <th scope="row">My bytes</th>
             <td>${formatBytesShort(client.stats.bytesUp)}</td>
             <td>${formatBytesShort(client.stats.bytesDown)}</td>
@@ -309,14 +316,17 @@ export class LabTransportPanel extends LitElement {
           </tr>
           ${
             server && (server.plainIn !== server.payloadIn || server.plainOut !== server.payloadOut)
-              ? html`<tr title="The chat JSON before compression, and what permessage-deflate saved (plain − payload)">
+              ? html`<tr
+                  class="secondary"
+                  title="The chat JSON before compression, and what permessage-deflate saved (plain − payload)"
+                >
                   <th scope="row">Saved by deflate</th>
                   <td>${formatBytesShort(server.plainIn - server.payloadIn)}</td>
                   <td>${formatBytesShort(server.plainOut - server.payloadOut)}</td>
                 </tr>`
               : nothing
           }
-          <tr title="Server wire meter: every byte that crossed the TCP socket: overhead + payload">
+          <tr class="secondary" title="Server wire meter: every byte that crossed the TCP socket: overhead + payload">
             <th scope="row">On the wire</th>
             <td>${formatBytesShort(server?.bytesIn)}</td>
             <td>${formatBytesShort(server?.bytesOut)}</td>
@@ -324,10 +334,13 @@ export class LabTransportPanel extends LitElement {
         </tbody>
       </table>
       <dl class="facts ${stale ? 'stale' : ''}">
-        <dt title="Requests this panel made / HTTP requests and upgrades the server served for this transport">
+        <dt
+          class="secondary"
+          title="Requests this panel made / HTTP requests and upgrades the server served for this transport"
+        >
           Requests me · all
         </dt>
-        <dd>${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
+        <dd class="secondary">${formatCount(client.stats.requests)} · ${formatCount(server?.httpRequests)}</dd>
         ${this._renderShares()} ${this._renderIdle()}
         <dt title=${CONNS_TITLE}>Conns · held</dt>
         <dd class="conns">${formatCount(server?.connectionsOpen)} · ${formatCount(server?.requestsHeld)}</dd>
@@ -357,8 +370,8 @@ export class LabTransportPanel extends LitElement {
       <dd class="per-message" title=${perMessageTitle}>
         ${perMessage ? `${formatRatio(perMessage.share, 1)} · ${formatCount(perMessage.messages)} msgs` : 'no msg yet'}
       </dd>
-      <dt title=${sinceTitle}>Since ${wire.resetAt === undefined ? 'load' : 'reset'}</dt>
-      <dd class="since-reset">${since ? `${formatRatio(since.share, 1)} overhead` : '—'}</dd>
+      <dt class="secondary" title=${sinceTitle}>Since ${wire.resetAt === undefined ? 'load' : 'reset'}</dt>
+      <dd class="since-reset secondary">${since ? `${formatRatio(since.share, 1)} overhead` : '—'}</dd>
     `
   }
 
@@ -377,8 +390,8 @@ export class LabTransportPanel extends LitElement {
       <dd class="idle">
         ${idle ? `${formatCount(idle.requestsPerMinute)} req · ${formatBytesShort(idle.bytesPerMinute)}` : 'measuring…'}
       </dd>
-      <dt title=${title}>Quiet seconds</dt>
-      <dd class="idle-window">
+      <dt class="secondary" title=${title}>Quiet seconds</dt>
+      <dd class="idle-window secondary">
         ${
           idle
             ? `${Math.round(idle.quietSeconds)} of ${Math.round(idle.spanSeconds)} s`
@@ -477,6 +490,7 @@ export class LabTransportPanel extends LitElement {
   }
 
   static override styles = css`
+    ${focusRing}
     :host {
       display: block;
       min-width: 0;
@@ -804,6 +818,49 @@ export class LabTransportPanel extends LitElement {
       overflow: hidden;
       clip: rect(0 0 0 0);
       white-space: nowrap;
+    }
+    /* The ring would be cut by the panel's edges: the list draws it inside. */
+    .messages:focus-visible {
+      outline-offset: -3px;
+      box-shadow: inset 0 0 0 6px #1b1f24;
+    }
+    /* Presenter mode: fewer figures, large enough for the back row; the secondary ones stay in the ordinary view. */
+    :host([presenter]) .secondary {
+      display: none;
+    }
+    :host([presenter]) h2 {
+      font-size: clamp(1.1rem, 1.4vw, 1.8rem);
+    }
+    :host([presenter]) .state {
+      font-size: clamp(0.85rem, 1vw, 1.2rem);
+    }
+    :host([presenter]) .counters,
+    :host([presenter]) .facts {
+      font-size: clamp(1rem, 1.35vw, 1.75rem);
+    }
+    :host([presenter]) .counters td,
+    :host([presenter]) .facts dd {
+      font-weight: 600;
+    }
+    :host([presenter]) .counters thead th {
+      font-size: clamp(0.8rem, 1vw, 1.3rem);
+    }
+    /* A figure too long for its cell takes a second line instead of an ellipsis nobody can read from afar. */
+    :host([presenter]) .facts dd {
+      white-space: normal;
+    }
+    :host([presenter]) .messages li {
+      height: clamp(2.6rem, 3.6vw, 4.6rem);
+    }
+    :host([presenter]) .meta {
+      font-size: clamp(0.8rem, 0.95vw, 1.2rem);
+    }
+    :host([presenter]) .latency,
+    :host([presenter]) .from {
+      font-size: clamp(0.9rem, 1.1vw, 1.4rem);
+    }
+    :host([presenter]) .text {
+      font-size: clamp(1rem, 1.25vw, 1.6rem);
     }
   `
 }

@@ -25,6 +25,8 @@ export interface Route {
   deflate?: boolean
   /** `?transport=websocket`: the transport the Inspector shows. */
   transport?: TransportName
+  /** `?presenter=on|off`: large type, definitions in view and fewer numbers, for a projector. */
+  presenter?: boolean
 }
 
 const ON = ['on', 'true', '1', 'yes']
@@ -58,6 +60,9 @@ export function parseRoute(hash: string): Route | undefined {
   const deflate = params.get('deflate')?.toLowerCase()
   if (deflate !== undefined && ON.includes(deflate)) route.deflate = true
   if (deflate !== undefined && OFF.includes(deflate)) route.deflate = false
+  const presenter = params.get('presenter')?.toLowerCase()
+  if (presenter !== undefined && ON.includes(presenter)) route.presenter = true
+  if (presenter !== undefined && OFF.includes(presenter)) route.presenter = false
   const transport = params.get('transport')
   if (transport !== null && (TRANSPORTS as readonly string[]).includes(transport))
     route.transport = transport as TransportName
@@ -71,6 +76,7 @@ export function formatRoute(route: Route): string {
   if (route.transport) params.set('transport', route.transport)
   if (route.room && route.room !== DEFAULT_ROOM) params.set('room', route.room)
   if (route.deflate) params.set('deflate', 'on')
+  if (route.presenter) params.set('presenter', 'on')
   const query = params.toString()
   return `#${path}${query ? `?${query}` : ''}`
 }
