@@ -9,6 +9,7 @@ import { errorReplies } from './plugins/errors.ts'
 import { benchResults } from './plugins/bench-results.ts'
 import { hubPlugin } from './plugins/hub.ts'
 import { lessonRoutes } from './plugins/lessons.ts'
+import { networkRoutes } from './plugins/network.ts'
 import { workbenchUi } from './plugins/ui.ts'
 import { wireRoutes } from './plugins/wire.ts'
 import { transportForUrl, transports } from './transports/index.ts'
@@ -59,6 +60,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(errorReplies)
   await app.register(hubPlugin)
   await app.register(wireRoutes)
+  await app.register(networkRoutes)
   await app.register(fastifyWebsocket, {
     // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
     // Compression is offered here and chosen per connection in transports/websocket.ts.
