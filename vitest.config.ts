@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config'
 const E2E = [
   'test/ui/workbench.test.ts',
   'test/ui/restart.test.ts',
+  'test/ui/network.test.ts',
   'test/ui/bench-view.test.ts',
   'test/ui/lessons.test.ts',
   'test/transports/class-notes-page.test.ts',

@@ -12,6 +12,7 @@ import './lab-composer.ts'
 import './lab-inspector.ts'
 import './lab-lessons.ts'
 import './lab-name-prompt.ts'
+import './lab-network-select.ts'
 import './lab-offline-banner.ts'
 import './lab-presence.ts'
 import './lab-transport-panel.ts'
@@ -222,6 +223,7 @@ export class LabApp extends LitElement {
           <button type="submit">Switch</button>
         </form>
         <lab-presence .lab=${this.lab}></lab-presence>
+        <lab-network-select .network=${this.lab.network}></lab-network-select>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
       </header>
       <lab-offline-banner .lab=${this.lab}></lab-offline-banner>

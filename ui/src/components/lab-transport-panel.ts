@@ -8,6 +8,7 @@ import { formatBytesShort, formatCount, formatRatio, formatSpan } from '../forma
 import { describeLatency, type ReceivedLatency } from '../latency.ts'
 import { ShortPollingClient } from '../clients/polling.ts'
 import type { Lab } from '../state/lab.ts'
+import './lab-network-badge.ts'
 import { TRANSPORT_INFO } from '../../../server/core/names.ts'
 
 interface Row {
@@ -180,6 +181,7 @@ export class LabTransportPanel extends LitElement {
             >${this._state}</span
           >
         </header>
+        <lab-network-badge .network=${this.lab.network}></lab-network-badge>
         <div class="controls">${this._renderControls(client)}</div>
         ${this._renderCounters(client)}
         <ol class="messages" aria-label="Messages received over ${label}">

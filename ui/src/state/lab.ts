@@ -7,6 +7,7 @@ import { TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 import { createChatClient, type ChatClient } from '../clients/index.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
+import { NetworkStore } from './network.ts'
 import { ServerClock } from './server-clock.ts'
 import { WireStore } from './wire-store.ts'
 
@@ -35,6 +36,8 @@ export class Lab extends EventTarget {
   readonly clients: Record<TransportName, ChatClient>
   readonly wire: WireStore
   readonly clock: ServerClock
+  /** The network this page is behind: its origin's port says which. */
+  readonly network: NetworkStore
   /** clientMsgId -> when and how this page sent it. */
   readonly sent = new Map<string, Sent>()
   readonly latency: LatencySample[] = []
@@ -45,6 +48,7 @@ export class Lab extends EventTarget {
     super()
     this.baseUrl = baseUrl
     this.clock = new ServerClock(baseUrl)
+    this.network = new NetworkStore(baseUrl)
     this.clients = Object.fromEntries(
       TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })]),
     ) as Record<TransportName, ChatClient>
