@@ -118,8 +118,10 @@ export class NetworkRelays {
     return this.peak
   }
 
+  /** Stops listening and cuts what is still open: a listener's close waits for its connections to end. */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))))
+    const closed = this.servers.map((s) => new Promise((resolve) => s.close(resolve)))
     for (const socket of this.open) socket.destroy()
+    await Promise.all(closed)
   }
 }

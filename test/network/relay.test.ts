@@ -71,6 +71,19 @@ describe('the shaped network ports', () => {
   }
 })
 
+describe('a server with shaped ports', () => {
+  it('closes while a client that never hangs up is still connected through one of them', async () => {
+    const server = await startServer()
+    const { profiles } = (await (await fetch(`${server.url}/api/network`)).json()) as NetworkAnswer
+    // Half-open allowed and never ended: only the server's side can end this connection.
+    const stubborn = connect({ port: profiles[0]!.port, host: '127.0.0.1', allowHalfOpen: true })
+    stubborn.on('error', () => {})
+    await new Promise((resolve) => stubborn.once('connect', resolve))
+    await server.close()
+    stubborn.destroy()
+  })
+})
+
 describe('a NetworkRelays link', () => {
   const profile: NetworkProfile = { id: 'test', label: 'test 40 ms · 8 Mbit/s', rttMs: 40, kbitps: 8000 }
   const fast: NetworkProfile = { id: 'fast', label: 'fast 2 ms · 80 Mbit/s', rttMs: 2, kbitps: 80_000 }
