@@ -41,6 +41,14 @@ export const networkRoutes = fp(
     app.addHook('onClose', async () => {
       await relays.close()
     })
+    // A page behind a shaped port reads the meter and the clock from this one, unshaped: a cross-origin read
+    // that only the lab's own ports, on the host the request names, may make.
+    app.addHook('onRequest', async (request, reply) => {
+      const origin = request.headers.origin
+      if (origin === undefined || !/^\/api\/(wire|time)(\/|\?|$)/.test(request.url)) return
+      if (fromShapedPort(origin, request.headers.host, relays))
+        reply.header('access-control-allow-origin', origin).header('vary', 'Origin')
+    })
     app.get('/api/network', { schema: { response: { 200: NetworkAnswer } } }, async (request) => ({
       directPort: mainPort(app.server),
       current: relays.profile(request.raw.socket)?.id ?? null,
@@ -49,6 +57,16 @@ export const networkRoutes = fp(
   },
   { name: 'network-routes' },
 )
+
+function fromShapedPort(origin: string, host: string | undefined, relays: NetworkRelays): boolean {
+  try {
+    const page = new URL(origin)
+    const asked = new URL(`http://${host}`)
+    return page.hostname === asked.hostname && relays.listeners.some(({ port }) => String(port) === page.port)
+  } catch {
+    return false
+  }
+}
 
 function mainPort(server: { address(): unknown }): number {
   const address = server.address()

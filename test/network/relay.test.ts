@@ -50,6 +50,16 @@ describe('the shaped network ports', () => {
     expect(answer.directPort).toBe(server.port)
   })
 
+  it("lets a page on a shaped port read the meter and the clock from the server's own port, and nothing else", async () => {
+    const allowed = async (path: string, origin: string) =>
+      (await fetch(`${server.url}${path}`, { headers: { origin } })).headers.get('access-control-allow-origin')
+    expect(await allowed('/api/wire', through('3g'))).toBe(through('3g'))
+    expect(await allowed('/api/time', through('gprs'))).toBe(through('gprs'))
+    expect(await allowed('/api/rooms', through('3g'))).toBeNull()
+    expect(await allowed('/api/wire', `http://elsewhere.example:${network.profiles[0]!.port}`)).toBeNull()
+    expect(await allowed('/api/wire', server.url)).toBeNull()
+  })
+
   const threeG = NETWORK_PROFILES.find((p) => p.id === '3g')!
   for (const transport of TRANSPORTS) {
     it(`delivers a message to a ${transport} client behind 3G no sooner than the one-way delay after the server stamped it`, async () => {

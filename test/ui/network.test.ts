@@ -74,6 +74,27 @@ describe.skipIf(!hasChromium)('the workbench behind a shaped network', () => {
     await page.screenshot({ path: `${artifacts}workbench-network-3g.png` })
   })
 
+  it("reads the meter and the clock straight from the server's port, not through the shaped one", async () => {
+    const reads: URL[] = []
+    const onResponse = (response: { url(): string; ok(): boolean }) => {
+      const url = new URL(response.url())
+      if (response.ok() && /^\/api\/(wire|time)$/.test(url.pathname)) reads.push(url)
+    }
+    page.on('response', onResponse)
+    try {
+      // From the start: the clock is read several times right after the page joins, then seldom.
+      await page.reload()
+      await joinAgain()
+      // Until the page has heard where the server's own port is, a first read may still go through the shaped one.
+      const direct = (path: string) => reads.some((url) => url.pathname === path && url.port === String(server.port))
+      await expect.poll(() => direct('/api/wire')).toBe(true)
+      await expect.poll(() => direct('/api/time'), { timeout: 15_000 }).toBe(true)
+      expect(await page.getByRole('alert').count()).toBe(0)
+    } finally {
+      page.off('response', onResponse)
+    }
+  })
+
   it('keeps the network across a reload, and goes back to direct when asked', async () => {
     await page.reload()
     await joinAgain()

@@ -49,6 +49,11 @@ export class Lab extends EventTarget {
     this.baseUrl = baseUrl
     this.clock = new ServerClock(baseUrl)
     this.network = new NetworkStore(baseUrl)
+    // The meter and the clock are read straight from the server's port: the network is for the chat, not the instruments.
+    void this.network.load().then(() => {
+      const direct = this.network.directBaseUrl(baseUrl)
+      if (direct) this.wire.baseUrl = this.clock.baseUrl = direct
+    })
     this.clients = Object.fromEntries(
       TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })]),
     ) as Record<TransportName, ChatClient>

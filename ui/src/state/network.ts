@@ -45,6 +45,14 @@ export class NetworkStore extends EventTarget {
     return this.loading
   }
 
+  /** The server's own origin when this page came through a shaped port; undefined when it is already there. */
+  directBaseUrl(baseUrl: string): string | undefined {
+    if (!this.current || this.directPort === undefined) return undefined
+    const url = new URL(baseUrl)
+    url.port = String(this.directPort)
+    return url.origin
+  }
+
   /** This page's address with the port of `id` (undefined: the server's own port), its route kept. */
   addressFor(id: string | undefined, page: URL): string | undefined {
     const port = id === undefined ? this.directPort : this.profiles.find((p) => p.id === id)?.port
