@@ -16,7 +16,7 @@
 // know who is asking (a classmate behind the relay is not the server's machine).
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import type { NetworkProfile } from './profiles.ts'
-import { direction, Shaper } from './shaper.ts'
+import { direction, Shaper, type Link } from './shaper.ts'
 
 /** Bytes a shaped connection may hold in each direction before its sender is paused. */
 export const SHAPED_QUEUE_BYTES = 256 * 1024
@@ -39,6 +39,8 @@ export class NetworkRelays {
   private readonly pending = new Set<Pending>()
   private readonly profileOf = new WeakMap<Socket, NetworkProfile>()
   private peak = 0
+  /** One link per client address and profile: all of a client's connections share its bandwidth. */
+  private readonly links = new Map<string, { up: Link; down: Link; connections: number }>()
   readonly listeners: RelayListener[] = []
 
   /**
@@ -94,8 +96,15 @@ export class NetworkRelays {
     this.pending.add(entry)
     upstream.once('close', () => this.pending.delete(entry))
     const shape = direction(profile.rttMs, profile.kbitps)
-    const up = new Shaper(client, upstream, shape, SHAPED_QUEUE_BYTES)
-    const down = new Shaper(upstream, client, shape, SHAPED_QUEUE_BYTES)
+    const key = `${profile.id} ${client.remoteAddress}`
+    const link = this.links.get(key) ?? { up: { freeAt: 0 }, down: { freeAt: 0 }, connections: 0 }
+    link.connections++
+    this.links.set(key, link)
+    client.once('close', () => {
+      if (--link.connections === 0) this.links.delete(key)
+    })
+    const up = new Shaper(client, upstream, shape, link.up, SHAPED_QUEUE_BYTES)
+    const down = new Shaper(upstream, client, shape, link.down, SHAPED_QUEUE_BYTES)
     for (const [socket, towards, from] of [
       [client, down, up],
       [upstream, up, down],

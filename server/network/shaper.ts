@@ -14,6 +14,12 @@ export interface Direction {
   bytesPerMs: number
 }
 
+/** A direction of one client's link: its connections take turns on it, as on one phone's radio. */
+export interface Link {
+  /** When the link finishes sending what it was given so far. */
+  freeAt: number
+}
+
 export function direction(rttMs: number, kbitps: number): Direction {
   return { oneWayMs: rttMs / 2, bytesPerMs: kbitps > 0 ? (kbitps * 1000) / 8 / 1000 : Infinity }
 }
@@ -23,13 +29,12 @@ export class Shaper {
   private queuedBytes = 0
   /** The most this direction ever held: what bounding its memory means, for the tests to check. */
   peakQueuedBytes = 0
-  /** When the link finishes sending what it was given so far. */
-  private linkFreeAt = 0
   private timer: NodeJS.Timeout | undefined
   private ended = false
   private readonly from: Socket
   private readonly to: Socket
   private readonly shape: Direction
+  private readonly link: Link
   private readonly maxQueuedBytes: number
 
   /**
@@ -37,10 +42,11 @@ export class Shaper {
    * sending side is paused (TCP's flow control does the rest) until the
    * queue has gone out.
    */
-  constructor(from: Socket, to: Socket, shape: Direction, maxQueuedBytes: number) {
+  constructor(from: Socket, to: Socket, shape: Direction, link: Link, maxQueuedBytes: number) {
     this.from = from
     this.to = to
     this.shape = shape
+    this.link = link
     this.maxQueuedBytes = maxQueuedBytes
     from.on('data', (chunk: Buffer) => this.push(chunk))
     from.on('end', () => this.end())
@@ -59,8 +65,8 @@ export class Shaper {
     if (data === null) this.ended = true
     const now = performance.now()
     const length = data?.length ?? 0
-    this.linkFreeAt = Math.max(this.linkFreeAt, now) + length / this.shape.bytesPerMs
-    this.queue.push({ due: this.linkFreeAt + this.shape.oneWayMs, data })
+    this.link.freeAt = Math.max(this.link.freeAt, now) + length / this.shape.bytesPerMs
+    this.queue.push({ due: this.link.freeAt + this.shape.oneWayMs, data })
     this.queuedBytes += length
     this.release()
   }

@@ -136,6 +136,27 @@ describe('a NetworkRelays link', () => {
     expect(elapsed).toBeGreaterThanOrEqual(body.length / bytesPerMs + profile.rttMs)
   })
 
+  it("shares the bandwidth between a client's connections, as one link", async () => {
+    const body = randomBytes(256 * 1024)
+    const echo = async () => {
+      const socket: Socket = connect(relays.listeners[0]!.port, '127.0.0.1')
+      let length = 0
+      await new Promise<void>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => {
+          length += chunk.length
+          if (length >= body.length) resolve()
+        })
+        socket.on('error', reject)
+        socket.write(body)
+      })
+      socket.destroy()
+    }
+    const started = performance.now()
+    await Promise.all([echo(), echo()])
+    const bytesPerMs = (profile.kbitps * 1000) / 8 / 1000
+    expect(performance.now() - started).toBeGreaterThanOrEqual((2 * body.length) / bytesPerMs + profile.rttMs)
+  })
+
   it("holds no more than its bound of a fast sender's bytes while the link is slower, and loses none", async () => {
     const body = randomBytes(4 * 1024 * 1024)
     const socket: Socket = connect(relays.listeners[1]!.port, '127.0.0.1')
