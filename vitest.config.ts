@@ -7,6 +7,7 @@ const E2E = [
   'test/ui/join.test.ts',
   'test/ui/workbench-rows.test.ts',
   'test/ui/burst.test.ts',
+  'test/ui/network.test.ts',
   'test/ui/bench-view.test.ts',
   'test/ui/lessons.test.ts',
   'test/ui/viewports.test.ts',

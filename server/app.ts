@@ -11,6 +11,7 @@ import { hubPlugin } from './plugins/hub.ts'
 import { instructorRoutes } from './plugins/instructor.ts'
 import { joinRoutes } from './plugins/join.ts'
 import { lessonRoutes } from './plugins/lessons.ts'
+import { networkRoutes } from './plugins/network.ts'
 import { workbenchUi } from './plugins/ui.ts'
 import { wireRoutes } from './plugins/wire.ts'
 import { transportForUrl, transports } from './transports/index.ts'
@@ -62,6 +63,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(hubPlugin)
   await app.register(wireRoutes)
   await app.register(instructorRoutes)
+  await app.register(networkRoutes)
   await app.register(fastifyWebsocket, {
     // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
     // Compression is offered here and chosen per connection in transports/websocket.ts.

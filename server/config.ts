@@ -27,6 +27,7 @@ export interface Config {
   maxRoomsPerClient: number
   tickerHz: number
   shutdownGraceMs: number
+  networkPort: number
 }
 
 type Kind = 'int' | 'string' | 'bool' | 'level'
@@ -266,6 +267,16 @@ export const SETTINGS: Setting[] = [
     min: 100,
     max: 60000,
     help: 'longest a graceful shutdown may take before the process exits anyway',
+  },
+  {
+    key: 'networkPort',
+    env: 'NETWORK_PORT',
+    flag: 'network-port',
+    kind: 'int',
+    default: 0,
+    min: -1,
+    max: 65532,
+    help: 'first of four ports with a shaped network (LAN, 4G, 3G, GPRS in that order); 0 picks free ones, -1 = none',
   },
 ]
 

@@ -21,6 +21,7 @@ export class Edge {
   readonly fastifyUpgrades = new EventEmitter()
   private readonly requestOwners: Array<{ match: Match; owner: RequestOwner }> = []
   private readonly upgradeOwners: Array<{ match: Match; owner: UpgradeOwner }> = []
+  private readonly connectionTaps: Array<(socket: Socket) => void> = []
   private readonly meter: WireMeter
   private readonly perAddress = new Map<string, number>()
   private readonly maxPerAddress: number
@@ -41,6 +42,7 @@ export class Edge {
       else fastifyHandler(req, res)
     })
     server.on('connection', (socket: Socket) => {
+      for (const tap of this.connectionTaps) tap(socket)
       if (this.admit(socket)) this.meter.track(socket)
     })
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -85,6 +87,11 @@ export class Edge {
 
   claimUpgrades(match: Match, owner: UpgradeOwner): void {
     this.upgradeOwners.push({ match, owner })
+  }
+
+  /** Sees each accepted connection before it is admitted or counted (a relayed one takes its client's address). */
+  tapConnections(tap: (socket: Socket) => void): void {
+    this.connectionTaps.push(tap)
   }
 }
 

@@ -16,6 +16,7 @@ import './lab-instructor.ts'
 import './lab-join-card.ts'
 import './lab-lessons.ts'
 import './lab-name-prompt.ts'
+import './lab-network-select.ts'
 import './lab-offline-banner.ts'
 import './lab-presence.ts'
 import './lab-transport-panel.ts'
@@ -260,6 +261,7 @@ export class LabApp extends LitElement {
         <lab-presence .lab=${this.lab}></lab-presence>
         <lab-name-prompt @name-chosen=${this._onNameChosen}></lab-name-prompt>
         <lab-join-card .baseUrl=${this.lab.baseUrl}></lab-join-card>
+        <lab-network-select .network=${this.lab.network}></lab-network-select>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
         <button
           type="button"

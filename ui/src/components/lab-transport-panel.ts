@@ -22,6 +22,7 @@ import { TRANSPORT_INFO, TRANSPORTS, isTransportName } from '../../../server/cor
 import './lab-sent-away.ts'
 import './lab-tab-notice.ts'
 import { focusRing } from '../focus-ring.ts'
+import './lab-network-badge.ts'
 
 const CONNS_TITLE =
   "TCP connections open that this transport used last, from every client (a browser's keep-alive connection counts " +
@@ -212,6 +213,7 @@ export class LabTransportPanel extends LitElement {
           <h2 id="title">${label}</h2>
           <span class="state ${state}" role="status" aria-label="${label} connection ${state}">${state}</span>
         </header>
+        <lab-network-badge .network=${this.lab.network}></lab-network-badge>
         ${off ? html`<lab-tab-notice .lab=${this.lab}></lab-tab-notice>` : nothing}
         <div class="controls">${off ? nothing : this._renderControls(client)}</div>
         <lab-sent-away .reason=${client.sentAway}></lab-sent-away>

@@ -9,6 +9,7 @@ import type { SendOutcome } from '../clients/chat-client.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
 import { ALL_FIVE_MARK } from './panel-rows.ts'
+import { NetworkStore } from './network.ts'
 import { ServerClock } from './server-clock.ts'
 import { TabBudget } from './tab-budget.ts'
 import { WireStore } from './wire-store.ts'
@@ -46,6 +47,8 @@ export class Lab extends EventTarget {
   readonly clients: Record<TransportName, ChatClient>
   readonly wire: WireStore
   readonly clock: ServerClock
+  /** The network this page is behind: its origin's port says which. */
+  readonly network: NetworkStore
   /** clientMsgId -> when and how this page sent it. */
   readonly sent = new Map<string, Sent>()
   readonly latency: LatencySample[] = []
@@ -62,6 +65,12 @@ export class Lab extends EventTarget {
     super()
     this.baseUrl = baseUrl
     this.clock = new ServerClock(baseUrl)
+    this.network = new NetworkStore(baseUrl)
+    // The meter and the clock are read straight from the server's port: the network is for the chat, not the instruments.
+    void this.network.load().then(() => {
+      const direct = this.network.directBaseUrl(baseUrl)
+      if (direct) this.wire.baseUrl = this.clock.baseUrl = direct
+    })
     this.clients = Object.fromEntries(
       TRANSPORTS.map((t) => [t, createChatClient(t, { baseUrl, name: '', room: this.room })]),
     ) as Record<TransportName, ChatClient>

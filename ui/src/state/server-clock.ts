@@ -16,7 +16,8 @@ const PROBE_GAP_AT_START_MS = 1000
 const PROBE_INTERVAL_MS = 30_000
 
 export class ServerClock extends EventTarget {
-  private readonly baseUrl: string
+  /** Where the clock is read: the server's own port, even for a page behind a shaped one (lab.ts). */
+  baseUrl: string
   private readonly estimator = new ClockOffsetEstimator()
   private running = false
   private timer: ReturnType<typeof setTimeout> | undefined

@@ -51,7 +51,8 @@ const GATEWAY_ERRORS = new Set([502, 503, 504])
 export class WireStore extends EventTarget {
   readonly samples: WireSample[] = []
   private timer: ReturnType<typeof setInterval> | undefined
-  private readonly baseUrl: string
+  /** Where the meter is read: the server's own port, even for a page behind a shaped one (lab.ts). */
+  baseUrl: string
   /** This page's connection per transport: the connectionId of its client's latest welcome. */
   private readonly ownIds: () => Partial<Record<TransportName, string>>
   private readonly own: Record<TransportName, OwnConnection>
