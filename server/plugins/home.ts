@@ -39,6 +39,10 @@ ${rows}
 <li><a href="/api/wire">/api/wire</a> — bytes per transport and direction, payload vs overhead, connections, held requests</li>
 <li><code>/api/wire/handshakes/CONNECTION_ID</code> — the request that opened your stream on a connection, and its answer (e.g. the 101): the <code>connectionId</code> of your welcome</li>
 <li><a href="/api/wire/handshakes">/api/wire/handshakes</a> — every client's latest handshake per transport, on the server's own machine only</li>
+<li><code>/api/wire/frames/CONNECTION_ID</code> — the last WebSocket frame headers each way on your connection (FIN, opcode, mask, length, close codes)</li>
+<li><a href="/api/limits">/api/limits</a> — the longest text and largest body this server accepts (the workbench checks a message against them before sending)</li>
+<li><a href="/api/network">/api/network</a> — the shaped networks (round trip, bandwidth) and the port each is served on</li>
+<li><a href="/api/instructor/rooms">/api/instructor/rooms</a> — every room's members, their transports and bytes, on the server's own machine only</li>
 <li><a href="/api/join">/api/join</a> — the URLs students on the network open (none when the server listens on this machine only)</li>
 <li><a href="/api/rooms">/api/rooms</a> — rooms, their epoch and latest seq</li>
 <li><a href="/api/time">/api/time</a> — the server's clock, as it stamps <code>serverAt</code> (the workbench estimates its offset from it)</li>
