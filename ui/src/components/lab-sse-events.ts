@@ -5,6 +5,7 @@ import type { ChatClient } from '../clients/chat-client.ts'
 import type { SseClient } from '../clients/sse.ts'
 import { FrameFeed } from '../controllers/frame-feed.ts'
 import { formatClock } from '../inspector/inspect.ts'
+import { inspectorTable } from '../inspector-table.ts'
 
 export class LabSseEvents extends LitElement {
   static override properties = {
@@ -63,71 +64,35 @@ export class LabSseEvents extends LitElement {
     `
   }
 
-  static override styles = css`
-    :host {
-      display: flex;
-      flex-direction: column;
-      gap: 0.3rem;
-    }
-    p {
-      margin: 0;
-    }
-    .placeholder {
-      padding: 0.6rem;
-      color: #4a5260;
-      background: #fff;
-      border: 1px dashed #c9d0d9;
-      border-radius: 4px;
-    }
-    .note {
-      color: #4a5260;
-      font-size: 0.9rem;
-    }
-    .scroller {
-      max-height: 18rem;
-      overflow: auto;
-      background: #fff;
-      border: 1px solid #c9d0d9;
-      border-radius: 4px;
-    }
-    table {
-      border-collapse: collapse;
-      width: 100%;
-      font-size: 14px;
-      table-layout: fixed;
-    }
-    th,
-    td {
-      text-align: left;
-      padding: 0.2rem 0.45rem;
-      border-bottom: 1px solid #eef1f5;
-      vertical-align: top;
-    }
-    th {
-      position: sticky;
-      top: 0;
-      background: #eef1f5;
-    }
-    th:nth-child(1) {
-      width: 10rem;
-    }
-    th:nth-child(2) {
-      width: 6rem;
-    }
-    th:nth-child(4) {
-      width: 7.5rem;
-    }
-    td.data code {
-      display: block;
-      white-space: nowrap;
-      overflow: hidden;
-      text-overflow: ellipsis;
-    }
-    code {
-      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
-      overflow-wrap: anywhere;
-    }
-  `
+  static override styles = [
+    inspectorTable,
+    css`
+      table {
+        table-layout: fixed;
+      }
+      td {
+        vertical-align: top;
+      }
+      th:nth-child(1) {
+        width: 10rem;
+      }
+      th:nth-child(2) {
+        width: 6rem;
+      }
+      th:nth-child(4) {
+        width: 7.5rem;
+      }
+      td.data code {
+        display: block;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      code {
+        overflow-wrap: anywhere;
+      }
+    `,
+  ]
 }
 
 customElements.define('lab-sse-events', LabSseEvents)

@@ -8,6 +8,7 @@ import type { ChatClient } from '../clients/chat-client.ts'
 import { ENGINE_IO_TYPES, SOCKET_IO_TYPES } from '../clients/engine-io.ts'
 import { SourceFollower } from '../controllers/follow.ts'
 import { formatClock } from '../inspector/inspect.ts'
+import { inspectorTable } from '../inspector-table.ts'
 import type { ConnectionFrames, FrameHeader } from '../../../server/wire/types.ts'
 
 /** New frames are read again at most this often: the frames endpoint is no place for a busy loop. */
@@ -150,71 +151,32 @@ export class LabWireFrames extends LitElement {
     return packetType(frame.lead)
   }
 
-  static override styles = css`
-    :host {
-      display: flex;
-      flex-direction: column;
-      gap: 0.3rem;
-    }
-    p {
-      margin: 0;
-    }
-    .placeholder {
-      padding: 0.6rem;
-      color: #4a5260;
-      background: #fff;
-      border: 1px dashed #c9d0d9;
-      border-radius: 4px;
-    }
-    .note {
-      color: #4a5260;
-      font-size: 0.9rem;
-    }
-    button {
-      font: inherit;
-      padding: 0.1rem 0.7rem;
-      margin-left: 0.5rem;
-    }
-    button:focus-visible {
-      outline: 3px solid #ffbf47;
-      outline-offset: 1px;
-    }
-    .scroller {
-      max-height: 18rem;
-      overflow: auto;
-      background: #fff;
-      border: 1px solid #c9d0d9;
-      border-radius: 4px;
-    }
-    table {
-      border-collapse: collapse;
-      width: 100%;
-      font-size: 14px;
-    }
-    th,
-    td {
-      text-align: left;
-      padding: 0.2rem 0.45rem;
-      border-bottom: 1px solid #eef1f5;
-      white-space: nowrap;
-    }
-    th {
-      position: sticky;
-      top: 0;
-      background: #eef1f5;
-    }
-    code {
-      font-family: ui-monospace, 'SF Mono', Menlo, Consolas, monospace;
-    }
-    tr.close td {
-      background: #fff4d6;
-      font-weight: 700;
-    }
-    tr.ping td,
-    tr.pong td {
-      color: #4a5260;
-    }
-  `
+  static override styles = [
+    inspectorTable,
+    css`
+      button {
+        font: inherit;
+        padding: 0.1rem 0.7rem;
+        margin-left: 0.5rem;
+      }
+      button:focus-visible {
+        outline: 3px solid #ffbf47;
+        outline-offset: 1px;
+      }
+      th,
+      td {
+        white-space: nowrap;
+      }
+      tr.close td {
+        background: #fff4d6;
+        font-weight: 700;
+      }
+      tr.ping td,
+      tr.pong td {
+        color: #4a5260;
+      }
+    `,
+  ]
 }
 
 const SOCKET_IO_POLLING =
