@@ -2,7 +2,6 @@
 // connection, bytes and handshake, and a disconnect that ends a client in its
 // transport's own idiom while the room sees it leave and keeps its history.
 // For the server's own machine only, until class codes exist.
-import { request as httpRequest } from 'node:http'
 import { networkInterfaces } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Batch, ErrorMessage, LogEntry, Welcome } from '../../server/core/protocol.ts'
@@ -11,6 +10,7 @@ import type { StreamTally } from '../../server/wire/meter.ts'
 import { createClient, waitForText, type LabClient } from '../support/clients.ts'
 import { startServerProcess } from '../support/process.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { requestFrom } from '../support/from-address.ts'
 import { until } from '../support/wait.ts'
 
 interface ListedMember {
@@ -40,29 +40,6 @@ afterAll(async () => {
 const outside = Object.values(networkInterfaces())
   .flat()
   .find((address) => address?.family === 'IPv4' && !address.internal)?.address
-
-/** A request on a new connection from `localAddress`. */
-function requestFrom(
-  localAddress: string,
-  method: string,
-  path: string,
-  body?: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json' }
-    const req = httpRequest(
-      { host: '127.0.0.1', port: server.port, method, path, localAddress, agent: false, headers },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => (text += chunk))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }))
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 async function listing(): Promise<Listing> {
   const res = await fetch(`${server.url}/api/instructor/rooms`)
@@ -295,15 +272,24 @@ describe('the instructor view', () => {
 
   it('is refused to another machine with 403 LAB_ERR_FORBIDDEN, and the member stays', async () => {
     const [, welcome] = await joined('websocket', 'guarded', 'kept')
-    const rooms = await requestFrom(outside!, 'GET', '/api/instructor/rooms')
+    const rooms = await requestFrom(server.port, outside!, 'GET', '/api/instructor/rooms')
     expectRefused(rooms, 403, 'LAB_ERR_FORBIDDEN')
     expect(JSON.stringify(rooms.body)).not.toContain('kept')
-    const handshake = await requestFrom(outside!, 'GET', `/api/instructor/handshakes/${welcome.connectionId}`)
+    const handshake = await requestFrom(
+      server.port,
+      outside!,
+      'GET',
+      `/api/instructor/handshakes/${welcome.connectionId}`,
+    )
     expectRefused(handshake, 403, 'LAB_ERR_FORBIDDEN')
     const kick = JSON.stringify({ clientId: welcome.clientId })
-    expectRefused(await requestFrom(outside!, 'POST', '/api/instructor/disconnect', kick), 403, 'LAB_ERR_FORBIDDEN')
+    expectRefused(
+      await requestFrom(server.port, outside!, 'POST', '/api/instructor/disconnect', kick),
+      403,
+      'LAB_ERR_FORBIDDEN',
+    )
     expect((await membersOf('guarded')).map((m) => m.clientId)).toEqual([welcome.clientId])
-    expect((await requestFrom('127.0.0.1', 'GET', '/api/instructor/rooms')).status).toBe(200)
+    expect((await requestFrom(server.port, '127.0.0.1', 'GET', '/api/instructor/rooms')).status).toBe(200)
   })
 
   it('answers 404 LAB_ERR_NOT_FOUND for a client or connection it does not know', async () => {
@@ -316,7 +302,7 @@ describe('the instructor view', () => {
   })
 
   it('answers bad JSON with 400 LAB_ERR_BAD_JSON and a missing clientId with 400 LAB_ERR_BAD_MESSAGE', async () => {
-    const post = (body: string) => requestFrom('127.0.0.1', 'POST', '/api/instructor/disconnect', body)
+    const post = (body: string) => requestFrom(server.port, '127.0.0.1', 'POST', '/api/instructor/disconnect', body)
     expectRefused(await post('{"clientId":'), 400, 'LAB_ERR_BAD_JSON')
     expectRefused(await post('{}'), 400, 'LAB_ERR_BAD_MESSAGE')
     expectRefused(await post('{"clientId":""}'), 400, 'LAB_ERR_BAD_MESSAGE')

@@ -4,7 +4,6 @@
 // bytes, a close's code and reason) for the connection a welcome named, to
 // the address that opened it and nobody else, and keeps them a while after
 // the close.
-import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { io } from 'socket.io-client'
@@ -12,6 +11,7 @@ import type { Welcome } from '../../server/core/protocol.ts'
 import type { ConnectionFrames, FrameHeader } from '../../server/wire/types.ts'
 import { FRAMES_KEPT } from '../../server/wire/ws-frames.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { requestFrom } from '../support/from-address.ts'
 import { until } from '../support/wait.ts'
 
 let server: RunningServer
@@ -21,20 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close()
 })
-
-/** GET on a new connection from `localAddress` (any 127.x.y.z reaches the server, as another machine would). */
-function getFrom(localAddress: string, path: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, localAddress, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (text += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 async function framesOf(connectionId: string): Promise<ConnectionFrames> {
   const res = await fetch(`${server.url}/api/wire/frames/${connectionId}`)
@@ -148,10 +134,12 @@ describe('GET /api/wire/frames/:connectionId', () => {
   it('answers 404 for an unknown id and for another address', async () => {
     const { ws, welcome } = await openWs('room=frames&name=own&compress=0')
     expect((await fetch(`${server.url}/api/wire/frames/c999999`)).status).toBe(404)
-    const other = await getFrom('127.0.0.2', `/api/wire/frames/${welcome.connectionId}`)
+    const other = await requestFrom(server.port, '127.0.0.2', 'GET', `/api/wire/frames/${welcome.connectionId}`)
     expect(other.status).toBe(404)
     expect(other.body).toMatchObject({ code: 'LAB_ERR_NOT_FOUND' })
-    expect((await getFrom('127.0.0.1', `/api/wire/frames/${welcome.connectionId}`)).status).toBe(200)
+    expect(
+      (await requestFrom(server.port, '127.0.0.1', 'GET', `/api/wire/frames/${welcome.connectionId}`)).status,
+    ).toBe(200)
     ws.close()
   })
 })

@@ -14,6 +14,7 @@ import { CLOSED_CONNECTIONS_KEPT } from '../../server/wire/handshakes.ts'
 import type { Handshake } from '../../server/wire/meter.ts'
 import { createClient, type LabClient } from '../support/clients.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { requestFrom } from '../support/from-address.ts'
 import { until } from '../support/wait.ts'
 
 let server: RunningServer
@@ -25,20 +26,6 @@ afterAll(async () => {
   for (const client of opened) await client.close()
   await server.close()
 })
-
-/** GET on a new connection from `localAddress` (any 127.x.y.z reaches the server, as another client would). */
-function getFrom(localAddress: string, path: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, localAddress, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (text += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 async function own(welcome: Welcome): Promise<Record<string, Handshake>> {
   expect(welcome.connectionId).toMatch(/^c\d+$/)
@@ -165,11 +152,11 @@ describe('GET /api/wire/handshakes/:connectionId', () => {
     expect(await unknown.json()).toMatchObject({ type: 'error', code: 'LAB_ERR_NOT_FOUND' })
 
     const [, welcome] = await joined('websocket', 'mine')
-    const other = await getFrom('127.0.0.2', `/api/wire/handshakes/${welcome.connectionId}`)
+    const other = await requestFrom(server.port, '127.0.0.2', 'GET', `/api/wire/handshakes/${welcome.connectionId}`)
     expect(other.status).toBe(404)
     expect(other.body).toMatchObject({ type: 'error', code: 'LAB_ERR_NOT_FOUND' })
     expect(JSON.stringify(other.body)).not.toContain('name=mine')
-    const mine = await getFrom('127.0.0.1', `/api/wire/handshakes/${welcome.connectionId}`)
+    const mine = await requestFrom(server.port, '127.0.0.1', 'GET', `/api/wire/handshakes/${welcome.connectionId}`)
     expect(mine.status).toBe(200)
   })
 
@@ -210,13 +197,13 @@ const outside = Object.values(networkInterfaces())
 
 describe('GET /api/wire/handshakes', () => {
   it("lists every client's latest handshake to the server's own machine", async () => {
-    const res = await getFrom('127.0.0.1', '/api/wire/handshakes')
+    const res = await requestFrom(server.port, '127.0.0.1', 'GET', '/api/wire/handshakes')
     expect(res.status).toBe(200)
     expect(Object.keys(res.body as object)).toContain('websocket')
   })
 
   it.skipIf(!outside)('refuses that list, with 403 and the way to ask for your own, to any other address', async () => {
-    const res = await getFrom(outside!, '/api/wire/handshakes')
+    const res = await requestFrom(server.port, outside!, 'GET', '/api/wire/handshakes')
     expect(res.status).toBe(403)
     expect(res.body).toMatchObject({ type: 'error', code: 'LAB_ERR_FORBIDDEN' })
     expect((res.body as { message: string }).message).toContain('/api/wire/handshakes/CONNECTION_ID')
