@@ -68,6 +68,9 @@ describe.skipIf(!hasChromium)('the workbench across a server restart', () => {
     expect(await banner.textContent()).toContain(`The server at ${url} cannot be reached; retrying…`)
     expect(await banner.count()).toBe(1)
     await expect.poll(() => page.locator('lab-transport-panel[stale]').count()).toBe(5)
+    const presence = page.locator('lab-presence')
+    await expect.poll(() => presence.getAttribute('stale')).toBe('')
+    expect(await presence.locator('.stale-note').textContent()).toMatch(/^as of /)
     for (const t of TRANSPORTS) {
       await expect.poll(() => panel(t).locator('.state').textContent(), { message: t }).not.toBe('open')
       expect(await panel(t).locator('.stale-note').textContent(), t).toMatch(/stale: server figures from /)
@@ -86,6 +89,7 @@ describe.skipIf(!hasChromium)('the workbench across a server restart', () => {
     await expect.poll(states, { timeout: 20_000 }).toEqual(TRANSPORTS.map(() => 'open'))
     await expect.poll(() => banner.count(), { timeout: 5_000 }).toBe(0)
     await expect.poll(() => page.locator('lab-transport-panel[stale]').count()).toBe(0)
+    await expect.poll(() => presence.getAttribute('stale')).toBeNull()
     // The new server remembers nothing: each panel rejoined as new and said what it could not get back.
     for (const t of TRANSPORTS) expect(await panel(t).locator('.messages li.lost').count(), t).toBeGreaterThan(0)
 

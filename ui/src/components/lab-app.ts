@@ -321,10 +321,12 @@ export class LabApp extends LitElement {
       flex-direction: column;
       height: 100vh;
     }
+    /* The header wraps rather than runs past the screen: on a 1280 px projector the tabs take a second line. */
     header {
       display: flex;
+      flex-wrap: wrap;
       align-items: center;
-      gap: 1rem;
+      gap: 0.4rem 1rem;
       padding: 0.4rem 0.8rem;
       background: #1d2733;
       color: #fff;
@@ -345,13 +347,14 @@ export class LabApp extends LitElement {
       padding: 0.15rem 0.4rem;
     }
     lab-presence {
-      flex: 1;
+      flex: 1 1 14rem;
       color: #dfe6ee;
       --muted: #b8c2cf;
     }
     nav {
       display: flex;
       gap: 0.2rem;
+      margin-left: auto;
     }
     nav button {
       font: inherit;

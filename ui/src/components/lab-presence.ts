@@ -19,12 +19,16 @@ export class LabPresence extends LitElement {
     lab: { attribute: false },
     _members: { state: true },
     _fits: { state: true },
+    _staleSince: { state: true },
   }
 
   declare lab: Lab
   declare _members: Member[]
   /** How many people the header has room for; all of them until measured. */
   declare _fits: number
+  /** When the list shown was last read, while the server cannot be reached: it is that old. */
+  declare _staleSince: number | undefined
+  private _readAt: number | undefined
   private _people: Person[] = []
   private _measuring = false
   private _timer: ReturnType<typeof setInterval> | undefined
@@ -49,6 +53,7 @@ export class LabPresence extends LitElement {
       this.lab.clients.websocket.on('welcome', () => void this._refresh()),
     ]
     this.lab.addEventListener('room', this._onRoom)
+    this.lab.wire.addEventListener('reachability', this._onReachability)
     this._resize.observe(this)
   }
 
@@ -57,17 +62,32 @@ export class LabPresence extends LitElement {
     clearInterval(this._timer)
     this._offs.forEach((off) => off())
     this.lab.removeEventListener('room', this._onRoom)
+    this.lab.wire.removeEventListener('reachability', this._onReachability)
     this._resize.disconnect()
   }
 
   private _onRoom = () => void this._refresh()
 
+  /** The meter, read every second, is the first to know: the list is marked old at once and read again on return. */
+  private _onReachability = () => {
+    if (this.lab.wire.reachable) void this._refresh()
+    else this._markStale()
+  }
+
+  private _markStale(): void {
+    this._staleSince ??= this._readAt ?? Date.now()
+  }
+
   private async _refresh(): Promise<void> {
     try {
       const res = await fetch(`${this.lab.baseUrl}/api/rooms/${encodeURIComponent(this.lab.room)}/presence`)
-      if (res.ok) this._members = (await res.json()) as Member[]
+      if (!res.ok) throw new Error(`presence answered ${res.status}`)
+      this._members = (await res.json()) as Member[]
+      this._readAt = Date.now()
+      this._staleSince = undefined
     } catch {
-      // Offline for a moment: keep the last list.
+      // Unreachable: keep the last list, and say how old it is rather than show it as live.
+      this._markStale()
     }
   }
 
@@ -89,12 +109,19 @@ export class LabPresence extends LitElement {
   }
 
   protected override updated(): void {
+    // On the host too, as the panels do: the page (and a test) can tell a stale list without reading it.
+    this.toggleAttribute('stale', this._staleSince !== undefined)
     if (!this._measuring) return
     const list = this.renderRoot.querySelector('ul.shown')
     if (!list) return
-    const right = list.getBoundingClientRect().right
+    const { right, top } = list.getBoundingClientRect()
     const items = [...list.querySelectorAll<HTMLElement>(':scope > li')]
-    const fitting = items.filter((li) => li.getBoundingClientRect().right <= right + 0.5).length
+    // Names that do not fit wrap onto lines out of sight: a name shows when it is whole and on the first line.
+    const outOfSight = items.findIndex((li) => {
+      const box = li.getBoundingClientRect()
+      return box.right > right + 0.5 || box.top >= top + box.height / 2
+    })
+    const fitting = outOfSight === -1 ? items.length : outOfSight
     // Once "+N more" takes its place the list is narrower: measure again until what is shown fits.
     if (fitting < items.length) this._fits = fitting
     else this._measuring = false
@@ -126,7 +153,15 @@ export class LabPresence extends LitElement {
         class="count"
         title=${`${connections} ${connections === 1 ? 'connection' : 'connections'}: one per transport of each page`}
         >In <b>${this.lab.room}</b>: ${people.length} ${people.length === 1 ? 'person' : 'people'}</span
-      >
+      >${
+        this._staleSince === undefined
+          ? nothing
+          : html`<span
+              class="stale-note"
+              title="The server cannot be reached: this is who was here when it last answered"
+              >as of ${new Date(this._staleSince).toLocaleTimeString()}</span
+            >`
+      }
       <ul class="shown" aria-label="People in ${this.lab.room}">
         ${shown.map((p) => this._renderPerson(p))}
       </ul>
@@ -153,6 +188,10 @@ export class LabPresence extends LitElement {
     }
     .count {
       white-space: nowrap;
+    }
+    .stale-note {
+      white-space: nowrap;
+      font-style: italic;
     }
     ul {
       display: flex;

@@ -32,7 +32,7 @@ export class LabSseEvents extends LitElement {
       ${
         events.length === 0
           ? html`<p class="placeholder">No events yet: they are listed here as the stream delivers them.</p>`
-          : html`<div class="scroller">
+          : html`<div class="scroller" tabindex="0" role="region" aria-label="Events">
               <table>
                 <thead>
                   <tr>

@@ -93,7 +93,7 @@ export class LabWireFrames extends LitElement {
         ${hidden > 0 ? `${hidden} older frames are not kept.` : ''}
         <button type="button" @click=${() => this._load()}>Refresh</button>
       </p>
-      <div class="scroller">
+      <div class="scroller" tabindex="0" role="region" aria-label="Frame headers">
         <table>
           <thead>
             <tr>
