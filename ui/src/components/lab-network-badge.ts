@@ -1,7 +1,7 @@
 // Says in a panel that its connection crosses a shaped network: a latency
 // read off a projector should not be taken for the transport's alone.
 import { LitElement, css, html, nothing } from 'lit'
-import { SourceFollower } from '../controllers/follow.ts'
+import { SourceFollower, renderOn } from '../controllers/follow.ts'
 import type { NetworkStore } from '../state/network.ts'
 
 export class LabNetworkBadge extends LitElement {
@@ -10,11 +10,7 @@ export class LabNetworkBadge extends LitElement {
   }
 
   declare network: NetworkStore | undefined
-  private readonly _follower = new SourceFollower<NetworkStore>(this, (network) => {
-    const onChange = () => this.requestUpdate()
-    network.addEventListener('change', onChange)
-    return () => network.removeEventListener('change', onChange)
-  })
+  private readonly _follower = new SourceFollower<NetworkStore>(this, renderOn(this, 'change'))
 
   constructor() {
     super()

@@ -2,7 +2,7 @@
 // ports. Choosing one reloads the page there, so every transport's client,
 // and anything the page opens later, is behind the same network.
 import { LitElement, css, html } from 'lit'
-import { SourceFollower } from '../controllers/follow.ts'
+import { SourceFollower, renderOn } from '../controllers/follow.ts'
 import type { NetworkStore } from '../state/network.ts'
 
 export class LabNetworkSelect extends LitElement {
@@ -11,11 +11,11 @@ export class LabNetworkSelect extends LitElement {
   }
 
   declare network: NetworkStore | undefined
+  private readonly _rerender = renderOn(this, 'change')
   private readonly _follower = new SourceFollower<NetworkStore>(this, (network) => {
-    const onChange = () => this.requestUpdate()
-    network.addEventListener('change', onChange)
+    const stop = this._rerender(network)
     void network.load()
-    return () => network.removeEventListener('change', onChange)
+    return stop
   })
 
   constructor() {

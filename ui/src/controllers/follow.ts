@@ -46,3 +46,12 @@ export class SourceFollower<Source> implements ReactiveController {
     this.unlisten = undefined
   }
 }
+
+/** The common `listen` of a SourceFollower: the host renders again on each `type` event of its source. */
+export function renderOn(host: ReactiveControllerHost, type: string): (source: EventTarget) => () => void {
+  return (source) => {
+    const onEvent = () => host.requestUpdate()
+    source.addEventListener(type, onEvent)
+    return () => source.removeEventListener(type, onEvent)
+  }
+}
