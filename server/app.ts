@@ -5,7 +5,9 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { Config } from './config.ts'
 import type { Hub } from './core/hub.ts'
 import { Edge } from './edge.ts'
+import { TOKEN_SUBPROTOCOL } from './auth/gate.ts'
 import { errorReplies } from './plugins/errors.ts'
+import { authPlugin } from './plugins/auth.ts'
 import { benchResults } from './plugins/bench-results.ts'
 import { hubPlugin } from './plugins/hub.ts'
 import { instructorRoutes } from './plugins/instructor.ts'
@@ -61,6 +63,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(errorReplies)
   await app.register(hubPlugin)
+  await app.register(authPlugin)
   await app.register(wireRoutes)
   await app.register(instructorRoutes)
   await app.register(networkRoutes)
@@ -71,6 +74,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       server: edge.fastifyUpgrades as never,
       maxPayload: config.bodyLimitBytes,
       perMessageDeflate: { threshold: 0 },
+      // A browser's WebSocket cannot set headers, so it may offer its token as a subprotocol beside
+      // "bearer"; the server picks "bearer", so the 101 never echoes the token.
+      handleProtocols: (protocols: Set<string>) => (protocols.has(TOKEN_SUBPROTOCOL) ? TOKEN_SUBPROTOCOL : false),
     },
     preClose(done) {
       for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')

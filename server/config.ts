@@ -28,6 +28,11 @@ export interface Config {
   tickerHz: number
   shutdownGraceMs: number
   networkPort: number
+  classCode: string
+  instructorCode: string
+  authSecret: string
+  tokenTtlMs: number
+  allowedOrigins: string
 }
 
 type Kind = 'int' | 'string' | 'bool' | 'level'
@@ -40,6 +45,8 @@ interface Setting {
   default: number | string | boolean
   min?: number
   max?: number
+  /** For strings: what is wrong with a value, or undefined when it is fine. */
+  check?: (value: string) => string | undefined
   help: string
 }
 
@@ -278,6 +285,50 @@ export const SETTINGS: Setting[] = [
     max: 65532,
     help: 'first of four ports with a shaped network (LAN, 4G, 3G, GPRS in that order); 0 picks free ones, -1 = none',
   },
+  {
+    key: 'classCode',
+    env: 'CLASS_CODE',
+    flag: 'class-code',
+    kind: 'string',
+    default: '',
+    help: 'when set, every transport needs a token from POST /api/login {"code", "name"}; empty = anyone may join',
+  },
+  {
+    key: 'instructorCode',
+    env: 'INSTRUCTOR_CODE',
+    flag: 'instructor-code',
+    kind: 'string',
+    default: '',
+    help: "logs in as the instructor (reset, disconnect, broadcast); empty = the server's own machine is the instructor",
+  },
+  {
+    key: 'authSecret',
+    env: 'AUTH_SECRET',
+    flag: 'auth-secret',
+    kind: 'string',
+    default: '',
+    check: (value) => (value.length < 16 ? 'expected at least 16 characters' : undefined),
+    help: 'HMAC key that signs tokens (16+ characters); empty = a random one at each start, so a restart logs everyone out',
+  },
+  {
+    key: 'tokenTtlMs',
+    env: 'TOKEN_TTL_MS',
+    flag: 'token-ttl-ms',
+    kind: 'int',
+    default: 14400000,
+    min: 1000,
+    max: 2592000000,
+    help: 'how long a token from /api/login is valid; live connections end when it expires',
+  },
+  {
+    key: 'allowedOrigins',
+    env: 'ALLOWED_ORIGINS',
+    flag: 'allowed-origins',
+    kind: 'string',
+    default: '',
+    check: checkOrigins,
+    help: "origins whose pages may connect and POST, comma-separated, * = any; empty = this machine's own names and addresses",
+  },
 ]
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -340,14 +391,34 @@ function coerce(setting: Setting, raw: string, source: string): number | string 
       if (!LEVELS.includes(raw))
         throw new ConfigError(`${source}=${raw} is invalid: expected one of ${LEVELS.join(', ')}`)
       return raw
-    case 'string':
+    case 'string': {
+      const problem = setting.check?.(raw)
+      if (problem) throw new ConfigError(`${source} is invalid: ${problem} (${setting.help})`)
       return raw
+    }
   }
+}
+
+/** ALLOWED_ORIGINS: `*`, or origins as a browser sends them (scheme://host[:port], no path). */
+function checkOrigins(value: string): string | undefined {
+  for (const origin of value.split(',').map((o) => o.trim())) {
+    if (origin === '*') continue
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, ''))
+      return `${JSON.stringify(origin)} is not an origin: expected e.g. http://192.168.1.20:3000 or *`
+  }
+  return undefined
 }
 
 export function helpText(): string {
   const rows = SETTINGS.map(
-    (s) => `  --${s.flag.padEnd(24)} ${s.env.padEnd(24)} ${String(s.default).padEnd(10)} ${s.help}`,
+    (s) =>
+      `  --${s.flag.padEnd(24)} ${s.env.padEnd(24)} ${(s.default === '' ? '(empty)' : String(s.default)).padEnd(10)} ${s.help}`,
   )
   return [
     'Transport Lab: one chat over short polling, long polling, SSE, WebSocket and Socket.IO.',

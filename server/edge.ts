@@ -11,10 +11,13 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { WireMeter } from './wire/meter.ts'
+import { isLabError, type LabError } from './core/errors.ts'
 
 type Match = (path: string) => boolean
 type RequestOwner = (req: IncomingMessage, res: ServerResponse) => void
 type UpgradeOwner = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+/** Throws a LabError to refuse a request or upgrade before any owner sees it. */
+type Guard = (req: IncomingMessage, upgrade: boolean) => void
 
 export class Edge {
   /** The upgrades handed to @fastify/websocket, which listens here instead of on the server. */
@@ -22,6 +25,7 @@ export class Edge {
   private readonly requestOwners: Array<{ match: Match; owner: RequestOwner }> = []
   private readonly upgradeOwners: Array<{ match: Match; owner: UpgradeOwner }> = []
   private readonly connectionTaps: Array<(socket: Socket) => void> = []
+  private readonly guards: Guard[] = []
   private readonly meter: WireMeter
   private readonly perAddress = new Map<string, number>()
   private readonly maxPerAddress: number
@@ -36,6 +40,13 @@ export class Edge {
   createServer(fastifyHandler: RequestListener): Server {
     const server = createServer((req, res) => {
       this.meter.onRequest(req, res)
+      const refusal = this.refusal(req, false)
+      if (refusal) {
+        const body = JSON.stringify({ type: 'error', code: refusal.code, message: refusal.message })
+        res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' })
+        res.end(body)
+        return
+      }
       const path = pathOf(req)
       const claimed = this.requestOwners.find((o) => o.match(path))
       if (claimed) claimed.owner(req, res)
@@ -47,6 +58,8 @@ export class Edge {
     })
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.meter.onUpgrade(req, socket)
+      const refusal = this.refusal(req, true)
+      if (refusal) return refuseWith(socket, refusal)
       const path = pathOf(req)
       const claimed = this.upgradeOwners.find((o) => o.match(path))
       if (claimed) claimed.owner(req, socket, head)
@@ -81,6 +94,21 @@ export class Edge {
     return true
   }
 
+  /** Every request and upgrade passes `guard` first (the origin check): a LabError it throws is the answer. */
+  guard(guard: Guard): void {
+    this.guards.push(guard)
+  }
+
+  private refusal(req: IncomingMessage, upgrade: boolean): LabError | undefined {
+    try {
+      for (const guard of this.guards) guard(req, upgrade)
+      return undefined
+    } catch (error) {
+      if (isLabError(error)) return error
+      throw error
+    }
+  }
+
   claimRequests(match: Match, owner: RequestOwner): void {
     this.requestOwners.push({ match, owner })
   }
@@ -95,12 +123,32 @@ export class Edge {
   }
 }
 
+/** A LabError as the whole HTTP answer to an upgrade (no 101 is ever written); 401 names the auth scheme. */
+export function refuseWith(socket: Duplex, error: LabError): void {
+  const reason = STATUS_TEXT[error.status] ?? 'Error'
+  const extra = error.status === 401 ? `${WWW_AUTHENTICATE_HEADER}\r\n` : ''
+  refuse(socket as Socket, `${error.status} ${reason}`, error.code, error.message, extra)
+}
+
+/** What a 401 says about how to authenticate (RFC 6750's Bearer scheme). */
+export const WWW_AUTHENTICATE = 'Bearer realm="transport-lab"'
+const WWW_AUTHENTICATE_HEADER = `WWW-Authenticate: ${WWW_AUTHENTICATE}`
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+}
+
 /** The protocol's error as a whole HTTP response, on a socket that no ServerResponse owns; then hang up. */
-function refuse(socket: Socket, status: string, code: string, message: string): void {
+function refuse(socket: Socket, status: string, code: string, message: string, extraHeaders = ''): void {
   const body = JSON.stringify({ type: 'error', code, message })
   socket.on('error', () => {})
   socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\n${extraHeaders}Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
   // The server's sockets allow half-open connections: without this one would wait for the client to hang up too.
   socket.destroySoon()

@@ -43,6 +43,21 @@ export const ERRORS = {
   },
   LAB_ERR_NOT_FOUND: { status: 404, close: 1008, text: 'not found' },
   LAB_ERR_FORBIDDEN: { status: 403, close: 1008, text: 'not served to your address' },
+  LAB_ERR_AUTH: {
+    status: 401,
+    close: 1008,
+    text: 'this class needs a token: POST /api/login with {"code", "name"} and send the token it answers',
+  },
+  LAB_ERR_ORIGIN: {
+    status: 403,
+    close: 1008,
+    text: 'pages from this origin may not use the lab (see ALLOWED_ORIGINS)',
+  },
+  LAB_ERR_NAME_TAKEN: {
+    status: 409,
+    close: 1008,
+    text: 'another token holder has this name: choose another, or ask the instructor to free it',
+  },
   // 4001: an application's own close code (4000-4999), since no standard one means "sent away by a person".
   LAB_ERR_DISCONNECTED: {
     status: 404,

@@ -52,6 +52,13 @@ export interface ConnectOptions {
   end?: (reason: LabError) => void
   /** The connection its transport lists it under (the wire meter's id): opaque here, shown to the instructor. */
   connectionId?: string
+  /** The token it connected with (opaque here): the client is ended when it expires, or with endCredential(). */
+  credential?: Credential
+}
+
+export interface Credential {
+  id: string
+  expiresAt: number
 }
 
 /** A member as the instructor sees it: presence, plus since when and where it is connected. */
@@ -67,6 +74,7 @@ export interface Client {
   readonly rooms: ReadonlySet<string>
   readonly connectedAt: number
   readonly connectionId: string | undefined
+  readonly credential: Credential | undefined
 }
 
 interface ClientState extends Client {
@@ -124,6 +132,7 @@ export class Hub {
       end: options.end,
       leaseMs: options.leaseMs,
       expiresAt: options.leaseMs ? this.now() + options.leaseMs : Infinity,
+      credential: options.credential,
     }
     this.clients.set(client.clientId, client)
     return client
@@ -311,6 +320,15 @@ export class Hub {
     return true
   }
 
+  /** Ends every client that connected with the credential `id` (a revoked token): all of one person's connections. */
+  endCredential(id: string, reason: LabError): number {
+    let ended = 0
+    for (const client of [...this.clients.values()]) {
+      if (client.credential?.id === id && this.end(client.clientId, reason)) ended++
+    }
+    return ended
+  }
+
   /** Every member of the room, with since when and where each is connected: the instructor's view. */
   members(roomName: string): MemberDetail[] {
     const room = this.rooms.get(roomName)
@@ -438,6 +456,8 @@ export class Hub {
     const now = this.now()
     for (const client of [...this.clients.values()]) {
       if (client.expiresAt <= now) this.disconnect(client.clientId)
+      else if (client.credential && client.credential.expiresAt <= now)
+        this.end(client.clientId, new LabError('LAB_ERR_AUTH', 'your token expired: log in again to rejoin'))
     }
   }
 }

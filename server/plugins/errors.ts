@@ -3,6 +3,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError } from 'fastify'
 import { ERRORS, isLabError, type ErrorCode } from '../core/errors.ts'
+import { WWW_AUTHENTICATE } from '../edge.ts'
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'LAB_ERR_BAD_JSON',
@@ -21,6 +22,7 @@ export const errorReplies = fp(
         if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds))
         // A client that keeps sending into the limit pays a new connection for every further try.
         if (error.hangUp) void reply.header('connection', 'close')
+        if (error.status === 401) void reply.header('www-authenticate', WWW_AUTHENTICATE)
         return reply.code(error.status).send({ type: 'error', code: error.code, message: error.message })
       }
       // Whatever Fastify itself refuses as the client's fault stays a 4xx with a code, never a 500.

@@ -5,18 +5,20 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { LabError } from '../core/errors.ts'
+import { assertRoom, assertText } from '../core/validate.ts'
 import { assertInstructor } from './instructor-only.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Type.String({ maxLength: 40 }) })
 const DisconnectBody = Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 64 }) })
+const BroadcastBody = Type.Object({ room: Type.String(), text: Type.String() })
 const HANDSHAKES = '/api/instructor/handshakes/'
 
 export const instructorRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', async (request) =>
     assertInstructor(
       request,
-      "the instructor's view is served to the server's own machine only, until class codes exist: " +
-        'open the workbench there, at http://localhost:PORT',
+      "the instructor's view is served to the server's own machine only (set INSTRUCTOR_CODE to log in " +
+        'as the instructor from anywhere): open the workbench there, at http://localhost:PORT',
     ),
   )
 
@@ -49,12 +51,34 @@ export const instructorRoutes: FastifyPluginAsync = async (app) => {
   })
 
   // The client's transport ends it in its own idiom with LAB_ERR_DISCONNECTED; the room sees it leave.
+  // A client that came with a token loses it: every connection holding it ends, and it cannot come back on it.
   app.post('/api/instructor/disconnect', { schema: { body: DisconnectBody } }, async (request) => {
     const { clientId } = request.body as { clientId: string }
     const client = app.hub.client(clientId)
     if (!client) throw new LabError('LAB_ERR_NOT_FOUND', `no client ${JSON.stringify(clientId)} is connected`)
-    app.hub.end(clientId, new LabError('LAB_ERR_DISCONNECTED'))
-    request.log.info({ clientId, transport: client.transport }, 'disconnected by the instructor')
-    return { disconnected: { clientId, name: client.name, transport: client.transport } }
+    const credential = client.credential
+    let connections = 1
+    if (credential) {
+      app.auth.revoke({ ...credential, name: client.name })
+      connections = app.hub.endCredential(credential.id, new LabError('LAB_ERR_DISCONNECTED'))
+    } else app.hub.end(clientId, new LabError('LAB_ERR_DISCONNECTED'))
+    request.log.info({ clientId, transport: client.transport, connections }, 'disconnected by the instructor')
+    return {
+      disconnected: { clientId, name: client.name, transport: client.transport },
+      connections,
+      tokenRevoked: credential !== undefined,
+    }
+  })
+
+  // One message from the instructor into a room, over the hub like any other: every transport delivers it.
+  app.post('/api/instructor/broadcast', { schema: { body: BroadcastBody } }, async (request) => {
+    const { room, text } = request.body as { room: string; text: string }
+    assertRoom(room)
+    assertText(text, app.config)
+    const principal = app.auth.principalOf(request.raw)
+    const from = { clientId: 'instructor', name: principal?.name ?? 'instructor', transport: 'server' }
+    const entry = app.hub.publish(from, room, { text, sentAt: Date.now() })
+    request.log.info({ room, seq: entry.seq }, 'broadcast by the instructor')
+    return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
   })
 }

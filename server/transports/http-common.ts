@@ -13,7 +13,8 @@ import type { Client } from '../core/hub.ts'
 import type { PageResult } from '../core/hub.ts'
 import type { WireRecorder, WireStream } from '../wire/meter.ts'
 import { encode } from '../wire/payload.ts'
-import { anonymousName } from './query.ts'
+import { readName } from './query.ts'
+import type { Principal } from '../auth/gate.ts'
 
 /** A session's client, and the recorder of its stream on the wire meter (fetched once per request). */
 export interface ResolvedSession {
@@ -99,6 +100,10 @@ export class HttpSessions {
       this.revoke(token)
       throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
     }
+    // A session is its joiner's: another token holder who learned its id cannot speak through it.
+    const principal = this.app.auth.principalOf(request.raw)
+    if (client.credential && principal?.name !== client.name)
+      throw new LabError('LAB_ERR_AUTH', `this session belongs to ${client.name}: send ${client.name}'s token with it`)
     this.app.hub.touch(client.clientId)
     session.stream.charge(request.raw)
     return { client, wire: session.stream.recorder }
@@ -124,6 +129,11 @@ export class HttpSessions {
       if (!this.app.hub.client(session.clientId)) this.revoke(token)
     }
   }
+}
+
+/** Who a send without a session is from: the token's holder, or the name it gives. */
+function anonymousSender(name: string | undefined, principal: Principal | undefined): string {
+  return principal ? readName(name, principal) : (name ?? 'anonymous')
 }
 
 function tokenOf(request: FastifyRequest): string | undefined {
@@ -234,11 +244,13 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           return replyMessage(wire, reply, withInterval({ ...welcome, ...opened(request, client.clientId) }))
         }
         // A new session: counted against its address first, and gone again if the join is refused.
+        const principal = app.auth.principalOf(request.raw)
         const joiner: Client = app.hub.connect({
-          name: message.name ?? anonymousName(),
+          name: readName(message.name, principal),
           transport,
           leaseMs: options.leaseMs,
           end: (reason) => sessions.end(joiner.clientId, reason),
+          credential: principal && { id: principal.id, expiresAt: principal.expiresAt },
         })
         let issued: { token: string; wire: WireRecorder } | undefined
         let welcome
@@ -273,7 +285,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
       case 'send': {
         const from: Sender = client
           ? { clientId: client.clientId, name: client.name, transport }
-          : { clientId: 'anonymous', name: message.name ?? 'anonymous', transport }
+          : { clientId: 'anonymous', name: anonymousSender(message.name, app.auth.principalOf(request.raw)), transport }
         const entry = app.hub.publish(from, message.room, message)
         const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
         if (entry.clientMsgId !== undefined) ack.clientMsgId = entry.clientMsgId

@@ -65,7 +65,11 @@ export class PushSession {
     const adopted =
       adopt !== undefined && deliver && app.hub.attach(adopt, deliver, end) ? app.hub.client(adopt) : undefined
     if (adopted) app.hub.moved(adopted.clientId, this.connectionId)
-    this.client = adopted ?? app.hub.connect({ name, transport, deliver, end, connectionId: this.connectionId })
+    // The token it came with (authenticated where its connection started): the hub ends it when the token expires.
+    const principal = app.auth.principalOf(opening)
+    const credential = principal ? { id: principal.id, expiresAt: principal.expiresAt } : undefined
+    this.client =
+      adopted ?? app.hub.connect({ name, transport, deliver, end, connectionId: this.connectionId, credential })
   }
 
   /** The connection closed but its client may come back soon (an SSE reconnect): stay a member for `graceMs`. */

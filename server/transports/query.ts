@@ -3,6 +3,7 @@
 // string (polling, SSE, /ws) or as Socket.IO's handshake auth. One reading,
 // so the same bad value gets the same error code on all five.
 import { randomBytes } from 'node:crypto'
+import { LabError } from '../core/errors.ts'
 import { DEFAULT_ROOM, type Cursor } from '../core/protocol.ts'
 import { assertName, assertRoom, parseCursor, parseEventId } from '../core/validate.ts'
 
@@ -20,8 +21,19 @@ export function readRoomQuery(query: unknown, lastEventId?: string): RoomQuery {
   return { room, cursor }
 }
 
-/** The name to show, or a made-up guest name when none was given. */
-export function readName(value: unknown): string {
+/**
+ * The name to show: a token's own (a client with a token joins under no
+ * other), else the one given, or a made-up guest name when none was.
+ */
+export function readName(value: unknown, token?: { name: string }): string {
+  if (token) {
+    if (value !== undefined && value !== '' && value !== token.name)
+      throw new LabError(
+        'LAB_ERR_AUTH',
+        `this token is ${JSON.stringify(token.name)}'s: it cannot join as ${JSON.stringify(value).slice(0, 40)}`,
+      )
+    return token.name
+  }
   if (value === undefined || value === '') return anonymousName()
   assertName(value)
   return value

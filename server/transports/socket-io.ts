@@ -37,6 +37,7 @@ import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
+import { findToken } from '../auth/gate.ts'
 
 const transport = 'socket.io'
 /** engine.io matches its path with the trailing slash. */
@@ -55,10 +56,20 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     pingInterval: config.sioPingIntervalMs,
     pingTimeout: config.sioPingTimeoutMs,
     // A backstop below io.use(): raw Engine.IO sessions that never connect a namespace still count.
+    // A token in the handshake's header, query or cookie is checked here, before any session exists
+    // (one in Socket.IO's auth object only arrives with the CONNECT packet: io.use checks that).
     allowRequest: (req, callback) => {
       const over =
         config.maxClientsPerAddress > 0 && engineCount(req.socket.remoteAddress) >= 2 * config.maxClientsPerAddress
-      callback(over ? 'LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address' : null, !over)
+      if (over) return callback('LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address', false)
+      if (findToken(req)) {
+        try {
+          app.auth.authenticate(req)
+        } catch (error) {
+          return callback(`LAB_ERR_AUTH: ${(error as Error).message}`, false)
+        }
+      }
+      callback(null, true)
     },
   })
   const io = new SocketIOServer({ serveClient: false, connectTimeout: 10_000 })
@@ -131,7 +142,9 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   io.use((socket, next) => {
     try {
       const auth = authOf(socket)
-      readName(auth.name)
+      // Every channel: the auth object's token, the handshake's query, header or cookie.
+      const principal = app.auth.authenticate(socket.conn.request, socket.handshake.auth.token)
+      readName(auth.name, principal)
       const { room } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
       app.hub.assertRoomAvailable(room)
       const release = perAddress.acquire(socket.conn.request.socket?.remoteAddress)
@@ -188,7 +201,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     const session: PushSession = new PushSession(
       app,
       transport,
-      readName(auth.name),
+      readName(auth.name, app.auth.principalOf(socket.conn.request)),
       socket.conn.request,
       {
         welcome: (welcome, backlog) => {

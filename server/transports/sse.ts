@@ -55,7 +55,9 @@ export const sse: FastifyPluginAsync = async (app) => {
     const lastEventId = typeof header === 'string' && header ? header : undefined
     const query = request.query as Record<string, unknown>
     const { room, cursor } = readRoomQuery(query, lastEventId)
-    const name = query.name === undefined || query.name === '' ? undefined : readName(query.name)
+    const principal = app.auth.principalOf(request.raw)
+    const name =
+      principal || (query.name !== undefined && query.name !== '') ? readName(query.name, principal) : undefined
     const address = request.socket.remoteAddress ?? 'unknown'
     const res = reply.raw
 

@@ -13,6 +13,7 @@ import type { LogEntry } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { encode, type Encoded } from '../wire/payload.ts'
 import { FrameLog, watchFrames } from '../wire/ws-frames.ts'
+import { refuseWith } from '../edge.ts'
 import { releaseUpgradeRequest } from './fastify-websocket-internals.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { readName, readRoomQuery } from './query.ts'
@@ -30,6 +31,14 @@ export const websocket: FastifyPluginAsync = async (app) => {
       const compress = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('compress')
       if (compress === '0' || (compress !== '1' && !app.config.wsCompression))
         delete req.headers['sec-websocket-extensions']
+      // The token is checked before ws answers: a client without a good one gets a 401 and never a 101.
+      try {
+        app.auth.authenticate(req)
+      } catch (error) {
+        if (!isLabError(error)) throw error
+        refuseWith(socket, error)
+        return
+      }
       app.edge.fastifyUpgrades.emit('upgrade', req, socket, head)
     },
   )
@@ -91,7 +100,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
     let session: PushSession
     try {
       release = perAddress.acquire(request.raw.socket.remoteAddress)
-      const name = readName(query.name)
+      const name = readName(query.name, app.auth.principalOf(request.raw))
       const { room, cursor } = readRoomQuery(query)
       session = new PushSession(
         app,

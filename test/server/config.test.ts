@@ -34,7 +34,8 @@ describe('configuration', () => {
 
   it('is documented in the README, every setting', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-    for (const s of SETTINGS) expect(readme).toContain(`\`${s.env}\` (\`--${s.flag}\`) | ${s.default} |`)
+    for (const s of SETTINGS)
+      expect(readme).toContain(`\`${s.env}\` (\`--${s.flag}\`) | ${s.default === '' ? '(empty)' : s.default} |`)
   })
 
   it('exits with status 2 and a clear message on a bad setting', async () => {

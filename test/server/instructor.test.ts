@@ -250,7 +250,11 @@ describe('the instructor view', () => {
 
       const res = await disconnect(target.welcome.clientId)
       expect(res.status).toBe(200)
-      expect(await res.json()).toEqual({ disconnected: { clientId: target.welcome.clientId, name: 'ann', transport } })
+      expect(await res.json()).toEqual({
+        disconnected: { clientId: target.welcome.clientId, name: 'ann', transport },
+        connections: 1,
+        tokenRevoked: false,
+      })
       await target.ended()
 
       const leave = (e: LogEntry) =>

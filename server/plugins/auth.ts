@@ -1,0 +1,94 @@
+// The class code at the door. With CLASS_CODE set, a client logs in once
+// (POST /api/login) and shows the token on every transport; each transport
+// checks it where its connection starts: here for the three HTTP transports
+// (every request, so an expired or revoked token is refused at the next
+// poll), at the upgrade for /ws, in allowRequest and io.use for Socket.IO.
+// The origin check runs at the edge, before anyone owns the request.
+import fp from 'fastify-plugin'
+import { Type } from '@sinclair/typebox'
+import type { FastifyRequest } from 'fastify'
+import { LabError } from '../core/errors.ts'
+import { assertName } from '../core/validate.ts'
+import { Gate, tokenCookie, type Principal } from '../auth/gate.ts'
+import { transportForUrl } from '../transports/index.ts'
+import { OTHER } from '../wire/meter.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: Gate
+  }
+}
+
+/** The transports whose every request is an HTTP request Fastify routes. */
+const HTTP_TRANSPORTS = new Set(['short-polling', 'long-polling', 'sse'])
+
+const LoginBody = Type.Object({
+  code: Type.String({ maxLength: 200, description: 'the class code, or the instructor code' }),
+  name: Type.String({ description: 'the name to join under; the token carries it' }),
+})
+
+export const authPlugin = fp(
+  async (app) => {
+    const gate = new Gate(app.config)
+    app.decorate('auth', gate)
+
+    // Every POST anywhere, and every request or upgrade of a transport: a page on another origin is refused.
+    app.edge.guard((req, upgrade) => {
+      if (upgrade || req.method === 'POST' || transportForUrl(req.url ?? '/') !== OTHER) gate.checkOrigin(req)
+    })
+
+    app.addHook('onRequest', async (request) => {
+      if (HTTP_TRANSPORTS.has(transportForUrl(request.url))) gate.authenticate(request.raw)
+    })
+
+    app.post('/api/login', { schema: { body: LoginBody } }, async (request, reply) => {
+      const { code, name } = request.body as { code: string; name: string }
+      assertName(name)
+      const { token, claims } = gate.login(code, name, currentPrincipal(gate, request))
+      request.log.info({ name, role: claims.role, expiresAt: claims.expiresAt }, 'logged in')
+      void reply.header('set-cookie', tokenCookie(token, gate.ttlMs)).header('cache-control', 'no-store')
+      return { token, expiresAt: claims.expiresAt, name: claims.name, role: claims.role }
+    })
+
+    // What the workbench asks before it shows the name prompt: is a code needed, and who am I.
+    app.get('/api/auth', async (request, reply) => {
+      void reply.header('cache-control', 'no-store')
+      let session: Principal | undefined
+      let problem: string | undefined
+      try {
+        session = gate.authenticate(request.raw)
+      } catch (error) {
+        problem = (error as LabError).message
+      }
+      return {
+        classCode: gate.required,
+        instructorCode: gate.instructorByToken,
+        origins: gate.origins.describe(),
+        session: session
+          ? { name: session.name, role: session.role, expiresAt: session.expiresAt, channel: session.channel }
+          : null,
+        ...(problem ? { problem } : {}),
+      }
+    })
+
+    // Logging out revokes the token: every connection that holds it ends, and its name is free again.
+    app.post('/api/logout', async (request, reply) => {
+      const principal = currentPrincipal(gate, request)
+      void reply.header('set-cookie', tokenCookie('', 0)).header('cache-control', 'no-store')
+      if (!principal) return { loggedOut: false }
+      gate.revoke(principal)
+      app.hub.endCredential(principal.id, new LabError('LAB_ERR_AUTH', 'you logged out'))
+      return { loggedOut: true, name: principal.name }
+    })
+  },
+  { name: 'auth', dependencies: ['hub'] },
+)
+
+/** The valid token `request` carries, if any (a bad one counts as none here). */
+function currentPrincipal(gate: Gate, request: FastifyRequest): Principal | undefined {
+  try {
+    return gate.authenticate(request.raw)
+  } catch {
+    return undefined
+  }
+}
