@@ -29,7 +29,12 @@ async function main(): Promise<void> {
   // The other addresses only when there are some: the usual line stays as lesson 13 reads it.
   app.log.info(others.length > 0 ? { urls: [first, ...others] } : {}, `Transport Lab is serving at ${first}`)
   const network = others.map((url) => `  On your network: ${url}\n`).join('')
-  process.stdout.write(`\n  Transport Lab: ${first}\n${network}\n`)
+  // The codes themselves are never printed: the banner may be on the projector.
+  const access = config.classCode
+    ? `  Class code required: students log in with it at ${first}\n`
+    : '  Open: anyone who can reach it joins (set CLASS_CODE to ask for a code)\n'
+  const instructor = config.instructorCode ? '  Instructor actions need the instructor code\n' : ''
+  process.stdout.write(`\n  Transport Lab: ${first}\n${network}${access}${instructor}\n`)
 
   let stopping = false
   const stop = (signal: string) => {

@@ -42,7 +42,9 @@ ${rows}
 <li><code>/api/wire/frames/CONNECTION_ID</code> — the last WebSocket frame headers each way on your connection (FIN, opcode, mask, length, close codes)</li>
 <li><a href="/api/limits">/api/limits</a> — the longest text and largest body this server accepts (the workbench checks a message against them before sending)</li>
 <li><a href="/api/network">/api/network</a> — the shaped networks (round trip, bandwidth) and the port each is served on</li>
-<li><a href="/api/instructor/rooms">/api/instructor/rooms</a> — every room's members, their transports and bytes, on the server's own machine only</li>
+<li><a href="/api/instructor/rooms">/api/instructor/rooms</a> — every room's members, their transports and bytes, for the instructor only</li>
+<li><a href="/api/auth">/api/auth</a> — whether this class needs a code, and whose token your browser holds; <code>POST /api/login</code> <code>{"code", "name"}</code> answers a token (and sets it as a cookie), <code>POST /api/logout</code> revokes it</li>
+<li><code>POST /api/instructor/broadcast</code> <code>{"room", "text"}</code> — a message from the instructor to a room, on every transport</li>
 <li><a href="/api/join">/api/join</a> — the URLs students on the network open (none when the server listens on this machine only)</li>
 <li><a href="/api/rooms">/api/rooms</a> — rooms, their epoch and latest seq</li>
 <li><a href="/api/time">/api/time</a> — the server's clock, as it stamps <code>serverAt</code> (the workbench estimates its offset from it)</li>
