@@ -26,6 +26,8 @@ export const EXIT = {
 export const DEFAULT_URL = 'http://localhost:3000'
 /** Set once for a class (export LAB_URL=http://10.0.0.5:3000) instead of --url on every command. */
 export const URL_VARIABLE = 'LAB_URL'
+/** A class with a code: the token from POST /api/login, exported once (export LAB_TOKEN=eyJ...) instead of --token. */
+export const TOKEN_VARIABLE = 'LAB_TOKEN'
 
 export const USAGE = `Usage: npm run chat -- --transport <${TRANSPORTS.join('|')}> [options]
 
@@ -36,6 +38,8 @@ typed (or piped in) is sent, and messages print as they arrive.
   --room R           the room (default ${DEFAULT_ROOM})
   --name N           your name in the room (default cli-XXXX, random)
   --url URL          the server (default: $${URL_VARIABLE} if set, else ${DEFAULT_URL})
+  --token TOKEN      for a class with a code: the token POST /api/login answers (default: $${TOKEN_VARIABLE});
+                     your name is then the token's
   --say TEXT         send TEXT once, then exit once it has come back (stdin is not read)
   --count N          exit after receiving N chat messages (notices do not count)
   --since EPOCH:SEQ  resume after seq SEQ of epoch EPOCH
@@ -56,6 +60,7 @@ export interface ChatOptions {
   since?: Cursor
   timeoutMs?: number
   json: boolean
+  token?: string
 }
 
 export type ParsedArgs =
@@ -88,6 +93,7 @@ function readArgs(argv: string[]): ParsedArgs {
       room: { type: 'string' },
       name: { type: 'string' },
       url: { type: 'string' },
+      token: { type: 'string' },
       say: { type: 'string' },
       count: { type: 'string' },
       since: { type: 'string' },
@@ -105,7 +111,11 @@ function readArgs(argv: string[]): ParsedArgs {
 
   const room = values.room ?? DEFAULT_ROOM
   if (!isRoomName(room)) throw new UsageError(`--room "${room}" is not a room name: ${ROOM_RULE}`)
-  const name = values.name ?? randomName()
+  const token = values.token ?? (process.env[TOKEN_VARIABLE] || undefined)
+  if (token !== undefined && !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token))
+    throw new UsageError('--token takes the token POST /api/login answers: three base64url parts joined by dots')
+  // A token carries its name (the server accepts no other): read it from the payload, which is not secret.
+  const name = values.name ?? (token && nameInToken(token)) ?? randomName()
   if (name.length > NAME_MAX_LENGTH || !new RegExp(NAME_PATTERN).test(name))
     throw new UsageError(
       `--name "${name}" is not a name: 1-32 characters, not only spaces, no control or invisible characters`,
@@ -122,10 +132,20 @@ function readArgs(argv: string[]): ParsedArgs {
     if (values.say.trim() === '') throw new UsageError('--say needs some text')
     options.say = values.say
   }
+  if (token !== undefined) options.token = token
   if (values.count !== undefined) options.count = positiveInteger('--count', values.count)
   if (values.timeout !== undefined) options.timeoutMs = positiveInteger('--timeout', values.timeout)
   if (values.since !== undefined) options.since = readCursor(values.since)
   return { kind: 'run', options }
+}
+
+function nameInToken(token: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { sub?: unknown }
+    return typeof payload.sub === 'string' ? payload.sub : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function isTransport(value: string): value is TransportName {

@@ -61,7 +61,12 @@ export class TerminalChat {
 
   constructor(options: ChatOptions) {
     this.options = options
-    this.client = createChatClient(options.transport, { baseUrl: options.url, name: options.name, room: options.room })
+    this.client = createChatClient(options.transport, {
+      baseUrl: options.url,
+      name: options.name,
+      room: options.room,
+      token: options.token,
+    })
   }
 
   /** Runs until the flags are satisfied, the input ends or the user leaves; resolves with the exit code. */
@@ -177,12 +182,33 @@ export class TerminalChat {
   private onConnectionLost(): void {
     if (this.done) return
     if (!this.welcomed) {
-      this.note(`error: could not connect to ${this.options.url} over ${this.options.transport}`)
-      void this.quit(EXIT.failed)
+      void this.whyRefused().then((why) => {
+        this.note(`error: could not connect to ${this.options.url} over ${this.options.transport}${why}`)
+        void this.quit(EXIT.failed)
+      })
     } else if (!this.reconnecting) {
       this.reconnecting = true
       this.note('connection lost, reconnecting...')
     }
+  }
+
+  /**
+   * An EventSource is not told why it was refused (a 401 looks like any
+   * failure): a class that needs a token says so at /api/auth.
+   */
+  private async whyRefused(): Promise<string> {
+    try {
+      const headers: Record<string, string> = this.options.token
+        ? { authorization: `Bearer ${this.options.token}` }
+        : {}
+      const res = await fetch(`${this.options.url}/api/auth`, { headers, signal: AbortSignal.timeout(2000) })
+      const auth = (await res.json()) as { classCode?: boolean; session?: unknown; problem?: string }
+      if (auth.classCode && !auth.session)
+        return `: LAB_ERR_AUTH ${auth.problem ?? 'this class needs a token'} (log in with POST /api/login, then --token)`
+    } catch {
+      // Nothing answers, or an older server: the plain line says enough.
+    }
+    return ''
   }
 
   private printLost(): void {

@@ -224,6 +224,37 @@ describe('npm run chat', () => {
     STARTUP_MS,
   )
 
+  it(
+    'joins a class with a code under its token (from $LAB_TOKEN) on every transport, and says why without one',
+    async () => {
+      const classServer = await startServer({ classCode: 'c0de' })
+      try {
+        const login = await fetch(`${classServer.url}/api/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ code: 'c0de', name: 'tok' }),
+        })
+        const { token } = (await login.json()) as { token: string }
+        const env = { LAB_URL: classServer.url, LAB_TOKEN: token }
+        const say = (transport: TransportName, text: string, withEnv: Record<string, string>) =>
+          chat(['--transport', transport, '--room', `code-${slug(transport)}`, '--say', text, ...GIVE_UP], {
+            url: false,
+            env: withEnv,
+          })
+        const admitted = TRANSPORTS.map((transport) => say(transport, 'with a token', env))
+        expect(await Promise.all(admitted.map((run) => run.exited))).toEqual(TRANSPORTS.map(() => EXIT.ok))
+        for (const run of admitted) expect(run.lines()[1]).toMatch(/^#2 tok \([a-z.-]+\): with a token/)
+
+        const refused = TRANSPORTS.map((transport) => say(transport, 'no token', { LAB_URL: classServer.url }))
+        expect(await Promise.all(refused.map((run) => run.exited))).toEqual(TRANSPORTS.map(() => EXIT.failed))
+        for (const run of refused) expect(run.stderr() + run.stdout()).toContain('LAB_ERR_AUTH')
+      } finally {
+        await classServer.close()
+      }
+    },
+    STARTUP_MS * 3,
+  )
+
   for (const transport of TRANSPORTS) {
     const label = TRANSPORT_INFO[transport].short
     // Each test has its own room, so those of one transport run side by side.

@@ -46,6 +46,12 @@ export interface ClientOptions {
   pollIntervalMs?: number
   longPollTimeoutMs?: number
   compress?: boolean
+  /**
+   * A token from POST /api/login, for a client outside the browser (`npm run chat --token`). Each transport sends
+   * it the way a script can: Authorization on HTTP, ?token= for EventSource (which cannot set headers), the
+   * subprotocol list for WebSocket, Socket.IO's auth object. In the workbench the login cookie does it instead.
+   */
+  token?: string
 }
 
 export interface SendExtra {
@@ -110,6 +116,7 @@ export abstract class ChatClient extends EventTarget {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private reconnectDelay = RECONNECT_MIN_MS
   private stopped = true
+  protected readonly token: string | undefined
 
   constructor(options: ClientOptions) {
     super()
@@ -119,6 +126,7 @@ export abstract class ChatClient extends EventTarget {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000
     this.longPollTimeoutMs = options.longPollTimeoutMs ?? 25000
     this.compress = options.compress ?? false
+    this.token = options.token
   }
 
   /** Connects (or reconnects) to `room`, resuming after `after` when given. */

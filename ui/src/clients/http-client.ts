@@ -12,7 +12,10 @@ export abstract class HttpClient extends ChatClient {
   }
 
   protected headers(): Record<string, string> {
-    return this.session ? { [SESSION_HEADER]: this.session } : {}
+    return {
+      ...(this.session ? { [SESSION_HEADER]: this.session } : {}),
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+    }
   }
 
   protected url(query: Record<string, string> = {}): string {

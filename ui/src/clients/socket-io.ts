@@ -22,6 +22,7 @@ export class SocketIoClient extends ChatClient {
         callback({
           protocol: 'lab',
           name: this.name,
+          ...(this.token ? { token: this.token } : {}),
           room: this.room,
           ...(this.cursor ? { since: this.cursor.seq, epoch: this.cursor.epoch } : {}),
         }),

@@ -26,7 +26,8 @@ export class SseClient extends HttpClient {
   readonly events: SseEvent[] = []
 
   protected open(after: Cursor | undefined): void {
-    const source = new EventSource(this.url({ room: this.room, name: this.name, ...cursorQuery(after) }))
+    const token: Record<string, string> = this.token ? { token: this.token } : {}
+    const source = new EventSource(this.url({ room: this.room, name: this.name, ...cursorQuery(after), ...token }))
     this.source = source
     this.stats.requests++
     this.onFrame({

@@ -25,7 +25,11 @@ export class WebSocketClient extends ChatClient {
       compress: this.compress ? '1' : '0',
       ...cursorQuery(after),
     })
-    const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}${PATH}?${query}`)
+    // The token rides in the subprotocol list, beside "bearer" (the one the server picks): never in the URL.
+    const socket = new WebSocket(
+      `${this.baseUrl.replace(/^http/, 'ws')}${PATH}?${query}`,
+      this.token ? ['bearer', this.token] : undefined,
+    )
     this.socket = socket
     this.stats.requests++
     this.onFrame({ dir: 'up', bytes: 0, kind: `GET ${PATH} (Upgrade: websocket)`, content: `${PATH}?${query}` })
