@@ -36,6 +36,7 @@ const UNIT = [
   'test/ui/route.test.ts',
   'test/ui/invitation.test.ts',
   'test/server/config.test.ts',
+  'test/auth/origins.test.ts',
 ]
 
 export default defineConfig({

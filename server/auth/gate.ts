@@ -38,14 +38,14 @@ export class Gate {
   private readonly holders = new Map<string, Map<string, number>>()
   private readonly principals = new WeakMap<IncomingMessage, Principal>()
 
-  constructor(config: Config, now: () => number = Date.now) {
+  constructor(config: Config, ownPorts: () => number[] = () => [], now: () => number = Date.now) {
     this.required = config.classCode !== ''
     this.classCode = config.classCode
     this.instructorCode = config.instructorCode
     this.ttlMs = config.tokenTtlMs
     this.now = now
     this.signer = new TokenSigner(config.authSecret || TokenSigner.randomSecret(), now)
-    this.origins = new OriginPolicy(config.allowedOrigins)
+    this.origins = new OriginPolicy(config.allowedOrigins, ownPorts)
   }
 
   /** Whether there is an instructor code: then only its tokens may act for the whole class. */

@@ -10,31 +10,38 @@ import { isLoopbackHost } from '../addresses.ts'
 export class OriginPolicy {
   private readonly listed: Set<string> | 'any' | undefined
   private readonly interfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>
+  private readonly ownPorts: () => number[]
 
   /**
    * `allowed`: ALLOWED_ORIGINS as set (comma-separated origins, or `*`); empty
    * for the default, any origin on this machine's own names and addresses, at
-   * any port (its shaped network ports, `npm run dev`'s Vite).
+   * any port (its shaped network ports, `npm run dev`'s Vite). `ownPorts`: the
+   * ports this server answers on (its own and its shaped networks'): its own
+   * pages are never foreign, whatever the list says.
    */
-  constructor(allowed: string, interfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces) {
+  constructor(
+    allowed: string,
+    ownPorts: () => number[] = () => [],
+    interfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces,
+  ) {
     const list = allowed
       .split(',')
       .map((origin) => origin.trim().replace(/\/$/, ''))
       .filter(Boolean)
     this.listed = list.length === 0 ? undefined : list.includes('*') ? 'any' : new Set(list)
     this.interfaces = interfaces
+    this.ownPorts = ownPorts
   }
 
   /** What the start banner and the README call the policy. */
   describe(): string {
     if (this.listed === 'any') return 'any origin (ALLOWED_ORIGINS=*)'
-    if (this.listed) return [...this.listed].join(', ')
+    if (this.listed) return `${[...this.listed].join(', ')}, and this server's own pages`
     return "this machine's own names and addresses, any port"
   }
 
   allows(origin: string): boolean {
-    if (this.listed === 'any') return true
-    if (this.listed) return this.listed.has(origin)
+    if (this.listed === 'any' || this.listed?.has(origin)) return true
     let url: URL
     try {
       url = new URL(origin)
@@ -42,7 +49,14 @@ export class OriginPolicy {
       return false
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return false
-    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase()
+    if (!this.isOwnHost(url.hostname)) return false
+    if (!this.listed) return true
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+    return this.ownPorts().includes(port)
+  }
+
+  private isOwnHost(urlHost: string): boolean {
+    const host = urlHost.replace(/^\[|\]$/g, '').toLowerCase()
     if (isLoopbackHost(host)) return true
     const own = hostname().toLowerCase()
     if (host === own || host === `${own}.local`) return true

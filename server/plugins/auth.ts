@@ -29,7 +29,12 @@ const LoginBody = Type.Object({
 
 export const authPlugin = fp(
   async (app) => {
-    const gate = new Gate(app.config)
+    // The server's own ports, read when asked: the main one is known once listening, the shaped ones after.
+    const gate = new Gate(app.config, () => {
+      const address = app.server.address()
+      const main = typeof address === 'object' && address ? [address.port] : []
+      return [...main, ...app.network.listeners.map((l) => l.port)]
+    })
     app.decorate('auth', gate)
 
     // Every POST anywhere, and every request or upgrade of a transport: a page on another origin is refused.
