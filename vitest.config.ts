@@ -37,6 +37,7 @@ const UNIT = [
   'test/ui/invitation.test.ts',
   'test/server/config.test.ts',
   'test/auth/origins.test.ts',
+  'test/auth/tokens.test.ts',
 ]
 
 export default defineConfig({
