@@ -40,6 +40,11 @@ export class TokenBucket {
     return this.refusedInARow > this.burst ? 'abusive' : 'refused'
   }
 
+  /** Gives back what the last take() took: for limits that count only failures (a wrong login code). */
+  refund(): void {
+    this.tokens = Math.min(this.burst, this.tokens + 1)
+  }
+
   /** True once the bucket has refilled: nothing to remember about this client. */
   get full(): boolean {
     return this.tokens + (this.now() - this.updatedAt) * this.rate >= this.burst

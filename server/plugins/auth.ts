@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import { LabError } from '../core/errors.ts'
 import { assertName } from '../core/validate.ts'
+import { rateLimited, RateLimiter } from '../core/limits.ts'
 import { Gate, tokenCookie, type Principal } from '../auth/gate.ts'
 import { transportForUrl } from '../transports/index.ts'
 import { OTHER } from '../wire/meter.ts'
@@ -46,10 +47,30 @@ export const authPlugin = fp(
       if (HTTP_TRANSPORTS.has(transportForUrl(request.url))) gate.authenticate(request.raw)
     })
 
+    // Guessing the code is slow: ten wrong tries at once from an address, then one every 6 s. Right ones cost
+    // nothing, so a class behind one address (a NAT) logs in at once.
+    const guesses = new RateLimiter({ ratePerSecond: 1 / 6, burst: 10 })
+    app.addHook('onClose', async () => guesses.close())
+
     app.post('/api/login', { schema: { body: LoginBody } }, async (request, reply) => {
       const { code, name } = request.body as { code: string; name: string }
       assertName(name)
-      const { token, claims } = gate.login(code, name, currentPrincipal(gate, request))
+      const bucket = guesses.bucket(request.socket.remoteAddress ?? 'unknown')
+      if (bucket && bucket.take() !== 'ok') {
+        const error = rateLimited(bucket)
+        error.message = `too many wrong codes from your address: try again in ${error.retryAfterSeconds} s`
+        throw error
+      }
+      let signed
+      try {
+        signed = gate.login(code, name, currentPrincipal(gate, request))
+      } catch (error) {
+        // A name already taken is not a guess at the code.
+        if ((error as LabError).code === 'LAB_ERR_NAME_TAKEN') bucket?.refund()
+        throw error
+      }
+      bucket?.refund()
+      const { token, claims } = signed
       request.log.info({ name, role: claims.role, expiresAt: claims.expiresAt }, 'logged in')
       void reply.header('set-cookie', tokenCookie(token, gate.ttlMs)).header('cache-control', 'no-store')
       return { token, expiresAt: claims.expiresAt, name: claims.name, role: claims.role }
