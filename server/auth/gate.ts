@@ -152,7 +152,8 @@ export function findToken(
   const authorization = req.headers.authorization
   const bearer = typeof authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined
   if (bearer) return { token: bearer, channel: 'authorization' }
-  const protocols = subprotocols(req)
+  // Only where it means something: a WebSocket handshake.
+  const protocols = req.headers.upgrade ? subprotocols(req) : []
   if (protocols.includes(TOKEN_SUBPROTOCOL)) {
     const token = protocols.find((p) => p !== TOKEN_SUBPROTOCOL)
     if (token) return { token, channel: 'subprotocol' }

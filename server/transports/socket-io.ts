@@ -37,7 +37,6 @@ import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
-import { findToken } from '../auth/gate.ts'
 
 const transport = 'socket.io'
 /** engine.io matches its path with the trailing slash. */
@@ -56,20 +55,14 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     pingInterval: config.sioPingIntervalMs,
     pingTimeout: config.sioPingTimeoutMs,
     // A backstop below io.use(): raw Engine.IO sessions that never connect a namespace still count.
-    // A token in the handshake's header, query or cookie is checked here, before any session exists
-    // (one in Socket.IO's auth object only arrives with the CONNECT packet: io.use checks that).
+    // The token is not refused here, though this is the first place that could: engine.io's refusal is a
+    // bare 403 (a 400 for a WebSocket-only client) that socket.io-client reports without a reason, while
+    // io.use() below answers connect_error with data.code, whatever channel the token came on. (A foreign
+    // Origin never gets this far: the edge refuses it, 403 LAB_ERR_ORIGIN.)
     allowRequest: (req, callback) => {
       const over =
         config.maxClientsPerAddress > 0 && engineCount(req.socket.remoteAddress) >= 2 * config.maxClientsPerAddress
-      if (over) return callback('LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address', false)
-      if (findToken(req)) {
-        try {
-          app.auth.authenticate(req)
-        } catch (error) {
-          return callback(`LAB_ERR_AUTH: ${(error as Error).message}`, false)
-        }
-      }
-      callback(null, true)
+      callback(over ? 'LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address' : null, !over)
     },
   })
   const io = new SocketIOServer({ serveClient: false, connectTimeout: 10_000 })

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { TokenSigner } from '../../server/auth/tokens.ts'
 
 const SECRET = 'a test secret of 32 characters!!'
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+const neighbour = (c: string) => ALPHABET[ALPHABET.indexOf(c) ^ 1]!
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 function signerAt(start = 1_800_000_000_000) {
@@ -46,6 +48,8 @@ describe('a token', () => {
       [`${header}.${b64({ ...claims, role: 'instructor' })}.${signature}`, /signature/],
       [`${header}.${b64({ ...claims, sub: 'bob' })}.${signature}`, /signature/],
       [`${header}.${payload}.${signature.slice(0, -2)}`, /signature/],
+      // The last character holds two spare bits: a neighbour decodes to the same bytes, and must still be refused.
+      [`${header}.${payload}.${signature.slice(0, -1)}${neighbour(signature.at(-1)!)}`, /signature/],
       [other, /signature/],
       [`${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`, /not made here/],
       [`${b64({ alg: 'HS512', typ: 'JWT' })}.${payload}.${signature}`, /not made here/],
