@@ -140,11 +140,12 @@ function openSocketIo(channel: Channel, token: string): Promise<Welcome> {
       auth: { ...auth, token },
     })
   else if (channel === 'subprotocol')
+    // Token first: engine.io's ws answers with the first entry offered, so its 101 names the token too.
     socket = io(server.url, {
       forceNew: true,
       reconnection: false,
       transports: ['websocket'],
-      protocols: ['bearer', token],
+      protocols: [token, 'bearer'],
       auth,
     })
   else if (channel === 'query') socket = io(server.url, { forceNew: true, reconnection: false, query: { token }, auth })
