@@ -5,7 +5,7 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { Config } from './config.ts'
 import type { Hub } from './core/hub.ts'
 import { Edge } from './edge.ts'
-import { TOKEN_SUBPROTOCOL } from './auth/gate.ts'
+import { TOKEN_SUBPROTOCOL, type Principal } from './auth/gate.ts'
 import { errorReplies } from './plugins/errors.ts'
 import { authPlugin } from './plugins/auth.ts'
 import { benchResults } from './plugins/bench-results.ts'
@@ -18,6 +18,7 @@ import { workbenchUi } from './plugins/ui.ts'
 import { wireRoutes } from './plugins/wire.ts'
 import { transportForUrl, transports } from './transports/index.ts'
 import { WireMeter } from './wire/meter.ts'
+import { logError, logRequest, redactUrl } from './wire/redact.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,7 +40,9 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const wire = new WireMeter(transportForUrl)
+  // The inspector shows who each stream's token named and where it travelled: the gate (app.auth, registered
+  // below) remembers that for the request that opened the stream.
+  const wire: WireMeter = new WireMeter(transportForUrl, (req): Principal | undefined => app.auth.principalOf(req))
   // Room for MAX_CLIENTS_PER_ADDRESS on each of the five transports, and the spare connections browsers keep.
   const edge = new Edge(wire, config.maxClientsPerAddress * TCP_CONNECTIONS_PER_CLIENT_SLOT)
 
@@ -47,7 +50,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     serverFactory: (handler) => edge.createServer(handler),
     bodyLimit: config.bodyLimitBytes,
     logController: new RequestsAtDebug(),
-    logger: options.logStream ? { level: config.logLevel, stream: options.logStream } : { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      // A token or a session can ride in a URL (?token=) and in a malformed request's bytes: never in a log line.
+      // Serializers run only for lines written, so a polling request pays nothing for this below debug.
+      serializers: { req: logRequest, err: logError, url: redactUrl },
+    },
     // Every log line names the TCP connection and the transport it belongs to.
     childLoggerFactory(logger, bindings, options, rawReq) {
       return logger.child(

@@ -16,13 +16,8 @@
 //   one), for the server's own machine: the benchmarks read it.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-import { SESSION_HEADER } from '../core/names.ts'
-import type { Handshake, HandshakeSide } from './types.ts'
-
-/** Headers and query parameters that carry credentials: shown with their values replaced, never served. */
-const SECRET_HEADERS = new Set([SESSION_HEADER, 'cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
-const SECRET_PARAMS = /([?&](?:session|token)=)[^&#]*/gi
-export const REDACTED = '[redacted]'
+import { offersBearer, redactHeader, redactUrl } from './redact.ts'
+import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 /** Handshakes of closed connections kept for pages that ask late (a page's current connection is always kept). */
 export const CLOSED_CONNECTIONS_KEPT = 256
 
@@ -49,6 +44,8 @@ interface Pin {
   opened: Exchange
   /** The connection whose life the record follows: the one the shown exchange is on. */
   holder: string
+  /** Who the stream's token named, and where it travelled; never the token. */
+  auth?: HandshakeAuth
 }
 
 const kExchange = Symbol('handshakeExchange')
@@ -88,16 +85,17 @@ export class HandshakeLog {
     const exchange = (req as TaggedRequest)[kExchange] ?? this.lastUpgrade.get(transport)
     if (!exchange) return
     const [startLine = '', ...rest] = lines
-    exchange.response = { startLine, headers: rest.map(splitHeader) }
+    const bearerOffered = offersBearer(req.headers)
+    exchange.response = { startLine, headers: rest.map((line) => splitHeader(line, bearerOffered)) }
   }
 
   /**
    * Pins the exchange `req` made as the handshake of the stream `transport`
    * opened with it, in place of any stream that transport opened on the same
-   * connection before. Returns the connection id, or undefined for a request
-   * the log never saw.
+   * connection before, with the principal its token named, if any. Returns
+   * the connection id, or undefined for a request the log never saw.
    */
-  opened(transport: string, req: IncomingMessage): string | undefined {
+  opened(transport: string, req: IncomingMessage, auth?: HandshakeAuth): string | undefined {
     const exchange = (req as TaggedRequest)[kExchange]
     if (!exchange) return undefined
     const key = exchange.connectionId
@@ -110,6 +108,8 @@ export class HandshakeLog {
       address: req.socket.remoteAddress ?? '',
       opened: exchange,
       holder: shown(exchange).connectionId,
+      // Picked field by field: a principal also carries the token's id, which stays on the server.
+      ...(auth ? { auth: { channel: auth.channel, name: auth.name, role: auth.role, expiresAt: auth.expiresAt } } : {}),
     }
     exchange.pin = pin
     if (!streams) this.pins.set(key, (streams = new Map<string, Pin>()))
@@ -145,7 +145,8 @@ export class HandshakeLog {
     if (!streams) return undefined
     let result: Record<string, Handshake> | undefined
     for (const [transport, pin] of streams)
-      if (address === undefined || pin.address === address) (result ??= {})[transport] = describe(shown(pin.opened))
+      if (address === undefined || pin.address === address)
+        (result ??= {})[transport] = describe(shown(pin.opened), pin.auth)
     return result
   }
 
@@ -157,8 +158,8 @@ export class HandshakeLog {
   /** The latest handshake per transport from anyone: its upgrade when it has one, else its last HTTP exchange. */
   all(): Record<string, Handshake> {
     const result: Record<string, Handshake> = {}
-    for (const [transport, last] of this.lastHttp) result[transport] = describe(last)
-    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last)
+    for (const [transport, last] of this.lastHttp) result[transport] = describe(last, last.pin?.auth)
+    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last, last.pin?.auth)
     return result
   }
 
@@ -213,17 +214,9 @@ function requestSide(req: IncomingMessage): HandshakeSide {
   return { startLine: `${req.method} ${redactUrl(req.url ?? '/')} HTTP/${req.httpVersion}`, headers }
 }
 
-function splitHeader(line: string): [string, string] {
+function splitHeader(line: string, bearerOffered = false): [string, string] {
   const colon = line.indexOf(':')
-  return redactHeader(colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).trim()])
-}
-
-function redactHeader([name, value]: [string, string]): [string, string] {
-  return SECRET_HEADERS.has(name.toLowerCase()) ? [name, REDACTED] : [name, value]
-}
-
-function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, `$1${REDACTED}`)
+  return redactHeader(colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).trim()], bearerOffered)
 }
 
 /**
@@ -239,7 +232,7 @@ function responseSide(res: ServerResponse | undefined): HandshakeSide | null {
   const raw = (res as unknown as { _header?: string | null } | undefined)?._header
   if (!raw) return null
   const [startLine = '', ...lines] = raw.split('\r\n').filter((line) => line.length > 0)
-  return { startLine, headers: lines.map(splitHeader) }
+  return { startLine, headers: lines.map((line) => splitHeader(line)) }
 }
 
 /** The exchange's response head, read once it has been written; the response is let go then. */
@@ -253,12 +246,13 @@ function responseOf(exchange: Exchange): HandshakeSide | null {
   return side
 }
 
-function describe(exchange: Exchange): Handshake {
+function describe(exchange: Exchange, auth: HandshakeAuth | undefined): Handshake {
   return {
     at: exchange.at,
     connectionId: exchange.connectionId,
     request: exchange.request,
     response: responseOf(exchange),
     upgrade: exchange.upgrade,
+    ...(auth ? { auth } : {}),
   }
 }

@@ -27,6 +27,7 @@ import {
   type ConnectionInfo,
   type ConnectionTallies,
   type Handshake,
+  type HandshakeAuth,
   type StreamTally,
   type WireSnapshot,
   type WireTally,
@@ -37,6 +38,7 @@ export type {
   ConnectionInfo,
   ConnectionTallies,
   Handshake,
+  HandshakeAuth,
   HandshakeSide,
   StreamTally,
   WireSnapshot,
@@ -165,9 +167,19 @@ export class WireMeter {
   private readonly closedFrameLogs = new Map<FrameLog, string>()
   private nextId = 1
 
-  /** `classify` names the transport that owns a request URL, or OTHER. */
-  constructor(classify: (url: string) => string) {
+  private readonly whoOpened: (req: IncomingMessage) => HandshakeAuth | undefined
+
+  /**
+   * `classify` names the transport that owns a request URL, or OTHER;
+   * `whoOpened` the principal whose token a stream's opening request carried,
+   * which its handshake shows.
+   */
+  constructor(
+    classify: (url: string) => string,
+    whoOpened: (req: IncomingMessage) => HandshakeAuth | undefined = () => undefined,
+  ) {
     this.classify = classify
+    this.whoOpened = whoOpened
   }
 
   track(socket: Socket): void {
@@ -276,7 +288,7 @@ export class WireMeter {
    */
   opened(transport: string, req: IncomingMessage): string | undefined {
     if (!(req.socket as MeteredSocket)[kState]) return undefined
-    const connectionId = this.handshakeLog.opened(transport, req)
+    const connectionId = this.handshakeLog.opened(transport, req, this.whoOpened(req))
     const span = (req as SpannedRequest)[kSpan]
     if (span && connectionId !== undefined) {
       span.openedAs = connectionId

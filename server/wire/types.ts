@@ -48,12 +48,27 @@ export interface HandshakeSide {
   headers: Array<[string, string]>
 }
 
+/**
+ * Where the token that opened a stream travelled, and who it named: what the
+ * inspector shows instead of the token. The channels are the gate's
+ * (server/auth/gate.ts), spelled out here because the page imports this file.
+ */
+export interface HandshakeAuth {
+  channel: 'authorization' | 'subprotocol' | 'socket.io-auth' | 'query' | 'cookie'
+  name: string
+  role: 'student' | 'instructor'
+  /** When the token stops being accepted, in ms since the epoch. */
+  expiresAt: number
+}
+
 export interface Handshake {
   at: number
   connectionId: string
   request: HandshakeSide
   response: HandshakeSide | null
   upgrade: boolean
+  /** Present when the stream was opened with a token. */
+  auth?: HandshakeAuth
 }
 
 export interface ConnectionInfo {

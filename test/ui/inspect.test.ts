@@ -11,6 +11,7 @@ import {
   statusNote,
   toBase64,
   toHex,
+  tokenLine,
 } from '../../ui/src/inspector/inspect.ts'
 
 describe('acceptSteps', () => {
@@ -84,6 +85,25 @@ describe('formatClock', () => {
   it('prints the local wall clock as HH:MM:SS.mmm', () => {
     expect(formatClock(new Date(2024, 0, 2, 3, 4, 5, 6).getTime())).toBe('03:04:05.006')
     expect(formatClock(new Date(2024, 0, 2, 23, 59, 59, 999).getTime() + 0.75)).toBe('23:59:59.999')
+  })
+})
+
+describe('tokenLine', () => {
+  const expiresAt = new Date(2024, 0, 2, 14, 32, 59).getTime()
+
+  it('says where the token travelled and who it named, with the hour it expires', () => {
+    expect(tokenLine({ channel: 'cookie', name: 'ann', role: 'student', expiresAt })).toBe(
+      'Token: in the Cookie header, lab_token (redacted) — ann, student, expires 14:32',
+    )
+    expect(tokenLine({ channel: 'subprotocol', name: 'Ms Ray', role: 'instructor', expiresAt })).toBe(
+      'Token: in Sec-WebSocket-Protocol, beside "bearer" (redacted) — Ms Ray, instructor, expires 14:32',
+    )
+  })
+
+  it("names Socket.IO's auth object as a place the handshake does not show", () => {
+    expect(tokenLine({ channel: 'socket.io-auth', name: 'ann', role: 'student', expiresAt })).toMatch(
+      /^Token: in Socket\.IO's auth object, sent in its CONNECT packet after this handshake \(not shown\) — ann/,
+    )
   })
 })
 

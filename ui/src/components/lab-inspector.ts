@@ -7,7 +7,15 @@ import { Task, TaskStatus, initialState } from '@lit/task'
 import { TRANSPORT_INFO, type TransportName, TRANSPORTS } from '../../../server/core/names.ts'
 import type { Handshake, HandshakeSide } from '../../../server/wire/types.ts'
 import type { Lab } from '../state/lab.ts'
-import { WEBSOCKET_GUID, acceptSteps, formatClock, headerNote, headerValue, statusNote } from '../inspector/inspect.ts'
+import {
+  WEBSOCKET_GUID,
+  acceptSteps,
+  formatClock,
+  headerNote,
+  headerValue,
+  statusNote,
+  tokenLine,
+} from '../inspector/inspect.ts'
 import './lab-frame-log.ts'
 import './lab-wire-frames.ts'
 import './lab-sse-events.ts'
@@ -209,6 +217,7 @@ export class LabInspector extends LitElement {
           'the one its welcome names, and moved here.'
     return html`
       <p class="about">${this._describe(transport, handshake)} Captured at ${formatClock(handshake.at)} ${where}</p>
+      ${handshake.auth ? html`<p class="token">${tokenLine(handshake.auth)}</p>` : nothing}
       <div class="exchange">
         ${this._renderSide('Request', handshake.request, 'request')}
         <div class="column">
@@ -354,7 +363,8 @@ export class LabInspector extends LitElement {
       color: #4a5260;
       min-width: 6rem;
     }
-    .about {
+    .about,
+    .token {
       margin: 0 0 0.4rem;
     }
     .placeholder {

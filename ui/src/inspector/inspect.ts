@@ -2,7 +2,7 @@
 // the tests run it in Node: the Sec-WebSocket-Accept proof step by step, the
 // notes beside the headers a class should look at, and frame formatting.
 import { sha1 } from '@noble/hashes/legacy.js'
-import type { HandshakeSide } from '../../../server/wire/types.ts'
+import type { HandshakeAuth, HandshakeSide } from '../../../server/wire/types.ts'
 import { SESSION_HEADER } from '../../../server/core/names.ts'
 
 /** RFC 6455, section 1.3: the same for every WebSocket server in the world. */
@@ -80,6 +80,22 @@ export function formatClock(at: number): string {
   const d = new Date(at)
   const two = (n: number) => String(n).padStart(2, '0')
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`
+}
+
+/** Where each channel puts the token, as a class reads it off the handshake above. */
+const TOKEN_WHERE: Record<HandshakeAuth['channel'], string> = {
+  authorization: 'in the Authorization header (redacted)',
+  subprotocol: 'in Sec-WebSocket-Protocol, beside "bearer" (redacted)',
+  query: 'in the query string, ?token= (redacted)',
+  cookie: 'in the Cookie header, lab_token (redacted)',
+  'socket.io-auth': "in Socket.IO's auth object, sent in its CONNECT packet after this handshake (not shown)",
+}
+
+/** One line on the token that opened the stream: where it travelled and who it named, never the token itself. */
+export function tokenLine(auth: HandshakeAuth): string {
+  const d = new Date(auth.expiresAt)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `Token: ${TOKEN_WHERE[auth.channel]} — ${auth.name}, ${auth.role}, expires ${two(d.getHours())}:${two(d.getMinutes())}`
 }
 
 /**
