@@ -152,12 +152,10 @@ export function findToken(
   const authorization = req.headers.authorization
   const bearer = typeof authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined
   if (bearer) return { token: bearer, channel: 'authorization' }
-  // Only where it means something: a WebSocket handshake.
+  // Only on a WebSocket handshake, and only as `bearer, TOKEN`: engine.io's ws answers with the first
+  // protocol offered, so a token offered first would come back in Socket.IO's 101 for any proxy to log.
   const protocols = req.headers.upgrade ? subprotocols(req) : []
-  if (protocols.includes(TOKEN_SUBPROTOCOL)) {
-    const token = protocols.find((p) => p !== TOKEN_SUBPROTOCOL)
-    if (token) return { token, channel: 'subprotocol' }
-  }
+  if (protocols[0] === TOKEN_SUBPROTOCOL && protocols[1]) return { token: protocols[1], channel: 'subprotocol' }
   if (typeof socketIoAuth === 'string' && socketIoAuth) return { token: socketIoAuth, channel: 'socket.io-auth' }
   const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('token')
   if (query) return { token: query, channel: 'query' }

@@ -140,12 +140,12 @@ function openSocketIo(channel: Channel, token: string): Promise<Welcome> {
       auth: { ...auth, token },
     })
   else if (channel === 'subprotocol')
-    // Token first: engine.io's ws answers with the first entry offered, so its 101 names the token too.
+    // `bearer` first, as the gate requires: engine.io's ws answers with the first entry offered.
     socket = io(server.url, {
       forceNew: true,
       reconnection: false,
       transports: ['websocket'],
-      protocols: [token, 'bearer'],
+      protocols: ['bearer', token],
       auth,
     })
   else if (channel === 'query') socket = io(server.url, { forceNew: true, reconnection: false, query: { token }, auth })
