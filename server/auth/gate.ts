@@ -62,7 +62,7 @@ export class Gate {
     let role: Role
     if (this.instructorCode !== '' && same(code, this.instructorCode)) role = 'instructor'
     else if (this.classCode !== '' && same(code, this.classCode)) role = 'student'
-    else if (this.classCode === '' && this.instructorCode === '')
+    else if (this.classCode === '')
       throw new LabError('LAB_ERR_AUTH', 'this server has no class code: join without one')
     else throw new LabError('LAB_ERR_AUTH', 'wrong code: ask the instructor for the class code')
     const held = this.liveHolders(name)
