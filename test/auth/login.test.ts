@@ -176,6 +176,23 @@ describe('a name held by a token', () => {
     expect((await authInfo(classed.url, bearer(jo.token))).session).toBeNull()
     expect(await login(classed.url, CLASS_CODE, 'JO')).toMatchObject({ status: 200, body: { name: 'JO' } })
   })
+  it('is held again by its token on a server restarted with the same AUTH_SECRET, once the token comes back', async () => {
+    const settings = { classCode: CLASS_CODE, authSecret: 'restart-test-secret-0123' }
+    const first = await startServer(settings)
+    const max = await loggedIn(first.url, CLASS_CODE, 'max')
+    await first.close()
+    const second = await startServer(settings)
+    try {
+      // The restarted server never saw the login; the token is good all the same, and with it the claim to the name.
+      expect(await authInfo(second.url, bearer(max.token))).toMatchObject({ session: { name: 'max' } })
+      expect(await login(second.url, CLASS_CODE, 'Max')).toMatchObject({
+        status: 409,
+        body: { code: 'LAB_ERR_NAME_TAKEN' },
+      })
+    } finally {
+      await second.close()
+    }
+  })
 })
 
 describe('GET /api/auth', () => {
