@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Cursor, ErrorMessage, LogEntry } from '../../server/core/protocol.ts'
 import { TRANSPORTS, type TransportName } from '../../server/core/names.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
-import { bearer, holdWith, loggedIn, type Held } from '../support/token-clients.ts'
+import { bearer, holdWith, loggedIn, login, type Held } from '../support/token-clients.ts'
 import { until } from '../support/wait.ts'
 
 const CODE = 'c0de-for-expiry'
@@ -94,6 +94,8 @@ describe('a token that expires', () => {
     )
     expect(Date.now()).toBeGreaterThanOrEqual(ann.expiresAt)
     for (const client of clients) expectEndedForAuth(client)
+    // Nobody holds the name any more: someone else may log in under it.
+    expect((await login(shortLived.url, CODE, 'Ann')).status).toBe(200)
   })
 
   it('is refused at the next poll with 401 and how to get a new one', async () => {
