@@ -12,7 +12,7 @@ import { until } from '../support/wait.ts'
 
 const CODE = 'c0de-for-expiry'
 /** Long enough to log in and connect five clients, short enough to watch it run out. */
-const SHORT_TTL_MS = 2000
+const SHORT_TTL_MS = 3000
 
 let shortLived: RunningServer
 let longLived: RunningServer
