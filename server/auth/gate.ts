@@ -62,16 +62,14 @@ export class Gate {
     let role: Role
     if (this.instructorCode !== '' && same(code, this.instructorCode)) role = 'instructor'
     else if (this.classCode !== '' && same(code, this.classCode)) role = 'student'
-    else if (this.classCode === '' && this.instructorCode === '')
+    else if (this.classCode === '')
       throw new LabError('LAB_ERR_AUTH', 'this server has no class code: join without one')
     else throw new LabError('LAB_ERR_AUTH', 'wrong code: ask the instructor for the class code')
     const held = this.liveHolders(name)
     if (held && held.size > 0 && !(current && fold(current.name) === fold(name) && held.has(current.id)))
       throw new LabError('LAB_ERR_NAME_TAKEN', `${JSON.stringify(name)} is taken by another token holder`)
     const signed = this.signer.sign(name, role, this.ttlMs)
-    const ids = held ?? new Map<string, number>()
-    ids.set(signed.claims.id, signed.claims.expiresAt)
-    this.holders.set(fold(name), ids)
+    this.hold(signed.claims)
     return signed
   }
 
@@ -104,6 +102,8 @@ export class Gate {
   verify(token: string): Claims {
     const claims = this.signer.verify(token)
     if (this.revoked.has(claims.id)) throw new LabError('LAB_ERR_AUTH', 'the token was revoked: log in again')
+    // A server restarted with the same AUTH_SECRET never saw this token's login: its name is held from now on.
+    this.hold(claims)
     return claims
   }
 
@@ -127,6 +127,12 @@ export class Gate {
     this.revoked.set(claims.id, claims.expiresAt)
     this.holders.get(fold(claims.name))?.delete(claims.id)
     this.forgetExpired()
+  }
+
+  private hold(claims: Claims): void {
+    const ids = this.holders.get(fold(claims.name)) ?? new Map<string, number>()
+    ids.set(claims.id, claims.expiresAt)
+    this.holders.set(fold(claims.name), ids)
   }
 
   private liveHolders(name: string): Map<string, number> | undefined {

@@ -13,9 +13,10 @@ export function requestFrom(
   method: string,
   path: string,
   body?: string,
+  extraHeaders: Record<string, string> = {},
 ): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json' }
+    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extraHeaders }
     const req = httpRequest({ host: '127.0.0.1', port, method, path, localAddress, agent: false, headers }, (res) => {
       let text = ''
       res.setEncoding('utf8')
