@@ -7,6 +7,7 @@
 // a bystander still chatting, the target room's history unchanged.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { io } from 'socket.io-client'
 import { TokenSigner } from '../../server/auth/tokens.ts'
 import type { Batch, ChatMessage, ServerMessage, TransportName } from '../../server/core/protocol.ts'
 import { startServerProcess, type ServerProcess } from '../support/process.ts'
@@ -26,6 +27,7 @@ let server: ServerProcess
 let port: number
 let good: { student: string; speaker: string }
 let bystander: WebSocket
+let bystanderId: string
 const heard: ChatMessage[] = []
 let history: Batch
 let checks = 0
@@ -196,7 +198,10 @@ beforeAll(async () => {
   let welcomed = false
   bystander.on('message', (data) => {
     const message = JSON.parse((data as Buffer).toString()) as ServerMessage
-    if (message.type === 'welcome') welcomed = true
+    if (message.type === 'welcome') {
+      welcomed = true
+      bystanderId = message.clientId
+    }
     if (message.type === 'message') heard.push(message)
   })
   await until(() => welcomed, "the bystander's welcome")
@@ -243,5 +248,106 @@ describe('forged and tampered tokens', () => {
     // Past engine.io's packet limit (BODY_LIMIT_BYTES) the CONNECT packet itself is refused.
     if (token.length > 65_536) expect(answer).toMatchObject({ status: 413 })
     else expect(answer).toMatchObject({ via: 'io.use connect_error', code: 'LAB_ERR_AUTH' })
+  })
+})
+
+describe('a token in two channels at once', () => {
+  it.each(TRANSPORTS)(
+    '%s: a forged token in the Authorization header is not outvoted by a good one in the cookie',
+    async (transport) => {
+      const forged = FORGERIES['with the instructor role, the signature kept']!(good.student)
+      await expectRefusedEverywhere(transport, [
+        ['authorization', forged],
+        ['cookie', good.student],
+      ])
+    },
+  )
+
+  it.each(TRANSPORTS)(
+    '%s: a forged token in the query is not outvoted by a good one in the cookie',
+    async (transport) => {
+      await expectRefusedEverywhere(transport, [
+        ['query', FORGERIES['signed with another secret']!(good.student)],
+        ['cookie', good.student],
+      ])
+    },
+  )
+
+  it("Socket.IO: a forged token in auth is not outvoted by a good cookie (engine.io lets the cookie's handshake in; io.use reads auth first)", async () => {
+    const socket = io(server.url, {
+      forceNew: true,
+      reconnection: false,
+      extraHeaders: { cookie: `lab_token=${good.student}` },
+      auth: { protocol: 'lab', room: ROOM, token: FORGERIES['truncated']!(good.student) },
+    })
+    const refused = await new Promise<Error & { data?: { code: string } }>((resolve) => {
+      socket.once('connect_error', resolve)
+      socket.once('welcome', () => resolve(new Error('joined')))
+    })
+    socket.disconnect()
+    expect(refused.data).toEqual({ code: 'LAB_ERR_AUTH' })
+  })
+})
+
+describe('the instructor routes (INSTRUCTOR_CODE is set)', () => {
+  const routes = (): Array<{ method: string; path: string; body?: unknown }> => [
+    { method: 'POST', path: '/api/instructor/broadcast', body: { room: ROOM, text: 'a forged broadcast' } },
+    { method: 'POST', path: '/api/instructor/disconnect', body: { clientId: bystanderId } },
+    { method: 'POST', path: '/api/wire/reset', body: {} },
+    { method: 'GET', path: '/api/wire/handshakes' },
+    { method: 'GET', path: '/api/instructor/rooms' },
+  ]
+  const call = (route: ReturnType<typeof routes>[number], headers: Record<string, string>, query = '') =>
+    fetch(`${server.url}${route.path}${query}`, {
+      method: route.method,
+      headers: route.body ? { ...headers, 'content-type': 'application/json' } : headers,
+      body: route.body ? JSON.stringify(route.body) : undefined,
+    })
+  const claimsInstructor = [
+    'with alg "none" claiming the instructor role',
+    'with the instructor role, the signature kept',
+    'signed with another secret',
+  ]
+
+  it.each(claimsInstructor)('a token %s opens none of them, on any channel: 401 LAB_ERR_AUTH', async (label) => {
+    const token = FORGERIES[label]!(good.student)
+    expect(payloadOf(token)).toMatchObject({ role: 'instructor' })
+    for (const route of routes()) {
+      for (const [headers, query] of [
+        [{ authorization: `Bearer ${token}` }, ''],
+        [{ cookie: `lab_token=${token}` }, ''],
+        [{}, `?token=${encodeURIComponent(token)}`],
+      ] as const) {
+        const res = await call(route, headers, query)
+        const what = `${route.method} ${route.path} ${JSON.stringify(headers)}${query}`
+        expect(res.status, what).toBe(401)
+        expect(await res.json(), what).toMatchObject({ code: 'LAB_ERR_AUTH' })
+      }
+    }
+  })
+
+  it("a student's own token opens none of them: 403 LAB_ERR_FORBIDDEN", async () => {
+    for (const route of routes()) {
+      const res = await call(route, { authorization: `Bearer ${good.student}` })
+      expect(res.status, route.path).toBe(403)
+      expect(await res.json(), route.path).toMatchObject({ code: 'LAB_ERR_FORBIDDEN' })
+    }
+  })
+
+  it("a student's token in the header beside a role-tampered one in the cookie is still a student's: 403", async () => {
+    const tampered = FORGERIES['with the instructor role, the signature kept']!(good.student)
+    for (const route of routes()) {
+      const res = await call(route, { authorization: `Bearer ${good.student}`, cookie: `lab_token=${tampered}` })
+      expect(res.status, route.path).toBe(403)
+      expect(await res.json(), route.path).toMatchObject({ code: 'LAB_ERR_FORBIDDEN' })
+    }
+  })
+
+  it("the instructor's own token opens them (so the refusals above are the token's, not a missing route)", async () => {
+    const instructor = await login(INSTRUCTOR_CODE, 'teacher')
+    const res = await fetch(`${server.url}/api/instructor/rooms`, {
+      headers: { authorization: `Bearer ${instructor}` },
+    })
+    expect(res.status).toBe(200)
   })
 })
