@@ -351,3 +351,35 @@ describe('the instructor routes (INSTRUCTOR_CODE is set)', () => {
     expect(res.status).toBe(200)
   })
 })
+
+describe("other spellings of a transport's path", () => {
+  // Fastify's router decodes %-escapes and reads an absolute-form target (what a client sends a proxy):
+  // each spelling it serves as a transport must be checked as that transport.
+  const spellings = [
+    '/%70oll?room=target&since=0',
+    'http://lab/poll?room=target&since=0',
+    '/long-%70oll?room=target&since=0',
+    'http://lab/long-poll?room=target&since=0',
+    '/%73se?room=target',
+    'http://lab/sse?room=target',
+    '/poll/?room=target&since=0',
+  ]
+  const served = (status: number) => status !== 401 && status !== 403 && status !== 404
+
+  it.each(spellings)('GET %s without a token is not served', async (target) => {
+    const answer = await rawRequest({ label: target, lines: [`GET ${target} HTTP/1.1`], refusal: 401 })
+    expect(served(answer.status), `${answer.head}\n${answer.body}`).toBe(false)
+  })
+
+  it.each(spellings)('GET %s from a page on another origin, with a good token, is not served', async (target) => {
+    const lines = [`GET ${target} HTTP/1.1`, 'Origin: https://evil.example', `Authorization: Bearer ${good.student}`]
+    const answer = await rawRequest({ label: target, lines, refusal: 401 })
+    expect(served(answer.status), `${answer.head}\n${answer.body}`).toBe(false)
+  })
+
+  it.each(spellings.map((target) => target.split('?')[0]!))('POST %s without a token sends nothing', async (target) => {
+    const body = JSON.stringify({ type: 'send', room: ROOM, text: `posted to ${target}` })
+    const answer = await rawRequest({ label: target, lines: [`POST ${target} HTTP/1.1`], body, refusal: 401 })
+    expect(served(answer.status), `${answer.head}\n${answer.body}`).toBe(false)
+  })
+})
