@@ -256,3 +256,30 @@ describe('ALLOWED_ORIGINS', () => {
     },
   )
 })
+
+describe("an HTTP session is its joiner's", () => {
+  it.each(['short-polling', 'long-polling', 'sse'] as const)(
+    "%s: another token holder who learned a session's id cannot send through it",
+    async (transport) => {
+      const joiner = await attempt(transport, server.url, ROOM, { token: await goodToken(), channel: 'authorization' })
+      if (!joiner.joined) throw new Error(`refused: ${JSON.stringify(joiner.answers)}`)
+      const path = { 'short-polling': '/poll', 'long-polling': '/long-poll', sse: '/sse' }[transport]
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await goodToken()}`,
+          'x-lab-session': joiner.welcome.session!,
+        },
+        body: JSON.stringify({ type: 'send', room: ROOM, text: `through ${joiner.welcome.name}'s session` }),
+      })
+      expect(res.status).toBe(401)
+      expect(await res.json()).toMatchObject({
+        code: 'LAB_ERR_AUTH',
+        message: expect.stringContaining(`belongs to ${joiner.welcome.name}`) as unknown,
+      })
+      expect(observed.some((m) => m.text.startsWith('through'))).toBe(false)
+      await joiner.close()
+    },
+  )
+})
