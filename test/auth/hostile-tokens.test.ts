@@ -362,7 +362,6 @@ describe("other spellings of a transport's path", () => {
     'http://lab/long-poll?room=target&since=0',
     '/%73se?room=target',
     'http://lab/sse?room=target',
-    '/poll/?room=target&since=0',
   ]
   const served = (status: number) => status !== 401 && status !== 403 && status !== 404
 
@@ -376,6 +375,14 @@ describe("other spellings of a transport's path", () => {
     const answer = await rawRequest({ label: target, lines, refusal: 401 })
     expect(served(answer.status), `${answer.head}\n${answer.body}`).toBe(false)
   })
+
+  it.each(['http://lab/ws?room=target', '/%77s?room=target'])(
+    'an upgrade to %s without a token is never a 101',
+    async (target) => {
+      const answer = await rawRequest({ label: target, lines: [`GET ${target} HTTP/1.1`], upgrade: true, refusal: 401 })
+      expect(served(answer.status), `${answer.head}\n${answer.body}`).toBe(false)
+    },
+  )
 
   it.each(spellings.map((target) => target.split('?')[0]!))('POST %s without a token sends nothing', async (target) => {
     const body = JSON.stringify({ type: 'send', room: ROOM, text: `posted to ${target}` })
