@@ -22,6 +22,7 @@ const E2E = [
   'test/transports/sse-browser.test.ts',
   'test/wire/capture.test.ts',
   'test/lessons/lessons.test.ts',
+  'test/auth/browser.test.ts',
 ]
 const BENCH = ['test/benchmarks/**/*.test.ts']
 // Pure logic and in-process checks: seconds, no servers of their own to wait for.

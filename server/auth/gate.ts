@@ -180,9 +180,18 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   if (!header) return undefined
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim()) || undefined
+    if (eq > 0 && part.slice(0, eq).trim() === name) return percentDecoded(part.slice(eq + 1).trim()) || undefined
   }
   return undefined
+}
+
+/** A cookie is whatever the client sends: a malformed %-escape is kept as sent (and fails as a token), never thrown. */
+function percentDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
 }
 
 /** The Set-Cookie value that hands a browser its token (or, with maxAgeMs 0, takes it back). */

@@ -40,11 +40,13 @@ export const authPlugin = fp(
 
     // Every POST anywhere, and every request or upgrade of a transport: a page on another origin is refused.
     app.edge.guard((req, upgrade) => {
-      if (upgrade || req.method === 'POST' || transportForUrl(req.url ?? '/') !== OTHER) gate.checkOrigin(req)
+      if (upgrade || req.method === 'POST' || transportForUrl(routedPath(req.url ?? '/')) !== OTHER)
+        gate.checkOrigin(req)
     })
 
+    // By the route the router matched, not the URL as sent: `/%70oll` and `http://host/poll` are /poll too.
     app.addHook('onRequest', async (request) => {
-      if (HTTP_TRANSPORTS.has(transportForUrl(request.url))) gate.authenticate(request.raw)
+      if (HTTP_TRANSPORTS.has(transportForUrl(request.routeOptions.url ?? request.url))) gate.authenticate(request.raw)
     })
 
     // Guessing the code is slow: ten wrong tries at once from an address, then one every 6 s. Right ones cost
@@ -109,6 +111,20 @@ export const authPlugin = fp(
   },
   { name: 'auth', dependencies: ['hub'] },
 )
+
+/**
+ * A request target as Fastify's router reads it, before the router has: an
+ * absolute-form target (what a client sends a proxy) without its scheme and
+ * host, %-escapes decoded.
+ */
+function routedPath(url: string): string {
+  const path = url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/]*/i, '')
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
+  }
+}
 
 /** The valid token `request` carries, if any (a bad one counts as none here). */
 function currentPrincipal(gate: Gate, request: FastifyRequest): Principal | undefined {

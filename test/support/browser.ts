@@ -13,7 +13,8 @@ if (!hasChromium) {
   console.warn(message)
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** `args`: more Chromium switches (a test's `--host-resolver-rules`, say). */
+export async function launchChromium(args: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -25,6 +26,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
+      ...args,
     ],
   })
 }
