@@ -259,11 +259,12 @@ async function webSocketAttempt(url: string, room: string, presented: Presented)
 }
 
 /**
- * Socket.IO: a token in a header, the query string or the cookie is checked
- * by engine.io's allowRequest (its handshake refused before any session);
- * one in `auth` by io.use (a connect_error with data.code). socket.io-client
- * hands over the polling handshake's body but only the status of a refused
- * upgrade, so for that one the same upgrade is made again with ws to read it.
+ * Socket.IO: a token on any channel is checked by io.use (a connect_error
+ * with data.code). What is refused before (a foreign Origin at the edge, a
+ * head too large for Node's parser) fails the Engine.IO handshake instead:
+ * socket.io-client hands over the polling handshake's body but only the
+ * status of a refused upgrade, so for that one the same upgrade is made again
+ * with ws to read it.
  */
 async function socketIoAttempt(url: string, room: string, presented: Presented): Promise<Outcome> {
   const engine = presented.engine ?? ['polling', 'websocket']

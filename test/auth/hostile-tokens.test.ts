@@ -1,8 +1,9 @@
 // Forged and tampered tokens against the server as its own process, the way
 // `npm start` runs it with a class code and an instructor code. Each is
-// written by hand on every channel of every transport (raw HTTP, so that
-// bytes no client library would send still go out), and Socket.IO's auth
-// object through socket.io-client. Each must be refused with LAB_ERR_AUTH,
+// written by hand on every channel of the four transports that check it in
+// the request that opens them (raw HTTP, so that bytes no client library
+// would send still go out); Socket.IO checks it after its handshake, in
+// io.use, so there it goes through socket.io-client on every channel. Each must be refused with LAB_ERR_AUTH,
 // never a 500; after each, as in transports/hostile.test.ts: the process up,
 // a bystander still chatting, the target room's history unchanged.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -146,10 +147,46 @@ function requestsFor(transport: TransportName, tokens: Array<[Channel, string]>)
     case 'websocket':
       return [request('GET', `/ws?room=${ROOM}`, 401, { upgrade: true })]
     case 'socket.io':
-      return [
-        request('GET', '/socket.io/?EIO=4&transport=polling', 403),
-        request('GET', '/socket.io/?EIO=4&transport=websocket', 400, { upgrade: true }),
-      ]
+      // Engine.IO's handshake opens a session whatever it carries: the refusal is io.use's (socketIoRefused).
+      return []
+  }
+}
+
+/**
+ * socket.io-client over each Engine.IO transport, with `tokens` on their
+ * channels, gets connect_error data.code LAB_ERR_AUTH; a head too large for
+ * Node's parser (431) never gets that far.
+ */
+async function socketIoRefused(tokens: Array<[Channel, string]>): Promise<void> {
+  const headers: Record<string, string> = {}
+  const query: Record<string, string> = {}
+  const auth: Record<string, string> = { protocol: 'lab', room: ROOM }
+  for (const [channel, token] of tokens) {
+    if (channel === 'authorization') headers.authorization = `Bearer ${token}`
+    if (channel === 'cookie') headers.cookie = `lab_token=${token}`
+    if (channel === 'query') query.token = token
+    if (channel === 'socket.io-auth') auth.token = token
+  }
+  const what = tokens.map(([channel]) => channel).join(' + ')
+  // A client library refuses to write a header that is not Latin-1: only a raw request could send one.
+  if (Object.values(headers).some((value) => /[^\x20-\xff]/.test(value))) return
+  const tooLarge = JSON.stringify({ headers, query }).length > HEADER_LIMIT
+  for (const transport of ['polling', 'websocket'] as const) {
+    const socket = io(server.url, {
+      forceNew: true,
+      reconnection: false,
+      transports: [transport],
+      extraHeaders: headers,
+      query,
+      auth,
+    })
+    const refused = await new Promise<Error & { data?: { code: string }; description?: unknown }>((resolve) => {
+      socket.once('connect_error', resolve)
+      socket.once('welcome', () => resolve(new Error('joined')))
+    })
+    socket.disconnect()
+    if (tooLarge) expect(refused.message, `${what} over ${transport}`).not.toBe('joined')
+    else expect(refused.data, `${what} over ${transport}: ${refused.message}`).toEqual({ code: 'LAB_ERR_AUTH' })
   }
 }
 
@@ -239,6 +276,7 @@ describe('forged and tampered tokens', () => {
     const token = FORGERIES[label]!(good.student)
     for (const channel of RAW_CHANNELS(transport)) await expectRefusedEverywhere(transport, [[channel, token]])
     if (transport !== 'socket.io') return
+    for (const channel of RAW_CHANNELS(transport)) await socketIoRefused([[channel, token]])
     const outcome = await attempt('socket.io', server.url, ROOM, { token, channel: 'socket.io-auth' })
     if (outcome.joined) {
       await outcome.close()
@@ -256,20 +294,24 @@ describe('a token in two channels at once', () => {
     '%s: a forged token in the Authorization header is not outvoted by a good one in the cookie',
     async (transport) => {
       const forged = FORGERIES['with the instructor role, the signature kept']!(good.student)
-      await expectRefusedEverywhere(transport, [
+      const tokens: Array<[Channel, string]> = [
         ['authorization', forged],
         ['cookie', good.student],
-      ])
+      ]
+      await expectRefusedEverywhere(transport, tokens)
+      if (transport === 'socket.io') await socketIoRefused(tokens)
     },
   )
 
   it.each(TRANSPORTS)(
     '%s: a forged token in the query is not outvoted by a good one in the cookie',
     async (transport) => {
-      await expectRefusedEverywhere(transport, [
+      const tokens: Array<[Channel, string]> = [
         ['query', FORGERIES['signed with another secret']!(good.student)],
         ['cookie', good.student],
-      ])
+      ]
+      await expectRefusedEverywhere(transport, tokens)
+      if (transport === 'socket.io') await socketIoRefused(tokens)
     },
   )
 
