@@ -13,7 +13,8 @@ if (!hasChromium) {
   console.warn(message)
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more Chromium switches (a test's `--host-resolver-rules`, to give a second site a name). */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -25,6 +26,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
+      ...extraArgs,
     ],
   })
 }

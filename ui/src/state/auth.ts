@@ -65,7 +65,7 @@ export async function logout(baseUrl: string): Promise<void> {
 
 /** A login refusal as the prompt says it: in the reader's terms, with the server's reason. */
 export function refusalText(result: Extract<LoginResult, { ok: false }>): string {
-  if (result.code === 'LAB_ERR_AUTH') return `That code is not right: ${result.message}.`
-  if (result.code === 'LAB_ERR_NAME_TAKEN') return `That name is taken: ${result.message}. Choose another.`
+  if (result.code === 'LAB_ERR_AUTH') return `The server refused the code: ${result.message}.`
+  if (result.code === 'LAB_ERR_NAME_TAKEN') return "That name is taken by someone else's login: choose another."
   return `Could not log in: ${result.message || result.code}.`
 }

@@ -40,6 +40,8 @@ export interface SendResult {
 const LATENCY_KEPT = 500
 /** In an open lab, how often a lost token may make the clients rejoin without one. */
 const OPEN_LAB_REJOIN_MS = 10_000
+/** How far this page's clock may be from the server's when it tells an expired login from another loss. */
+const EXPIRY_SLACK_MS = 5000
 /** The transports that keep an HTTP connection open for good: a tab beyond the browser's budget leaves them off. */
 export const HELD_TRANSPORTS: readonly TransportName[] = ['long-polling', 'sse']
 
@@ -211,6 +213,10 @@ export class Lab extends EventTarget {
   private async tokenLost(reason: string): Promise<void> {
     if (this.loggedOut || !this.started) return
     this.loggedOut = true
+    // The cookie lives as long as the token: once it has run out the browser sends none, and the server
+    // can only say that a token is missing. The page knows when its login ends.
+    const expiresAt = this.auth?.session?.expiresAt
+    const expired = expiresAt !== undefined && expiresAt <= Date.now() + EXPIRY_SLACK_MS
     await this.stopAll()
     this.setSession(null)
     if (!this.auth?.classCode) {
@@ -220,7 +226,9 @@ export class Lab extends EventTarget {
       this.restartAll()
       return
     }
-    this.dispatchEvent(new CustomEvent('token-lost', { detail: reason }))
+    this.dispatchEvent(
+      new CustomEvent('token-lost', { detail: expired ? 'Your login expired.' : `Your login ended: ${reason}.` }),
+    )
   }
 
   /** A client could not connect: when the server no longer knows this page's session, its token is gone. */
