@@ -4,8 +4,10 @@
 // Origin header and a page cannot forge it, so the server refuses each with
 // 403 LAB_ERR_ORIGIN, read here on the server's side of the socket, and no
 // member joins. Listed in ALLOWED_ORIGINS, the same page gets through. And the
-// HttpOnly SameSite=Strict cookie stays home: the other site's WebSocket
-// upgrade carries none, even from the browser that logged in.
+// login cookie stays home: the other site's WebSocket upgrade carries none,
+// even from the browser that logged in. (That holds in this Chromium even for
+// a SameSite=None cookie, tried once: its third-party cookie rules withhold it
+// too. SameSite=Strict is what keeps it home in a browser that allows them.)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
