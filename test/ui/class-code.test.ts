@@ -263,4 +263,17 @@ describe.skipIf(!hasChromium)('the Instructor tab on a server with an instructor
     for (const t of TRANSPORTS)
       await panel(student, t).locator('.messages li', { hasText: 'from the front of the room' }).waitFor()
   }, 60_000)
+
+  it("revokes the student's token on Disconnect: every panel closes, and the page asks once to log in again", async () => {
+    await instructor(teacher).getByRole('button', { name: "Disconnect cy's WebSocket" }).click()
+    await instructor(teacher).getByText("cy's WebSocket was disconnected.").waitFor()
+    // The token is revoked, so every connection that held it ends, not only the WebSocket.
+    await allPanels(student, 'closed')
+    await prompt(student).getByText('the token was revoked').waitFor({ timeout: 10_000 })
+    await until(() => !server.app.hub.members('lobby').some((m) => m.name === 'cy'), 'cy gone from the room', 5000)
+    expect(await promptsShown(student)).toBe(2)
+    await student.getByLabel('Class code').fill(CLASS_CODE)
+    await student.getByRole('button', { name: 'Join the lab' }).click()
+    await allPanels(student, 'open')
+  }, 60_000)
 })
