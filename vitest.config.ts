@@ -11,6 +11,8 @@ const E2E = [
   'test/ui/frame-view.test.ts',
   'test/ui/raw-composer.test.ts',
   'test/ui/instructor.test.ts',
+  'test/ui/class-code.test.ts',
+  'test/ui/foreign-origin.test.ts',
   'test/ui/send-status.test.ts',
   'test/ui/tabs.test.ts',
   'test/ui/bench-view.test.ts',

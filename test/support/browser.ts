@@ -13,8 +13,8 @@ if (!hasChromium) {
   console.warn(message)
 }
 
-/** `args`: more Chromium switches (a test's `--host-resolver-rules`, say). */
-export async function launchChromium(args: string[] = []): Promise<Browser> {
+/** `extraArgs`: more Chromium switches (a test's `--host-resolver-rules`, to give a second site a name). */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -26,7 +26,7 @@ export async function launchChromium(args: string[] = []): Promise<Browser> {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
-      ...args,
+      ...extraArgs,
     ],
   })
 }

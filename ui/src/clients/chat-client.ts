@@ -191,6 +191,16 @@ export abstract class ChatClient extends EventTarget {
     this.start()
   }
 
+  /**
+   * Joins as a new member under `name`, resuming from the cursor: after a login, when the member it was
+   * belongs to a token that is no longer good.
+   */
+  restartAs(name: string): void {
+    this.name = name
+    this.forgetMember()
+    this.start()
+  }
+
   /** Drops what makes this client the same member to the server (HTTP clients: their session). */
   protected forgetMember(): void {}
 
@@ -263,8 +273,9 @@ export abstract class ChatClient extends EventTarget {
 
   protected onError(error: ErrorMessage): void {
     // Sent away on purpose: coming straight back would undo the instructor's disconnect. Join brings it back.
-    if (error.code === 'LAB_ERR_DISCONNECTED') {
-      this.sentAway = error
+    // A token refused (expired, revoked, logged out) would be refused again on every retry: the page logs in first.
+    if (error.code === 'LAB_ERR_DISCONNECTED' || error.code === 'LAB_ERR_AUTH') {
+      if (error.code === 'LAB_ERR_DISCONNECTED') this.sentAway = error
       this.stopped = true
       this.cancelReconnect()
       this.close()

@@ -62,9 +62,9 @@ export abstract class HttpClient extends ChatClient {
     return { ok: false, error, status: res.status }
   }
 
-  /** A session the server sent away is over: a Join starts a new one. */
+  /** A session the server sent away, or whose token it no longer takes, is over: a Join starts a new one. */
   protected override onError(error: ErrorMessage): void {
-    if (error.code === 'LAB_ERR_DISCONNECTED') this.session = undefined
+    if (error.code === 'LAB_ERR_DISCONNECTED' || error.code === 'LAB_ERR_AUTH') this.session = undefined
     super.onError(error)
   }
 

@@ -89,7 +89,7 @@ abstract class PollingClient extends HttpClient {
         if (welcome) this.onWelcome(welcome)
         return false
       }
-      if (body.code === 'LAB_ERR_DISCONNECTED') {
+      if (body.code === 'LAB_ERR_DISCONNECTED' || body.code === 'LAB_ERR_AUTH') {
         this.onError(body)
         return false
       }

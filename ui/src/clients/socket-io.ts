@@ -67,8 +67,12 @@ export class SocketIoClient extends ChatClient {
       this.endedWith = refusalIn(details)
       if (reason !== 'io client disconnect') lost()
     })
-    socket.on('connect_error', () => {
-      if (current()) lost()
+    // io.use's refusal names its code: a refused token is not retried, the page logs in first.
+    socket.on('connect_error', (error: Error & { data?: { code?: unknown } }) => {
+      if (!current()) return
+      if (error.data?.code === 'LAB_ERR_AUTH')
+        this.onError({ type: 'error', code: 'LAB_ERR_AUTH', message: error.message })
+      else lost()
     })
   }
 

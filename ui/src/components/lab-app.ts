@@ -4,6 +4,7 @@
 // and its settings, so that a link can open any of them.
 import { LitElement, css, html, nothing } from 'lit'
 import { isRoomName, ROOM_MAX_LENGTH, ROOM_RULE, TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
+import { SourceFollower, renderOn } from '../controllers/follow.ts'
 import { Lab } from '../state/lab.ts'
 import { HashRouteController, type Route, type ViewId } from '../state/route.ts'
 import { presenterRemembered, rememberPresenter } from '../state/presenter.ts'
@@ -61,9 +62,12 @@ export class LabApp extends LitElement {
   declare _shownOnPhone: TransportName
   readonly lab = new Lab()
   private readonly _router = new HashRouteController(this, (route) => this._onRoute(route))
+  // An instructor's login shows Reset for everyone on any machine.
+  private readonly _auth = new SourceFollower<Lab>(this, renderOn(this, 'auth'))
 
   constructor() {
     super()
+    this._auth.follow(this.lab)
     this._tab = 'race'
     this._named = false
     this._room = this.lab.room
@@ -141,8 +145,10 @@ export class LabApp extends LitElement {
   }
 
   private _onNameChosen(event: CustomEvent<string>): void {
-    if (this._named) void this.lab.rename(event.detail)
-    else this.lab.start(event.detail)
+    if (!this._named) this.lab.start(event.detail)
+    // Back from a login (a lost token, a Change name with the class code): the clients stopped and rejoin.
+    else if (this.lab.loggedOut) this.lab.resume(event.detail)
+    else void this.lab.rename(event.detail)
     this._named = true
     // The dialog gives focus back to the body it took it from: move it to where the page starts.
     void this.updateComplete.then(() => {
@@ -240,7 +246,7 @@ export class LabApp extends LitElement {
       >
         Reset counters</button
       >${
-        onServerMachine(this.lab.baseUrl)
+        onServerMachine(this.lab.baseUrl) || this.lab.auth?.session?.role === 'instructor'
           ? html`<button type="button" @click=${this._onResetServer} title=${RESET_FOR_EVERYONE_TITLE}>
               Reset for everyone
             </button>`
@@ -259,7 +265,7 @@ export class LabApp extends LitElement {
           <button type="submit">Switch</button>
         </form>
         <lab-presence .lab=${this.lab}></lab-presence>
-        <lab-name-prompt @name-chosen=${this._onNameChosen}></lab-name-prompt>
+        <lab-name-prompt .lab=${this.lab} @name-chosen=${this._onNameChosen}></lab-name-prompt>
         <lab-join-card .baseUrl=${this.lab.baseUrl}></lab-join-card>
         <lab-network-select .network=${this.lab.network}></lab-network-select>
         <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
@@ -506,7 +512,8 @@ export class LabApp extends LitElement {
 
 const RESET_FOR_EVERYONE_TITLE =
   "The instructor's reset: the server's counts back to zero for every page and /metrics (connections open and " +
-  'requests held stay). The server allows it from its own machine only.'
+  'requests held stay). The server allows it from its own machine only, ' +
+  "or to the instructor's login when there is an instructor code."
 
 /** The page was opened on the server's own machine (localhost): the only place the server allows a reset for everyone. */
 function onServerMachine(baseUrl: string): boolean {

@@ -1,12 +1,17 @@
 // The instructor's tab, like Socket.IO's Admin UI but for all five
 // transports: who is in which room, over what, since when, how many bytes
 // each connection has carried, the handshake that opened it, and a button to
-// send one client away. The server answers only its own machine (until class
-// codes exist); anywhere else the tab says so instead.
+// send one client away, and a broadcast to a room. Without an instructor code
+// the server answers only its own machine, and anywhere else the tab says so;
+// with one (GET /api/auth says instructorCode) the tab asks for it first and
+// logs in as the instructor under the page's name: the actions then go with
+// the instructor's cookie, from any machine.
 import { LitElement, css, html, nothing } from 'lit'
 import { TRANSPORT_INFO, type TransportName } from '../../../server/core/names.ts'
 import type { Handshake, HandshakeSide, StreamTally } from '../../../server/wire/types.ts'
 import { formatBytes } from '../format.ts'
+import { SourceFollower, renderOn } from '../controllers/follow.ts'
+import { refusalText } from '../state/auth.ts'
 import type { Lab } from '../state/lab.ts'
 
 /** How often the tab reads the server while it is shown. */
@@ -41,6 +46,8 @@ export class LabInstructor extends LitElement {
     _failed: { state: true },
     _said: { state: true },
     _shown: { state: true },
+    _loginRefused: { state: true },
+    _broadcastSaid: { state: true },
   }
 
   declare lab: Lab | undefined
@@ -51,6 +58,11 @@ export class LabInstructor extends LitElement {
   /** The outcome of the last disconnect. */
   declare _said: string | undefined
   declare _shown: Shown | undefined
+  /** The server's refusal of the instructor code. */
+  declare _loginRefused: string | undefined
+  /** The outcome of the last broadcast. */
+  declare _broadcastSaid: string | undefined
+  private readonly _auth = new SourceFollower<Lab>(this, renderOn(this, 'auth'))
   private _timer: ReturnType<typeof setInterval> | undefined
   private _reading = false
 
@@ -62,6 +74,18 @@ export class LabInstructor extends LitElement {
     this._failed = undefined
     this._said = undefined
     this._shown = undefined
+    this._loginRefused = undefined
+    this._broadcastSaid = undefined
+  }
+
+  protected override willUpdate(): void {
+    this._auth.follow(this.lab)
+  }
+
+  /** There is an instructor code and this page has not logged in with it: its actions would be refused. */
+  private get _mustLogIn(): boolean {
+    const auth = this.lab?.auth
+    return auth?.instructorCode === true && auth.session?.role !== 'instructor'
   }
 
   override connectedCallback(): void {
@@ -76,7 +100,7 @@ export class LabInstructor extends LitElement {
   }
 
   private async _refresh(): Promise<void> {
-    if (!this.lab || this._reading) return
+    if (!this.lab || this._reading || this._mustLogIn) return
     this._reading = true
     try {
       const res = await fetch(`${this.lab.baseUrl}/api/instructor/rooms`, { cache: 'no-store' })
@@ -107,6 +131,36 @@ export class LabInstructor extends LitElement {
     await this._refresh()
   }
 
+  private async _onLogin(event: SubmitEvent): Promise<void> {
+    event.preventDefault()
+    if (!this.lab) return
+    const input = this.renderRoot.querySelector<HTMLInputElement>('#instructor-code')!
+    const result = await this.lab.loginAsInstructor(input.value)
+    this._loginRefused = result.ok ? undefined : refusalText(result)
+    if (result.ok) await this._refresh()
+  }
+
+  private async _onBroadcast(event: SubmitEvent): Promise<void> {
+    event.preventDefault()
+    const form = event.target as HTMLFormElement
+    const room = form.querySelector<HTMLInputElement>('#broadcast-room')!.value.trim()
+    const text = form.querySelector<HTMLInputElement>('#broadcast-text')!
+    try {
+      const res = await fetch(`${this.lab!.baseUrl}/api/instructor/broadcast`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ room, text: text.value }),
+      })
+      const body = (await res.json()) as { seq?: number; message?: string }
+      this._broadcastSaid = res.ok
+        ? `Sent to ${room} (message ${body.seq ?? '?'} of its log).`
+        : `Not sent to ${room}: ${body.message ?? res.status}`
+      if (res.ok) text.value = ''
+    } catch (error) {
+      this._broadcastSaid = `Not sent to ${room}: ${error instanceof Error ? error.message : String(error)}`
+    }
+  }
+
   private async _showHandshake(member: Member): Promise<void> {
     if (this._shown?.member.clientId === member.clientId) {
       this._shown = undefined
@@ -124,14 +178,42 @@ export class LabInstructor extends LitElement {
     return html`
       <h2>Instructor</h2>
       ${
-        this._refused
-          ? html`<p class="refused" role="status">
-              These instructor tools work only on the server's own machine until class codes exist. Open the workbench
-              there, at http://localhost:${new URL(this.lab?.baseUrl ?? location.origin).port || '80'}.
-            </p>`
-          : this._renderRooms()
+        this._mustLogIn
+          ? this._renderLogin()
+          : this._refused
+            ? html`<p class="refused" role="status">
+                These instructor tools work only on the server's own machine until class codes exist. Open the workbench
+                there, at http://localhost:${new URL(this.lab?.baseUrl ?? location.origin).port || '80'}.
+              </p>`
+            : this._renderRooms()
       }
     `
+  }
+
+  private _renderLogin() {
+    return html`<form class="login" @submit=${this._onLogin}>
+      <p>
+        This server has an instructor code: its actions (reset for everyone, disconnect, broadcast) need the
+        instructor's login. You log in as ${this.lab?.name || 'this page'}; the lab keeps the login in a cookie this
+        page's scripts cannot read.
+      </p>
+      <label for="instructor-code">Instructor code</label>
+      <input id="instructor-code" type="password" required autocomplete="off" />
+      <button type="submit">Log in as instructor</button>
+      ${this._loginRefused ? html`<p class="failed" role="alert">${this._loginRefused}</p>` : nothing}
+    </form>`
+  }
+
+  private _renderBroadcast() {
+    return html`<form class="broadcast" aria-label="Broadcast" @submit=${this._onBroadcast}>
+      <h3>Broadcast</h3>
+      <label for="broadcast-room">Room</label>
+      <input id="broadcast-room" required size="10" .value=${this.lab?.room ?? 'lobby'} />
+      <label for="broadcast-text">Message</label>
+      <input id="broadcast-text" required size="40" />
+      <button type="submit">Send to the room</button>
+      ${this._broadcastSaid ? html`<p class="said" role="status">${this._broadcastSaid}</p>` : nothing}
+    </form>`
   }
 
   private _renderRooms() {
@@ -144,7 +226,7 @@ export class LabInstructor extends LitElement {
         headers and framing included.
       </p>
       ${this._failed ? html`<p class="failed" role="status">Could not read the server: ${this._failed}</p>` : nothing}
-      ${this._said ? html`<p class="said" role="status">${this._said}</p>` : nothing}
+      ${this._said ? html`<p class="said" role="status">${this._said}</p>` : nothing} ${this._renderBroadcast()}
       ${rooms === undefined ? html`<p>Reading the server…</p>` : nothing}
       ${occupied.map((room) => this._renderRoom(room))}
       ${empty.length > 0 ? html`<p class="empty">Rooms with no one in them: ${empty.map((r) => r.room).join(', ')}</p>` : nothing}
@@ -295,6 +377,22 @@ export class LabInstructor extends LitElement {
       height: 0.7rem;
       margin-right: 0.4rem;
       border-radius: 2px;
+    }
+    .login,
+    .broadcast {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.4rem 0.6rem;
+    }
+    .login p,
+    .broadcast h3,
+    .broadcast .said {
+      flex-basis: 100%;
+    }
+    input {
+      font: inherit;
+      padding: 0.15rem 0.4rem;
     }
     .handshake {
       display: flex;

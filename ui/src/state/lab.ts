@@ -8,6 +8,7 @@ import { createChatClient, type ChatClient } from '../clients/index.ts'
 import type { SendOutcome } from '../clients/chat-client.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
+import { login, logout, readAuth, type AuthState, type LoginResult } from './auth.ts'
 import { ALL_FIVE_MARK } from './panel-rows.ts'
 import { NetworkStore } from './network.ts'
 import { ServerClock } from './server-clock.ts'
@@ -37,6 +38,10 @@ export interface SendResult {
 }
 
 const LATENCY_KEPT = 500
+/** In an open lab, how often a lost token may make the clients rejoin without one. */
+const OPEN_LAB_REJOIN_MS = 10_000
+/** How far this page's clock may be from the server's when it tells an expired login from another loss. */
+const EXPIRY_SLACK_MS = 5000
 /** The transports that keep an HTTP connection open for good: a tab beyond the browser's budget leaves them off. */
 export const HELD_TRANSPORTS: readonly TransportName[] = ['long-polling', 'sse']
 
@@ -58,8 +63,17 @@ export class Lab extends EventTarget {
   readonly tabs = new TabBudget()
   /** Held transports this tab has not opened, for want of connections: they open once it may. */
   private readonly heldBack = new Set<TransportName>(HELD_TRANSPORTS)
+  /** GET /api/auth as last read: whether a code is needed, and who the cookie says this page is. */
+  auth: AuthState | undefined
+  /**
+   * Every client stopped because the token is gone (expired, revoked, logged out): the page
+   * logs in again before it rejoins. One loss, however many transports report it.
+   */
+  loggedOut = false
   private counter = 0
   private started = false
+  private probing = false
+  private openLabRejoinedAt = -Infinity
 
   constructor(baseUrl = location.origin) {
     super()
@@ -82,7 +96,15 @@ export class Lab extends EventTarget {
       if (this.wire.reachable) for (const client of Object.values(this.clients)) client.retryNow()
     })
     for (const transport of TRANSPORTS) {
-      this.clients[transport].on('entry', ({ detail }) => {
+      const client = this.clients[transport]
+      client.on('error', ({ detail }) => {
+        if (detail.code === 'LAB_ERR_AUTH') void this.tokenLost(detail.message)
+      })
+      // A refusal a browser does not show a script (a WebSocket upgrade's 401, an EventSource's): ask the server.
+      client.on('state', ({ detail }) => {
+        if (detail === 'reconnecting' && this.auth?.classCode) void this.probeSession()
+      })
+      client.on('entry', ({ detail }) => {
         const { entry, receivedAt } = detail
         if (entry.type !== 'message') return
         const sent = this.ownSent(entry)
@@ -110,6 +132,122 @@ export class Lab extends EventTarget {
     void this.readLimits()
   }
 
+  /** Reads GET /api/auth (the page asks before its name prompt). */
+  async readAuth(): Promise<AuthState> {
+    this.auth = await readAuth(this.baseUrl)
+    this.dispatchEvent(new Event('auth'))
+    return this.auth
+  }
+
+  /**
+   * Logs in with a code as `name`. A page that holds a session logs it out first (its connections
+   * stop before, so that the server's ending them is not taken for a lost token), and stays out when
+   * the login is refused: its clients rejoin once a login succeeds (resume()).
+   */
+  async login(code: string, name: string): Promise<LoginResult> {
+    if (this.auth?.session) {
+      this.loggedOut = true
+      await this.stopAll()
+      await logout(this.baseUrl)
+      this.setSession(null)
+    }
+    const result = await login(this.baseUrl, code, name)
+    if (result.ok) this.setSession(result.session)
+    return result
+  }
+
+  /**
+   * The instructor's login in the Instructor tab, under this page's name, without a logout: a wrong
+   * code leaves the student's session as it was. With a class code the clients rejoin on the new
+   * token, so that the student's, left unused, is not the one whose expiry ends them.
+   */
+  async loginAsInstructor(code: string): Promise<LoginResult> {
+    const result = await login(this.baseUrl, code, this.name)
+    if (!result.ok) return result
+    this.setSession(result.session)
+    if (this.started && this.auth?.classCode && !this.loggedOut) {
+      await this.stopAll()
+      this.restartAll()
+    }
+    return result
+  }
+
+  /** The header's Log out: every client stops, the server revokes the token, and the page asks again. */
+  async logout(): Promise<void> {
+    this.loggedOut = true
+    await this.stopAll()
+    await logout(this.baseUrl)
+    this.setSession(null)
+    if (this.auth?.classCode) {
+      this.dispatchEvent(new CustomEvent('token-lost', { detail: 'You logged out.' }))
+      return
+    }
+    // An open lab (an instructor who logs out): the page carries on without a token.
+    this.loggedOut = false
+    this.restartAll()
+  }
+
+  /** After a login: every client the tab may hold joins again, under the token's name, from where it was. */
+  resume(name: string): void {
+    this.name = name
+    this.loggedOut = false
+    this.restartAll()
+  }
+
+  private restartAll(): void {
+    for (const client of Object.values(this.clients)) {
+      client.name = this.name
+      if (!this.heldBack.has(client.transport)) client.restartAs(this.name)
+    }
+  }
+
+  private async stopAll(): Promise<void> {
+    await Promise.all(Object.values(this.clients).map((client) => client.stop()))
+  }
+
+  /**
+   * A transport was refused or ended for its token: all of them stop, and the page says so once. An open
+   * lab (an instructor's token ran out) needs no login: the clients join again without it, at most once in
+   * OPEN_LAB_REJOIN_MS, so that a token the server keeps refusing cannot make them rejoin in a loop.
+   */
+  private async tokenLost(reason: string): Promise<void> {
+    if (this.loggedOut || !this.started) return
+    this.loggedOut = true
+    // The cookie lives as long as the token: once it has run out the browser sends none, and the server
+    // can only say that a token is missing. The page knows when its login ends.
+    const expiresAt = this.auth?.session?.expiresAt
+    const expired = expiresAt !== undefined && expiresAt <= Date.now() + EXPIRY_SLACK_MS
+    await this.stopAll()
+    this.setSession(null)
+    if (!this.auth?.classCode) {
+      if (performance.now() - this.openLabRejoinedAt < OPEN_LAB_REJOIN_MS) return
+      this.openLabRejoinedAt = performance.now()
+      this.loggedOut = false
+      this.restartAll()
+      return
+    }
+    this.dispatchEvent(
+      new CustomEvent('token-lost', { detail: expired ? 'Your login expired.' : `Your login ended: ${reason}.` }),
+    )
+  }
+
+  /** A client could not connect: when the server no longer knows this page's session, its token is gone. */
+  private async probeSession(): Promise<void> {
+    if (this.probing || this.loggedOut) return
+    this.probing = true
+    try {
+      const auth = await readAuth(this.baseUrl)
+      if (auth.classCode && !auth.session) await this.tokenLost(auth.problem ?? 'the server no longer knows you')
+    } finally {
+      this.probing = false
+    }
+  }
+
+  private setSession(session: AuthState['session']): void {
+    if (this.auth) this.auth = { ...this.auth, session }
+    this.dispatchEvent(new Event('auth'))
+  }
+
   /** A new name: every connected client leaves and joins again under it. */
   async rename(name: string): Promise<void> {
     this.name = name
@@ -131,7 +269,7 @@ export class Lab extends EventTarget {
         this.stopWhenJoined(transport)
       } else {
         this.heldBack.delete(transport)
-        this.clients[transport].start()
+        if (!this.loggedOut) this.clients[transport].start()
       }
     }
     this.dispatchEvent(new Event('budget'))
