@@ -1,7 +1,7 @@
 // The instructor's view: every room's members with their transport,
 // connection, bytes and handshake, and a disconnect that ends a client in its
 // transport's own idiom while the room sees it leave and keeps its history.
-// For the server's own machine only, until class codes exist.
+// Without INSTRUCTOR_CODE, for the server's own machine only (test/auth/instructor.test.ts: with one).
 import { networkInterfaces } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Batch, ErrorMessage, LogEntry, Welcome } from '../../server/core/protocol.ts'

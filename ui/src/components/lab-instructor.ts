@@ -182,8 +182,9 @@ export class LabInstructor extends LitElement {
           ? this._renderLogin()
           : this._refused
             ? html`<p class="refused" role="status">
-                These instructor tools work only on the server's own machine until class codes exist. Open the workbench
-                there, at http://localhost:${new URL(this.lab?.baseUrl ?? location.origin).port || '80'}.
+                These instructor tools work only on the server's own machine, since it was started without an
+                INSTRUCTOR_CODE. Open the workbench there, at
+                http://localhost:${new URL(this.lab?.baseUrl ?? location.origin).port || '80'}.
               </p>`
             : this._renderRooms()
       }
