@@ -227,7 +227,12 @@ export class Lab extends EventTarget {
       return
     }
     this.dispatchEvent(
-      new CustomEvent('token-lost', { detail: expired ? 'Your login expired.' : `Your login ended: ${reason}.` }),
+      new CustomEvent('token-lost', {
+        // The prompt adds its own "Log in again": the server's reason says it too.
+        detail: expired
+          ? 'Your login expired.'
+          : `Your login ended: ${reason.replace(/[:;,.]?\s*log in again.*$/i, '')}.`,
+      }),
     )
   }
 
