@@ -181,6 +181,18 @@ describe.skipIf(!hasChromium)('a page on another site', () => {
     }
   }
 
+  /** Waits until the server has answered every transport the other page tried, and returns those answers. */
+  function answeredEverywhere(answers: Answer[]) {
+    return until(
+      () => {
+        const byTransport = fromEvil(answers)
+        return Object.values(byTransport).every(Boolean) && byTransport
+      },
+      'an answer to every transport the page tried',
+      15_000,
+    )
+  }
+
   async function visit(lab: RunningServer, query = ''): Promise<Page> {
     const page = await browser.newPage()
     await page.goto(`${evil.origin}/?lab=${encodeURIComponent(lab.url)}${query}`)
@@ -192,14 +204,7 @@ describe.skipIf(!hasChromium)('a page on another site', () => {
     try {
       const answers = recordAnswers(lab.app.server)
       const page = await visit(lab)
-      const seen = await until(
-        () => {
-          const byTransport = fromEvil(answers)
-          return Object.values(byTransport).every(Boolean) && byTransport
-        },
-        'an answer to every transport the page tried',
-        15_000,
-      )
+      const seen = await answeredEverywhere(answers)
       for (const [transport, answer] of Object.entries(seen))
         expect({ transport, status: answer!.status, code: answer!.code }).toEqual({
           transport,
@@ -227,14 +232,7 @@ describe.skipIf(!hasChromium)('a page on another site', () => {
         'the WebSocket and Socket.IO members of the other page',
         15_000,
       )
-      const seen = await until(
-        () => {
-          const byTransport = fromEvil(answers)
-          return Object.values(byTransport).every(Boolean) && byTransport
-        },
-        'an answer to every transport the page tried',
-        15_000,
-      )
+      const seen = await answeredEverywhere(answers)
       // Past the origin check, each meets the lab's other rules: a JSON POST needs CORS this lab does not offer.
       expect(seen.poll!.status).toBe(415)
       expect(seen.sse!.status).toBe(200)
