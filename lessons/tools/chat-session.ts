@@ -166,6 +166,11 @@ export class TerminalChat {
     }
     if (this.options.json) this.out(JSON.stringify(error))
     else this.note(errorLine(error))
+    // The client stops for these (a token refused, the instructor's disconnect): nothing more will come.
+    if (error.code === 'LAB_ERR_AUTH' || error.code === 'LAB_ERR_DISCONNECTED') {
+      void this.quit(EXIT.failed)
+      return
+    }
     if (refusedId !== undefined) this.refused(refusedId)
   }
 
