@@ -1,7 +1,12 @@
 // Debian's Chromium driven by playwright-core (nothing is downloaded). Locally
 // a missing Chromium skips browser tests with a message; in CI it is an error.
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
+import type { Config } from '../../server/config.ts'
+import { buildUi, uiIsStale } from '../../ui/build.ts'
+import { startServer, type RunningServer } from './server.ts'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM_PATH)
@@ -43,4 +48,35 @@ export async function openWorkbench(
   await page.getByLabel('Name').fill(name)
   await page.getByRole('button', { name: 'Join the lab' }).click()
   return page
+}
+
+/** What useWorkbench() opens for a test file. */
+export interface OpenWorkbench {
+  server: RunningServer
+  browser: Browser
+  page: Page
+}
+
+/**
+ * The set-up most workbench tests share, registered as the describe block's
+ * hooks: the UI built when stale, test-artifacts/ made, a server (with
+ * `overrides`), Chromium, and one page past the name prompt with all five
+ * panels open, handed to `ready`; all closed after the block.
+ */
+export function useWorkbench(overrides: Partial<Config>, ready: (opened: OpenWorkbench) => void): void {
+  let opened: Partial<OpenWorkbench> = {}
+  beforeAll(async () => {
+    if (uiIsStale()) await buildUi()
+    mkdirSync(fileURLToPath(new URL('../../test-artifacts/', import.meta.url)), { recursive: true })
+    const server = (opened.server = await startServer(overrides))
+    const browser = (opened.browser = await launchChromium())
+    const page = await openWorkbench(browser, server.url)
+    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
+    ready({ server, browser, page })
+  }, 120_000)
+  afterAll(async () => {
+    await opened.browser?.close()
+    await opened.server?.close()
+    opened = {}
+  })
 }

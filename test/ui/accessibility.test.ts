@@ -2,16 +2,14 @@
 // controls are called, how focus shows, and axe-core's audit of every tab at
 // every screen size the workbench is used at (test/support/axe.ts).
 import { fileURLToPath } from 'node:url'
-import { mkdirSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
-import { buildUi, uiIsStale } from '../../ui/build.ts'
 import { seriousViolations } from '../support/axe.ts'
-import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
+import { hasChromium, openWorkbench, useWorkbench } from '../support/browser.ts'
 import { openEveryDetails, openTab, SCREENS, TAB_NAMES, type ScreenName } from '../support/layout.ts'
-import { startServer, type RunningServer } from '../support/server.ts'
+import type { RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
@@ -20,19 +18,7 @@ describe.skipIf(!hasChromium)('the workbench for keyboards, screen readers and a
   let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    if (uiIsStale()) await buildUi()
-    mkdirSync(artifacts, { recursive: true })
-    server = await startServer()
-    browser = await launchChromium()
-    page = await openWorkbench(browser, server.url)
-    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-  })
+  useWorkbench({}, (opened) => ({ server, browser, page } = opened))
 
   /** The focused element, followed down through shadow roots: tag#id.class */
   const focused = (p: Page) =>

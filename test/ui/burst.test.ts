@@ -3,15 +3,14 @@
 // ticker would. The page must keep drawing and answering while they come; the
 // frame times it drew are written down as a figure (test-artifacts/burst-frames.json
 // and one line of output), never asserted, since this machine is shared.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { ROWS_KEPT } from '../../ui/src/state/panel-rows.ts'
-import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
-import { startServer, type RunningServer } from '../support/server.ts'
+import { hasChromium, useWorkbench } from '../support/browser.ts'
+import type { RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 /** 500 messages a second for 2 s: 5 every 10 ms, from the hub itself (a sender's rate limit does not apply there). */
@@ -42,23 +41,10 @@ interface Recorded {
 
 describe.skipIf(!hasChromium)('the workbench under a burst of messages', () => {
   let server: RunningServer
-  let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    if (uiIsStale()) await buildUi()
-    mkdirSync(artifacts, { recursive: true })
-    // No rate limit, so that nothing of the burst is refused on the way in.
-    server = await startServer({ messageRate: 0 })
-    browser = await launchChromium()
-    page = await openWorkbench(browser, server.url)
-    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-  })
+  // No rate limit, so that nothing of the burst is refused on the way in.
+  useWorkbench({ messageRate: 0 }, (opened) => ({ server, page } = opened))
 
   const panel = (transport: string) => page.locator(`lab-transport-panel[transport="${transport}"]`)
   const text = (i: number) => `burst ${String(i).padStart(4, '0')}`

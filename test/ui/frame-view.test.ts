@@ -3,14 +3,12 @@
 // bytes), Socket.IO's named by packet type as the frame log names them, and
 // the SSE client's event stream, event by event with its id, like DevTools'
 // EventStream tab.
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
 import type { Batch } from '../../server/core/protocol.ts'
-import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
-import { startServer, type RunningServer } from '../support/server.ts'
+import { hasChromium, useWorkbench } from '../support/browser.ts'
+import type { RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
@@ -21,22 +19,9 @@ interface PageClients {
 
 describe.skipIf(!hasChromium)('the frame view and the SSE event stream in Chromium', () => {
   let server: RunningServer
-  let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    if (uiIsStale()) await buildUi()
-    mkdirSync(artifacts, { recursive: true })
-    server = await startServer()
-    browser = await launchChromium()
-    page = await openWorkbench(browser, server.url)
-    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-  })
+  useWorkbench({}, (opened) => ({ server, page } = opened))
 
   /** Sends from the Race view's composer, then opens the Inspector on `inspect`. */
   async function sendThenInspect(text: string, via: string, inspect: string): Promise<void> {

@@ -2,35 +2,22 @@
 // server answers in the transport's own idiom and the composer shows it (a
 // binary frame's 1003 close, bad JSON's error, a Socket.IO ack, an HTTP 400),
 // on connections of its own, so the page's race carries on untouched.
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
-import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
-import { startServer, type RunningServer } from '../support/server.ts'
+import { hasChromium, useWorkbench } from '../support/browser.ts'
+import type { RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
 describe.skipIf(!hasChromium)('the raw composer in Chromium', () => {
   let server: RunningServer
-  let browser: Browser
   let page: Page
 
+  useWorkbench({}, (opened) => ({ server, page } = opened))
   beforeAll(async () => {
-    if (uiIsStale()) await buildUi()
-    mkdirSync(artifacts, { recursive: true })
-    server = await startServer()
-    browser = await launchChromium()
-    page = await openWorkbench(browser, server.url)
-    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
     await page.getByRole('tab', { name: 'Inspector' }).click()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
   })
 
   const composer = () => page.locator('lab-raw-composer')

@@ -1,38 +1,21 @@
 // The composer's report in Chromium: a send over all five is five sends, and
 // the page says what the server did with each one. The server is started with
 // small limits so that it, not the page, is the one that refuses.
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import type { Page } from 'playwright-core'
 import { TRANSPORTS, type TransportName } from '../../server/core/protocol.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
-import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
-import { startServer, type RunningServer } from '../support/server.ts'
+import { hasChromium, useWorkbench } from '../support/browser.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 const TEXT_MAX_BYTES = 1000
 const BODY_LIMIT_BYTES = 1024
 
 describe.skipIf(!hasChromium)('the send report in Chromium', () => {
-  let server: RunningServer
-  let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    if (uiIsStale()) await buildUi()
-    mkdirSync(artifacts, { recursive: true })
-    server = await startServer({ textMaxBytes: TEXT_MAX_BYTES, bodyLimitBytes: BODY_LIMIT_BYTES })
-    browser = await launchChromium()
-    page = await openWorkbench(browser, server.url)
-    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-  })
+  useWorkbench({ textMaxBytes: TEXT_MAX_BYTES, bodyLimitBytes: BODY_LIMIT_BYTES }, (opened) => ({ page } = opened))
 
   const panel = (transport: TransportName) => page.locator(`lab-transport-panel[transport="${transport}"]`)
   const box = () => page.getByLabel('Message', { exact: true })

@@ -1,16 +1,14 @@
 // The workbench's rows and presence in Chromium at 1280x800, as a class reads
 // them: people rather than connections, one row per message however many
 // transports carried it, and where a room ends.
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { TRANSPORT_INFO } from '../../server/core/names.ts'
-import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
+import { hasChromium, openWorkbench, useWorkbench } from '../support/browser.ts'
 import { createClient, type LabClient } from '../support/clients.ts'
-import { startServer, type RunningServer } from '../support/server.ts'
+import type { RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
@@ -19,20 +17,8 @@ describe.skipIf(!hasChromium)('the workbench’s rows and presence', () => {
   let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    if (uiIsStale()) await buildUi()
-    mkdirSync(artifacts, { recursive: true })
-    // A crowd of 31 from one address, as a classroom behind one NAT would be.
-    server = await startServer({ maxClientsPerAddress: 0 })
-    browser = await launchChromium()
-    page = await openWorkbench(browser, server.url)
-    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-  })
+  // A crowd of 31 from one address, as a classroom behind one NAT would be.
+  useWorkbench({ maxClientsPerAddress: 0 }, (opened) => ({ server, browser, page } = opened))
 
   const panel = (transport: string) => page.locator(`lab-transport-panel[transport="${transport}"]`)
   const presence = () => page.locator('lab-presence')

@@ -1,15 +1,13 @@
 // The workbench in Chromium, served by the real server from the built UI:
 // what the class sees on the projector.
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { TEXT_MAX_BYTES, TRANSPORT_INFO } from '../../server/core/names.ts'
-import { buildUi, uiIsStale } from '../../ui/build.ts'
-import { hasChromium, launchChromium, openWorkbench } from '../support/browser.ts'
+import { hasChromium, useWorkbench } from '../support/browser.ts'
 import { createClient, messagesIn, waitForText } from '../support/clients.ts'
-import { startServer, type RunningServer } from '../support/server.ts'
+import type { RunningServer } from '../support/server.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 
@@ -18,19 +16,7 @@ describe.skipIf(!hasChromium)('the workbench in Chromium', () => {
   let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    if (uiIsStale()) await buildUi()
-    mkdirSync(artifacts, { recursive: true })
-    server = await startServer()
-    browser = await launchChromium()
-    page = await openWorkbench(browser, server.url)
-    await page.locator('lab-transport-panel .state.open').nth(4).waitFor()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-  })
+  useWorkbench({}, (opened) => ({ server, browser, page } = opened))
 
   const panel = (transport: string) => page.locator(`lab-transport-panel[transport="${transport}"]`)
 
