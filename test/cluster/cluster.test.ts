@@ -1,0 +1,199 @@
+// `npm run cluster` as a class runs it: cluster/run.ts as its own process,
+// with its redis-server, two instances and nginx, spoken to through the one
+// URL it prints, then Ctrl-C.
+import { request } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort, spawnChild, type Child } from '../../cluster/children.ts'
+import { hasNginx } from '../support/nginx.ts'
+import { hasRedis } from '../support/redis.ts'
+import { until } from '../support/wait.ts'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const needs = 'the cluster tests'
+const available = hasRedis(needs) && hasNginx(needs)
+
+interface RunningCluster {
+  runner: Child
+  url: string
+  /** Instance id -> its own URL and pid, as printed. */
+  instances: Map<string, { url: string; pid: number }>
+  balancerPid: number
+  redisPid: number
+  /** Every process it printed, then the runner: SIGKILL to each group (what afterAll does whatever happened). */
+  killAll(): void
+}
+
+function runCluster(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  return spawnChild('cluster', process.execPath, ['--import', 'tsx', 'cluster/run.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  })
+}
+
+async function startCluster(): Promise<RunningCluster> {
+  const port = await freePort()
+  const runner = runCluster(['--instances', '2', '--port', String(port)])
+  const pids: number[] = []
+  const killAll = () => {
+    for (const pid of [...pids, runner.pid]) {
+      try {
+        process.kill(-pid, 'SIGKILL')
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+  try {
+    const printed = await until(
+      () => {
+        if (runner.gone()) throw new Error(`npm run cluster exited:\n${runner.output()}`)
+        return /Ctrl-C stops everything/.test(runner.output()) && runner.output()
+      },
+      'the cluster to print its URL',
+      120_000,
+    )
+    const instances = new Map<string, { url: string; pid: number }>()
+    for (const [, id, url, pid] of printed.matchAll(/instance (\w+)\s+(http:\/\/\S+)\s+pid (\d+)/g)) {
+      instances.set(id!, { url: url!, pid: Number(pid) })
+    }
+    const balancerPid = Number(/balancer .* pid (\d+)/.exec(printed)![1])
+    const redisPid = Number(/redis\s+redis:\/\/\S+\s+pid (\d+)/.exec(printed)![1])
+    pids.push(balancerPid, redisPid, ...[...instances.values()].map((i) => i.pid))
+    const url = /Transport Lab cluster: (http:\/\/\S+)/.exec(printed)![1]!
+    return { runner, url, instances, balancerPid, redisPid, killAll }
+  } catch (error) {
+    killAll()
+    throw error
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe.skipIf(!available)('npm run cluster', () => {
+  let cluster: RunningCluster
+  beforeAll(async () => {
+    cluster = await startCluster()
+  }, 150_000)
+  afterAll(() => cluster?.killAll())
+
+  /** The instance that answered `path` through the balancer, by the port it says it is bound to. */
+  async function answeredBy(query: string): Promise<string> {
+    const response = await fetch(new URL(`/api/join?${query}`, cluster.url))
+    const { port } = (await response.json()) as { port: number }
+    const id = [...cluster.instances].find(([, i]) => new URL(i.url).port === String(port))?.[0]
+    if (!id) throw new Error(`port ${port} is none of the instances'`)
+    return id
+  }
+
+  it('prints one URL, which serves the workbench, and the two instances behind it', async () => {
+    expect([...cluster.instances.keys()]).toEqual(['a', 'b'])
+    const response = await fetch(cluster.url)
+    expect(response.status).toBe(200)
+    expect(await response.text()).toContain('<title>Transport Lab')
+  })
+
+  it('spreads different sticky values over both instances and keeps each value on one', async () => {
+    const values = Array.from({ length: 16 }, (_, i) => `panel-${i}`)
+    const first = new Map<string, string>()
+    for (const sticky of values) first.set(sticky, await answeredBy(`sticky=${sticky}`))
+    expect(new Set(first.values())).toEqual(new Set(['a', 'b']))
+    for (const sticky of values) expect(await answeredBy(`sticky=${sticky}`), sticky).toBe(first.get(sticky))
+  })
+
+  it('sends a request with ?node=b to b, and ?node=a to a, whatever its sticky value', async () => {
+    for (const sticky of ['x', 'y', 'z']) {
+      expect(await answeredBy(`node=b&sticky=${sticky}`)).toBe('b')
+      expect(await answeredBy(`node=a&sticky=${sticky}`)).toBe('a')
+    }
+  })
+
+  it('upgrades a WebSocket (101) and carries a chat message both ways', async () => {
+    const socket = new WebSocket(`${cluster.url.replace('http', 'ws')}ws?room=lobby&name=ws-through&sticky=w1`)
+    try {
+      const upgraded = new Promise<number>((resolve) => socket.once('upgrade', (res) => resolve(res.statusCode!)))
+      const received: { type: string; text?: string }[] = []
+      socket.on('message', (data) => received.push(JSON.parse((data as Buffer).toString()) as { type: string }))
+      expect(await upgraded).toBe(101)
+      await until(() => received.some((m) => m.type === 'welcome'), 'the welcome')
+      socket.send(JSON.stringify({ type: 'send', room: 'lobby', text: 'across nginx' }))
+      await until(() => received.some((m) => m.type === 'message' && m.text === 'across nginx'), 'the echo')
+    } finally {
+      socket.close()
+    }
+  })
+
+  it("streams an SSE stream's first event as the instance writes it (nothing buffered)", async () => {
+    let body = ''
+    const stream = request(new URL('/sse?room=lobby&name=sse-through&sticky=s1', cluster.url), (response) => {
+      expect(response.headers['content-type']).toMatch(/^text\/event-stream/)
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    })
+    stream.end()
+    try {
+      await until(() => body.includes('event: welcome'), 'the welcome event through the balancer', 5000)
+    } finally {
+      stream.destroy()
+    }
+  })
+
+  it('sends what was pinned or hashed to instance a to b once a is killed (SIGKILL)', async () => {
+    const onA = [] as string[]
+    for (let i = 0; onA.length < 3; i++) if ((await answeredBy(`sticky=k${i}`)) === 'a') onA.push(`k${i}`)
+    const a = cluster.instances.get('a')!
+    process.kill(a.pid, 'SIGKILL')
+    await until(() => !alive(a.pid), 'instance a to be gone')
+    for (const sticky of onA) expect(await answeredBy(`sticky=${sticky}`)).toBe('b')
+    expect(await answeredBy('node=a')).toBe('b')
+    expect(await answeredBy('node=b')).toBe('b')
+  })
+
+  it('stops every process on Ctrl-C (SIGINT) and exits 0', async () => {
+    process.kill(cluster.runner.pid, 'SIGINT')
+    const exit = await Promise.race([
+      cluster.runner.exited,
+      until(() => false, 'the cluster to stop', 20_000).catch((error: unknown) => error),
+    ])
+    expect(exit).toEqual({ code: 0, signal: null })
+    for (const pid of [cluster.balancerPid, cluster.redisPid, ...[...cluster.instances.values()].map((i) => i.pid)]) {
+      expect(alive(pid), `pid ${pid}`).toBe(false)
+    }
+  }, 30_000)
+})
+
+describe('npm run cluster, when it cannot start', () => {
+  it('names the package of a missing redis-server and exits 1', async () => {
+    const runner = runCluster(['--port', '0'], { PATH: '/nonexistent' })
+    try {
+      expect(await runner.exited).toEqual({ code: 1, signal: null })
+      expect(runner.output()).toMatch(/redis-server not found.*apt-get install redis-server/)
+    } finally {
+      runner.kill()
+    }
+  })
+
+  it.skipIf(!available)(
+    "shows an instance's output when it cannot start, stops redis-server and exits 1",
+    async () => {
+      const runner = runCluster(['--port', '0'], { LONG_POLL_TIMEOUT_MS: 'soon' })
+      try {
+        expect(await runner.exited).toEqual({ code: 1, signal: null })
+        expect(runner.output()).toMatch(/could not start: instance a exited at start/)
+        expect(runner.output()).toMatch(/LONG_POLL_TIMEOUT_MS=soon is invalid/)
+        const redisPid = Number(/redis-server on \S+ \(pid (\d+)\)/.exec(runner.output())![1])
+        expect(alive(redisPid)).toBe(false)
+      } finally {
+        runner.kill()
+      }
+    },
+    60_000,
+  )
+})
