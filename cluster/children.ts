@@ -28,6 +28,7 @@ export interface Child {
 }
 
 const OUTPUT_KEPT = 64 * 1024
+const PIPES_GRACE_MS = 500
 
 /** Starts `command` in a group of its own; `onLine` hears each line it writes, stdout and stderr alike. */
 export function spawnChild(
@@ -57,11 +58,15 @@ export function spawnChild(
   child.stderr.on('data', readLines())
   let exit: Exit | undefined
   const exited = new Promise<Exit>((resolve) => {
-    // 'close' rather than 'exit': the last of its output has been read by then.
-    child.once('close', (code, signal) => resolve((exit = { code, signal })))
-    // A command that cannot be run at all (ENOENT) emits 'error' and no 'exit'; 'close' still follows.
+    // At 'close' the last of its output has been read; but a process it started (nginx's worker) may hold
+    // the pipes open after it is gone, so 'exit' counts too, a moment later.
+    const settle = (code: number | null, signal: NodeJS.Signals | null) => resolve((exit ??= { code, signal }))
+    child.once('close', settle)
+    child.once('exit', (code, signal) => setTimeout(() => settle(code, signal), PIPES_GRACE_MS).unref())
+    // A command that cannot be run at all (ENOENT) emits 'error' and no 'exit'.
     child.once('error', (error) => {
       output += `${error.message}\n`
+      resolve((exit ??= { code: null, signal: null }))
     })
   })
   const signalGroup = (signal: NodeJS.Signals) => {

@@ -3,7 +3,7 @@
 // Ctrl-C or SIGTERM (exit 0). A missing package or an instance that cannot
 // start is one clear message and exit 1; a bad setting exit 2, as the server does.
 import { parseArgs } from 'node:util'
-import { MAX_INSTANCES, MissingBinaryError, startCluster, type Cluster } from './start.ts'
+import { MAX_INSTANCES, MissingBinaryError, UnsafeClusterError, startCluster, type Cluster } from './start.ts'
 
 const HELP = `npm run cluster [-- options]: Transport Lab on several instances sharing one Redis, behind nginx.
 
@@ -53,6 +53,7 @@ function describe(cluster: Cluster): string {
   return [
     '',
     `  Transport Lab cluster: ${cluster.url}`,
+    ...cluster.networkUrls.map((url) => `  On your network: ${url}`),
     '',
     '  Open that one URL. Behind it:',
     ...rows.map(([name, where, pid]) => `    ${name.padEnd(12)} ${where.padEnd(32)} pid ${pid}`),
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
     return
   }
 
+  // A closed terminal or pipe must not end the runner before it has stopped its processes.
+  process.stdout.on('error', () => {})
+  process.stderr.on('error', () => {})
   const aborted = new AbortController()
   const log = (source: string, line: string) => process.stdout.write(`[${source}] ${line}\n`)
   const starting = startCluster({ ...options, log, signal: aborted.signal })
@@ -102,6 +106,10 @@ async function main(): Promise<void> {
     // Stopped by a signal while starting: stop() says so and exits 0.
     if (aborted.signal.aborted) return
     const message = error instanceof Error ? error.message : String(error)
+    if (error instanceof UnsafeClusterError) {
+      process.stderr.write(`cluster: ${message}\n`)
+      process.exit(2)
+    }
     process.stderr.write(
       error instanceof MissingBinaryError ? `cluster: ${message}\n` : `cluster: could not start: ${message}\n`,
     )

@@ -3,6 +3,7 @@
 // together. `npm run cluster` (run.ts), the tests and the benchmark call it.
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { isLoopbackHost, servedUrls } from '../server/addresses.ts'
 import { buildUi, uiIsStale } from '../ui/build.ts'
 import { NGINX_APT_PACKAGE, startNginx, type Nginx } from './balancer.ts'
 import { findBinary, spawnChild, waitFor, type Child } from './children.ts'
@@ -43,6 +44,8 @@ export interface ClusterInstance {
 export interface Cluster {
   /** The one URL to open: the balancer. */
   url: string
+  /** Bound to every interface: the balancer's address on each network, for the class (as the server's banner lists). */
+  networkUrls: string[]
   balancer: { host: string; port: number; pid: number }
   redis: { url: string; pid: number }
   instances: ClusterInstance[]
@@ -55,6 +58,11 @@ export interface Cluster {
 /** A binary the cluster needs is not installed; the message names the package. */
 export class MissingBinaryError extends Error {
   override name = 'MissingBinaryError'
+}
+
+/** Settings that would be unsafe behind the balancer; the message says which to set. */
+export class UnsafeClusterError extends Error {
+  override name = 'UnsafeClusterError'
 }
 
 /** An instance's banner lines: the cluster prints its own, with the balancer's URL to open instead. */
@@ -70,6 +78,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     throw new Error(`instances must be an integer from 1 to ${MAX_INSTANCES}, not ${count}`)
   }
   const log = options.log ?? (() => {})
+  const host = options.host ?? '127.0.0.1'
+  const env = options.env ?? process.env
+  if (!isLoopbackHost(host) && !env.INSTRUCTOR_CODE) {
+    throw new UnsafeClusterError(
+      `HOST=${host} lets other machines in, and behind the balancer every request reaches the instances from ` +
+        "127.0.0.1, which a server without INSTRUCTOR_CODE takes for its own machine, the instructor's: " +
+        'any student could disconnect others or broadcast. Set INSTRUCTOR_CODE (and CLASS_CODE if you like).',
+    )
+  }
   const missing = [
     ['redis-server', REDIS_APT_PACKAGE],
     ['nginx', NGINX_APT_PACKAGE],
@@ -110,7 +127,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     redis = await startRedisServer({ onLine: (line) => log('redis', line) })
     stillWanted()
     log('cluster', `redis-server on ${redis.url} (pid ${redis.child().pid})`)
-    const env = options.env ?? process.env
     // One key for every instance: a token from one instance's /api/login is good on the others.
     const authSecret = env.AUTH_SECRET || randomBytes(24).toString('base64url')
     const ids = Array.from({ length: count }, (_, index) => instanceId(index))
@@ -151,13 +167,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       if (!stopping) log('cluster', `redis-server exited (${signal ?? `code ${code}`})`)
     })
 
+    if (!isLoopbackHost(host) && env.MAX_CLIENTS_PER_ADDRESS !== '0') {
+      log(
+        'cluster',
+        `every student reaches the instances from 127.0.0.1 through the balancer: MAX_CLIENTS_PER_ADDRESS ` +
+          `(${env.MAX_CLIENTS_PER_ADDRESS || 20}) counts the whole class as one address (MAX_CLIENTS_PER_ADDRESS=0 lifts it)`,
+      )
+    }
     nginx = await startNginx({
-      host: options.host ?? '127.0.0.1',
+      host,
       port: options.port ?? 0,
       config: ({ prefix, port }) =>
         balancerConfig({
           instances: instances.map(({ id, port }) => ({ id, host: '127.0.0.1', port })),
-          listen: { host: options.host ?? '127.0.0.1', port },
+          listen: { host, port },
           prefix,
         }),
       onLine: (line) => log('nginx', line),
@@ -174,9 +197,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const broken = balancer.child.exited.then(({ code, signal }) =>
     stopping ? 'stopped' : `the balancer (nginx) exited (${signal ?? `code ${code}`})`,
   )
-  const urlHost = balancer.host === '0.0.0.0' || balancer.host === '::' ? 'localhost' : balancer.host
+  const [url, ...networkUrls] = servedUrls(balancer.host, balancer.port)
   return {
-    url: `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${balancer.port}/`,
+    url: url!,
+    networkUrls,
     balancer: { host: balancer.host, port: balancer.port, pid: balancer.child.pid },
     redis: { url: redis.url, pid: redis.child().pid },
     instances,

@@ -5,7 +5,7 @@ import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, spawnChild, type Child } from '../../cluster/children.ts'
+import { freePort, spawnChild, type Child, type Exit } from '../../cluster/children.ts'
 import { hasNginx } from '../support/nginx.ts'
 import { hasRedis } from '../support/redis.ts'
 import { until } from '../support/wait.ts'
@@ -67,6 +67,18 @@ async function startCluster(): Promise<RunningCluster> {
     killAll()
     throw error
   }
+}
+
+/** How the runner exited, waited for with a deadline. */
+async function exitOf(runner: Child, timeoutMs = 30_000): Promise<Exit> {
+  let exit: Exit | undefined
+  void runner.exited.then((e) => (exit = e))
+  return until(() => exit, 'npm run cluster to exit', timeoutMs)
+}
+
+/** Ctrl-C, so that a runner still running stops what it started; SIGKILL if it does not within 15 s. */
+async function interrupt(runner: Child): Promise<void> {
+  await runner.stop('SIGINT', 15_000)
 }
 
 function alive(pid: number): boolean {
@@ -163,11 +175,7 @@ describe.skipIf(!available)('npm run cluster', () => {
 
   it('stops every process on Ctrl-C (SIGINT) and exits 0', async () => {
     process.kill(cluster.runner.pid, 'SIGINT')
-    const exit = await Promise.race([
-      cluster.runner.exited,
-      until(() => false, 'the cluster to stop', 20_000).catch((error: unknown) => error),
-    ])
-    expect(exit).toEqual({ code: 0, signal: null })
+    expect(await exitOf(cluster.runner, 20_000)).toEqual({ code: 0, signal: null })
     for (const pid of [cluster.balancerPid, cluster.redisPid, ...[...cluster.instances.values()].map((i) => i.pid)]) {
       expect(alive(pid), `pid ${pid}`).toBe(false)
     }
@@ -178,12 +186,24 @@ describe('npm run cluster, when it cannot start', () => {
   it('names the package of a missing redis-server and exits 1', async () => {
     const runner = runCluster(['--port', '0'], { PATH: '/nonexistent' })
     try {
-      expect(await runner.exited).toEqual({ code: 1, signal: null })
+      expect(await exitOf(runner)).toEqual({ code: 1, signal: null })
       expect(runner.output()).toMatch(/redis-server not found.*apt-get install redis-server/)
     } finally {
-      runner.kill()
+      await interrupt(runner)
     }
-  })
+  }, 60_000)
+
+  it('refuses to let a class in (HOST=0.0.0.0) without INSTRUCTOR_CODE, exit 2', async () => {
+    // Behind nginx every student comes from 127.0.0.1, which a server without the code takes for the instructor.
+    const runner = runCluster(['--port', '0', '--host', '0.0.0.0'], { INSTRUCTOR_CODE: '' })
+    try {
+      expect(await exitOf(runner)).toEqual({ code: 2, signal: null })
+      expect(runner.output()).toMatch(/Set INSTRUCTOR_CODE/)
+      expect(runner.output()).not.toMatch(/redis-server on/)
+    } finally {
+      await interrupt(runner)
+    }
+  }, 60_000)
 
   it.skipIf(!available)(
     "shows an instance's output when it cannot start, stops redis-server and exits 1",
@@ -191,13 +211,13 @@ describe('npm run cluster, when it cannot start', () => {
       const runner = runCluster(['--port', '0'], { LONG_POLL_TIMEOUT_MS: 'soon' })
       const redisPid = () => Number(/redis-server on \S+ \(pid (\d+)\)/.exec(runner.output())?.[1] ?? 0)
       try {
-        expect(await runner.exited).toEqual({ code: 1, signal: null })
+        expect(await exitOf(runner)).toEqual({ code: 1, signal: null })
         expect(runner.output()).toMatch(/could not start: instance a exited at start/)
         expect(runner.output()).toMatch(/LONG_POLL_TIMEOUT_MS=soon is invalid/)
         expect(redisPid()).toBeGreaterThan(0)
         expect(alive(redisPid()), 'redis-server').toBe(false)
       } finally {
-        runner.kill()
+        await interrupt(runner)
         if (redisPid() > 0 && alive(redisPid())) process.kill(-redisPid(), 'SIGKILL')
       }
     },
