@@ -41,7 +41,7 @@ export const ROOM_TTL_MS = 24 * 60 * 60 * 1000
 /** How long a send waits for its own entry to come round before reading it from the streams. */
 const OWN_ENTRY_GRACE_MS = 300
 /** How long start-up keeps trying to reach Redis before giving up with an error. */
-const CONNECT_DEADLINE_MS = 10_000
+const CONNECT_DEADLINE_MS = 6000
 
 const APPEND = readFileSync(new URL('./append.lua', import.meta.url), 'utf8')
 const READ = readFileSync(new URL('./read.lua', import.meta.url), 'utf8')
@@ -100,14 +100,16 @@ export class RedisLog implements SharedLog {
     const deadline = Date.now() + CONNECT_DEADLINE_MS
     for (;;) {
       const cmd = new Redis(options.url, { ...CONNECTION, lazyConnect: true, retryStrategy: () => null })
-      cmd.on('error', () => {})
+      // The socket's own error (ECONNREFUSED...) says more than the promise's "Connection is closed".
+      let cause: string | undefined
+      cmd.on('error', (error: Error) => (cause ??= error.message))
       try {
         await cmd.connect()
         await cmd.ping()
         return new RedisLog(cmd, options)
       } catch (error) {
         cmd.disconnect()
-        const reason = error instanceof Error ? error.message : String(error)
+        const reason = cause ?? (error instanceof Error ? error.message : String(error))
         if (Date.now() >= deadline)
           throw new SharedLogUnavailable(
             `cannot reach Redis at ${where} (${reason}); start redis-server there, or unset REDIS_URL to run alone`,
