@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import fastifyWebsocket from '@fastify/websocket'
 import type { Config } from './config.ts'
 import type { Hub } from './core/hub.ts'
+import type { RedisLog } from './scale/redis-log.ts'
 import { Edge } from './edge.ts'
 import { TOKEN_SUBPROTOCOL, type Principal } from './auth/gate.ts'
 import { errorReplies } from './plugins/errors.ts'
@@ -24,6 +25,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     hub: Hub
+    /** The Redis log several servers share (REDIS_URL); undefined when this server is alone. */
+    shared: RedisLog | undefined
     wire: WireMeter
     edge: Edge
   }

@@ -1,0 +1,198 @@
+// The Redis log under the conditions a class meets: a copy that starts while
+// messages flow, a subscription that drops, Redis losing its data or going
+// away, a server that dies, and a Redis that is not there at start. Real
+// redis-server, real servers, real clients.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { createClient, messagesIn, waitForText, type LabClient } from '../support/clients.ts'
+import { runServerCommand, startServerProcess } from '../support/process.ts'
+import { requireBinary, startRedis, type RunningRedis } from '../support/redis.ts'
+import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
+
+const hasRedis = requireBinary('redis-server', 'redis-server')
+let redis: RunningRedis
+let a: RunningServer
+let b: RunningServer
+let admin: Redis
+const clients: LabClient[] = []
+const client = (...args: Parameters<typeof createClient>) => {
+  const made = createClient(...args)
+  clients.push(made)
+  return made
+}
+
+/** Each message's seq, and whether the list runs without a gap or a repeat. */
+function contiguous(list: LabClient, room: string): boolean {
+  const seqs = messagesIn(list, room).map((m) => m.seq)
+  return seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!) && new Set(seqs).size === seqs.length
+}
+
+describe.skipIf(!hasRedis)('the shared log', () => {
+  beforeAll(async () => {
+    redis = await startRedis()
+    admin = new Redis(redis.url)
+    admin.on('error', () => {})
+    // Floods below are the point of some tests: no message rate limit.
+    const unlimited = { messageRate: 0, messageBurst: 1000 }
+    a = await startServer({ redisUrl: redis.url, instanceId: 'a', ...unlimited })
+    b = await startServer({ redisUrl: redis.url, instanceId: 'b', ...unlimited })
+  })
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})))
+  })
+  afterAll(async () => {
+    admin?.disconnect()
+    await a?.close()
+    await b?.close()
+    await redis?.stop()
+  })
+
+  it('resumes on server B from a cursor taken on server A, with every message missed', async () => {
+    const room = 'resume-across'
+    const ann = client('websocket', a.url, 'ann')
+    await ann.join(room)
+    await ann.send(room, 'before')
+    const last = await waitForText(ann, room, 'before')
+    await ann.close()
+    const sender = client('short-polling', a.url, 'sam')
+    for (const text of ['missed 1', 'missed 2', 'missed 3']) await sender.send(room, text)
+    const back = client('sse', b.url, 'ann')
+    const welcome = await back.join(room, { seq: last.seq, epoch: last.epoch })
+    expect(welcome).toMatchObject({ recovered: true, instance: 'b', epoch: last.epoch })
+    for (const text of ['missed 1', 'missed 2', 'missed 3']) await waitForText(back, room, text)
+    expect(contiguous(back, room)).toBe(true)
+  })
+
+  it('a server that starts following a room while messages flow misses none and repeats none', async () => {
+    const room = 'busy-room'
+    const sender = client('websocket', a.url, 'flood')
+    await sender.join(room)
+    const sends = Array.from({ length: 150 }, (_, i) => sender.send(room, `m${i}`))
+    // Joins B while the sends are still going out: B reads the log as entries keep arriving.
+    await waitForText(sender, room, 'm20')
+    const late = client('websocket', b.url, 'late')
+    const welcome = await late.join(room, { seq: 0 })
+    await Promise.all(sends)
+    await waitForText(late, room, 'm149')
+    expect(welcome.recovered).toBe(true)
+    expect(messagesIn(late, room).map((m) => m.text)).toEqual(Array.from({ length: 150 }, (_, i) => `m${i}`))
+    expect(contiguous(late, room)).toBe(true)
+  })
+
+  it('fills the hole when a server loses its subscription while messages are sent', async () => {
+    const room = 'dropped-subscription'
+    const sender = client('websocket', a.url, 'sender')
+    const reader = client('socket.io', b.url, 'reader')
+    await sender.join(room)
+    await reader.join(room)
+    const sends: Array<Promise<void>> = []
+    for (let i = 0; i < 60; i++) {
+      sends.push(sender.send(room, `s${i}`))
+      // Drops every subscriber connection in the middle of the flood; ioredis reconnects and re-subscribes.
+      if (i === 20) await admin.client('KILL', 'TYPE', 'pubsub')
+    }
+    await Promise.all(sends)
+    await waitForText(reader, room, 's59', 10_000)
+    expect(messagesIn(reader, room).map((m) => m.text)).toEqual(Array.from({ length: 60 }, (_, i) => `s${i}`))
+    expect(contiguous(reader, room)).toBe(true)
+  })
+
+  it('starts a new epoch when Redis loses the room, and a resume from before says recovered: false', async () => {
+    const room = 'lost-log'
+    const ann = client('long-polling', a.url, 'ann')
+    await ann.join(room)
+    await ann.send(room, 'old epoch')
+    const old = await waitForText(ann, room, 'old epoch')
+    // What a restart without persistence does to the data.
+    await admin.flushall()
+    const bob = client('websocket', b.url, 'bob')
+    await bob.join(room)
+    await bob.send(room, 'new epoch')
+    const fresh = await waitForText(bob, room, 'new epoch')
+    expect(fresh.epoch).not.toBe(old.epoch)
+    const back = client('short-polling', a.url, 'ann-again')
+    const welcome = await back.join(room, { seq: old.seq, epoch: old.epoch })
+    expect(welcome.recovered).toBe(false)
+    expect(welcome.epoch).toBe(fresh.epoch)
+  })
+
+  it('refuses a send with LAB_ERR_UNAVAILABLE while Redis is down, and takes sends again once it is back', async () => {
+    const room = 'outage'
+    const ws = client('websocket', a.url, 'ws')
+    await ws.join(room)
+    await redis.kill()
+    try {
+      await ws.send(room, 'during the outage')
+      const error = await until(() => ws.errors.find((e) => e.code === 'LAB_ERR_UNAVAILABLE'), 'a refusal', 10_000)
+      expect(error.message).toMatch(/Redis/)
+      const http = await fetch(`${b.url}/poll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'send', room, text: 'also during', name: 'curl' }),
+      })
+      expect(http.status).toBe(503)
+      expect(await http.json()).toMatchObject({ code: 'LAB_ERR_UNAVAILABLE' })
+    } finally {
+      await redis.restart()
+    }
+    // Back by themselves: no restart of the servers.
+    const after = client('short-polling', b.url, 'after')
+    await until(
+      async () => {
+        const res = await fetch(`${b.url}/poll`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'send', room, text: 'after the outage', name: 'curl' }),
+        })
+        return res.status === 200
+      },
+      'a send to be taken again',
+      15_000,
+    )
+    await after.join(room, { seq: 0 })
+    await waitForText(after, room, 'after the outage')
+    // Nothing acknowledged during the outage shows up afterwards.
+    expect(messagesIn(after, room).map((m) => m.text)).not.toContain('during the outage')
+  })
+
+  it("removes a killed server's members from presence within the documented time", async () => {
+    const room = 'crash'
+    const watcher = client('websocket', a.url, 'watcher')
+    await watcher.join(room)
+    const doomed = await startServerProcess({ REDIS_URL: redis.url, INSTANCE_ID: 'doomed', NETWORK_PORT: '-1' })
+    try {
+      const victim = client('websocket', doomed.url, 'victim')
+      await victim.join(room)
+      await until(() => watcher.entries.find((e) => e.type === 'notice' && e.who.name === 'victim'), 'the join')
+      doomed.child.kill('SIGKILL')
+      await doomed.exited
+      const left = await until(
+        () => watcher.entries.find((e) => e.type === 'notice' && e.event === 'leave' && e.who.name === 'victim'),
+        "the victim's leave notice",
+        20_000,
+      )
+      expect(left).toMatchObject({ who: { instance: 'doomed' } })
+      const presence = (await fetch(`${a.url}/api/rooms/${room}/presence`).then((r) => r.json())) as Array<{
+        name: string
+      }>
+      expect(presence.map((m) => m.name)).not.toContain('victim')
+    } finally {
+      doomed.child.kill('SIGKILL')
+    }
+  }, 40_000)
+})
+
+describe.skipIf(!hasRedis)('a Redis that cannot be reached at start', () => {
+  it('stops the server with a clear message and status 1, without hanging', async () => {
+    const { code, output } = await runServerCommand([], {
+      PORT: '0',
+      NETWORK_PORT: '-1',
+      // Nothing listens on port 1.
+      REDIS_URL: 'redis://127.0.0.1:1',
+    })
+    expect(code).toBe(1)
+    expect(output).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/)
+    expect(output).toMatch(/retrying/)
+  }, 30_000)
+})
