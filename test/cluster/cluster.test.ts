@@ -1,7 +1,7 @@
 // `npm run cluster` as a class runs it: cluster/run.ts as its own process,
 // with its redis-server, two instances and nginx, spoken to through the one
 // URL it prints, then Ctrl-C.
-import { request } from 'node:http'
+import { request, type IncomingMessage } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -97,14 +97,13 @@ describe.skipIf(!available)('npm run cluster', () => {
   }, 150_000)
   afterAll(() => cluster?.killAll())
 
-  /** The instance that answered `path` through the balancer, by the port it says it is bound to. */
+  /** The instance that answered a request through the balancer: its Lab-Instance header. */
   async function answeredBy(query: string): Promise<string> {
     const response = await fetch(new URL(`/api/join?${query}`, cluster.url))
     if (!response.ok) throw new Error(`/api/join?${query} answered ${response.status}: ${await response.text()}`)
-    const { port } = (await response.json()) as { port: number }
-    const id = [...cluster.instances].find(([, i]) => new URL(i.url).port === String(port))?.[0]
-    if (!id) throw new Error(`port ${port} is none of the instances'`)
-    return id
+    const instance = response.headers.get('lab-instance')
+    if (!instance) throw new Error(`/api/join?${query} answered without Lab-Instance`)
+    return instance
   }
 
   it('prints one URL, which serves the workbench, and the two instances behind it', async () => {
@@ -132,18 +131,49 @@ describe.skipIf(!available)('npm run cluster', () => {
   it('upgrades a WebSocket (101) and carries a chat message both ways', async () => {
     const socket = new WebSocket(`${cluster.url.replace('http', 'ws')}ws?room=lobby&name=ws-through&sticky=w1`)
     try {
-      const upgraded = new Promise<number>((resolve, reject) => {
-        socket.once('upgrade', (res) => resolve(res.statusCode!))
+      const upgraded = new Promise<IncomingMessage>((resolve, reject) => {
+        socket.once('upgrade', resolve)
         socket.once('error', reject)
       })
-      const received: { type: string; text?: string }[] = []
+      const received: { type: string; text?: string; instance?: string }[] = []
       socket.on('message', (data) => received.push(JSON.parse((data as Buffer).toString()) as { type: string }))
-      expect(await upgraded).toBe(101)
-      await until(() => received.some((m) => m.type === 'welcome'), 'the welcome')
+      const answer = await upgraded
+      expect(answer.statusCode).toBe(101)
+      const instance = answer.headers['lab-instance']
+      expect(['a', 'b']).toContain(instance)
+      const welcome = await until(() => received.find((m) => m.type === 'welcome'), 'the welcome')
+      expect(welcome.instance).toBe(instance)
       socket.send(JSON.stringify({ type: 'send', room: 'lobby', text: 'across nginx' }))
       await until(() => received.some((m) => m.type === 'message' && m.text === 'across nginx'), 'the echo')
     } finally {
       socket.close()
+    }
+  })
+
+  it('is one chat: a message sent to instance a reaches a WebSocket on instance b, at the same seq', async () => {
+    const open = (node: string) => {
+      const socket = new WebSocket(`${cluster.url.replace('http', 'ws')}ws?room=crossing&name=on-${node}&node=${node}`)
+      const received: { type: string; text?: string; seq?: number; instance?: string }[] = []
+      socket.on('message', (data) => received.push(JSON.parse((data as Buffer).toString()) as { type: string }))
+      return { socket, received }
+    }
+    const onA = open('a')
+    const onB = open('b')
+    try {
+      for (const [node, { received }] of [
+        ['a', onA],
+        ['b', onB],
+      ] as const) {
+        const welcome = await until(() => received.find((m) => m.type === 'welcome'), `the welcome on ${node}`)
+        expect(welcome.instance).toBe(node)
+      }
+      onA.socket.send(JSON.stringify({ type: 'send', room: 'crossing', text: 'from a to b' }))
+      const sent = await until(() => onA.received.find((m) => m.text === 'from a to b'), 'the echo on a')
+      const crossed = await until(() => onB.received.find((m) => m.text === 'from a to b'), 'the message on b')
+      expect(crossed.seq).toBe(sent.seq)
+    } finally {
+      onA.socket.close()
+      onB.socket.close()
     }
   })
 

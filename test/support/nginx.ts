@@ -5,7 +5,7 @@ import { requireBinary } from './binaries.ts'
 
 export const hasNginx = (needs?: string): boolean => requireBinary('nginx', NGINX_APT_PACKAGE, needs)
 
-export interface TestNginx {
+export interface RunningNginx {
   url: string
   port: number
   pid: number
@@ -17,7 +17,7 @@ export interface TestNginx {
  * `balancerConfig` from cluster/nginx.ts, or any configuration a test needs.
  * Ready when the port accepts connections.
  */
-export async function startNginx(config: (where: { prefix: string; port: number }) => string): Promise<TestNginx> {
+export async function startNginx(config: (where: { prefix: string; port: number }) => string): Promise<RunningNginx> {
   const nginx = await start({ config })
   return { url: `http://127.0.0.1:${nginx.port}`, port: nginx.port, pid: nginx.child.pid, stop: () => nginx.stop() }
 }

@@ -3,9 +3,11 @@
 import { REDIS_APT_PACKAGE, startRedisServer, type RedisServer } from '../../cluster/redis.ts'
 import { requireBinary } from './binaries.ts'
 
+export { requireBinary }
+
 export const hasRedis = (needs?: string): boolean => requireBinary('redis-server', REDIS_APT_PACKAGE, needs)
 
-export interface TestRedis {
+export interface RunningRedis {
   url: string
   port: number
   pid(): number
@@ -18,7 +20,7 @@ export interface TestRedis {
 }
 
 /** Ready when it answers PING. */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(): Promise<RunningRedis> {
   const redis: RedisServer = await startRedisServer()
   return {
     url: redis.url,
