@@ -4,6 +4,7 @@
 import { request, type IncomingMessage } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
+import { io } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, spawnChild, type Child, type Exit } from '../../cluster/children.ts'
 import { hasNginx } from '../support/nginx.ts'
@@ -174,6 +175,42 @@ describe.skipIf(!available)('npm run cluster', () => {
     } finally {
       onA.socket.close()
       onB.socket.close()
+    }
+  })
+
+  it('keeps each Socket.IO polling session on one instance by its sticky value, on both instances', async () => {
+    // Long polling only: every request of the session must reach the instance that holds it.
+    const sockets = ['sio-0', 'sio-1', 'sio-2', 'sio-3', 'sio-4', 'sio-5'].map((sticky) =>
+      io(cluster.url, {
+        forceNew: true,
+        reconnection: false,
+        transports: ['polling'],
+        query: { sticky },
+        auth: { protocol: 'lab', name: sticky, room: 'polling' },
+      }),
+    )
+    try {
+      const welcomes = await Promise.all(
+        sockets.map(
+          (socket) =>
+            new Promise<{ instance?: string }>((resolve, reject) => {
+              socket.once('welcome', resolve)
+              socket.once('connect_error', reject)
+            }),
+        ),
+      )
+      expect(new Set(welcomes.map((w) => w.instance))).toEqual(new Set(['a', 'b']))
+      // Several round trips per session (sends, acks, deliveries), each a request of its own.
+      for (const [i, socket] of sockets.entries()) {
+        const texts: string[] = []
+        socket.on('message', (entry: { text: string }) => texts.push(entry.text))
+        for (let n = 0; n < 3; n++)
+          await socket.timeout(5000).emitWithAck('send', { room: 'polling', text: `${i}-${n}` })
+        await until(() => texts.includes(`${i}-2`), `socket ${i}'s own third message`)
+        expect(socket.connected).toBe(true)
+      }
+    } finally {
+      for (const socket of sockets) socket.close()
     }
   })
 
