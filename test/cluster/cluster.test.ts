@@ -129,21 +129,35 @@ describe.skipIf(!available)('npm run cluster', () => {
     }
   })
 
+  interface Received {
+    type: string
+    text?: string
+    seq?: number
+    instance?: string
+    connectionId?: string
+  }
+
+  /** A WebSocket through the balancer, its 101 and everything it receives. */
+  function openSocket(query: string) {
+    const socket = new WebSocket(`${cluster.url.replace('http', 'ws')}ws?${query}`)
+    const received: Received[] = []
+    socket.on('message', (data) => received.push(JSON.parse((data as Buffer).toString()) as Received))
+    const upgraded = new Promise<IncomingMessage>((resolve, reject) => {
+      socket.once('upgrade', resolve)
+      socket.once('error', reject)
+    })
+    const welcome = () => until(() => received.find((m) => m.type === 'welcome'), `the welcome (${query})`)
+    return { socket, received, upgraded, welcome }
+  }
+
   it('upgrades a WebSocket (101) and carries a chat message both ways', async () => {
-    const socket = new WebSocket(`${cluster.url.replace('http', 'ws')}ws?room=lobby&name=ws-through&sticky=w1`)
+    const { socket, received, upgraded, welcome } = openSocket('room=lobby&name=ws-through&sticky=w1')
     try {
-      const upgraded = new Promise<IncomingMessage>((resolve, reject) => {
-        socket.once('upgrade', resolve)
-        socket.once('error', reject)
-      })
-      const received: { type: string; text?: string; instance?: string }[] = []
-      socket.on('message', (data) => received.push(JSON.parse((data as Buffer).toString()) as { type: string }))
       const answer = await upgraded
       expect(answer.statusCode).toBe(101)
       const instance = answer.headers['lab-instance']
       expect(['a', 'b']).toContain(instance)
-      const welcome = await until(() => received.find((m) => m.type === 'welcome'), 'the welcome')
-      expect(welcome.instance).toBe(instance)
+      expect((await welcome()).instance).toBe(instance)
       socket.send(JSON.stringify({ type: 'send', room: 'lobby', text: 'across nginx' }))
       await until(() => received.some((m) => m.type === 'message' && m.text === 'across nginx'), 'the echo')
     } finally {
@@ -151,23 +165,30 @@ describe.skipIf(!available)('npm run cluster', () => {
     }
   })
 
-  it('is one chat: a message sent to instance a reaches a WebSocket on instance b, at the same seq', async () => {
-    const open = (node: string) => {
-      const socket = new WebSocket(`${cluster.url.replace('http', 'ws')}ws?room=crossing&name=on-${node}&node=${node}`)
-      const received: { type: string; text?: string; seq?: number; instance?: string }[] = []
-      socket.on('message', (data) => received.push(JSON.parse((data as Buffer).toString()) as { type: string }))
-      return { socket, received }
-    }
-    const onA = open('a')
-    const onB = open('b')
+  it("passes the client's Host, X-Forwarded-For and X-Forwarded-Proto on (the instance's record of the upgrade)", async () => {
+    const { socket, welcome } = openSocket('room=lobby&name=forwarded&node=b')
     try {
-      for (const [node, { received }] of [
-        ['a', onA],
-        ['b', onB],
-      ] as const) {
-        const welcome = await until(() => received.find((m) => m.type === 'welcome'), `the welcome on ${node}`)
-        expect(welcome.instance).toBe(node)
-      }
+      const { connectionId } = await welcome()
+      const response = await fetch(new URL(`/api/wire/handshakes/${connectionId}?node=b`, cluster.url))
+      const { websocket } = (await response.json()) as { websocket: { request: { headers: [string, string][] } } }
+      const headers = Object.fromEntries(websocket.request.headers.map(([name, value]) => [name.toLowerCase(), value]))
+      expect(headers).toMatchObject({
+        host: new URL(cluster.url).host,
+        'x-forwarded-for': '127.0.0.1',
+        'x-forwarded-proto': 'http',
+        upgrade: 'websocket',
+      })
+    } finally {
+      socket.close()
+    }
+  })
+
+  it('is one chat: a message sent to instance a reaches a WebSocket on instance b, at the same seq', async () => {
+    const onA = openSocket('room=crossing&name=on-a&node=a')
+    const onB = openSocket('room=crossing&name=on-b&node=b')
+    try {
+      expect((await onA.welcome()).instance).toBe('a')
+      expect((await onB.welcome()).instance).toBe('b')
       onA.socket.send(JSON.stringify({ type: 'send', room: 'crossing', text: 'from a to b' }))
       const sent = await until(() => onA.received.find((m) => m.text === 'from a to b'), 'the echo on a')
       const crossed = await until(() => onB.received.find((m) => m.text === 'from a to b'), 'the message on b')
