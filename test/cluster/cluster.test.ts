@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { io } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, spawnChild, type Child, type Exit } from '../../cluster/children.ts'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { findBinary, freePort, spawnChild, type Child, type Exit } from '../../cluster/children.ts'
+import { balancerConfig } from '../../cluster/nginx.ts'
+import { instanceId } from '../../cluster/start.ts'
 import { hasNginx } from '../support/nginx.ts'
 import { hasRedis } from '../support/redis.ts'
 import { until } from '../support/wait.ts'
@@ -311,4 +316,25 @@ describe('npm run cluster, when it cannot start', () => {
     },
     60_000,
   )
+})
+
+describe.skipIf(!hasNginx(needs))("the balancer's configuration", () => {
+  it.each([1, 3, 26])('is one nginx accepts (nginx -t) for %i instance(s), on IPv4 and IPv6', async (count) => {
+    const prefix = mkdtempSync(join(tmpdir(), 'lab-nginx-test-'))
+    try {
+      const instances = Array.from({ length: count }, (_, i) => ({
+        id: instanceId(i),
+        host: '127.0.0.1',
+        port: 41000 + i,
+      }))
+      for (const host of ['127.0.0.1', '::1']) {
+        const conf = join(prefix, 'nginx.conf')
+        writeFileSync(conf, balancerConfig({ instances, listen: { host, port: await freePort() }, prefix }))
+        const check = spawnChild('nginx -t', findBinary('nginx')!, ['-t', '-p', prefix, '-c', conf, '-e', 'stderr'])
+        expect(await exitOf(check), check.output()).toEqual({ code: 0, signal: null })
+      }
+    } finally {
+      rmSync(prefix, { recursive: true, force: true })
+    }
+  })
 })
