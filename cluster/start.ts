@@ -130,7 +130,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     // One key for every instance: a token from one instance's /api/login is good on the others.
     const authSecret = env.AUTH_SECRET || randomBytes(24).toString('base64url')
     const ids = Array.from({ length: count }, (_, index) => instanceId(index))
-    const started = await Promise.allSettled(
+    // The first instance that fails ends the start at once; stop() then ends the others.
+    const started = await Promise.all(
       ids.map((id) =>
         startInstance(id, {
           env: {
@@ -148,10 +149,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         }),
       ),
     )
-    for (const result of started) {
-      if (result.status === 'rejected') throw result.reason
-      instances.push(result.value)
-    }
+    instances.push(...started)
     stillWanted()
     for (const instance of instances) {
       void instance.child.exited.then(({ code, signal }) => {
