@@ -111,7 +111,10 @@ ${instances.map((instance) => server(instance)).join('\n')}
 ${pinned}
 
   server {
-    listen ${address(listen.host, listen.port)};
+    listen ${address(listen.host, listen.port)};${
+      // nginx's [::] is IPv6 only; Node's (and so the server's) :: takes IPv4 too.
+      listen.host === '::' ? `\n    listen 0.0.0.0:${listen.port};` : ''
+    }
     # The instances check the body size themselves (BODY_LIMIT_BYTES) and answer in their own idiom.
     client_max_body_size 0;
 

@@ -319,7 +319,7 @@ describe('npm run cluster, when it cannot start', () => {
 })
 
 describe.skipIf(!hasNginx(needs))("the balancer's configuration", () => {
-  it.each([1, 3, 26])('is one nginx accepts (nginx -t) for %i instance(s), on IPv4 and IPv6', async (count) => {
+  it.each([1, 3, 26])('is one nginx accepts (nginx -t) for %i instance(s), on IPv4, IPv6 and both', async (count) => {
     const prefix = mkdtempSync(join(tmpdir(), 'lab-nginx-test-'))
     try {
       const instances = Array.from({ length: count }, (_, i) => ({
@@ -327,7 +327,7 @@ describe.skipIf(!hasNginx(needs))("the balancer's configuration", () => {
         host: '127.0.0.1',
         port: 41000 + i,
       }))
-      for (const host of ['127.0.0.1', '::1']) {
+      for (const host of ['127.0.0.1', '::1', '::']) {
         const conf = join(prefix, 'nginx.conf')
         writeFileSync(conf, balancerConfig({ instances, listen: { host, port: await freePort() }, prefix }))
         const check = spawnChild('nginx -t', findBinary('nginx')!, ['-t', '-p', prefix, '-c', conf, '-e', 'stderr'])
