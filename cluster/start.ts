@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { isLoopbackHost, servedUrls } from '../server/addresses.ts'
 import { buildUi, uiIsStale } from '../ui/build.ts'
-import { NGINX_APT_PACKAGE, startNginx, type Nginx } from './balancer.ts'
+import { accepts, NGINX_APT_PACKAGE, startNginx, type Nginx } from './balancer.ts'
 import { findBinary, spawnChild, waitFor, type Child } from './children.ts'
 import { balancerConfig } from './nginx.ts'
 import { REDIS_APT_PACKAGE, startRedisServer, type RedisServer } from './redis.ts'
@@ -96,6 +96,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       `${missing.map(([binary]) => binary).join(' and ')} not found: the cluster needs Debian's ` +
         `${missing.map(([, pkg]) => pkg).join(' and ')} (sudo apt-get install ${missing.map(([, pkg]) => pkg).join(' ')})`,
     )
+  }
+  // Before anything starts: a taken port is the commonest way to fail.
+  if (options.port && (await accepts(host, options.port))) {
+    throw new Error(`${host}:${options.port} is already in use (set PORT to another port)`)
   }
   if (options.buildUi ?? true) {
     if (uiIsStale()) {

@@ -2,6 +2,7 @@
 // with its redis-server, two instances and nginx, spoken to through the one
 // URL it prints, then Ctrl-C.
 import { request, type IncomingMessage } from 'node:http'
+import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { io } from 'socket.io-client'
@@ -283,6 +284,21 @@ describe('npm run cluster, when it cannot start', () => {
       expect(runner.output()).toMatch(/redis-server not found.*apt-get install redis-server/)
     } finally {
       await interrupt(runner)
+    }
+  }, 60_000)
+
+  it('says that a taken port is in use before it starts anything, exit 1', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as AddressInfo
+    const runner = runCluster(['--port', String(port)])
+    try {
+      expect(await exitOf(runner)).toEqual({ code: 1, signal: null })
+      expect(runner.output()).toMatch(`127.0.0.1:${port} is already in use (set PORT to another port)`)
+      expect(runner.output()).not.toMatch(/redis-server on/)
+    } finally {
+      await interrupt(runner)
+      taken.close()
     }
   }, 60_000)
 
