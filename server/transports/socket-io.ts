@@ -280,10 +280,11 @@ export const socketIo: FastifyPluginAsync = async (app) => {
           failed(error)
           return
         }
+        // What was admitted is handled even if the connection ends meanwhile (a flood's last allowed messages).
         queue = queue.then(async () => {
-          if (session.closed) return
           try {
-            ack?.((await handler(args)) ?? { ok: true })
+            const answer = await handler(args)
+            ack?.(answer ?? { ok: true })
           } catch (error) {
             failed(error)
           }

@@ -150,8 +150,8 @@ export const websocket: FastifyPluginAsync = async (app) => {
     alive.set(socket, true)
     socket.on('pong', () => alive.set(socket, true))
 
+    // What was admitted is handled even if the connection ends meanwhile (a flood's last allowed messages).
     const handle = async (buffer: Buffer, isBinary: boolean) => {
-      if (session.closed) return
       let ref: string | undefined
       try {
         if (isBinary) {
