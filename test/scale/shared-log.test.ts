@@ -76,7 +76,7 @@ describe.skipIf(!hasRedis)('the shared log', () => {
     await waitForText(sender, room, 'm20')
     const frames: Array<{ type: string; seq: number; text?: string }> = []
     const late = new WebSocket(`${b.url.replace('http', 'ws')}/ws?room=${room}&name=late&since=0`)
-    late.on('message', (data) => frames.push(JSON.parse(String(data)) as (typeof frames)[number]))
+    late.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString()) as (typeof frames)[number]))
     try {
       await Promise.all(sends)
       await until(() => frames.some((f) => f.text === 'm149'), 'the last message on B')
