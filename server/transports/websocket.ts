@@ -99,7 +99,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
     let release: (() => void) | undefined
     let session: PushSession
     try {
-      release = perAddress.acquire(request.raw.socket.remoteAddress)
+      release = perAddress.acquire(app.clientAddress(request.raw))
       const name = readName(query.name, app.auth.principalOf(request.raw))
       const { room, cursor } = readRoomQuery(query)
       session = new PushSession(
