@@ -220,9 +220,14 @@ function clientAt(port: number, localAddress: string) {
   }
 }
 
+/** The welcome, which must be the WebSocket's first message: a refusal's first is an error. */
 function welcomeOf(ws: WebSocket): Promise<{ connectionId: string }> {
   return new Promise((resolve, reject) => {
-    ws.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()) as { connectionId: string }))
+    ws.once('message', (data: Buffer) => {
+      const first = JSON.parse(data.toString()) as { type: string; connectionId: string }
+      if (first.type === 'welcome') resolve(first)
+      else reject(new Error(`a ${first.type} instead of a welcome: ${data.toString()}`))
+    })
     ws.once('error', reject)
   })
 }
