@@ -202,6 +202,20 @@ function clientAt(port: number, localAddress: string) {
       })
       return socket
     },
+    /** A GET's answer; one that is held stays open until the test ends. */
+    get(path: string): Promise<{ status: number; body: string }> {
+      return new Promise((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path, localAddress, agent: false })
+        cleanups.push(() => req.destroy())
+        req.on('response', (res) => {
+          let body = ''
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    },
     /** An SSE stream's status; a 200 stays open until the test ends. */
     sse(query: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
       return new Promise((resolve, reject) => {
@@ -288,11 +302,33 @@ describe('without TRUST_PROXY', () => {
   })
 })
 
+describe('logging in behind a balancer with TRUST_PROXY=loopback', () => {
+  let server: RunningServer
+  let balancer: Balancer
+  beforeAll(async () => {
+    server = await startServer({ classCode: 'right-code', maxClientsPerAddress: 0, trustProxy: 'loopback' })
+    balancer = await startBalancer(server.port)
+  })
+  afterAll(async () => {
+    await balancer.close()
+    await server.close()
+  })
+
+  it("counts one client's wrong codes against that client, not the classmates behind the same balancer", async () => {
+    const login = (address: string, code: string, name: string) =>
+      requestFrom(balancer.port, address, 'POST', '/api/login', JSON.stringify({ code, name }))
+    const wrong: number[] = []
+    for (let i = 0; i < 11; i++) wrong.push((await login('127.0.0.2', `guess-${i}`, 'mallory')).status)
+    expect(wrong.at(-1)).toBe(429)
+    expect((await login('127.0.0.3', 'right-code', 'ann')).status).toBe(200)
+  })
+})
+
 describe('with TRUST_PROXY=loopback behind a balancer', () => {
   let server: RunningServer
   let balancer: Balancer
   beforeAll(async () => {
-    server = await startServer({ maxClientsPerAddress: 2, trustProxy: 'loopback' })
+    server = await startServer({ maxClientsPerAddress: 2, messageRate: 1, messageBurst: 3, trustProxy: 'loopback' })
     balancer = await startBalancer(server.port)
   })
   afterAll(async () => {
@@ -346,6 +382,39 @@ describe('with TRUST_PROXY=loopback behind a balancer', () => {
     await Promise.all([ann.socketIo('crowd'), ann.socketIo('crowd')].map(welcomed))
     expect(await refusedCode(ann.socketIo('crowd'))).toBe('LAB_ERR_TOO_MANY_CONNECTIONS')
     await Promise.all([bob.socketIo('crowd'), bob.socketIo('crowd')].map(welcomed))
+  })
+
+  it('gives two clients of the balancer a limit each on long polls held and on polling sessions', async () => {
+    const [ann, bob] = [clientAt(balancer.port, '127.0.0.2'), clientAt(balancer.port, '127.0.0.3')]
+    const head = (await (await fetch(`${server.url}/poll?room=held`)).json()) as { seq: number }
+    const poll = `/long-poll?room=held&since=${head.seq}&timeout=60000`
+    const held = () => server.app.wire.snapshot().transports['long-polling']!.requestsHeld
+    // Held until the test ends, when they are cut.
+    const holding = (client: typeof ann) => void client.get(poll).catch(() => undefined)
+    holding(ann)
+    holding(ann)
+    await until(() => held() === 2 || undefined, "ann's two polls to be held")
+    const refused = await ann.get(poll)
+    expect(refused.status).toBe(429)
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
+    holding(bob)
+    holding(bob)
+    await until(() => held() === 4 || undefined, "bob's two polls to be held beside ann's")
+
+    const join = (address: string) =>
+      requestFrom(balancer.port, address, 'POST', '/poll', JSON.stringify({ type: 'join', room: 'sessions' }))
+    expect([(await join('127.0.0.2')).status, (await join('127.0.0.2')).status]).toEqual([200, 200])
+    expect(await join('127.0.0.2')).toMatchObject({ status: 429, body: { code: 'LAB_ERR_TOO_MANY_CONNECTIONS' } })
+    expect([(await join('127.0.0.3')).status, (await join('127.0.0.3')).status]).toEqual([200, 200])
+  })
+
+  it('gives two clients of the balancer a message rate each for sends without a session', async () => {
+    const send = (address: string, text: string) =>
+      requestFrom(balancer.port, address, 'POST', '/poll', JSON.stringify({ type: 'send', room: 'anon', text }))
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) statuses.push((await send('127.0.0.2', `ann ${i}`)).status)
+    expect(statuses).toContain(429)
+    expect((await send('127.0.0.3', 'bob')).status).toBe(200)
   })
 
   it('shows a client its own handshake through the balancer, and another client of the balancer nothing', async () => {
