@@ -5,6 +5,7 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from './config.ts'
 import type { Hub } from './core/hub.ts'
+import type { RedisLog } from './scale/redis-log.ts'
 import { Edge } from './edge.ts'
 import { TrustedProxies } from './client-address.ts'
 import { TOKEN_SUBPROTOCOL, type Principal } from './auth/gate.ts'
@@ -26,6 +27,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     hub: Hub
+    /** The Redis log several servers share (REDIS_URL); undefined when this server is alone. */
+    shared: RedisLog | undefined
     wire: WireMeter
     edge: Edge
     /** Whose request this is: the TCP peer, or behind a TRUST_PROXY balancer the client it forwards for. */

@@ -29,6 +29,8 @@ export interface Config {
   tickerHz: number
   shutdownGraceMs: number
   networkPort: number
+  redisUrl: string
+  instanceId: string
   classCode: string
   instructorCode: string
   authSecret: string
@@ -288,6 +290,24 @@ export const SETTINGS: Setting[] = [
     help: 'first of four ports with a shaped network (LAN, 4G, 3G, GPRS in that order); 0 picks free ones, -1 = none',
   },
   {
+    key: 'redisUrl',
+    env: 'REDIS_URL',
+    flag: 'redis-url',
+    kind: 'string',
+    default: '',
+    check: checkRedisUrl,
+    help: 'redis://host:port of the Redis that several servers share (rooms, history, presence); empty = in memory, one server',
+  },
+  {
+    key: 'instanceId',
+    env: 'INSTANCE_ID',
+    flag: 'instance-id',
+    kind: 'string',
+    default: '',
+    check: (value) => (/^[A-Za-z0-9._:-]{1,40}$/.test(value) ? undefined : 'expected 1-40 letters, digits, . _ : -'),
+    help: "this server's name among several (the Lab-Instance header, welcomes); empty = host name and process id",
+  },
+  {
     key: 'classCode',
     env: 'CLASS_CODE',
     flag: 'class-code',
@@ -341,6 +361,15 @@ export const SETTINGS: Setting[] = [
     help: 'proxies whose X-Forwarded-For names the client: addresses or CIDRs, comma-separated, loopback = 127.0.0.0/8 and ::1; empty = the TCP peer is the client',
   },
 ]
+
+function checkRedisUrl(value: string): string | undefined {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'redis:' || url.protocol === 'rediss:' ? undefined : 'expected redis://host:port'
+  } catch {
+    return 'expected redis://host:port'
+  }
+}
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 

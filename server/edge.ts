@@ -31,6 +31,8 @@ export class Edge {
   private readonly perAddress = new Map<string, number>()
   private readonly maxPerAddress: number
   private readonly proxies: TrustedProxies
+  /** Headers every HTTP response carries (Lab-Instance, when several servers share the chat). */
+  readonly responseHeaders: Array<[string, string]> = []
 
   /**
    * `maxPerAddress`: open TCP connections one client address may hold (0: no limit), except a trusted
@@ -46,6 +48,7 @@ export class Edge {
   createServer(fastifyHandler: RequestListener): Server {
     const server = createServer((req, res) => {
       this.meter.onRequest(req, res)
+      for (const [name, value] of this.responseHeaders) res.setHeader(name, value)
       const refusal = this.refusal(req, false)
       if (refusal) {
         const body = JSON.stringify({ type: 'error', code: refusal.code, message: refusal.message })

@@ -4,6 +4,7 @@
 import { servedUrls } from './addresses.ts'
 import { buildApp } from './app.ts'
 import { ConfigError, helpText, loadConfig } from './config.ts'
+import { SharedLogUnavailable } from './scale/redis-log.ts'
 
 async function main(): Promise<void> {
   let config
@@ -21,7 +22,17 @@ async function main(): Promise<void> {
     return
   }
 
-  const app = await buildApp(config)
+  let app
+  try {
+    app = await buildApp(config)
+  } catch (error) {
+    // Redis named in REDIS_URL cannot be reached: say so and stop, rather than serve half a cluster.
+    if (error instanceof SharedLogUnavailable) {
+      process.stderr.write(`transport-lab: ${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
   await app.listen({ port: config.port, host: config.host })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port

@@ -64,6 +64,11 @@ export const ERRORS = {
     close: 4001,
     text: 'the instructor disconnected this client: join again when you are ready',
   },
+  LAB_ERR_UNAVAILABLE: {
+    status: 503,
+    close: 1013,
+    text: 'the shared log (Redis) cannot be reached: nothing was sent; try again shortly',
+  },
   LAB_ERR_SHUTTING_DOWN: { status: 503, close: 1001, text: 'the server is shutting down' },
   LAB_ERR_INTERNAL: { status: 500, close: 1011, text: 'internal error' },
 } as const satisfies Record<string, { status: number; close: number; text: string }>

@@ -1,21 +1,63 @@
 // The chat itself, knowing nothing of how bytes travel. Transports are thin
 // pipes: they turn their framing into hub calls (connect, join, send...) and
-// hub deliveries into their framing. Ordering comes from here: publish
-// appends to the room's log and hands the entry to every member synchronously,
-// so every pipe sees entries in seq order.
+// hub deliveries into their framing. Ordering comes from here: every entry is
+// appended to the room's log and handed to every member of this server in seq
+// order.
+//
+// Alone (no SharedLog), the hub is the log: publish appends and delivers
+// before it returns. With a SharedLog (Redis, several servers), the shared
+// log numbers the entries and the hub keeps a copy of each room it serves:
+// entries reach it through apply(), in order, from whichever server wrote
+// them, and the methods that write (join, leave, publish) resolve once this
+// server has applied their entry.
 import { randomUUID } from 'node:crypto'
 import { LabError } from './errors.ts'
-import { Room, type ReadResult } from './room.ts'
+import { Room, type ReadResult, type RoomLog } from './room.ts'
 import {
   WELCOME_MEMBERS_MAX,
   type ChatMessage,
   type Cursor,
   type LogEntry,
   type Member,
-  type Notice,
   type Sender,
   type Welcome,
 } from './protocol.ts'
+
+/** An entry before the log numbers it: everything but seq, epoch and id. */
+export interface Draft {
+  type: LogEntry['type']
+  room: string
+  /** The fields after id, in wire order. */
+  rest: Record<string, unknown>
+  /** A client the entry is not delivered to (the notes' socket.to(room): everyone but the sender). */
+  except?: string
+  /** What the entry does to the room's presence, applied with it. */
+  presence?: { op: 'add' | 'del'; member: Member }
+}
+
+/** What a shared log calls on the hub of this server. */
+export interface LogSink {
+  /** The room's copy starts over from this log (first follow, an epoch change, a gap that could not be filled). `roster` undefined keeps the current one. */
+  restore(room: string, log: RoomLog, roster?: Member[]): void
+  /** The room's next entry, in seq order. */
+  apply(room: string, entry: LogEntry, except?: string): void
+  /** The shared log is reachable again after an outage: say again who is here, send what could not be sent. */
+  reconnected(): void
+}
+
+/** A log several servers share (server/scale/redis-log.ts). */
+export interface SharedLog {
+  readonly instance: string
+  attach(sink: LogSink): void
+  /** Numbers, stores and publishes the entry; resolves once this server's copy has applied it. */
+  append(draft: Draft): Promise<LogEntry>
+  /** Starts following the room: restore() with its log, then apply() for each later entry. */
+  follow(room: string): Promise<void>
+  unfollow(room: string): void
+  /** Who is connected here, said again (after the shared log lost them). */
+  assertPresence(room: string, members: Member[]): Promise<void>
+  close(): Promise<void>
+}
 
 export interface HubOptions {
   /** Entries kept per room; older ones fall off and can no longer be resumed. */
@@ -25,6 +67,8 @@ export interface HubOptions {
   /** Rooms one client may be in at once. */
   maxRoomsPerClient?: number
   now?: () => number
+  /** Several servers, one chat: the log lives there. Absent: this hub is the log. */
+  shared?: SharedLog
 }
 
 /** How much one read may answer: a page, so that a 100-byte request cannot ask for megabytes. */
@@ -102,20 +146,39 @@ export class Hub {
   readonly historyLimit: number
   readonly maxRooms: number
   readonly maxRoomsPerClient: number
+  /** The server's name among several (INSTANCE_ID); undefined when this hub is the log. */
+  readonly instance: string | undefined
   private readonly now: () => number
+  private readonly shared: SharedLog | undefined
   private readonly rooms = new Map<string, Room<ClientState>>()
   private readonly clients = new Map<string, ClientState>()
   /** Long polls waiting per room name. Kept apart from the rooms so that waiting on a room neither creates nor pins it. */
   private readonly watchers = new Map<string, Set<() => void>>()
   private readonly sweepTimer: NodeJS.Timeout
-  /** Called with every entry appended anywhere: metrics, logs and (later) a bus to other processes. */
-  private readonly appendListeners = new Set<(entry: LogEntry) => void>()
+  /** Called with every entry appended anywhere: metrics, logs, Socket.IO's rooms. */
+  private readonly appendListeners = new Set<(entry: LogEntry, except?: string) => void>()
+  /** Rooms being followed (their log loading from the shared log). */
+  private readonly following = new Map<string, Promise<Room<ClientState>>>()
+  /** Rooms a join is under way in: not evicted meanwhile. */
+  private readonly pinned = new Map<string, number>()
+  /** Leave notices the shared log could not take (it was unreachable): sent when it is back. */
+  private pendingLeaves: Draft[] = []
 
   constructor(options: HubOptions) {
     this.historyLimit = options.historyLimit
     this.maxRooms = options.maxRooms
     this.maxRoomsPerClient = options.maxRoomsPerClient ?? Infinity
     this.now = options.now ?? Date.now
+    this.shared = options.shared
+    this.instance = options.shared?.instance
+    this.shared?.attach({
+      restore: (room, log, roster) => this.restore(room, log, roster),
+      apply: (room, entry, except) => {
+        const copy = this.rooms.get(room)
+        if (copy) this.append(copy, entry, except)
+      },
+      reconnected: () => void this.reconnected(),
+    })
     this.sweepTimer = setInterval(() => this.sweepLeases(), 1000)
     this.sweepTimer.unref()
   }
@@ -150,7 +213,18 @@ export class Hub {
     return true
   }
 
-  join(clientId: string, roomName: string, after?: Cursor): JoinResult {
+  /**
+   * Joins the room and answers the welcome, with the backlog after `after`.
+   * `ready` is called at the moment the client becomes a member, before any
+   * live entry can reach it: a pipe sends the welcome there, so that nothing
+   * slips in between the backlog and the live entries.
+   */
+  async join(
+    clientId: string,
+    roomName: string,
+    after?: Cursor,
+    ready?: (joined: JoinResult) => void,
+  ): Promise<JoinResult> {
     const client = this.mustGet(clientId)
     if (!client.rooms.has(roomName) && client.rooms.size >= this.maxRoomsPerClient) {
       throw new LabError(
@@ -158,70 +232,77 @@ export class Hub {
         `a client may be in ${this.maxRoomsPerClient} rooms at once: leave one first`,
       )
     }
-    const room = this.room(roomName)
-    if (!client.rooms.has(roomName)) {
-      // The notice goes to those already present; the joiner learns of the
-      // room from its welcome (and its backlog when it asked to resume).
-      this.append(room, this.notice(room, 'join', client))
-      room.members.set(clientId, client)
-      client.rooms.add(roomName)
+    if (!this.shared) {
+      const room = this.room(roomName)
+      if (!client.rooms.has(roomName)) {
+        // The notice goes to those already present; the joiner learns of the
+        // room from its welcome (and its backlog when it asked to resume).
+        this.append(room, this.entry(room, this.notice(roomName, 'join', client)))
+        room.members.set(clientId, client)
+        client.rooms.add(roomName)
+      }
+      return this.welcome(client, room, after, ready)
     }
-    const read = after ? room.after(after) : { epoch: room.epoch, seq: room.seq, recovered: true, entries: [] }
-    return {
-      welcome: {
-        type: 'welcome',
-        clientId,
-        name: client.name,
-        transport: client.transport,
-        room: roomName,
-        epoch: room.epoch,
-        seq: room.seq,
-        recovered: read.recovered,
-        members: this.presence(roomName, WELCOME_MEMBERS_MAX),
-        memberCount: room.members.size,
-      },
-      backlog: read.entries,
+    this.pin(roomName, +1)
+    try {
+      let room = await this.followed(roomName)
+      if (!client.rooms.has(roomName)) {
+        await this.shared.append(this.notice(roomName, 'join', client))
+        room = this.rooms.get(roomName) ?? room
+        if (!this.clients.has(clientId)) {
+          // It went away while joining: it leaves again, so that presence stays true.
+          void this.sendLeave(this.notice(roomName, 'leave', client))
+          throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
+        }
+        room.members.set(clientId, client)
+        client.rooms.add(roomName)
+      }
+      return this.welcome(client, room, after, ready)
+    } finally {
+      this.pin(roomName, -1)
     }
   }
 
-  /** Returns the room's seq afterwards (the leave notice's, when there was one). */
-  leave(clientId: string, roomName: string): number {
+  /** Resolves to the room's seq afterwards (the leave notice's, when there was one). Never rejects. */
+  async leave(clientId: string, roomName: string): Promise<number> {
     const client = this.clients.get(clientId)
     const room = this.rooms.get(roomName)
     if (!room) return 0
     if (!client || !client.rooms.has(roomName)) return room.seq
     client.rooms.delete(roomName)
     room.members.delete(clientId)
-    this.append(room, this.notice(room, 'leave', client))
-    return room.seq
+    const notice = this.notice(roomName, 'leave', client)
+    if (!this.shared) {
+      this.append(room, this.entry(room, notice))
+      return room.seq
+    }
+    return (await this.sendLeave(notice)) ?? room.seq
   }
 
+  /** Leaves every room (the leave notices follow, with a shared log) and forgets the client. */
   disconnect(clientId: string): void {
     const client = this.clients.get(clientId)
     if (!client) return
-    for (const roomName of [...client.rooms]) this.leave(clientId, roomName)
+    for (const roomName of [...client.rooms]) void this.leave(clientId, roomName)
     this.clients.delete(clientId)
   }
 
-  publish(
+  async publish(
     from: Sender,
     roomName: string,
     message: { text: string; sentAt?: number; clientMsgId?: string },
-  ): ChatMessage {
+    options: { exceptSender?: boolean } = {},
+  ): Promise<ChatMessage> {
+    const sender: Sender = this.instance === undefined ? from : { ...from, instance: this.instance }
+    const rest: Record<string, unknown> = { from: sender, text: message.text, serverAt: this.now() }
+    if (message.sentAt !== undefined) rest.sentAt = message.sentAt
+    if (message.clientMsgId !== undefined) rest.clientMsgId = message.clientMsgId
+    const draft: Draft = { type: 'message', room: roomName, rest }
+    if (options.exceptSender) draft.except = from.clientId
+    if (this.shared) return (await this.shared.append(draft)) as ChatMessage
     const room = this.room(roomName)
-    const entry: ChatMessage = {
-      type: 'message',
-      room: roomName,
-      seq: room.seq + 1,
-      epoch: room.epoch,
-      id: `${room.epoch}-${room.seq + 1}`,
-      from,
-      text: message.text,
-      serverAt: this.now(),
-    }
-    if (message.sentAt !== undefined) entry.sentAt = message.sentAt
-    if (message.clientMsgId !== undefined) entry.clientMsgId = message.clientMsgId
-    this.append(room, entry)
+    const entry = this.entry(room, draft) as ChatMessage
+    this.append(room, entry, draft.except)
     return entry
   }
 
@@ -230,8 +311,8 @@ export class Hub {
    * its newest page when there is no cursor. Reading never creates a room (a
    * room nobody wrote to reads as empty, epoch ""), so reads cannot evict one.
    */
-  read(roomName: string, after?: Cursor, page: PageLimit = DEFAULT_PAGE): PageResult {
-    const room = this.rooms.get(roomName)
+  async read(roomName: string, after?: Cursor, page: PageLimit = DEFAULT_PAGE): Promise<PageResult> {
+    const room = this.shared ? await this.followed(roomName) : this.rooms.get(roomName)
     if (!room) return { epoch: '', seq: 0, recovered: after === undefined || after.seq === 0, entries: [], more: false }
     if (!after)
       return {
@@ -270,6 +351,12 @@ export class Hub {
       onAppend()
     }
     watchers.add(watcher)
+    // A copy dropped since the read that came before: follow it again, or nothing would wake the wait.
+    if (this.shared && !room)
+      this.followed(roomName).then(
+        (copy) => copy.seq > afterSeq && watchers.has(watcher) && watcher(),
+        () => {},
+      )
     return cancel
   }
 
@@ -329,7 +416,7 @@ export class Hub {
     return ended
   }
 
-  /** Every member of the room, with since when and where each is connected: the instructor's view. */
+  /** Every member of the room on this server, with since when and where each is connected: the instructor's view. */
   members(roomName: string): MemberDetail[] {
     const room = this.rooms.get(roomName)
     if (!room) return []
@@ -342,13 +429,14 @@ export class Hub {
     }))
   }
 
+  /** Who is in the room, on every server. */
   presence(roomName: string, limit = Infinity): Member[] {
     const room = this.rooms.get(roomName)
     const members: Member[] = []
     if (!room) return members
-    for (const { clientId, name, transport } of room.members.values()) {
+    for (const member of room.roster.values()) {
       if (members.length >= limit) break
-      members.push({ clientId, name, transport })
+      members.push(member)
     }
     return members
   }
@@ -358,11 +446,12 @@ export class Hub {
       room: room.name,
       epoch: room.epoch,
       seq: room.seq,
-      members: room.members.size,
+      members: room.roster.size,
     }))
   }
 
-  onAppend(listener: (entry: LogEntry) => void): () => void {
+  /** Every entry appended, and the client it is not delivered to (when there is one). */
+  onAppend(listener: (entry: LogEntry, except?: string) => void): () => void {
     this.appendListeners.add(listener)
     return () => this.appendListeners.delete(listener)
   }
@@ -380,11 +469,40 @@ export class Hub {
     }
   }
 
-  private append(room: Room<ClientState>, entry: LogEntry): void {
+  private welcome(
+    client: ClientState,
+    room: Room<ClientState>,
+    after: Cursor | undefined,
+    ready?: (joined: JoinResult) => void,
+  ): JoinResult {
+    const read = after ? room.after(after) : { epoch: room.epoch, seq: room.seq, recovered: true, entries: [] }
+    const welcome: Welcome = {
+      type: 'welcome',
+      clientId: client.clientId,
+      name: client.name,
+      transport: client.transport,
+      room: room.name,
+      epoch: room.epoch,
+      seq: room.seq,
+      recovered: read.recovered,
+      members: this.presence(room.name, WELCOME_MEMBERS_MAX),
+      memberCount: room.roster.size,
+    }
+    if (this.instance !== undefined) welcome.instance = this.instance
+    const joined = { welcome, backlog: read.entries }
+    ready?.(joined)
+    return joined
+  }
+
+  private append(room: Room<ClientState>, entry: LogEntry, except?: string): void {
     room.append(entry)
     room.lastUsedAt = this.now()
+    if (entry.type === 'notice') {
+      if (entry.event === 'join') room.roster.set(entry.who.clientId, entry.who)
+      else room.roster.delete(entry.who.clientId)
+    }
     for (const member of room.members.values()) {
-      if (!member.deliver) continue
+      if (!member.deliver || member.clientId === except) continue
       try {
         member.deliver(entry)
       } catch {
@@ -396,24 +514,118 @@ export class Hub {
     if (watchers) for (const watcher of [...watchers]) watcher()
     for (const listener of this.appendListeners) {
       try {
-        listener(entry)
+        listener(entry, except)
       } catch {
         // Same as a broken pipe: the entry is logged and the other listeners still run.
       }
     }
   }
 
-  private notice(room: Room<ClientState>, event: 'join' | 'leave', client: ClientState): Notice {
+  /** Numbers a draft in this hub's own log. */
+  private entry(room: Room<ClientState>, draft: Draft): LogEntry {
+    const seq = room.seq + 1
+    return {
+      type: draft.type,
+      room: draft.room,
+      seq,
+      epoch: room.epoch,
+      id: `${room.epoch}-${seq}`,
+      ...draft.rest,
+    } as LogEntry
+  }
+
+  private notice(roomName: string, event: 'join' | 'leave', client: ClientState): Draft {
+    const who: Member = { clientId: client.clientId, name: client.name, transport: client.transport }
+    if (this.instance !== undefined) who.instance = this.instance
     return {
       type: 'notice',
-      room: room.name,
-      seq: room.seq + 1,
-      epoch: room.epoch,
-      id: `${room.epoch}-${room.seq + 1}`,
-      event,
-      who: { clientId: client.clientId, name: client.name, transport: client.transport },
-      serverAt: this.now(),
+      room: roomName,
+      rest: { event, who, serverAt: this.now() },
+      presence: { op: event === 'join' ? 'add' : 'del', member: who },
     }
+  }
+
+  /** A leave notice to the shared log; kept for later when it cannot be sent now. Resolves to its seq. */
+  private async sendLeave(notice: Draft): Promise<number | undefined> {
+    try {
+      return (await this.shared!.append(notice)).seq
+    } catch {
+      this.pendingLeaves.push(notice)
+      return undefined
+    }
+  }
+
+  /** The shared log is back: who is here, said again; the leave notices it missed, sent. */
+  private async reconnected(): Promise<void> {
+    const leaves = this.pendingLeaves
+    this.pendingLeaves = []
+    for (const notice of leaves) await this.sendLeave(notice)
+    for (const room of this.rooms.values()) {
+      const here = [...room.members.values()].map((client) => ({
+        clientId: client.clientId,
+        name: client.name,
+        transport: client.transport,
+        instance: this.instance,
+      }))
+      if (here.length > 0) await this.shared!.assertPresence(room.name, here).catch(() => {})
+    }
+  }
+
+  /** This server's copy of a room in the shared log, following it first when it has none. */
+  private followed(name: string): Promise<Room<ClientState>> {
+    const room = this.rooms.get(name)
+    if (room) {
+      room.lastUsedAt = this.now()
+      return Promise.resolve(room)
+    }
+    let pending = this.following.get(name)
+    if (!pending) {
+      if (this.rooms.size + this.following.size >= this.maxRooms) this.evictIdleRoom()
+      pending = this.shared!.follow(name).then(
+        () => {
+          this.following.delete(name)
+          const followed = this.rooms.get(name)
+          if (!followed) throw new LabError('LAB_ERR_INTERNAL')
+          return followed
+        },
+        (error: unknown) => {
+          this.following.delete(name)
+          throw error
+        },
+      )
+      this.following.set(name, pending)
+    }
+    return pending
+  }
+
+  private restore(name: string, log: RoomLog, roster?: Member[]): void {
+    const old = this.rooms.get(name)
+    const room = new Room<ClientState>(name, this.historyLimit, this.historyLimit, log)
+    room.lastUsedAt = this.now()
+    if (old) for (const [id, member] of old.members) room.members.set(id, member)
+    const everyone = roster ?? (old ? [...old.roster.values()] : [])
+    for (const member of everyone) room.roster.set(member.clientId, member)
+    this.rooms.set(name, room)
+    // Members here missed what the copy skipped (another epoch, or more than the window): they
+    // come back and resume, which tells each of them honestly what was recovered.
+    if (old && old.members.size > 0 && (old.epoch !== log.epoch || log.lostBefore > old.seq) && old.epoch !== '') {
+      for (const member of [...old.members.values()]) {
+        if (member.deliver)
+          this.end(
+            member.clientId,
+            new LabError(
+              'LAB_ERR_UNAVAILABLE',
+              'the shared history changed while Redis was unreachable: reconnect to resume',
+            ),
+          )
+      }
+    }
+  }
+
+  private pin(name: string, by: number): void {
+    const count = (this.pinned.get(name) ?? 0) + by
+    if (count > 0) this.pinned.set(name, count)
+    else this.pinned.delete(name)
   }
 
   private room(name: string): Room<ClientState> {
@@ -432,18 +644,23 @@ export class Hub {
   /** Throws LAB_ERR_ROOM_LIMIT when joining `roomName` would need a new room and none can be made. */
   assertRoomAvailable(roomName: string): void {
     if (this.rooms.has(roomName) || this.rooms.size < this.maxRooms) return
-    for (const room of this.rooms.values()) if (room.members.size === 0) return
+    for (const room of this.rooms.values()) if (this.evictable(room)) return
     throw roomLimit(this.maxRooms)
+  }
+
+  private evictable(room: Room<ClientState>): boolean {
+    return room.members.size === 0 && !this.pinned.has(room.name) && !(this.shared && this.watchers.has(room.name))
   }
 
   private evictIdleRoom(): void {
     let oldest: Room<ClientState> | undefined
     for (const room of this.rooms.values()) {
-      if (room.members.size > 0) continue
+      if (!this.evictable(room)) continue
       if (!oldest || room.lastUsedAt < oldest.lastUsedAt) oldest = room
     }
     if (!oldest) throw roomLimit(this.maxRooms)
     this.rooms.delete(oldest.name)
+    this.shared?.unfollow(oldest.name)
   }
 
   private mustGet(clientId: string): ClientState {

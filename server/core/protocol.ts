@@ -65,6 +65,8 @@ export const Sender = Type.Object({
   clientId: Type.String(),
   name: Type.String(),
   transport: Type.String(),
+  /** With REDIS_URL: the server (INSTANCE_ID) the message was sent to. */
+  instance: Type.Optional(Type.String()),
 })
 
 export const ChatMessage = Type.Object({
@@ -98,6 +100,8 @@ export const Member = Type.Object({
   clientId: Type.String(),
   name: Type.String(),
   transport: Type.String(),
+  /** With REDIS_URL: the server (INSTANCE_ID) this member is connected to. */
+  instance: Type.Optional(Type.String()),
 })
 
 export const Welcome = Type.Object({
@@ -123,6 +127,8 @@ export const Welcome = Type.Object({
    * request and its answer, to the address that made it.
    */
   connectionId: Type.Optional(Type.String()),
+  /** With REDIS_URL: the server (INSTANCE_ID) this client is connected to. */
+  instance: Type.Optional(Type.String()),
   /** HTTP transports only: send it back as the X-Lab-Session header (or ?session=) to act as this client. */
   session: Type.Optional(Type.String()),
   /** Short polling only: how often the server suggests polling, in ms. */

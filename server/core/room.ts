@@ -9,7 +9,7 @@
 // are presence, kept up to their own limit for those who resume; who is in
 // the room now is in every welcome.
 import { randomBytes } from 'node:crypto'
-import type { Cursor, LogEntry } from './protocol.ts'
+import type { Cursor, LogEntry, Member as RosterMember } from './protocol.ts'
 
 export interface ReadResult {
   epoch: string
@@ -20,12 +20,27 @@ export interface ReadResult {
   entries: LogEntry[]
 }
 
+/** A log kept elsewhere (Redis), as one server copies it: the window a Room of the same limit would hold. */
+export interface RoomLog {
+  /** Empty for a room nobody has written to yet. */
+  epoch: string
+  seq: number
+  /** The seq of the newest message that fell out of the window (0: none). */
+  lostBefore: number
+  /** Both in seq order. */
+  messages: LogEntry[]
+  notices: LogEntry[]
+}
+
 export class Room<Member = unknown> {
   readonly name: string
-  readonly epoch = randomBytes(4).toString('hex')
+  readonly epoch: string
   seq = 0
   lastUsedAt = 0
+  /** Members connected to this server: the ones it delivers to. */
   readonly members = new Map<string, Member>()
+  /** Everyone in the room as its join and leave notices say, on this server and (with Redis) on the others. */
+  readonly roster = new Map<string, RosterMember>()
   private messages: LogEntry[] = []
   private notices: LogEntry[] = []
   /** The seq of the newest message that fell out of the window: a cursor before it cannot be filled. */
@@ -33,10 +48,17 @@ export class Room<Member = unknown> {
   private readonly limit: number
   private readonly noticeLimit: number
 
-  constructor(name: string, limit: number, noticeLimit = limit) {
+  constructor(name: string, limit: number, noticeLimit = limit, log?: RoomLog) {
     this.name = name
     this.limit = limit
     this.noticeLimit = noticeLimit
+    this.epoch = log ? log.epoch : randomBytes(4).toString('hex')
+    if (log) {
+      this.seq = log.seq
+      this.lostBefore = log.lostBefore
+      this.messages = log.messages.slice(-limit)
+      this.notices = log.notices.slice(firstAfter(log.notices, log.lostBefore)).slice(-noticeLimit)
+    }
   }
 
   get size(): number {

@@ -112,8 +112,19 @@ export class Ticker {
     else if (!this.occupied()) this.stop()
   }
 
+  /**
+   * Someone is in the room, and (with several servers) this server ticks for
+   * it: the one with the first name among its members' servers, which every
+   * server reads the same from the room's notices. One ticker, not one per server.
+   */
   private occupied(): boolean {
-    return this.hub.presence(this.room, 1).length > 0
+    const instance = this.hub.instance
+    if (instance === undefined) return this.hub.presence(this.room, 1).length > 0
+    let first: string | undefined
+    for (const member of this.hub.presence(this.room)) {
+      if (member.instance !== undefined && (first === undefined || member.instance < first)) first = member.instance
+    }
+    return first === instance
   }
 
   private start(): void {
@@ -133,7 +144,8 @@ export class Ticker {
     const now = this.clock.now()
     try {
       if (!this.occupied()) return
-      this.hub.publish(TICKER_SENDER, this.room, { text: this.prices.next(), sentAt: now })
+      // An update the log could not take (Redis unreachable) is skipped; the next tick tries again.
+      this.hub.publish(TICKER_SENDER, this.room, { text: this.prices.next(), sentAt: now }).catch(() => {})
     } catch (error) {
       this.onError(error)
       return

@@ -77,7 +77,7 @@ export const instructorRoutes: FastifyPluginAsync = async (app) => {
     assertText(text, app.config)
     const principal = app.auth.principalOf(request.raw)
     const from = { clientId: 'instructor', name: principal?.name ?? 'instructor', transport: 'server' }
-    const entry = app.hub.publish(from, room, { text, sentAt: Date.now() })
+    const entry = await app.hub.publish(from, room, { text, sentAt: Date.now() })
     request.log.info({ room, seq: entry.seq }, 'broadcast by the instructor')
     return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
   })

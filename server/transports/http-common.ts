@@ -217,13 +217,18 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
     // is none or the request is refused before its session is known: `counted` says which once answered.
     const counted = { wire: transportWire }
     try {
-      return answer(request, reply, body, counted)
+      return await answer(request, reply, body, counted)
     } finally {
       counted.wire.received(Buffer.byteLength(body))
     }
   }
 
-  function answer(request: FastifyRequest, reply: FastifyReply, body: string, counted: { wire: WireRecorder }): string {
+  async function answer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: string,
+    counted: { wire: WireRecorder },
+  ): Promise<string> {
     const session = sessions.resolve(request)
     const client = session?.client
     if (session) counted.wire = session.wire
@@ -239,7 +244,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           )
         }
         if (client) {
-          const { welcome } = app.hub.join(client.clientId, message.room, message.after)
+          const { welcome } = await app.hub.join(client.clientId, message.room, message.after)
           request.log.info({ clientId: client.clientId, room: message.room }, 'joined')
           return replyMessage(wire, reply, withInterval({ ...welcome, ...opened(request, client.clientId) }))
         }
@@ -256,7 +261,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         let welcome
         try {
           issued = sessions.issue(joiner, request, true)
-          welcome = app.hub.join(joiner.clientId, message.room, message.after).welcome
+          welcome = (await app.hub.join(joiner.clientId, message.room, message.after)).welcome
         } catch (error) {
           if (issued) sessions.revoke(issued.token)
           app.hub.disconnect(joiner.clientId)
@@ -279,14 +284,14 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
             'LAB_ERR_UNKNOWN_CLIENT',
             `leave needs the session from your join, in the ${SESSION_HEADER} header`,
           )
-        const seq = app.hub.leave(client.clientId, message.room)
+        const seq = await app.hub.leave(client.clientId, message.room)
         return replyMessage(wire, reply, { type: 'ack', room: message.room, seq, id: '' })
       }
       case 'send': {
         const from: Sender = client
           ? { clientId: client.clientId, name: client.name, transport }
           : { clientId: 'anonymous', name: anonymousSender(message.name, app.auth.principalOf(request.raw)), transport }
-        const entry = app.hub.publish(from, message.room, message)
+        const entry = await app.hub.publish(from, message.room, message)
         const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
         if (entry.clientMsgId !== undefined) ack.clientMsgId = entry.clientMsgId
         return replyMessage(wire, reply, ack)

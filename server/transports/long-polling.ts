@@ -24,12 +24,12 @@ export const longPolling: FastifyPluginAsync = async (app) => {
     const wire = sessions.resolve(request)?.wire ?? transportWire
     const { room, cursor } = readRoomQuery(request.query)
     const timeoutMs = readTimeout((request.query as Record<string, unknown>).timeout, app.config.longPollTimeoutMs)
-    const first = app.hub.read(room, cursor)
+    const first = await app.hub.read(room, cursor)
     if (first.entries.length > 0 || !first.recovered || closing) {
       return replyBatch(wire, reply, room, first)
     }
     const releaseAddress = heldPerAddress.acquire(app.clientAddress(request.raw))
-    return new Promise<string>((resolve) => {
+    return new Promise<string>((resolve, reject) => {
       const release = app.wire.hold(transport)
       const finish = (answer: boolean) => {
         if (!held.delete(onReady)) return
@@ -37,7 +37,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
         stopWaiting()
         release()
         releaseAddress()
-        if (answer) resolve(replyBatch(wire, reply, room, app.hub.read(room, cursor)))
+        if (answer) app.hub.read(room, cursor).then((batch) => resolve(replyBatch(wire, reply, room, batch)), reject)
       }
       const onReady = () => finish(true)
       held.add(onReady)

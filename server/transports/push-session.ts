@@ -11,7 +11,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { isLabError, LabError } from '../core/errors.ts'
 import type { Client } from '../core/hub.ts'
 import { newBucket, rateLimited, type TokenBucket } from '../core/limits.ts'
-import type { ClientMessage, Cursor, ErrorMessage, LogEntry, Welcome } from '../core/protocol.ts'
+import type { ChatMessage, ClientMessage, Cursor, ErrorMessage, LogEntry, Welcome } from '../core/protocol.ts'
 import { encode } from '../wire/payload.ts'
 
 export interface PushOutput {
@@ -82,24 +82,38 @@ export class PushSession {
     return this.ended
   }
 
-  /** Joins and sends the welcome with the backlog after `after`; throws a LabError (room limits) before anything is sent. */
-  join(room: string, after?: Cursor): Welcome {
-    const joined = this.app.hub.join(this.client.clientId, room, after)
-    const named =
-      this.connectionId === undefined ? joined.welcome : { ...joined.welcome, connectionId: this.connectionId }
-    const { welcome, backlog } = fitBacklog(named, joined.backlog, this.app.config.sendBufferBytes / 2)
-    this.out.welcome(welcome, backlog)
-    this.log.info({ clientId: this.client.clientId, room, resumed: after?.seq, recovered: welcome.recovered }, 'joined')
-    return welcome
+  /**
+   * Joins and sends the welcome with the backlog after `after`, at the moment
+   * the client becomes a member (so no live entry comes before it); rejects
+   * with a LabError (room limits, an unreachable shared log) before anything is sent.
+   */
+  async join(room: string, after?: Cursor, onWelcome?: (welcome: Welcome) => void): Promise<Welcome> {
+    let sent: Welcome | undefined
+    await this.app.hub.join(this.client.clientId, room, after, (joined) => {
+      if (this.ended) return
+      const named =
+        this.connectionId === undefined ? joined.welcome : { ...joined.welcome, connectionId: this.connectionId }
+      const { welcome, backlog } = fitBacklog(named, joined.backlog, this.app.config.sendBufferBytes / 2)
+      this.out.welcome(welcome, backlog)
+      onWelcome?.(welcome)
+      sent = welcome
+    })
+    if (!sent) throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
+    this.log.info({ clientId: this.client.clientId, room, resumed: after?.seq, recovered: sent.recovered }, 'joined')
+    return sent
   }
 
-  leave(room: string): number {
+  leave(room: string): Promise<number> {
     return this.app.hub.leave(this.client.clientId, room)
   }
 
-  send(room: string, message: { text: string; sentAt?: number; clientMsgId?: string }) {
+  send(
+    room: string,
+    message: { text: string; sentAt?: number; clientMsgId?: string },
+    options?: { exceptSender?: boolean },
+  ): Promise<ChatMessage> {
     const from = { clientId: this.client.clientId, name: this.client.name, transport: this.client.transport }
-    return this.app.hub.publish(from, room, message)
+    return this.app.hub.publish(from, room, message, options)
   }
 
   /**
@@ -115,16 +129,16 @@ export class PushSession {
     throw error
   }
 
-  handle(message: ClientMessage): void {
+  async handle(message: ClientMessage): Promise<void> {
     switch (message.type) {
       case 'join':
-        this.join(message.room, message.after)
+        await this.join(message.room, message.after)
         return
       case 'leave':
-        this.leave(message.room)
+        await this.leave(message.room)
         return
       case 'send':
-        this.send(message.room, message)
+        await this.send(message.room, message)
     }
   }
 

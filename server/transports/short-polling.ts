@@ -17,7 +17,7 @@ export const shortPolling: FastifyPluginAsync = async (app) => {
   app.get(path, async (request, reply) => {
     const wire = sessions.resolve(request)?.wire ?? transportWire
     const { room, cursor } = readRoomQuery(request.query)
-    return replyBatch(wire, reply, room, app.hub.read(room, cursor))
+    return replyBatch(wire, reply, room, await app.hub.read(room, cursor))
   })
 
   app.post(

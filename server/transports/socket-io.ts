@@ -14,6 +14,7 @@
 // engine.io takes /socket.io/ before Fastify routes anything, so Fastify's
 // hooks and body limits never see this traffic: limits and checks are set on
 // engine.io and io.use() here.
+import { INSTANCE_HEADER } from '../plugins/hub.ts'
 import type { IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
@@ -65,6 +66,12 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       callback(over ? 'LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address' : null, !over)
     },
   })
+  // With several servers, a 101 says which one took the WebSocket, like every other answer.
+  const instance = app.shared?.instance
+  if (instance !== undefined)
+    engine.on('headers', (headers: Record<string, string>) => {
+      headers[INSTANCE_HEADER] = instance
+    })
   const io = new SocketIOServer({ serveClient: false, connectTimeout: 10_000 })
   io.bind(engine)
 
@@ -150,20 +157,23 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   })
 
   const sessions = new Map<string, PushSession>()
-  /** Set while a notes client's room_message is published: the notes' socket.to(room) leaves the sender out. */
-  let exceptSocket: string | undefined
+  /** Socket ids by hub client: an entry that leaves its sender out (the notes' socket.to(room)) names the client. */
+  const socketOf = new Map<string, string>()
 
   // Live entries go out once per room and dialect through Socket.IO's own
   // rooms: the adapter encodes each packet once for all the sockets in it.
   // Then the slow-consumer policy, for every socket that got it.
-  app.hub.onAppend((entry) => {
+  app.hub.onAppend((entry, except) => {
+    const exceptSocket = except === undefined ? undefined : socketOf.get(except)
     for (const dialect of DIALECTS) {
       const key = roomKey(dialect, entry.room)
       const sockets = io.sockets.adapter.rooms.get(key)
       if (!sockets || sockets.size === 0) continue
       const [event, ...args] = eventFor(dialect, entry)
-      const skipped = exceptSocket !== undefined && sockets.has(exceptSocket) ? 1 : 0
-      ;(skipped ? io.to(key).except(exceptSocket!) : io.to(key)).emit(event, ...args)
+      ;(exceptSocket !== undefined && sockets.has(exceptSocket) ? io.to(key).except(exceptSocket) : io.to(key)).emit(
+        event,
+        ...args,
+      )
       let slow: PushSession[] | undefined
       for (const id of sockets) {
         const session = sessions.get(id)
@@ -180,15 +190,16 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     const buffered = engineBuffered(engineSocket(socket.conn))
 
     const emit = (event: string, ...args: unknown[]) => socket.emit(event, ...args)
-    const join = (roomName: string, after?: Cursor) => {
-      session.join(roomName, after)
-      void socket.join(roomKey(dialect, roomName))
-    }
+    // Into the Socket.IO room as the welcome goes out, when the hub makes it a member: no entry falls between.
+    const join = (roomName: string, after?: Cursor) =>
+      session.join(roomName, after, () => void socket.join(roomKey(dialect, roomName)))
     // Out of the Socket.IO room first, so that the leave notice goes to the others only (as on every transport).
     const leave = (roomName: string) => {
       void socket.leave(roomKey(dialect, roomName))
-      session.leave(roomName)
+      return session.leave(roomName)
     }
+    /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
+    let queue: Promise<unknown> = Promise.resolve()
 
     let greeted = false
     const session: PushSession = new PushSession(
@@ -217,17 +228,23 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       },
       log,
     )
-    try {
-      const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
-      join(room, cursor)
-    } catch (error) {
-      // The checks in io.use() passed, but the room filled up since: say so and let go.
+    sessions.set(socket.id, session)
+    socketOf.set(session.client.clientId, socket.id)
+    // The checks in io.use() passed, but the room may have filled up since, or Redis gone: say so and let go.
+    const refuse = (error: unknown) => {
+      sessions.delete(socket.id)
+      socketOf.delete(session.client.clientId)
       session.fail(error)
       session.close()
       socket.disconnect(true)
+    }
+    try {
+      const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+      queue = join(room, cursor).catch(refuse)
+    } catch (error) {
+      refuse(error)
       return
     }
-    sessions.set(socket.id, session)
     log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
 
     // The event name is whatever the client put first in the packet: not always a string.
@@ -252,20 +269,31 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     const on = (event: string, handler: (args: unknown[]) => unknown) => {
       socket.on(event, (...args: unknown[]) => {
         const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (value: unknown) => void) : undefined
-        try {
-          session.admit()
-          const result = handler(args)
-          ack?.(result ?? { ok: true })
-        } catch (error) {
+        const failed = (error: unknown) => {
           const message: ErrorMessage = session.fail(error, event)
           ack?.(message)
         }
+        try {
+          // Counted as it arrives, so that a flood is refused at once, however far behind the queue is.
+          session.admit()
+        } catch (error) {
+          failed(error)
+          return
+        }
+        queue = queue.then(async () => {
+          if (session.closed) return
+          try {
+            ack?.((await handler(args)) ?? { ok: true })
+          } catch (error) {
+            failed(error)
+          }
+        })
       })
     }
 
     // The protocol: the event name is the message type.
     for (const type of ['join', 'leave', 'send'] as const) {
-      on(type, ([body]) => {
+      on(type, async ([body]) => {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new LabError(
             'LAB_ERR_BAD_MESSAGE',
@@ -274,7 +302,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         }
         const message = parseClientMessage({ ...body, type }, { textMaxBytes: config.textMaxBytes })
         if (message.type === 'send') {
-          const entry = session.send(message.room, message)
+          const entry = await session.send(message.room, message)
           return {
             type: 'ack',
             room: entry.room,
@@ -283,27 +311,27 @@ export const socketIo: FastifyPluginAsync = async (app) => {
             ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}),
           }
         }
-        if (message.type === 'join') join(message.room, message.after)
-        else leave(message.room)
+        if (message.type === 'join') await join(message.room, message.after)
+        else await leave(message.room)
         return undefined
       })
     }
 
     // The class notes' dialect.
-    on('client_message', ([text]) => {
+    on('client_message', async ([text]) => {
       assertText(text, config)
-      const entry = session.send(DEFAULT_ROOM, { text })
+      const entry = await session.send(DEFAULT_ROOM, { text })
       return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
     })
-    on('join_room', ([roomName]) => {
+    on('join_room', async ([roomName]) => {
       assertRoom(roomName)
-      join(roomName)
+      await join(roomName)
     })
-    on('leave_room', ([roomName]) => {
+    on('leave_room', async ([roomName]) => {
       assertRoom(roomName)
-      leave(roomName)
+      await leave(roomName)
     })
-    on('room_message', ([data]) => {
+    on('room_message', async ([data]) => {
       const { room: roomName, message } = (typeof data === 'object' && data !== null ? data : {}) as {
         room?: unknown
         message?: unknown
@@ -311,18 +339,13 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       assertRoom(roomName)
       assertText(message, config)
       // socket.to(room) in the notes: everyone in the room but the sender.
-      exceptSocket = socket.id
-      let entry
-      try {
-        entry = session.send(roomName, { text: message })
-      } finally {
-        exceptSocket = undefined
-      }
+      const entry = await session.send(roomName, { text: message }, { exceptSender: true })
       return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
     })
 
     socket.on('disconnect', (reason) => {
       sessions.delete(socket.id)
+      socketOf.delete(session.client.clientId)
       session.close()
       log.info({ clientId: session.client.clientId, reason }, 'Socket.IO disconnected')
     })

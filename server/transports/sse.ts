@@ -122,7 +122,7 @@ export const sse: FastifyPluginAsync = async (app) => {
       )
       // The member it came back for may have left already: then it is a new one, with a session of its own.
       if (session.client.clientId !== adopt?.clientId) token = undefined
-      session.join(room, cursor)
+      await session.join(room, cursor)
     } catch (error) {
       // Refused before anything was written: an HTTP error, and nobody left behind in the hub.
       session?.close()

@@ -4,6 +4,7 @@
 // frame 4 more for its mask. @fastify/websocket (registered in app.ts, on the
 // upgrades the edge hands it) routes the upgrade through Fastify to the route
 // below, so Fastify's hooks see it as they see any request.
+import { INSTANCE_HEADER } from '../plugins/hub.ts'
 import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import { isLabError, LabError } from '../core/errors.ts'
@@ -43,7 +44,10 @@ export const websocket: FastifyPluginAsync = async (app) => {
     },
   )
   // ws hands over the exact 101 lines it is about to write: the inspector shows them.
-  app.websocketServer.on('headers', (lines: string[], req) => app.wire.onUpgradeResponse(req, lines))
+  app.websocketServer.on('headers', (lines: string[], req) => {
+    if (app.shared) lines.push(`${INSTANCE_HEADER}: ${app.shared.instance}`)
+    app.wire.onUpgradeResponse(req, lines)
+  })
   const perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'WebSocket connections')
   const alive = new WeakMap<WebSocket, boolean>()
 
@@ -97,7 +101,13 @@ export const websocket: FastifyPluginAsync = async (app) => {
     }
 
     let release: (() => void) | undefined
+    const releaseOnce = () => {
+      release?.()
+      release = undefined
+    }
     let session: PushSession
+    /** The join, then each message in the order it came: a send never overtakes the join or another send. */
+    let queue: Promise<unknown>
     try {
       release = perAddress.acquire(app.clientAddress(request.raw))
       const name = readName(query.name, app.auth.principalOf(request.raw))
@@ -119,32 +129,31 @@ export const websocket: FastifyPluginAsync = async (app) => {
         },
         log,
       )
-      try {
-        session.join(room, cursor)
-      } catch (error) {
-        session.close()
-        throw error
-      }
+      const opened = session
+      queue = opened.join(room, cursor).then(
+        () => log.info({ clientId: opened.client.clientId }, 'WebSocket connected'),
+        (error: unknown) => {
+          opened.close()
+          refuse(error)
+        },
+      )
     } catch (error) {
-      release?.()
+      refuse(error)
+      return
+    }
+    function refuse(error: unknown): void {
+      releaseOnce()
       if (!isLabError(error)) log.error({ err: error }, 'unexpected error while opening a WebSocket')
       closeWith(isLabError(error) ? error : new LabError('LAB_ERR_INTERNAL'))
-      return
     }
 
     alive.set(socket, true)
     socket.on('pong', () => alive.set(socket, true))
-    log.info({ clientId: session.client.clientId }, 'WebSocket connected')
 
-    socket.on('message', (data, isBinary) => {
-      alive.set(socket, true)
-      const buffer = data as Buffer
-      if (deflated) wire.received(0, 0, buffer.byteLength)
-      else wire.received(buffer.byteLength)
+    const handle = async (buffer: Buffer, isBinary: boolean) => {
       if (session.closed) return
       let ref: string | undefined
       try {
-        session.admit()
         if (isBinary) {
           session.end(
             new LabError('LAB_ERR_UNSUPPORTED', 'binary frames are not part of the protocol: send JSON text frames'),
@@ -153,14 +162,29 @@ export const websocket: FastifyPluginAsync = async (app) => {
         }
         const message = parseClientMessage(buffer, { textMaxBytes: app.config.textMaxBytes })
         ref = message.type === 'send' ? (message.clientMsgId ?? 'send') : message.type
-        session.handle(message)
+        await session.handle(message)
       } catch (error) {
         session.fail(error, ref)
       }
+    }
+    socket.on('message', (data, isBinary) => {
+      alive.set(socket, true)
+      const buffer = data as Buffer
+      if (deflated) wire.received(0, 0, buffer.byteLength)
+      else wire.received(buffer.byteLength)
+      if (session.closed) return
+      try {
+        // Counted as it arrives, so that a flood is refused at once, however far behind the queue is.
+        session.admit()
+      } catch (error) {
+        session.fail(error)
+        return
+      }
+      queue = queue.then(() => handle(buffer, isBinary))
     })
 
     socket.on('close', (code) => {
-      release?.()
+      releaseOnce()
       session.close()
       log.info({ clientId: session.client.clientId, code }, 'WebSocket closed')
     })
