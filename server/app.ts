@@ -12,6 +12,7 @@ import { TOKEN_SUBPROTOCOL, type Principal } from './auth/gate.ts'
 import { errorReplies } from './plugins/errors.ts'
 import { authPlugin } from './plugins/auth.ts'
 import { benchResults } from './plugins/bench-results.ts'
+import { clusterRoutes } from './plugins/cluster.ts'
 import { hubPlugin } from './plugins/hub.ts'
 import { instructorRoutes } from './plugins/instructor.ts'
 import { joinRoutes } from './plugins/join.ts'
@@ -89,6 +90,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(authPlugin)
   await app.register(wireRoutes)
   await app.register(instructorRoutes)
+  await app.register(clusterRoutes)
   await app.register(networkRoutes)
   await app.register(fastifyWebsocket, {
     // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
