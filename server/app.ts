@@ -2,14 +2,17 @@
 // tells what the server is made of. main.ts only listens; tests call buildApp.
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyWebsocket from '@fastify/websocket'
+import type { IncomingMessage } from 'node:http'
 import type { Config } from './config.ts'
 import type { Hub } from './core/hub.ts'
 import type { RedisLog } from './scale/redis-log.ts'
 import { Edge } from './edge.ts'
+import { TrustedProxies } from './client-address.ts'
 import { TOKEN_SUBPROTOCOL, type Principal } from './auth/gate.ts'
 import { errorReplies } from './plugins/errors.ts'
 import { authPlugin } from './plugins/auth.ts'
 import { benchResults } from './plugins/bench-results.ts'
+import { clusterRoutes } from './plugins/cluster.ts'
 import { hubPlugin } from './plugins/hub.ts'
 import { instructorRoutes } from './plugins/instructor.ts'
 import { joinRoutes } from './plugins/join.ts'
@@ -29,6 +32,8 @@ declare module 'fastify' {
     shared: RedisLog | undefined
     wire: WireMeter
     edge: Edge
+    /** Whose request this is: the TCP peer, or behind a TRUST_PROXY balancer the client it forwards for. */
+    clientAddress(req: IncomingMessage): string
   }
 }
 
@@ -45,9 +50,15 @@ export interface BuildOptions {
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   // The inspector shows who each stream's token named and where it travelled: the gate (app.auth, registered
   // below) remembers that for the request that opened the stream.
-  const wire: WireMeter = new WireMeter(transportForUrl, (req): Principal | undefined => app.auth.principalOf(req))
+  const proxies = new TrustedProxies(config.trustProxy)
+  const clientAddress = (req: IncomingMessage) => proxies.clientAddress(req)
+  const wire: WireMeter = new WireMeter(
+    transportForUrl,
+    (req): Principal | undefined => app.auth.principalOf(req),
+    clientAddress,
+  )
   // Room for MAX_CLIENTS_PER_ADDRESS on each of the five transports, and the spare connections browsers keep.
-  const edge = new Edge(wire, config.maxClientsPerAddress * TCP_CONNECTIONS_PER_CLIENT_SLOT)
+  const edge = new Edge(wire, config.maxClientsPerAddress * TCP_CONNECTIONS_PER_CLIENT_SLOT, proxies)
 
   const app = Fastify({
     serverFactory: (handler) => edge.createServer(handler),
@@ -72,12 +83,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('config', config)
   app.decorate('wire', wire)
   app.decorate('edge', edge)
+  app.decorate('clientAddress', clientAddress)
 
   await app.register(errorReplies)
   await app.register(hubPlugin)
   await app.register(authPlugin)
   await app.register(wireRoutes)
   await app.register(instructorRoutes)
+  await app.register(clusterRoutes)
   await app.register(networkRoutes)
   await app.register(fastifyWebsocket, {
     // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.

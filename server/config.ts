@@ -2,6 +2,7 @@
 // and how it is checked. --help prints the same table, so they cannot drift.
 import { parseArgs } from 'node:util'
 import { TEXT_MAX_BYTES } from './core/protocol.ts'
+import { checkTrustProxy } from './client-address.ts'
 
 export interface Config {
   port: number
@@ -35,6 +36,7 @@ export interface Config {
   authSecret: string
   tokenTtlMs: number
   allowedOrigins: string
+  trustProxy: string
 }
 
 type Kind = 'int' | 'string' | 'bool' | 'level'
@@ -348,6 +350,15 @@ export const SETTINGS: Setting[] = [
     default: '',
     check: checkOrigins,
     help: "origins whose pages may connect and POST, comma-separated, * = any; empty = this machine's own names and addresses",
+  },
+  {
+    key: 'trustProxy',
+    env: 'TRUST_PROXY',
+    flag: 'trust-proxy',
+    kind: 'string',
+    default: '',
+    check: checkTrustProxy,
+    help: 'proxies whose X-Forwarded-For names the client: addresses or CIDRs, comma-separated, loopback = 127.0.0.0/8 and ::1; empty = the TCP peer is the client',
   },
 ]
 

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { WireMeter } from './wire/meter.ts'
 import { isLabError, type LabError } from './core/errors.ts'
+import { TrustedProxies } from './client-address.ts'
 
 type Match = (path: string) => boolean
 type RequestOwner = (req: IncomingMessage, res: ServerResponse) => void
@@ -29,13 +30,18 @@ export class Edge {
   private readonly meter: WireMeter
   private readonly perAddress = new Map<string, number>()
   private readonly maxPerAddress: number
+  private readonly proxies: TrustedProxies
   /** Headers every HTTP response carries (Lab-Instance, when several servers share the chat). */
   readonly responseHeaders: Array<[string, string]> = []
 
-  /** `maxPerAddress`: open TCP connections one client address may hold (0: no limit). */
-  constructor(meter: WireMeter, maxPerAddress = 0) {
+  /**
+   * `maxPerAddress`: open TCP connections one client address may hold (0: no limit), except a trusted
+   * proxy, whose connections carry many clients.
+   */
+  constructor(meter: WireMeter, maxPerAddress = 0, proxies = new TrustedProxies('')) {
     this.meter = meter
     this.maxPerAddress = maxPerAddress
+    this.proxies = proxies
   }
 
   /** For Fastify's serverFactory option. */
@@ -76,7 +82,8 @@ export class Edge {
    * sees a request: one address may not hold them all.
    */
   private admit(socket: Socket): boolean {
-    if (this.maxPerAddress <= 0) return true
+    // Before any request there is no X-Forwarded-For: a proxy's clients are counted by each transport instead.
+    if (this.maxPerAddress <= 0 || this.proxies.trusts(socket.remoteAddress)) return true
     const address = socket.remoteAddress ?? 'unknown'
     const count = this.perAddress.get(address) ?? 0
     if (count >= this.maxPerAddress) {

@@ -57,7 +57,7 @@ export const authPlugin = fp(
     app.post('/api/login', { schema: { body: LoginBody } }, async (request, reply) => {
       const { code, name } = request.body as { code: string; name: string }
       assertName(name)
-      const bucket = guesses.bucket(request.socket.remoteAddress ?? 'unknown')
+      const bucket = guesses.bucket(app.clientAddress(request.raw))
       if (bucket && bucket.take() !== 'ok') {
         const error = rateLimited(bucket)
         error.message = `too many wrong codes from your address: try again in ${error.retryAfterSeconds} s`

@@ -14,7 +14,7 @@ import { findToken, type Principal } from '../auth/gate.ts'
 export function assertInstructor(request: FastifyRequest, refusal: string): Principal | undefined {
   const gate = request.server.auth
   if (!gate.instructorByToken) {
-    if (!isLoopback(request.socket.remoteAddress)) throw new LabError('LAB_ERR_FORBIDDEN', refusal)
+    if (!isLoopback(request.server.clientAddress(request.raw))) throw new LabError('LAB_ERR_FORBIDDEN', refusal)
     return undefined
   }
   const principal = findToken(request.raw) ? gate.authenticate(request.raw) : undefined

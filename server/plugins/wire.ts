@@ -23,7 +23,7 @@ export const wireRoutes = fp(
       const { connections } = request.query as { connections?: string }
       if (connections === undefined) return reading()
       const ids = [...new Set(connections.split(',').filter((id) => id !== ''))].slice(0, OWN_CONNECTIONS_MAX)
-      return { ...reading(), connections: app.wire.connectionTallies(ids, request.socket.remoteAddress ?? '') }
+      return { ...reading(), connections: app.wire.connectionTallies(ids, app.clientAddress(request.raw)) }
     })
     // The instructor's reset: every count back to zero for everyone, from the server's own machine only.
     app.post('/api/wire/reset', async (request) => {
@@ -48,7 +48,7 @@ export const wireRoutes = fp(
     })
     app.get('/api/wire/handshakes/:connectionId', { schema: { params: ConnectionParams } }, async (request) => {
       const { connectionId } = request.params as { connectionId: string }
-      const handshakes = app.wire.connectionHandshakes(connectionId, request.socket.remoteAddress ?? '')
+      const handshakes = app.wire.connectionHandshakes(connectionId, app.clientAddress(request.raw))
       if (!handshakes)
         throw new LabError(
           'LAB_ERR_NOT_FOUND',
@@ -60,7 +60,7 @@ export const wireRoutes = fp(
     // The headers of a page's own WebSocket frames, both ways, as the server read them: same rule as its handshakes.
     app.get('/api/wire/frames/:connectionId', { schema: { params: ConnectionParams } }, async (request) => {
       const { connectionId } = request.params as { connectionId: string }
-      const frames = app.wire.connectionFrames(connectionId, request.socket.remoteAddress ?? '')
+      const frames = app.wire.connectionFrames(connectionId, app.clientAddress(request.raw))
       if (!frames)
         throw new LabError(
           'LAB_ERR_NOT_FOUND',

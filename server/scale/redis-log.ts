@@ -128,7 +128,9 @@ export class RedisLog implements SharedLog {
     cmd.defineCommand('labAppend', { numberOfKeys: 4, lua: APPEND })
     cmd.defineCommand('labRead', { numberOfKeys: 4, lua: READ })
     this.cmd = cmd as ScriptedRedis
-    this.sub = cmd.duplicate({ enableOfflineQueue: true })
+    // Named, so that CLIENT LIST in redis-cli shows which server each connection belongs to.
+    void cmd.client('SETNAME', `lab:${this.instance}:cmd`).catch(() => {})
+    this.sub = cmd.duplicate({ enableOfflineQueue: true, connectionName: `lab:${this.instance}:sub` })
     const where = redisAddress(options.url)
     let cmdDown = false
     cmd.on('error', (error: Error) => {

@@ -64,7 +64,7 @@ export class HttpSessions {
    * `countAddress`, it counts against its address's limit (throws over it).
    */
   issue(client: Client, request: FastifyRequest, countAddress: boolean): { token: string; wire: WireRecorder } {
-    const release = countAddress ? this.perAddress.acquire(request.socket.remoteAddress ?? 'unknown') : undefined
+    const release = countAddress ? this.perAddress.acquire(this.app.clientAddress(request.raw)) : undefined
     const token = `${client.clientId}.${randomBytes(12).toString('base64url')}`
     const stream = this.app.wire.openStream(this.transport, request.raw)
     this.tokens.set(token, { clientId: client.clientId, release, stream })
@@ -111,7 +111,7 @@ export class HttpSessions {
 
   /** One message from this request's session (or its address, without one) against the message rate. */
   admit(request: FastifyRequest, client: Client | undefined): void {
-    this.rates.check(client ? client.clientId : `address ${request.socket.remoteAddress}`)
+    this.rates.check(client ? client.clientId : `address ${this.app.clientAddress(request.raw)}`)
   }
 
   revoke(token: string): void {

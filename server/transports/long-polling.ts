@@ -28,7 +28,7 @@ export const longPolling: FastifyPluginAsync = async (app) => {
     if (first.entries.length > 0 || !first.recovered || closing) {
       return replyBatch(wire, reply, room, first)
     }
-    const releaseAddress = heldPerAddress.acquire(request.socket.remoteAddress)
+    const releaseAddress = heldPerAddress.acquire(app.clientAddress(request.raw))
     return new Promise<string>((resolve, reject) => {
       const release = app.wire.hold(transport)
       const finish = (answer: boolean) => {

@@ -62,7 +62,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     // Origin never gets this far: the edge refuses it, 403 LAB_ERR_ORIGIN.)
     allowRequest: (req, callback) => {
       const over =
-        config.maxClientsPerAddress > 0 && engineCount(req.socket.remoteAddress) >= 2 * config.maxClientsPerAddress
+        config.maxClientsPerAddress > 0 && engineCount(app.clientAddress(req)) >= 2 * config.maxClientsPerAddress
       callback(over ? 'LAB_ERR_TOO_MANY_CONNECTIONS: too many Socket.IO connections from your address' : null, !over)
     },
   })
@@ -78,7 +78,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   const engines = new Map<string, number>()
   const engineCount = (address: string | undefined) => engines.get(address ?? 'unknown') ?? 0
   engine.on('connection', (conn: EngineSocket) => {
-    const address = conn.request.socket?.remoteAddress ?? 'unknown'
+    const address = app.clientAddress(conn.request)
     engines.set(address, engineCount(address) + 1)
     conn.once('close', () => {
       const left = engineCount(address) - 1
@@ -147,7 +147,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       readName(auth.name, principal)
       const { room } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
       app.hub.assertRoomAvailable(room)
-      const release = perAddress.acquire(socket.conn.request.socket?.remoteAddress)
+      const release = perAddress.acquire(app.clientAddress(socket.conn.request))
       socket.conn.once('close', release)
       next()
     } catch (error) {
@@ -280,10 +280,11 @@ export const socketIo: FastifyPluginAsync = async (app) => {
           failed(error)
           return
         }
+        // What was admitted is handled even if the connection ends meanwhile (a flood's last allowed messages).
         queue = queue.then(async () => {
-          if (session.closed) return
           try {
-            ack?.((await handler(args)) ?? { ok: true })
+            const answer = await handler(args)
+            ack?.(answer ?? { ok: true })
           } catch (error) {
             failed(error)
           }

@@ -58,7 +58,7 @@ export const sse: FastifyPluginAsync = async (app) => {
     const principal = app.auth.principalOf(request.raw)
     const name =
       principal || (query.name !== undefined && query.name !== '') ? readName(query.name, principal) : undefined
-    const address = request.socket.remoteAddress ?? 'unknown'
+    const address = app.clientAddress(request.raw)
     const res = reply.raw
 
     let lastId = ''

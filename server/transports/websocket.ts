@@ -109,7 +109,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
     /** The join, then each message in the order it came: a send never overtakes the join or another send. */
     let queue: Promise<unknown>
     try {
-      release = perAddress.acquire(request.raw.socket.remoteAddress)
+      release = perAddress.acquire(app.clientAddress(request.raw))
       const name = readName(query.name, app.auth.principalOf(request.raw))
       const { room, cursor } = readRoomQuery(query)
       session = new PushSession(
@@ -150,8 +150,8 @@ export const websocket: FastifyPluginAsync = async (app) => {
     alive.set(socket, true)
     socket.on('pong', () => alive.set(socket, true))
 
+    // What was admitted is handled even if the connection ends meanwhile (a flood's last allowed messages).
     const handle = async (buffer: Buffer, isBinary: boolean) => {
-      if (session.closed) return
       let ref: string | undefined
       try {
         if (isBinary) {

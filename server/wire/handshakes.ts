@@ -92,10 +92,11 @@ export class HandshakeLog {
   /**
    * Pins the exchange `req` made as the handshake of the stream `transport`
    * opened with it, in place of any stream that transport opened on the same
-   * connection before, with the principal its token named, if any. Returns
-   * the connection id, or undefined for a request the log never saw.
+   * connection before, readable by `address`, with the principal its token
+   * named, if any. Returns the connection id, or undefined for a request the
+   * log never saw.
    */
-  opened(transport: string, req: IncomingMessage, auth?: HandshakeAuth): string | undefined {
+  opened(transport: string, req: IncomingMessage, address: string, auth?: HandshakeAuth): string | undefined {
     const exchange = (req as TaggedRequest)[kExchange]
     if (!exchange) return undefined
     const key = exchange.connectionId
@@ -105,7 +106,7 @@ export class HandshakeLog {
     const pin: Pin = {
       key,
       transport,
-      address: req.socket.remoteAddress ?? '',
+      address,
       opened: exchange,
       holder: shown(exchange).connectionId,
       // Picked field by field: a principal also carries the token's id, which stays on the server.

@@ -168,18 +168,23 @@ export class WireMeter {
   private nextId = 1
 
   private readonly whoOpened: (req: IncomingMessage) => HandshakeAuth | undefined
+  private readonly ownerAddress: (req: IncomingMessage) => string
 
   /**
    * `classify` names the transport that owns a request URL, or OTHER;
    * `whoOpened` the principal whose token a stream's opening request carried,
-   * which its handshake shows.
+   * which its handshake shows; `ownerAddress` the client address a request
+   * comes from (behind a trusted proxy, not the socket's), the only one that
+   * may read a stream's figures, handshakes and frames.
    */
   constructor(
     classify: (url: string) => string,
     whoOpened: (req: IncomingMessage) => HandshakeAuth | undefined = () => undefined,
+    ownerAddress: (req: IncomingMessage) => string = (req) => req.socket.remoteAddress ?? '',
   ) {
     this.classify = classify
     this.whoOpened = whoOpened
+    this.ownerAddress = ownerAddress
   }
 
   track(socket: Socket): void {
@@ -251,7 +256,7 @@ export class WireMeter {
     // From the 101 on, the socket carries frames: the inspector's frame view reads their headers.
     const state = (req.socket as MeteredSocket)[kState]
     if (state && !state.frames) {
-      state.frames = new FrameLog(req.socket.remoteAddress ?? '')
+      state.frames = new FrameLog(this.ownerAddress(req))
       watchFrames(req.socket, state.frames, true)
     }
   }
@@ -288,7 +293,7 @@ export class WireMeter {
    */
   opened(transport: string, req: IncomingMessage): string | undefined {
     if (!(req.socket as MeteredSocket)[kState]) return undefined
-    const connectionId = this.handshakeLog.opened(transport, req, this.whoOpened(req))
+    const connectionId = this.handshakeLog.opened(transport, req, this.ownerAddress(req), this.whoOpened(req))
     const span = (req as SpannedRequest)[kSpan]
     if (span && connectionId !== undefined) {
       span.openedAs = connectionId
@@ -323,7 +328,7 @@ export class WireMeter {
    * (opened()), for the address that opened it, until it is closed.
    */
   openStream(transport: string, req: IncomingMessage): WireStream {
-    const stream = new Stream(transport, req.socket.remoteAddress ?? '', this.tally(transport))
+    const stream = new Stream(transport, this.ownerAddress(req), this.tally(transport))
     this.streams.add(stream)
     this.charge(stream, req)
     return {

@@ -14,25 +14,25 @@ afterEach(() => hubs.splice(0).forEach((h) => h.close()))
 const sender = { clientId: 'x', name: 'x', transport: 'test' }
 
 describe('Hub', () => {
-  it("numbers each room's entries 1, 2, 3 under one epoch", () => {
+  it("numbers each room's entries 1, 2, 3 under one epoch", async () => {
     const h = hub()
-    const a = h.publish(sender, 'r', { text: 'a' })
-    const b = h.publish(sender, 'r', { text: 'b' })
-    const other = h.publish(sender, 'other', { text: 'c' })
+    const a = await h.publish(sender, 'r', { text: 'a' })
+    const b = await h.publish(sender, 'r', { text: 'b' })
+    const other = await h.publish(sender, 'other', { text: 'c' })
     expect([a.seq, b.seq, other.seq]).toEqual([1, 2, 1])
     expect(a.epoch).toBe(b.epoch)
     expect(other.epoch).not.toBe(a.epoch)
   })
 
-  it('delivers to members in seq order, joiners after their own join notice', () => {
+  it('delivers to members in seq order, joiners after their own join notice', async () => {
     const h = hub()
     const got: LogEntry[] = []
     const ann = h.connect({ name: 'ann', transport: 'test', deliver: (e) => got.push(e) })
     const bob = h.connect({ name: 'bob', transport: 'test' })
-    h.join(ann.clientId, 'r')
-    const { welcome } = h.join(bob.clientId, 'r')
-    h.publish(sender, 'r', { text: 'hi' })
-    h.leave(bob.clientId, 'r')
+    await h.join(ann.clientId, 'r')
+    const { welcome } = await h.join(bob.clientId, 'r')
+    await h.publish(sender, 'r', { text: 'hi' })
+    await h.leave(bob.clientId, 'r')
     expect(got.map((e) => (e.type === 'message' ? e.text : `${e.event}:${e.who.name}`))).toEqual([
       'join:bob',
       'hi',
@@ -42,38 +42,38 @@ describe('Hub', () => {
     expect(welcome.members.map((m) => m.name)).toEqual(['ann', 'bob'])
   })
 
-  it('keeps only historyLimit messages, and says a resume from before them is not recovered', () => {
+  it('keeps only historyLimit messages, and says a resume from before them is not recovered', async () => {
     const h = hub({ historyLimit: 5 })
     let epoch = ''
-    for (let i = 1; i <= 50; i++) epoch = h.publish(sender, 'r', { text: `m${i}` }).epoch
-    const newest = h.read('r')
+    for (let i = 1; i <= 50; i++) epoch = (await h.publish(sender, 'r', { text: `m${i}` })).epoch
+    const newest = await h.read('r')
     expect(newest.entries.map((e) => e.seq)).toEqual([46, 47, 48, 49, 50])
-    expect(h.read('r', { seq: 0 }).recovered).toBe(false)
-    expect(h.read('r', { seq: 45, epoch })).toMatchObject({ recovered: true })
-    expect(h.read('r', { seq: 45, epoch }).entries).toHaveLength(5)
-    expect(h.read('r', { seq: 44, epoch }).recovered).toBe(false)
-    expect(h.read('r', { seq: 48, epoch: 'other' }).recovered).toBe(false)
-    expect(h.read('r', { seq: 999, epoch }).recovered).toBe(false)
+    expect((await h.read('r', { seq: 0 })).recovered).toBe(false)
+    expect(await h.read('r', { seq: 45, epoch })).toMatchObject({ recovered: true })
+    expect((await h.read('r', { seq: 45, epoch })).entries).toHaveLength(5)
+    expect((await h.read('r', { seq: 44, epoch })).recovered).toBe(false)
+    expect((await h.read('r', { seq: 48, epoch: 'other' })).recovered).toBe(false)
+    expect((await h.read('r', { seq: 999, epoch })).recovered).toBe(false)
   })
 
-  it('does not take a cursor without an epoch for one in the current log, unless it is seq 0', () => {
+  it('does not take a cursor without an epoch for one in the current log, unless it is seq 0', async () => {
     const h = hub()
-    const { epoch } = h.publish(sender, 'r', { text: 'a' })
-    h.publish(sender, 'r', { text: 'b' })
-    expect(h.read('r', { seq: 1 }).recovered).toBe(false)
-    expect(h.read('r', { seq: 1, epoch }).entries.map((e) => e.seq)).toEqual([2])
-    expect(h.read('r', { seq: 0 })).toMatchObject({ recovered: true, entries: [{ seq: 1 }, { seq: 2 }] })
+    const { epoch } = await h.publish(sender, 'r', { text: 'a' })
+    await h.publish(sender, 'r', { text: 'b' })
+    expect((await h.read('r', { seq: 1 })).recovered).toBe(false)
+    expect((await h.read('r', { seq: 1, epoch })).entries.map((e) => e.seq)).toEqual([2])
+    expect(await h.read('r', { seq: 0 })).toMatchObject({ recovered: true, entries: [{ seq: 1 }, { seq: 2 }] })
   })
 
-  it('keeps the last historyLimit messages however many join and leave notices come between them', () => {
+  it('keeps the last historyLimit messages however many join and leave notices come between them', async () => {
     const h = hub({ historyLimit: 5 })
-    const first = h.publish(sender, 'r', { text: 'kept' })
+    const first = await h.publish(sender, 'r', { text: 'kept' })
     for (let i = 0; i < 200; i++) {
       const c = h.connect({ name: `c${i}`, transport: 'test' })
-      h.join(c.clientId, 'r')
+      await h.join(c.clientId, 'r')
       h.disconnect(c.clientId)
     }
-    const resumed = h.read('r', { seq: 0, epoch: first.epoch }, { entries: 1000, textChars: 1e6 })
+    const resumed = await h.read('r', { seq: 0, epoch: first.epoch }, { entries: 1000, textChars: 1e6 })
     expect(resumed.recovered).toBe(true)
     expect(resumed.entries.filter((e) => e.type === 'message').map((e) => e.seq)).toEqual([1])
     // Notices are presence, kept up to their own limit: the newest ones.
@@ -81,59 +81,61 @@ describe('Hub', () => {
     expect(resumed.entries.at(-1)!.seq).toBe(401)
   })
 
-  it('answers a read a page at a time, and says there is more', () => {
+  it('answers a read a page at a time, and says there is more', async () => {
     const h = hub()
     let epoch = ''
-    for (let i = 1; i <= 30; i++) epoch = h.publish(sender, 'r', { text: 'x'.repeat(1000) }).epoch
-    const first = h.read('r', { seq: 0 }, { entries: 10, textChars: 1e6 })
+    for (let i = 1; i <= 30; i++) epoch = (await h.publish(sender, 'r', { text: 'x'.repeat(1000) })).epoch
+    const first = await h.read('r', { seq: 0 }, { entries: 10, textChars: 1e6 })
     expect(first).toMatchObject({ recovered: true, more: true, seq: 10 })
     expect(first.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
-    const byText = h.read('r', { seq: 10, epoch }, { entries: 100, textChars: 5000 })
+    const byText = await h.read('r', { seq: 10, epoch }, { entries: 100, textChars: 5000 })
     expect(byText.entries.map((e) => e.seq)).toEqual([11, 12, 13, 14, 15])
-    const last = h.read('r', { seq: 25, epoch }, { entries: 10, textChars: 1e6 })
+    const last = await h.read('r', { seq: 25, epoch }, { entries: 10, textChars: 1e6 })
     expect(last).toMatchObject({ more: false, seq: 30 })
-    expect(h.read('r', undefined, { entries: 3, textChars: 1e6 }).entries.map((e) => e.seq)).toEqual([28, 29, 30])
+    expect((await h.read('r', undefined, { entries: 3, textChars: 1e6 })).entries.map((e) => e.seq)).toEqual([
+      28, 29, 30,
+    ])
   })
 
-  it('reads and waits on a room without creating it, so readers cannot evict anyone', () => {
+  it('reads and waits on a room without creating it, so readers cannot evict anyone', async () => {
     const h = hub({ maxRooms: 2 })
-    const kept = h.publish(sender, 'kept', { text: 'history' })
+    const kept = await h.publish(sender, 'kept', { text: 'history' })
     for (let i = 0; i < 50; i++) {
-      expect(h.read(`probe-${i}`)).toMatchObject({ epoch: '', seq: 0, recovered: true, entries: [] })
+      expect(await h.read(`probe-${i}`)).toMatchObject({ epoch: '', seq: 0, recovered: true, entries: [] })
       h.waitFor(`waiter-${i}`, 0, () => {})
     }
     expect(h.roomSummaries().map((r) => r.room)).toEqual(['kept'])
-    expect(h.read('kept', { seq: 0 }).entries).toEqual([kept])
-    expect(h.read('gone', { seq: 3, epoch: 'abcd' }).recovered).toBe(false)
+    expect((await h.read('kept', { seq: 0 })).entries).toEqual([kept])
+    expect((await h.read('gone', { seq: 3, epoch: 'abcd' })).recovered).toBe(false)
   })
 
-  it('drops the least recently used empty room when the room limit is reached, and refuses when all have members', () => {
+  it('drops the least recently used empty room when the room limit is reached, and refuses when all have members', async () => {
     const h = hub({ maxRooms: 2 })
-    const first = h.publish(sender, 'one', { text: 'a' })
-    h.publish(sender, 'two', { text: 'b' })
-    h.publish(sender, 'three', { text: 'c' })
+    const first = await h.publish(sender, 'one', { text: 'a' })
+    await h.publish(sender, 'two', { text: 'b' })
+    await h.publish(sender, 'three', { text: 'c' })
     expect(
       h
         .roomSummaries()
         .map((r) => r.room)
         .sort(),
     ).toEqual(['three', 'two'])
-    expect(h.read('one').epoch).not.toBe(first.epoch)
+    expect((await h.read('one')).epoch).not.toBe(first.epoch)
     const a = h.connect({ name: 'a', transport: 'test' })
     const b = h.connect({ name: 'b', transport: 'test' })
-    h.join(a.clientId, 'one')
-    h.join(b.clientId, 'three')
-    expect(() => h.publish(sender, 'four', { text: 'd' })).toThrow(LabError)
+    await h.join(a.clientId, 'one')
+    await h.join(b.clientId, 'three')
+    await expect(h.publish(sender, 'four', { text: 'd' })).rejects.toThrow(LabError)
   })
 
-  it('wakes a waiter when its room gets a new entry, and not for other rooms', () => {
+  it('wakes a waiter when its room gets a new entry, and not for other rooms', async () => {
     const h = hub()
     let woken = 0
     h.waitFor('r', 0, () => woken++)
-    h.publish(sender, 'elsewhere', { text: 'x' })
+    await h.publish(sender, 'elsewhere', { text: 'x' })
     expect(woken).toBe(0)
-    h.publish(sender, 'r', { text: 'x' })
-    h.publish(sender, 'r', { text: 'y' })
+    await h.publish(sender, 'r', { text: 'x' })
+    await h.publish(sender, 'r', { text: 'y' })
     expect(woken).toBe(1)
   })
 
@@ -141,51 +143,51 @@ describe('Hub', () => {
     let now = 1000
     const h = hub({ now: () => now })
     const poller = h.connect({ name: 'p', transport: 'test', leaseMs: 500 })
-    h.join(poller.clientId, 'r')
+    await h.join(poller.clientId, 'r')
     now += 400
     expect(h.touch(poller.clientId)).toBe(true)
     now += 600
     ;(h as unknown as { sweepLeases(): void }).sweepLeases()
     expect(h.client(poller.clientId)).toBeUndefined()
-    expect(h.read('r').entries.map((e) => e.type === 'notice' && e.event)).toEqual(['join', 'leave'])
+    expect((await h.read('r')).entries.map((e) => e.type === 'notice' && e.event)).toEqual(['join', 'leave'])
     expect(h.presence('r')).toEqual([])
   })
 
-  it('refuses to put one client in more than maxRoomsPerClient rooms', () => {
+  it('refuses to put one client in more than maxRoomsPerClient rooms', async () => {
     const h = hub({ maxRoomsPerClient: 2 })
     const c = h.connect({ name: 'c', transport: 'test' })
-    h.join(c.clientId, 'a')
-    h.join(c.clientId, 'b')
-    h.join(c.clientId, 'a')
-    expect(() => h.join(c.clientId, 'c')).toThrow(expect.objectContaining({ code: 'LAB_ERR_TOO_MANY_ROOMS' }))
+    await h.join(c.clientId, 'a')
+    await h.join(c.clientId, 'b')
+    await h.join(c.clientId, 'a')
+    await expect(h.join(c.clientId, 'c')).rejects.toThrow(expect.objectContaining({ code: 'LAB_ERR_TOO_MANY_ROOMS' }))
     expect(h.roomSummaries().map((r) => r.room)).toEqual(['a', 'b'])
-    h.leave(c.clientId, 'a')
-    expect(h.join(c.clientId, 'c').welcome.room).toBe('c')
+    await h.leave(c.clientId, 'a')
+    expect((await h.join(c.clientId, 'c')).welcome.room).toBe('c')
   })
 
-  it('says whether a room can be joined before anything is created', () => {
+  it('says whether a room can be joined before anything is created', async () => {
     const h = hub({ maxRooms: 1 })
     const c = h.connect({ name: 'c', transport: 'test' })
-    h.join(c.clientId, 'full')
+    await h.join(c.clientId, 'full')
     expect(() => h.assertRoomAvailable('other')).toThrow(expect.objectContaining({ code: 'LAB_ERR_ROOM_LIMIT' }))
     expect(() => h.assertRoomAvailable('full')).not.toThrow()
-    h.leave(c.clientId, 'full')
+    await h.leave(c.clientId, 'full')
     expect(() => h.assertRoomAvailable('other')).not.toThrow()
   })
 
-  it('keeps a detached client a member, silent, until it is attached again or its grace runs out', () => {
+  it('keeps a detached client a member, silent, until it is attached again or its grace runs out', async () => {
     let now = 1000
     const h = hub({ now: () => now })
     const got: string[] = []
     const c = h.connect({ name: 'c', transport: 'test', deliver: () => got.push('old pipe') })
-    h.join(c.clientId, 'r')
+    await h.join(c.clientId, 'r')
     h.detach(c.clientId, 500)
-    h.publish(sender, 'r', { text: 'while away' })
+    await h.publish(sender, 'r', { text: 'while away' })
     expect(got).toEqual([])
     expect(h.attach(c.clientId, () => got.push('new pipe'))).toBe(true)
     now += 1000
     ;(h as unknown as { sweepLeases(): void }).sweepLeases()
-    h.publish(sender, 'r', { text: 'back' })
+    await h.publish(sender, 'r', { text: 'back' })
     expect(got).toEqual(['new pipe'])
     h.detach(c.clientId, 500)
     now += 600
@@ -195,7 +197,7 @@ describe('Hub', () => {
     expect(h.presence('r')).toEqual([])
   })
 
-  it("keeps delivering to everyone when one member's pipe throws", () => {
+  it("keeps delivering to everyone when one member's pipe throws", async () => {
     const h = hub()
     const got: string[] = []
     const broken = h.connect({
@@ -206,19 +208,19 @@ describe('Hub', () => {
       },
     })
     const fine = h.connect({ name: 'fine', transport: 'test', deliver: (e) => got.push(e.type) })
-    h.join(broken.clientId, 'r')
-    h.join(fine.clientId, 'r')
-    h.publish(sender, 'r', { text: 'still' })
+    await h.join(broken.clientId, 'r')
+    await h.join(fine.clientId, 'r')
+    await h.publish(sender, 'r', { text: 'still' })
     expect(got).toEqual(['message'])
   })
 })
 
 describe('Hub in a crowded room', () => {
-  it('lists at most 100 members in a welcome and counts them all', () => {
+  it('lists at most 100 members in a welcome and counts them all', async () => {
     const h = hub()
-    const joins = Array.from({ length: 150 }, (_, i) =>
-      h.join(h.connect({ name: `m${i}`, transport: 'test' }).clientId, 'crowd'),
-    )
+    const joins = []
+    for (let i = 0; i < 150; i++)
+      joins.push(await h.join(h.connect({ name: `m${i}`, transport: 'test' }).clientId, 'crowd'))
     const last = joins.at(-1)!
     expect(last.welcome.members).toHaveLength(100)
     expect(last.welcome.memberCount).toBe(150)

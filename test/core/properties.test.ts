@@ -102,7 +102,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 )
 
 /** Plays the operations against a hub; what each push client received, and every entry appended, in order. */
-function play(ops: Op[], historyLimit: number) {
+async function play(ops: Op[], historyLimit: number) {
   const hub = new Hub({ historyLimit, maxRooms: ROOMS })
   const ids = new Map<number, string>()
   const received = new Map<string, LogEntry[]>()
@@ -125,17 +125,17 @@ function play(ops: Op[], historyLimit: number) {
         break
       }
       case 'join':
-        if (id) hub.join(id, `r${op.room}`)
+        if (id) await hub.join(id, `r${op.room}`)
         break
       case 'leave':
-        if (id) hub.leave(id, `r${op.room}`)
+        if (id) await hub.leave(id, `r${op.room}`)
         break
       case 'disconnect':
         if (id) hub.disconnect(id)
         ids.delete(op.client)
         break
       case 'publish':
-        hub.publish(sender, `r${op.room}`, { text: `m${appended.length}` })
+        await hub.publish(sender, `r${op.room}`, { text: `m${appended.length}` })
     }
   }
   hub.close()
@@ -143,10 +143,10 @@ function play(ops: Op[], historyLimit: number) {
 }
 
 describe('the hub', () => {
-  it("numbers each room's entries 1, 2, 3... with no gap and no repeat", () => {
-    fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
-        const { appended } = play(ops, 50)
+  it("numbers each room's entries 1, 2, 3... with no gap and no repeat", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 200 }), async (ops) => {
+        const { appended } = await play(ops, 50)
         for (let room = 0; room < ROOMS; room++) {
           const seqs = appended.filter((e) => e.room === `r${room}`).map((e) => e.seq)
           expect(seqs).toEqual(seqs.map((_, i) => i + 1))
@@ -156,10 +156,10 @@ describe('the hub', () => {
     )
   })
 
-  it('hands every push member the entries of its rooms in the one order the log has', () => {
-    fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
-        const { appended, received } = play(ops, 50)
+  it('hands every push member the entries of its rooms in the one order the log has', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 200 }), async (ops) => {
+        const { appended, received } = await play(ops, 50)
         const position = new Map(appended.map((e, i) => [e, i]))
         for (const got of received.values()) {
           const order = got.map((e) => position.get(e)!)
@@ -171,21 +171,21 @@ describe('the hub', () => {
     )
   })
 
-  it('answers a resume with exactly the messages after the cursor, or says recovered: false', () => {
-    fc.assert(
-      fc.property(
+  it('answers a resume with exactly the messages after the cursor, or says recovered: false', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(opArb, { maxLength: 300 }),
         fc.nat({ max: 15 }),
         fc.nat({ max: 400 }),
         fc.boolean(),
-        (ops, limit, cursorSeq, sameEpoch) => {
+        async (ops, limit, cursorSeq, sameEpoch) => {
           const historyLimit = limit + 1
-          const { hub, appended } = play(ops, historyLimit)
+          const { hub, appended } = await play(ops, historyLimit)
           for (let room = 0; room < ROOMS; room++) {
             const all = appended.filter((e) => e.room === `r${room}`)
             const epoch = all[0]?.epoch ?? ''
             const cursor = { seq: cursorSeq % (all.length + 2), epoch: sameEpoch ? epoch : 'another' }
-            const read = hub.read(`r${room}`, cursor, { entries: 10_000, textChars: 1e9 })
+            const read = await hub.read(`r${room}`, cursor, { entries: 10_000, textChars: 1e9 })
             const missing = all.filter((e) => e.type === 'message' && e.seq > cursor.seq)
             const got = read.entries.filter((e) => e.type === 'message')
             if (read.recovered) {

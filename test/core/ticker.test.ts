@@ -58,65 +58,65 @@ function setup(hz = 4, extra: Partial<ConstructorParameters<typeof Ticker>[0]> =
   const ticker = new Ticker({ hub, hz, clock, ...extra })
   hubs.push(hub)
   tickers.push(ticker)
-  const updates = () =>
-    hub
-      .read(TICKER_ROOM, { seq: 0 }, { entries: 100_000, textChars: Infinity })
-      .entries.filter((e): e is ChatMessage => e.type === 'message')
-  const member = (name: string, deliver?: (entry: LogEntry) => void) => {
+  const updates = async () =>
+    (await hub.read(TICKER_ROOM, { seq: 0 }, { entries: 100_000, textChars: Infinity })).entries.filter(
+      (e): e is ChatMessage => e.type === 'message',
+    )
+  const member = async (name: string, deliver?: (entry: LogEntry) => void) => {
     const client = hub.connect({ name, transport: 'test', deliver })
-    hub.join(client.clientId, TICKER_ROOM)
+    await hub.join(client.clientId, TICKER_ROOM)
     return client
   }
   return { hub, clock, ticker, updates, member }
 }
 
 describe('Ticker', () => {
-  it('starts ticking when the room gets its first member and stops when the last one leaves', () => {
+  it('starts ticking when the room gets its first member and stops when the last one leaves', async () => {
     const { hub, clock, ticker, updates, member } = setup(4)
     clock.advance(5000)
-    expect(updates()).toHaveLength(0)
-    const ann = member('ann')
+    expect(await updates()).toHaveLength(0)
+    const ann = await member('ann')
     clock.advance(1000)
-    expect(updates()).toHaveLength(4)
-    const bob = member('bob')
-    hub.leave(ann.clientId, TICKER_ROOM)
+    expect(await updates()).toHaveLength(4)
+    const bob = await member('bob')
+    await hub.leave(ann.clientId, TICKER_ROOM)
     clock.advance(1000)
-    expect(updates()).toHaveLength(8)
+    expect(await updates()).toHaveLength(8)
     hub.disconnect(bob.clientId)
     expect(ticker.running).toBe(false)
     expect(clock.pending).toBe(0)
-    const seq = hub.read(TICKER_ROOM).seq
+    const seq = (await hub.read(TICKER_ROOM)).seq
     clock.advance(5000)
-    expect(hub.read(TICKER_ROOM).seq).toBe(seq)
+    expect((await hub.read(TICKER_ROOM)).seq).toBe(seq)
   })
 
-  it('sends nothing to a room that only has readers, or when other rooms get members', () => {
+  it('sends nothing to a room that only has readers, or when other rooms get members', async () => {
     const { hub, clock, ticker, updates } = setup(4)
-    hub.read(TICKER_ROOM)
+    await hub.read(TICKER_ROOM)
     hub.waitFor(TICKER_ROOM, 0, () => {})
     const ann = hub.connect({ name: 'ann', transport: 'test' })
-    hub.join(ann.clientId, 'lobby')
+    await hub.join(ann.clientId, 'lobby')
     expect(ticker.running).toBe(false)
     clock.advance(5000)
-    expect(updates()).toHaveLength(0)
+    expect(await updates()).toHaveLength(0)
     expect(clock.pending).toBe(0)
   })
 
-  it('welcomes a joiner before its first update: nothing is published during the join', () => {
+  it('welcomes a joiner before its first update: nothing is published during the join', async () => {
     const { clock, updates, member } = setup(4)
     const got: LogEntry[] = []
-    member('ann', (e) => got.push(e))
-    expect(updates()).toHaveLength(0)
+    await member('ann', (e) => got.push(e))
+    expect(await updates()).toHaveLength(0)
     clock.advance(250)
     expect(got.map((e) => e.type)).toEqual(['message'])
   })
 
-  it("publishes each update as an ordinary message from the server, sentAt being the tick's time", () => {
+  it("publishes each update as an ordinary message from the server, sentAt being the tick's time", async () => {
     const { clock, updates, member } = setup(4)
-    member('ann')
+    await member('ann')
     const startedAt = clock.now()
     clock.advance(1000)
-    const got = updates()
+    const got = await updates()
     expect(got.map((m) => m.sentAt)).toEqual([1, 2, 3, 4].map((n) => startedAt + n * 250))
     for (const m of got) {
       expect(m).toMatchObject({ type: 'message', room: TICKER_ROOM, from: TICKER_SENDER })
@@ -125,54 +125,54 @@ describe('Ticker', () => {
     expect(TICKER_SENDER).toEqual({ clientId: 'ticker', name: 'ticker', transport: 'server' })
   })
 
-  it('keeps to its rate when timers run late, and does not make up a long stall with a burst', () => {
+  it('keeps to its rate when timers run late, and does not make up a long stall with a burst', async () => {
     const { clock, updates, member } = setup(10)
-    member('ann')
+    await member('ann')
     const t0 = clock.now()
     clock.advance(100)
     // A timer 30 ms late: the next tick is still due on the original schedule.
     clock.stall(130)
     clock.advance(0)
     clock.advance(70)
-    expect(updates().map((m) => m.sentAt! - t0)).toEqual([100, 230, 300])
+    expect((await updates()).map((m) => m.sentAt! - t0)).toEqual([100, 230, 300])
     // Blocked for 3.5 periods: one update when the loop is free again, then every 100 ms from there.
     clock.stall(350)
     clock.advance(0)
     clock.advance(200)
-    expect(updates().map((m) => m.sentAt! - t0)).toEqual([100, 230, 300, 650, 750, 850])
+    expect((await updates()).map((m) => m.sentAt! - t0)).toEqual([100, 230, 300, 650, 750, 850])
   })
 
-  it('follows its rate over a long run: hz updates per second, evenly spaced', () => {
+  it('follows its rate over a long run: hz updates per second, evenly spaced', async () => {
     const { clock, updates, member } = setup(25)
-    member('ann')
+    await member('ann')
     clock.advance(60_000)
-    const got = updates()
+    const got = await updates()
     expect(got).toHaveLength(25 * 60)
     const gaps = got.slice(1).map((m, i) => m.sentAt! - got[i]!.sentAt!)
     for (const gap of gaps) expect(gap).toBeCloseTo(40, 6)
   })
 
-  it('never ticks at 0 Hz', () => {
+  it('never ticks at 0 Hz', async () => {
     const { clock, ticker, updates, member } = setup(0)
-    member('ann')
+    await member('ann')
     clock.advance(10_000)
-    expect(updates()).toHaveLength(0)
+    expect(await updates()).toHaveLength(0)
     expect(ticker.running).toBe(false)
     expect(clock.pending).toBe(0)
   })
 
-  it('stops when delivering an update closes the last member', () => {
+  it('stops when delivering an update closes the last member', async () => {
     const { hub, clock, ticker, updates, member } = setup(4)
-    const ann = member('ann', (e) => {
+    const ann = await member('ann', (e) => {
       if (e.type === 'message') hub.disconnect(ann.clientId)
     })
     clock.advance(250)
-    expect(updates()).toHaveLength(1)
+    expect(await updates()).toHaveLength(1)
     expect(ticker.running).toBe(false)
     expect(clock.pending).toBe(0)
   })
 
-  it('reports a failing tick and stops instead of throwing into the timer', () => {
+  it('reports a failing tick and stops instead of throwing into the timer', async () => {
     const errors: unknown[] = []
     const broken = {
       next: () => {
@@ -180,7 +180,7 @@ describe('Ticker', () => {
       },
     } as unknown as PriceWalk
     const { clock, ticker, member } = setup(4, { prices: broken, onError: (e) => errors.push(e) })
-    member('ann')
+    await member('ann')
     expect(() => clock.advance(1000)).not.toThrow()
     expect(errors).toHaveLength(1)
     expect(ticker.running).toBe(false)

@@ -69,6 +69,16 @@ describe.skipIf(!hasRedis)('one room on two servers, a client on each transport 
     expect(orders[0]).toHaveLength(TRANSPORTS.length * 4)
   })
 
+  it('GET /api/cluster on either server names it and both servers alive', async () => {
+    for (const [server, name] of [
+      [a, 'a'],
+      [b, 'b'],
+    ] as const) {
+      const view = (await fetch(`${server.url}/api/cluster`).then((r) => r.json())) as Record<string, unknown>
+      expect(view).toEqual({ instance: name, redis: redis.url, instances: ['a', 'b'] })
+    }
+  })
+
   it('presence on either server lists all ten members, each with its server', async () => {
     for (const server of [a, b]) {
       const presence = (await fetch(`${server.url}/api/rooms/${room}/presence`).then((r) => r.json())) as Array<{

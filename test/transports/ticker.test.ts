@@ -26,7 +26,7 @@ const updatesIn = (client: LabClient) => messagesIn(client, TICKER_ROOM).filter(
 
 /** What the room's log gained while a long poll was held for `ms` after its latest seq. */
 async function appendedWithin(target: RunningServer, ms: number): Promise<LogEntry[]> {
-  const { seq, epoch } = target.app.hub.read(TICKER_ROOM)
+  const { seq, epoch } = await target.app.hub.read(TICKER_ROOM)
   const query = new URLSearchParams({
     room: TICKER_ROOM,
     since: String(seq),
@@ -129,10 +129,10 @@ describe('TICKER_HZ', () => {
       try {
         await client.join(TICKER_ROOM)
         const updates = await until(
-          () => {
-            const logged = target.app.hub
-              .read(TICKER_ROOM, { seq: 0 })
-              .entries.filter((e): e is ChatMessage => e.type === 'message')
+          async () => {
+            const logged = (await target.app.hub.read(TICKER_ROOM, { seq: 0 })).entries.filter(
+              (e): e is ChatMessage => e.type === 'message',
+            )
             return logged.length >= count && logged.slice(0, count)
           },
           `${count} updates in the log`,
