@@ -3,7 +3,7 @@
 // Ctrl-C or SIGTERM (exit 0). A missing package or an instance that cannot
 // start is one clear message and exit 1; a bad setting exit 2, as the server does.
 import { parseArgs } from 'node:util'
-import { MAX_INSTANCES, MissingBinaryError, UnsafeClusterError, startCluster, type Cluster } from './start.ts'
+import { MAX_INSTANCES, MissingBinaryError, startCluster, type Cluster } from './start.ts'
 
 const HELP = `npm run cluster [-- options]: Transport Lab on several instances sharing one Redis, behind nginx.
 
@@ -106,10 +106,6 @@ async function main(): Promise<void> {
     // Stopped by a signal while starting: stop() says so and exits 0.
     if (aborted.signal.aborted) return
     const message = error instanceof Error ? error.message : String(error)
-    if (error instanceof UnsafeClusterError) {
-      process.stderr.write(`cluster: ${message}\n`)
-      process.exit(2)
-    }
     process.stderr.write(
       error instanceof MissingBinaryError ? `cluster: ${message}\n` : `cluster: could not start: ${message}\n`,
     )

@@ -3,7 +3,7 @@
 // together. `npm run cluster` (run.ts), the tests and the benchmark call it.
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { isLoopbackHost, servedUrls } from '../server/addresses.ts'
+import { servedUrls } from '../server/addresses.ts'
 import { buildUi, uiIsStale } from '../ui/build.ts'
 import { accepts, NGINX_APT_PACKAGE, startNginx, type Nginx } from './balancer.ts'
 import { findBinary, spawnChild, waitFor, type Child } from './children.ts'
@@ -23,7 +23,7 @@ export interface ClusterOptions {
   port?: number
   /** The balancer's address (default 127.0.0.1; 0.0.0.0 lets a class in). The instances listen on 127.0.0.1. */
   host?: string
-  /** The instances' settings (default: this process's environment); PORT, HOST, REDIS_URL and INSTANCE_ID are the cluster's. */
+  /** The instances' settings (default: this process's environment); PORT, HOST, REDIS_URL, INSTANCE_ID, AUTH_SECRET (when empty), NETWORK_PORT and TRUST_PROXY are the cluster's. */
   env?: NodeJS.ProcessEnv
   /** Each line a process of the cluster writes, and what the cluster itself has to say (`source` "cluster"). */
   log?: (source: string, line: string) => void
@@ -60,11 +60,6 @@ export class MissingBinaryError extends Error {
   override name = 'MissingBinaryError'
 }
 
-/** Settings that would be unsafe behind the balancer; the message says which to set. */
-export class UnsafeClusterError extends Error {
-  override name = 'UnsafeClusterError'
-}
-
 /** An instance's banner lines: the cluster prints its own, with the balancer's URL to open instead. */
 const BANNER = /^\s*(Transport Lab: |On your network: |Open: anyone|Class code required|Instructor actions|$)/
 
@@ -80,13 +75,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const log = options.log ?? (() => {})
   const host = options.host ?? '127.0.0.1'
   const env = options.env ?? process.env
-  if (!isLoopbackHost(host) && !env.INSTRUCTOR_CODE) {
-    throw new UnsafeClusterError(
-      `HOST=${host} lets other machines in, and behind the balancer every request reaches the instances from ` +
-        "127.0.0.1, which a server without INSTRUCTOR_CODE takes for its own machine, the instructor's: " +
-        'any student could disconnect others or broadcast. Set INSTRUCTOR_CODE (and CLASS_CODE if you like).',
-    )
-  }
   const missing = [
     ['redis-server', REDIS_APT_PACKAGE],
     ['nginx', NGINX_APT_PACKAGE],
@@ -147,6 +135,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             AUTH_SECRET: authSecret,
             // A shaped-network port belongs to one instance: a page moved there would leave the balancer.
             NETWORK_PORT: '-1',
+            // Every request comes from nginx on 127.0.0.1: its X-Forwarded-For names the client, for the
+            // per-address limits and the instructor rule alike (README, "Behind a proxy").
+            TRUST_PROXY: env.TRUST_PROXY ? `loopback,${env.TRUST_PROXY}` : 'loopback',
           },
           log,
           onSpawn: (child) => starting.push(child),
@@ -169,13 +160,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       if (!stopping) log('cluster', `redis-server exited (${signal ?? `code ${code}`})`)
     })
 
-    if (!isLoopbackHost(host) && env.MAX_CLIENTS_PER_ADDRESS !== '0') {
-      log(
-        'cluster',
-        `every student reaches the instances from 127.0.0.1 through the balancer: MAX_CLIENTS_PER_ADDRESS ` +
-          `(${env.MAX_CLIENTS_PER_ADDRESS || 20}) counts the whole class as one address (MAX_CLIENTS_PER_ADDRESS=0 lifts it)`,
-      )
-    }
     nginx = await startNginx({
       host,
       port: options.port ?? 0,
