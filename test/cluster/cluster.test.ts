@@ -297,6 +297,25 @@ describe.skipIf(!available)('npm run cluster', () => {
 })
 
 describe('npm run cluster, when it cannot start', () => {
+  it('stops what has started on Ctrl-C while it starts, and exits 0', async () => {
+    const runner = runCluster(['--port', '0'])
+    const redisPid = () => Number(/redis-server on \S+ \(pid (\d+)\)/.exec(runner.output())?.[1] ?? 0)
+    try {
+      await until(() => redisPid() > 0 || runner.gone(), 'redis-server to be up', 30_000)
+      // Its children by now: redis-server and the instances on their way up.
+      const children = execSync(`ps -o pid= --ppid ${runner.pid}`).toString().trim().split(/\s+/).map(Number)
+      expect(children).toContain(redisPid())
+      process.kill(runner.pid, 'SIGINT')
+      expect(await exitOf(runner)).toEqual({ code: 0, signal: null })
+      expect(runner.output()).not.toMatch(/Transport Lab cluster:/)
+      await until(() => children.every((pid) => !alive(pid)), 'its children to be gone', 5000).catch(() => {})
+      for (const pid of children) expect(alive(pid), `pid ${pid}'s group still holds:\n${group(pid)}`).toBe(false)
+    } finally {
+      await interrupt(runner)
+      if (redisPid() > 0 && alive(redisPid())) process.kill(-redisPid(), 'SIGKILL')
+    }
+  }, 60_000)
+
   it('names the package of a missing redis-server and exits 1', async () => {
     const runner = runCluster(['--port', '0'], { PATH: '/nonexistent' })
     try {
