@@ -108,8 +108,9 @@ export class Ticker {
 
   private onEntry(entry: LogEntry): void {
     if (entry.type !== 'notice' || entry.room !== this.room) return
-    if (entry.event === 'join') this.start()
-    else if (!this.occupied()) this.stop()
+    // Any join or leave can change whether this server ticks (with several, a leave can hand it the room).
+    if (this.occupied()) this.start()
+    else this.stop()
   }
 
   /**

@@ -37,6 +37,11 @@ export const authPlugin = fp(
       return [...main, ...app.network.listeners.map((l) => l.port)]
     })
     app.decorate('auth', gate)
+    // With several servers, a token revoked on another one is revoked here too, and its connections here end.
+    app.shared?.onRevocation((revocation) => {
+      gate.revoke(revocation)
+      app.hub.endCredential(revocation.id, new LabError(revocation.code, revocation.message))
+    })
 
     // Every POST anywhere, and every request or upgrade of a transport: a page on another origin is refused.
     app.edge.guard((req, upgrade) => {
@@ -106,6 +111,12 @@ export const authPlugin = fp(
       if (!principal) return { loggedOut: false }
       gate.revoke(principal)
       app.hub.endCredential(principal.id, new LabError('LAB_ERR_AUTH', 'you logged out'))
+      const { id, name, expiresAt } = principal
+      await app.shared
+        ?.revoke({ id, name, expiresAt, code: 'LAB_ERR_AUTH', message: 'you logged out' })
+        .catch((err) => {
+          request.log.warn({ err }, 'the other servers could not be told of a logout (Redis is away)')
+        })
       return { loggedOut: true, name: principal.name }
     })
   },

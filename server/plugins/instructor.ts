@@ -61,6 +61,10 @@ export const instructorRoutes: FastifyPluginAsync = async (app) => {
     if (credential) {
       app.auth.revoke({ ...credential, name: client.name })
       connections = app.hub.endCredential(credential.id, new LabError('LAB_ERR_DISCONNECTED'))
+      // Its connections to the other servers end too, and none of them takes the token again.
+      await app.shared
+        ?.revoke({ ...credential, name: client.name, code: 'LAB_ERR_DISCONNECTED' })
+        .catch((err: unknown) => request.log.warn({ err }, 'the other servers could not be told (Redis is away)'))
     } else app.hub.end(clientId, new LabError('LAB_ERR_DISCONNECTED'))
     request.log.info({ clientId, transport: client.transport, connections }, 'disconnected by the instructor')
     return {

@@ -61,6 +61,16 @@ export interface RedisLogOptions {
   reapEveryMs?: number
 }
 
+/** A token revoked on one server (a logout, an instructor's disconnect), for all of them. */
+export interface Revocation {
+  id: string
+  name: string
+  expiresAt: number
+  /** How its connections end: LAB_ERR_AUTH for a logout, LAB_ERR_DISCONNECTED for the instructor's. */
+  code: 'LAB_ERR_AUTH' | 'LAB_ERR_DISCONNECTED'
+  message?: string
+}
+
 /** Redis could not be reached at start: main prints the message and exits. */
 export class SharedLogUnavailable extends Error {
   override name = 'SharedLogUnavailable'
@@ -76,6 +86,8 @@ const channelOf = (room: string) => `lab:{${room}}:feed`
 const roomOfChannel = (channel: string) => channel.slice('lab:{'.length, -'}:feed'.length)
 const aliveKey = (instance: string) => `lab:instance:${instance}`
 const INSTANCES = 'lab:instances'
+const REVOCATIONS = 'lab:revocations'
+const revokedKey = (id: string) => `lab:revoked:${id}`
 
 /** Where REDIS_URL points, without a password it may carry. */
 export function redisAddress(url: string): string {
@@ -92,6 +104,7 @@ export class RedisLog implements SharedLog {
   private readonly feeds = new Map<string, Feed>()
   private readonly timers: NodeJS.Timeout[] = []
   private readonly inFlight = new Set<Promise<unknown>>()
+  private readonly revocationListeners = new Set<(revocation: Revocation) => void>()
   private closed = false
 
   /** Connects (retrying for a while, saying so) or throws SharedLogUnavailable: never hangs. */
@@ -151,7 +164,10 @@ export class RedisLog implements SharedLog {
       if (subscribedOnce) for (const feed of this.feeds.values()) void feed.catchUp()
       subscribedOnce = true
     })
-    this.sub.on('message', (channel: string, message: string) => this.receive(channel, message))
+    this.sub.on('message', (channel: string, message: string) =>
+      channel === REVOCATIONS ? this.revoked(message) : this.receive(channel, message),
+    )
+    this.sub.subscribe(REVOCATIONS).catch(() => {})
     this.heartbeat()
     this.timers.push(setInterval(() => this.heartbeat(), HEARTBEAT_EVERY_MS))
     this.timers.push(setInterval(() => void this.reap(), options.reapEveryMs ?? REAP_EVERY_MS))
@@ -226,6 +242,28 @@ export class RedisLog implements SharedLog {
     await this.cmd.pexpire(presence!, ROOM_TTL_MS)
   }
 
+  /**
+   * Tells every server that a token is revoked: kept in Redis until it would have expired anyway (a server
+   * that starts later reads it), and published to the ones running now.
+   */
+  async revoke(revocation: Revocation): Promise<void> {
+    const json = JSON.stringify({ ...revocation, by: this.instance })
+    await this.cmd
+      .multi()
+      .set(revokedKey(revocation.id), json, 'PX', Math.max(1, revocation.expiresAt - Date.now()))
+      .publish(REVOCATIONS, json)
+      .exec()
+  }
+
+  /** Calls `listener` for each token revoked by another server: those already revoked first, then each new one. */
+  onRevocation(listener: (revocation: Revocation) => void): void {
+    this.revocationListeners.add(listener)
+    void this.revokedSoFar().then(
+      (all) => all.forEach(listener),
+      () => {},
+    )
+  }
+
   /** The live servers: each one's name, from the keys that say they are alive. */
   async instances(): Promise<string[]> {
     const names = await this.cmd.smembers(INSTANCES)
@@ -284,6 +322,29 @@ export class RedisLog implements SharedLog {
       return
     }
     feed.receive(entry, newline > 0 ? message.slice(0, newline) : undefined)
+  }
+
+  private async revokedSoFar(): Promise<Revocation[]> {
+    const found: Revocation[] = []
+    let cursor = '0'
+    do {
+      const [next, keys] = await this.cmd.scan(cursor, 'MATCH', revokedKey('*'), 'COUNT', 100)
+      cursor = next
+      const values = keys.length > 0 ? await this.cmd.mget(...keys) : []
+      for (const value of values) if (value) found.push(JSON.parse(value) as Revocation)
+    } while (cursor !== '0')
+    return found
+  }
+
+  private revoked(message: string): void {
+    let revocation: Revocation & { by?: string }
+    try {
+      revocation = JSON.parse(message) as Revocation & { by?: string }
+    } catch {
+      return
+    }
+    if (revocation.by === this.instance) return
+    for (const listener of this.revocationListeners) listener(revocation)
   }
 
   private heartbeat(): void {
