@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { Redis } from 'ioredis'
+import type { TransportName } from '../../server/core/protocol.ts'
 import { createClient, messagesIn, waitForText, type LabClient } from '../support/clients.ts'
 import { runServerCommand, startServerProcess } from '../support/process.ts'
 import { requireBinary, startRedis, type RunningRedis } from '../support/redis.ts'
@@ -22,6 +23,14 @@ const client = (...args: Parameters<typeof createClient>) => {
   const made = createClient(...args)
   clients.push(made)
   return made
+}
+
+/** A client on `transport` joins `room` on `server`, says `text` and waits to see it come back. */
+async function said(transport: TransportName, server: RunningServer, name: string, room: string, text: string) {
+  const speaker = client(transport, server.url, name)
+  await speaker.join(room)
+  await speaker.send(room, text)
+  return { speaker, message: await waitForText(speaker, room, text) }
 }
 
 /** Each message's seq, and whether the list runs without a gap or a repeat. */
@@ -52,10 +61,7 @@ describe.skipIf(!hasRedis)('the shared log', () => {
 
   it('resumes on server B from a cursor taken on server A, with every message missed', async () => {
     const room = 'resume-across'
-    const ann = client('websocket', a.url, 'ann')
-    await ann.join(room)
-    await ann.send(room, 'before')
-    const last = await waitForText(ann, room, 'before')
+    const { speaker: ann, message: last } = await said('websocket', a, 'ann', room, 'before')
     await ann.close()
     const sender = client('short-polling', a.url, 'sam')
     for (const text of ['missed 1', 'missed 2', 'missed 3']) await sender.send(room, text)
@@ -145,16 +151,10 @@ describe.skipIf(!hasRedis)('the shared log', () => {
 
   it('starts a new epoch when Redis loses the room, and a resume from before says recovered: false', async () => {
     const room = 'lost-log'
-    const ann = client('long-polling', a.url, 'ann')
-    await ann.join(room)
-    await ann.send(room, 'old epoch')
-    const old = await waitForText(ann, room, 'old epoch')
+    const old = (await said('long-polling', a, 'ann', room, 'old epoch')).message
     // What a restart without persistence does to the data.
     await admin.flushall()
-    const bob = client('websocket', b.url, 'bob')
-    await bob.join(room)
-    await bob.send(room, 'new epoch')
-    const fresh = await waitForText(bob, room, 'new epoch')
+    const fresh = (await said('websocket', b, 'bob', room, 'new epoch')).message
     expect(fresh.epoch).not.toBe(old.epoch)
     const back = client('short-polling', a.url, 'ann-again')
     const welcome = await back.join(room, { seq: old.seq, epoch: old.epoch })
