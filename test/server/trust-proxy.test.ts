@@ -12,6 +12,7 @@ import { networkInterfaces } from 'node:os'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { io, type Socket } from 'socket.io-client'
+import { closed, welcomed } from '../support/settled.ts'
 import { TrustedProxies } from '../../server/client-address.ts'
 import { ConfigError, loadConfig } from '../../server/config.ts'
 import { rawConnect, type RawConnection } from '../support/raw.ts'
@@ -243,17 +244,6 @@ function welcomeOf(ws: WebSocket): Promise<{ connectionId: string }> {
       else reject(new Error(`a ${first.type} instead of a welcome: ${data.toString()}`))
     })
     ws.once('error', reject)
-  })
-}
-
-function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
-}
-
-function welcomed(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('welcome', () => resolve())
-    socket.once('connect_error', reject)
   })
 }
 

@@ -3,7 +3,8 @@
 // WebSocket, connect_error or an error event on Socket.IO.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { io, type Socket } from 'socket.io-client'
+import { io } from 'socket.io-client'
+import { closed, welcomed } from '../support/settled.ts'
 import { createClient, waitForText, type LabClient } from '../support/clients.ts'
 import { TCP_CONNECTIONS_PER_CLIENT_SLOT } from '../../server/app.ts'
 import { rawConnect, type RawConnection } from '../support/raw.ts'
@@ -30,17 +31,6 @@ function opened(ws: WebSocket): Promise<void> {
   return new Promise((resolve, reject) => {
     ws.once('message', () => resolve())
     ws.once('error', reject)
-  })
-}
-
-function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
-}
-
-function welcomed(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('welcome', () => resolve())
-    socket.once('connect_error', reject)
   })
 }
 
@@ -249,7 +239,7 @@ describe('rooms', () => {
     await writer.join('long')
     // Many writers, each under its own rate: the room grows past a page.
     for (let i = 0; i < 150; i++)
-      server.app.hub.publish({ clientId: 'x', name: 'x', transport: 'test' }, 'long', { text: `m${i}` })
+      await server.app.hub.publish({ clientId: 'x', name: 'x', transport: 'test' }, 'long', { text: `m${i}` })
     const page = (await (await fetch(`${server.url}/poll?room=long`)).json()) as {
       seq: number
       entries: Array<{ seq: number }>

@@ -22,9 +22,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close().catch(() => {})))
 })
 
-const publish = (s: RunningServer, room: string, count: number, prefix: string) => {
+const publish = async (s: RunningServer, room: string, count: number, prefix: string) => {
   for (let i = 1; i <= count; i++)
-    s.app.hub.publish({ clientId: 'test', name: 'test', transport: 'test' }, room, { text: `${prefix}${i}` })
+    await s.app.hub.publish({ clientId: 'test', name: 'test', transport: 'test' }, room, { text: `${prefix}${i}` })
 }
 
 describe('a browser EventSource reconnecting after a server restart', () => {
@@ -37,19 +37,19 @@ describe('a browser EventSource reconnecting after a server restart', () => {
     source.addEventListener('welcome', (e) => welcomes.push(JSON.parse(e.data as string) as Welcome))
     source.addEventListener('message', (e) => texts.push((JSON.parse(e.data as string) as ChatMessage).text))
     await until(() => welcomes.length === 1 || undefined, 'the first welcome')
-    publish(first, 'restart', 31, 'old ')
+    await publish(first, 'restart', 31, 'old ')
     await until(() => texts.length === 31 || undefined, '31 messages')
     const lastEventId = new Promise<string>((resolve) =>
       source.addEventListener('message', (e) => resolve(e.lastEventId), { once: true }),
     )
-    publish(first, 'restart', 1, 'last ')
+    await publish(first, 'restart', 1, 'last ')
     // seq 1 is the reader's own join, 2 to 32 the old messages, 33 the last one.
     expect(await lastEventId).toBe(`${welcomes[0]!.epoch}-33`)
 
     await first.close()
     // The same port, a new process's worth of memory: 40 messages before the browser is back.
     const second = await server({ port: first.port })
-    publish(second, 'restart', 40, 'new ')
+    await publish(second, 'restart', 40, 'new ')
     await until(() => welcomes.length === 2 || undefined, 'the welcome after the restart', 15_000)
     expect(welcomes[1]).toMatchObject({ recovered: false })
     expect(welcomes[1]!.epoch).not.toBe(welcomes[0]!.epoch)
@@ -83,10 +83,10 @@ describe("the README's Socket.IO resume", () => {
     const s = await server()
     const { socket, logged, warned } = runSnippet(s.url)
     await until(() => s.app.hub.presence('lobby').length === 1 || undefined, 'the snippet to join')
-    publish(s, 'lobby', 2, 'before ')
+    await publish(s, 'lobby', 2, 'before ')
     await until(() => logged.length === 2 || undefined, 'two messages')
     socket.io.engine.close()
-    publish(s, 'lobby', 10, 'missed ')
+    await publish(s, 'lobby', 10, 'missed ')
     await until(() => logged.length === 12 || undefined, 'the ten it missed', 10_000)
     expect(logged).toEqual(
       [...['before 1', 'before 2'], ...Array.from({ length: 10 }, (_, i) => `missed ${i + 1}`)].map((t) => `test ${t}`),
@@ -98,7 +98,7 @@ describe("the README's Socket.IO resume", () => {
     const first = await server()
     const { warned, logged } = runSnippet(first.url)
     await until(() => first.app.hub.presence('lobby').length === 1 || undefined, 'the snippet to join')
-    publish(first, 'lobby', 3, 'old ')
+    await publish(first, 'lobby', 3, 'old ')
     // The snippet has its cursor once it has shown what it got (the server knowing the member is not enough).
     await until(() => logged.length === 3 || undefined, 'the old messages')
     await first.close()
@@ -119,7 +119,7 @@ describe('a crowd dropping and resuming at once', () => {
     )
     const { epoch, seq } = first.at(-1)!.welcome
     for (const { ws } of first) ws.terminate()
-    publish(s, 'crowd', 10, 'chat ')
+    await publish(s, 'crowd', 10, 'chat ')
     // Each comes back from its own last position; the crowd's leave and join notices land in between.
     const again = await Promise.all(
       first.map(({ welcome }, i) => openWs(`${wsUrl}/ws?room=crowd&name=c${i}&since=${welcome.seq}&epoch=${epoch}`)),
@@ -149,7 +149,7 @@ describe('a crowd dropping and resuming at once', () => {
 describe('a cursor without its epoch', () => {
   it('is not taken for one in the current log on the WebSocket, nor on polling', async () => {
     const s = await server()
-    publish(s, 'bare', 5, 'm')
+    await publish(s, 'bare', 5, 'm')
     const ws = new WebSocket(`${s.url.replace('http', 'ws')}/ws?room=bare&since=3`)
     closers.push(() => ws.terminate())
     const welcome = await new Promise<Welcome>((resolve) =>

@@ -71,12 +71,12 @@ describe.skipIf(!hasChromium)('a plain EventSource in Chromium', () => {
     // Talk in lockstep with the page across at least two renewals.
     let sent = 0
     while ((await seen(page)).byes.length < 2) {
-      publish(s, 'renewed', `m${++sent}`)
+      await publish(s, 'renewed', `m${++sent}`)
       await atLeast(page, 'texts', sent)
     }
     // Back after the second renewal, and still hearing everything.
     await atLeast(page, 'welcomes', 3)
-    publish(s, 'renewed', `m${++sent}`)
+    await publish(s, 'renewed', `m${++sent}`)
     await atLeast(page, 'texts', sent)
     const got = await seen(page)
     expect(got.byes.every((code) => code === 'LAB_RENEW')).toBe(true)
@@ -91,14 +91,14 @@ describe.skipIf(!hasChromium)('a plain EventSource in Chromium', () => {
     const first = await server({ sseStreamMaxMs: 600_000 })
     const page = await openReader(first.url, 'restarted')
     await atLeast(page, 'welcomes', 1)
-    for (let i = 1; i <= 30; i++) publish(first, 'restarted', `old ${i}`)
+    for (let i = 1; i <= 30; i++) await publish(first, 'restarted', `old ${i}`)
     await atLeast(page, 'texts', 30)
     const epoch = (await seen(page)).welcomes[0]!.epoch
     // seq 1 is the page's own join.
     expect((await seen(page)).ids.at(-1)).toBe(`${epoch}-31`)
     await first.close()
     const second = await server({ port: first.port, sseStreamMaxMs: 600_000 })
-    for (let i = 1; i <= 40; i++) publish(second, 'restarted', `new ${i}`)
+    for (let i = 1; i <= 40; i++) await publish(second, 'restarted', `new ${i}`)
     await atLeast(page, 'welcomes', 2, 15_000)
     const after = (await seen(page)).welcomes[1]!
     expect(after.recovered).toBe(false)
