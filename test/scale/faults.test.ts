@@ -187,10 +187,6 @@ describe.skipIf(!hasBinaries)('Redis killed and restarted empty under a running 
       )
       expect(c.historyLost, `${c.transport} told the history was lost`).toBeGreaterThan(0)
       expect(c.client.cursor?.epoch, c.transport).not.toBe(oldEpoch)
-      expect(
-        shownTexts(c).filter((t) => t.startsWith('during the outage')),
-        c.transport,
-      ).toEqual([])
     }
     for (const c of clients) {
       // Never recovered: true across epochs, which would be a gap said to be none.
@@ -213,6 +209,9 @@ describe.skipIf(!hasBinaries)('Redis killed and restarted empty under a running 
       )
       const shown = shownMessages(c).filter((m) => m.epoch !== oldEpoch)
       expect(inSeqOrder(shown), c.transport).toBe(true)
+      // Refused then kept would be worse than lost: nothing sent during the outage ever reached anyone.
+      const kept = c.wire.filter((m) => m.text.startsWith('during the outage')).map((m) => m.text)
+      expect(kept, c.transport).toEqual([])
     }
 
     // The push clients were ended when the new epoch began, and resumed from the old one: their welcome said so.
@@ -248,8 +247,9 @@ describe.skipIf(!hasRedis('the fault tests'))('a Redis that accepts connections 
     })
     expect(code).toBe(1)
     expect(output).toMatch(new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}`))
-    expect(Date.now() - started).toBeLessThan(20_000)
-  }, 30_000)
+    // Its own deadline is 6 s of retries; the rest is a busy machine starting Node and tsx.
+    expect(Date.now() - started).toBeLessThan(30_000)
+  }, 45_000)
 })
 
 describe.skipIf(!hasBinaries)('npm run cluster, when its Redis does not answer', () => {
@@ -287,6 +287,8 @@ describe.skipIf(!hasBinaries)('npm run cluster, when its Redis does not answer',
         expect(processesOf(fake.dir), 'the fake redis-server still running').toEqual([])
       } finally {
         await runner.stop('SIGINT', 15_000)
+        // Whatever the runner failed to stop is the test's to stop.
+        for (const pid of processesOf(fake.dir)) process.kill(pid, 'SIGKILL')
         fake.remove()
       }
     },
