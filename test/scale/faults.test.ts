@@ -114,7 +114,11 @@ describe.skipIf(!hasBinaries)('an instance killed with SIGKILL while a sender is
         recovered: true,
       })
       expect(reader.historyLost, `${reader.transport} told of no loss`).toBe(0)
-      expect(reader.client.stats.reconnects + reader.welcomes.length, reader.transport).toBeGreaterThan(1)
+      // Every resume from a cursor, the move's included, said so: none of them lost anything.
+      expect(
+        reader.resumes.slice(1).map(({ welcome }) => welcome.recovered),
+        reader.transport,
+      ).not.toContain(false)
     }
   }, 90_000)
 })
@@ -222,7 +226,8 @@ describe.skipIf(!hasBinaries)('Redis killed and restarted empty under a running 
   }, 90_000)
 })
 
-describe.skipIf(!hasRedis('the fault tests'))('a Redis that accepts connections but never answers', () => {
+// Needs no redis-server: the Redis here is a bare TCP server that never replies.
+describe('a Redis that accepts connections but never answers', () => {
   let silent: Server
   const sockets = new Set<Socket>()
   beforeAll(async () => {
