@@ -1,20 +1,23 @@
 // A cluster built from its pieces for the fault tests: a redis-server of the
 // test's own (which RunningRedis can kill and restart empty on the same port,
 // something `npm run cluster`'s Redis does not offer), two instances as their
-// own processes (so that SIGKILL is a real crash), and nginx with the cluster's
-// own configuration (cluster/nginx.ts) in front.
+// own processes (so that SIGKILL is a real crash; spawned as the cluster
+// spawns them, each in a group of its own that is stopped even when it never
+// started), and nginx with the cluster's own configuration in front.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { spawnChild, waitFor, type Child } from '../../cluster/children.ts'
 import { balancerConfig } from '../../cluster/nginx.ts'
 import { startNginx, type RunningNginx } from '../support/nginx.ts'
-import { startServerProcess, type ServerProcess } from '../support/process.ts'
 import { startRedis, type RunningRedis } from '../support/redis.ts'
 
 export interface FaultInstance {
   id: string
   url: string
-  server: ServerProcess
+  /** Its process (a group of its own): kill() is SIGKILL, a crash. */
+  child: Child
 }
 
 export interface FaultCluster {
@@ -26,24 +29,30 @@ export interface FaultCluster {
   stop(): Promise<void>
 }
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const STOP_GRACE_MS = 8000
 /** tsx compiles the server at each start, slowly on a busy machine. */
 const INSTANCE_START_TIMEOUT_MS = 60_000
 
 export async function startFaultCluster(ids: string[], env: Record<string, string> = {}): Promise<FaultCluster> {
   const redis = await startRedis()
-  const instances: FaultInstance[] = []
+  // Every child is kept from the moment it is spawned, so that one that never started is stopped too.
+  const children: Child[] = []
   let nginx: RunningNginx | undefined
   const stop = async () => {
-    await Promise.all(instances.map(({ server }) => stopProcess(server)))
+    await Promise.all(children.map((child) => child.stop('SIGTERM', STOP_GRACE_MS)))
     await nginx?.stop()
     await redis.stop()
   }
   try {
-    const started = await Promise.allSettled(
-      ids.map((id) =>
-        startServerProcess(
-          {
+    const instances = await Promise.all(
+      ids.map(async (id): Promise<FaultInstance> => {
+        const child = spawnChild(id, process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            PORT: '0',
+            LOG_LEVEL: 'warn',
             REDIS_URL: redis.url,
             INSTANCE_ID: id,
             NETWORK_PORT: '-1',
@@ -51,17 +60,19 @@ export async function startFaultCluster(ids: string[], env: Record<string, strin
             TRUST_PROXY: 'loopback',
             ...env,
           },
-          [],
+        })
+        children.push(child)
+        const url = await waitFor(
+          () => {
+            if (child.gone()) throw new Error(`instance ${id} exited at start:\n${child.output()}`)
+            return /Transport Lab: (http:\/\/\S+?)\/?\s/.exec(child.output())?.[1]
+          },
+          `instance ${id} to print its URL`,
           INSTANCE_START_TIMEOUT_MS,
-        ),
-      ),
+        )
+        return { id, url, child }
+      }),
     )
-    for (const [index, result] of started.entries()) {
-      if (result.status === 'fulfilled')
-        instances.push({ id: ids[index]!, url: result.value.url, server: result.value })
-    }
-    const failed = started.find((result) => result.status === 'rejected')
-    if (failed) throw failed.reason
     nginx = await startNginx(({ prefix, port }) =>
       balancerConfig({
         instances: instances.map(({ id, url }) => ({ id, host: '127.0.0.1', port: Number(new URL(url).port) })),
@@ -69,11 +80,11 @@ export async function startFaultCluster(ids: string[], env: Record<string, strin
         prefix,
       }),
     )
+    return { url: nginx.url, redis, instances, stop }
   } catch (error) {
     await stop()
     throw error
   }
-  return { url: nginx.url, redis, instances, stop }
 }
 
 /** The instance the balancer sends `?sticky=<value>` to, as its Lab-Instance header says. */
@@ -92,14 +103,6 @@ export async function stickyFor(balancerUrl: string, instance: string, prefix: s
     if ((await instanceBehind(balancerUrl, sticky)) === instance) return sticky
   }
   throw new Error(`no sticky value ${prefix}-N reaches instance ${instance}`)
-}
-
-async function stopProcess(server: ServerProcess): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return
-  server.child.kill('SIGTERM')
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), STOP_GRACE_MS)
-  await server.exited
-  clearTimeout(timer)
 }
 
 /**

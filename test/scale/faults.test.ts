@@ -85,8 +85,8 @@ describe.skipIf(!hasBinaries)('an instance killed with SIGKILL while a sender is
     })()
 
     await until(() => readers.every((r) => shownTexts(r).includes('m15')), 'every reader to have m15', 10_000)
-    victim.server.child.kill('SIGKILL')
-    await victim.server.exited
+    victim.child.kill()
+    await victim.child.exited
     const killedAfter = outcomes.length
 
     await sending
