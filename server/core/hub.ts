@@ -610,7 +610,8 @@ export class Hub {
     // come back and resume, which tells each of them honestly what was recovered.
     if (old && old.members.size > 0 && (old.epoch !== log.epoch || log.lostBefore > old.seq) && old.epoch !== '') {
       for (const member of [...old.members.values()]) {
-        if (member.deliver)
+        // The connected ones (no lease): a polling client, and a stream that is reconnecting, resume by themselves.
+        if (member.leaseMs === undefined)
           this.end(
             member.clientId,
             new LabError(
