@@ -119,9 +119,12 @@ export function isClusterCommand(command: string): boolean {
 }
 
 /** The system binaries a lesson's steps run that this machine lacks, with the package that has each. */
-export function missingBinaries(steps: Step[]): string[] {
+export function missingBinaries(
+  steps: Step[],
+  installed: (binary: string) => boolean = (binary) => !!findBinary(binary),
+): string[] {
   return SYSTEM_BINARIES.filter(
-    ({ binary, used }) => steps.some((step) => used.test(step.code)) && !findBinary(binary),
+    ({ binary, used }) => steps.some((step) => used.test(step.code)) && !installed(binary),
   ).map(({ binary, aptPackage }) => `${binary} (apt-get install ${aptPackage})`)
 }
 
