@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { describeDifference, outputMatches } from './expect.ts'
 import { parseLesson } from './lesson.ts'
-import { parseServerCommand, root, runLesson } from './run.ts'
+import { isClusterCommand, missingBinaries, parseServerCommand, root, runLesson } from './run.ts'
 
 const fixture = (name: string) => join(root, 'test', 'lessons', 'fixtures', name)
 
@@ -57,6 +57,24 @@ describe('reading a lesson', () => {
       args: ['--log-level', 'warn'],
     })
     expect(() => parseServerCommand('node server/main.ts')).toThrow(/npm start/)
+  })
+
+  it('tells a server step that starts the cluster from one that starts the server', () => {
+    expect(isClusterCommand('npm run cluster | tee cluster.txt')).toBe(true)
+    expect(isClusterCommand('CLUSTER_INSTANCES=3 npm run cluster -- --instances 3')).toBe(true)
+    expect(isClusterCommand('npm start')).toBe(false)
+    expect(isClusterCommand('npm run clusters')).toBe(false)
+  })
+
+  it('names the system package of each binary a lesson runs that this machine lacks', () => {
+    const steps = parseLesson('```sh\nredis-cli -p 1 ping\n```\n\n```sh server\nnpm run cluster\n```\n')
+    expect(missingBinaries(steps, () => false)).toEqual([
+      'redis-server (apt-get install redis-server)',
+      'redis-cli (apt-get install redis-tools)',
+      'nginx (apt-get install nginx)',
+    ])
+    expect(missingBinaries(steps, (binary) => binary !== 'nginx')).toEqual(['nginx (apt-get install nginx)'])
+    expect(missingBinaries(parseLesson('```sh\ncurl -s http://localhost:3000/\n```\n'), () => false)).toEqual([])
   })
 })
 

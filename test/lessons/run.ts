@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { basename, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
+import { findBinary } from '../../cluster/children.ts'
 import { startServerProcess, type ServerProcess } from '../support/process.ts'
 import { describeDifference, normalizeOutput, outputMatches } from './expect.ts'
 import { parseLesson, type Expected, type Step } from './lesson.ts'
@@ -19,6 +20,16 @@ const STEP_TIMEOUT_MS = 15_000
 /** Generous: on a loaded machine tsx compiling the server is slow. */
 const SERVER_START_TIMEOUT_MS = 60_000
 const OUTPUT_MAX = 1 << 20
+/** A cluster starts redis-server, nginx and two servers compiled by tsx at once. */
+const CLUSTER_START_TIMEOUT_MS = 120_000
+/** Its runner stops the instances gracefully (2 s each), then nginx and Redis. */
+const CLUSTER_STOP_GRACE_MS = 20_000
+/** What a lesson's steps may run that is not part of the project, and the Debian package that has it. */
+const SYSTEM_BINARIES = [
+  { binary: 'redis-server', aptPackage: 'redis-server', used: /\bredis-server\b|\bnpm run cluster\b/ },
+  { binary: 'redis-cli', aptPackage: 'redis-tools', used: /\bredis-cli\b/ },
+  { binary: 'nginx', aptPackage: 'nginx', used: /\bnpm run cluster\b/ },
+] as const
 
 export class LessonError extends Error {}
 
@@ -49,10 +60,15 @@ function learnerEnv(): NodeJS.ProcessEnv {
   return { ...env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_update_notifier: 'false', npm_config_fund: 'false' }
 }
 
-function spawnShell(command: string, cwd: string, port: number): Running['child'] {
+function spawnShell(
+  command: string,
+  cwd: string,
+  port: number,
+  settings: Record<string, string> = {},
+): Running['child'] {
   // One pipe for both streams keeps their order, as a terminal shows it.
   // LAB_URL is where `npm run chat` connects without --url (localhost:3000 for the learner).
-  const env = { ...learnerEnv(), LAB_URL: `http://localhost:${port}` }
+  const env = { ...learnerEnv(), LAB_URL: `http://localhost:${port}`, ...settings }
   return spawn('bash', ['-c', `exec 2>&1\n${command}`], {
     cwd,
     env,
@@ -97,6 +113,21 @@ async function freeFourDigitPort(): Promise<number> {
   }
 }
 
+/** A server step that starts the cluster (redis-server, the instances, nginx) in the server's place. */
+export function isClusterCommand(command: string): boolean {
+  return /\bnpm run cluster\b/.test(command)
+}
+
+/** The system binaries a lesson's steps run that this machine lacks, with the package that has each. */
+export function missingBinaries(
+  steps: Step[],
+  installed: (binary: string) => boolean = (binary) => !!findBinary(binary),
+): string[] {
+  return SYSTEM_BINARIES.filter(
+    ({ binary, used }) => steps.some((step) => used.test(step.code)) && !installed(binary),
+  ).map(({ binary, aptPackage }) => `${binary} (apt-get install ${aptPackage})`)
+}
+
 /** `WS_COMPRESSION=true npm start -- --ticker-hz 10` → the settings a server step asks for. */
 export function parseServerCommand(command: string): { env: Record<string, string>; args: string[] } {
   const words = command.trim().split(/\s+/)
@@ -118,11 +149,20 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
   const markdown = readFileSync(file, 'utf8')
   const name = relative(root, file)
   const steps = parseLesson(markdown)
+  const missing = missingBinaries(steps)
+  if (missing.length > 0) {
+    const reason = `it needs ${missing.join(', ')}`
+    if (process.env.CI === 'true') throw new LessonError(`${relative(root, file)}: ${reason}, which CI must have`)
+    options.onSkip?.(relative(root, file), reason)
+    return
+  }
   const scratch = join(root, 'test-artifacts', 'lessons', basename(file, '.md'))
   rmSync(scratch, { recursive: true, force: true })
   mkdirSync(scratch, { recursive: true })
 
   let server: ServerProcess | undefined
+  /** `npm run cluster` in the server's place: its runner, in a terminal (a process group) of its own. */
+  let cluster: Running | undefined
   let port = 0
   const background = new Map<string, Running>()
   const failures: string[] = []
@@ -151,11 +191,64 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     )
   }
 
-  const startServer = async (env: Record<string, string>, args: string[]) => {
+  const stopCluster = async () => {
+    if (!cluster) return
+    const running = cluster
+    cluster = undefined
+    // Ctrl-C, as the learner stops it: the runner stops the instances, nginx and Redis in turn.
+    stop(running.child, 'SIGINT')
+    let timer: NodeJS.Timeout | undefined
+    const ended = await Promise.race([
+      running.exited.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLUSTER_STOP_GRACE_MS)
+      }),
+    ])
+    clearTimeout(timer)
+    if (!ended) stop(running.child, 'SIGKILL')
+    // Each of the cluster's processes leads a group of its own, which a killed runner would leave
+    // behind: the banner's pids are what this lesson started, and nothing else is touched.
+    for (const [, pid] of running.output().matchAll(/ pid (\d+)$/gm)) {
+      try {
+        process.kill(-Number(pid), 'SIGKILL')
+      } catch {
+        // Already gone, as it should be.
+      }
+    }
+  }
+
+  const stopServers = async () => {
     if (server) {
       server.child.kill('SIGINT')
       await server.exited
+      server = undefined
     }
+    await stopCluster()
+  }
+
+  const startCluster = async (step: Step) => {
+    await stopServers()
+    port ||= await freeFourDigitPort()
+    // As typed, in a terminal of its own, with the lesson's port for the balancer (the learner's is 3000).
+    const running = watch(spawnShell(step.code, scratch, port, { PORT: String(port), LOG_LEVEL: 'info' }), step)
+    cluster = running
+    const deadline = Date.now() + Number(step.meta.timeout ?? CLUSTER_START_TIMEOUT_MS)
+    // The banner's last line: every process is up and listed with its pid.
+    while (!/Ctrl-C stops everything/.test(running.output())) {
+      const gone = await Promise.race([
+        running.exited.then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 50)),
+      ])
+      if (gone || Date.now() > deadline)
+        throw new LessonError(
+          `${where(step.line)}: the cluster did not start; it printed:\n${normalizeOutput(fromServer(running.output()))}`,
+        )
+    }
+    return running.output()
+  }
+
+  const startServer = async (env: Record<string, string>, args: string[]) => {
+    await stopServers()
     // The learner's server logs at the default level; their output is only compared for server steps.
     // A restart keeps the port, as the learner's stays 3000: files saved and
     // terminals opened before it still point at the server.
@@ -266,6 +359,11 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
         await finish(running)
         if (stopped()) break
       }
+      if (step.kind === 'server' && isClusterCommand(step.code)) {
+        const printed = await startCluster(step)
+        if (step.expected) check(step, printed, 0)
+        continue
+      }
       if (step.kind === 'server') {
         const { env, args } = parseServerCommand(step.code)
         await startServer(env, args)
@@ -299,10 +397,7 @@ export async function runLesson(file: string, options: LessonOptions = {}): Prom
     }
   } finally {
     for (const running of background.values()) stop(running.child, 'SIGKILL')
-    if (server) {
-      server.child.kill('SIGINT')
-      await server.exited
-    }
+    await stopServers()
     if (updates.length > 0) writeUpdates(file, markdown, updates)
   }
   if (failures.length > 0) throw new LessonError(failures.join('\n\n'))
