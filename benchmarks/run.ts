@@ -23,6 +23,7 @@ import { runLatency } from './scenarios/latency.ts'
 import { NOISY_SERVERS, runNoisy } from './scenarios/noisy.ts'
 import { runSlowReaders, slowReadersServers } from './scenarios/slow-readers.ts'
 import { runThroughput } from './scenarios/throughput.ts'
+import { runScale } from './scenarios/scale.ts'
 import { runTicker, tickerEnv } from './scenarios/ticker.ts'
 import { runWire } from './scenarios/wire.ts'
 import { runSteps, type Step } from './steps.ts'
@@ -179,6 +180,8 @@ async function main(): Promise<number> {
     ...scenario('slow-readers', async () => void (sections.slowReaders = await runSlowReaders(ctx))),
     ...scenario('dead-peers', async () => void (sections.deadPeers = await runDeadPeers(ctx))),
     ...scenario('ticker', async () => void (sections.ticker = await runTicker(ctx))),
+    // Last: it starts a redis-server, nginx and several servers of its own, and stops them when it is done.
+    ...scenario('scale', async () => void (sections.scale = await runScale(ctx))),
   ]
 
   let current = 'starting'
