@@ -1,4 +1,4 @@
-// The command line of `npm run bench`, and the two presets: --quick (about four
+// The command line of `npm run bench`, and the two presets: --quick (about six
 // minutes, for CI and a first look) and the default (about twenty minutes).
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
@@ -127,7 +127,7 @@ latest.json, latest.md and the charts there, which the README and the UI show;
 a complete --quick run writes those to benchmarks/results/quick/ instead. A run
 that fails part way writes what it had measured (a partial run) and exits 1.
 
-  --quick                 a short run (about four minutes): small counts, short windows,
+  --quick                 a short run (about six minutes): small counts, short windows,
                           shortened heartbeats and leases for dead-peers
   --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker,scale (default: all)
   --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)
