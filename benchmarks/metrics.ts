@@ -366,3 +366,27 @@ export function tallyDeliveries(deliveries: readonly TickerDelivery[], measured:
     agesMs,
   }
 }
+
+/** Calls per command from Redis's `INFO commandstats` ("cmdstat_evalsha:calls=12,usec=..."), by command name. */
+export function parseCommandStats(info: string): Record<string, number> {
+  const calls: Record<string, number> = {}
+  for (const line of info.split(/\r?\n/)) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line)
+    if (match) calls[match[1]!] = Number(match[2])
+  }
+  return calls
+}
+
+/**
+ * The commands Redis ran between two readings of `INFO commandstats`, by name (those that ran at least once),
+ * less the first reading itself: an INFO is counted once it has answered, so the reading before is in the
+ * reading after, and the reading after is not.
+ */
+export function commandsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const delta: Record<string, number> = {}
+  for (const [name, calls] of Object.entries(after)) {
+    const ran = calls - (before[name] ?? 0) - (name === 'info' ? 1 : 0)
+    if (ran > 0) delta[name] = ran
+  }
+  return delta
+}

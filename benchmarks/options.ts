@@ -1,4 +1,4 @@
-// The command line of `npm run bench`, and the two presets: --quick (about four
+// The command line of `npm run bench`, and the two presets: --quick (about six
 // minutes, for CI and a first look) and the default (about twenty minutes).
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'slow-readers',
   'dead-peers',
   'ticker',
+  'scale',
 ] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
@@ -117,6 +118,8 @@ route) as their own processes, drives them from a load-client process and prints
 comparison table. Then a flooder next to well-behaved clients (noisy), readers
 that stop reading (slow-readers), peers that stop answering (dead-peers) and the
 server's own price updates in the ticker room (ticker), on servers of their own.
+Last, one server alone against one with Redis and two behind nginx (scale; skipped
+with a line in the report when redis-server or nginx is missing).
 
 Every run writes benchmarks/results/run-<time>.json. The reference run (the
 default: every scenario, transport and baseline, default counts) also replaces
@@ -124,16 +127,16 @@ latest.json, latest.md and the charts there, which the README and the UI show;
 a complete --quick run writes those to benchmarks/results/quick/ instead. A run
 that fails part way writes what it had measured (a partial run) and exits 1.
 
-  --quick                 a short run (about four minutes): small counts, short windows,
+  --quick                 a short run (about six minutes): small counts, short windows,
                           shortened heartbeats and leases for dead-peers
-  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker (default: all)
+  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker,scale (default: all)
   --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)
   --no-baselines          measure Transport Lab only (no ratios)
   --clients N             idle clients per transport (default 1000, quick 200)
-  --rate N                latency: messages per second offered (default 200, quick 50)
-  --receivers N           latency: receivers of each message (default 50, quick 10)
+  --rate N                latency and scale: messages per second offered (default 200, quick 50)
+  --receivers N           latency and scale: receivers of each message (default 50, quick 10)
   --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
-  --repetitions N         throughput and idle: measure each figure N times, report the median and the
+  --repetitions N         throughput, idle and scale: measure each figure N times, report the median and the
                           spread, flag a ratio only beyond the spread (default 3)
   --json                  print the results JSON on stdout (progress stays on stderr)
   --out DIR               where results go (default benchmarks/results; created if missing)

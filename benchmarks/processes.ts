@@ -91,9 +91,27 @@ export async function startWithRetry<T>(
   }
 }
 
+/**
+ * Processes the runner did not fork (the scale scenario's redis-server and cluster run in process groups of their
+ * own): `kill` ends them at once, and killAll() calls it however the runner ends. The returned function forgets it.
+ */
+const otherKills = new Set<() => void>()
+export function killOnExit(kill: () => void): () => void {
+  otherKills.add(kill)
+  return () => otherKills.delete(kill)
+}
+
 export function killAll(): void {
   for (const child of children) child.kill('SIGKILL')
   children.clear()
+  for (const kill of otherKills) {
+    try {
+      kill()
+    } catch {
+      // Already gone.
+    }
+  }
+  otherKills.clear()
 }
 
 process.once('exit', killAll)

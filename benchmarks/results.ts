@@ -21,6 +21,7 @@ export const SECTION_OF = {
   'slow-readers': 'slowReaders',
   'dead-peers': 'deadPeers',
   ticker: 'ticker',
+  scale: 'scale',
 } as const satisfies Record<ScenarioName, keyof BenchResults>
 
 export type Sections = Partial<Pick<BenchResults, (typeof SECTION_OF)[ScenarioName]>>
@@ -83,6 +84,13 @@ export function selfCheck(results: BenchResults): string[] {
     balance(`ticker ${row.subject}`, row.accounting)
     if (row.age.count !== row.received)
       problems.push(`ticker ${row.subject}: ${row.age.count} ages for ${row.received} updates received`)
+  }
+  for (const row of results.scale?.rows ?? []) {
+    balance(`scale ${row.setup}`, row.accounting)
+    if (row.samples !== row.deliveriesMeasured)
+      problems.push(`scale ${row.setup}: ${row.samples} samples for ${row.deliveriesMeasured} deliveries`)
+    if ((row.redis === null) !== (row.setup === 'alone'))
+      problems.push(`scale ${row.setup}: Redis commands ${row.redis ? 'read' : 'not read'}`)
   }
   for (const row of results.deadPeers?.rows ?? []) {
     if (row.expectedMinMs > row.expectedMaxMs)

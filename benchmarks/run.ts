@@ -23,6 +23,7 @@ import { runLatency } from './scenarios/latency.ts'
 import { NOISY_SERVERS, runNoisy } from './scenarios/noisy.ts'
 import { runSlowReaders, slowReadersServers } from './scenarios/slow-readers.ts'
 import { runThroughput } from './scenarios/throughput.ts'
+import { runScale } from './scenarios/scale.ts'
 import { runTicker, tickerEnv } from './scenarios/ticker.ts'
 import { runWire } from './scenarios/wire.ts'
 import { runSteps, type Step } from './steps.ts'
@@ -33,7 +34,8 @@ const DEFAULT_OUT = join(ROOT, 'benchmarks/results')
 const FD_MARGIN = 512
 
 function timeLimitMs(options: Options): number {
-  if (options.quick) return 420_000
+  // Scale's three setups (a redis-server, a cluster of four processes) start in its own minute or two.
+  if (options.quick) return 600_000
   // Idle dominates: every subject holds its crowd, and crowds of thousands take time to connect.
   return 25 * 60_000 + Math.ceil(options.clients / 1000) * 10 * 60_000
 }
@@ -179,6 +181,8 @@ async function main(): Promise<number> {
     ...scenario('slow-readers', async () => void (sections.slowReaders = await runSlowReaders(ctx))),
     ...scenario('dead-peers', async () => void (sections.deadPeers = await runDeadPeers(ctx))),
     ...scenario('ticker', async () => void (sections.ticker = await runTicker(ctx))),
+    // Last: it starts a redis-server, nginx and several servers of its own, and stops them when it is done.
+    ...scenario('scale', async () => void (sections.scale = await runScale(ctx))),
   ]
 
   let current = 'starting'

@@ -220,6 +220,72 @@ export const IdleRow = Type.Object({
   note: Type.Optional(Type.String()),
 })
 
+/** Where the scale scenario's clients were, in one repetition. */
+export const ScalePlacement = Type.Object({
+  /** The instance (INSTANCE_ID) the sender was on; null for a server without Redis. */
+  sender: Type.Union([Type.String(), Type.Null()]),
+  /** Receivers per instance, as the room's shared presence said ("in memory" for a server without Redis). */
+  receivers: Type.Record(Type.String(), Num),
+})
+
+/** Commands over the messages sent meanwhile, all repetitions added up, by command name. */
+export const RedisCount = Type.Object({
+  messages: Num,
+  commands: Num,
+  perMessage: MaybeNum,
+  byCommand: Type.Record(Type.String(), Num),
+})
+
+export const ScaleRow = Type.Object({
+  /** alone: one server in memory (the baseline); redis: one server with REDIS_URL; cluster: two servers and Redis behind nginx. */
+  setup: Type.Union([Type.Literal('alone'), Type.Literal('redis'), Type.Literal('cluster')]),
+  label: Type.String(),
+  instances: Num,
+  repetitions: Num,
+  receivers: Num,
+  placements: Type.Array(ScalePlacement),
+  /** The window pass: messages in flight at most, its measured time and what it counted, all repetitions added up. */
+  window: Num,
+  measuredMs: Num,
+  messages: Num,
+  deliveries: Num,
+  /** The median of the repetitions' figures, each the median of its window's slices (about a second each). */
+  deliveriesPerSecond: Num,
+  messagesPerSecond: Num,
+  /** The latency pass: the offered rate, its measured time (added up), and the medians of the repetitions' p50 and p99. */
+  rateHz: Num,
+  latencyMeasuredMs: Num,
+  p50Us: MaybeNum,
+  p99Us: MaybeNum,
+  /** Latency samples recorded, and the deliveries of the messages timed: equal. */
+  samples: Num,
+  deliveriesMeasured: Num,
+  clamped: Num,
+  spread: Type.Object({ deliveriesPerSecond: MaybeSpread, p50Us: MaybeSpread, p99Us: MaybeSpread }),
+  /** This setup's figure over the one server alone's (1 for that one; null when it was not measured). */
+  vsAlone: Type.Object({ deliveriesPerSecond: MaybeNum, p50Us: MaybeNum, p99Us: MaybeNum }),
+  /** What Redis did for the messages; null without Redis. */
+  redis: Type.Union([
+    Type.Object({
+      /**
+       * The round trips: every command the servers sent to Redis (MONITOR, not those the Lua scripts ran)
+       * over a counting pass of their own after the window pass, at the latency pass's rate.
+       */
+      sent: RedisCount,
+      /**
+       * Every command Redis ran over the window passes (INFO commandstats, read with nothing in flight before
+       * and after, the bench's own readings left out): those sent and those the scripts ran for them.
+       */
+      ran: RedisCount,
+    }),
+    Type.Null(),
+  ]),
+  loadCpuCores: Num,
+  clientBound: Type.Boolean(),
+  accounting: Accounting,
+  note: Type.Optional(Type.String()),
+})
+
 export const Comparison = Type.Object({
   /** e.g. "throughput, fan-out 1", "heap per connection" */
   metric: Type.String(),
@@ -540,6 +606,19 @@ export const BenchResults = Type.Object({
       rows: Type.Array(TickerRow),
     }),
   ),
+  scale: Type.Optional(
+    Type.Object({
+      /** One WebSocket room: `receivers` receivers and a sender, messages of `textBytes` bytes of text. */
+      transport: Type.Literal('websocket'),
+      receivers: Num,
+      rateHz: Num,
+      window: Num,
+      textBytes: Num,
+      /** A line for each setup not measured (redis-server or nginx missing, or a start that failed twice). */
+      skipped: Type.Array(Type.String()),
+      rows: Type.Array(ScaleRow),
+    }),
+  ),
   comparisons: Type.Array(Comparison),
   /** Every message sent, over the whole run: delivered + lost = expected. */
   accounting: Type.Object({
@@ -569,6 +648,9 @@ export type SlowReadersRow = Static<typeof SlowReadersRow>
 export type DeadPeerRow = Static<typeof DeadPeerRow>
 export type AgeSummary = Static<typeof AgeSummary>
 export type TickerRow = Static<typeof TickerRow>
+export type ScalePlacement = Static<typeof ScalePlacement>
+export type ScaleRow = Static<typeof ScaleRow>
+export type RedisCount = Static<typeof RedisCount>
 export type Comparison = Static<typeof Comparison>
 export type Failure = Static<typeof Failure>
 export type Environment = Static<typeof Environment>

@@ -18,6 +18,8 @@ export interface ReceiverOptions {
   room: string
   name: string
   role?: Role
+  /** Behind the cluster's balancer: the `?sticky=` value nginx hashes to pick this connection's instance (WebSocket only). */
+  sticky?: string
   onMessage: (clientMsgId: string, sentAt: number | undefined) => void
   /**
    * Once per delivery, whatever it carried: a polling response (its entries),
@@ -67,6 +69,8 @@ export interface SenderOptions {
   ownRoom: string
   name: string
   role?: Role
+  /** Behind the cluster's balancer: the `?sticky=` value (WebSocket only), as for a receiver. */
+  sticky?: string
   /** HTTP senders: how many requests may be in flight at once (one keep-alive connection each). */
   connections?: number
 }

@@ -29,6 +29,11 @@ export interface OpenParams {
   drive?: 'auto' | 'manual'
   /** Senders taking turns (noisy: each stays under the server's default MESSAGE_RATE); 1 when absent. */
   senders?: number
+  /**
+   * Behind the cluster's balancer (scale): each connection sends a `?sticky=` value of its own (the prefix and
+   * its name), so that nginx's hash spreads the receivers, and the sender, over the instances.
+   */
+  sticky?: boolean
 }
 
 export interface Mark {
@@ -100,6 +105,7 @@ class Delivery {
           endpoint,
           room,
           name: `r${r}`,
+          ...(this.params.sticky ? { sticky: `${prefix}r${r}` } : {}),
           drive: this.params.drive ?? 'auto',
           onMessage: (clientMsgId, sentAt) => this.onMessage(receiverIndex, clientMsgId, sentAt),
         })
@@ -115,6 +121,7 @@ class Delivery {
           endpoint: senderEndpoint,
           ownRoom: `${room}-s`,
           name: `${prefix}sender${s || ''}`,
+          ...(this.params.sticky ? { sticky: `${prefix}s${s}` } : {}),
           connections: this.params.connections,
         }),
       )
@@ -262,6 +269,19 @@ class Delivery {
     }
   }
 
+  /**
+   * Stops sending and waits, `drainMs` at most, until every message sent has reached every receiver; the session
+   * stays open for another pass (scale: the latency pass, then the window pass, on the same receivers).
+   */
+  async drain(drainMs: number): Promise<Mark> {
+    this.stopped = true
+    this.window = 0
+    clearTimeout(this.timer)
+    const deadline = performance.now() + drainMs
+    while ((this.ledger.inFlight() > 0 || this.outstanding > 0) && performance.now() < deadline) await sleep(10)
+    return this.mark()
+  }
+
   async stop(drainMs: number): Promise<StopResult> {
     this.stopped = true
     clearTimeout(this.timer)
@@ -313,6 +333,7 @@ export const deliveryHandlers = {
   'delivery.lockstep': (params: { count: number; timeoutMs: number }) =>
     current().lockstep(params.count, params.timeoutMs),
   'delivery.mark': (params: { measure?: boolean }) => current().mark(params.measure),
+  'delivery.drain': (params: { drainMs: number }) => current().drain(params.drainMs),
   'delivery.stop': async (params: { drainMs: number }) => {
     const delivery = current()
     try {

@@ -44,7 +44,12 @@ export class WsReceiver extends ReceiverBase implements Receiver {
     super()
     const { endpoint, room, name } = options
     const opened = open(
-      withQuery(`${endpoint.url}${TRANSPORT_INFO.websocket.path}`, { room, name, role: options.role ?? 'receive' }),
+      withQuery(`${endpoint.url}${TRANSPORT_INFO.websocket.path}`, {
+        room,
+        name,
+        role: options.role ?? 'receive',
+        sticky: options.sticky,
+      }),
       isLab(endpoint),
       (value) => {
         readMessage(value, options.onMessage)
@@ -87,6 +92,7 @@ export class WsSender implements Sender {
         room: options.ownRoom,
         name: options.name,
         role: options.role ?? 'send',
+        sticky: options.sticky,
       }),
       isLab(options.endpoint),
     )

@@ -9,6 +9,7 @@ import {
   ratioTable,
   slowReadersSentences,
   summaryTable,
+  scaleSentences,
   tickerSentence,
   type Table,
 } from './tables.ts'
@@ -78,6 +79,7 @@ export function renderTerminal(results: BenchResults): string {
   }
   const ticker = tickerSentence(results)
   if (ticker) out.push('', 'Live prices:', `  - ${ticker}`)
+  if (results.scale) out.push('', 'Scaling out:', ...scaleSentences(results).map((line) => `  - ${line}`))
   const total = results.accounting.total
   out.push(
     '',

@@ -22,6 +22,8 @@ import {
   summaryTable,
   summaryTextBytes,
   throughputTable,
+  scaleSentences,
+  scaleTable,
   tickerSentence,
   tickerTable,
   wireTable,
@@ -301,6 +303,35 @@ export function reportSections(results: BenchResults): ReportSection[] {
       ),
       table(tickerTable(results)),
       ...(sentence ? [list([sentence])] : []),
+    )
+  }
+  if (results.scale) {
+    const s = results.scale
+    const rows = s.rows
+    const notes = rows.filter((row) => row.note).map((row) => `${row.label}: ${row.note}`)
+    const repetitions = rows[0]?.repetitions ?? 0
+    add(
+      'scale',
+      '9. Scaling out (one server, Redis, two behind nginx)',
+      paragraph(
+        `The same load against each setup, measured in the same run, the setups taking turns ` +
+          `(${formatNumber(repetitions)} times each; figures are the medians, ± half the range): ` +
+          `one WebSocket room of ${formatNumber(s.receivers)} receivers and a sender, ${formatNumber(s.textBytes)} bytes of text. ` +
+          `*One server, in memory* is the baseline (no REDIS_URL); *one server + Redis* is what the shared log costs; ` +
+          `*two servers + Redis, behind nginx* is the cluster of \`npm run cluster\`, each connection with a \`?sticky=\` value ` +
+          `of its own, so that the receivers and the sender spread over both instances ` +
+          `(*across instances*: the share of deliveries whose receiver was on the other instance than the sender). ` +
+          `*Deliveries/s*: a window of ${formatNumber(s.window)} messages in flight, the median of one-second slices. ` +
+          `*p50* and *p99*: the sender's sentAt to receipt at ${formatNumber(s.rateHz)} messages a second, ` +
+          `on the load process's clock (perf_hooks histograms, µs). ` +
+          `*Redis round trips/msg*: the commands the servers sent to Redis (MONITOR, in a pass of its own at that rate), ` +
+          `over the messages sent; *commands run/msg*: every command Redis ran over the window pass ` +
+          `(INFO commandstats, before and after), the ones append.lua runs inside Redis included. ` +
+          `Both include what the servers do meanwhile besides the messages (a heartbeat a second each, the reaper).`,
+      ),
+      ...(rows.length > 0 ? [table(scaleTable(results))] : []),
+      list(scaleSentences(results)),
+      ...(notes.length > 0 ? [list(notes)] : []),
     )
   }
   const total = results.accounting.total

@@ -541,3 +541,81 @@ export function tickerSentence(results: BenchResults): string | undefined {
     `each receiver got them as follows: ${each.join('; ')}.`
   )
 }
+
+type ScaleRow = NonNullable<BenchResults['scale']>['rows'][number]
+
+/** Of the deliveries, the share whose receiver was on another instance than the sender: those crossed through Redis. */
+export function crossInstanceShare(row: Pick<ScaleRow, 'placements'>): number | null {
+  let crossing = 0
+  let all = 0
+  for (const p of row.placements) {
+    for (const [instance, count] of Object.entries(p.receivers)) {
+      all += count
+      if (p.sender !== null && instance !== p.sender) crossing += count
+    }
+  }
+  return all > 0 ? crossing / all : null
+}
+
+export function scaleTable(results: BenchResults): Table {
+  const headers = [
+    'setup',
+    'across instances',
+    'deliveries/s',
+    'vs alone',
+    'p50 µs',
+    'vs alone',
+    'p99 µs',
+    'vs alone',
+    'Redis round trips/msg',
+    'Redis commands run/msg',
+    'lost',
+  ]
+  const rows = (results.scale?.rows ?? []).map((r) => [
+    `${r.label}${r.clientBound ? ' *' : ''}`,
+    r.instances > 1 ? formatPercent(crossInstanceShare(r)) : '—',
+    withSpread(formatNumber(r.deliveriesPerSecond), r.spread.deliveriesPerSecond, r.deliveriesPerSecond),
+    formatRatio(r.vsAlone.deliveriesPerSecond),
+    withSpread(formatMicros(r.p50Us), r.spread.p50Us, r.p50Us),
+    formatRatio(r.vsAlone.p50Us),
+    withSpread(formatMicros(r.p99Us), r.spread.p99Us, r.p99Us),
+    formatRatio(r.vsAlone.p99Us),
+    formatSignificant(r.redis?.sent.perMessage),
+    formatSignificant(r.redis?.ran.perMessage),
+    formatNumber(r.accounting.lost),
+  ])
+  return { headers, rows, align: right(headers) }
+}
+
+/** The commands of a count per message, most first: "evalsha 1.00, set 0.05". */
+function perMessageByCommand(count: NonNullable<ScaleRow['redis']>['sent']): string {
+  if (count.messages === 0) return 'no messages'
+  return Object.entries(count.byCommand)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([name, calls]) => `${name} ${formatSignificant(calls / count.messages)}`)
+    .join(', ')
+}
+
+/** The scale scenario in sentences: what each setup costs against one server alone, what Redis did per message, what was not measured. */
+export function scaleSentences(results: BenchResults): string[] {
+  const s = results.scale
+  if (!s) return []
+  const sentences = s.rows
+    .filter((r) => r.setup !== 'alone')
+    .map((r) => {
+      const crossing =
+        r.instances > 1 ? ` (${formatPercent(crossInstanceShare(r))} of deliveries across instances)` : ''
+      const vs =
+        r.vsAlone.deliveriesPerSecond === null
+          ? 'one server alone was not measured'
+          : `${formatRatio(r.vsAlone.deliveriesPerSecond)} the deliveries per second of one server alone, ` +
+            `p50 ${formatRatio(r.vsAlone.p50Us)} and p99 ${formatRatio(r.vsAlone.p99Us)} its latency`
+      const redis = r.redis
+        ? `; per message, ${formatSignificant(r.redis.sent.perMessage)} Redis round trips ` +
+          `(${perMessageByCommand(r.redis.sent)}) and ${formatSignificant(r.redis.ran.perMessage)} commands run ` +
+          `in Redis, the scripts' own included (${perMessageByCommand(r.redis.ran)})`
+        : ''
+      return `${r.label}${crossing}: ${vs}${redis}.`
+    })
+  return [...sentences, ...s.skipped.map((line) => `${line.charAt(0).toUpperCase()}${line.slice(1)}.`)]
+}

@@ -12,8 +12,8 @@ import { checkResults, type BenchResults } from '../../benchmarks/schema.ts'
 import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { root, runBench } from './bench-process.ts'
 
-/** The quick run takes about four minutes on two cores (eight scenarios, throughput and idle three times); past this it is stopped, whatever it is doing. */
-const HARD_LIMIT_MS = 440_000
+/** The quick run takes about six minutes on two cores (nine scenarios, throughput, idle and scale three times); past this it is stopped, whatever it is doing. */
+const HARD_LIMIT_MS = 620_000
 const temp = mkdtempSync(join(tmpdir(), 'transport-lab-bench-'))
 /** A folder that does not exist yet, two levels down: the bench creates it before it measures anything. */
 const out = join(temp, 'not', 'yet')
@@ -107,6 +107,14 @@ describe('npm run bench -- --quick --json', () => {
         if (row.transport === 'sse' || row.transport === 'websocket' || row.transport === 'socket.io')
           expect(row.updatesPerDeliveryMax, row.subject).toBe(1)
       }
+      // Scaling out: the setups the installed binaries allow are measured, the others have a line saying why not.
+      const scale = results.scale!
+      expect(scale.rows.length + scale.skipped.length, JSON.stringify(scale.skipped)).toBeGreaterThanOrEqual(3)
+      for (const row of scale.rows) {
+        expect(row.samples, row.setup).toBe(row.deliveriesMeasured)
+        expect(row.accounting.lost, row.setup).toBe(0)
+        if (row.redis) expect(row.redis.sent.perMessage!, row.setup).toBeGreaterThanOrEqual(1)
+      }
       // Unless the environment sets them, the limits are out of reach for the load from 127.0.0.1, and the results say the bench set them.
       const expectedLabEnv = Object.fromEntries(Object.entries(OUT_OF_REACH).filter(([name]) => !process.env[name]))
       expect(results.environment.labEnv ?? {}).toEqual(expectedLabEnv)
@@ -117,6 +125,7 @@ describe('npm run bench -- --quick --json', () => {
       expect(stderr).toMatch(/\[bench +[\d.]+s\] idle done/)
       expect(stderr).toMatch(/\[bench +[\d.]+s\] dead-peers done/)
       expect(stderr).toMatch(/\[bench +[\d.]+s\] ticker done/)
+      expect(stderr).toMatch(/\[bench +[\d.]+s\] scale done/)
       // The missing --out was created; the run file is there, and the quick run's report went to quick/, beside
       // the reference run's latest.* (which a quick run never writes).
       const runFiles = readdirSync(out).filter((f) => /^run-.*\.json$/.test(f))

@@ -1,6 +1,13 @@
 // A small, hand-made results file: Transport Lab's WebSocket against bare ws,
 // every section present, figures chosen so the report's numbers are easy to check.
-import type { Accounting, BenchResults, DeadPeerRow, LatencySummary, LegBytes } from '../../benchmarks/schema.ts'
+import type {
+  Accounting,
+  BenchResults,
+  DeadPeerRow,
+  LatencySummary,
+  LegBytes,
+  ScaleRow,
+} from '../../benchmarks/schema.ts'
 import { comparisons } from '../../benchmarks/report/compare.ts'
 
 const accounting = (receivers: number, sent: number): Accounting => ({
@@ -41,6 +48,48 @@ const bare = {
   target: 'bare-ws' as const,
   transport: 'websocket' as const,
   label: 'bare ws (WebSocket)',
+}
+
+const redisCount = (messages: number, byCommand: Record<string, number>) => {
+  const commands = Object.values(byCommand).reduce((n, c) => n + c, 0)
+  return { messages, commands, perMessage: commands / messages, byCommand }
+}
+/** A scale row; its ratios against the alone row (40,000 deliveries/s, p50 500 µs, p99 2,000 µs) worked out here. */
+function scaleRow(
+  setup: ScaleRow['setup'],
+  label: string,
+  instances: number,
+  placements: ScaleRow['placements'],
+  figures: Pick<ScaleRow, 'deliveriesPerSecond' | 'p50Us' | 'p99Us' | 'redis'>,
+): ScaleRow {
+  return {
+    setup,
+    label,
+    instances,
+    repetitions: placements.length,
+    receivers: 10,
+    placements,
+    window: 256,
+    measuredMs: 3000,
+    messages: 3000,
+    deliveries: 30_000,
+    messagesPerSecond: figures.deliveriesPerSecond / 10,
+    rateHz: 200,
+    latencyMeasuredMs: 5000,
+    samples: 10_000,
+    deliveriesMeasured: 10_000,
+    clamped: 0,
+    spread: { deliveriesPerSecond: null, p50Us: null, p99Us: null },
+    vsAlone: {
+      deliveriesPerSecond: figures.deliveriesPerSecond / 40_000,
+      p50Us: figures.p50Us! / 500,
+      p99Us: figures.p99Us! / 2000,
+    },
+    loadCpuCores: 0.5,
+    clientBound: false,
+    accounting: accounting(10, 1000),
+    ...figures,
+  }
 }
 
 export function fixtureResults(): BenchResults {
@@ -451,6 +500,49 @@ export function fixtureResults(): BenchResults {
           clamped: 0,
           accounting: accounting(1, 60),
         },
+      ],
+    },
+    scale: {
+      transport: 'websocket' as const,
+      receivers: 10,
+      rateHz: 200,
+      window: 256,
+      textBytes: 64,
+      skipped: [],
+      rows: [
+        scaleRow('alone', 'one server, in memory', 1, [{ sender: null, receivers: { 'in memory': 10 } }], {
+          deliveriesPerSecond: 40_000,
+          p50Us: 500,
+          p99Us: 2000,
+          redis: null,
+        }),
+        scaleRow('redis', 'one server + Redis', 1, [{ sender: 'a', receivers: { a: 10 } }], {
+          deliveriesPerSecond: 20_000,
+          p50Us: 750,
+          p99Us: 3000,
+          redis: {
+            sent: redisCount(100, { evalsha: 100, set: 5 }),
+            ran: redisCount(1000, { evalsha: 1000, xadd: 1000 }),
+          },
+        }),
+        scaleRow(
+          'cluster',
+          'two servers + Redis, behind nginx',
+          2,
+          [
+            { sender: 'a', receivers: { a: 4, b: 6 } },
+            { sender: 'b', receivers: { a: 5, b: 5 } },
+          ],
+          {
+            deliveriesPerSecond: 30_000,
+            p50Us: 1000,
+            p99Us: 5000,
+            redis: {
+              sent: redisCount(100, { evalsha: 100, set: 10 }),
+              ran: redisCount(1000, { evalsha: 1000, xadd: 1000 }),
+            },
+          },
+        ),
       ],
     },
   }

@@ -2,10 +2,12 @@
 import { createHistogram } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
 import {
+  commandsBetween,
   compare,
   cpuSeconds,
   deadPeerWindow,
   median,
+  parseCommandStats,
   peakMemory,
   perConnection,
   perMessage,
@@ -25,6 +27,7 @@ import {
 } from '../../benchmarks/metrics.ts'
 import { labEnvironment, OUT_OF_REACH } from '../../benchmarks/environment.ts'
 import { SseParser, type SseEvent } from '../../benchmarks/clients/http.ts'
+import { scaleSetups } from '../../benchmarks/scenarios/scale.ts'
 import { emptyTally, type WireTally } from '../../server/wire/types.ts'
 
 const tally = (over: Partial<WireTally>): WireTally => ({
@@ -353,5 +356,53 @@ describe("the ticker's deliveries", () => {
     expect(age.p95Us).toBeCloseTo(95, 0)
     expect(age.maxUs).toBeCloseTo(100, 0)
     expect(summarizeAge(createHistogram())).toEqual({ count: 0, minUs: null, p50Us: null, p95Us: null, maxUs: null })
+  })
+})
+
+describe('Redis commands per message (scale)', () => {
+  const info = (evalsha: number, info: number, set?: number) =>
+    [
+      '# Commandstats',
+      `cmdstat_evalsha:calls=${evalsha},usec=900,usec_per_call=9.00,rejected_calls=0,failed_calls=0`,
+      `cmdstat_info:calls=${info},usec=352,usec_per_call=88.00,rejected_calls=0,failed_calls=0`,
+      ...(set === undefined ? [] : [`cmdstat_client|setinfo:calls=${set},usec=1,usec_per_call=1.00`]),
+      '',
+    ].join('\r\n')
+
+  it('reads the calls of every command from INFO commandstats, subcommands included', () => {
+    expect(parseCommandStats(info(120, 3, 2))).toEqual({ evalsha: 120, info: 3, 'client|setinfo': 2 })
+    expect(parseCommandStats('# Commandstats\r\n')).toEqual({})
+  })
+
+  it('counts what ran between two readings, less the first reading, which the second one counts', () => {
+    expect(commandsBetween(parseCommandStats(info(120, 3)), parseCommandStats(info(420, 4, 1)))).toEqual({
+      evalsha: 300,
+      'client|setinfo': 1,
+    })
+    // Nothing but the reading itself: nothing ran.
+    expect(commandsBetween({ info: 1 }, { info: 2 })).toEqual({})
+  })
+})
+
+describe('the scale scenario without redis-server or nginx', () => {
+  it('measures every setup when both are installed', () => {
+    expect(scaleSetups(() => true)).toEqual({ setups: ['alone', 'redis', 'cluster'], skipped: [] })
+  })
+
+  it('measures the server alone and with Redis without nginx, and says which package the cluster needs', () => {
+    expect(scaleSetups((binary) => binary !== 'nginx')).toEqual({
+      setups: ['alone', 'redis'],
+      skipped: ['two servers + Redis, behind nginx: not measured, nginx not found (apt-get install nginx)'],
+    })
+  })
+
+  it('measures the server alone without redis-server, with a line for each setup left out', () => {
+    expect(scaleSetups(() => false)).toEqual({
+      setups: ['alone'],
+      skipped: [
+        'one server + Redis: not measured, redis-server not found (apt-get install redis-server)',
+        'two servers + Redis, behind nginx: not measured, redis-server and nginx not found (apt-get install redis-server nginx)',
+      ],
+    })
   })
 })

@@ -17,12 +17,15 @@ import { renderMarkdown, renderTerminal } from '../../benchmarks/report/markdown
 import { reportSections } from '../../benchmarks/report/sections.ts'
 import {
   checkSentences,
+  crossInstanceShare,
   deadPeersTable,
   floodOutcome,
   idleTable,
   noisySentences,
   noisyTable,
   ratioTable,
+  scaleSentences,
+  scaleTable,
   slowReadersSentences,
   slowReadersTable,
   summaryTable,
@@ -215,6 +218,7 @@ describe('the report', () => {
       '## 6. Slow readers',
       '## 7. Dead peers',
       '## 8. Live prices (the ticker room)',
+      '## 9. Scaling out (one server, Redis, two behind nginx)',
       '## Accounting',
       '## Environment',
       '## Notes',
@@ -258,12 +262,21 @@ describe('the report', () => {
       'slow-readers',
       'dead-peers',
       'ticker',
+      'scale',
       'accounting',
       'environment',
       'notes',
     ])
     expect(
-      ids({ ...results, wire: undefined, noisy: undefined, ticker: undefined, comparisons: [], notes: [] }),
+      ids({
+        ...results,
+        wire: undefined,
+        noisy: undefined,
+        ticker: undefined,
+        scale: undefined,
+        comparisons: [],
+        notes: [],
+      }),
     ).toEqual(['summary', 'latency', 'throughput', 'idle', 'slow-readers', 'dead-peers', 'accounting', 'environment'])
   })
 
@@ -481,5 +494,91 @@ describe('live prices', () => {
     expect(renderMarkdown(results)).toContain(`- ${sentence}`)
     expect(renderTerminal(results)).toContain(sentence)
     expect(tickerSentence({ ...results, ticker: undefined })).toBeUndefined()
+  })
+})
+
+describe('scaling out', () => {
+  const results = fixtureResults()
+
+  it('tabulates each setup against one server alone, with the share of deliveries across instances and Redis per message', () => {
+    const table = scaleTable(results)
+    expect(table.headers).toEqual([
+      'setup',
+      'across instances',
+      'deliveries/s',
+      'vs alone',
+      'p50 µs',
+      'vs alone',
+      'p99 µs',
+      'vs alone',
+      'Redis round trips/msg',
+      'Redis commands run/msg',
+      'lost',
+    ])
+    expect(table.rows).toEqual([
+      ['one server, in memory', '—', '40,000', '1.00x', '500', '1.00x', '2,000', '1.00x', '—', '—', '0'],
+      ['one server + Redis', '—', '20,000', '0.50x', '750', '1.50x', '3,000', '1.50x', '1.05', '2.00', '0'],
+      [
+        'two servers + Redis, behind nginx',
+        '55%',
+        '30,000',
+        '0.75x',
+        '1,000',
+        '2.00x',
+        '5,000',
+        '2.50x',
+        '1.10',
+        '2.00',
+        '0',
+      ],
+    ])
+  })
+
+  it('counts a delivery as across instances when its receiver is on another instance than the sender', () => {
+    // a sends to 4 on a and 6 on b, then b sends to 5 on a and 5 on b: 11 of 20 crossed.
+    expect(crossInstanceShare(results.scale!.rows[2]!)).toBeCloseTo(11 / 20, 9)
+    expect(crossInstanceShare({ placements: [{ sender: null, receivers: { 'in memory': 10 } }] })).toBe(0)
+    expect(crossInstanceShare({ placements: [] })).toBeNull()
+  })
+
+  it('says what each setup costs, and what Redis does per message, in the report and on the terminal', () => {
+    const sentences = [
+      'one server + Redis: 0.50x the deliveries per second of one server alone, p50 1.50x and p99 1.50x its latency; ' +
+        'per message, 1.05 Redis round trips (evalsha 1.00, set 0.0500) and 2.00 commands run in Redis, ' +
+        "the scripts' own included (evalsha 1.00, xadd 1.00).",
+      'two servers + Redis, behind nginx (55% of deliveries across instances): 0.75x the deliveries per second of ' +
+        'one server alone, p50 2.00x and p99 2.50x its latency; per message, 1.10 Redis round trips ' +
+        "(evalsha 1.00, set 0.100) and 2.00 commands run in Redis, the scripts' own included (evalsha 1.00, xadd 1.00).",
+    ]
+    expect(scaleSentences(results)).toEqual(sentences)
+    expect(renderMarkdown(results)).toContain(`- ${sentences[1]}`)
+    expect(renderTerminal(results)).toContain(sentences[1])
+    expect(scaleSentences({ ...results, scale: undefined })).toEqual([])
+  })
+
+  it('says which setups were not measured, and why, when redis-server or nginx is missing', () => {
+    const scale = results.scale!
+    const skipped = {
+      ...results,
+      scale: {
+        ...scale,
+        rows: scale.rows.slice(0, 1),
+        skipped: [
+          'one server + Redis: not measured, redis-server not found (apt-get install redis-server)',
+          'two servers + Redis, behind nginx: not measured, redis-server and nginx not found (apt-get install redis-server nginx)',
+        ],
+      },
+    }
+    expect(checkResults(skipped)).toEqual([])
+    expect(scaleSentences(skipped)).toEqual([
+      'One server + Redis: not measured, redis-server not found (apt-get install redis-server).',
+      'Two servers + Redis, behind nginx: not measured, redis-server and nginx not found (apt-get install redis-server nginx).',
+    ])
+    expect(renderMarkdown(skipped)).toContain(
+      '- Two servers + Redis, behind nginx: not measured, redis-server and nginx not found (apt-get install redis-server nginx).',
+    )
+    const none = { ...skipped, scale: { ...skipped.scale, rows: [] } }
+    const section = reportSections(none).find((s) => s.id === 'scale')!
+    expect(section.blocks.some((b) => b.kind === 'table')).toBe(false)
   })
 })
