@@ -27,7 +27,7 @@ const PAGES_TRIED = 6
 
 interface PageClient {
   query: Record<string, string>
-  welcome?: { clientId: string; instance?: string }
+  welcome?: { clientId: string; instance?: string; connectionId?: string }
   state: string
   frames: Array<{ dir: string; content: string }>
 }
@@ -108,8 +108,14 @@ describe.skipIf(!canRun)('the workbench behind two instances and the balancer', 
         expect(on[t], `${t}: where its sticky value hashes`).toBe(await hashedTo(clients[t].query.sticky!))
         const member = (await members()).find((m) => m.clientId === clients[t].welcome?.clientId)
         expect(member?.instance, `${t}: the instance that holds the member`).toBe(on[t])
+        // The instance's own record of the request that opened the stream (the join POST, the EventSource's GET,
+        // the upgrade, Socket.IO's first poll and its upgrade) has the value in its URL.
+        const handshake = await fetch(
+          `${servers[on[t] as 'a' | 'b']!.url}/api/wire/handshakes/${clients[t].welcome?.connectionId}`,
+        ).then((r) => r.text())
+        expect(handshake, `${t}: the opening request`).toContain(`sticky=${clients[t].query.sticky}`)
       }
-      // The value rides on the requests themselves: the short poll's GETs show it in the frame log.
+      // And every GET of the short poll after it, as its frame log shows.
       const polls = clients['short-polling'].frames.filter((f) => f.dir === 'up' && f.content.startsWith('/poll?'))
       expect(polls.length).toBeGreaterThan(0)
       for (const poll of polls) expect(poll.content).toContain(`sticky=${clients['short-polling'].query.sticky}`)
