@@ -170,6 +170,18 @@ describe.skipIf(!canRun)('the workbench behind two instances and the balancer', 
     await page.screenshot({ path: `${artifacts}cluster-view.png` })
   }, 60_000)
 
+  it("shows in the Inspector the handshake of a panel on the instance the page's own requests do not reach", async () => {
+    // Requests without a sticky value hash by address: this process's fetch reaches the page's instance.
+    const pageInstance = (await fetch(`${nginx.url}/api/cluster`)).headers.get('lab-instance')
+    const t = TRANSPORTS.find((x) => spread[x] !== pageInstance)!
+    const sticky = (await clientsOf(page))[t].query.sticky!
+    await page.evaluate((hash) => (location.hash = hash), `#/inspector?transport=${t}`)
+    const inspector = page.locator('lab-inspector')
+    await inspector.getByText(`sticky=${sticky}`).first().waitFor({ timeout: 10_000 })
+    expect(await inspector.getByText('keeps no').count()).toBe(0)
+    await page.getByRole('tab', { name: 'Cluster' }).click()
+  }, 60_000)
+
   it("moves a closed instance's panels to the other, and each shows its new instance", async () => {
     const a = servers.a!
     servers.a = undefined

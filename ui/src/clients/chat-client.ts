@@ -245,6 +245,15 @@ export abstract class ChatClient extends EventTarget {
     this.connect()
   }
 
+  /**
+   * `url` with this client's query added: a page request about this client's connection (the Inspector's
+   * handshake and frames) then reaches, through the balancer, the instance that holds the connection.
+   */
+  withQuery(url: string): string {
+    const search = new URLSearchParams(this.query).toString()
+    return search ? `${url}${url.includes('?') ? '&' : '?'}${search}` : url
+  }
+
   /** The TCP connection whose request opened this client's stream, as its latest welcome names it (the inspector asks for that handshake). */
   get connectionId(): string | undefined {
     return this.welcome?.connectionId
