@@ -131,18 +131,23 @@ describe.skipIf(!canRun)('the workbench behind two instances and the balancer', 
     await page.screenshot({ path: `${artifacts}cluster-panels.png` })
   }, 120_000)
 
-  it('moves a panel pinned to b there, and back where its sticky value hashes when let go', async () => {
-    const t = TRANSPORTS.find((x) => spread[x] === 'a')!
-    const pin = page.getByRole('combobox', { name: `Pin ${TRANSPORT_INFO[t].label} to an instance` })
-    await pin.selectOption('b')
-    await expect.poll(() => shownInstance(page, t), { timeout: 15_000 }).toBe('b')
-    const pinned = (await clientsOf(page))[t]
-    expect(pinned.query).toMatchObject({ node: 'b' })
-    expect((await members()).find((m) => m.clientId === pinned.welcome?.clientId)?.instance).toBe('b')
-    await pin.selectOption({ label: 'any (sticky)' })
-    await expect.poll(() => shownInstance(page, t), { timeout: 15_000 }).toBe('a')
-    expect((await clientsOf(page))[t].query.node).toBeUndefined()
-  }, 60_000)
+  it('moves each panel pinned to the other instance there (?node= on all five transports), and back when let go', async () => {
+    const other = (id: string) => (id === 'a' ? 'b' : 'a')
+    const pin = (t: TransportName) =>
+      page.getByRole('combobox', { name: `Pin ${TRANSPORT_INFO[t].label} to an instance` })
+    for (const t of TRANSPORTS) {
+      await pin(t).selectOption(other(spread[t]))
+      await expect.poll(() => shownInstance(page, t), { timeout: 15_000, message: t }).toBe(other(spread[t]))
+      const pinned = (await clientsOf(page))[t]
+      expect(pinned.query, t).toMatchObject({ node: other(spread[t]) })
+      expect((await members()).find((m) => m.clientId === pinned.welcome?.clientId)?.instance, t).toBe(other(spread[t]))
+    }
+    for (const t of TRANSPORTS) {
+      await pin(t).selectOption({ label: 'any (sticky)' })
+      await expect.poll(() => shownInstance(page, t), { timeout: 15_000, message: t }).toBe(spread[t])
+      expect((await clientsOf(page))[t].query.node, t).toBeUndefined()
+    }
+  }, 90_000)
 
   it('shows a message sent on a panel on a delivered by b to a panel on b, in the Cluster tab', async () => {
     const fromA = TRANSPORTS.find((x) => spread[x] === 'a')!

@@ -177,9 +177,9 @@ export class LabApp extends LitElement {
     this._router.write(this._route, 'replace')
   }
 
-  /** The tabs shown: the Cluster tab only when the page is behind a cluster. */
+  /** The tabs shown: the Cluster tab only when the page is behind a cluster (or a link opened it: it says why it is empty). */
   private get _visibleTabs(): ReadonlyArray<(typeof TABS)[number]> {
-    return this.lab.cluster.clustered ? TABS : TABS.filter((t) => t.id !== 'cluster')
+    return this.lab.cluster.clustered || this._tab === 'cluster' ? TABS : TABS.filter((t) => t.id !== 'cluster')
   }
 
   private _onTabKey(event: KeyboardEvent): void {
