@@ -90,9 +90,18 @@ describe.skipIf(!canRun)('the workbench behind two instances and the balancer', 
   const hashedTo = async (sticky: string) =>
     (await fetch(`${nginx.url}/api/cluster?sticky=${encodeURIComponent(sticky)}`)).headers.get('lab-instance')
 
-  /** The members of the lobby as the instances record them (presence is shared through Redis). */
-  const members = async (): Promise<Member[]> =>
-    (await fetch(`${servers.b!.url}/api/rooms/lobby/presence`)).json() as Promise<Member[]>
+  /**
+   * A member of the lobby as instance b records it: presence is shared through Redis, so a join made on a
+   * reaches b's list a moment after the page's welcome.
+   */
+  const member = (clientId: string | undefined): Promise<Member> =>
+    until(
+      async () =>
+        ((await (await fetch(`${servers.b!.url}/api/rooms/lobby/presence`)).json()) as Member[]).find(
+          (m) => m.clientId === clientId,
+        ),
+      `member ${clientId} in b's presence`,
+    )
 
   it('shows on each panel the instance its connection is on, the one its own sticky value hashes to, and spreads one page over both', async () => {
     page = await openWorkbench(browser, nginx.url)
@@ -106,8 +115,7 @@ describe.skipIf(!canRun)('the workbench behind two instances and the balancer', 
         expect(stickies[TRANSPORTS.indexOf(t)], t).toMatch(new RegExp(`^${t.replace('.', '\\.')}-[0-9a-f]{8}$`))
         expect(on[t], `${t}: the badge is the welcome's instance`).toBe(clients[t].welcome?.instance)
         expect(on[t], `${t}: where its sticky value hashes`).toBe(await hashedTo(clients[t].query.sticky!))
-        const member = (await members()).find((m) => m.clientId === clients[t].welcome?.clientId)
-        expect(member?.instance, `${t}: the instance that holds the member`).toBe(on[t])
+        expect((await member(clients[t].welcome?.clientId)).instance, `${t}: the instance that holds it`).toBe(on[t])
         // The instance's own record of the request that opened the stream (the join POST, the EventSource's GET,
         // the upgrade, Socket.IO's first poll and its upgrade) has the value in its URL.
         const handshake = await fetch(
@@ -140,7 +148,7 @@ describe.skipIf(!canRun)('the workbench behind two instances and the balancer', 
       await expect.poll(() => shownInstance(page, t), { timeout: 15_000, message: t }).toBe(other(spread[t]))
       const pinned = (await clientsOf(page))[t]
       expect(pinned.query, t).toMatchObject({ node: other(spread[t]) })
-      expect((await members()).find((m) => m.clientId === pinned.welcome?.clientId)?.instance, t).toBe(other(spread[t]))
+      expect((await member(pinned.welcome?.clientId)).instance, t).toBe(other(spread[t]))
     }
     for (const t of TRANSPORTS) {
       await pin(t).selectOption({ label: 'any (sticky)' })
