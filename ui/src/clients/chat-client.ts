@@ -52,6 +52,12 @@ export interface ClientOptions {
    * subprotocol list for WebSocket, Socket.IO's auth object. In the workbench the login cookie does it instead.
    */
   token?: string
+  /**
+   * Added to every URL this client builds (each poll, join and send, the EventSource's, the WebSocket's, Socket.IO's
+   * every request): behind the cluster's balancer, `sticky` picks the instance by hash and `node` pins one. The
+   * protocol's own parameters (room, cursor, name) win over a name given here.
+   */
+  query?: Record<string, string>
 }
 
 export interface SendExtra {
@@ -96,6 +102,8 @@ export abstract class ChatClient extends EventTarget {
   pollIntervalMs: number
   longPollTimeoutMs: number
   compress: boolean
+  /** See ClientOptions.query; moveTo() changes it. */
+  query: Record<string, string>
   state: ConnectionState = 'idle'
   welcome: Welcome | undefined
   cursor: Cursor | undefined
@@ -127,6 +135,7 @@ export abstract class ChatClient extends EventTarget {
     this.longPollTimeoutMs = options.longPollTimeoutMs ?? 25000
     this.compress = options.compress ?? false
     this.token = options.token
+    this.query = { ...options.query }
   }
 
   /** Connects (or reconnects) to `room`, resuming after `after` when given. */
@@ -201,6 +210,22 @@ export abstract class ChatClient extends EventTarget {
     this.start()
   }
 
+  /**
+   * Connects with another extra query (a panel pinned to an instance, or let go): it leaves where it is, as the
+   * member it was there, and joins again from its cursor where the new query leads. A stopped client only
+   * remembers it for its next start.
+   */
+  async moveTo(query: Record<string, string>): Promise<void> {
+    if (this.stopped) {
+      this.query = { ...query }
+      return
+    }
+    await this.stop()
+    this.query = { ...query }
+    this.forgetMember()
+    this.start()
+  }
+
   /** Drops what makes this client the same member to the server (HTTP clients: their session). */
   protected forgetMember(): void {}
 
@@ -218,6 +243,15 @@ export abstract class ChatClient extends EventTarget {
     if (this.stopped || this.state !== 'reconnecting') return
     this.reconnectDelay = RECONNECT_MIN_MS
     this.connect()
+  }
+
+  /**
+   * `url` with this client's query added: a page request about this client's connection (the Inspector's
+   * handshake and frames) then reaches, through the balancer, the instance that holds the connection.
+   */
+  withQuery(url: string): string {
+    const search = new URLSearchParams(this.query).toString()
+    return search ? `${url}${url.includes('?') ? '&' : '?'}${search}` : url
   }
 
   /** The TCP connection whose request opened this client's stream, as its latest welcome names it (the inspector asks for that handshake). */

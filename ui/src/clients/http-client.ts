@@ -19,7 +19,7 @@ export abstract class HttpClient extends ChatClient {
   }
 
   protected url(query: Record<string, string> = {}): string {
-    const search = new URLSearchParams(query).toString()
+    const search = new URLSearchParams({ ...this.query, ...query }).toString()
     return `${this.baseUrl}${this.path}${search ? `?${search}` : ''}`
   }
 

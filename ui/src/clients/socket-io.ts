@@ -16,6 +16,8 @@ export class SocketIoClient extends ChatClient {
   protected open(): void {
     const socket = io(this.baseUrl, {
       forceNew: true,
+      // engine.io puts it on every request, polls and upgrade alike: all of one session reach one instance.
+      query: { ...this.query },
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
       auth: (callback) =>

@@ -20,6 +20,7 @@ export class WebSocketClient extends ChatClient {
 
   protected open(after: Cursor | undefined): void {
     const query = new URLSearchParams({
+      ...this.query,
       room: this.room,
       name: this.name,
       compress: this.compress ? '1' : '0',

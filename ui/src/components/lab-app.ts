@@ -10,6 +10,7 @@ import { HashRouteController, type Route, type ViewId } from '../state/route.ts'
 import { presenterRemembered, rememberPresenter } from '../state/presenter.ts'
 import './lab-bench-view.ts'
 import './lab-charts.ts'
+import './lab-cluster-view.ts'
 import './lab-composer.ts'
 import './lab-counter-legend.ts'
 import './lab-inspector.ts'
@@ -30,6 +31,8 @@ const TABS = [
   { id: 'bench', label: 'Benchmarks' },
   { id: 'lessons', label: 'Lessons' },
   { id: 'instructor', label: 'Instructor' },
+  // Only behind the cluster (visibleTabs).
+  { id: 'cluster', label: 'Cluster' },
 ] as const satisfies ReadonlyArray<{ id: ViewId; label: string }>
 type TabId = ViewId
 
@@ -64,10 +67,13 @@ export class LabApp extends LitElement {
   private readonly _router = new HashRouteController(this, (route) => this._onRoute(route))
   // An instructor's login shows Reset for everyone on any machine.
   private readonly _auth = new SourceFollower<Lab>(this, renderOn(this, 'auth'))
+  // The Cluster tab appears once /api/cluster lists instances.
+  private readonly _cluster = new SourceFollower<EventTarget>(this, renderOn(this, 'change'))
 
   constructor() {
     super()
     this._auth.follow(this.lab)
+    this._cluster.follow(this.lab.cluster)
     this._tab = 'race'
     this._named = false
     this._room = this.lab.room
@@ -171,12 +177,18 @@ export class LabApp extends LitElement {
     this._router.write(this._route, 'replace')
   }
 
+  /** The tabs shown: the Cluster tab only when the page is behind a cluster (or a link opened it: it says why it is empty). */
+  private get _visibleTabs(): ReadonlyArray<(typeof TABS)[number]> {
+    return this.lab.cluster.clustered || this._tab === 'cluster' ? TABS : TABS.filter((t) => t.id !== 'cluster')
+  }
+
   private _onTabKey(event: KeyboardEvent): void {
-    const index = TABS.findIndex((t) => t.id === this._tab)
+    const tabs = this._visibleTabs
+    const index = tabs.findIndex((t) => t.id === this._tab)
     const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0
     if (!step) return
     event.preventDefault()
-    this._openTab(TABS[(index + step + TABS.length) % TABS.length]!.id)
+    this._openTab(tabs[(index + step + tabs.length) % tabs.length]!.id)
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${this._tab}`)?.focus())
   }
 
@@ -268,7 +280,9 @@ export class LabApp extends LitElement {
         <lab-name-prompt .lab=${this.lab} @name-chosen=${this._onNameChosen}></lab-name-prompt>
         <lab-join-card .baseUrl=${this.lab.baseUrl}></lab-join-card>
         <lab-network-select .network=${this.lab.network}></lab-network-select>
-        <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>${TABS.map((t) => this._renderTab(t))}</nav>
+        <nav role="tablist" aria-label="Views" @keydown=${this._onTabKey}>
+          ${this._visibleTabs.map((t) => this._renderTab(t))}
+        </nav>
         <button
           type="button"
           class="presenter"
@@ -309,6 +323,7 @@ export class LabApp extends LitElement {
         ${this._tab === 'inspector' ? this._renderInspector() : nothing}
         ${this._tab === 'charts' ? this._renderCharts() : nothing}
         ${this._tab === 'bench' ? this._renderBench() : nothing}
+        ${this._tab === 'cluster' ? html`<section id="view-cluster" role="tabpanel" aria-labelledby="tab-cluster"><lab-cluster-view .lab=${this.lab}></lab-cluster-view></section>` : nothing}
         ${this._tab === 'instructor' ? html`<section id="view-instructor" role="tabpanel" aria-labelledby="tab-instructor"><lab-instructor .lab=${this.lab}></lab-instructor></section>` : nothing}
         <section id="view-lessons" role="tabpanel" aria-labelledby="tab-lessons" ?hidden=${this._tab !== 'lessons'}>
           <lab-lessons

@@ -43,10 +43,8 @@ export class LabInspector extends LitElement {
   private readonly _loader = new Task(this, {
     task: async ([baseUrl, transport, connectionId], { signal }): Promise<Inspected | typeof initialState> => {
       if (baseUrl === undefined || connectionId === undefined) return initialState
-      const res = await fetch(`${baseUrl}/api/wire/handshakes/${encodeURIComponent(connectionId)}`, {
-        signal,
-        cache: 'no-store',
-      })
+      const url = `${baseUrl}/api/wire/handshakes/${encodeURIComponent(connectionId)}`
+      const res = await fetch(this.lab?.clients[transport].withQuery(url) ?? url, { signal, cache: 'no-store' })
       if (res.status === 404) return { transport, connectionId, handshake: undefined }
       if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`)
       const handshakes = (await res.json()) as Record<string, Handshake>

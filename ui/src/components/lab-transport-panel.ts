@@ -23,6 +23,7 @@ import './lab-sent-away.ts'
 import './lab-tab-notice.ts'
 import { focusRing } from '../focus-ring.ts'
 import './lab-network-badge.ts'
+import './lab-instance-pin.ts'
 
 const CONNS_TITLE =
   "TCP connections open that this transport used last, from every client (a browser's keep-alive connection counts " +
@@ -214,6 +215,7 @@ export class LabTransportPanel extends LitElement {
           <span class="state ${state}" role="status" aria-label="${label} connection ${state}">${state}</span>
         </header>
         <lab-network-badge .network=${this.lab.network}></lab-network-badge>
+        <lab-instance-pin .lab=${this.lab} transport=${this.transport} hidden></lab-instance-pin>
         ${off ? html`<lab-tab-notice .lab=${this.lab}></lab-tab-notice>` : nothing}
         <div class="controls">${off ? nothing : this._renderControls(client)}</div>
         <lab-sent-away .reason=${client.sentAway}></lab-sent-away>

@@ -64,7 +64,9 @@ export class LabWireFrames extends LitElement {
     const id = this.client?.connectionId
     if (id === undefined || this._loading) return
     this._loading = true
-    void fetch(`${this.baseUrl}/api/wire/frames/${encodeURIComponent(id)}`, { cache: 'no-store' })
+    void fetch(this.client!.withQuery(`${this.baseUrl}/api/wire/frames/${encodeURIComponent(id)}`), {
+      cache: 'no-store',
+    })
       .then(async (res) => {
         if (res.status === 404) {
           this._read = undefined

@@ -9,6 +9,8 @@ import type { SendOutcome } from '../clients/chat-client.ts'
 import { now } from '../clock.ts'
 import { receivedLatency, type ReceivedLatency } from '../latency.ts'
 import { login, logout, readAuth, type AuthState, type LoginResult } from './auth.ts'
+import { ClusterStore } from './cluster.ts'
+import { CrossingLog } from './crossings.ts'
 import { ALL_FIVE_MARK } from './panel-rows.ts'
 import { NetworkStore } from './network.ts'
 import { ServerClock } from './server-clock.ts'
@@ -54,6 +56,17 @@ export class Lab extends EventTarget {
   readonly clock: ServerClock
   /** The network this page is behind: its origin's port says which. */
   readonly network: NetworkStore
+  /** The servers behind the page (GET /api/cluster): none when the server runs alone. */
+  readonly cluster: ClusterStore
+  /** Behind the cluster: which instance sent and which delivered each recent message (the Cluster view). */
+  readonly crossings = new CrossingLog()
+  /**
+   * Behind the cluster, each panel's `?sticky=` value: random, one per panel, kept across its reconnects, so the
+   * balancer's hash spreads one browser's five panels over the instances and keeps each on its own.
+   */
+  readonly sticky: Record<TransportName, string>
+  /** Panels pinned to an instance (`?node=`); the others go where their sticky value hashes. */
+  readonly pins: Partial<Record<TransportName, string>> = {}
   /** clientMsgId -> when and how this page sent it. */
   readonly sent = new Map<string, Sent>()
   readonly latency: LatencySample[] = []
@@ -74,12 +87,15 @@ export class Lab extends EventTarget {
   private started = false
   private probing = false
   private openLabRejoinedAt = -Infinity
+  private readonly clusterRead: Promise<void>
 
   constructor(baseUrl = location.origin) {
     super()
     this.baseUrl = baseUrl
     this.clock = new ServerClock(baseUrl)
     this.network = new NetworkStore(baseUrl)
+    this.cluster = new ClusterStore(baseUrl)
+    this.sticky = Object.fromEntries(TRANSPORTS.map((t) => [t, `${t}-${randomHex()}`])) as Record<TransportName, string>
     // The meter and the clock are read straight from the server's port: the network is for the chat, not the instruments.
     void this.network.load().then(() => {
       const direct = this.network.directBaseUrl(baseUrl)
@@ -92,6 +108,9 @@ export class Lab extends EventTarget {
     this.wire = new WireStore(baseUrl, () =>
       Object.fromEntries(TRANSPORTS.map((t) => [t, this.clients[t].connectionId])),
     )
+    // Asked before the name prompt is answered, so that the panels join with their sticky values from the first request.
+    this.cluster.addEventListener('change', () => this.applyCluster())
+    this.clusterRead = this.cluster.start()
     this.wire.addEventListener('reachability', () => {
       if (this.wire.reachable) for (const client of Object.values(this.clients)) client.retryNow()
     })
@@ -107,6 +126,8 @@ export class Lab extends EventTarget {
       client.on('entry', ({ detail }) => {
         const { entry, receivedAt } = detail
         if (entry.type !== 'message') return
+        if (this.crossings.add(transport, entry, client.welcome?.instance, detail.backfilled))
+          this.dispatchEvent(new Event('crossing'))
         const sent = this.ownSent(entry)
         if (!sent) return
         // Sent and received on this page's clock, stamped on the server's in between: it tells the clocks' offset.
@@ -121,10 +142,14 @@ export class Lab extends EventTarget {
   start(name: string): void {
     this.name = name
     this.started = true
-    for (const client of Object.values(this.clients)) {
-      client.name = name
-      if (!this.heldBack.has(client.transport)) client.start()
-    }
+    for (const client of Object.values(this.clients)) client.name = name
+    // Behind a balancer the first request already carries the panel's sticky value: a polling session or an
+    // SSE stream opened without it could land on one instance and its next request on another.
+    void this.clusterRead.then(() => {
+      for (const client of Object.values(this.clients)) {
+        if (!this.heldBack.has(client.transport) && client.state === 'idle' && !this.loggedOut) client.start()
+      }
+    })
     this.tabs.addEventListener('change', () => this.applyBudget())
     this.tabs.start()
     this.wire.start()
@@ -259,6 +284,33 @@ export class Lab extends EventTarget {
     await Promise.all(Object.values(this.clients).map((client) => client.rename(name)))
   }
 
+  /** A panel's extra query behind the cluster: its sticky value, and its pin when it has one. */
+  queryFor(transport: TransportName): Record<string, string> {
+    const node = this.pins[transport]
+    return { sticky: this.sticky[transport], ...(node ? { node } : {}) }
+  }
+
+  /** Pins a panel to an instance (undefined: lets it go where its sticky value hashes); it reconnects there. */
+  async pin(transport: TransportName, instance: string | undefined): Promise<void> {
+    if (instance === undefined) delete this.pins[transport]
+    else this.pins[transport] = instance
+    this.dispatchEvent(new Event('pins'))
+    await this.clients[transport].moveTo(this.queryFor(transport))
+  }
+
+  /**
+   * The cluster's answer came: each client gets its panel's query. One already connected without it (the answer
+   * was late, or the balancer came up after the page) moves, so each panel's session stays on one instance.
+   */
+  private applyCluster(): void {
+    if (!this.cluster.clustered) return
+    for (const transport of TRANSPORTS) {
+      const query = this.queryFor(transport)
+      const client = this.clients[transport]
+      if (JSON.stringify(client.query) !== JSON.stringify(query)) void client.moveTo(query)
+    }
+  }
+
   /** Long polling or SSE is off in this tab: other tabs hold the browser's connections (the panel says so). */
   isOffHere(transport: TransportName): boolean {
     return this.tabs.decided && this.heldBack.has(transport)
@@ -363,4 +415,9 @@ export class Lab extends EventTarget {
     const sent = entry.clientMsgId === undefined ? undefined : this.sent.get(entry.clientMsgId)
     return sent && sent.sentAt === entry.sentAt ? sent : undefined
   }
+}
+
+/** 8 random hex digits: crypto.getRandomValues works on a plain-http classroom address too (randomUUID does not). */
+function randomHex(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('')
 }

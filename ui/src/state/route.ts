@@ -5,7 +5,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit'
 import { DEFAULT_ROOM, isRoomName, TRANSPORTS, type TransportName } from '../../../server/core/names.ts'
 
-export const VIEWS = ['race', 'inspector', 'charts', 'bench', 'lessons', 'instructor'] as const
+export const VIEWS = ['race', 'inspector', 'charts', 'bench', 'lessons', 'instructor', 'cluster'] as const
 export type ViewId = (typeof VIEWS)[number]
 
 /** A lesson's file name without .md, as the server lists it (server/plugins/lessons.ts). */
