@@ -38,37 +38,48 @@ afterEach(async () => {
   await Promise.all(watched.splice(0).map((w) => w.client.stop().catch(() => {})))
 })
 
-describe.skipIf(!hasBinaries)('an instance killed with SIGKILL while a sender is active', () => {
-  let cluster: FaultCluster
+/**
+ * Instances a and b on one Redis behind nginx for the describe block that calls it, with no per-connection rate
+ * limit (the senders' steady pace is the test's, not a class's). Started in beforeAll: call it inside the tests.
+ */
+function twoInstances(): () => FaultCluster {
+  let started: FaultCluster | undefined
   beforeAll(async () => {
-    // The sender's steady pace is the test's, not a class's: no per-connection rate limit.
-    cluster = await startFaultCluster(['a', 'b'], { MESSAGE_RATE: '0' })
+    started = await startFaultCluster(['a', 'b'], { MESSAGE_RATE: '0' })
   }, 60_000)
   afterAll(async () => {
-    await cluster?.stop()
+    await started?.stop()
   })
+  return () => {
+    if (!started) throw new Error('the cluster has not started')
+    return started
+  }
+}
+
+describe.skipIf(!hasBinaries)('an instance killed with SIGKILL while a sender is active', () => {
+  const cluster = twoInstances()
 
   it('moves its clients of every transport to the other instance, each seeing every message once, in seq order', async () => {
     const room = 'failover'
     const total = 80
     const paceMs = 25
-    const [victim, survivor] = cluster.instances as [FaultCluster['instances'][0], FaultCluster['instances'][0]]
+    const [victim, survivor] = cluster().instances as [FaultCluster['instances'][0], FaultCluster['instances'][0]]
 
     const readers = await Promise.all(
       TRANSPORTS.map(async (transport) =>
         client(transport, {
-          baseUrl: cluster.url,
+          baseUrl: cluster().url,
           name: `reader-${transport}`,
           room,
-          sticky: await stickyFor(cluster.url, victim.id, `reader-${transport}`),
+          sticky: await stickyFor(cluster().url, victim.id, `reader-${transport}`),
         }),
       ),
     )
     const sender = client('websocket', {
-      baseUrl: cluster.url,
+      baseUrl: cluster().url,
       name: 'sender',
       room,
-      sticky: await stickyFor(cluster.url, survivor.id, 'sender'),
+      sticky: await stickyFor(cluster().url, survivor.id, 'sender'),
     })
     await opened(...readers, sender)
     for (const reader of readers) expect(reader.client.welcome?.instance, reader.transport).toBe(victim.id)
@@ -124,13 +135,7 @@ describe.skipIf(!hasBinaries)('an instance killed with SIGKILL while a sender is
 })
 
 describe.skipIf(!hasBinaries)('Redis killed and restarted empty under a running cluster', () => {
-  let cluster: FaultCluster
-  beforeAll(async () => {
-    cluster = await startFaultCluster(['a', 'b'], { MESSAGE_RATE: '0' })
-  }, 60_000)
-  afterAll(async () => {
-    await cluster?.stop()
-  })
+  const cluster = twoInstances()
 
   it('refuses every send while Redis is down, keeps none of them, and tells every client the history was lost once it is back', async () => {
     const room = 'redis-restart'
@@ -138,10 +143,10 @@ describe.skipIf(!hasBinaries)('Redis killed and restarted empty under a running 
     const clients = await Promise.all(
       TRANSPORTS.map(async (transport, i) =>
         client(transport, {
-          baseUrl: cluster.url,
+          baseUrl: cluster().url,
           name: `user-${transport}`,
           room,
-          sticky: await stickyFor(cluster.url, cluster.instances[i % 2]!.id, `user-${transport}`),
+          sticky: await stickyFor(cluster().url, cluster().instances[i % 2]!.id, `user-${transport}`),
         }),
       ),
     )
@@ -153,7 +158,7 @@ describe.skipIf(!hasBinaries)('Redis killed and restarted empty under a running 
       await until(() => shownTexts(c).includes('before the outage'), `${c.transport} to have the first message`)
     const oldEpoch = clients[0]!.client.cursor!.epoch
 
-    await cluster.redis.kill()
+    await cluster().redis.kill()
     try {
       // Every transport's send, on both instances: refused with the error's code, none acknowledged.
       for (const c of clients) {
@@ -163,14 +168,14 @@ describe.skipIf(!hasBinaries)('Redis killed and restarted empty under a running 
           expect(outcome, c.transport).toMatchObject({ httpStatus: 503 })
       }
     } finally {
-      await cluster.redis.restart()
+      await cluster().redis.restart()
     }
 
     // The instances find Redis again by themselves: a send over either one is taken.
-    for (const instance of cluster.instances) {
+    for (const instance of cluster().instances) {
       await until(
         async () => {
-          const res = await fetch(`${cluster.url}/poll?node=${instance.id}`, {
+          const res = await fetch(`${cluster().url}/poll?node=${instance.id}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ type: 'send', room, text: `after the outage via ${instance.id}`, name: 'curl' }),
