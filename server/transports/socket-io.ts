@@ -273,16 +273,11 @@ export const socketIo: FastifyPluginAsync = async (app) => {
           const message: ErrorMessage = session.fail(error, event)
           ack?.(message)
         }
-        try {
-          // Counted as it arrives, so that a flood is refused at once, however far behind the queue is.
-          session.admit()
-        } catch (error) {
-          failed(error)
-          return
-        }
-        // What was admitted is handled even if the connection ends meanwhile (a flood's last allowed messages).
+        // Each event in turn, counted against the rate as its turn comes (see websocket.ts); none after the close.
         queue = queue.then(async () => {
+          if (session.closed) return
           try {
+            session.admit()
             const answer = await handler(args)
             ack?.(answer ?? { ok: true })
           } catch (error) {

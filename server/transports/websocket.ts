@@ -150,10 +150,13 @@ export const websocket: FastifyPluginAsync = async (app) => {
     alive.set(socket, true)
     socket.on('pong', () => alive.set(socket, true))
 
-    // What was admitted is handled even if the connection ends meanwhile (a flood's last allowed messages).
+    // Each message in turn, counted against the rate as its turn comes: a flood's allowed messages are handled
+    // (and echoed) before the one that closes it, as when nothing waits on Redis; a message after the close is not.
     const handle = async (buffer: Buffer, isBinary: boolean) => {
+      if (session.closed) return
       let ref: string | undefined
       try {
+        session.admit()
         if (isBinary) {
           session.end(
             new LabError('LAB_ERR_UNSUPPORTED', 'binary frames are not part of the protocol: send JSON text frames'),
@@ -173,13 +176,6 @@ export const websocket: FastifyPluginAsync = async (app) => {
       if (deflated) wire.received(0, 0, buffer.byteLength)
       else wire.received(buffer.byteLength)
       if (session.closed) return
-      try {
-        // Counted as it arrives, so that a flood is refused at once, however far behind the queue is.
-        session.admit()
-      } catch (error) {
-        session.fail(error)
-        return
-      }
       queue = queue.then(() => handle(buffer, isBinary))
     })
 
