@@ -26,6 +26,7 @@ export interface Config {
   messageBurst: number
   maxClientsPerAddress: number
   maxRoomsPerClient: number
+  presenceRate: number
   tickerHz: number
   shutdownGraceMs: number
   networkPort: number
@@ -258,6 +259,16 @@ export const SETTINGS: Setting[] = [
     min: 1,
     max: 100000,
     help: 'rooms one connection or session may be in at once',
+  },
+  {
+    key: 'presenceRate',
+    env: 'PRESENCE_RATE',
+    flag: 'presence-rate',
+    kind: 'int',
+    default: 20000,
+    min: 0,
+    max: 100000000,
+    help: 'join/leave deliveries a second per room before notices are batched into presence entries; 0 never',
   },
   {
     key: 'tickerHz',

@@ -19,6 +19,8 @@ export function welcomeLine(welcome: Welcome): string {
  */
 export function entryLine({ entry, receivedAt, backfilled }: Received): string {
   const tail = backfilled ? '  [filled in]' : ''
+  if (entry.type === 'presence')
+    return `#${entry.seq} * ${entry.joins} joined, ${entry.leaves} left (${entry.memberCount} here)${tail}`
   if (entry.type === 'notice')
     return `#${entry.seq} * ${entry.who.name} ${entry.event === 'join' ? 'joined' : 'left'} (${entry.who.transport})${tail}`
   const latency = !backfilled && entry.sentAt !== undefined ? `  [${(receivedAt - entry.sentAt).toFixed(1)} ms]` : tail

@@ -11,7 +11,9 @@
 // them, and the methods that write (join, leave, publish) resolve once this
 // server has applied their entry.
 import { randomUUID } from 'node:crypto'
+import { encode, type Encoded } from '../wire/payload.ts'
 import { LabError } from './errors.ts'
+import { PresenceBatch, PresenceBudget } from './presence.ts'
 import { Room, type ReadResult, type RoomLog } from './room.ts'
 import {
   WELCOME_MEMBERS_MAX,
@@ -59,6 +61,48 @@ export interface SharedLog {
   close(): Promise<void>
 }
 
+/** One entry on its way to a room's members: serialized once, for every member on every transport. */
+export interface Delivery {
+  readonly entry: LogEntry
+  readonly encoded: Encoded
+  /** The client it is not delivered to (the notes' socket.to(room): everyone but the sender). */
+  readonly except: string | undefined
+}
+
+/**
+ * How one push transport delivers: the hub hands it each entry once per room,
+ * with the sinks (connections) of its members there, by clientId. A transport
+ * that writes to each connection loops over them (eachSink); Socket.IO
+ * broadcasts once through its adapter, whose rooms follow the hub's
+ * membership through joined/left.
+ */
+export interface Fanout<Sink = unknown> {
+  deliver(delivery: Delivery, room: string, sinks: ReadonlyMap<string, Sink>): void
+  /** A member of this transport became a member of the room: before any of its entries is delivered. */
+  joined?(sink: Sink, room: string): void
+  /** It left the room: before its leave notice is delivered. */
+  left?(sink: Sink, room: string): void
+}
+
+/** The fanout of a transport that writes to each connection: `write` once per member but the excepted one. */
+export function eachSink<Sink>(write: (sink: Sink, delivery: Delivery) => void): Fanout<Sink> {
+  return {
+    deliver(delivery, _room, sinks) {
+      for (const [clientId, sink] of sinks) {
+        if (clientId === delivery.except) continue
+        try {
+          write(sink, delivery)
+        } catch {
+          // A broken pipe is that connection's problem; the others still get the entry.
+        }
+      }
+    },
+  }
+}
+
+/** connect({ deliver }) : each entry handed to a callback (tests, simple pipes). */
+const CALLBACKS = eachSink<(entry: LogEntry) => void>((deliver, { entry }) => deliver(entry))
+
 export interface HubOptions {
   /** Entries kept per room; older ones fall off and can no longer be resumed. */
   historyLimit: number
@@ -69,6 +113,12 @@ export interface HubOptions {
   now?: () => number
   /** Several servers, one chat: the log lives there. Absent: this hub is the log. */
   shared?: SharedLog
+  /**
+   * Member-deliveries a second each room may spend on join and leave notices before they are coalesced into
+   * presence entries (server/core/presence.ts); 0 never coalesces. Alone only: with a shared log each notice
+   * goes out on its own.
+   */
+  presenceRate?: number
 }
 
 /** How much one read may answer: a page, so that a 100-byte request cannot ask for megabytes. */
@@ -88,7 +138,10 @@ export interface PageResult extends ReadResult {
 export interface ConnectOptions {
   name: string
   transport: string
-  /** Push pipes (SSE, WebSocket, Socket.IO) receive each entry of their rooms here. Pull pipes (polling) leave it out. */
+  /** How a push pipe (SSE, WebSocket, Socket.IO) is delivered to, and this connection's sink there. Pull pipes (polling) leave both out. */
+  fanout?: Fanout<never>
+  sink?: unknown
+  /** Shorthand for a fanout that hands each entry to this callback. */
   deliver?: (entry: LogEntry) => void
   /** For pipes that cannot tell when the client went away (polling): the member is dropped after this long without touch(). */
   leaseMs?: number
@@ -124,7 +177,9 @@ export interface Client {
 interface ClientState extends Client {
   rooms: Set<string>
   connectionId: string | undefined
-  deliver: ((entry: LogEntry) => void) | undefined
+  fanout: Fanout | undefined
+  /** Undefined while detached (a member that receives nothing for now). */
+  sink: unknown
   end: ((reason: LabError) => void) | undefined
   leaseMs: number | undefined
   expiresAt: number
@@ -163,6 +218,12 @@ export class Hub {
   private readonly pinned = new Map<string, number>()
   /** Leave notices the shared log could not take (it was unreachable): sent when it is back. */
   private pendingLeaves: Draft[] = []
+  private readonly presenceRate: number
+  /** Per room: its presence budget, and the batch waiting for it (with the timer that sends it). */
+  private readonly presenceBudgets = new Map<
+    string,
+    { budget: PresenceBudget; batch?: PresenceBatch; timer?: NodeJS.Timeout }
+  >()
 
   constructor(options: HubOptions) {
     this.historyLimit = options.historyLimit
@@ -171,6 +232,7 @@ export class Hub {
     this.now = options.now ?? Date.now
     this.shared = options.shared
     this.instance = options.shared?.instance
+    this.presenceRate = options.shared ? 0 : (options.presenceRate ?? 0)
     this.shared?.attach({
       restore: (room, log, roster) => this.restore(room, log, roster),
       apply: (room, entry, except) => {
@@ -191,7 +253,8 @@ export class Hub {
       rooms: new Set(),
       connectedAt: this.now(),
       connectionId: options.connectionId,
-      deliver: options.deliver,
+      fanout: options.fanout ?? (options.deliver ? CALLBACKS : undefined),
+      sink: options.fanout ? options.sink : options.deliver,
       end: options.end,
       leaseMs: options.leaseMs,
       expiresAt: options.leaseMs ? this.now() + options.leaseMs : Infinity,
@@ -237,9 +300,8 @@ export class Hub {
       if (!client.rooms.has(roomName)) {
         // The notice goes to those already present; the joiner learns of the
         // room from its welcome (and its backlog when it asked to resume).
-        this.append(room, this.entry(room, this.notice(roomName, 'join', client)))
-        room.members.set(clientId, client)
-        client.rooms.add(roomName)
+        this.announce(room, this.notice(roomName, 'join', client))
+        this.enter(room, client)
       }
       return this.welcome(client, room, after, ready)
     }
@@ -254,8 +316,7 @@ export class Hub {
           void this.sendLeave(this.notice(roomName, 'leave', client))
           throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
         }
-        room.members.set(clientId, client)
-        client.rooms.add(roomName)
+        this.enter(room, client)
       }
       return this.welcome(client, room, after, ready)
     } finally {
@@ -269,11 +330,10 @@ export class Hub {
     const room = this.rooms.get(roomName)
     if (!room) return 0
     if (!client || !client.rooms.has(roomName)) return room.seq
-    client.rooms.delete(roomName)
-    room.members.delete(clientId)
+    this.exit(room, client)
     const notice = this.notice(roomName, 'leave', client)
     if (!this.shared) {
-      this.append(room, this.entry(room, notice))
+      this.announce(room, notice)
       return room.seq
     }
     return (await this.sendLeave(notice)) ?? room.seq
@@ -368,16 +428,24 @@ export class Hub {
   detach(clientId: string, graceMs: number): void {
     const client = this.clients.get(clientId)
     if (!client) return
-    client.deliver = undefined
+    for (const name of client.rooms) {
+      const room = this.rooms.get(name)
+      if (room) this.unplug(room, client)
+    }
+    client.sink = undefined
     client.leaseMs = graceMs
     client.expiresAt = this.now() + graceMs
   }
 
-  /** Gives a detached client its new pipe (and the way to end it); false when it already left. */
-  attach(clientId: string, deliver: (entry: LogEntry) => void, end?: (reason: LabError) => void): boolean {
+  /** Gives a detached client its new sink (and the way to end it); false when it already left. */
+  attach(clientId: string, sink: unknown, end?: (reason: LabError) => void): boolean {
     const client = this.clients.get(clientId)
     if (!client) return false
-    client.deliver = deliver
+    client.sink = sink
+    for (const name of client.rooms) {
+      const room = this.rooms.get(name)
+      if (room) this.plug(room, client)
+    }
     client.end = end
     client.leaseMs = undefined
     client.expiresAt = Infinity
@@ -464,6 +532,7 @@ export class Hub {
 
   close(): void {
     clearInterval(this.sweepTimer)
+    for (const { timer } of this.presenceBudgets.values()) clearTimeout(timer)
     for (const watchers of [...this.watchers.values()]) {
       for (const watcher of [...watchers]) watcher()
     }
@@ -500,13 +569,18 @@ export class Hub {
     if (entry.type === 'notice') {
       if (entry.event === 'join') room.roster.set(entry.who.clientId, entry.who)
       else room.roster.delete(entry.who.clientId)
+    } else if (entry.type === 'presence') {
+      for (const member of entry.joined) room.roster.set(member.clientId, member)
+      for (const member of entry.left) room.roster.delete(member.clientId)
     }
-    for (const member of room.members.values()) {
-      if (!member.deliver || member.clientId === except) continue
-      try {
-        member.deliver(entry)
-      } catch {
-        // A broken pipe is that transport's problem; the others still get the entry.
+    if (room.fanouts.size > 0) {
+      const delivery: Delivery = { entry, encoded: encode(entry), except }
+      for (const [fanout, sinks] of room.fanouts) {
+        try {
+          ;(fanout as Fanout).deliver(delivery, room.name, sinks)
+        } catch {
+          // A broken transport is its own problem; the others still get the entry.
+        }
       }
     }
     // Waiters remove themselves when woken, so iterate over a copy (only when there are any).
@@ -602,7 +676,11 @@ export class Hub {
     const old = this.rooms.get(name)
     const room = new Room<ClientState>(name, this.historyLimit, this.historyLimit, log)
     room.lastUsedAt = this.now()
-    if (old) for (const [id, member] of old.members) room.members.set(id, member)
+    if (old)
+      for (const [id, member] of old.members) {
+        room.members.set(id, member)
+        if (member.sink !== undefined && member.fanout) room.sinks(member.fanout).set(id, member.sink)
+      }
     const everyone = roster ?? (old ? [...old.roster.values()] : [])
     for (const member of everyone) room.roster.set(member.clientId, member)
     this.rooms.set(name, room)
@@ -621,6 +699,72 @@ export class Hub {
           )
       }
     }
+  }
+
+  /**
+   * A join or leave notice of this hub's own log: appended now while the room's presence budget allows it,
+   * else into the room's batch, which goes out as one presence entry when the budget allows again. Either
+   * way the roster (presence, welcomes) changes now.
+   */
+  private announce(room: Room<ClientState>, notice: Draft): void {
+    const { op, member } = notice.presence!
+    if (this.presenceRate > 0) {
+      let state = this.presenceBudgets.get(room.name)
+      if (!state)
+        this.presenceBudgets.set(room.name, (state = { budget: new PresenceBudget(this.presenceRate, this.now()) }))
+      const cost = pushMembers(room)
+      if (state.batch || !state.budget.take(cost, this.now())) {
+        ;(state.batch ??= new PresenceBatch()).add(op === 'add' ? 'join' : 'leave', member)
+        if (op === 'add') room.roster.set(member.clientId, member)
+        else room.roster.delete(member.clientId)
+        const name = room.name
+        state.timer ??= setTimeout(() => this.flushPresence(name), Math.max(10, state.budget.waitMs(cost, this.now())))
+        return
+      }
+    }
+    this.append(room, this.entry(room, notice))
+  }
+
+  /** The room's waiting joins and leaves, as one presence entry. */
+  private flushPresence(name: string): void {
+    const state = this.presenceBudgets.get(name)
+    if (!state) return
+    const { batch } = state
+    state.timer = undefined
+    state.batch = undefined
+    const room = this.rooms.get(name)
+    if (!room || !batch || batch.empty) return
+    const now = this.now()
+    state.budget.spend(pushMembers(room), now)
+    this.append(room, this.entry(room, { type: 'presence', room: name, rest: batch.rest(room.roster.size, now) }))
+  }
+
+  /** Makes the client a member: from now on the room's entries reach it. */
+  private enter(room: Room<ClientState>, client: ClientState): void {
+    room.members.set(client.clientId, client)
+    client.rooms.add(room.name)
+    this.plug(room, client)
+  }
+
+  /** Ends the membership: nothing more reaches it, its own leave notice included. */
+  private exit(room: Room<ClientState>, client: ClientState): void {
+    client.rooms.delete(room.name)
+    room.members.delete(client.clientId)
+    this.unplug(room, client)
+  }
+
+  private plug(room: Room<ClientState>, client: ClientState): void {
+    if (!client.fanout || client.sink === undefined) return
+    room.sinks(client.fanout).set(client.clientId, client.sink)
+    client.fanout.joined?.(client.sink, room.name)
+  }
+
+  private unplug(room: Room<ClientState>, client: ClientState): void {
+    if (!client.fanout || client.sink === undefined) return
+    const sinks = room.fanouts.get(client.fanout)
+    if (!sinks?.delete(client.clientId)) return
+    if (sinks.size === 0) room.fanouts.delete(client.fanout)
+    client.fanout.left?.(client.sink, room.name)
   }
 
   private pin(name: string, by: number): void {
@@ -650,7 +794,12 @@ export class Hub {
   }
 
   private evictable(room: Room<ClientState>): boolean {
-    return room.members.size === 0 && !this.pinned.has(room.name) && !(this.shared && this.watchers.has(room.name))
+    return (
+      room.members.size === 0 &&
+      !this.pinned.has(room.name) &&
+      !(this.shared && this.watchers.has(room.name)) &&
+      !this.presenceBudgets.get(room.name)?.batch
+    )
   }
 
   private evictIdleRoom(): void {
@@ -661,6 +810,7 @@ export class Hub {
     }
     if (!oldest) throw roomLimit(this.maxRooms)
     this.rooms.delete(oldest.name)
+    this.presenceBudgets.delete(oldest.name)
     this.shared?.unfollow(oldest.name)
   }
 
@@ -678,6 +828,13 @@ export class Hub {
         this.end(client.clientId, new LabError('LAB_ERR_AUTH', 'your token expired: log in again to rejoin'))
     }
   }
+}
+
+/** The connections a notice in this room is delivered to on this server: what it costs. */
+function pushMembers(room: Room): number {
+  let count = 0
+  for (const sinks of room.fanouts.values()) count += sinks.size
+  return count
 }
 
 function roomLimit(maxRooms: number): LabError {

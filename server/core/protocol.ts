@@ -93,9 +93,6 @@ export const Notice = Type.Object({
   serverAt: Type.Number(),
 })
 
-/** What a room's log holds: messages and join/leave notices, in one seq order. */
-export const LogEntry = Type.Union([ChatMessage, Notice])
-
 export const Member = Type.Object({
   clientId: Type.String(),
   name: Type.String(),
@@ -103,6 +100,30 @@ export const Member = Type.Object({
   /** With REDIS_URL: the server (INSTANCE_ID) this member is connected to. */
   instance: Type.Optional(Type.String()),
 })
+
+/**
+ * Several joins and leaves in one entry: what a crowded room gets instead of
+ * one notice per join, once its notices would cost more deliveries a second
+ * than PRESENCE_RATE (see server/core/presence.ts). The lists name at most
+ * WELCOME_MEMBERS_MAX members each; `joins` and `leaves` count them all.
+ */
+export const Presence = Type.Object({
+  type: Type.Literal('presence'),
+  room: Type.String(),
+  seq: Type.Integer(),
+  epoch: Type.String(),
+  id: Type.String(),
+  joined: Type.Array(Member),
+  left: Type.Array(Member),
+  joins: Type.Integer(),
+  leaves: Type.Integer(),
+  /** Members in the room once these joins and leaves are applied, as this server counts them. */
+  memberCount: Type.Integer(),
+  serverAt: Type.Number(),
+})
+
+/** What a room's log holds: messages, join/leave notices and presence batches, in one seq order. */
+export const LogEntry = Type.Union([ChatMessage, Notice, Presence])
 
 export const Welcome = Type.Object({
   type: Type.Literal('welcome'),
@@ -168,7 +189,7 @@ export const Batch = Type.Object({
   more: Type.Optional(Type.Boolean()),
 })
 
-export const ServerMessage = Type.Union([Welcome, ChatMessage, Notice, ErrorMessage, Ack])
+export const ServerMessage = Type.Union([Welcome, ChatMessage, Notice, Presence, ErrorMessage, Ack])
 
 export type JoinMessage = Static<typeof JoinMessage>
 export type LeaveMessage = Static<typeof LeaveMessage>
@@ -178,6 +199,7 @@ export type Cursor = Static<typeof Cursor>
 export type Sender = Static<typeof Sender>
 export type ChatMessage = Static<typeof ChatMessage>
 export type Notice = Static<typeof Notice>
+export type Presence = Static<typeof Presence>
 export type LogEntry = Static<typeof LogEntry>
 export type Member = Static<typeof Member>
 export type Welcome = Static<typeof Welcome>

@@ -39,6 +39,8 @@ export class Room<Member = unknown> {
   lastUsedAt = 0
   /** Members connected to this server: the ones it delivers to. */
   readonly members = new Map<string, Member>()
+  /** Members of this server that are delivered to, grouped by how their transport delivers (the hub's Fanout): sink by clientId. */
+  readonly fanouts = new Map<object, Map<string, unknown>>()
   /** Everyone in the room as its join and leave notices say, on this server and (with Redis) on the others. */
   readonly roster = new Map<string, RosterMember>()
   private messages: LogEntry[] = []
@@ -59,6 +61,13 @@ export class Room<Member = unknown> {
       this.messages = log.messages.slice(-limit)
       this.notices = log.notices.slice(firstAfter(log.notices, log.lostBefore)).slice(-noticeLimit)
     }
+  }
+
+  /** The sinks of one fanout here, made on first use. */
+  sinks(fanout: object): Map<string, unknown> {
+    let sinks = this.fanouts.get(fanout)
+    if (!sinks) this.fanouts.set(fanout, (sinks = new Map<string, unknown>()))
+    return sinks
   }
 
   get size(): number {

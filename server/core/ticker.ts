@@ -90,7 +90,7 @@ export class Ticker {
     this.clock = options.clock ?? systemClock
     this.prices = options.prices ?? new PriceWalk()
     this.onError = options.onError ?? (() => {})
-    // Membership changes show in the log as join and leave notices. A joiner is
+    // Membership changes show in the log as join and leave notices (or presence batches). A joiner is
     // added right after its notice, a leaver removed right before its own, so
     // a join starts the ticker and a leave that leaves nobody stops it.
     this.unsubscribe = options.hz > 0 ? this.hub.onAppend((entry) => this.onEntry(entry)) : () => {}
@@ -107,7 +107,7 @@ export class Ticker {
   }
 
   private onEntry(entry: LogEntry): void {
-    if (entry.type !== 'notice' || entry.room !== this.room) return
+    if ((entry.type !== 'notice' && entry.type !== 'presence') || entry.room !== this.room) return
     // Any join or leave can change whether this server ticks (with several, a leave can hand it the room).
     if (this.occupied()) this.start()
     else this.stop()

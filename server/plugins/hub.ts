@@ -25,6 +25,7 @@ export const hubPlugin = fp(
       historyLimit: app.config.historyLimit,
       maxRooms: app.config.maxRooms,
       maxRoomsPerClient: app.config.maxRoomsPerClient,
+      presenceRate: app.config.presenceRate,
       shared,
     })
     app.decorate('hub', hub)

@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { isLabError, LabError } from '../core/errors.ts'
-import type { Client } from '../core/hub.ts'
+import { eachSink, type Client, type Fanout } from '../core/hub.ts'
 import { newBucket, rateLimited, type TokenBucket } from '../core/limits.ts'
 import type { ChatMessage, ClientMessage, Cursor, ErrorMessage, LogEntry, Welcome } from '../core/protocol.ts'
 import { encode } from '../wire/payload.ts'
@@ -24,6 +24,9 @@ export interface PushOutput {
   /** Ends the connection in the transport's idiom, telling the client why. Called once. */
   close(error: LabError): void
 }
+
+/** WebSocket and SSE: each member's connection gets the entry (encoded once, in the hub) and the slow-consumer check. */
+const EACH_SESSION = eachSink<PushSession>((session, delivery) => session.write(delivery.entry))
 
 /** How long a closing connection may take to flush its goodbye before it is destroyed. */
 export const CLOSE_GRACE_MS = 5000
@@ -42,7 +45,9 @@ export class PushSession {
    * `opening` is the request that opened the stream (the SSE GET, the /ws
    * upgrade, Engine.IO's first request): its handshake is the one the
    * inspector shows for this client. `adopt` names a detached hub client (see
-   * Hub.detach) to carry on as, when it is still there.
+   * Hub.detach) to carry on as, when it is still there. `fanout` is how a
+   * transport that leaves out `out.entry` is delivered to (Socket.IO's
+   * adapter), with this connection's `sink` there.
    */
   constructor(
     app: FastifyInstance,
@@ -52,24 +57,33 @@ export class PushSession {
     out: PushOutput,
     log: FastifyBaseLogger,
     adopt?: string,
+    fanout?: { fanout: Fanout<never>; sink: unknown },
   ) {
     this.app = app
     this.out = out
     this.log = log
     this.connectionId = app.wire.opened(transport, opening)
     this.bucket = newBucket({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
-    const entry = out.entry?.bind(out)
-    const deliver = entry ? (e: LogEntry) => this.deliver(entry, e) : undefined
+    const push = fanout ?? (out.entry ? { fanout: EACH_SESSION, sink: this } : undefined)
     // An instructor's disconnect ends it like any other reason (hub.end).
     const end = (reason: LabError) => this.end(reason)
     const adopted =
-      adopt !== undefined && deliver && app.hub.attach(adopt, deliver, end) ? app.hub.client(adopt) : undefined
+      adopt !== undefined && push && app.hub.attach(adopt, push.sink, end) ? app.hub.client(adopt) : undefined
     if (adopted) app.hub.moved(adopted.clientId, this.connectionId)
     // The token it came with (authenticated where its connection started): the hub ends it when the token expires.
     const principal = app.auth.principalOf(opening)
     const credential = principal ? { id: principal.id, expiresAt: principal.expiresAt } : undefined
     this.client =
-      adopted ?? app.hub.connect({ name, transport, deliver, end, connectionId: this.connectionId, credential })
+      adopted ??
+      app.hub.connect({
+        name,
+        transport,
+        fanout: push?.fanout,
+        sink: push?.sink,
+        end,
+        connectionId: this.connectionId,
+        credential,
+      })
   }
 
   /** The connection closed but its client may come back soon (an SSE reconnect): stay a member for `graceMs`. */
@@ -190,9 +204,10 @@ export class PushSession {
     this.app.hub.disconnect(this.client.clientId)
   }
 
-  private deliver(entry: (e: LogEntry) => void, e: LogEntry): void {
+  /** One live entry to this connection, then the slow-consumer policy. */
+  write(entry: LogEntry): void {
     if (this.ended) return
-    entry(e)
+    this.out.entry!(entry)
     this.checkBuffer()
   }
 }

@@ -24,6 +24,7 @@ import { Server as Engine, type Socket as EngineConnection } from 'engine.io'
 import { Server as SocketIOServer, type Socket } from 'socket.io'
 import { isLabError, LabError } from '../core/errors.ts'
 import { TRANSPORT_INFO } from '../core/names.ts'
+import type { Fanout } from '../core/hub.ts'
 import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import {
@@ -35,6 +36,7 @@ import {
 } from './engine-io-internals.ts'
 import type { WireStream } from '../wire/meter.ts'
 import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
+import { entryParser } from '../wire/socket-io-encoder.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
@@ -72,7 +74,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     engine.on('headers', (headers: Record<string, string>) => {
       headers[INSTANCE_HEADER] = instance
     })
-  const io = new SocketIOServer({ serveClient: false, connectTimeout: 10_000 })
+  const io = new SocketIOServer({ serveClient: false, connectTimeout: 10_000, parser: entryParser })
   io.bind(engine)
 
   const engines = new Map<string, number>()
@@ -156,32 +158,31 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     }
   })
 
-  const sessions = new Map<string, PushSession>()
-  /** Socket ids by hub client: an entry that leaves its sender out (the notes' socket.to(room)) names the client. */
-  const socketOf = new Map<string, string>()
-
-  // Live entries go out once per room and dialect through Socket.IO's own
-  // rooms: the adapter encodes each packet once for all the sockets in it.
-  // Then the slow-consumer policy, for every socket that got it.
-  app.hub.onAppend((entry, except) => {
-    const exceptSocket = except === undefined ? undefined : socketOf.get(except)
-    for (const dialect of DIALECTS) {
-      const key = roomKey(dialect, entry.room)
-      const sockets = io.sockets.adapter.rooms.get(key)
-      if (!sockets || sockets.size === 0) continue
-      const [event, ...args] = eventFor(dialect, entry)
-      ;(exceptSocket !== undefined && sockets.has(exceptSocket) ? io.to(key).except(exceptSocket) : io.to(key)).emit(
-        event,
-        ...args,
-      )
-      let slow: PushSession[] | undefined
-      for (const id of sockets) {
-        const session = sessions.get(id)
-        if (session?.overBuffer()) (slow ??= []).push(session)
-      }
-      if (slow) for (const session of slow) session.checkBuffer()
-    }
-  })
+  /** Each connection as the hub's Socket.IO fanouts know it. */
+  interface Member {
+    session: PushSession
+    socket: Socket
+  }
+  // The hub delivers each entry once per room and dialect: one broadcast through Socket.IO's adapter, whose
+  // rooms follow the hub's membership (joined/left, called by the hub when it changes), so the packet is encoded
+  // once for all the sockets in it, from the JSON the hub already made. Then the slow-consumer policy.
+  const fanouts = Object.fromEntries(
+    DIALECTS.map((dialect): [Dialect, Fanout<Member>] => [
+      dialect,
+      {
+        deliver({ entry, except }, room, members) {
+          const key = roomKey(dialect, room)
+          const skip = except === undefined ? undefined : members.get(except)?.socket.id
+          ;(skip === undefined ? io.to(key) : io.to(key).except(skip)).emit(...eventFor(dialect, entry))
+          let slow: PushSession[] | undefined
+          for (const { session } of members.values()) if (session.overBuffer()) (slow ??= []).push(session)
+          if (slow) for (const session of slow) session.checkBuffer()
+        },
+        joined: ({ socket }, room) => void socket.join(roomKey(dialect, room)),
+        left: ({ socket }, room) => void socket.leave(roomKey(dialect, room)),
+      },
+    ]),
+  ) as Record<Dialect, Fanout<Member>>
 
   io.on('connection', (socket) => {
     const auth = authOf(socket)
@@ -190,18 +191,15 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     const buffered = engineBuffered(engineSocket(socket.conn))
 
     const emit = (event: string, ...args: unknown[]) => socket.emit(event, ...args)
-    // Into the Socket.IO room as the welcome goes out, when the hub makes it a member: no entry falls between.
-    const join = (roomName: string, after?: Cursor) =>
-      session.join(roomName, after, () => void socket.join(roomKey(dialect, roomName)))
-    // Out of the Socket.IO room first, so that the leave notice goes to the others only (as on every transport).
-    const leave = (roomName: string) => {
-      void socket.leave(roomKey(dialect, roomName))
-      return session.leave(roomName)
-    }
+    // The hub puts the socket into the dialect's Socket.IO room when it becomes a member, and out when it leaves.
+    const join = (roomName: string, after?: Cursor) => session.join(roomName, after)
+    const leave = (roomName: string) => session.leave(roomName)
     /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
     let queue: Promise<unknown> = Promise.resolve()
 
     let greeted = false
+    /** This connection in the hub's fanout: its session is set as soon as it exists, before any join. */
+    const member = { socket } as Member
     const session: PushSession = new PushSession(
       app,
       transport,
@@ -227,13 +225,12 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         },
       },
       log,
+      undefined,
+      { fanout: fanouts[dialect], sink: member },
     )
-    sessions.set(socket.id, session)
-    socketOf.set(session.client.clientId, socket.id)
+    member.session = session
     // The checks in io.use() passed, but the room may have filled up since, or Redis gone: say so and let go.
     const refuse = (error: unknown) => {
-      sessions.delete(socket.id)
-      socketOf.delete(session.client.clientId)
       session.fail(error)
       session.close()
       socket.disconnect(true)
@@ -340,8 +337,6 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     })
 
     socket.on('disconnect', (reason) => {
-      sessions.delete(socket.id)
-      socketOf.delete(session.client.clientId)
       session.close()
       log.info({ clientId: session.client.clientId, reason }, 'Socket.IO disconnected')
     })
@@ -370,7 +365,9 @@ function eventFor(dialect: Dialect, entry: LogEntry): [string, ...unknown[]] {
   return ['server_message', entry.type === 'message' ? entry.text : noticeText(entry), entry]
 }
 
-function noticeText(notice: Extract<LogEntry, { type: 'notice' }>): string {
+function noticeText(notice: Exclude<LogEntry, { type: 'message' }>): string {
+  if (notice.type === 'presence')
+    return `${notice.joins} joined and ${notice.leaves} left room ${notice.room}: ${notice.memberCount} here`
   return notice.event === 'join'
     ? `${notice.who.name} joined room ${notice.room}`
     : `${notice.who.name} left room ${notice.room}`

@@ -74,7 +74,7 @@ export const sse: FastifyPluginAsync = async (app) => {
     const writeEntry = (entry: LogEntry) => {
       const { json, bytes } = encode(entry)
       lastId = entry.id
-      write(`id: ${entry.id}\n${entry.type === 'notice' ? 'event: notice\n' : ''}data: ${json}\n\n`, bytes)
+      write(`id: ${entry.id}\n${entry.type === 'message' ? '' : `event: ${entry.type}\n`}data: ${json}\n\n`, bytes)
     }
     /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
     const goodbye = (code: string, message: string, retryMs?: number) => {

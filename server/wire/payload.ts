@@ -24,3 +24,8 @@ export function encode(message: object): Encoded {
   const holder = message as { [kEncoded]?: Encoded }
   return (holder[kEncoded] ??= new Encoded(JSON.stringify(message)))
 }
+
+/** The entry's encoding when something has already made it (the hub, for every entry it delivers); never makes one. */
+export function encodedOf(message: unknown): Encoded | undefined {
+  return typeof message === 'object' && message !== null ? (message as { [kEncoded]?: Encoded })[kEncoded] : undefined
+}

@@ -39,6 +39,26 @@ export interface LabClient {
   close(): Promise<void>
 }
 
+/**
+ * Who is in the room as this client was told: its last welcome's members, then every notice and presence
+ * entry after it (exact while the room has at most WELCOME_MEMBERS_MAX members).
+ */
+export function rosterOf(client: LabClient, room: string): Set<string> {
+  const welcome = client.welcomes.filter((w) => w.room === room).at(-1)
+  const names = new Set<string>(welcome?.members.map((m) => m.name))
+  for (const entry of client.entries) {
+    if (entry.room !== room || (welcome && entry.seq <= welcome.seq)) continue
+    if (entry.type === 'notice') {
+      if (entry.event === 'join') names.add(entry.who.name)
+      else names.delete(entry.who.name)
+    } else if (entry.type === 'presence') {
+      for (const m of entry.joined) names.add(m.name)
+      for (const m of entry.left) names.delete(m.name)
+    }
+  }
+  return names
+}
+
 export function messagesIn(client: LabClient, room: string): ChatMessage[] {
   return client.entries.filter((e): e is ChatMessage => e.type === 'message' && e.room === room)
 }
@@ -232,6 +252,7 @@ class SseClient extends BaseClient {
       })
       source.addEventListener('message', (event) => this.receive(JSON.parse(event.data as string) as LogEntry))
       source.addEventListener('notice', (event) => this.receive(JSON.parse(event.data as string) as LogEntry))
+      source.addEventListener('presence', (event) => this.receive(JSON.parse(event.data as string) as LogEntry))
     })
   }
 
@@ -330,6 +351,7 @@ class SocketIoClient extends BaseClient {
         })
         socket.on('message', (entry: LogEntry) => this.receive(entry))
         socket.on('notice', (entry: LogEntry) => this.receive(entry))
+        socket.on('presence', (entry: LogEntry) => this.receive(entry))
         socket.on('error', (error: ErrorMessage) => this.errors.push(error))
       })
     }

@@ -49,9 +49,10 @@ export class SocketIoClient extends ChatClient {
     socket.on('message', (entry: LogEntry) => {
       if (current()) this.onEntry(entry)
     })
-    socket.on('notice', (entry: LogEntry) => {
-      if (current()) this.onEntry(entry)
-    })
+    for (const event of ['notice', 'presence'])
+      socket.on(event, (entry: LogEntry) => {
+        if (current()) this.onEntry(entry)
+      })
     socket.on('error', (error: ErrorMessage) => {
       if (current()) this.onError(error)
     })

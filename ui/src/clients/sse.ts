@@ -71,10 +71,11 @@ export class SseClient extends HttpClient {
       frame(event, 'message')
       this.onEntry(JSON.parse(event.data) as LogEntry)
     })
-    on('notice', (event) => {
-      frame(event, 'notice')
-      this.onEntry(JSON.parse(event.data) as LogEntry)
-    })
+    for (const type of ['notice', 'presence'] as const)
+      on(type, (event) => {
+        frame(event, type)
+        this.onEntry(JSON.parse(event.data) as LogEntry)
+      })
     // The server ending the stream on purpose: a renewal (EventSource is back within the
     // server's retry of 100 ms, resuming from Last-Event-ID), or a limit, which is worth showing.
     on('bye', (event) => {

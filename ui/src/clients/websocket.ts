@@ -46,7 +46,7 @@ export class WebSocketClient extends ChatClient {
         const answered = this.pending.find((p) => p.clientMsgId === message.ref) ?? this.pending[0]
         this.settle(answered, { status: 'refused', code: message.code, message: message.message })
         this.onError(message)
-      } else if (message.type === 'message' || message.type === 'notice') {
+      } else if (message.type === 'message' || message.type === 'notice' || message.type === 'presence') {
         // ... or the message itself, back from the room.
         if (message.type === 'message') {
           const answered = this.pending.find((p) => p.clientMsgId === message.clientMsgId)

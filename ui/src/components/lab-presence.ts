@@ -48,7 +48,7 @@ export class LabPresence extends LitElement {
     // Any one panel hearing a notice is enough; the WebSocket one hears it first.
     this._offs = [
       this.lab.clients.websocket.on('entry', ({ detail }) => {
-        if (detail.entry.type === 'notice') void this._refresh()
+        if (detail.entry.type !== 'message') void this._refresh()
       }),
       this.lab.clients.websocket.on('welcome', () => void this._refresh()),
     ]

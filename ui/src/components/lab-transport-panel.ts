@@ -12,6 +12,7 @@ import type { Lab } from '../state/lab.ts'
 import {
   PanelRows,
   describeNotices,
+  describePresence,
   fastestCopy,
   type ComparisonRow,
   type MessageRow,
@@ -415,6 +416,13 @@ export class LabTransportPanel extends LitElement {
         </li>`
       case 'notice':
         return this._renderNotice(row)
+      case 'presence':
+        return html`<li
+          class="notice"
+          title=${`seq ${row.entry.seq}: ${row.entry.joins} joined, ${row.entry.leaves} left`}
+        >
+          <span class="text">${describePresence(row.entry)}</span>
+        </li>`
       case 'comparison':
         return this._renderComparison(row)
       case 'message':

@@ -13,7 +13,7 @@
 // Rows are kept in a bounded array (ROWS_KEPT shown, up to twice as many held
 // before the oldest go at once), and each entry costs a few map lookups: a
 // burst of messages is folded in as it comes and drawn once per frame.
-import type { ChatMessage, LogEntry, Notice } from '../../../server/core/protocol.ts'
+import type { ChatMessage, LogEntry, Notice, Presence } from '../../../server/core/protocol.ts'
 import { TRANSPORT_INFO, TRANSPORTS, isTransportName, type TransportName } from '../../../server/core/names.ts'
 import type { ReceivedLatency } from '../latency.ts'
 
@@ -63,6 +63,13 @@ export interface NoticeRow {
   changes: Map<string, TransportChange>
 }
 
+/** A crowd's joins and leaves, told in one presence entry. */
+export interface PresenceRow {
+  kind: 'presence'
+  key: string
+  entry: Presence
+}
+
 export interface LostRow {
   kind: 'lost'
   key: string
@@ -74,7 +81,7 @@ export interface RoomRow {
   room: string
 }
 
-export type PanelRow = MessageRow | ComparisonRow | NoticeRow | LostRow | RoomRow
+export type PanelRow = MessageRow | ComparisonRow | NoticeRow | PresenceRow | LostRow | RoomRow
 
 export interface ReceivedEntry {
   entry: LogEntry
@@ -107,6 +114,10 @@ export class PanelRows {
   add({ entry, receivedAt, backfilled, latency }: ReceivedEntry): void {
     if (entry.type === 'notice') {
       this.addNotice(entry)
+      return
+    }
+    if (entry.type === 'presence') {
+      this.push({ kind: 'presence', key: entry.id, entry })
       return
     }
     const row: MessageRow = {
@@ -231,6 +242,19 @@ export function describeNotices(row: NoticeRow): string {
       : `${said} over ${joinWords(transports.map(transportName))}`,
   )
   return `${row.name} ${parts.join('; ')}`
+}
+
+/** A presence entry in one sentence: "ann, bob and 38 others joined; 2 left; 412 here". */
+export function describePresence(entry: Presence): string {
+  const named = (members: Presence['joined'], count: number) => {
+    const names = members.slice(0, 2).map((m) => m.name)
+    return count > names.length ? `${names.join(', ')} and ${count - names.length} others` : joinWords(names)
+  }
+  const parts: string[] = []
+  if (entry.joins > 0) parts.push(`${named(entry.joined, entry.joins)} joined`)
+  if (entry.leaves > 0) parts.push(`${named(entry.left, entry.leaves)} left`)
+  parts.push(`${entry.memberCount} here`)
+  return parts.join('; ')
 }
 
 function joinWords(words: string[]): string {
