@@ -16,6 +16,7 @@ import { encode, type Encoded } from '../wire/payload.ts'
 import { FrameLog, watchFrames } from '../wire/ws-frames.ts'
 import { refuseWith } from '../edge.ts'
 import { releaseUpgradeRequest } from './fastify-websocket-internals.ts'
+import { batchWrites, flushIfFull } from './write-batch.ts'
 import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
 import { readName, readRoomQuery } from './query.ts'
 
@@ -86,12 +87,15 @@ export const websocket: FastifyPluginAsync = async (app) => {
     if (deflated && !app.wire.countFramePayload(request.raw, wire))
       watchFrames(request.raw.socket, Object.assign(new FrameLog(''), { recorder: wire }))
 
+    const tcp = request.raw.socket
     const sendEncoded = (encoded: Encoded) => {
       if (socket.readyState !== socket.OPEN) return
       if (deflated) wire.sent(0, 0, encoded.bytes)
       else wire.sent(encoded.bytes)
+      batchWrites(tcp)
       // One Buffer per entry for all receivers, sent as a text frame: no per-socket string conversion.
       socket.send(encoded.buffer, { binary: false })
+      flushIfFull(tcp)
     }
     const closeWith = (error: LabError) => {
       sendEncoded(encode({ type: 'error', code: error.code, message: error.message }))
