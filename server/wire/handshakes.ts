@@ -21,14 +21,24 @@ import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 /** Handshakes of closed connections kept for pages that ask late (a page's current connection is always kept). */
 export const CLOSED_CONNECTIONS_KEPT = 256
 
+/**
+ * A head as kept: its header lines as one flat list (name, value, name,
+ * value...), redacted; an idle connection keeps its handshake for as long as
+ * it lives, and a pair per line would be an array each.
+ */
+interface Head {
+  startLine: string
+  headers: string[]
+}
+
 interface Exchange {
   at: number
   connectionId: string
-  request: HandshakeSide
+  request: Head
   upgrade: boolean
   /** Read when asked for, not when the request arrives: its head is written later. */
   res?: ServerResponse
-  response?: HandshakeSide
+  response?: Head
   /** Where the stream this exchange opened went on: Engine.IO's upgrade, on another connection. */
   next?: Exchange
   /** The stream pinned to this exchange, which moves with it. */
@@ -54,10 +64,10 @@ type TaggedRequest = IncomingMessage & { [kExchange]?: Exchange }
 export class HandshakeLog {
   private readonly lastHttp = new Map<string, Exchange>()
   private readonly lastUpgrade = new Map<string, Exchange>()
-  /** Connection id -> transport -> the stream opened there. */
-  private readonly pins = new Map<string, Map<string, Pin>>()
-  /** Open connection id -> the pins that follow it. */
-  private readonly held = new Map<string, Set<Pin>>()
+  /** Connection id -> the streams opened there, one per transport (nearly always one). */
+  private readonly pins = new Map<string, Pin[]>()
+  /** Open connection id -> the pins that follow it (nearly always one). */
+  private readonly held = new Map<string, Pin[]>()
   /** Pins whose connection closed, oldest first. */
   private readonly retired = new Set<Pin>()
   private readonly isOpen: (connectionId: string) => boolean
@@ -86,7 +96,7 @@ export class HandshakeLog {
     if (!exchange) return
     const [startLine = '', ...rest] = lines
     const bearerOffered = offersBearer(req.headers)
-    exchange.response = { startLine, headers: rest.map((line) => splitHeader(line, bearerOffered)) }
+    exchange.response = { startLine, headers: flatHeaders(rest, bearerOffered) }
   }
 
   /**
@@ -100,9 +110,9 @@ export class HandshakeLog {
     const exchange = (req as TaggedRequest)[kExchange]
     if (!exchange) return undefined
     const key = exchange.connectionId
-    const replaced = this.pins.get(key)?.get(transport)
+    const replaced = this.pins.get(key)?.find((pin) => pin.transport === transport)
     if (replaced) this.forget(replaced)
-    let streams = this.pins.get(key)
+    const streams = this.pins.get(key)
     const pin: Pin = {
       key,
       transport,
@@ -113,8 +123,8 @@ export class HandshakeLog {
       ...(auth ? { auth: { channel: auth.channel, name: auth.name, role: auth.role, expiresAt: auth.expiresAt } } : {}),
     }
     exchange.pin = pin
-    if (!streams) this.pins.set(key, (streams = new Map<string, Pin>()))
-    streams.set(transport, pin)
+    if (streams) streams.push(pin)
+    else this.pins.set(key, [pin])
     this.hold(pin)
     return key
   }
@@ -145,9 +155,9 @@ export class HandshakeLog {
     const streams = this.pins.get(connectionId)
     if (!streams) return undefined
     let result: Record<string, Handshake> | undefined
-    for (const [transport, pin] of streams)
+    for (const pin of streams)
       if (address === undefined || pin.address === address)
-        (result ??= {})[transport] = describe(shown(pin.opened), pin.auth)
+        (result ??= {})[pin.transport] = describe(shown(pin.opened), pin.auth)
     return result
   }
 
@@ -169,14 +179,14 @@ export class HandshakeLog {
       this.retire(pin)
       return
     }
-    let pins = this.held.get(pin.holder)
-    if (!pins) this.held.set(pin.holder, (pins = new Set<Pin>()))
-    pins.add(pin)
+    const pins = this.held.get(pin.holder)
+    if (!pins) this.held.set(pin.holder, [pin])
+    else if (!pins.includes(pin)) pins.push(pin)
   }
 
   private release(pin: Pin): void {
     const pins = this.held.get(pin.holder)
-    if (pins?.delete(pin) && pins.size === 0) this.held.delete(pin.holder)
+    if (pins && removeFrom(pins, pin) && pins.length === 0) this.held.delete(pin.holder)
     this.retired.delete(pin)
   }
 
@@ -193,10 +203,7 @@ export class HandshakeLog {
   private forget(pin: Pin): void {
     this.release(pin)
     const streams = this.pins.get(pin.key)
-    if (streams?.get(pin.transport) === pin) {
-      streams.delete(pin.transport)
-      if (streams.size === 0) this.pins.delete(pin.key)
-    }
+    if (streams && removeFrom(streams, pin) && streams.length === 0) this.pins.delete(pin.key)
     if (pin.opened.pin === pin) pin.opened.pin = undefined
   }
 }
@@ -208,11 +215,37 @@ function shown(exchange: Exchange): Exchange {
   return current
 }
 
-function requestSide(req: IncomingMessage): HandshakeSide {
-  const headers: Array<[string, string]> = []
-  for (let i = 0; i < req.rawHeaders.length; i += 2)
-    headers.push(redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]))
+/** Takes `item` out of `list`; false when it was not there. */
+function removeFrom<T>(list: T[], item: T): boolean {
+  const at = list.indexOf(item)
+  if (at < 0) return false
+  list.splice(at, 1)
+  return true
+}
+
+function requestSide(req: IncomingMessage): Head {
+  const headers: string[] = []
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const [name, value] = redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
+    headers.push(name, value)
+  }
   return { startLine: `${req.method} ${redactUrl(req.url ?? '/')} HTTP/${req.httpVersion}`, headers }
+}
+
+function flatHeaders(lines: string[], bearerOffered = false): string[] {
+  const headers: string[] = []
+  for (const line of lines) {
+    const [name, value] = splitHeader(line, bearerOffered)
+    headers.push(name, value)
+  }
+  return headers
+}
+
+/** A kept head as the API serves it: a pair per header line. */
+function served(head: Head): HandshakeSide {
+  const headers: Array<[string, string]> = []
+  for (let i = 0; i < head.headers.length; i += 2) headers.push([head.headers[i]!, head.headers[i + 1]!])
+  return { startLine: head.startLine, headers }
 }
 
 function splitHeader(line: string, bearerOffered = false): [string, string] {
@@ -229,15 +262,15 @@ function splitHeader(line: string, bearerOffered = false): [string, string] {
  * test/wire/handshakes.test.ts compares it with the bytes a raw client
  * received and fails if Node stops keeping it.
  */
-function responseSide(res: ServerResponse | undefined): HandshakeSide | null {
+function responseSide(res: ServerResponse | undefined): Head | null {
   const raw = (res as unknown as { _header?: string | null } | undefined)?._header
   if (!raw) return null
   const [startLine = '', ...lines] = raw.split('\r\n').filter((line) => line.length > 0)
-  return { startLine, headers: lines.map((line) => splitHeader(line)) }
+  return { startLine, headers: flatHeaders(lines) }
 }
 
 /** The exchange's response head, read once it has been written; the response is let go then. */
-function responseOf(exchange: Exchange): HandshakeSide | null {
+function responseOf(exchange: Exchange): Head | null {
   if (exchange.response) return exchange.response
   const side = responseSide(exchange.res)
   if (side) {
@@ -247,12 +280,16 @@ function responseOf(exchange: Exchange): HandshakeSide | null {
   return side
 }
 
+function nullable(head: Head | null): HandshakeSide | null {
+  return head ? served(head) : null
+}
+
 function describe(exchange: Exchange, auth: HandshakeAuth | undefined): Handshake {
   return {
     at: exchange.at,
     connectionId: exchange.connectionId,
-    request: exchange.request,
-    response: responseOf(exchange),
+    request: served(exchange.request),
+    response: nullable(responseOf(exchange)),
     upgrade: exchange.upgrade,
     ...(auth ? { auth } : {}),
   }
