@@ -1,6 +1,8 @@
 // The inspector's view of how each stream opened. The heads are kept as they
 // crossed the wire, header names and order included, except that credentials
-// are redacted before anything is stored. Two views of them:
+// are redacted before a head is kept. A request's head is read from it when
+// first needed (most polls are never shown), a response's once it has been
+// written. Two views of them:
 //
 // - Per connection: a transport pins the request that opened a client's
 //   stream (the SSE GET, the /ws upgrade and its 101, a polling join,
@@ -22,19 +24,22 @@ import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 export const CLOSED_CONNECTIONS_KEPT = 256
 
 /**
- * A head as kept: its header lines as one flat list (name, value, name,
- * value...), redacted; an idle connection keeps its handshake for as long as
- * it lives, and a pair per line would be an array each.
+ * A head as kept: its header lines, redacted, as one string (name, value,
+ * name, value... joined by newlines, which no header holds): an idle
+ * connection keeps its handshake for as long as it lives, and a pair per line
+ * would be an array and two strings each.
  */
 interface Head {
   startLine: string
-  headers: string[]
+  headers: string
 }
 
 interface Exchange {
   at: number
   connectionId: string
-  request: Head
+  /** Made from `req` when first needed (see requestOf): most polls are neither pinned nor read. */
+  request?: Head
+  req?: IncomingMessage
   upgrade: boolean
   /** Read when asked for, not when the request arrives: its head is written later. */
   res?: ServerResponse
@@ -79,7 +84,7 @@ export class HandshakeLog {
   }
 
   request(transport: string, connectionId: string, req: IncomingMessage, res: ServerResponse): void {
-    const exchange: Exchange = { at: Date.now(), connectionId, request: requestSide(req), upgrade: false, res }
+    const exchange: Exchange = { at: Date.now(), connectionId, req, upgrade: false, res }
     ;(req as TaggedRequest)[kExchange] = exchange
     this.lastHttp.set(transport, exchange)
   }
@@ -109,6 +114,7 @@ export class HandshakeLog {
   opened(transport: string, req: IncomingMessage, address: string, auth?: HandshakeAuth): string | undefined {
     const exchange = (req as TaggedRequest)[kExchange]
     if (!exchange) return undefined
+    requestOf(exchange)
     const key = exchange.connectionId
     const replaced = this.pins.get(key)?.find((pin) => pin.transport === transport)
     if (replaced) this.forget(replaced)
@@ -229,22 +235,31 @@ function requestSide(req: IncomingMessage): Head {
     const [name, value] = redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
     headers.push(name, value)
   }
-  return { startLine: `${req.method} ${redactUrl(req.url ?? '/')} HTTP/${req.httpVersion}`, headers }
+  // Joined rather than a template literal, which would keep the pieces as a rope.
+  const startLine = [req.method, redactUrl(req.url ?? '/'), `HTTP/${req.httpVersion}`].join(' ')
+  return { startLine, headers: joinHead(headers) }
 }
 
-function flatHeaders(lines: string[], bearerOffered = false): string[] {
+function flatHeaders(lines: string[], bearerOffered = false): string {
   const headers: string[] = []
   for (const line of lines) {
     const [name, value] = splitHeader(line, bearerOffered)
     headers.push(name, value)
   }
-  return headers
+  return joinHead(headers)
+}
+
+/** Node refuses a newline in a header (and ws writes none): a safe separator. */
+function joinHead(headers: string[]): string {
+  for (let i = 0; i < headers.length; i++) if (headers[i]!.includes('\n')) headers[i] = headers[i]!.replace(/\n/g, ' ')
+  return headers.join('\n')
 }
 
 /** A kept head as the API serves it: a pair per header line. */
 function served(head: Head): HandshakeSide {
   const headers: Array<[string, string]> = []
-  for (let i = 0; i < head.headers.length; i += 2) headers.push([head.headers[i]!, head.headers[i + 1]!])
+  const parts = head.headers === '' ? [] : head.headers.split('\n')
+  for (let i = 0; i < parts.length; i += 2) headers.push([parts[i]!, parts[i + 1] ?? ''])
   return { startLine: head.startLine, headers }
 }
 
@@ -269,6 +284,15 @@ function responseSide(res: ServerResponse | undefined): Head | null {
   return { startLine, headers: flatHeaders(lines) }
 }
 
+/** The exchange's request head, made from its request the first time it is needed; the request is let go then. */
+function requestOf(exchange: Exchange): Head {
+  if (!exchange.request) {
+    exchange.request = requestSide(exchange.req!)
+    exchange.req = undefined
+  }
+  return exchange.request
+}
+
 /** The exchange's response head, read once it has been written; the response is let go then. */
 function responseOf(exchange: Exchange): Head | null {
   if (exchange.response) return exchange.response
@@ -288,7 +312,7 @@ function describe(exchange: Exchange, auth: HandshakeAuth | undefined): Handshak
   return {
     at: exchange.at,
     connectionId: exchange.connectionId,
-    request: served(exchange.request),
+    request: served(requestOf(exchange)),
     response: nullable(responseOf(exchange)),
     upgrade: exchange.upgrade,
     ...(auth ? { auth } : {}),
