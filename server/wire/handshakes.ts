@@ -148,6 +148,16 @@ export class HandshakeLog {
     this.hold(pin)
   }
 
+  /**
+   * `req`'s response is finished: a pinned exchange reads its head now and lets
+   * the response go, which would otherwise stay (with its request) for as long
+   * as the connection does: a polling client's join, on a keep-alive socket.
+   */
+  finished(req: IncomingMessage): void {
+    const exchange = (req as TaggedRequest)[kExchange]
+    if (exchange?.pin) responseOf(exchange)
+  }
+
   /** A TCP connection closed: what follows it joins the closed ones kept, pushing out the oldest. */
   closed(connectionId: string): void {
     const pins = this.held.get(connectionId)

@@ -212,6 +212,8 @@ export class WireMeter {
   private nextId = 1
   /** Every tracked socket's 'close' listener: one function for all of them, not a closure each. */
   private readonly socketClosed: (this: MeteredSocket) => void
+  /** Every response's 'finish' listener, likewise. */
+  private readonly responseFinished: (this: ServerResponse) => void
 
   private readonly whoOpened: (req: IncomingMessage) => HandshakeAuth | undefined
   private readonly ownerAddress: (req: IncomingMessage) => string
@@ -235,6 +237,12 @@ export class WireMeter {
     const meter = this
     this.socketClosed = function (this: MeteredSocket) {
       meter.untrack(this)
+    }
+    this.responseFinished = function (this: ServerResponse) {
+      const req = this.req as IncomingMessage | undefined
+      if (!req) return
+      if (req.socket) meter.settle(req.socket)
+      meter.handshakeLog.finished(req)
     }
   }
 
@@ -284,7 +292,8 @@ export class WireMeter {
       this.settleWritten(socket, state)
       this.begin(req, socket, state, transport)
       this.settleRead(socket, state)
-      res.once('finish', () => this.settle(socket))
+      // One listener function for every response ('finish' comes once): no closure per request.
+      res.on('finish', this.responseFinished)
     }
     this.tally(transport).httpRequests++
     if (transport !== OTHER) this.handshakeLog.request(transport, state?.id ?? '-', req, res)
