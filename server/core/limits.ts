@@ -6,6 +6,9 @@ import { LabError } from './errors.ts'
 
 export type Verdict = 'ok' | 'refused' | 'abusive'
 
+/** One clock for every bucket: each connection has a bucket, and a bound function each would be kept as long. */
+const monotonicNow = (): number => performance.now()
+
 /**
  * A token bucket: `ratePerSecond` sustained, `burst` at once. A client that
  * keeps sending into an empty bucket (more refusals in a row than the burst)
@@ -19,7 +22,7 @@ export class TokenBucket {
   private readonly burst: number
   private readonly now: () => number
 
-  constructor(ratePerSecond: number, burst: number, now: () => number = performance.now.bind(performance)) {
+  constructor(ratePerSecond: number, burst: number, now: () => number = monotonicNow) {
     this.rate = ratePerSecond / 1000
     this.burst = Math.max(1, burst)
     this.tokens = this.burst

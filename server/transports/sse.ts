@@ -9,6 +9,7 @@
 // SSE_STREAM_MAX_MS: EventSource reopens it at once with Last-Event-ID and
 // carries on as the same member, a dead reader does not and leaves.
 import type { FastifyPluginAsync } from 'fastify'
+import type { ServerResponse } from 'node:http'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
@@ -40,6 +41,14 @@ export const sse: FastifyPluginAsync = async (app) => {
   const perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'SSE streams')
   /** Each open stream's shutdown. */
   const open = new Set<() => void>()
+  // One timer beats for every open stream, as the WebSocket heartbeat does: a Timeout each would be kept
+  // as long as its stream (and fired on its own). A stream's first comment comes within SSE_HEARTBEAT_MS.
+  const beats = new Map<ServerResponse, () => void>()
+  const beating = setInterval(() => {
+    for (const beat of beats.values()) beat()
+  }, app.config.sseHeartbeatMs)
+  beating.unref()
+  app.addHook('onClose', async () => clearInterval(beating))
   let stopping = false
   /**
    * Members whose stream was renewed, by the reconnect that would continue
@@ -147,10 +156,11 @@ export const sse: FastifyPluginAsync = async (app) => {
     const clientId = session.client.clientId
     request.log.info({ clientId, room, resumed: cursor?.seq, adopted: adopt !== undefined }, 'SSE stream opened')
     const release = app.wire.hold(transport)
-    const heartbeat = setInterval(() => {
+    // Passed inline, not named: under tsx a named closure also keeps a property dictionary for its name.
+    beats.set(res, () => {
       write(': ping\n\n', 0, 0)
       session.checkBuffer()
-    }, app.config.sseHeartbeatMs)
+    })
     // The renewal. The member is detached as the goodbye goes out, not when the
     // socket closes: nothing more is written to this stream, so the id the
     // browser will send back is exactly the last one written, and a reconnect
@@ -180,7 +190,7 @@ export const sse: FastifyPluginAsync = async (app) => {
     res.on('error', (error) => request.log.warn({ err: error, clientId }, 'SSE stream error'))
     res.once('close', () => {
       open.delete(shutdown)
-      clearInterval(heartbeat)
+      beats.delete(res)
       clearTimeout(renewal)
       release()
       releaseAddress()

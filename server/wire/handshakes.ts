@@ -1,6 +1,8 @@
 // The inspector's view of how each stream opened. The heads are kept as they
 // crossed the wire, header names and order included, except that credentials
-// are redacted before anything is stored. Two views of them:
+// are redacted before a head is kept. A request's head is read from it when
+// first needed (most polls are never shown), a response's once it has been
+// written. Two views of them:
 //
 // - Per connection: a transport pins the request that opened a client's
 //   stream (the SSE GET, the /ws upgrade and its 101, a polling join,
@@ -21,14 +23,27 @@ import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 /** Handshakes of closed connections kept for pages that ask late (a page's current connection is always kept). */
 export const CLOSED_CONNECTIONS_KEPT = 256
 
+/**
+ * A head as kept: its header lines, redacted, as one string (name, value,
+ * name, value... joined by newlines, which no header holds): an idle
+ * connection keeps its handshake for as long as it lives, and a pair per line
+ * would be an array and two strings each.
+ */
+interface Head {
+  startLine: string
+  headers: string
+}
+
 interface Exchange {
   at: number
   connectionId: string
-  request: HandshakeSide
+  /** Made from `req` when first needed (see requestOf): most polls are neither pinned nor read. */
+  request?: Head
+  req?: IncomingMessage
   upgrade: boolean
   /** Read when asked for, not when the request arrives: its head is written later. */
   res?: ServerResponse
-  response?: HandshakeSide
+  response?: Head
   /** Where the stream this exchange opened went on: Engine.IO's upgrade, on another connection. */
   next?: Exchange
   /** The stream pinned to this exchange, which moves with it. */
@@ -54,10 +69,10 @@ type TaggedRequest = IncomingMessage & { [kExchange]?: Exchange }
 export class HandshakeLog {
   private readonly lastHttp = new Map<string, Exchange>()
   private readonly lastUpgrade = new Map<string, Exchange>()
-  /** Connection id -> transport -> the stream opened there. */
-  private readonly pins = new Map<string, Map<string, Pin>>()
-  /** Open connection id -> the pins that follow it. */
-  private readonly held = new Map<string, Set<Pin>>()
+  /** Connection id -> the streams opened there, one per transport (nearly always one). */
+  private readonly pins = new Map<string, Pin[]>()
+  /** Open connection id -> the pins that follow it (nearly always one). */
+  private readonly held = new Map<string, Pin[]>()
   /** Pins whose connection closed, oldest first. */
   private readonly retired = new Set<Pin>()
   private readonly isOpen: (connectionId: string) => boolean
@@ -69,7 +84,7 @@ export class HandshakeLog {
   }
 
   request(transport: string, connectionId: string, req: IncomingMessage, res: ServerResponse): void {
-    const exchange: Exchange = { at: Date.now(), connectionId, request: requestSide(req), upgrade: false, res }
+    const exchange: Exchange = { at: Date.now(), connectionId, req, upgrade: false, res }
     ;(req as TaggedRequest)[kExchange] = exchange
     this.lastHttp.set(transport, exchange)
   }
@@ -86,7 +101,7 @@ export class HandshakeLog {
     if (!exchange) return
     const [startLine = '', ...rest] = lines
     const bearerOffered = offersBearer(req.headers)
-    exchange.response = { startLine, headers: rest.map((line) => splitHeader(line, bearerOffered)) }
+    exchange.response = { startLine, headers: flatHeaders(rest, bearerOffered) }
   }
 
   /**
@@ -99,10 +114,11 @@ export class HandshakeLog {
   opened(transport: string, req: IncomingMessage, address: string, auth?: HandshakeAuth): string | undefined {
     const exchange = (req as TaggedRequest)[kExchange]
     if (!exchange) return undefined
+    requestOf(exchange)
     const key = exchange.connectionId
-    const replaced = this.pins.get(key)?.get(transport)
+    const replaced = this.pins.get(key)?.find((pin) => pin.transport === transport)
     if (replaced) this.forget(replaced)
-    let streams = this.pins.get(key)
+    const streams = this.pins.get(key)
     const pin: Pin = {
       key,
       transport,
@@ -113,8 +129,8 @@ export class HandshakeLog {
       ...(auth ? { auth: { channel: auth.channel, name: auth.name, role: auth.role, expiresAt: auth.expiresAt } } : {}),
     }
     exchange.pin = pin
-    if (!streams) this.pins.set(key, (streams = new Map<string, Pin>()))
-    streams.set(transport, pin)
+    if (streams) streams.push(pin)
+    else this.pins.set(key, [pin])
     this.hold(pin)
     return key
   }
@@ -132,6 +148,16 @@ export class HandshakeLog {
     this.hold(pin)
   }
 
+  /**
+   * `req`'s response is finished: a pinned exchange reads its head now and lets
+   * the response go, which would otherwise stay (with its request) for as long
+   * as the connection does: a polling client's join, on a keep-alive socket.
+   */
+  finished(req: IncomingMessage): void {
+    const exchange = (req as TaggedRequest)[kExchange]
+    if (exchange?.pin) responseOf(exchange)
+  }
+
   /** A TCP connection closed: what follows it joins the closed ones kept, pushing out the oldest. */
   closed(connectionId: string): void {
     const pins = this.held.get(connectionId)
@@ -145,9 +171,9 @@ export class HandshakeLog {
     const streams = this.pins.get(connectionId)
     if (!streams) return undefined
     let result: Record<string, Handshake> | undefined
-    for (const [transport, pin] of streams)
+    for (const pin of streams)
       if (address === undefined || pin.address === address)
-        (result ??= {})[transport] = describe(shown(pin.opened), pin.auth)
+        (result ??= {})[pin.transport] = describe(shown(pin.opened), pin.auth)
     return result
   }
 
@@ -169,14 +195,14 @@ export class HandshakeLog {
       this.retire(pin)
       return
     }
-    let pins = this.held.get(pin.holder)
-    if (!pins) this.held.set(pin.holder, (pins = new Set<Pin>()))
-    pins.add(pin)
+    const pins = this.held.get(pin.holder)
+    if (!pins) this.held.set(pin.holder, [pin])
+    else if (!pins.includes(pin)) pins.push(pin)
   }
 
   private release(pin: Pin): void {
     const pins = this.held.get(pin.holder)
-    if (pins?.delete(pin) && pins.size === 0) this.held.delete(pin.holder)
+    if (pins && removeFrom(pins, pin) && pins.length === 0) this.held.delete(pin.holder)
     this.retired.delete(pin)
   }
 
@@ -193,10 +219,7 @@ export class HandshakeLog {
   private forget(pin: Pin): void {
     this.release(pin)
     const streams = this.pins.get(pin.key)
-    if (streams?.get(pin.transport) === pin) {
-      streams.delete(pin.transport)
-      if (streams.size === 0) this.pins.delete(pin.key)
-    }
+    if (streams && removeFrom(streams, pin) && streams.length === 0) this.pins.delete(pin.key)
     if (pin.opened.pin === pin) pin.opened.pin = undefined
   }
 }
@@ -208,11 +231,46 @@ function shown(exchange: Exchange): Exchange {
   return current
 }
 
-function requestSide(req: IncomingMessage): HandshakeSide {
+/** Takes `item` out of `list`; false when it was not there. */
+function removeFrom<T>(list: T[], item: T): boolean {
+  const at = list.indexOf(item)
+  if (at < 0) return false
+  list.splice(at, 1)
+  return true
+}
+
+function requestSide(req: IncomingMessage): Head {
+  const headers: string[] = []
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const [name, value] = redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
+    headers.push(name, value)
+  }
+  // Joined rather than a template literal, which would keep the pieces as a rope.
+  const startLine = [req.method, redactUrl(req.url ?? '/'), `HTTP/${req.httpVersion}`].join(' ')
+  return { startLine, headers: joinHead(headers) }
+}
+
+function flatHeaders(lines: string[], bearerOffered = false): string {
+  const headers: string[] = []
+  for (const line of lines) {
+    const [name, value] = splitHeader(line, bearerOffered)
+    headers.push(name, value)
+  }
+  return joinHead(headers)
+}
+
+/** Node refuses a newline in a header (and ws writes none): a safe separator. */
+function joinHead(headers: string[]): string {
+  for (let i = 0; i < headers.length; i++) if (headers[i]!.includes('\n')) headers[i] = headers[i]!.replace(/\n/g, ' ')
+  return headers.join('\n')
+}
+
+/** A kept head as the API serves it: a pair per header line. */
+function served(head: Head): HandshakeSide {
   const headers: Array<[string, string]> = []
-  for (let i = 0; i < req.rawHeaders.length; i += 2)
-    headers.push(redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]))
-  return { startLine: `${req.method} ${redactUrl(req.url ?? '/')} HTTP/${req.httpVersion}`, headers }
+  const parts = head.headers === '' ? [] : head.headers.split('\n')
+  for (let i = 0; i < parts.length; i += 2) headers.push([parts[i]!, parts[i + 1] ?? ''])
+  return { startLine: head.startLine, headers }
 }
 
 function splitHeader(line: string, bearerOffered = false): [string, string] {
@@ -229,15 +287,24 @@ function splitHeader(line: string, bearerOffered = false): [string, string] {
  * test/wire/handshakes.test.ts compares it with the bytes a raw client
  * received and fails if Node stops keeping it.
  */
-function responseSide(res: ServerResponse | undefined): HandshakeSide | null {
+function responseSide(res: ServerResponse | undefined): Head | null {
   const raw = (res as unknown as { _header?: string | null } | undefined)?._header
   if (!raw) return null
   const [startLine = '', ...lines] = raw.split('\r\n').filter((line) => line.length > 0)
-  return { startLine, headers: lines.map((line) => splitHeader(line)) }
+  return { startLine, headers: flatHeaders(lines) }
+}
+
+/** The exchange's request head, made from its request the first time it is needed; the request is let go then. */
+function requestOf(exchange: Exchange): Head {
+  if (!exchange.request) {
+    exchange.request = requestSide(exchange.req!)
+    exchange.req = undefined
+  }
+  return exchange.request
 }
 
 /** The exchange's response head, read once it has been written; the response is let go then. */
-function responseOf(exchange: Exchange): HandshakeSide | null {
+function responseOf(exchange: Exchange): Head | null {
   if (exchange.response) return exchange.response
   const side = responseSide(exchange.res)
   if (side) {
@@ -247,12 +314,16 @@ function responseOf(exchange: Exchange): HandshakeSide | null {
   return side
 }
 
+function nullable(head: Head | null): HandshakeSide | null {
+  return head ? served(head) : null
+}
+
 function describe(exchange: Exchange, auth: HandshakeAuth | undefined): Handshake {
   return {
     at: exchange.at,
     connectionId: exchange.connectionId,
-    request: exchange.request,
-    response: responseOf(exchange),
+    request: served(requestOf(exchange)),
+    response: nullable(responseOf(exchange)),
     upgrade: exchange.upgrade,
     ...(auth ? { auth } : {}),
   }

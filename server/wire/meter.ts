@@ -116,21 +116,65 @@ const STREAM_COUNTS = [
 ] as const
 type StreamCounts = Record<(typeof STREAM_COUNTS)[number], number>
 
-class Stream {
-  readonly counts = Object.fromEntries(STREAM_COUNTS.map((key) => [key, 0])) as StreamCounts
+function emptyStreamCounts(): StreamCounts {
+  return {
+    bytesIn: 0,
+    bytesOut: 0,
+    payloadIn: 0,
+    payloadOut: 0,
+    plainIn: 0,
+    plainOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    requests: 0,
+  }
+}
+
+/**
+ * One stream's counts; it is also what the transport holds (its WireStream)
+ * and counts payload through (its recorder), so that an idle connection keeps
+ * one object here, with no closures of its own.
+ */
+class Stream implements WireStream, WireRecorder {
+  readonly counts = emptyStreamCounts()
   readonly openedAt = Date.now()
-  readonly recorder: WireRecorder
   /** The connection id it is listed under: the one its latest welcome named. */
   listedAs: string | undefined
   closed = false
   readonly transport: string
   /** Who may read it: the address that opened it. */
   readonly address: string
+  /** Its transport's counters, which its payload counts for too. */
+  private readonly tally: Counters
+  private readonly meter: WireMeter
 
-  constructor(transport: string, address: string, tally: Counters) {
+  constructor(meter: WireMeter, transport: string, address: string, tally: Counters) {
+    this.meter = meter
     this.transport = transport
     this.address = address
-    this.recorder = recorderOf(tally, this.counts)
+    this.tally = tally
+  }
+
+  get recorder(): WireRecorder {
+    return this
+  }
+
+  charge(req: IncomingMessage): void {
+    this.meter.chargeStream(this, req)
+  }
+
+  close(): void {
+    this.meter.closeStream(this)
+  }
+
+  received(payloadBytes: number, messages = 1, plainBytes = payloadBytes): void {
+    countReceived(this.tally, payloadBytes, messages, plainBytes)
+    countReceived(this.counts, payloadBytes, messages, plainBytes)
+  }
+
+  sent(payloadBytes: number, messages = 1, plainBytes = payloadBytes): void {
+    countSent(this.tally, payloadBytes, messages, plainBytes)
+    countSent(this.counts, payloadBytes, messages, plainBytes)
   }
 }
 
@@ -159,13 +203,17 @@ export class WireMeter {
   private readonly handshakeLog = new HandshakeLog((id) => this.sockets.has(id))
   /** Open streams, listed or not yet. */
   private readonly streams = new Set<Stream>()
-  /** Connection id (as a welcome named it) -> transport -> the stream opened there. */
-  private readonly listed = new Map<string, Map<string, Stream>>()
+  /** Connection id (as a welcome named it) -> the streams opened there, one per transport (nearly always one). */
+  private readonly listed = new Map<string, Stream[]>()
   /** Connection id (as a welcome named it) -> the frames of the WebSocket its stream runs on. */
   private readonly frameLogs = new Map<string, FrameLog>()
   /** Listed frame logs whose connection closed, oldest first: the last FRAME_LOGS_CLOSED_KEPT stay readable. */
   private readonly closedFrameLogs = new Map<FrameLog, string>()
   private nextId = 1
+  /** Every tracked socket's 'close' listener: one function for all of them, not a closure each. */
+  private readonly socketClosed: (this: MeteredSocket) => void
+  /** Every response's 'finish' listener, likewise. */
+  private readonly responseFinished: (this: ServerResponse) => void
 
   private readonly whoOpened: (req: IncomingMessage) => HandshakeAuth | undefined
   private readonly ownerAddress: (req: IncomingMessage) => string
@@ -185,6 +233,17 @@ export class WireMeter {
     this.classify = classify
     this.whoOpened = whoOpened
     this.ownerAddress = ownerAddress
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const meter = this
+    this.socketClosed = function (this: MeteredSocket) {
+      meter.untrack(this)
+    }
+    this.responseFinished = function (this: ServerResponse) {
+      const req = this.req as IncomingMessage | undefined
+      if (!req) return
+      if (req.socket) meter.settle(req.socket)
+      meter.handshakeLog.finished(req)
+    }
   }
 
   track(socket: Socket): void {
@@ -202,13 +261,18 @@ export class WireMeter {
     }
     metered[kState] = state
     this.sockets.set(state.id, metered)
-    socket.once('close', () => {
-      this.settle(metered)
-      this.endSpan(state)
-      this.sockets.delete(state.id)
-      this.handshakeLog.closed(state.id)
-      if (state.frames) this.retireFrames(state.frames)
-    })
+    // 'close' comes once: on() rather than once(), which would wrap the listener for each socket.
+    socket.on('close', this.socketClosed)
+  }
+
+  private untrack(socket: MeteredSocket): void {
+    const state = socket[kState]
+    if (!state || !this.sockets.has(state.id)) return
+    this.settle(socket)
+    this.endSpan(state)
+    this.sockets.delete(state.id)
+    this.handshakeLog.closed(state.id)
+    if (state.frames) this.retireFrames(state.frames)
   }
 
   connectionId(socket: Socket): string {
@@ -228,7 +292,8 @@ export class WireMeter {
       this.settleWritten(socket, state)
       this.begin(req, socket, state, transport)
       this.settleRead(socket, state)
-      res.once('finish', () => this.settle(socket))
+      // One listener function for every response ('finish' comes once): no closure per request.
+      res.on('finish', this.responseFinished)
     }
     this.tally(transport).httpRequests++
     if (transport !== OTHER) this.handshakeLog.request(transport, state?.id ?? '-', req, res)
@@ -328,14 +393,10 @@ export class WireMeter {
    * (opened()), for the address that opened it, until it is closed.
    */
   openStream(transport: string, req: IncomingMessage): WireStream {
-    const stream = new Stream(transport, this.ownerAddress(req), this.tally(transport))
+    const stream = new Stream(this, transport, this.ownerAddress(req), this.tally(transport))
     this.streams.add(stream)
-    this.charge(stream, req)
-    return {
-      recorder: stream.recorder,
-      charge: (next) => this.charge(stream, next),
-      close: () => this.closeStream(stream),
-    }
+    this.chargeStream(stream, req)
+    return stream
   }
 
   /**
@@ -347,9 +408,9 @@ export class WireMeter {
     for (const socket of this.sockets.values()) if (socket[kState]!.stream?.closed === false) this.settle(socket)
     const result: ConnectionTallies = {}
     for (const id of connectionIds) {
-      for (const [transport, stream] of this.listed.get(id) ?? []) {
+      for (const stream of this.listed.get(id) ?? []) {
         if (address !== undefined && stream.address !== address) continue
-        ;(result[id] ??= {})[transport] = toStreamTally(stream)
+        ;(result[id] ??= {})[stream.transport] = toStreamTally(stream)
       }
     }
     return result
@@ -374,7 +435,7 @@ export class WireMeter {
    * the transport's counters looked up once, when the transport starts.
    */
   recorder(transport: string): WireRecorder {
-    return recorderOf(this.tally(transport))
+    return new TallyRecorder(this.tally(transport))
   }
 
   /** Long polls waiting and SSE streams open: requests the server is holding. */
@@ -445,8 +506,8 @@ export class WireMeter {
     return this.handshakeLog.all()
   }
 
-  /** From `req` on, the socket's bytes count for `stream` too (see WireStream.charge). */
-  private charge(stream: Stream, req: IncomingMessage): void {
+  /** From `req` on, the socket's bytes count for `stream` too (see WireStream.charge). For Stream only. */
+  chargeStream(stream: Stream, req: IncomingMessage): void {
     const span = (req as SpannedRequest)[kSpan]
     if (!span || span.stream || stream.closed) return
     span.stream = stream
@@ -465,7 +526,8 @@ export class WireMeter {
     if (span.openedAs !== undefined) this.list(stream, span.openedAs)
   }
 
-  private closeStream(stream: Stream): void {
+  /** For Stream only. */
+  closeStream(stream: Stream): void {
     if (stream.closed) return
     // Sockets still charging it stop at their next settle: nobody reads it any more.
     stream.closed = true
@@ -517,11 +579,14 @@ export class WireMeter {
   private list(stream: Stream, connectionId: string): void {
     if (stream.closed || stream.listedAs === connectionId) return
     this.unlist(stream)
-    let byTransport = this.listed.get(connectionId)
-    if (!byTransport) this.listed.set(connectionId, (byTransport = new Map<string, Stream>()))
-    const replaced = byTransport.get(stream.transport)
-    if (replaced) replaced.listedAs = undefined
-    byTransport.set(stream.transport, stream)
+    const streams = this.listed.get(connectionId)
+    const at = streams?.findIndex((other) => other.transport === stream.transport) ?? -1
+    if (!streams) this.listed.set(connectionId, [stream])
+    else if (at < 0) streams.push(stream)
+    else {
+      streams[at]!.listedAs = undefined
+      streams[at] = stream
+    }
     stream.listedAs = connectionId
   }
 
@@ -529,10 +594,11 @@ export class WireMeter {
     const id = stream.listedAs
     if (id === undefined) return
     stream.listedAs = undefined
-    const byTransport = this.listed.get(id)
-    if (byTransport?.get(stream.transport) !== stream) return
-    byTransport.delete(stream.transport)
-    if (byTransport.size === 0) this.listed.delete(id)
+    const streams = this.listed.get(id)
+    const at = streams?.indexOf(stream) ?? -1
+    if (at < 0) return
+    streams!.splice(at, 1)
+    if (streams!.length === 0) this.listed.delete(id)
   }
 
   private settle(socket: MeteredSocket): void {
@@ -578,23 +644,32 @@ type SpannedRequest = IncomingMessage & { [kSpan]?: RequestSpan }
 
 type PayloadCounts = Pick<Counters, 'payloadIn' | 'payloadOut' | 'plainIn' | 'plainOut' | 'messagesIn' | 'messagesOut'>
 
-/** Counts payload into each tally given: a transport's, and a stream's beside it. */
-function recorderOf(...tallies: PayloadCounts[]): WireRecorder {
-  return {
-    received(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
-      for (const tally of tallies) {
-        tally.payloadIn += payloadBytes
-        tally.plainIn += plainBytes
-        tally.messagesIn += messages
-      }
-    },
-    sent(payloadBytes: number, messages = 1, plainBytes = payloadBytes) {
-      for (const tally of tallies) {
-        tally.payloadOut += payloadBytes
-        tally.plainOut += plainBytes
-        tally.messagesOut += messages
-      }
-    },
+function countReceived(tally: PayloadCounts, payloadBytes: number, messages: number, plainBytes: number): void {
+  tally.payloadIn += payloadBytes
+  tally.plainIn += plainBytes
+  tally.messagesIn += messages
+}
+
+function countSent(tally: PayloadCounts, payloadBytes: number, messages: number, plainBytes: number): void {
+  tally.payloadOut += payloadBytes
+  tally.plainOut += plainBytes
+  tally.messagesOut += messages
+}
+
+/** Counts payload into a transport's tally. */
+class TallyRecorder implements WireRecorder {
+  private readonly tally: PayloadCounts
+
+  constructor(tally: PayloadCounts) {
+    this.tally = tally
+  }
+
+  received(payloadBytes: number, messages = 1, plainBytes = payloadBytes): void {
+    countReceived(this.tally, payloadBytes, messages, plainBytes)
+  }
+
+  sent(payloadBytes: number, messages = 1, plainBytes = payloadBytes): void {
+    countSent(this.tally, payloadBytes, messages, plainBytes)
   }
 }
 

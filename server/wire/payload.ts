@@ -10,10 +10,33 @@ export class Encoded {
     this.bytes = Buffer.byteLength(json)
   }
 
-  /** The UTF-8 bytes, made on first use and shared by every receiver: sockets write them without copying. */
+  /**
+   * The UTF-8 bytes, made on first use and shared by every receiver: sockets
+   * write them without copying. Let go once the turn that made them is over
+   * (a fan-out is one turn): an entry stays in its room's log for resumes and
+   * polls, which read `json`, and a small Buffer is a slice of Node's shared
+   * 8 KiB pool, which one long-lived slice keeps whole: kept, these held a
+   * pool per few idle connections (their join notices).
+   */
   get buffer(): Buffer {
-    return (this.utf8 ??= Buffer.from(this.json))
+    if (this.utf8) return this.utf8
+    this.utf8 = Buffer.from(this.json)
+    madeThisTurn.push(this)
+    if (madeThisTurn.length === 1) setImmediate(letGo)
+    return this.utf8
   }
+
+  /** For letGo only. */
+  forgetBuffer(): void {
+    this.utf8 = undefined
+  }
+}
+
+const madeThisTurn: Encoded[] = []
+
+function letGo(): void {
+  for (const encoded of madeThisTurn) encoded.forgetBuffer()
+  madeThisTurn.length = 0
 }
 
 // Kept on the message itself under a symbol: JSON.stringify and for-in never

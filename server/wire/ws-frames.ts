@@ -18,7 +18,10 @@ type State = 'head' | 'header' | 'payload' | 'broken'
 
 export class FrameCounter {
   private state: State = 'header'
-  private header = Buffer.alloc(14)
+  /** Where the header being read is gathered: a slice of the ring's store when there is one (nothing of its own). */
+  private readonly header: Buffer
+  /** Where in `header` the gathered bytes begin. */
+  private readonly headerAt: number
   private headerHave = 0
   private remaining = 0
   private data = false
@@ -31,6 +34,8 @@ export class FrameCounter {
   /** `afterHead`: the stream starts with an HTTP head (the 101 ws writes on the same socket), frames after it. */
   constructor(ring?: FrameRing, afterHead = false) {
     this.ring = ring
+    this.header = ring ? ring.log.store : Buffer.alloc(HEADER_MAX)
+    this.headerAt = ring ? ring.scratchAt : 0
     if (afterHead) this.state = 'head'
   }
 
@@ -58,7 +63,7 @@ export class FrameCounter {
         if (this.remaining === 0) this.state = 'header'
         continue
       }
-      this.header[this.headerHave++] = chunk[at++]!
+      this.header[this.headerAt + this.headerHave++] = chunk[at++]!
       const needed = this.headerLength()
       if (needed === undefined || this.headerHave < needed) continue
       this.startFrame(count, needed)
@@ -68,17 +73,22 @@ export class FrameCounter {
   /** The header's full length once its first two bytes are in; undefined until then. */
   private headerLength(): number | undefined {
     if (this.headerHave < 2) return undefined
-    const length7 = this.header[1]! & 0x7f
-    const masked = (this.header[1]! & 0x80) !== 0
+    const length7 = this.header[this.headerAt + 1]! & 0x7f
+    const masked = (this.header[this.headerAt + 1]! & 0x80) !== 0
     return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (masked ? 4 : 0)
   }
 
   private startFrame(count: FrameCount, headerLength: number): void {
-    const fin = (this.header[0]! & 0x80) !== 0
-    const opcode = this.header[0]! & 0x0f
-    const length7 = this.header[1]! & 0x7f
+    const at = this.headerAt
+    const fin = (this.header[at]! & 0x80) !== 0
+    const opcode = this.header[at]! & 0x0f
+    const length7 = this.header[at + 1]! & 0x7f
     const length =
-      length7 === 126 ? this.header.readUInt16BE(2) : length7 === 127 ? Number(this.header.readBigUInt64BE(2)) : length7
+      length7 === 126
+        ? this.header.readUInt16BE(at + 2)
+        : length7 === 127
+          ? Number(this.header.readBigUInt64BE(at + 2))
+          : length7
     // 0-2 are data, 8-10 control; anything else means the stream is not where this reader thinks.
     if (!(opcode <= 2 || (opcode >= 8 && opcode <= 10))) {
       this.state = 'broken'
@@ -86,7 +96,7 @@ export class FrameCounter {
     }
     this.data = opcode <= 2
     if (this.data && fin) count.messages++
-    if (this.ring) this.capture = Math.min(length, this.ring.note(this.header, headerLength, opcode))
+    if (this.ring) this.capture = Math.min(length, this.ring.note(at, headerLength, opcode))
     this.headerHave = 0
     this.remaining = length
     this.state = length > 0 ? 'payload' : 'header'
@@ -101,44 +111,55 @@ export interface FrameRecorder {
 
 /** Frames kept each way per connection for the inspector: a small ring, so memory stays flat however long it lives. */
 export const FRAMES_KEPT = 20
-/** Per slot: the header (at most 14 bytes), its length, the lead's length, the lead (2 bytes). */
-const SLOT = 18
+/** The longest frame header: 2 bytes, 8 of extended length, 4 of mask. */
+const HEADER_MAX = 14
+// Per slot: the header, its length, the lead's length, the lead (2 bytes), when (ms after the log began), its order.
+const LENGTH_AT = 14
+const LEAD_LENGTH_AT = 15
+const LEAD_AT = 16
+const TIME_AT = 18
+const ORDER_AT = 22
+const SLOT = 26
 const LEAD_BYTES = 2
+/** One way's part of a log's store: the header being read, then the slots. */
+const WAY = HEADER_MAX + FRAMES_KEPT * SLOT
 /** A control frame's payload is at most 125 bytes (RFC 6455, 5.5): a close's code and reason fit. */
 const CONTROL_MAX = 125
 const KINDS = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' } as const
 
 /**
- * The last FRAMES_KEPT frame headers one way, as raw bytes in one buffer:
+ * The last FRAMES_KEPT frame headers one way, as raw bytes in its log's store:
  * nothing is allocated or decoded per frame; decoding happens when a page
  * asks (frames()). A close frame's payload is kept whole, once: it is the last
  * frame that way.
  */
 export class FrameRing {
-  private readonly slots = Buffer.alloc(FRAMES_KEPT * SLOT)
-  private readonly times = new Float64Array(FRAMES_KEPT)
-  private readonly order = new Float64Array(FRAMES_KEPT)
+  readonly log: FrameLog
+  /** Where this way's part of the store begins: the header being read, then the slots. */
+  readonly scratchAt: number
+  private readonly slotsAt: number
   /** Frames seen this way, kept or not. */
   seen = 0
   private closeSlot = -1
   private closePayload: Buffer | undefined
   private closeHave = 0
-  private readonly counter: { n: number }
 
-  /** `counter` is shared by both ways of a connection, to tell their frames' order apart. */
-  constructor(counter: { n: number }) {
-    this.counter = counter
+  constructor(log: FrameLog, at: number) {
+    this.log = log
+    this.scratchAt = at
+    this.slotsAt = at + HEADER_MAX
   }
 
-  /** A frame begins: keeps its header; returns how many of its payload bytes to capture(). */
-  note(header: Buffer, headerLength: number, opcode: number): number {
+  /** A frame begins, its header at `headerAt` in the store: keeps it; returns how many of its payload bytes to capture(). */
+  note(headerAt: number, headerLength: number, opcode: number): number {
+    const store = this.log.store
     const slot = this.seen % FRAMES_KEPT
-    const base = slot * SLOT
-    header.copy(this.slots, base, 0, headerLength)
-    this.slots[base + 14] = headerLength
-    this.slots[base + 15] = 0
-    this.times[slot] = Date.now()
-    this.order[slot] = ++this.counter.n
+    const base = this.slotsAt + slot * SLOT
+    store.copy(store, base, headerAt, headerAt + headerLength)
+    store[base + LENGTH_AT] = headerLength
+    store[base + LEAD_LENGTH_AT] = 0
+    store.writeUInt32LE(Math.min(0xffffffff, Math.max(0, Date.now() - this.log.since)), base + TIME_AT)
+    store.writeUInt32LE(++this.log.n >>> 0, base + ORDER_AT)
     this.seen++
     if (opcode === 8) {
       this.closeSlot = slot
@@ -157,10 +178,11 @@ export class FrameRing {
       this.closeHave += length
       return
     }
-    const base = slot * SLOT
-    const have = this.slots[base + 15]!
-    this.slots.set(chunk.subarray(from, from + length), base + 16 + have)
-    this.slots[base + 15] = have + length
+    const store = this.log.store
+    const base = this.slotsAt + slot * SLOT
+    const have = store[base + LEAD_LENGTH_AT]!
+    store.set(chunk.subarray(from, from + length), base + LEAD_AT + have)
+    store[base + LEAD_LENGTH_AT] = have + length
   }
 
   /** The frames kept, oldest first, decoded. */
@@ -175,8 +197,9 @@ export class FrameRing {
   }
 
   private decode(slot: number, dir: FrameHeader['dir']): FrameHeader {
-    const base = slot * SLOT
-    const header = this.slots.subarray(base, base + this.slots[base + 14]!)
+    const store = this.log.store
+    const base = this.slotsAt + slot * SLOT
+    const header = store.subarray(base, base + store[base + LENGTH_AT]!)
     const opcode = header[0]! & 0x0f
     const rsv1 = (header[0]! & 0x40) !== 0
     const masked = (header[1]! & 0x80) !== 0
@@ -186,9 +209,9 @@ export class FrameRing {
     const mask = masked ? header.subarray(header.length - 4) : undefined
     const unmask = (bytes: Uint8Array) => (mask ? bytes.map((byte, i) => byte ^ mask[i % 4]!) : bytes)
     const frame: FrameHeader = {
-      n: this.order[slot]!,
+      n: store.readUInt32LE(base + ORDER_AT),
       dir,
-      at: this.times[slot]!,
+      at: this.log.since + store.readUInt32LE(base + TIME_AT),
       fin: (header[0]! & 0x80) !== 0,
       rsv1,
       opcode,
@@ -197,9 +220,9 @@ export class FrameRing {
       length,
       header: header.toString('hex').replace(/(..)(?!$)/g, '$1 '),
     }
-    const leadLength = this.slots[base + 15]!
+    const leadLength = store[base + LEAD_LENGTH_AT]!
     if (opcode <= 2 && opcode !== 0 && !rsv1 && leadLength > 0) {
-      const lead = Buffer.from(unmask(this.slots.subarray(base + 16, base + 16 + leadLength))).toString('latin1')
+      const lead = Buffer.from(unmask(store.subarray(base + LEAD_AT, base + LEAD_AT + leadLength))).toString('latin1')
       // Only printable ASCII: a binary frame's bytes are not text to show.
       if (/^[\x20-\x7e]+$/.test(lead)) frame.lead = lead
     }
@@ -214,11 +237,21 @@ export class FrameRing {
   }
 }
 
-/** Both ways of one WebSocket's frames, kept for the inspector (see FrameRing). */
+/**
+ * Both ways of one WebSocket's frames, kept for the inspector (see FrameRing).
+ * An idle connection keeps one of these for as long as it lives, so all of it
+ * is in one Buffer (both ways' headers being read and their slots), and the
+ * socket it watches shares its listeners with every other (see watchFrames).
+ */
 export class FrameLog {
-  private readonly counter = { n: 0 }
-  readonly in = new FrameRing(this.counter)
-  readonly out = new FrameRing(this.counter)
+  /** Both ways: the header being read and the slots, in then out. */
+  readonly store = Buffer.alloc(2 * WAY)
+  /** When it began: each frame's time is kept as milliseconds after this. */
+  readonly since = Date.now()
+  /** Frames seen both ways, to tell their order apart. */
+  n = 0
+  readonly in = new FrameRing(this, 0)
+  readonly out = new FrameRing(this, WAY)
   /** Counts the frames' data as payload too (permessage-deflate, see watchFrames); unset, only the ring is kept. */
   recorder: FrameRecorder | undefined
   open = true
@@ -226,6 +259,10 @@ export class FrameLog {
   listedAs: string | undefined
   /** Who may read it: the address that opened the connection. */
   readonly address: string
+  /** The readers of the watched socket's bytes, each way, and its own write() (see watchFrames). */
+  reading: FrameCounter | undefined
+  writing: FrameCounter | undefined
+  write: ((...args: unknown[]) => boolean) | undefined
 
   constructor(address: string) {
     this.address = address
@@ -236,32 +273,52 @@ export class FrameLog {
   }
 }
 
+const kFrames = Symbol('wireFrames')
+type WatchedSocket = Socket & { [kFrames]?: FrameLog }
+
 /**
  * Reads one WebSocket's frame headers in both directions as the bytes are
  * read from and written to the TCP socket, into `log`'s rings and, when a
  * recorder is set on it, into the payload counts: under permessage-deflate
  * the payload is the compressed data its frames carried, which only the frames
  * know, since ws compresses after the transport has handed it a message.
- * Written frames are seen by wrapping this one socket's write(): Node gives no
+ * Written frames are seen by replacing this one socket's write(): Node gives no
  * event for bytes written. With `before101`, called as ws is about to write
  * the 101: the head goes through the same write() and is passed over.
+ * The listeners and the write() are the same functions for every socket (they
+ * find the log on the socket): an idle connection keeps no closures for this.
  */
 export function watchFrames(tcp: Socket, log: FrameLog, before101 = false): void {
-  const reading = new FrameCounter(log.in)
-  tcp.on('data', (chunk: Buffer) => {
-    const { payload, messages } = reading.push(chunk)
-    if (log.recorder && (payload > 0 || messages > 0)) log.recorder.received(payload, messages, 0)
-  })
-  tcp.once('close', () => (log.open = false))
-  const writing = new FrameCounter(log.out, before101)
-  const write = tcp.write.bind(tcp) as (...args: unknown[]) => boolean
-  tcp.write = (chunk: unknown, ...rest: unknown[]): boolean => {
-    // Only the 101 is written as a string.
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    if (bytes instanceof Uint8Array) {
-      const { payload, messages } = writing.push(bytes)
-      if (log.recorder && (payload > 0 || messages > 0)) log.recorder.sent(payload, messages, 0)
-    }
-    return write(chunk, ...rest)
+  const watched = tcp as WatchedSocket
+  log.reading = new FrameCounter(log.in)
+  log.writing = new FrameCounter(log.out, before101)
+  // Called with the socket as `this` (see framesWritten): no bind needed.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  log.write = tcp.write as (...args: unknown[]) => boolean
+  watched[kFrames] = log
+  tcp.on('data', framesRead)
+  tcp.on('close', framesClosed)
+  tcp.write = framesWritten
+}
+
+function framesRead(this: WatchedSocket, chunk: Buffer): void {
+  const log = this[kFrames]!
+  const { payload, messages } = log.reading!.push(chunk)
+  if (log.recorder && (payload > 0 || messages > 0)) log.recorder.received(payload, messages, 0)
+}
+
+function framesClosed(this: WatchedSocket): void {
+  this[kFrames]!.open = false
+}
+
+function framesWritten(this: WatchedSocket, chunk: unknown): boolean {
+  const log = this[kFrames]!
+  // Only the 101 is written as a string.
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+  if (bytes instanceof Uint8Array) {
+    const { payload, messages } = log.writing!.push(bytes)
+    if (log.recorder && (payload > 0 || messages > 0)) log.recorder.sent(payload, messages, 0)
   }
+  // eslint-disable-next-line prefer-rest-params
+  return log.write!.apply(this, arguments as unknown as unknown[])
 }

@@ -92,3 +92,25 @@ describe('a peer that stops answering', () => {
     await until(() => inRoom('dead-poll').length === 0 || undefined, 'the session to lapse')
   })
 })
+
+describe('a quiet SSE stream', () => {
+  it('gets a comment every SSE_HEARTBEAT_MS, each open stream its own, and still after another stream closes', async () => {
+    const read = (name: string) => {
+      const seen = { text: '' }
+      const request = get(`${server.url}/sse?room=quiet-sse&name=${name}`, (res) =>
+        res.on('data', (chunk: Buffer) => (seen.text += chunk.toString())),
+      )
+      return { seen, close: () => request.destroy() }
+    }
+    const pings = (text: string) => text.split('\n\n').filter((event) => event === ': ping').length
+    const first = read('first')
+    const second = read('second')
+    await until(() => (pings(first.seen.text) >= 1 && pings(second.seen.text) >= 1) || undefined, 'a comment on each')
+    first.close()
+    await until(() => inRoom('quiet-sse').length === 1 || undefined, 'the first reader to leave')
+    const before = pings(second.seen.text)
+    await until(() => pings(second.seen.text) > before || undefined, 'another comment on the stream left open')
+    expect(second.seen.text).toContain('event: welcome')
+    second.close()
+  })
+})
