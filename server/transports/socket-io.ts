@@ -19,13 +19,14 @@ import type { IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { Server as Engine, type Socket as EngineConnection } from 'engine.io'
 import { Server as SocketIOServer, type Socket } from 'socket.io'
 import { isLabError, LabError } from '../core/errors.ts'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import type { Fanout } from '../core/hub.ts'
-import { DEFAULT_ROOM, type Cursor, type ErrorMessage, type LogEntry } from '../core/protocol.ts'
+import type { Config } from '../config.ts'
+import { DEFAULT_ROOM, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import {
   dropEngineSocket,
@@ -38,7 +39,7 @@ import type { WireStream } from '../wire/meter.ts'
 import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { entryParser } from '../wire/socket-io-encoder.ts'
 import { readName, readRoomQuery } from './query.ts'
-import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
+import { CLOSE_GRACE_MS, PushSession, type PushOutput } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
 
 const transport = 'socket.io'
@@ -49,7 +50,6 @@ const CLIENT_SCRIPTS = new Set(
 )
 
 type Dialect = 'lab' | 'notes'
-const KNOWN_EVENTS = new Set(['join', 'leave', 'send', 'client_message', 'join_room', 'leave_room', 'room_message'])
 
 export const socketIo: FastifyPluginAsync = async (app) => {
   const config = app.config
@@ -158,16 +158,11 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     }
   })
 
-  /** Each connection as the hub's Socket.IO fanouts know it. */
-  interface Member {
-    session: PushSession
-    socket: Socket
-  }
   // The hub delivers each entry once per room and dialect: one broadcast through Socket.IO's adapter, whose
   // rooms follow the hub's membership (joined/left, called by the hub when it changes), so the packet is encoded
   // once for all the sockets in it, from the JSON the hub already made. Then the slow-consumer policy.
   const fanouts = Object.fromEntries(
-    DIALECTS.map((dialect): [Dialect, Fanout<Member>] => [
+    DIALECTS.map((dialect): [Dialect, Fanout<Connection>] => [
       dialect,
       {
         deliver({ entry, except }, room, members) {
@@ -182,149 +177,98 @@ export const socketIo: FastifyPluginAsync = async (app) => {
         left: ({ socket }, room) => void socket.leave(roomKey(dialect, room)),
       },
     ]),
-  ) as Record<Dialect, Fanout<Member>>
+  ) as Record<Dialect, Fanout<Connection>>
 
-  io.on('connection', (socket) => {
+  io.on('connection', (socket: LabSocket) => {
     const auth = authOf(socket)
-    const dialect: Dialect = auth.protocol === 'lab' ? 'lab' : 'notes'
-    const log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
-    const buffered = engineBuffered(engineSocket(socket.conn))
+    const connection = new Connection(app, socket, auth.protocol === 'lab' ? 'lab' : 'notes')
+    socket[kConnection] = connection
+    // Two listeners shared by every socket (a closure each per connection would be kept as long as it is open).
+    socket.onAny(socketEvent)
+    socket.on('disconnect', socketDisconnect)
+    connection.open(auth, fanouts[connection.dialect])
+  })
 
-    const emit = (event: string, ...args: unknown[]) => socket.emit(event, ...args)
-    // The hub puts the socket into the dialect's Socket.IO room when it becomes a member, and out when it leaves.
-    const join = (roomName: string, after?: Cursor) => session.join(roomName, after)
-    const leave = (roomName: string) => session.leave(roomName)
-    /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
-    let queue: Promise<unknown> = Promise.resolve()
+  app.addHook('preClose', async () => {
+    // A DISCONNECT packet first, so clients see "io server disconnect" and do not reconnect into a closing server.
+    io.disconnectSockets(true)
+    await io.close()
+  })
+}
 
-    let greeted = false
-    /** This connection in the hub's fanout: its session is set as soon as it exists, before any join. */
-    const member = { socket } as Member
-    const session: PushSession = new PushSession(
-      app,
-      transport,
-      readName(auth.name, app.auth.principalOf(socket.conn.request)),
-      socket.conn.request,
-      {
-        welcome: (welcome, backlog) => {
-          if (dialect === 'lab') emit('welcome', welcome)
-          // The notes greet once, on connection; their join_room answers nothing to the joiner.
-          else if (!greeted)
-            emit('message', `Welcome to Transport Lab, ${welcome.name}! You are in room ${welcome.room}.`, welcome)
-          greeted = true
-          for (const entry of backlog) emit(...eventFor(dialect, entry))
-        },
-        error: (error) => emit('error', error),
-        buffered,
-        close: (error) => {
-          emit('error', { type: 'error', code: error.code, message: error.message })
-          socket.disconnect(true)
-          // A reader that stopped never takes the goodbye: after a grace period its buffers are dropped.
-          const conn = engineSocket(socket.conn)
-          setTimeout(() => dropEngineSocket(conn), CLOSE_GRACE_MS).unref()
-        },
-      },
-      log,
-      undefined,
-      { fanout: fanouts[dialect], sink: member },
-    )
-    member.session = session
-    // The checks in io.use() passed, but the room may have filled up since, or Redis gone: say so and let go.
-    const refuse = (error: unknown) => {
-      session.fail(error)
-      session.close()
-      socket.disconnect(true)
-    }
-    try {
-      const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
-      queue = join(room, cursor).catch(refuse)
-    } catch (error) {
-      refuse(error)
-      return
-    }
-    log.info({ clientId: session.client.clientId, dialect, via: socket.conn.transport.name }, 'Socket.IO connected')
+const kConnection = Symbol('sioConnection')
+type LabSocket = Socket & { [kConnection]?: Connection }
 
-    // The event name is whatever the client put first in the packet: not always a string.
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      if (typeof event === 'string' && KNOWN_EVENTS.has(event)) return
-      const name = String(JSON.stringify(event) ?? event).slice(0, 40)
-      const ack = args.at(-1)
-      let error = new LabError(
-        'LAB_ERR_UNKNOWN_TYPE',
-        `unknown event ${name}: expected ${[...KNOWN_EVENTS].join(', ')}`,
+/** Every event of every socket, known or not: each in its turn, through the dialect's handler. */
+function socketEvent(this: LabSocket, event: unknown, ...args: unknown[]): void {
+  this[kConnection]?.event(event, args)
+}
+
+function socketDisconnect(this: LabSocket, reason: string): void {
+  this[kConnection]?.disconnected(reason)
+}
+
+type Handler = (connection: Connection, args: unknown[]) => Promise<unknown>
+
+/** The protocol: the event name is the message type. */
+function protocolHandler(type: 'join' | 'leave' | 'send'): Handler {
+  return async (connection, [body]) => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new LabError(
+        'LAB_ERR_BAD_MESSAGE',
+        `${type} takes one object argument, e.g. ${type === 'send' ? '{ room, text }' : '{ room }'}`,
       )
-      try {
-        session.admit()
-      } catch (limited) {
-        if (isLabError(limited)) error = limited
+    }
+    const { session, config } = connection
+    const message = parseClientMessage({ ...body, type }, { textMaxBytes: config.textMaxBytes })
+    if (message.type === 'send') {
+      const entry = await session.send(message.room, message)
+      return {
+        type: 'ack',
+        room: entry.room,
+        seq: entry.seq,
+        id: entry.id,
+        ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}),
       }
-      const message = session.fail(error, name)
-      if (typeof ack === 'function') (ack as (answer: unknown) => void)(message)
-    })
-
-    /** Runs a handler; a LabError becomes an `error` event (and the ack's answer when the client asked for one). */
-    const on = (event: string, handler: (args: unknown[]) => unknown) => {
-      socket.on(event, (...args: unknown[]) => {
-        const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (value: unknown) => void) : undefined
-        const failed = (error: unknown) => {
-          const message: ErrorMessage = session.fail(error, event)
-          ack?.(message)
-        }
-        // Each event in turn, counted against the rate as its turn comes (see websocket.ts); none after the close.
-        queue = queue.then(async () => {
-          if (session.closed) return
-          try {
-            session.admit()
-            const answer = await handler(args)
-            ack?.(answer ?? { ok: true })
-          } catch (error) {
-            failed(error)
-          }
-        })
-      })
     }
+    // The hub puts the socket into the dialect's Socket.IO room when it becomes a member, and out when it leaves.
+    if (message.type === 'join') await session.join(message.room, message.after)
+    else await session.leave(message.room)
+    return undefined
+  }
+}
 
-    // The protocol: the event name is the message type.
-    for (const type of ['join', 'leave', 'send'] as const) {
-      on(type, async ([body]) => {
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          throw new LabError(
-            'LAB_ERR_BAD_MESSAGE',
-            `${type} takes one object argument, e.g. ${type === 'send' ? '{ room, text }' : '{ room }'}`,
-          )
-        }
-        const message = parseClientMessage({ ...body, type }, { textMaxBytes: config.textMaxBytes })
-        if (message.type === 'send') {
-          const entry = await session.send(message.room, message)
-          return {
-            type: 'ack',
-            room: entry.room,
-            seq: entry.seq,
-            id: entry.id,
-            ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}),
-          }
-        }
-        if (message.type === 'join') await join(message.room, message.after)
-        else await leave(message.room)
-        return undefined
-      })
-    }
-
-    // The class notes' dialect.
-    on('client_message', async ([text]) => {
+/** What each event does, shared by every connection; a LabError thrown becomes an `error` event (and the ack's answer). */
+const HANDLERS = new Map<string, Handler>([
+  ['join', protocolHandler('join')],
+  ['leave', protocolHandler('leave')],
+  ['send', protocolHandler('send')],
+  // The class notes' dialect.
+  [
+    'client_message',
+    async ({ session, config }, [text]) => {
       assertText(text, config)
       const entry = await session.send(DEFAULT_ROOM, { text })
       return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
-    })
-    on('join_room', async ([roomName]) => {
+    },
+  ],
+  [
+    'join_room',
+    async ({ session }, [roomName]) => {
       assertRoom(roomName)
-      await join(roomName)
-    })
-    on('leave_room', async ([roomName]) => {
+      await session.join(roomName)
+    },
+  ],
+  [
+    'leave_room',
+    async ({ session }, [roomName]) => {
       assertRoom(roomName)
-      await leave(roomName)
-    })
-    on('room_message', async ([data]) => {
+      await session.leave(roomName)
+    },
+  ],
+  [
+    'room_message',
+    async ({ session, config }, [data]) => {
       const { room: roomName, message } = (typeof data === 'object' && data !== null ? data : {}) as {
         room?: unknown
         message?: unknown
@@ -334,19 +278,135 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       // socket.to(room) in the notes: everyone in the room but the sender.
       const entry = await session.send(roomName, { text: message }, { exceptSender: true })
       return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
-    })
+    },
+  ],
+])
 
-    socket.on('disconnect', (reason) => {
-      session.close()
-      log.info({ clientId: session.client.clientId, reason }, 'Socket.IO disconnected')
-    })
-  })
+/**
+ * One Socket.IO connection: its hub session, the way entries are emitted in
+ * its dialect, and the queue its events wait in. An object with methods
+ * rather than closures: it is what an idle connection keeps.
+ */
+class Connection implements PushOutput {
+  readonly socket: LabSocket
+  readonly dialect: Dialect
+  readonly config: Config
+  session!: PushSession
+  private readonly app: FastifyInstance
+  private readonly log: FastifyBaseLogger
+  private readonly bufferedBytes: () => number
+  private greeted = false
+  /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
+  private queue: Promise<unknown> = Promise.resolve()
 
-  app.addHook('preClose', async () => {
-    // A DISCONNECT packet first, so clients see "io server disconnect" and do not reconnect into a closing server.
-    io.disconnectSockets(true)
-    await io.close()
-  })
+  constructor(app: FastifyInstance, socket: LabSocket, dialect: Dialect) {
+    this.app = app
+    this.socket = socket
+    this.dialect = dialect
+    this.config = app.config
+    this.log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
+    this.bufferedBytes = engineBuffered(engineSocket(socket.conn))
+  }
+
+  open(auth: Record<string, unknown>, fanout: Fanout<Connection>): void {
+    const { app, socket } = this
+    const name = readName(auth.name, app.auth.principalOf(socket.conn.request))
+    this.session = new PushSession(app, transport, name, socket.conn.request, this, this.log, undefined, {
+      fanout: fanout,
+      sink: this,
+    })
+    try {
+      const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+      this.queue = this.session.join(room, cursor).catch((error: unknown) => this.refuse(error))
+    } catch (error) {
+      this.refuse(error)
+      return
+    }
+    this.log.info(
+      { clientId: this.session.client.clientId, dialect: this.dialect, via: socket.conn.transport.name },
+      'Socket.IO connected',
+    )
+  }
+
+  /** Any event: a known one waits its turn in the queue; an unknown one is answered at once. */
+  event(event: unknown, args: unknown[]): void {
+    const handler = typeof event === 'string' ? HANDLERS.get(event) : undefined
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (value: unknown) => void) : undefined
+    if (!handler) {
+      this.unknown(event, ack)
+      return
+    }
+    const session = this.session
+    // Each event in turn, counted against the rate as its turn comes (see websocket.ts); none after the close.
+    this.queue = this.queue.then(async () => {
+      if (session.closed) return
+      try {
+        session.admit()
+        const answer = await handler(this, args)
+        ack?.(answer ?? { ok: true })
+      } catch (error) {
+        const message: ErrorMessage = session.fail(error, event as string)
+        ack?.(message)
+      }
+    })
+  }
+
+  disconnected(reason: string): void {
+    this.session.close()
+    this.log.info({ clientId: this.session.client.clientId, reason }, 'Socket.IO disconnected')
+  }
+
+  welcome(welcome: Welcome, backlog: LogEntry[]): void {
+    if (this.dialect === 'lab') this.socket.emit('welcome', welcome)
+    // The notes greet once, on connection; their join_room answers nothing to the joiner.
+    else if (!this.greeted)
+      this.socket.emit(
+        'message',
+        `Welcome to Transport Lab, ${welcome.name}! You are in room ${welcome.room}.`,
+        welcome,
+      )
+    this.greeted = true
+    for (const entry of backlog) this.socket.emit(...eventFor(this.dialect, entry))
+  }
+
+  error(error: ErrorMessage): void {
+    this.socket.emit('error', error)
+  }
+
+  buffered(): number {
+    return this.bufferedBytes()
+  }
+
+  close(error: LabError): void {
+    this.socket.emit('error', { type: 'error', code: error.code, message: error.message })
+    this.socket.disconnect(true)
+    // A reader that stopped never takes the goodbye: after a grace period its buffers are dropped.
+    const conn = engineSocket(this.socket.conn)
+    setTimeout(() => dropEngineSocket(conn), CLOSE_GRACE_MS).unref()
+  }
+
+  /** The event name is whatever the client put first in the packet: not always a string. */
+  private unknown(event: unknown, ack: ((value: unknown) => void) | undefined): void {
+    const name = String(JSON.stringify(event) ?? event).slice(0, 40)
+    let error = new LabError(
+      'LAB_ERR_UNKNOWN_TYPE',
+      `unknown event ${name}: expected ${[...HANDLERS.keys()].join(', ')}`,
+    )
+    try {
+      this.session.admit()
+    } catch (limited) {
+      if (isLabError(limited)) error = limited
+    }
+    const message = this.session.fail(error, name)
+    ack?.(message)
+  }
+
+  /** The checks in io.use() passed, but the room may have filled up since, or Redis gone: say so and let go. */
+  private refuse(error: unknown): void {
+    this.session.fail(error)
+    this.session.close()
+    this.socket.disconnect(true)
+  }
 }
 
 function authOf(socket: Socket): Record<string, unknown> {
