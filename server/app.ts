@@ -23,6 +23,7 @@ import { wireRoutes } from './plugins/wire.ts'
 import { transportForUrl, transports } from './transports/index.ts'
 import { WireMeter } from './wire/meter.ts'
 import { logError, logRequest, redactUrl } from './wire/redact.ts'
+import { RequestLogger } from './request-log.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -73,10 +74,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     // Every log line names the TCP connection and the transport it belongs to.
     childLoggerFactory(logger, bindings, options, rawReq) {
-      return logger.child(
-        { ...bindings, conn: wire.connectionId(rawReq.socket), transport: wire.transportOf(rawReq.socket) },
-        options,
-      )
+      const conn = wire.connectionId(rawReq.socket)
+      const transport = wire.transportOf(rawReq.socket)
+      // A route of its own level or serializers gets pino's child as it asks; any other request one made on first use.
+      if (options.level !== undefined || options.serializers !== undefined)
+        return logger.child({ ...bindings, conn, transport }, options)
+      return new RequestLogger(logger, bindings, conn, transport).asLogger()
     },
   })
 
