@@ -82,3 +82,8 @@ export class RequestLogger {
 type LogArgs = Parameters<LogFn>
 /** Fastify's logger is pino's, which can say whether a level writes (its type leaves that out). */
 type PinoLogger = FastifyBaseLogger & { isLevelEnabled(level: string): boolean }
+
+/** Whether `log` writes lines at `level`: asked before building a line's fields on a path every request takes. */
+export function writes(log: FastifyBaseLogger, level: Level): boolean {
+  return (log as PinoLogger).isLevelEnabled(level)
+}

@@ -33,6 +33,17 @@ interface Detached {
   session: string
 }
 
+// An entry's event is made once, however many streams it goes to, and kept on the entry as its JSON is
+// (wire/payload.ts): each stream writes the same bytes.
+const kEvent = Symbol('sse event')
+
+function eventOf(entry: LogEntry): Buffer {
+  const holder = entry as { [kEvent]?: Buffer }
+  return (holder[kEvent] ??= Buffer.from(
+    `id: ${entry.id}\n${entry.type === 'notice' ? 'event: notice\n' : ''}data: ${encode(entry).json}\n\n`,
+  ))
+}
+
 export const sse: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
   const transportWire = app.wire.recorder(transport)
@@ -66,15 +77,14 @@ export const sse: FastifyPluginAsync = async (app) => {
     // The session's stream, from the welcome on: the page that opened it reads its own figures there.
     let wire = transportWire
     /** A frame; `messages` 0 for what only keeps the stream alive (a heartbeat, a goodbye, a renewal's welcome). */
-    const write = (frame: string, payloadBytes: number, messages = 1) => {
+    const write = (frame: string | Buffer, payloadBytes: number, messages = 1) => {
       if (res.writableEnded || res.destroyed) return
       wire.sent(payloadBytes, messages)
       res.write(frame)
     }
     const writeEntry = (entry: LogEntry) => {
-      const { json, bytes } = encode(entry)
       lastId = entry.id
-      write(`id: ${entry.id}\n${entry.type === 'notice' ? 'event: notice\n' : ''}data: ${json}\n\n`, bytes)
+      write(eventOf(entry), encode(entry).bytes)
     }
     /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
     const goodbye = (code: string, message: string, retryMs?: number) => {
