@@ -1,6 +1,12 @@
 // Builds the app from plugins, registered one by one so that reading this file
 // tells what the server is made of. main.ts only listens; tests call buildApp.
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import fastifyWebsocket from '@fastify/websocket'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from './config.ts'
@@ -91,27 +97,33 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(errorReplies)
   await app.register(hubPlugin)
   await app.register(authPlugin)
+  // Before the routes it adds CORS headers to (the meter's and the clock's), so that it hooks those routes alone.
+  await app.register(networkRoutes)
   await app.register(wireRoutes)
   await app.register(instructorRoutes)
   await app.register(clusterRoutes)
-  await app.register(networkRoutes)
-  await app.register(fastifyWebsocket, {
-    // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
-    // Compression is offered here and chosen per connection in transports/websocket.ts.
-    options: {
-      server: edge.fastifyUpgrades as never,
-      maxPayload: config.bodyLimitBytes,
-      perMessageDeflate: { threshold: 0 },
-      // A browser's WebSocket cannot set headers, so it may offer its token as a subprotocol beside
-      // "bearer"; the server picks "bearer", so the 101 never echoes the token.
-      handleProtocols: (protocols: Set<string>) => (protocols.has(TOKEN_SUBPROTOCOL) ? TOKEN_SUBPROTOCOL : false),
-    },
-    preClose(done) {
-      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
-      done()
-    },
-  })
-  for (const { plugin } of transports) await app.register(plugin)
+  // In a scope of its own with the /ws route: its hooks would otherwise run for every request (two per poll).
+  const websocketScope = async (scope: FastifyInstance, plugin: FastifyPluginAsync) => {
+    await scope.register(fastifyWebsocket, {
+      // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
+      // Compression is offered here and chosen per connection in transports/websocket.ts.
+      options: {
+        server: edge.fastifyUpgrades as never,
+        maxPayload: config.bodyLimitBytes,
+        perMessageDeflate: { threshold: 0 },
+        // A browser's WebSocket cannot set headers, so it may offer its token as a subprotocol beside
+        // "bearer"; the server picks "bearer", so the 101 never echoes the token.
+        handleProtocols: (protocols: Set<string>) => (protocols.has(TOKEN_SUBPROTOCOL) ? TOKEN_SUBPROTOCOL : false),
+      },
+      preClose(done) {
+        for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+        done()
+      },
+    })
+    await scope.register(plugin)
+  }
+  for (const { name, plugin } of transports)
+    await app.register(name === 'websocket' ? (scope) => websocketScope(scope, plugin) : plugin)
   app.addHook('preClose', async () => {
     wire.destroyUnused()
   })
