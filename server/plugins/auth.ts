@@ -44,7 +44,10 @@ export const authPlugin = fp(
     })
 
     // Every POST anywhere, and every request or upgrade of a transport: a page on another origin is refused.
+    // A request without Origin passes the check: it is not read for which path it went to (a poll without one is
+    // most requests).
     app.edge.guard((req, upgrade) => {
+      if (req.headers.origin === undefined) return
       if (upgrade || req.method === 'POST' || transportForUrl(routedPath(req.url ?? '/')) !== OTHER)
         gate.checkOrigin(req)
     })
