@@ -1,6 +1,12 @@
 // Builds the app from plugins, registered one by one so that reading this file
 // tells what the server is made of. main.ts only listens; tests call buildApp.
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import fastifyWebsocket from '@fastify/websocket'
 import type { IncomingMessage } from 'node:http'
 import type { Config } from './config.ts'
@@ -23,6 +29,7 @@ import { wireRoutes } from './plugins/wire.ts'
 import { transportForUrl, transports } from './transports/index.ts'
 import { WireMeter } from './wire/meter.ts'
 import { logError, logRequest, redactUrl } from './wire/redact.ts'
+import { RequestLogger, writes } from './request-log.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -73,12 +80,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     // Every log line names the TCP connection and the transport it belongs to.
     childLoggerFactory(logger, bindings, options, rawReq) {
-      const child = logger.child(
-        { ...bindings, conn: wire.connectionId(rawReq.socket), transport: wire.transportOf(rawReq.socket) },
-        options,
-      )
-      flattenBindings(child)
-      return child
+      const conn = wire.connectionId(rawReq.socket)
+      const transport = wire.transportOf(rawReq.socket)
+      // A route of its own level or serializers gets pino's child as it asks; any other request one made on first use.
+      if (options.level !== undefined || options.serializers !== undefined)
+        return logger.child({ ...bindings, conn, transport }, options)
+      return new RequestLogger(logger, bindings, conn, transport).asLogger()
     },
   })
 
@@ -90,27 +97,35 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(errorReplies)
   await app.register(hubPlugin)
   await app.register(authPlugin)
+  // Before the routes it adds CORS headers to (the meter's and the clock's), so that it hooks those routes alone.
+  await app.register(networkRoutes)
   await app.register(wireRoutes)
   await app.register(instructorRoutes)
   await app.register(clusterRoutes)
-  await app.register(networkRoutes)
-  await app.register(fastifyWebsocket, {
-    // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
-    // Compression is offered here and chosen per connection in transports/websocket.ts.
-    options: {
-      server: edge.fastifyUpgrades as never,
-      maxPayload: config.bodyLimitBytes,
-      perMessageDeflate: { threshold: 0 },
-      // A browser's WebSocket cannot set headers, so it may offer its token as a subprotocol beside
-      // "bearer"; the server picks "bearer", so the 101 never echoes the token.
-      handleProtocols: (protocols: Set<string>) => (protocols.has(TOKEN_SUBPROTOCOL) ? TOKEN_SUBPROTOCOL : false),
-    },
-    preClose(done) {
-      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
-      done()
-    },
-  })
-  for (const { plugin } of transports) await app.register(plugin)
+  // In a scope of its own with the /ws route: its hooks would otherwise run for every request (two per poll).
+  const websocketScope = async (scope: FastifyInstance, plugin: FastifyPluginAsync) => {
+    await scope.register(fastifyWebsocket, {
+      // Listen only for the upgrades the edge gives it (/ws), never the server's own 'upgrade' event.
+      // Compression is offered here and chosen per connection in transports/websocket.ts.
+      options: {
+        server: edge.fastifyUpgrades as never,
+        maxPayload: config.bodyLimitBytes,
+        perMessageDeflate: { threshold: 0 },
+        // A browser's WebSocket cannot set headers, so it may offer its token as a subprotocol beside
+        // "bearer"; the server picks "bearer", so the 101 never echoes the token.
+        handleProtocols: (protocols: Set<string>) => (protocols.has(TOKEN_SUBPROTOCOL) ? TOKEN_SUBPROTOCOL : false),
+      },
+      preClose(done) {
+        for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+        done()
+      },
+    })
+    // The one ws server, also on the root instance: where a test or a plugin outside the scope looks for it.
+    app.decorate('websocketServer', scope.websocketServer)
+    await scope.register(plugin)
+  }
+  for (const { name, plugin } of transports)
+    await app.register(name === 'websocket' ? (scope) => websocketScope(scope, plugin) : plugin)
   app.addHook('preClose', async () => {
     wire.destroyUnused()
   })
@@ -121,29 +136,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   return app
 }
 
-/**
- * pino keeps a child's bindings as one string built by concatenation: a rope
- * of a dozen small strings. A WebSocket or an SSE stream keeps its request's
- * logger for as long as it is open, so the rope is made one flat string (about
- * 500 bytes less per idle connection). Found by its description, since pino
- * is Fastify's and not imported here; nothing changes if it is not there.
- */
-function flattenBindings(logger: object): void {
-  const holder = logger as Record<symbol, unknown>
-  chindings ??= Object.getOwnPropertySymbols(logger).find((symbol) => symbol.description === 'pino.chindings') ?? null
-  if (chindings === null) return
-  const rope = holder[chindings]
-  if (typeof rope === 'string') holder[chindings] = JSON.parse(JSON.stringify(rope)) as string
-}
-let chindings: symbol | null | undefined
-
 /** Polling makes a request a second per client: the per-request lines go to debug so info stays readable. */
 class RequestsAtDebug extends LogController {
+  // Asked first, so that a request below debug builds no line's fields (nor reads the clock for one).
   override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: request.url }, 'incoming request')
+    if (writes(request.log, 'debug'))
+      request.log.debug({ method: request.method, url: request.url }, 'incoming request')
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    request.log.debug({ status: reply.statusCode, ms: reply.elapsedTime, err: error ?? undefined }, 'request completed')
+    if (writes(request.log, 'debug'))
+      request.log.debug(
+        { status: reply.statusCode, ms: reply.elapsedTime, err: error ?? undefined },
+        'request completed',
+      )
   }
 }

@@ -105,14 +105,25 @@ export function parseCursor(seq: unknown, epoch: unknown): { seq: number; epoch?
   return cursor
 }
 
-/** Iterative, so that the check itself cannot overflow the stack. */
+/**
+ * Iterative, so that the check itself cannot overflow the stack. Only objects
+ * are stacked: a message is mostly strings and numbers, and this runs for every one.
+ */
 function depthOver(root: object, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[root, 1]]
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!
-    if (typeof value !== 'object' || value === null) continue
+  const objects: object[] = [root]
+  const depths: number[] = [1]
+  while (objects.length > 0) {
+    const value = objects.pop()! as Record<string, unknown>
+    const depth = depths.pop()!
     if (depth > max) return true
-    for (const child of Object.values(value)) stack.push([child, depth + 1])
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      const child = value[key]
+      if (typeof child === 'object' && child !== null) {
+        objects.push(child)
+        depths.push(depth + 1)
+      }
+    }
   }
   return false
 }

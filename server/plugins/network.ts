@@ -1,6 +1,7 @@
 // The shaped networks (network/relay.ts): their ports start with the server,
 // GET /api/network names them, and tells a page which one it came through.
 import fp from 'fastify-plugin'
+import type { onRequestHookHandler } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { NETWORK_PROFILES } from '../network/profiles.ts'
 import { NetworkRelays } from '../network/relay.ts'
@@ -42,12 +43,17 @@ export const networkRoutes = fp(
       await relays.close()
     })
     // A page behind a shaped port reads the meter and the clock from this one, unshaped: a cross-origin read
-    // that only the lab's own ports, on the host the request names, may make.
-    app.addHook('onRequest', async (request, reply) => {
+    // that only the lab's own ports, on the host the request names, may make. On those routes only (registered
+    // after this plugin), and without a promise: a hook here ran for every poll.
+    const allowShapedOrigin: onRequestHookHandler = (request, reply, done) => {
       const origin = request.headers.origin
-      if (origin === undefined || !/^\/api\/(wire|time)(\/|\?|$)/.test(request.url)) return
-      if (fromShapedPort(origin, request.headers.host, relays))
+      if (origin !== undefined && fromShapedPort(origin, request.headers.host, relays))
         reply.header('access-control-allow-origin', origin).header('vary', 'Origin')
+      done()
+    }
+    app.addHook('onRoute', (route) => {
+      if (!/^\/api\/(wire|time)(\/|$)/.test(route.url)) return
+      route.onRequest = [allowShapedOrigin, ...(route.onRequest === undefined ? [] : [route.onRequest].flat())]
     })
     app.get('/api/network', { schema: { response: { 200: NetworkAnswer } } }, async (request) => ({
       directPort: mainPort(app.server),

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LabError } from '../core/errors.ts'
 import { SESSION_HEADER } from '../core/names.ts'
-import type { Ack, Sender } from '../core/protocol.ts'
+import type { Ack, LogEntry, Sender } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
 import type { Client } from '../core/hub.ts'
@@ -172,19 +172,71 @@ export function replyMessage(wire: WireRecorder, reply: FastifyReply, message: o
  * (room, epoch, seq, recovered) is framing, counted as overhead like headers.
  */
 export function replyBatch(wire: WireRecorder, reply: FastifyReply, room: string, read: PageResult): string {
+  const batch = batchOf(room, read)
+  wire.sent(batch.payload, read.entries.length)
+  void reply.code(200).type('application/json; charset=utf-8')
+  return batch.text
+}
+
+interface Batch {
+  room: string
+  epoch: string
+  seq: number
+  recovered: boolean
+  more: boolean
+  first: LogEntry | undefined
+  last: LogEntry | undefined
+  count: number
+  text: string
+  payload: number
+}
+
+// The polls one append wakes read the same page one after another: the last batch written is kept (one, so that
+// what is kept stays small) and written again for each of them.
+let lastBatch: Batch | undefined
+
+function batchOf(room: string, read: PageResult): Batch {
+  const { entries } = read
+  const first = entries[0]
+  const last = entries.at(-1)
+  const cached = lastBatch
+  if (
+    cached &&
+    cached.first === first &&
+    cached.last === last &&
+    cached.count === entries.length &&
+    cached.room === room &&
+    cached.epoch === read.epoch &&
+    cached.seq === read.seq &&
+    cached.recovered === read.recovered &&
+    cached.more === read.more
+  )
+    return cached
   let payload = 0
   const parts: string[] = []
-  for (const entry of read.entries) {
+  for (const entry of entries) {
     const encoded = encode(entry)
     payload += encoded.bytes
     parts.push(encoded.json)
   }
-  wire.sent(payload, read.entries.length)
-  void reply.code(200).type('application/json; charset=utf-8')
-  return (
+  const text =
     `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},` +
     `"recovered":${read.recovered},"entries":[${parts.join(',')}]${read.more ? ',"more":true' : ''}}`
-  )
+  const batch: Batch = {
+    room,
+    epoch: read.epoch,
+    seq: read.seq,
+    recovered: read.recovered,
+    more: read.more,
+    first,
+    last,
+    count: entries.length,
+    text,
+    payload,
+  }
+  // An empty page is cheap to write and would push out the batch the woken polls are reading.
+  if (first) lastBatch = batch
+  return batch
 }
 
 export interface PostOptions {

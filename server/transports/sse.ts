@@ -34,6 +34,31 @@ interface Detached {
   session: string
 }
 
+// An entry's event is made once, however many streams it goes to, and kept on the entry as its JSON is
+// (wire/payload.ts): each stream writes the same bytes.
+const kEvent = Symbol('sse event')
+
+function eventOf(entry: LogEntry): Buffer {
+  const holder = entry as { [kEvent]?: Buffer }
+  let event = holder[kEvent]
+  if (!event) {
+    event = holder[kEvent] = Buffer.from(
+      `id: ${entry.id}\n${entry.type === 'message' ? '' : `event: ${entry.type}\n`}data: ${encode(entry).json}\n\n`,
+    )
+    // Let go once this turn's streams have it: the room's log keeps its entries, not their events (see payload.ts).
+    madeThisTurn.push(holder)
+    if (madeThisTurn.length === 1) setImmediate(letGo)
+  }
+  return event
+}
+
+const madeThisTurn: Array<{ [kEvent]?: Buffer }> = []
+
+function letGo(): void {
+  for (const holder of madeThisTurn) holder[kEvent] = undefined
+  madeThisTurn.length = 0
+}
+
 export const sse: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
   const transportWire = app.wire.recorder(transport)
@@ -75,15 +100,14 @@ export const sse: FastifyPluginAsync = async (app) => {
     // The session's stream, from the welcome on: the page that opened it reads its own figures there.
     let wire = transportWire
     /** A frame; `messages` 0 for what only keeps the stream alive (a heartbeat, a goodbye, a renewal's welcome). */
-    const write = (frame: string, payloadBytes: number, messages = 1) => {
+    const write = (frame: string | Buffer, payloadBytes: number, messages = 1) => {
       if (res.writableEnded || res.destroyed) return
       wire.sent(payloadBytes, messages)
       res.write(frame)
     }
     const writeEntry = (entry: LogEntry) => {
-      const { json, bytes } = encode(entry)
       lastId = entry.id
-      write(`id: ${entry.id}\n${entry.type === 'message' ? '' : `event: ${entry.type}\n`}data: ${json}\n\n`, bytes)
+      write(eventOf(entry), encode(entry).bytes)
     }
     /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
     const goodbye = (code: string, message: string, retryMs?: number) => {

@@ -159,6 +159,32 @@ describe('the HTTP transports', () => {
   })
 })
 
+describe('short polling', () => {
+  it('answers each poll from its own cursor, however many polls before it read the same messages', async () => {
+    const post = (text: string) =>
+      fetch(`${server.url}/poll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'send', room: 'pages', text }),
+      })
+    let epoch = ''
+    const texts = async (since: number) => {
+      const batch = (await fetch(`${server.url}/poll?room=pages&since=${since}&epoch=${epoch}`).then((r) =>
+        r.json(),
+      )) as { epoch: string; entries: { text?: string }[] }
+      epoch = batch.epoch
+      return batch.entries.flatMap((e) => e.text ?? [])
+    }
+    await post('first')
+    expect(await texts(0)).toEqual(['first'])
+    expect(await texts(0)).toEqual(['first'])
+    await post('second')
+    expect(await texts(0)).toEqual(['first', 'second'])
+    expect(await texts(1)).toEqual(['second'])
+    expect(await texts(2)).toEqual([])
+  })
+})
+
 describe('long polling', () => {
   it('answers an empty batch when its timeout passes with nothing new', async () => {
     const head = (await fetch(`${server.url}/poll?room=quiet`).then((r) => r.json())) as { seq: number }
