@@ -1,5 +1,6 @@
 // The command line of `npm run bench`, and the two presets: --quick (about six
 // minutes, for CI and a first look) and the default (about twenty minutes).
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
 import type { RunOptions } from './schema.ts'
@@ -45,6 +46,10 @@ export interface Options extends RunOptions {
   tickerMs: number
   /** How long a server, baseline or load process may take to start (each is tried twice). */
   startTimeoutMs: number
+  /** --profile: CPU and heap profiles of Transport Lab's processes go into a folder per process here (absolute). */
+  profile: string | undefined
+  /** --profile-baselines: the baselines are profiled too. */
+  profileBaselines: boolean
 }
 
 /** A start on a busy machine (two cores shared by a dozen Node processes) can take far longer than on an idle one. */
@@ -144,6 +149,11 @@ that fails part way writes what it had measured (a partial run) and exits 1.
                           a failed start is tried once more, then what needed it is skipped and noted
   --render FILE           measure nothing: write latest.md and the charts again from a results JSON, into
                           --out (into benchmarks/results only from its own latest.json)
+  --profile DIR           run every Transport Lab server under --cpu-prof and --heap-prof, each writing into
+                          DIR/<label> (shared-lab, idle-lab-websocket-1, ...) when it is stopped; the figures of
+                          such a run are slowed by the profiler and never replace latest.*. Summarize with
+                          npm run bench:profile -- DIR [--top N]
+  --profile-baselines     with --profile: profile the baselines too
   -h, --help              this text
 
 Settings of the server under test come from the environment, as for npm start
@@ -195,6 +205,8 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         out: { type: 'string' },
         render: { type: 'string' },
         'start-timeout': { type: 'string' },
+        profile: { type: 'string' },
+        'profile-baselines': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -202,6 +214,8 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     throw new UsageError(`${(error as Error).message}\nRun with --help to see the options.`)
   }
   if (values.help) return 'help'
+  if (values['profile-baselines'] === true && values.profile === undefined)
+    throw new UsageError('--profile-baselines needs --profile DIR')
   const quick = values.quick === true
   const preset = quick ? PRESETS.quick : PRESETS.default
   return {
@@ -238,5 +252,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     json: values.json === true,
     out: values.out ?? defaultOut,
     render: values.render,
+    profile: values.profile === undefined ? undefined : resolve(values.profile),
+    profileBaselines: values['profile-baselines'] === true,
   }
 }

@@ -32,7 +32,8 @@ export function runKind(results: Pick<BenchResults, 'options' | 'partial'>): Run
     SCENARIOS.every((s) => s === 'scale' || o.scenarios.includes(s)) &&
     TRANSPORTS.every((t) => o.transports.includes(t)) &&
     o.baselines
-  if (!everything) return 'custom'
+  // The profiler slows what it watches: a profiled run's figures are not to be quoted.
+  if (!everything || o.profile !== undefined) return 'custom'
   if (o.quick) return 'quick'
   const preset = PRESETS.default
   const defaultCounts =

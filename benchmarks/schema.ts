@@ -362,6 +362,8 @@ export const RunOptions = Type.Object({
   /** ticker: the server's TICKER_HZ and the measured window. */
   tickerHz: Type.Optional(Num),
   tickerMs: Type.Optional(Num),
+  /** --profile: the folder the CPU and heap profiles went to (a profiled run is never the reference run). */
+  profile: Type.Optional(Type.String()),
 })
 
 export const PushTransport = Type.Union([Type.Literal('sse'), Type.Literal('websocket'), Type.Literal('socket.io')])
