@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'slow-readers',
   'dead-peers',
   'ticker',
+  'joins',
   'scale',
 ] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
@@ -46,6 +47,11 @@ export interface Options extends RunOptions {
   tickerMs: number
   /** How long a server, baseline or load process may take to start (each is tried twice). */
   startTimeoutMs: number
+  /** joins: the N of each measurement, per push transport (--joins). */
+  joins: number[]
+  /** joins: how long the clients are held once joined, and how long one N may take to join, ms. */
+  joinsHoldMs: number
+  joinsLimitMs: number
   /** --profile: CPU and heap profiles of Transport Lab's processes go into a folder per process here (absolute). */
   profile: string | undefined
   /** --profile-baselines: the baselines are profiled too. */
@@ -82,6 +88,9 @@ export const PRESETS = {
     deadPeersShortened: true,
     tickerHz: 10,
     tickerMs: 2000,
+    joins: [100, 200, 500],
+    joinsHoldMs: 1000,
+    joinsLimitMs: 30_000,
   },
   default: {
     clients: 1000,
@@ -109,6 +118,9 @@ export const PRESETS = {
     deadPeersShortened: false,
     tickerHz: 10,
     tickerMs: 6000,
+    joins: [1000, 2000, 5000, 10_000],
+    joinsHoldMs: 5000,
+    joinsLimitMs: 60_000,
   },
 } as const
 
@@ -134,13 +146,15 @@ that fails part way writes what it had measured (a partial run) and exits 1.
 
   --quick                 a short run (about six minutes): small counts, short windows,
                           shortened heartbeats and leases for dead-peers
-  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker,scale (default: all)
+  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker,joins,scale (default: all)
   --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)
   --no-baselines          measure Transport Lab only (no ratios)
   --clients N             idle clients per transport (default 1000, quick 200)
   --rate N                latency and scale: messages per second offered (default 200, quick 50)
   --receivers N           latency and scale: receivers of each message (default 50, quick 10)
   --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
+  --joins LIST            joins: how many clients join one room, per push transport (default
+                          1000,2000,5000,10000, quick 100,200,500)
   --repetitions N         throughput, idle and scale: measure each figure N times, report the median and the
                           spread, flag a ratio only beyond the spread (default 3)
   --json                  print the results JSON on stdout (progress stays on stderr)
@@ -169,6 +183,15 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, ma
   if (!/^\d+$/.test(raw) || value < 1 || value > max)
     throw new UsageError(`--${name} ${raw}: expected an integer from 1 to ${max}`)
   return value
+}
+
+/** A comma-separated list of counts, smallest first, each once. */
+function counts(name: string, raw: string | undefined, fallback: readonly number[], max: number): number[] {
+  if (raw === undefined) return [...fallback]
+  const items = raw.split(',').map((s) => s.trim())
+  if (items.length === 0 || items.some((item) => !/^\d+$/.test(item) || Number(item) < 1 || Number(item) > max))
+    throw new UsageError(`--${name} ${raw}: expected a comma-separated list of integers from 1 to ${max}`)
+  return [...new Set(items.map(Number))].sort((a, b) => a - b)
 }
 
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
@@ -200,6 +223,7 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         rate: { type: 'string' },
         receivers: { type: 'string' },
         'slow-readers': { type: 'string' },
+        joins: { type: 'string' },
         repetitions: { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
@@ -248,6 +272,9 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     slowFloodMaxMs: preset.slowFloodMaxMs,
     tickerHz: preset.tickerHz,
     tickerMs: preset.tickerMs,
+    joins: counts('joins', values.joins, preset.joins, 50_000),
+    joinsHoldMs: preset.joinsHoldMs,
+    joinsLimitMs: preset.joinsLimitMs,
     startTimeoutMs: positiveInt('start-timeout', values['start-timeout'], DEFAULT_START_TIMEOUT_S, 3600) * 1000,
     json: values.json === true,
     out: values.out ?? defaultOut,

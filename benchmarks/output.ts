@@ -41,7 +41,8 @@ export function runKind(results: Pick<BenchResults, 'options' | 'partial'>): Run
     o.rate === preset.rate &&
     o.receivers === preset.receivers &&
     o.slowReaders === preset.slowReaders &&
-    o.repetitions === preset.repetitions
+    o.repetitions === preset.repetitions &&
+    (o.joins === undefined || o.joins.join() === preset.joins.join())
   return defaultCounts ? 'reference' : 'custom'
 }
 

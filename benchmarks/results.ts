@@ -21,6 +21,7 @@ export const SECTION_OF = {
   'slow-readers': 'slowReaders',
   'dead-peers': 'deadPeers',
   ticker: 'ticker',
+  joins: 'joins',
   scale: 'scale',
 } as const satisfies Record<ScenarioName, keyof BenchResults>
 
@@ -178,6 +179,7 @@ export function assembleResults(measured: Measured): { results: BenchResults; pr
       deadPeersShortened: options.deadPeersShortened,
       tickerHz: options.tickerHz,
       tickerMs: options.tickerMs,
+      joins: options.joins,
       ...(options.profile !== undefined ? { profile: options.profile } : {}),
     },
     environment: environment(config, labEnv),

@@ -12,6 +12,8 @@ import {
   handshakeTable,
   httpTable,
   idleTable,
+  joinsSentences,
+  joinsTable,
   latencyTable,
   noisySentences,
   noisyTable,
@@ -331,6 +333,32 @@ export function reportSections(results: BenchResults): ReportSection[] {
       ),
       ...(rows.length > 0 ? [table(scaleTable(results))] : []),
       list(scaleSentences(results)),
+      ...(notes.length > 0 ? [list(notes)] : []),
+    )
+  }
+  if (results.joins) {
+    const j = results.joins
+    const notes = j.rows
+      .filter((row) => row.note)
+      .map((row) => `${row.label} ${formatNumber(row.clients)}: ${row.note}`)
+    add(
+      'joins',
+      '10. Joins: N clients into one room',
+      paragraph(
+        `For each push transport and each N (${j.counts.map((n) => formatNumber(n)).join(', ')}), on a fresh server: ` +
+          `N clients open, ${formatNumber(j.concurrency)} at a time per load process, and all join one room; ` +
+          `once every client has its welcome and the room's presence (GET /api/rooms/:room/presence) counts N, ` +
+          `the server's CPU time over the joins is read, and the clients are held ${formatDuration(j.holdMs)} more. ` +
+          `*Errors*: clients that did not join (or were never started because N took longer than ` +
+          `${formatDuration(j.limitMs)}). *CPU-ms/join*: the server's CPU-s over the joins, per client joined. ` +
+          `*Per join vs smallest N*: that cost over the same transport's at the smallest N; ` +
+          `1.0x means a join costs the same however many are in the room, so the total grows linearly in N; ` +
+          `a ratio near N / smallest N means every join costs in proportion to the members already there ` +
+          `(every join notice sent to every member). *Presence/client*: the presence deliveries ` +
+          `(join notices, coalesced presence entries) each client received, on average. ` +
+          `No baseline: the bare libraries have no presence.`,
+      ),
+      ...(j.rows.length > 0 ? [table(joinsTable(results)), list(joinsSentences(results))] : []),
       ...(notes.length > 0 ? [list(notes)] : []),
     )
   }

@@ -21,6 +21,8 @@ import {
   deadPeersTable,
   floodOutcome,
   idleTable,
+  joinsSentences,
+  joinsTable,
   noisySentences,
   noisyTable,
   ratioTable,
@@ -35,6 +37,7 @@ import {
 } from '../../benchmarks/report/tables.ts'
 import { chartSpecs, renderSvg } from '../../benchmarks/report/charts.ts'
 import { checkResults } from '../../benchmarks/schema.ts'
+import { presenceCount, withRatios } from '../../benchmarks/scenarios/joins.ts'
 import { fixtureResults } from './fixture.ts'
 
 describe('number formatting', () => {
@@ -219,6 +222,7 @@ describe('the report', () => {
       '## 7. Dead peers',
       '## 8. Live prices (the ticker room)',
       '## 9. Scaling out (one server, Redis, two behind nginx)',
+      '## 10. Joins: N clients into one room',
       '## Accounting',
       '## Environment',
       '## Notes',
@@ -263,6 +267,7 @@ describe('the report', () => {
       'dead-peers',
       'ticker',
       'scale',
+      'joins',
       'accounting',
       'environment',
       'notes',
@@ -277,7 +282,17 @@ describe('the report', () => {
         comparisons: [],
         notes: [],
       }),
-    ).toEqual(['summary', 'latency', 'throughput', 'idle', 'slow-readers', 'dead-peers', 'accounting', 'environment'])
+    ).toEqual([
+      'summary',
+      'latency',
+      'throughput',
+      'idle',
+      'slow-readers',
+      'dead-peers',
+      'joins',
+      'accounting',
+      'environment',
+    ])
   })
 
   it('says at its start that a partial run is partial, and where it stopped', () => {
@@ -494,6 +509,59 @@ describe('live prices', () => {
     expect(renderMarkdown(results)).toContain(`- ${sentence}`)
     expect(renderTerminal(results)).toContain(sentence)
     expect(tickerSentence({ ...results, ticker: undefined })).toBeUndefined()
+  })
+})
+
+describe('joins', () => {
+  const results = fixtureResults()
+
+  it('tabulates per transport and N the joins, their CPU per join against the smallest N and the presence each client got', () => {
+    const table = joinsTable(results)
+    expect(table.headers).toEqual([
+      'transport',
+      'N',
+      'joined',
+      'errors',
+      'join time',
+      'server CPU-s',
+      'CPU-ms/join',
+      'per join vs smallest N',
+      'presence/client',
+      'dropped in hold',
+    ])
+    expect(table.rows).toEqual([
+      ['WebSocket', '1,000', '1,000 / 1,000', '0', '2.00 s', '1.00', '1.00', '—', '3.00', '0'],
+      ['WebSocket', '10,000', '10,000 / 10,000', '0', '25.0 s', '12.0', '1.20', '1.20x', '4.00', '0'],
+    ])
+  })
+
+  it('says per transport how many were held with how many errors, and whether a join grew with N', () => {
+    expect(joinsSentences(results)).toEqual([
+      'WebSocket: 10,000 of 10,000 clients joined one room and were held 5.00 s with 0 errors; ' +
+        'a join cost 1.20 CPU-ms at 10,000, 1.20x of its 1.00 CPU-ms at 1,000: linear in N (linear: within 1.50x); ' +
+        'each client received 4.00 presence deliveries.',
+    ])
+    const steep = structuredClone(results)
+    steep.joins!.rows[1]!.perJoinRatio = 4
+    expect(joinsSentences(steep)[0]).toContain('4.00x of its 1.00 CPU-ms at 1,000: not linear in N')
+  })
+
+  it('divides each per-join cost by the smallest complete N of the same transport', () => {
+    const [small, large] = results.joins!.rows
+    const rows = withRatios([
+      { ...small!, perJoinRatio: undefined },
+      { ...large!, perJoinRatio: undefined },
+    ] as never)
+    expect(rows.map((r) => r.perJoinRatio)).toEqual([null, 1.2])
+    const cut = withRatios([{ ...small!, complete: false }, large!] as never)
+    expect(cut.map((r) => r.perJoinRatio)).toEqual([null, null])
+  })
+
+  it('counts the members of a presence answer, a list or an object that says how many', () => {
+    expect(presenceCount([{ clientId: 'a' }, { clientId: 'b' }])).toBe(2)
+    expect(presenceCount({ memberCount: 7, members: [] })).toBe(7)
+    expect(presenceCount({ members: [{}, {}, {}] })).toBe(3)
+    expect(presenceCount(null)).toBe(0)
   })
 })
 
