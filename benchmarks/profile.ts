@@ -78,7 +78,7 @@ export interface HeapSummary {
 /** V8's names for time no JavaScript function accounts for. */
 const IDLE = '(idle)'
 /** A sample with one of these in its stack is the process loading code, not serving. */
-const LOADING = /^node:internal\/modules\//
+const LOADING = /^node:internal\/(modules\/|bootstrap\/realm$)/
 /** The bench's own instrument in the profiled process (its readings, the source maps it writes at exit). */
 const PROBE = /\/benchmarks\/probe\.ts$/
 
