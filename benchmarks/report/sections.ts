@@ -6,6 +6,7 @@
 // in what it imports may need Node, and schema.ts is imported for its types only.
 import type { BenchResults } from '../schema.ts'
 import { formatBytes, formatDuration, formatNumber } from './format.ts'
+import { targetGroups } from './targets.ts'
 import {
   checkSentences,
   deadPeersTable,
@@ -125,6 +126,19 @@ export function reportSections(results: BenchResults): ReportSection[] {
         : []),
     )
   }
+  add(
+    'targets',
+    'Targets (issue 14)',
+    paragraph(
+      'Each target of issue 14 against the bare baseline measured in the same run: throughput (deliveries/s and ' +
+        'per server CPU-second) at least 0.90x for WebSocket and Socket.IO and 0.85x of bare Fastify for the HTTP ' +
+        'transports, memory per idle connection at most 1.20x, idle CPU at most 1.50x, latency p50 and p99 at most ' +
+        '1.30x, and 10,000 clients per push transport held with 0 errors, joins whose cost per join stays within ' +
+        "1.50x of the smallest N. A ratio worse than its target whose repetitions overlap the baseline's is " +
+        '*not shown to be met (within noise)*; *not met* means every reading was worse.',
+    ),
+    ...targetGroups(results).flatMap((group) => [heading(group.heading), list(group.items)]),
+  )
   if (results.wire) {
     add(
       'wire',

@@ -38,6 +38,7 @@ import {
 import { chartSpecs, renderSvg } from '../../benchmarks/report/charts.ts'
 import { checkResults } from '../../benchmarks/schema.ts'
 import { presenceCount, withRatios } from '../../benchmarks/scenarios/joins.ts'
+import { targetGroups } from '../../benchmarks/report/targets.ts'
 import { fixtureResults } from './fixture.ts'
 
 describe('number formatting', () => {
@@ -258,6 +259,7 @@ describe('the report', () => {
     expect(ids(results)).toEqual([
       'summary',
       'baselines',
+      'targets',
       'wire',
       'latency',
       'throughput',
@@ -284,6 +286,7 @@ describe('the report', () => {
       }),
     ).toEqual([
       'summary',
+      'targets',
       'latency',
       'throughput',
       'idle',
@@ -509,6 +512,78 @@ describe('live prices', () => {
     expect(renderMarkdown(results)).toContain(`- ${sentence}`)
     expect(renderTerminal(results)).toContain(sentence)
     expect(tickerSentence({ ...results, ticker: undefined })).toBeUndefined()
+  })
+})
+
+describe('the targets of issue 14, in sentences', () => {
+  const results = fixtureResults()
+  const items = (r: typeof results) => targetGroups(r).flatMap((g) => g.items)
+
+  it('states each target with its figures, ratios and whether it is met', () => {
+    expect(targetGroups(results)).toEqual([
+      {
+        heading: '1. Throughput, against the bare baselines',
+        items: [
+          'WebSocket fan-out 1: 0.80x of bare ws deliveries/s and 0.80x per server CPU-second (target at least 0.90x): not met.',
+        ],
+      },
+      {
+        heading: '2. Memory per idle connection and idle CPU',
+        items: [
+          'WebSocket: 1.10x of bare ws heap per idle connection and 1.00x RSS (target at most 1.20x): met.',
+          'WebSocket: 20.00x of bare ws idle CPU (target at most 1.50x): not met.',
+        ],
+      },
+      {
+        heading: '3. Delivery latency',
+        items: ['WebSocket: 1.25x of bare ws p50 and 1.33x p99 (target at most 1.30x): not met.'],
+      },
+      {
+        heading: '4. Joins: 10,000 connections per push transport, and joins that scale',
+        items: [
+          'WebSocket: 10,000 of 10,000 held with 0 errors: met; a join at 10,000 cost 1.20x of one at 1,000 ' +
+            '(1.20 against 1.00 CPU-ms; linear: at most 1.50x): met.',
+        ],
+      },
+    ])
+  })
+
+  it("calls a ratio worse than its target whose repetitions overlap the baseline's not shown to be met", () => {
+    const noisy = structuredClone(results)
+    const row = noisy.throughput!.rows.find((r) => r.target === 'lab')!
+    const base = noisy.throughput!.rows.find((r) => r.target !== 'lab' && r.fanout === row.fanout)!
+    row.spread.deliveriesPerSecond = {
+      values: [],
+      min: row.deliveriesPerSecond * 0.8,
+      max: base.deliveriesPerSecond * 1.1,
+    }
+    row.spread.deliveriesPerServerCpuSecond = {
+      values: [],
+      min: row.deliveriesPerServerCpuSecond! * 0.8,
+      max: base.deliveriesPerServerCpuSecond! * 1.1,
+    }
+    expect(items(noisy)[0]).toMatch(/: not shown to be met \(within noise\)\.$/)
+  })
+
+  it('says a join that grows with N, a crowd not held and a run without joins for what they are', () => {
+    const steep = structuredClone(results)
+    steep.joins!.rows[1] = { ...steep.joins!.rows[1]!, perJoinRatio: 3, droppedDuringHold: 2 }
+    expect(items(steep).at(-1)).toBe(
+      'WebSocket: 10,000 of 10,000 held with 2 errors: not met; a join at 10,000 cost 3.00x of one at 1,000 ' +
+        '(1.20 against 1.00 CPU-ms; linear: at most 1.50x): not met.',
+    )
+    expect(items({ ...results, joins: undefined }).at(-1)).toBe('Not measured in this run (it has no joins section).')
+  })
+
+  it('is a section of the report, after the baselines, also for a run of an older version without joins', () => {
+    const md = renderMarkdown({ ...results, joins: undefined })
+    expect(md).toContain('## Targets (issue 14)')
+    expect(md).toContain('### 4. Joins: 10,000 connections per push transport, and joins that scale')
+    expect(
+      reportSections(results)
+        .map((s) => s.id)
+        .slice(0, 3),
+    ).toEqual(['summary', 'baselines', 'targets'])
   })
 })
 
