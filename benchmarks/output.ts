@@ -26,10 +26,10 @@ export const QUICK_DIR = 'quick'
 export function runKind(results: Pick<BenchResults, 'options' | 'partial'>): RunKind {
   if (results.partial) return 'partial'
   const o = results.options
-  // The scale scenario needs redis-server and nginx, and came after the committed reference run: a run
-  // without it is still a reference run of every transport.
+  // The scale scenario needs redis-server and nginx, and it and joins came after the committed reference run: a
+  // run without them is still a reference run of every transport.
   const everything =
-    SCENARIOS.every((s) => s === 'scale' || o.scenarios.includes(s)) &&
+    SCENARIOS.every((s) => s === 'scale' || s === 'joins' || o.scenarios.includes(s)) &&
     TRANSPORTS.every((t) => o.transports.includes(t)) &&
     o.baselines
   // The profiler slows what it watches: a profiled run's figures are not to be quoted.
