@@ -3,6 +3,7 @@
 // the idle scenario's memory figures), progress, notes, the accounting, and
 // what could not be measured. Every process is started through here, each
 // tried twice (see startWithRetry).
+import { join } from 'node:path'
 import type { Config } from '../server/config.ts'
 import type { Accounting } from './accounting.ts'
 import { sharedEnvironment } from './environment.ts'
@@ -58,6 +59,7 @@ export class Context {
   /** Processes started ahead, by the key that will ask for them, in the order they will be asked for. */
   private readonly spare = new Map<string, Array<Promise<RunningTarget>>>()
   private counter = 0
+  private readonly labels = new Map<string, number>()
   /**
    * Starts of processes prepared ahead, at most PREPARE_CONCURRENCY at once: a dozen Node processes starting
    * together on two cores each take long enough to miss their ready timeout.
@@ -108,12 +110,28 @@ export class Context {
     return true
   }
 
-  private start(name: TargetName, env: Record<string, string>): Promise<RunningTarget> {
+  /**
+   * `label` names the process's folder under --profile (shared-lab, idle-lab-websocket-2, noisy-on, ...): only
+   * Transport Lab's processes are profiled, and the baselines too with --profile-baselines.
+   */
+  private start(name: TargetName, env: Record<string, string>, label: string): Promise<RunningTarget> {
+    const { profile, profileBaselines } = this.options
+    const profileDir =
+      profile !== undefined && (name === 'lab' || profileBaselines)
+        ? join(profile, label.replace(/[^\w.-]+/g, '-'))
+        : undefined
     return startWithRetry(
       name,
-      () => startTarget(name, env, this.options.startTimeoutMs),
+      () => startTarget(name, env, this.options.startTimeoutMs, profileDir),
       (reason) => this.retried(name, reason),
     )
+  }
+
+  /** "idle-lab-websocket-1", "idle-lab-websocket-2": one per process started for the same purpose. */
+  private numbered(label: string): string {
+    const n = (this.labels.get(label) ?? 0) + 1
+    this.labels.set(label, n)
+    return `${label}-${n}`
   }
 
   private retried(label: string, reason: string): void {
@@ -125,7 +143,7 @@ export class Context {
   target(name: TargetName): Promise<RunningTarget> {
     let running = this.shared.get(name)
     if (!running) {
-      running = this.start(name, this.envFor(name))
+      running = this.start(name, this.envFor(name), `shared-${name}`)
       this.shared.set(name, running)
     }
     return running
@@ -138,7 +156,10 @@ export class Context {
    * caller stops it.
    */
   freshTarget(subject: Subject): Promise<RunningTarget> {
-    return this.takeSpare(subject.id) ?? this.start(subject.target, this.envFor(subject.target))
+    return (
+      this.takeSpare(subject.id) ??
+      this.start(subject.target, this.envFor(subject.target), this.numbered(`idle-${subject.id}`))
+    )
   }
 
   private takeSpare(key: string): Promise<RunningTarget> | undefined {
@@ -166,16 +187,17 @@ export class Context {
    * usual ones (`env` wins), for a scenario that needs other settings than
    * the shared target's (another rate limit, shortened heartbeats), or a
    * process that has served nothing (memory). The one prepareLab() started
-   * under `key` when there is one, else a new one. The caller stops it.
+   * under `key` when there is one, else a new one. The caller stops it. `label` names it under --profile
+   * (by default its key, or "lab").
    */
-  labWith(env: Record<string, string>, key?: string): Promise<RunningTarget> {
+  labWith(env: Record<string, string>, key?: string, label?: string): Promise<RunningTarget> {
     const ready = key === undefined ? undefined : this.takeSpare(key)
-    return ready ?? this.start('lab', { ...this.envFor('lab'), ...env })
+    return ready ?? this.start('lab', { ...this.envFor('lab'), ...env }, this.numbered(label ?? key ?? 'lab'))
   }
 
   /** Starts the process labWith(env, key) will ask for now, so that its start is over before the scenario (as prepareFresh does). */
   prepareLab(key: string, env: Record<string, string>): void {
-    this.addSpare(key, this.queuedStart('lab', { ...this.envFor('lab'), ...env }))
+    this.addSpare(key, this.queuedStart('lab', { ...this.envFor('lab'), ...env }, this.numbered(key)))
   }
 
   /**
@@ -187,14 +209,17 @@ export class Context {
   prepareFresh(subjects: Subject[], count = 1): void {
     for (let i = 0; i < count; i++)
       for (const subject of subjects)
-        this.addSpare(subject.id, this.queuedStart(subject.target, this.envFor(subject.target)))
+        this.addSpare(
+          subject.id,
+          this.queuedStart(subject.target, this.envFor(subject.target), this.numbered(`idle-${subject.id}`)),
+        )
   }
 
-  private async queuedStart(name: TargetName, env: Record<string, string>): Promise<RunningTarget> {
+  private async queuedStart(name: TargetName, env: Record<string, string>, label: string): Promise<RunningTarget> {
     if (this.preparing >= PREPARE_CONCURRENCY) await new Promise<void>((resolve) => this.waitingToStart.push(resolve))
     this.preparing++
     try {
-      return await this.start(name, env)
+      return await this.start(name, env, label)
     } finally {
       this.preparing--
       this.waitingToStart.shift()?.()

@@ -23,6 +23,9 @@ interface EventMessage {
 }
 type IpcMessage = CallMessage | ReplyMessage | EventMessage
 
+/** Set by the runner for a target it profiles (--profile): the folder its profiles go to. */
+export const PROFILE_DIR_ENV = 'BENCH_PROFILE_DIR'
+
 export type Handler = (params: never) => unknown
 export type Handlers = Record<string, Handler>
 

@@ -1,5 +1,6 @@
 // The command line of `npm run bench`, and the two presets: --quick (about six
 // minutes, for CI and a first look) and the default (about twenty minutes).
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
 import type { RunOptions } from './schema.ts'
@@ -13,6 +14,7 @@ export const SCENARIOS = [
   'slow-readers',
   'dead-peers',
   'ticker',
+  'joins',
   'scale',
 ] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
@@ -45,6 +47,15 @@ export interface Options extends RunOptions {
   tickerMs: number
   /** How long a server, baseline or load process may take to start (each is tried twice). */
   startTimeoutMs: number
+  /** joins: the N of each measurement, per push transport (--joins). */
+  joins: number[]
+  /** joins: how long the clients are held once joined, and how long one N may take to join, ms. */
+  joinsHoldMs: number
+  joinsLimitMs: number
+  /** --profile: CPU and heap profiles of Transport Lab's processes go into a folder per process here (absolute). */
+  profile: string | undefined
+  /** --profile-baselines: the baselines are profiled too. */
+  profileBaselines: boolean
 }
 
 /** A start on a busy machine (two cores shared by a dozen Node processes) can take far longer than on an idle one. */
@@ -77,6 +88,9 @@ export const PRESETS = {
     deadPeersShortened: true,
     tickerHz: 10,
     tickerMs: 2000,
+    joins: [100, 200, 500],
+    joinsHoldMs: 1000,
+    joinsLimitMs: 30_000,
   },
   default: {
     clients: 1000,
@@ -104,6 +118,9 @@ export const PRESETS = {
     deadPeersShortened: false,
     tickerHz: 10,
     tickerMs: 6000,
+    joins: [1000, 2000, 5000, 10_000],
+    joinsHoldMs: 5000,
+    joinsLimitMs: 60_000,
   },
 } as const
 
@@ -129,13 +146,15 @@ that fails part way writes what it had measured (a partial run) and exits 1.
 
   --quick                 a short run (about six minutes): small counts, short windows,
                           shortened heartbeats and leases for dead-peers
-  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker,scale (default: all)
+  --scenario LIST         wire,latency,throughput,idle,noisy,slow-readers,dead-peers,ticker,joins,scale (default: all)
   --transports LIST       short-polling,long-polling,sse,websocket,socket.io (default: all)
   --no-baselines          measure Transport Lab only (no ratios)
   --clients N             idle clients per transport (default 1000, quick 200)
   --rate N                latency and scale: messages per second offered (default 200, quick 50)
   --receivers N           latency and scale: receivers of each message (default 50, quick 10)
   --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
+  --joins LIST            joins: how many clients join one room, per push transport (default
+                          1000,2000,5000,10000, quick 100,200,500)
   --repetitions N         throughput, idle and scale: measure each figure N times, report the median and the
                           spread, flag a ratio only beyond the spread (default 3)
   --json                  print the results JSON on stdout (progress stays on stderr)
@@ -144,6 +163,11 @@ that fails part way writes what it had measured (a partial run) and exits 1.
                           a failed start is tried once more, then what needed it is skipped and noted
   --render FILE           measure nothing: write latest.md and the charts again from a results JSON, into
                           --out (into benchmarks/results only from its own latest.json)
+  --profile DIR           run every Transport Lab server under --cpu-prof and --heap-prof, each writing into
+                          DIR/<label> (shared-lab, idle-lab-websocket-1, ...) when it is stopped; the figures of
+                          such a run are slowed by the profiler and never replace latest.*. Summarize with
+                          npm run bench:profile -- DIR [--top N]
+  --profile-baselines     with --profile: profile the baselines too
   -h, --help              this text
 
 Settings of the server under test come from the environment, as for npm start
@@ -159,6 +183,15 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, ma
   if (!/^\d+$/.test(raw) || value < 1 || value > max)
     throw new UsageError(`--${name} ${raw}: expected an integer from 1 to ${max}`)
   return value
+}
+
+/** A comma-separated list of counts, smallest first, each once. */
+function counts(name: string, raw: string | undefined, fallback: readonly number[], max: number): number[] {
+  if (raw === undefined) return [...fallback]
+  const items = raw.split(',').map((s) => s.trim())
+  if (items.length === 0 || items.some((item) => !/^\d+$/.test(item) || Number(item) < 1 || Number(item) > max))
+    throw new UsageError(`--${name} ${raw}: expected a comma-separated list of integers from 1 to ${max}`)
+  return [...new Set(items.map(Number))].sort((a, b) => a - b)
 }
 
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
@@ -190,11 +223,14 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         rate: { type: 'string' },
         receivers: { type: 'string' },
         'slow-readers': { type: 'string' },
+        joins: { type: 'string' },
         repetitions: { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
         render: { type: 'string' },
         'start-timeout': { type: 'string' },
+        profile: { type: 'string' },
+        'profile-baselines': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -202,6 +238,8 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     throw new UsageError(`${(error as Error).message}\nRun with --help to see the options.`)
   }
   if (values.help) return 'help'
+  if (values['profile-baselines'] === true && values.profile === undefined)
+    throw new UsageError('--profile-baselines needs --profile DIR')
   const quick = values.quick === true
   const preset = quick ? PRESETS.quick : PRESETS.default
   return {
@@ -234,9 +272,14 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     slowFloodMaxMs: preset.slowFloodMaxMs,
     tickerHz: preset.tickerHz,
     tickerMs: preset.tickerMs,
+    joins: counts('joins', values.joins, preset.joins, 50_000),
+    joinsHoldMs: preset.joinsHoldMs,
+    joinsLimitMs: preset.joinsLimitMs,
     startTimeoutMs: positiveInt('start-timeout', values['start-timeout'], DEFAULT_START_TIMEOUT_S, 3600) * 1000,
     json: values.json === true,
     out: values.out ?? defaultOut,
     render: values.render,
+    profile: values.profile === undefined ? undefined : resolve(values.profile),
+    profileBaselines: values['profile-baselines'] === true,
   }
 }

@@ -26,13 +26,14 @@ export const QUICK_DIR = 'quick'
 export function runKind(results: Pick<BenchResults, 'options' | 'partial'>): RunKind {
   if (results.partial) return 'partial'
   const o = results.options
-  // The scale scenario needs redis-server and nginx, and came after the committed reference run: a run
-  // without it is still a reference run of every transport.
+  // The scale scenario needs redis-server and nginx, and it and joins came after the committed reference run: a
+  // run without them is still a reference run of every transport.
   const everything =
-    SCENARIOS.every((s) => s === 'scale' || o.scenarios.includes(s)) &&
+    SCENARIOS.every((s) => s === 'scale' || s === 'joins' || o.scenarios.includes(s)) &&
     TRANSPORTS.every((t) => o.transports.includes(t)) &&
     o.baselines
-  if (!everything) return 'custom'
+  // The profiler slows what it watches: a profiled run's figures are not to be quoted.
+  if (!everything || o.profile !== undefined) return 'custom'
   if (o.quick) return 'quick'
   const preset = PRESETS.default
   const defaultCounts =
@@ -40,7 +41,8 @@ export function runKind(results: Pick<BenchResults, 'options' | 'partial'>): Run
     o.rate === preset.rate &&
     o.receivers === preset.receivers &&
     o.slowReaders === preset.slowReaders &&
-    o.repetitions === preset.repetitions
+    o.repetitions === preset.repetitions &&
+    (o.joins === undefined || o.joins.join() === preset.joins.join())
   return defaultCounts ? 'reference' : 'custom'
 }
 

@@ -3,8 +3,12 @@
 // the baselines by import): answers the runner over IPC with the process's
 // own CPU time and memory, after a full GC when asked. The server itself is
 // not changed: this hook only reads what any Node process can read about itself.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { findSourceMap } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { WireMeter } from '../server/wire/meter.ts'
-import { serveCalls } from './ipc.ts'
+import { PROFILE_DIR_ENV, serveCalls } from './ipc.ts'
 
 export interface ProbeReading {
   /** process.cpuUsage(), µs */
@@ -64,3 +68,43 @@ if (process.send) {
     handshakes: () => meter?.handshakes() ?? null,
   })
 }
+/** Where the files tsx compiled come from: their source maps turn a profile's positions into source lines. */
+const SOURCE_FOLDERS = ['server', 'benchmarks', 'cluster']
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * tsx compiles each .ts file to one line of JavaScript, so a profile's positions (line 0, column 4635) say
+ * nothing by themselves; the source maps tsx registered do. They are written beside the profiles as the process
+ * exits (just before Node writes the profiles), for benchmarks/profile.ts.
+ */
+function writeSourceMaps(dir: string): void {
+  const maps: Record<string, unknown> = {}
+  const visit = (folder: string) => {
+    let entries
+    try {
+      entries = readdirSync(folder, { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const entry of entries) {
+      const path = join(folder, entry.name)
+      if (entry.isDirectory()) visit(path)
+      else if (entry.name.endsWith('.ts')) {
+        const url = pathToFileURL(path).href
+        const map = findSourceMap(url)
+        if (map) maps[url] = { ...map.payload, sourcesContent: undefined }
+      }
+    }
+  }
+  for (const folder of SOURCE_FOLDERS) visit(join(ROOT, folder))
+  try {
+    // Node creates the folder only when it writes the profiles, after this.
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, `sourcemaps.${process.pid}.json`), JSON.stringify(maps))
+  } catch {
+    // Without them the summary shows compiled positions: not a reason to fail the exit.
+  }
+}
+
+const profileDir = process.env[PROFILE_DIR_ENV]
+if (profileDir) process.once('exit', () => writeSourceMaps(profileDir))

@@ -7,6 +7,7 @@ import { Caller } from './ipc.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const STOP_GRACE_MS = 3000
+const PROFILED_STOP_GRACE_MS = 60_000
 
 const children = new Set<ChildProcess>()
 
@@ -45,12 +46,18 @@ export function forkProcess(
   return { child, caller: new Caller(child, options.label), label: options.label, output: () => output, exited }
 }
 
-/** SIGTERM, then SIGKILL if it is still there after the grace period. */
-export async function stopProcess(forked: Forked): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL if it is still there after the grace period. A profiled process (`profiled`) is asked
+ * to go by closing its IPC channel instead: every child then calls process.exit(0) (see serveCalls), which is
+ * when Node writes its --cpu-prof and --heap-prof files, and a baseline has no SIGTERM handler. It gets a minute:
+ * writing the profile of a busy process takes a while, and a SIGKILL writes nothing.
+ */
+export async function stopProcess(forked: Forked, profiled = false): Promise<void> {
   const { child } = forked
   if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+  if (profiled && child.connected) child.disconnect()
+  else child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), profiled ? PROFILED_STOP_GRACE_MS : STOP_GRACE_MS)
   await forked.exited
   clearTimeout(timer)
 }

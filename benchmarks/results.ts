@@ -21,6 +21,7 @@ export const SECTION_OF = {
   'slow-readers': 'slowReaders',
   'dead-peers': 'deadPeers',
   ticker: 'ticker',
+  joins: 'joins',
   scale: 'scale',
 } as const satisfies Record<ScenarioName, keyof BenchResults>
 
@@ -115,6 +116,13 @@ function standardNotes(options: Options, config: Config): string[] {
     ...(options.quick
       ? ['Quick run: counts are small and windows short; the figures are a smoke test, not results to quote.']
       : []),
+    ...(options.profile !== undefined
+      ? [
+          `Profiled run: Transport Lab's processes${options.profileBaselines ? ' and the baselines' : ''} ran under ` +
+            `--cpu-prof and --heap-prof (profiles in ${options.profile}), which slows them: ` +
+            'read the profiles, not these figures.',
+        ]
+      : []),
   ]
 }
 
@@ -171,6 +179,8 @@ export function assembleResults(measured: Measured): { results: BenchResults; pr
       deadPeersShortened: options.deadPeersShortened,
       tickerHz: options.tickerHz,
       tickerMs: options.tickerMs,
+      joins: options.joins,
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
     },
     environment: environment(config, labEnv),
     ...sections,

@@ -19,6 +19,7 @@ import { assembleResults, type Measured, type Sections } from './results.ts'
 import { checkResults, RESULTS_VERSION, type BenchResults, type Failure } from './schema.ts'
 import { deadPeersEnv, runDeadPeers } from './scenarios/dead-peers.ts'
 import { runIdle, CLIENTS_PER_LOAD_PROCESS } from './scenarios/idle.ts'
+import { runJoins } from './scenarios/joins.ts'
 import { runLatency } from './scenarios/latency.ts'
 import { NOISY_SERVERS, runNoisy } from './scenarios/noisy.ts'
 import { runSlowReaders, slowReadersServers } from './scenarios/slow-readers.ts'
@@ -34,26 +35,33 @@ const DEFAULT_OUT = join(ROOT, 'benchmarks/results')
 const FD_MARGIN = 512
 
 function timeLimitMs(options: Options): number {
+  // Joins: each N at most its limit and hold, plus starting and stopping its server.
+  const joins = options.scenarios.includes('joins')
+    ? 3 * options.joins.length * (options.joinsLimitMs + options.joinsHoldMs + 60_000)
+    : 0
   // Scale's three setups (a redis-server, a cluster of four processes) start in its own minute or two.
-  if (options.quick) return 600_000
+  if (options.quick) return 600_000 + joins
   // Idle dominates: every subject holds its crowd, and crowds of thousands take time to connect.
-  return 25 * 60_000 + Math.ceil(options.clients / 1000) * 10 * 60_000
+  return 25 * 60_000 + Math.ceil(options.clients / 1000) * 10 * 60_000 + joins
 }
 
 function checkFdLimit(options: Options): void {
-  if (!options.scenarios.includes('idle')) return
   const limit = fdLimit()
-  const perLoad = Math.ceil(options.clients / Math.ceil(options.clients / CLIENTS_PER_LOAD_PROCESS))
-  // The server holds every client's socket; each load process its share.
-  const needed = options.clients + FD_MARGIN
-  if (limit !== null && limit < needed) {
-    throw new UsageError(
-      `--clients ${options.clients} needs ${needed} open files in the server process ` +
-        `(and ${perLoad + FD_MARGIN} per load process), but ulimit -n is ${limit}. ` +
-        `Raise it first, e.g. \`ulimit -n ${Math.max(needed, 20000)}\` (root, or a hard limit that allows it), ` +
-        `or use fewer clients.`,
-    )
+  const check = (option: string, clients: number) => {
+    const perLoad = Math.ceil(clients / Math.ceil(clients / CLIENTS_PER_LOAD_PROCESS))
+    // The server holds every client's socket; each load process its share.
+    const needed = clients + FD_MARGIN
+    if (limit !== null && limit < needed) {
+      throw new UsageError(
+        `${option} needs ${needed} open files in the server process ` +
+          `(and ${perLoad + FD_MARGIN} per load process), but ulimit -n is ${limit}. ` +
+          `Raise it first, e.g. \`ulimit -n ${Math.max(needed, 20000)}\` (root, or a hard limit that allows it), ` +
+          `or use fewer clients.`,
+      )
+    }
   }
+  if (options.scenarios.includes('idle')) check(`--clients ${options.clients}`, options.clients)
+  if (options.scenarios.includes('joins')) check(`--joins ${options.joins.join(',')}`, Math.max(...options.joins))
 }
 
 const shown = (path: string) => relative(process.cwd(), path)
@@ -181,6 +189,7 @@ async function main(): Promise<number> {
     ...scenario('slow-readers', async () => void (sections.slowReaders = await runSlowReaders(ctx))),
     ...scenario('dead-peers', async () => void (sections.deadPeers = await runDeadPeers(ctx))),
     ...scenario('ticker', async () => void (sections.ticker = await runTicker(ctx))),
+    ...scenario('joins', async () => void (sections.joins = await runJoins(ctx))),
     // Last: it starts a redis-server, nginx and several servers of its own, and stops them when it is done.
     ...scenario('scale', async () => void (sections.scale = await runScale(ctx))),
   ]

@@ -362,9 +362,48 @@ export const RunOptions = Type.Object({
   /** ticker: the server's TICKER_HZ and the measured window. */
   tickerHz: Type.Optional(Num),
   tickerMs: Type.Optional(Num),
+  /** joins: the N of each measurement. */
+  joins: Type.Optional(Type.Array(Num)),
+  /** --profile: the folder the CPU and heap profiles went to (a profiled run is never the reference run). */
+  profile: Type.Optional(Type.String()),
 })
 
 export const PushTransport = Type.Union([Type.Literal('sse'), Type.Literal('websocket'), Type.Literal('socket.io')])
+
+/** joins: N clients of one push transport joining one room on a fresh server, then held. */
+export const JoinsRow = Type.Object({
+  ...SubjectFields,
+  /** N: the clients asked to join */
+  clients: Num,
+  /** Clients that got their welcome. */
+  joined: Num,
+  /** Clients that failed to join, and why. */
+  failed: Num,
+  failures: Type.Array(Loss),
+  /** Clients never started because the joins took longer than the limit. */
+  notStarted: Num,
+  /** The room's presence as GET /api/rooms/:room/presence counted it once the joins were done (or the limit came). */
+  memberCount: Num,
+  /** Whether every client had its welcome and the presence counted N within the limit. */
+  complete: Type.Boolean(),
+  /** From the first join to presence counting N (or the limit), ms. */
+  joinMs: Num,
+  /** The server's CPU time over joinMs, s. */
+  cpuSeconds: Num,
+  /** cpuSeconds / joined, ms; null when none joined. */
+  cpuMsPerJoin: Type.Union([Num, Type.Null()]),
+  /** cpuMsPerJoin over the same transport's at the smallest N: 1.0 = linear in N; null for the smallest N itself or when unknown. */
+  perJoinRatio: Type.Union([Num, Type.Null()]),
+  /** Presence deliveries (notices, coalesced presence entries) the joined clients received, all together, by the end of the hold. */
+  presenceDeliveries: Num,
+  /** presenceDeliveries / joined: about N/2 when every join goes to every member, a few when they are coalesced. */
+  presencePerClient: Type.Union([Num, Type.Null()]),
+  holdMs: Num,
+  /** Clients that closed or failed during the hold. */
+  droppedDuringHold: Num,
+  dropReasons: Type.Array(Loss),
+  note: Type.Optional(Type.String()),
+})
 export const FloodTransport = Type.Union([Type.Literal('websocket'), Type.Literal('socket.io'), Type.Literal('http')])
 
 /** What the flooder of a noisy phase tried and what the server made of it. */
@@ -606,6 +645,18 @@ export const BenchResults = Type.Object({
       rows: Type.Array(TickerRow),
     }),
   ),
+  joins: Type.Optional(
+    Type.Object({
+      /** The N of each measurement (--joins), per push transport. */
+      counts: Type.Array(Num),
+      /** Clients opening at once, per load process. */
+      concurrency: Num,
+      /** How long each N may take to join before it is cut short, ms. */
+      limitMs: Num,
+      holdMs: Num,
+      rows: Type.Array(JoinsRow),
+    }),
+  ),
   scale: Type.Optional(
     Type.Object({
       /** One WebSocket room: `receivers` receivers and a sender, messages of `textBytes` bytes of text. */
@@ -631,6 +682,7 @@ export const BenchResults = Type.Object({
 export type Bytes = Static<typeof Bytes>
 export type LegBytes = Static<typeof LegBytes>
 export type Loss = Static<typeof Loss>
+export type JoinsRow = Static<typeof JoinsRow>
 export type Accounting = Static<typeof Accounting>
 export type LatencySummary = Static<typeof LatencySummary>
 export type WireRow = Static<typeof WireRow>

@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Handshake, WireSnapshot } from '../server/wire/meter.ts'
+import { PROFILE_DIR_ENV } from './ipc.ts'
 import type { ProbeReading } from './probe.ts'
 import { forkProcess, ROOT, stopProcess, TSX, type Forked } from './processes.ts'
 import type { TargetName } from './subjects.ts'
@@ -29,26 +30,57 @@ export interface RunningTarget {
 }
 
 /**
+ * Bytes allocated between two samples of --heap-prof: V8's default (512 KiB) leaves a few dozen samples in a
+ * server that holds megabytes, too few to rank allocation sites.
+ */
+const HEAP_PROF_INTERVAL = 32 * 1024
+
+/** Node's flags that write a CPU profile and a sampling heap profile into `dir` when the process exits. */
+export function profileFlags(dir: string): string[] {
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+    '--heap-prof',
+    `--heap-prof-dir=${dir}`,
+    `--heap-prof-interval=${HEAP_PROF_INTERVAL}`,
+  ]
+}
+
+/**
  * `settings` are environment variables (HISTORY_LIMIT, ...), given alike to Transport Lab and the baselines;
- * `readyTimeoutMs` is how long it may take to listen (the runner's --start-timeout).
+ * `readyTimeoutMs` is how long it may take to listen (the runner's --start-timeout); `profileDir`, when given,
+ * gets the process's CPU and heap profiles (--profile), written when stop() ends it.
  */
 export async function startTarget(
   name: TargetName,
   settings: Record<string, string>,
   readyTimeoutMs: number,
+  profileDir?: string,
 ): Promise<RunningTarget> {
   const lab = name === 'lab'
+  const profiled = profileDir !== undefined
   const forked = forkProcess(join(ROOT, ENTRIES[name]), {
     label: name,
     // --expose-gc lets the probe run a full GC before it reads memory.
-    execArgv: ['--expose-gc', ...TSX, ...(lab ? ['--import', PROBE] : [])],
-    env: { ...settings, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    execArgv: [
+      '--expose-gc',
+      ...(profiled ? profileFlags(profileDir) : []),
+      ...TSX,
+      ...(lab ? ['--import', PROBE] : []),
+    ],
+    env: {
+      ...settings,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...(profiled ? { [PROFILE_DIR_ENV]: profileDir } : {}),
+    },
   })
   let url: string
   try {
     url = await whenReady(forked, lab, readyTimeoutMs)
   } catch (error) {
-    await stopProcess(forked)
+    await stopProcess(forked, profiled)
     throw error
   }
   return {
@@ -61,7 +93,7 @@ export async function startTarget(
       lab
         ? getJson<Record<string, Handshake>>(`${url}/api/wire/handshakes`)
         : forked.caller.call<Record<string, Handshake>>('handshakes'),
-    stop: () => stopProcess(forked),
+    stop: () => stopProcess(forked, profiled),
   }
 }
 

@@ -28,6 +28,11 @@ export interface ReceiverOptions {
    */
   onDelivery?(entries: unknown[]): void
   /**
+   * Once per presence delivery: a join or leave `notice`, or a coalesced `presence` entry (a batch of joins and
+   * leaves), whichever the server sends (joins).
+   */
+  onPresence?(entry: unknown): void
+  /**
    * Polling: 'auto' polls on its own (short polling at the interval from a random phase, long polling again at
    * once); 'manual' only when pollOnce() is called.
    */
@@ -101,4 +106,10 @@ export function readMessage(value: unknown, onMessage: ReceiverOptions['onMessag
   const m = value as { type?: unknown; clientMsgId?: unknown; sentAt?: unknown } | null
   if (m?.type !== 'message' || typeof m.clientMsgId !== 'string') return
   onMessage(m.clientMsgId, typeof m.sentAt === 'number' ? m.sentAt : undefined)
+}
+
+/** A delivered entry that tells of members joining or leaving: a `notice`, or a coalesced `presence` entry. */
+export function isPresence(value: unknown): boolean {
+  const type = (value as { type?: unknown } | null)?.type
+  return type === 'notice' || type === 'presence'
 }

@@ -21,6 +21,10 @@ export interface CrowdParams {
   /** Index of this process's first client, so that several load processes fill distinct rooms. */
   offset: number
   concurrency: number
+  /** joins: count each client's presence deliveries (notices, coalesced presence entries). */
+  countPresence?: boolean
+  /** joins: start no new batch of clients after this much time, ms; the report says how many were never started. */
+  limitMs?: number
 }
 
 export interface CrowdReport {
@@ -30,9 +34,14 @@ export interface CrowdReport {
   /** SSE: streams the server ended that the clients reopened, and how many of those came back as another member. */
   reconnects?: number
   rejoinedAsNew?: number
+  /** With countPresence: presence deliveries received by the crowd's clients so far, all together. */
+  presenceDeliveries?: number
+  /** With limitMs: clients not started because the limit had passed. */
+  notStarted?: number
 }
 
 const crowds = new Map<string, Receiver[]>()
+const presenceCounts = new Map<string, number>()
 
 function tally(reasons: Map<string, number>, reason: string): void {
   reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
@@ -42,8 +51,16 @@ async function open(params: CrowdParams): Promise<CrowdReport> {
   const crowd = crowds.get(params.crowd) ?? []
   crowds.set(params.crowd, crowd)
   const reasons = new Map<string, number>()
+  const counted = params.countPresence === true
+  if (counted && !presenceCounts.has(params.crowd)) presenceCounts.set(params.crowd, 0)
+  const onPresence = counted
+    ? () => presenceCounts.set(params.crowd, (presenceCounts.get(params.crowd) ?? 0) + 1)
+    : undefined
+  const stopAt = params.limitMs === undefined ? Infinity : performance.now() + params.limitMs
   let connected = 0
+  let started = 0
   for (let start = 0; start < params.count; start += params.concurrency) {
+    if (performance.now() > stopAt) break
     const batch: Receiver[] = []
     for (let i = start; i < Math.min(params.count, start + params.concurrency); i++) {
       const n = params.offset + i
@@ -53,9 +70,11 @@ async function open(params: CrowdParams): Promise<CrowdReport> {
           room: `${params.roomPrefix}${Math.floor(n / params.roomSize)}`,
           name: `idle${n}`,
           onMessage: () => {},
+          ...(onPresence ? { onPresence } : {}),
         }),
       )
     }
+    started += batch.length
     const settled = await Promise.allSettled(batch.map((r) => r.ready))
     settled.forEach((result, i) => {
       if (result.status === 'fulfilled') {
@@ -69,8 +88,9 @@ async function open(params: CrowdParams): Promise<CrowdReport> {
   }
   return {
     connected,
-    failed: params.count - connected,
+    failed: started - connected,
     failures: [...reasons].map(([reason, count]) => ({ reason, count })),
+    ...(params.limitMs === undefined ? {} : { notStarted: params.count - started }),
   }
 }
 
@@ -90,12 +110,14 @@ function check(id: string): CrowdReport {
     failures: [...reasons].map(([reason, count]) => ({ reason, count })),
     reconnects: crowd.reduce((n, r) => n + r.reconnects, 0),
     rejoinedAsNew: crowd.reduce((n, r) => n + r.rejoinedAsNew, 0),
+    ...(presenceCounts.has(id) ? { presenceDeliveries: presenceCounts.get(id) } : {}),
   }
 }
 
 async function close(id: string): Promise<void> {
   const closing = crowds.get(id) ?? []
   crowds.delete(id)
+  presenceCounts.delete(id)
   for (let start = 0; start < closing.length; start += 500) {
     await Promise.allSettled(closing.slice(start, start + 500).map((r) => r.close()))
   }

@@ -7,6 +7,7 @@ import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage
 import { isLab } from '../subjects.ts'
 import { SESSION_HEADER, TRANSPORT_INFO } from '../../server/core/names.ts'
 import {
+  isPresence,
   readMessage,
   sleep,
   withQuery,
@@ -174,7 +175,10 @@ export class PollingReceiver extends ReceiverBase implements Receiver {
     const batch = JSON.parse(answer.body) as Batch
     if (!batch.recovered) this.historyLost++
     if (batch.entries.length > 0) this.lastWithEntries = id
-    for (const entry of batch.entries) readMessage(entry, this.options.onMessage)
+    for (const entry of batch.entries) {
+      readMessage(entry, this.options.onMessage)
+      if (this.options.onPresence && isPresence(entry)) this.options.onPresence(entry)
+    }
     this.options.onDelivery?.(batch.entries)
     this.cursor = { seq: batch.seq, epoch: batch.epoch }
     this.more = batch.more === true
@@ -372,6 +376,8 @@ export class SseReceiver extends ReceiverBase implements Receiver {
           this.options.onDelivery?.([message])
         } else if (e.event === 'welcome')
           this.onWelcome(JSON.parse(e.data) as { clientId?: string; recovered?: boolean }, onWelcome)
+        else if ((e.event === 'notice' || e.event === 'presence') && this.options.onPresence)
+          this.options.onPresence(JSON.parse(e.data))
       }),
     )
   }

@@ -57,6 +57,8 @@ export class SocketIoReceiver extends ReceiverBase implements Receiver {
       readMessage(entry, options.onMessage)
       options.onDelivery?.([entry])
     })
+    if (options.onPresence)
+      for (const event of ['notice', 'presence']) this.socket.on(event, (entry: unknown) => options.onPresence?.(entry))
     this.socket.on('disconnect', (reason) => {
       if (!this.closing) this.failure ??= `disconnected: ${reason}`
     })

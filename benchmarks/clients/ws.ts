@@ -4,6 +4,7 @@
 import WebSocket from 'ws'
 import { isLab } from '../subjects.ts'
 import {
+  isPresence,
   readMessage,
   withQuery,
   ReceiverBase,
@@ -54,6 +55,7 @@ export class WsReceiver extends ReceiverBase implements Receiver {
       (value) => {
         readMessage(value, options.onMessage)
         options.onDelivery?.([value])
+        if (options.onPresence && isPresence(value)) options.onPresence(value)
       },
     )
     this.socket = opened.socket

@@ -6,12 +6,15 @@
 // in what it imports may need Node, and schema.ts is imported for its types only.
 import type { BenchResults } from '../schema.ts'
 import { formatBytes, formatDuration, formatNumber } from './format.ts'
+import { targetGroups } from './targets.ts'
 import {
   checkSentences,
   deadPeersTable,
   handshakeTable,
   httpTable,
   idleTable,
+  joinsSentences,
+  joinsTable,
   latencyTable,
   noisySentences,
   noisyTable,
@@ -123,6 +126,19 @@ export function reportSections(results: BenchResults): ReportSection[] {
         : []),
     )
   }
+  add(
+    'targets',
+    'Targets (issue 14)',
+    paragraph(
+      'Each target of issue 14 against the bare baseline measured in the same run: throughput (deliveries/s and ' +
+        'per server CPU-second) at least 0.90x for WebSocket and Socket.IO and 0.85x of bare Fastify for the HTTP ' +
+        'transports, memory per idle connection at most 1.20x, idle CPU at most 1.50x, latency p50 and p99 at most ' +
+        '1.30x, and 10,000 clients per push transport held with 0 errors, joins whose cost per join stays within ' +
+        "1.50x of the smallest N. A ratio worse than its target whose repetitions overlap the baseline's is " +
+        '*not shown to be met (within noise)*; *not met* means every reading was worse.',
+    ),
+    ...targetGroups(results).flatMap((group) => [heading(group.heading), list(group.items)]),
+  )
   if (results.wire) {
     add(
       'wire',
@@ -331,6 +347,32 @@ export function reportSections(results: BenchResults): ReportSection[] {
       ),
       ...(rows.length > 0 ? [table(scaleTable(results))] : []),
       list(scaleSentences(results)),
+      ...(notes.length > 0 ? [list(notes)] : []),
+    )
+  }
+  if (results.joins) {
+    const j = results.joins
+    const notes = j.rows
+      .filter((row) => row.note)
+      .map((row) => `${row.label} ${formatNumber(row.clients)}: ${row.note}`)
+    add(
+      'joins',
+      '10. Joins: N clients into one room',
+      paragraph(
+        `For each push transport and each N (${j.counts.map((n) => formatNumber(n)).join(', ')}), on a fresh server: ` +
+          `N clients open, ${formatNumber(j.concurrency)} at a time per load process, and all join one room; ` +
+          `once every client has its welcome and the room's presence (GET /api/rooms/:room/presence) counts N, ` +
+          `the server's CPU time over the joins is read, and the clients are held ${formatDuration(j.holdMs)} more. ` +
+          `*Errors*: clients that did not join (or were never started because N took longer than ` +
+          `${formatDuration(j.limitMs)}). *CPU-ms/join*: the server's CPU-s over the joins, per client joined. ` +
+          `*Per join vs smallest N*: that cost over the same transport's at the smallest N; ` +
+          `1.0x means a join costs the same however many are in the room, so the total grows linearly in N; ` +
+          `a ratio near N / smallest N means every join costs in proportion to the members already there ` +
+          `(every join notice sent to every member). *Presence/client*: the presence deliveries ` +
+          `(join notices, coalesced presence entries) each client received, on average. ` +
+          `No baseline: the bare libraries have no presence.`,
+      ),
+      ...(j.rows.length > 0 ? [table(joinsTable(results)), list(joinsSentences(results))] : []),
       ...(notes.length > 0 ? [list(notes)] : []),
     )
   }

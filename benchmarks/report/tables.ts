@@ -619,3 +619,64 @@ export function scaleSentences(results: BenchResults): string[] {
     })
   return [...sentences, ...s.skipped.map((line) => `${line.charAt(0).toUpperCase()}${line.slice(1)}.`)]
 }
+
+/** joins: per push transport and N, what joining one room cost the server and what each client was sent. */
+export function joinsTable(results: BenchResults): Table {
+  const headers = [
+    'transport',
+    'N',
+    'joined',
+    'errors',
+    'join time',
+    'server CPU-s',
+    'CPU-ms/join',
+    'per join vs smallest N',
+    'presence/client',
+    'dropped in hold',
+  ]
+  const rows = (results.joins?.rows ?? []).map((r) => [
+    r.label,
+    formatNumber(r.clients),
+    `${formatNumber(r.joined)} / ${formatNumber(r.clients)}${r.complete ? '' : ' (cut short)'}`,
+    formatNumber(r.failed + r.notStarted),
+    formatDuration(r.joinMs),
+    formatSignificant(r.cpuSeconds),
+    formatSignificant(r.cpuMsPerJoin),
+    r.perJoinRatio === null ? '—' : formatRatio(r.perJoinRatio),
+    formatSignificant(r.presencePerClient),
+    formatNumber(r.droppedDuringHold),
+  ])
+  return { headers, rows, align: right(headers) }
+}
+
+/** Per-join cost within this factor of the smallest N's: the total grows linearly in N. */
+export const LINEAR_PER_JOIN_MAX = 1.5
+
+/** joins in sentences: per transport, the largest N held and how the cost of a join grew with N. */
+export function joinsSentences(results: BenchResults): string[] {
+  const j = results.joins
+  if (!j) return []
+  const transports = [...new Set(j.rows.map((r) => r.transport))]
+  return transports.map((transport) => {
+    const rows = j.rows.filter((r) => r.transport === transport)
+    const label = rows[0]!.label
+    const largest = rows.at(-1)!
+    const smallest = rows.find((r) => r.complete)
+    const held =
+      `${label}: ${formatNumber(largest.joined)} of ${formatNumber(largest.clients)} clients joined one room ` +
+      `and were held ${formatDuration(j.holdMs)} with ${formatNumber(largest.failed + largest.notStarted + largest.droppedDuringHold)} errors` +
+      (largest.complete ? '' : ` (cut short at the ${formatDuration(j.limitMs)} limit)`)
+    const growth =
+      largest.perJoinRatio !== null && smallest
+        ? `; a join cost ${formatSignificant(largest.cpuMsPerJoin)} CPU-ms at ${formatNumber(largest.clients)}, ` +
+          `${formatRatio(largest.perJoinRatio)} of its ${formatSignificant(smallest.cpuMsPerJoin)} CPU-ms at ` +
+          `${formatNumber(smallest.clients)}: ${largest.perJoinRatio <= LINEAR_PER_JOIN_MAX ? 'linear' : 'not linear'} in N ` +
+          `(linear: within ${formatRatio(LINEAR_PER_JOIN_MAX)})`
+        : ''
+    const presence =
+      largest.presencePerClient === null
+        ? ''
+        : `; each client received ${formatSignificant(largest.presencePerClient)} presence deliveries`
+    return `${held}${growth}${presence}.`
+  })
+}

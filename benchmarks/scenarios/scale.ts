@@ -94,7 +94,7 @@ function statsClient(url: string): Redis {
 
 async function startAlone(ctx: Context): Promise<RunningSetup> {
   // In memory whatever the environment says: this is the baseline.
-  const target = await ctx.labWith({ REDIS_URL: '' })
+  const target = await ctx.labWith({ REDIS_URL: '' }, undefined, 'scale-alone')
   return {
     setup: 'alone',
     url: target.url,
@@ -117,7 +117,7 @@ async function startWithRedis(ctx: Context): Promise<RunningSetup> {
   }
   try {
     await redis.connect()
-    const target = await ctx.labWith({ REDIS_URL: server.url, INSTANCE_ID: 'a' })
+    const target = await ctx.labWith({ REDIS_URL: server.url, INSTANCE_ID: 'a' }, undefined, 'scale-redis')
     return {
       setup: 'redis',
       url: target.url,

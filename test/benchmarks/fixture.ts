@@ -4,6 +4,7 @@ import type {
   Accounting,
   BenchResults,
   DeadPeerRow,
+  JoinsRow,
   LatencySummary,
   LegBytes,
   ScaleRow,
@@ -89,6 +90,32 @@ function scaleRow(
     clientBound: false,
     accounting: accounting(10, 1000),
     ...figures,
+  }
+}
+
+/** A WebSocket joins row: `n` clients all joined and held without a drop. */
+function joinsRow(
+  n: number,
+  f: { joinMs: number; cpuSeconds: number; presenceDeliveries: number; perJoinRatio?: number },
+): JoinsRow {
+  return {
+    ...lab,
+    clients: n,
+    joined: n,
+    failed: 0,
+    failures: [],
+    notStarted: 0,
+    memberCount: n,
+    complete: true,
+    joinMs: f.joinMs,
+    cpuSeconds: f.cpuSeconds,
+    cpuMsPerJoin: (f.cpuSeconds * 1000) / n,
+    perJoinRatio: f.perJoinRatio ?? null,
+    presenceDeliveries: f.presenceDeliveries,
+    presencePerClient: f.presenceDeliveries / n,
+    holdMs: 5000,
+    droppedDuringHold: 0,
+    dropReasons: [],
   }
 }
 
@@ -466,6 +493,16 @@ export function fixtureResults(): BenchResults {
       pollMs: 250,
       capMs: 66_000,
       rows: deadRows,
+    },
+    joins: {
+      counts: [1000, 10_000],
+      concurrency: 64,
+      limitMs: 60_000,
+      holdMs: 5000,
+      rows: [
+        joinsRow(1000, { joinMs: 2000, cpuSeconds: 1, presenceDeliveries: 3000 }),
+        joinsRow(10_000, { joinMs: 25_000, cpuSeconds: 12, presenceDeliveries: 40_000, perJoinRatio: 1.2 }),
+      ],
     },
     ticker: {
       hz: 10,

@@ -69,7 +69,7 @@ describe('runKind and reportDir', () => {
     expect(reportDir('quick', '/r')).toBe(join('/r', 'quick'))
   })
 
-  it('give a run of some scenarios or transports, without baselines or with other counts its run file only', () => {
+  it('give a run of some scenarios or transports, without baselines, with other counts or profiled its run file only', () => {
     for (const argv of [
       ['--scenario', 'wire'],
       ['--transports', 'websocket,sse'],
@@ -80,6 +80,8 @@ describe('runKind and reportDir', () => {
       ['--slow-readers', '5'],
       ['--repetitions', '1'],
       ['--quick', '--scenario', 'ticker'],
+      ['--profile', '/tmp/profiles'],
+      ['--quick', '--profile', '/tmp/profiles'],
     ]) {
       expect(kindOf(argv), argv.join(' ')).toBe('custom')
     }

@@ -21,6 +21,8 @@ import {
   deadPeersTable,
   floodOutcome,
   idleTable,
+  joinsSentences,
+  joinsTable,
   noisySentences,
   noisyTable,
   ratioTable,
@@ -35,6 +37,8 @@ import {
 } from '../../benchmarks/report/tables.ts'
 import { chartSpecs, renderSvg } from '../../benchmarks/report/charts.ts'
 import { checkResults } from '../../benchmarks/schema.ts'
+import { presenceCount, withRatios } from '../../benchmarks/scenarios/joins.ts'
+import { targetGroups } from '../../benchmarks/report/targets.ts'
 import { fixtureResults } from './fixture.ts'
 
 describe('number formatting', () => {
@@ -219,6 +223,7 @@ describe('the report', () => {
       '## 7. Dead peers',
       '## 8. Live prices (the ticker room)',
       '## 9. Scaling out (one server, Redis, two behind nginx)',
+      '## 10. Joins: N clients into one room',
       '## Accounting',
       '## Environment',
       '## Notes',
@@ -254,6 +259,7 @@ describe('the report', () => {
     expect(ids(results)).toEqual([
       'summary',
       'baselines',
+      'targets',
       'wire',
       'latency',
       'throughput',
@@ -263,6 +269,7 @@ describe('the report', () => {
       'dead-peers',
       'ticker',
       'scale',
+      'joins',
       'accounting',
       'environment',
       'notes',
@@ -277,7 +284,18 @@ describe('the report', () => {
         comparisons: [],
         notes: [],
       }),
-    ).toEqual(['summary', 'latency', 'throughput', 'idle', 'slow-readers', 'dead-peers', 'accounting', 'environment'])
+    ).toEqual([
+      'summary',
+      'targets',
+      'latency',
+      'throughput',
+      'idle',
+      'slow-readers',
+      'dead-peers',
+      'joins',
+      'accounting',
+      'environment',
+    ])
   })
 
   it('says at its start that a partial run is partial, and where it stopped', () => {
@@ -494,6 +512,131 @@ describe('live prices', () => {
     expect(renderMarkdown(results)).toContain(`- ${sentence}`)
     expect(renderTerminal(results)).toContain(sentence)
     expect(tickerSentence({ ...results, ticker: undefined })).toBeUndefined()
+  })
+})
+
+describe('the targets of issue 14, in sentences', () => {
+  const results = fixtureResults()
+  const items = (r: typeof results) => targetGroups(r).flatMap((g) => g.items)
+
+  it('states each target with its figures, ratios and whether it is met', () => {
+    expect(targetGroups(results)).toEqual([
+      {
+        heading: '1. Throughput, against the bare baselines',
+        items: [
+          'WebSocket fan-out 1: 0.80x of bare ws deliveries/s and 0.80x per server CPU-second (target at least 0.90x): not met.',
+        ],
+      },
+      {
+        heading: '2. Memory per idle connection and idle CPU',
+        items: [
+          'WebSocket: 1.10x of bare ws heap per idle connection and 1.00x RSS (target at most 1.20x): met.',
+          'WebSocket: 20.00x of bare ws idle CPU (target at most 1.50x): not met.',
+        ],
+      },
+      {
+        heading: '3. Delivery latency',
+        items: ['WebSocket: 1.25x of bare ws p50 and 1.33x p99 (target at most 1.30x): not met.'],
+      },
+      {
+        heading: '4. Joins: 10,000 connections per push transport, and joins that scale',
+        items: [
+          'WebSocket: 10,000 of 10,000 held with 0 errors: met; a join at 10,000 cost 1.20x of one at 1,000 ' +
+            '(1.20 against 1.00 CPU-ms; linear: at most 1.50x): met.',
+        ],
+      },
+    ])
+  })
+
+  it("calls a ratio worse than its target whose repetitions overlap the baseline's not shown to be met", () => {
+    const noisy = structuredClone(results)
+    const row = noisy.throughput!.rows.find((r) => r.target === 'lab')!
+    const base = noisy.throughput!.rows.find((r) => r.target !== 'lab' && r.fanout === row.fanout)!
+    row.spread.deliveriesPerSecond = {
+      values: [],
+      min: row.deliveriesPerSecond * 0.8,
+      max: base.deliveriesPerSecond * 1.1,
+    }
+    row.spread.deliveriesPerServerCpuSecond = {
+      values: [],
+      min: row.deliveriesPerServerCpuSecond! * 0.8,
+      max: base.deliveriesPerServerCpuSecond! * 1.1,
+    }
+    expect(items(noisy)[0]).toMatch(/: not shown to be met \(within noise\)\.$/)
+  })
+
+  it('says a join that grows with N, a crowd not held and a run without joins for what they are', () => {
+    const steep = structuredClone(results)
+    steep.joins!.rows[1] = { ...steep.joins!.rows[1]!, perJoinRatio: 3, droppedDuringHold: 2 }
+    expect(items(steep).at(-1)).toBe(
+      'WebSocket: 10,000 of 10,000 held with 2 errors: not met; a join at 10,000 cost 3.00x of one at 1,000 ' +
+        '(1.20 against 1.00 CPU-ms; linear: at most 1.50x): not met.',
+    )
+    expect(items({ ...results, joins: undefined }).at(-1)).toBe('Not measured in this run (it has no joins section).')
+  })
+
+  it('is a section of the report, after the baselines, also for a run of an older version without joins', () => {
+    const md = renderMarkdown({ ...results, joins: undefined })
+    expect(md).toContain('## Targets (issue 14)')
+    expect(md).toContain('### 4. Joins: 10,000 connections per push transport, and joins that scale')
+    expect(
+      reportSections(results)
+        .map((s) => s.id)
+        .slice(0, 3),
+    ).toEqual(['summary', 'baselines', 'targets'])
+  })
+})
+
+describe('joins', () => {
+  const results = fixtureResults()
+
+  it('tabulates per transport and N the joins, their CPU per join against the smallest N and the presence each client got', () => {
+    const table = joinsTable(results)
+    expect(table.headers).toEqual([
+      'transport',
+      'N',
+      'joined',
+      'errors',
+      'join time',
+      'server CPU-s',
+      'CPU-ms/join',
+      'per join vs smallest N',
+      'presence/client',
+      'dropped in hold',
+    ])
+    expect(table.rows).toEqual([
+      ['WebSocket', '1,000', '1,000 / 1,000', '0', '2.00 s', '1.00', '1.00', '—', '3.00', '0'],
+      ['WebSocket', '10,000', '10,000 / 10,000', '0', '25.0 s', '12.0', '1.20', '1.20x', '4.00', '0'],
+    ])
+  })
+
+  it('says per transport how many were held with how many errors, and whether a join grew with N', () => {
+    expect(joinsSentences(results)).toEqual([
+      'WebSocket: 10,000 of 10,000 clients joined one room and were held 5.00 s with 0 errors; ' +
+        'a join cost 1.20 CPU-ms at 10,000, 1.20x of its 1.00 CPU-ms at 1,000: linear in N (linear: within 1.50x); ' +
+        'each client received 4.00 presence deliveries.',
+    ])
+    const steep = structuredClone(results)
+    steep.joins!.rows[1]!.perJoinRatio = 4
+    expect(joinsSentences(steep)[0]).toContain('4.00x of its 1.00 CPU-ms at 1,000: not linear in N')
+  })
+
+  it('divides each per-join cost by the smallest complete N of the same transport', () => {
+    const [small, large] = results.joins!.rows
+    const rows = withRatios([
+      { ...small!, perJoinRatio: undefined },
+      { ...large!, perJoinRatio: undefined },
+    ] as never)
+    expect(rows.map((r) => r.perJoinRatio)).toEqual([null, 1.2])
+    const cut = withRatios([{ ...small!, complete: false }, large!] as never)
+    expect(cut.map((r) => r.perJoinRatio)).toEqual([null, null])
+  })
+
+  it('counts the members of a presence answer, a list or an object that says how many', () => {
+    expect(presenceCount([{ clientId: 'a' }, { clientId: 'b' }])).toBe(2)
+    expect(presenceCount({ memberCount: 7, members: [] })).toBe(7)
+    expect(presenceCount({ members: [{}, {}, {}] })).toBe(3)
+    expect(presenceCount(null)).toBe(0)
   })
 })
 
