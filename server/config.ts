@@ -265,7 +265,7 @@ export const SETTINGS: Setting[] = [
     env: 'PRESENCE_RATE',
     flag: 'presence-rate',
     kind: 'int',
-    default: 20000,
+    default: 5000,
     min: 0,
     max: 100000000,
     help: 'join/leave deliveries a second per room before notices are batched into presence entries; 0 never',
