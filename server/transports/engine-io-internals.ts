@@ -4,6 +4,7 @@
 // test/transports/engine-io-internals.test.ts fails when one of them moves:
 // it checks each on real engine.io objects, with real clients.
 import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Server as Engine } from 'engine.io'
 import type { WebSocketServer } from 'ws'
 
@@ -17,7 +18,7 @@ export interface EngineSocket {
   /** Packets not yet handed to the transport: a polling client that stopped asking, a WebSocket still writing the last ones. */
   writeBuffer: Array<{ data?: unknown }>
   /** Under the websocket transport, socket is the ws WebSocket. */
-  transport: { name: string; socket?: { bufferedAmount: number; terminate(): void } }
+  transport: { name: string; socket?: { bufferedAmount: number; terminate(): void; _socket?: Socket } }
   once(event: 'close', listener: () => void): void
 }
 
@@ -75,4 +76,9 @@ export function dropEngineSocket(conn: EngineSocket): void {
   if (conn.readyState === 'closed') return
   conn.close(true)
   conn.transport.socket?.terminate()
+}
+
+/** The TCP socket under a WebSocket transport (ws keeps it in the private `_socket`); none while polling. */
+export function engineTcp(conn: EngineSocket): Socket | undefined {
+  return conn.transport.name === 'websocket' ? conn.transport.socket?._socket : undefined
 }

@@ -31,6 +31,7 @@ import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import {
   dropEngineSocket,
   engineBuffered,
+  engineTcp,
   engineSocket,
   onUpgradeResponse,
   type EngineSocket,
@@ -74,6 +75,8 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     engine.on('headers', (headers: Record<string, string>) => {
       headers[INSTANCE_HEADER] = instance
     })
+  engine.on('flush', corkFlush)
+  engine.on('drain', uncorkFlush)
   const io = new SocketIOServer({ serveClient: false, connectTimeout: 10_000, parser: entryParser })
   io.bind(engine)
 
@@ -194,6 +197,16 @@ export const socketIo: FastifyPluginAsync = async (app) => {
     io.disconnectSockets(true)
     await io.close()
   })
+}
+
+// Engine.IO hands a flush's packets to ws one by one, and each became its own write into the kernel: corked for
+// the flush, they leave in one. The server's 'flush' and 'drain' events come around that synchronous hand-over.
+function corkFlush(conn: EngineConnection): void {
+  engineTcp(engineSocket(conn))?.cork()
+}
+
+function uncorkFlush(conn: EngineConnection): void {
+  engineTcp(engineSocket(conn))?.uncork()
 }
 
 const kConnection = Symbol('sioConnection')

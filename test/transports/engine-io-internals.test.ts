@@ -4,7 +4,7 @@
 // one fails here, by name, instead of quietly turning off the inspector's 101
 // (and its following a session to its upgrade) or the slow-consumer policy.
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { Socket, type AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Server as Engine, type Socket as RawEngineSocket } from 'engine.io'
 import WebSocket from 'ws'
@@ -12,6 +12,7 @@ import {
   dropEngineSocket,
   engineBuffered,
   engineSocket,
+  engineTcp,
   onUpgradeResponse,
 } from '../../server/transports/engine-io-internals.ts'
 import { rawWebSocket } from '../support/raw.ts'
@@ -110,5 +111,19 @@ describe('engine.io, beyond its public API', () => {
     reader.socket.resume()
     await until(() => reader.closed() || undefined, "the reader's connection to end")
     expect(conn.readyState).toBe('closed')
+  })
+
+  it("finds the TCP socket under a WebSocket in ws' _socket, and none while a session polls", async () => {
+    const connected = nextConnection()
+    const reader = await rawWebSocket(port, '/engine.io/?EIO=4&transport=websocket')
+    clients.push(reader.socket)
+    const conn = engineSocket(await connected)
+    const tcp = engineTcp(conn)
+    expect(tcp).toBeInstanceOf(Socket)
+    expect(tcp!.remotePort).toBe(reader.socket.localPort)
+
+    const polled = nextConnection()
+    await fetch(`http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`)
+    expect(engineTcp(engineSocket(await polled))).toBeUndefined()
   })
 })

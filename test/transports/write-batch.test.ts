@@ -5,7 +5,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { batchWrites, flushIfFull, FLUSH_BYTES } from '../../server/transports/write-batch.ts'
+import { io, type Socket as ClientSocket } from 'socket.io-client'
 import { until } from '../support/wait.ts'
+import { startServer, type RunningServer } from '../support/server.ts'
 
 let server: Server
 let serverSide: Socket
@@ -49,5 +51,56 @@ describe('write batching', () => {
     serverSide.write(Buffer.alloc(10))
     flushIfFull(serverSide)
     expect(serverSide.writableLength).toBeLessThan(FLUSH_BYTES)
+  })
+})
+
+// Engine.IO hands a flush's packets to ws one at a time: without a cork around the flush each would be its own
+// write into the kernel. Counted where Node hands the socket's bytes to the kernel (_write, or _writev for a batch).
+describe('Socket.IO flushes', () => {
+  let lab: RunningServer
+  const writes = new Map<Socket, number>()
+  beforeAll(async () => {
+    // A burst well within the rate limit: the test is about how it is written, not whether it is admitted.
+    lab = await startServer({ messageRate: 1000, messageBurst: 1000 })
+    lab.app.server.on('connection', (socket: Socket) => {
+      writes.set(socket, 0)
+      const count = (method: '_write' | '_writev') => {
+        const original = (socket[method] as (...args: unknown[]) => void).bind(socket)
+        socket[method] = ((...args: unknown[]) => {
+          writes.set(socket, writes.get(socket)! + 1)
+          original(...args)
+        }) as never
+      }
+      count('_write')
+      count('_writev')
+    })
+  })
+  afterAll(() => lab.close())
+
+  const connect = (name: string, room: string) => {
+    const socket = io(lab.url, {
+      forceNew: true,
+      reconnection: false,
+      transports: ['websocket'],
+      auth: { protocol: 'lab', name, room },
+    })
+    return new Promise<ClientSocket>((resolve) => socket.once('welcome', () => resolve(socket)))
+  }
+
+  it('sends the packets that waited for one flush in one write', async () => {
+    const receiver = await connect('receiver', 'burst')
+    const sender = await connect('sender', 'own')
+    let received = 0
+    receiver.on('message', () => received++)
+    const before = new Map(writes)
+    const burst = 100
+    for (let i = 0; i < burst; i++) sender.emit('send', { room: 'burst', text: `message ${i}` })
+    await until(() => received === burst || undefined, 'the receiver to get the whole burst')
+    // The one connection that was written to: the receiver's (the sender's sends ask for no ack).
+    const written = [...writes].map(([socket, n]) => n - (before.get(socket) ?? 0)).filter((n) => n > 0)
+    expect(written).toHaveLength(1)
+    expect(written[0]).toBeLessThan(burst / 4)
+    receiver.disconnect()
+    sender.disconnect()
   })
 })
