@@ -225,7 +225,8 @@ type Handler = (connection: Connection, args: unknown[]) => Promise<unknown>
 
 /** The protocol: the event name is the message type. */
 function protocolHandler(type: 'join' | 'leave' | 'send'): Handler {
-  return async (connection, [body]) => {
+  return async (connection, args) => {
+    const body = args[0]
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new LabError(
         'LAB_ERR_BAD_MESSAGE',
@@ -233,7 +234,9 @@ function protocolHandler(type: 'join' | 'leave' | 'send'): Handler {
       )
     }
     const { session, config } = connection
-    const message = parseClientMessage({ ...body, type }, { textMaxBytes: config.textMaxBytes })
+    // The decoded argument is this server's own object: the event name becomes its type in place.
+    ;(body as Record<string, unknown>).type = type
+    const message = parseClientMessage(body, { textMaxBytes: config.textMaxBytes })
     if (message.type === 'send') {
       const entry = await session.send(message.room, message)
       return {
@@ -311,6 +314,8 @@ class Connection implements PushOutput {
   private greeted = false
   /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
   private queue: Promise<unknown> = Promise.resolve()
+  /** Events queued or running, the first join included. */
+  private waiting = 1
 
   constructor(app: FastifyInstance, socket: LabSocket, dialect: Dialect) {
     this.app = app
@@ -330,8 +335,12 @@ class Connection implements PushOutput {
     })
     try {
       const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
-      this.queue = this.session.join(room, cursor).catch((error: unknown) => this.refuse(error))
+      this.queue = this.session
+        .join(room, cursor)
+        .catch((error: unknown) => this.refuse(error))
+        .finally(() => this.waiting--)
     } catch (error) {
+      this.waiting--
       this.refuse(error)
       return
     }
@@ -349,19 +358,32 @@ class Connection implements PushOutput {
       this.unknown(event, ack)
       return
     }
+    // Each event in turn: with nothing before it, it runs now; else after the last one.
+    this.queue =
+      this.waiting++ === 0
+        ? this.run(handler, args, ack, event as string)
+        : this.queue.then(() => this.run(handler, args, ack, event as string))
+  }
+
+  /** One event, counted against the rate as its turn comes (see websocket.ts); none after the close. */
+  private async run(
+    handler: Handler,
+    args: unknown[],
+    ack: ((value: unknown) => void) | undefined,
+    event: string,
+  ): Promise<void> {
     const session = this.session
-    // Each event in turn, counted against the rate as its turn comes (see websocket.ts); none after the close.
-    this.queue = this.queue.then(async () => {
+    try {
       if (session.closed) return
-      try {
-        session.admit()
-        const answer = await handler(this, args)
-        ack?.(answer ?? { ok: true })
-      } catch (error) {
-        const message: ErrorMessage = session.fail(error, event as string)
-        ack?.(message)
-      }
-    })
+      session.admit()
+      const answer = await handler(this, args)
+      ack?.(answer ?? { ok: true })
+    } catch (error) {
+      const message: ErrorMessage = session.fail(error, event)
+      ack?.(message)
+    } finally {
+      this.waiting--
+    }
   }
 
   disconnected(reason: string): void {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { Redis } from 'ioredis'
+import { io } from 'socket.io-client'
 import type { TransportName } from '../../server/core/protocol.ts'
 import { createClient, messagesIn, waitForText, type LabClient } from '../support/clients.ts'
 import { runServerCommand, startServerProcess } from '../support/process.ts'
@@ -147,6 +148,26 @@ describe.skipIf(!hasRedis)('the shared log', () => {
     await waitForText(reader, room, 's29', 10_000)
     expect(messagesIn(reader, room).map((m) => m.text)).toEqual(Array.from({ length: 30 }, (_, i) => `s${i}`))
     expect(contiguous(reader, room)).toBe(true)
+  })
+
+  it("takes a Socket.IO client's events in turn: a send right after its join reaches the room it joined", async () => {
+    // With Redis a join waits for the log, so a send taken at once would be published before the joiner is in.
+    const socket = io(a.url, {
+      forceNew: true,
+      reconnection: false,
+      transports: ['websocket'],
+      auth: { protocol: 'lab', name: 'eager', room: 'eager-home' },
+    })
+    try {
+      await new Promise((resolve) => socket.once('welcome', resolve))
+      const seen: string[] = []
+      socket.on('message', (entry: { room: string; text: string }) => seen.push(`${entry.room}: ${entry.text}`))
+      socket.emit('join', { room: 'eager' })
+      socket.emit('send', { room: 'eager', text: 'right after the join' })
+      await until(() => seen.includes('eager: right after the join') || undefined, 'its own message, in the room')
+    } finally {
+      socket.disconnect()
+    }
   })
 
   it('starts a new epoch when Redis loses the room, and a resume from before says recovered: false', async () => {
