@@ -135,6 +135,8 @@ class Connection implements PushOutput {
   private session!: PushSession
   /** The join, then each message in the order it came: a send never overtakes the join or another send. */
   private queue: Promise<unknown> = Promise.resolve()
+  /** Messages queued or being handled, the join included. */
+  private waiting = 1
 
   constructor(
     app: FastifyInstance,
@@ -161,13 +163,16 @@ class Connection implements PushOutput {
       const { room, cursor } = readRoomQuery(query)
       this.session = new PushSession(app, transport, name, raw, this, log)
       const opened = this.session
-      this.queue = opened.join(room, cursor).then(
-        () => log.info({ clientId: opened.client.clientId }, 'WebSocket connected'),
-        (error: unknown) => {
-          opened.close()
-          this.refuse(error)
-        },
-      )
+      this.queue = opened
+        .join(room, cursor)
+        .then(
+          () => log.info({ clientId: opened.client.clientId }, 'WebSocket connected'),
+          (error: unknown) => {
+            opened.close()
+            this.refuse(error)
+          },
+        )
+        .finally(() => this.waiting--)
     } catch (error) {
       this.refuse(error)
     }
@@ -204,7 +209,9 @@ class Connection implements PushOutput {
     if (this.deflated) this.wire.received(0, 0, buffer.byteLength)
     else this.wire.received(buffer.byteLength)
     if (this.session.closed) return
-    this.queue = this.queue.then(() => this.handle(buffer, isBinary))
+    // With nothing before it, a message is handled now; else after the last one.
+    this.queue =
+      this.waiting++ === 0 ? this.handle(buffer, isBinary) : this.queue.then(() => this.handle(buffer, isBinary))
   }
 
   closed(code: number): void {
@@ -240,9 +247,9 @@ class Connection implements PushOutput {
   // (and echoed) before the one that closes it, as when nothing waits on Redis; a message after the close is not.
   private async handle(buffer: Buffer, isBinary: boolean): Promise<void> {
     const session = this.session
-    if (session.closed) return
     let ref: string | undefined
     try {
+      if (session.closed) return
       session.admit()
       if (isBinary) {
         session.end(
@@ -255,6 +262,8 @@ class Connection implements PushOutput {
       await session.handle(message)
     } catch (error) {
       session.fail(error, ref)
+    } finally {
+      this.waiting--
     }
   }
 }

@@ -170,6 +170,25 @@ describe.skipIf(!hasRedis)('the shared log', () => {
     }
   })
 
+  it("takes a WebSocket client's frames in turn: a send right after its join reaches the room it joined", async () => {
+    const socket = new WebSocket(`${a.url.replace('http', 'ws')}/ws?room=eager-ws-home&name=eager`)
+    try {
+      const seen: string[] = []
+      let welcomed = false
+      socket.on('message', (data) => {
+        const entry = JSON.parse((data as Buffer).toString()) as { type: string; room: string; text: string }
+        if (entry.type === 'welcome') welcomed = true
+        if (entry.type === 'message') seen.push(`${entry.room}: ${entry.text}`)
+      })
+      await until(() => welcomed || undefined, 'the welcome')
+      socket.send(JSON.stringify({ type: 'join', room: 'eager-ws' }))
+      socket.send(JSON.stringify({ type: 'send', room: 'eager-ws', text: 'right after the join' }))
+      await until(() => seen.includes('eager-ws: right after the join') || undefined, 'its own message, in the room')
+    } finally {
+      socket.close()
+    }
+  })
+
   it('starts a new epoch when Redis loses the room, and a resume from before says recovered: false', async () => {
     const room = 'lost-log'
     const old = (await said('long-polling', a, 'ann', room, 'old epoch')).message
