@@ -158,6 +158,12 @@ export interface Spread {
   max: number
 }
 
+/** The repetitions' notes, each once, as a row's note. */
+export function notesOf(readings: Array<{ note?: string }>): { note?: string } {
+  const notes = [...new Set(readings.flatMap((r) => (r.note ? [r.note] : [])))]
+  return notes.length ? { note: notes.join('; ') } : {}
+}
+
 /** The spread of a figure's repetitions (the finite ones), or null when none is left. */
 export function spreadOf(values: Array<number | null | undefined>): Spread | null {
   const finite = values.filter((v): v is number => v != null && Number.isFinite(v))

@@ -155,8 +155,8 @@ that fails part way writes what it had measured (a partial run) and exits 1.
   --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
   --joins LIST            joins: how many clients join one room, per push transport (default
                           1000,2000,5000,10000, quick 100,200,500)
-  --repetitions N         throughput, idle and scale: measure each figure N times, report the median and the
-                          spread, flag a ratio only beyond the spread (default 3)
+  --repetitions N         latency, throughput, idle and scale: measure each figure N times, report the median
+                          and the spread, flag a ratio only beyond the spread (default 3)
   --json                  print the results JSON on stdout (progress stays on stderr)
   --out DIR               where results go (default benchmarks/results; created if missing)
   --start-timeout S       seconds a server, baseline or load process may take to start (default ${DEFAULT_START_TIMEOUT_S});

@@ -119,7 +119,12 @@ export const LatencyRow = Type.Object({
   ...SubjectFields,
   rateHz: Num,
   receivers: Num,
+  /** The window of the repetition whose p99 is the median (its histogram is the one shown); a single window in older runs. */
   ...MeasuredLatency,
+  /** How many windows were measured, each with receivers of its own. */
+  repetitions: Type.Optional(Num),
+  /** Every repetition's p50 and p99: the noise a ratio is judged against. */
+  spread: Type.Optional(Type.Object({ p50Us: MaybeSpread, p99Us: MaybeSpread })),
   accounting: Accounting,
   note: Type.Optional(Type.String()),
 })

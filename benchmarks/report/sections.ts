@@ -180,7 +180,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
           `perf_hooks histograms in nanoseconds, shown in µs. ` +
           `Short polling polls every ${formatNumber(results.latency.shortPollIntervalMs)} ms ` +
           `(SHORT_POLL_INTERVAL_MS), ` +
-          `so its latency is mostly the wait for the next poll.`,
+          `so its latency is mostly the wait for the next poll.` +
+          repeatedLatency(results.latency.rows),
       ),
       table(latencyTable(results)),
       chart('latency.svg', 'Latency percentiles'),
@@ -409,4 +410,13 @@ function environmentPairs(results: BenchResults): Array<[string, string]> {
     ]),
     ['Socket.IO client transports', env.socketIoClientTransports.join(', ')],
   ]
+}
+
+/** What a repeated latency row shows, when the rows were repeated. */
+function repeatedLatency(rows: Array<{ repetitions?: number }>): string {
+  const repetitions = Math.max(...rows.map((r) => r.repetitions ?? 1))
+  return repetitions > 1
+    ? ` Each transport was measured ${formatNumber(repetitions)} times: a row is the repetition whose p99 is the ` +
+        "median, and its p50 and p99 show ± half the range of all the repetitions' readings."
+    : ''
 }

@@ -232,9 +232,9 @@ export function latencyTable(results: BenchResults): Table {
   ]
   const rows = (results.latency?.rows ?? []).map((r) => [
     r.label,
-    formatMicros(r.latency.p50Us),
+    withSpread(formatMicros(r.latency.p50Us), r.spread?.p50Us, r.latency.p50Us),
     formatMicros(r.latency.p90Us),
-    formatMicros(r.latency.p99Us),
+    withSpread(formatMicros(r.latency.p99Us), r.spread?.p99Us, r.latency.p99Us),
     formatMicros(r.latency.p999Us),
     formatMicros(r.latency.maxUs),
     formatNumber(r.latency.count),

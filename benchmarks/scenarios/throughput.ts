@@ -19,7 +19,7 @@ import type { Context } from '../context.ts'
 import type { Mark, StopResult } from '../clients/delivery.ts'
 import type { HttpRunResult } from '../clients/autocannon.ts'
 import { addAccounts } from '../accounting.ts'
-import { cpuSeconds, median, perSecond, spreadOf } from '../metrics.ts'
+import { cpuSeconds, median, notesOf, perSecond, spreadOf } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { HttpRow, ThroughputRow } from '../schema.ts'
 import type { Subject } from '../subjects.ts'
@@ -194,10 +194,6 @@ async function measureHttp(
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
-const notesOf = (readings: Array<{ note?: string }>) => {
-  const notes = [...new Set(readings.flatMap((r) => (r.note ? [r.note] : [])))]
-  return notes.length ? { note: notes.join('; ') } : {}
-}
 
 /** A subject's repetitions as one row: rates are the medians, counts and times add up, the spread keeps every reading. */
 export function combineDelivery(readings: DeliveryReading[]): ThroughputRow {

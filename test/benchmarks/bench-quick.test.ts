@@ -13,7 +13,7 @@ import { TRANSPORTS } from '../../server/core/protocol.ts'
 import { root, runBench } from './bench-process.ts'
 
 /**
- * The quick run takes about six minutes on two idle cores (ten scenarios, throughput, idle and scale three times),
+ * The quick run takes about six minutes on two idle cores (ten scenarios, latency, throughput, idle and scale three times),
  * eleven or more when others measure on them too; past this it is stopped, whatever it is doing. Its joins are
  * smaller than the quick preset's (about a minute), to keep it short.
  */

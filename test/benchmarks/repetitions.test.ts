@@ -3,11 +3,13 @@
 import { describe, expect, it } from 'vitest'
 import { combineDelivery, combineHttp } from '../../benchmarks/scenarios/throughput.ts'
 import { combineIdle } from '../../benchmarks/scenarios/idle.ts'
+import { combineLatency } from '../../benchmarks/scenarios/latency.ts'
 import { fixtureResults } from './fixture.ts'
 
 const results = fixtureResults()
 const { repetitions: _r, spread: _s, ...delivery } = results.throughput!.rows[0]!
 const { repetitions: _ri, spread: _si, ...idle } = results.idle!.rows[0]!
+const { repetitions: _rl, spread: _sl, ...latency } = results.latency!.rows[0]!
 
 describe('repeated measurements', () => {
   it('give a delivery row the median rate of its repetitions, their spread, and the counts of all of them', () => {
@@ -23,6 +25,23 @@ describe('repeated measurements', () => {
     expect(row.measuredMs).toBe(3 * delivery.measuredMs)
     expect(row.accounting.sent).toBe(3 * delivery.accounting.sent)
     expect(row.note).toBe('slow start')
+  })
+
+  it('give a latency row the repetition whose p99 is the median, every p50 and p99 as the spread, and all the notes', () => {
+    const window = (p50Us: number, p99Us: number, note?: string) => ({
+      ...latency,
+      latency: { ...latency.latency, p50Us, p99Us },
+      ...(note ? { note } : {}),
+    })
+    const row = combineLatency([window(900, 9000, 'late sends'), window(1000, 30_000), window(1100, 12_000)])
+    expect(row.repetitions).toBe(3)
+    expect(row.latency.p99Us).toBe(12_000)
+    expect(row.latency.p50Us).toBe(1100)
+    expect(row.spread).toEqual({
+      p50Us: { values: [900, 1000, 1100], min: 900, max: 1100 },
+      p99Us: { values: [9000, 30_000, 12_000], min: 9000, max: 30_000 },
+    })
+    expect(row.note).toBe('late sends')
   })
 
   it('give an HTTP row the median requests per second and the requests of every run', () => {

@@ -565,6 +565,23 @@ describe('the targets of issue 14, in sentences', () => {
     expect(items(noisy)[0]).toMatch(/: not shown to be met \(within noise\)\.$/)
   })
 
+  it("calls a latency miss whose repetitions overlap the baseline's not shown to be met, and one beyond them not met", () => {
+    const repeated = structuredClone(results)
+    const [lab, base] = ['lab', 'bare-ws'].map((target) => repeated.latency!.rows.find((r) => r.target === target)!)
+    const p99 = (min: number, max: number) => ({
+      p50Us: null,
+      p99Us: { values: [min, max], min, max },
+    })
+    // The lab's p99 is 1.33x the baseline's (the fixture); its readings reach down into the baseline's.
+    lab!.spread = p99(lab!.latency.p99Us! * 0.9, lab!.latency.p99Us! * 1.1)
+    base!.spread = p99(base!.latency.p99Us! * 0.9, lab!.latency.p99Us!)
+    const latencyItem = (r: typeof results) =>
+      targetGroups(r).find((g) => g.heading === '3. Delivery latency')!.items[0]
+    expect(latencyItem(repeated)).toMatch(/: not shown to be met \(within noise\)\.$/)
+    base!.spread = p99(base!.latency.p99Us! * 0.95, base!.latency.p99Us! * 1.05)
+    expect(latencyItem(repeated)).toMatch(/: not met\.$/)
+  })
+
   it('says a join that grows with N, a crowd not held and a run without joins for what they are', () => {
     const steep = structuredClone(results)
     steep.joins!.rows[1] = { ...steep.joins!.rows[1]!, perJoinRatio: 3, droppedDuringHold: 2 }
