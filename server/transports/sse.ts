@@ -303,7 +303,7 @@ class SseStream implements PushOutput {
   }
 
   close(error: LabError): void {
-    this.goodbye(error.code, error.message)
+    this.goodbye(byeFrame(error.code, error.message))
   }
 
   beat(): void {
@@ -326,11 +326,7 @@ class SseStream implements PushOutput {
     const { session } = this
     if (session.closed) return
     this.renewed = true
-    this.goodbye(
-      'LAB_RENEW',
-      'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID',
-      RENEW_RECONNECT_MS,
-    )
+    this.goodbye(RENEWAL_BYE)
     session.detach(SSE_REJOIN_GRACE_MS)
     this.streams.detach(renewalKey(this.address, this.room, this.name, this.lastId), {
       clientId: session.client.clientId,
@@ -367,20 +363,38 @@ class SseStream implements PushOutput {
     res.write(frame)
   }
 
-  /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
-  private goodbye(code: string, message: string, retryMs?: number): void {
+  /** Ends the stream with its goodbye (byeFrame). */
+  private goodbye(frame: string | Buffer): void {
     const { res } = this
-    this.write(
-      `${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`,
-      0,
-      0,
-    )
-    if (!res.writableEnded) res.end()
-    // A reader that stopped never takes the last bytes; its socket goes after a grace period
-    // (and the timer goes when the stream closes, so that it keeps nothing alive for that long).
-    if (this.closing === undefined) this.closing = setTimeout(destroySocket, CLOSE_GRACE_MS, res).unref()
+    if (res.writableEnded) return void this.closeSoon()
+    // Written with the end: one write of the last chunk and the terminator.
+    if (!res.destroyed) this.wire.sent(0, 0)
+    res.end(res.destroyed ? undefined : frame)
+    this.closeSoon()
+  }
+
+  /**
+   * A reader that stopped never takes the last bytes; its socket goes after a grace period
+   * (and the timer goes when the stream closes, so that it keeps nothing alive for that long).
+   */
+  private closeSoon(): void {
+    this.closing ??= setTimeout(destroySocket, CLOSE_GRACE_MS, this.res).unref()
   }
 }
+
+/** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
+function byeFrame(code: string, message: string, retryMs?: number): string {
+  return `${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`
+}
+
+/** Every renewal's goodbye is the same bytes. */
+const RENEWAL_BYE = Buffer.from(
+  byeFrame(
+    'LAB_RENEW',
+    'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID',
+    RENEW_RECONNECT_MS,
+  ),
+)
 
 // The same functions for every stream: an idle stream keeps its SseStream, not a closure per event or timer.
 function renew(stream: SseStream): void {
