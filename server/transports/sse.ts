@@ -8,16 +8,17 @@
 // looks like a quiet one. So the server ends each stream after
 // SSE_STREAM_MAX_MS: EventSource reopens it at once with Last-Event-ID and
 // carries on as the same member, a dead reader does not and leaves.
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
-import type { LogEntry, Welcome } from '../core/protocol.ts'
+import type { Cursor, LogEntry, Welcome } from '../core/protocol.ts'
+import type { WireRecorder } from '../wire/meter.ts'
 import { encode } from '../wire/payload.ts'
 import { acceptJsonAsText, handlePost, HttpSessions } from './http-common.ts'
 import { readName, readRoomQuery } from './query.ts'
-import { CLOSE_GRACE_MS, PushSession } from './push-session.ts'
+import { CLOSE_GRACE_MS, PushSession, type PushOutput } from './push-session.ts'
 
 const transport = 'sse'
 const { path } = TRANSPORT_INFO[transport]
@@ -32,6 +33,8 @@ interface Detached {
   clientId: string
   name: string
   session: string
+  /** When the hub lets the member go (its lease): past this it is nobody's to take. */
+  until: number
 }
 
 // An entry's event is made once, however many streams it goes to, and kept on the entry as its JSON is
@@ -61,28 +64,12 @@ function letGo(): void {
 
 export const sse: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
-  const transportWire = app.wire.recorder(transport)
-  const sessions = new HttpSessions(app, transport)
-  const perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'SSE streams')
-  /** Each open stream's shutdown. */
-  const open = new Set<() => void>()
+  const streams = new SseStreams(app)
   // One timer beats for every open stream, as the WebSocket heartbeat does: a Timeout each would be kept
   // as long as its stream (and fired on its own). A stream's first comment comes within SSE_HEARTBEAT_MS.
-  const beats = new Map<ServerResponse, () => void>()
-  const beating = setInterval(() => {
-    for (const beat of beats.values()) beat()
-  }, app.config.sseHeartbeatMs)
+  const beating = setInterval(() => streams.beat(), app.config.sseHeartbeatMs)
   beating.unref()
   app.addHook('onClose', async () => clearInterval(beating))
-  let stopping = false
-  /**
-   * Members whose stream was renewed, by the reconnect that would continue
-   * it: the same address and URL (room, name) and the last event id written.
-   * Several streams can share a key (two tabs alike): each reconnect takes one.
-   */
-  const detached = new Map<string, Detached[]>()
-  const renewalKey = (address: string, room: string, name: string | undefined, lastEventId: string) =>
-    `${address}|${room}|${name ?? ''}|${lastEventId}`
 
   app.get(path, async (request, reply) => {
     const header = request.headers['last-event-id']
@@ -92,161 +79,336 @@ export const sse: FastifyPluginAsync = async (app) => {
     const principal = app.auth.principalOf(request.raw)
     const name =
       principal || (query.name !== undefined && query.name !== '') ? readName(query.name, principal) : undefined
-    const address = app.clientAddress(request.raw)
-    const res = reply.raw
-
-    let lastId = ''
-    const releaseAddress = perAddress.acquire(address)
-    // The session's stream, from the welcome on: the page that opened it reads its own figures there.
-    let wire = transportWire
-    /** A frame; `messages` 0 for what only keeps the stream alive (a heartbeat, a goodbye, a renewal's welcome). */
-    const write = (frame: string | Buffer, payloadBytes: number, messages = 1) => {
-      if (res.writableEnded || res.destroyed) return
-      wire.sent(payloadBytes, messages)
-      res.write(frame)
-    }
-    const writeEntry = (entry: LogEntry) => {
-      lastId = entry.id
-      write(eventOf(entry), encode(entry).bytes)
-    }
-    /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
-    const goodbye = (code: string, message: string, retryMs?: number) => {
-      write(
-        `${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`,
-        0,
-        0,
-      )
-      if (!res.writableEnded) res.end()
-      // A reader that stopped never takes the last bytes; its socket goes after a grace period
-      // (and the timer goes with the response, so that it keeps nothing alive for that long).
-      const destroy = setTimeout(() => res.socket?.destroy(), CLOSE_GRACE_MS)
-      destroy.unref()
-      res.once('close', () => clearTimeout(destroy))
-    }
-
-    const adopt = lastEventId !== undefined ? takeDetached(renewalKey(address, room, name, lastEventId)) : undefined
-    let token = adopt?.session
-    let session: PushSession | undefined
-    try {
-      session = new PushSession(
-        app,
-        transport,
-        adopt?.name ?? name ?? readName(undefined),
-        request.raw,
-        {
-          welcome: (welcome, backlog) => {
-            if (token === undefined) ({ token, wire } = sessions.issue(session!.client, request, false))
-            else wire = sessions.carry(token, request).wire
-            // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
-            const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
-            // A renewed stream's member never left: who came and went meanwhile is in the backlog's notices,
-            // so its welcome leaves the member list out (it would be most of a renewal's bytes).
-            const renewed = session!.client.clientId === adopt?.clientId && welcome.recovered
-            openStream(renewed ? { ...welcome, members: [] } : welcome, token, `${welcome.epoch}-${position}`, renewed)
-            for (const entry of backlog) writeEntry(entry)
-          },
-          entry: writeEntry,
-          error: () => {},
-          buffered: () => res.writableLength,
-          close: (error) => goodbye(error.code, error.message),
-        },
-        request.log,
-        adopt?.clientId,
-      )
-      // The member it came back for may have left already: then it is a new one, with a session of its own.
-      if (session.client.clientId !== adopt?.clientId) token = undefined
-      await session.join(room, cursor)
-    } catch (error) {
-      // Refused before anything was written: an HTTP error, and nobody left behind in the hub.
-      session?.close()
-      releaseAddress()
-      throw error
-    }
-
-    function openStream(welcome: Welcome, sessionToken: string, id: string, renewed: boolean): void {
-      reply.hijack()
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        // Tells nginx-style proxies not to buffer the stream.
-        'x-accel-buffering': 'no',
-      })
-      const json = encode({ ...welcome, session: sessionToken })
-      lastId = id
-      write(`retry: ${RECONNECT_MS}\nid: ${id}\nevent: welcome\ndata: ${json.json}\n\n`, json.bytes, renewed ? 0 : 1)
-    }
-
-    const clientId = session.client.clientId
-    request.log.info({ clientId, room, resumed: cursor?.seq, adopted: adopt !== undefined }, 'SSE stream opened')
-    const release = app.wire.hold(transport)
-    // Passed inline, not named: under tsx a named closure also keeps a property dictionary for its name.
-    beats.set(res, () => {
-      write(': ping\n\n', 0, 0)
-      session.checkBuffer()
-    })
-    // The renewal. The member is detached as the goodbye goes out, not when the
-    // socket closes: nothing more is written to this stream, so the id the
-    // browser will send back is exactly the last one written, and a reconnect
-    // that overtakes the close still finds its place. Spread out, so that
-    // streams opened together are not all renewed together.
-    let renewed = false
-    const renewal = setTimeout(
-      () => {
-        if (session.closed) return
-        renewed = true
-        goodbye(
-          'LAB_RENEW',
-          'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID',
-          RENEW_RECONNECT_MS,
-        )
-        session.detach(SSE_REJOIN_GRACE_MS)
-        const key = renewalKey(address, room, name, lastId)
-        const waiting: Detached = { clientId, name: session.client.name, session: token! }
-        detached.set(key, [...(detached.get(key) ?? []), waiting])
-        // After the grace the hub has let the member go (its lease); forget the place too.
-        setTimeout(() => takeDetached(key, waiting), SSE_REJOIN_GRACE_MS).unref()
-      },
-      app.config.sseStreamMaxMs * (0.9 + Math.random() * 0.2),
-    )
-    const shutdown = () => session.end(new LabError('LAB_ERR_SHUTTING_DOWN'))
-    open.add(shutdown)
-    res.on('error', (error) => request.log.warn({ err: error, clientId }, 'SSE stream error'))
-    res.once('close', () => {
-      open.delete(shutdown)
-      beats.delete(res)
-      clearTimeout(renewal)
-      release()
-      releaseAddress()
-      // A renewed stream's member waits for the browser (see above); any other close is a leave.
-      if (!renewed || stopping) session.close()
-      request.log.info({ clientId }, 'SSE stream closed')
-    })
+    const stream = new SseStream(streams, request, reply, room, name, lastEventId)
+    await stream.open(cursor)
   })
-
-  /** Takes a waiting member for `key` (a given one, or the first). */
-  function takeDetached(key: string, which?: Detached): Detached | undefined {
-    const waiting = detached.get(key)
-    const found = which ?? waiting?.[0]
-    if (!waiting || !found || !waiting.includes(found)) return undefined
-    const rest = waiting.filter((d) => d !== found)
-    if (rest.length > 0) detached.set(key, rest)
-    else detached.delete(key)
-    return found
-  }
 
   app.post(
     path,
     handlePost(app, {
       transport,
-      sessions,
+      sessions: streams.sessions,
       joinByPost: false,
       leaseMs: app.config.httpSessionTtlMs,
     }),
   )
 
   app.addHook('preClose', async () => {
-    stopping = true
-    for (const shutdown of [...open]) shutdown()
+    streams.stopping = true
+    for (const stream of [...streams.open]) stream.shutdown()
   })
+}
+
+/** What this server's streams share: the transport's counters, the sessions, the open streams and the renewed members. */
+class SseStreams {
+  readonly app: FastifyInstance
+  readonly transportWire: WireRecorder
+  readonly sessions: HttpSessions
+  readonly perAddress: AddressCounter
+  /** Each open stream: it gets the heartbeat, and a shutdown when the server stops. */
+  readonly open = new Set<SseStream>()
+  /**
+   * Members whose stream was renewed, by the reconnect that would continue
+   * it: the same address and URL (room, name) and the last event id written.
+   * Several streams can share a key (two tabs alike): each reconnect takes one.
+   * Dropped once past their grace, by the reconnect that looks or by the heartbeat:
+   * no timer each, so a renewal that is taken up at once leaves nothing behind.
+   */
+  private readonly detached = new Map<string, Detached[]>()
+  stopping = false
+
+  constructor(app: FastifyInstance) {
+    this.app = app
+    this.transportWire = app.wire.recorder(transport)
+    this.sessions = new HttpSessions(app, transport)
+    this.perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'SSE streams')
+  }
+
+  beat(): void {
+    for (const stream of this.open) stream.beat()
+    const now = Date.now()
+    for (const [key, waiting] of this.detached) {
+      const left = waiting.filter((d) => d.until > now)
+      if (left.length === 0) this.detached.delete(key)
+      else if (left.length < waiting.length) this.detached.set(key, left)
+    }
+  }
+
+  /** The member a renewed stream left for `key` to carry on as. */
+  detach(key: string, member: Detached): void {
+    const waiting = this.detached.get(key)
+    if (waiting) waiting.push(member)
+    else this.detached.set(key, [member])
+  }
+
+  /** Takes the first member waiting for `key` that is still within its grace. */
+  take(key: string): Detached | undefined {
+    const waiting = this.detached.get(key)
+    if (!waiting) return undefined
+    const now = Date.now()
+    let found: Detached | undefined
+    while (!found && waiting.length > 0) {
+      const first = waiting.shift()!
+      if (first.until > now) found = first
+    }
+    if (waiting.length === 0) this.detached.delete(key)
+    return found
+  }
+}
+
+const renewalKey = (address: string, room: string, name: string | undefined, lastEventId: string) =>
+  `${address}|${room}|${name ?? ''}|${lastEventId}`
+
+const kStream = Symbol('sse stream')
+type StreamResponse = ServerResponse & { [kStream]?: SseStream }
+
+/**
+ * One stream: its hub session and what it needs to write, renew and close.
+ * A class rather than closures in the route: an idle stream keeps this for
+ * as long as it lives, and under tsx each named closure also keeps a
+ * property dictionary for its name.
+ */
+class SseStream implements PushOutput {
+  private readonly streams: SseStreams
+  private readonly res: StreamResponse
+  private readonly log: FastifyBaseLogger
+  private readonly address: string
+  private readonly room: string
+  private readonly name: string | undefined
+  private readonly releaseAddress: () => void
+  /**
+   * While the stream opens only: the welcome takes its session and answers
+   * through them; `adopt` is the member a renewed stream left, when this one continues it.
+   */
+  private opening: { request: FastifyRequest; reply: FastifyReply; adopt: Detached | undefined } | undefined
+  private session!: PushSession
+  private token: string | undefined
+  /** The session's stream, from the welcome on: the page that opened it reads its own figures there. */
+  private wire: WireRecorder
+  private lastId = ''
+  private releaseHold: (() => void) | undefined
+  private renewal: NodeJS.Timeout | undefined
+  private closing: NodeJS.Timeout | undefined
+  private renewed = false
+  /** From the welcome on, until the response closes. */
+  private opened = false
+  private ended = false
+
+  constructor(
+    streams: SseStreams,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    room: string,
+    name: string | undefined,
+    lastEventId: string | undefined,
+  ) {
+    this.streams = streams
+    this.res = reply.raw
+    this.res[kStream] = this
+    // At once, so that a client gone while the stream opens is seen (see open); the same functions for every stream.
+    this.res.on('error', streamError)
+    this.res.once('close', streamClosed)
+    this.log = request.log
+    this.address = streams.app.clientAddress(request.raw)
+    this.room = room
+    this.name = name
+    this.wire = streams.transportWire
+    this.releaseAddress = streams.perAddress.acquire(this.address)
+    const adopt =
+      lastEventId !== undefined ? streams.take(renewalKey(this.address, room, name, lastEventId)) : undefined
+    this.opening = { request, reply, adopt }
+    this.token = adopt?.session
+  }
+
+  async open(cursor: Cursor | undefined): Promise<void> {
+    const { streams } = this
+    const { app } = streams
+    const { request, adopt } = this.opening!
+    try {
+      this.session = new PushSession(
+        app,
+        transport,
+        adopt?.name ?? this.name ?? readName(undefined),
+        request.raw,
+        this,
+        this.log,
+        adopt?.clientId,
+      )
+      // The member it came back for may have left already: then it is a new one, with a session of its own.
+      if (this.session.client.clientId !== adopt?.clientId) this.token = undefined
+      await this.session.join(this.room, cursor)
+    } catch (error) {
+      // Refused before anything was written: an HTTP error, and nobody left behind in the hub.
+      this.session?.close()
+      this.releaseAddress()
+      throw error
+    } finally {
+      this.opening = undefined
+    }
+    if (this.ended) {
+      // The client went while its join was under way: it leaves again.
+      this.session.close()
+      this.releaseAddress()
+      return
+    }
+    this.opened = true
+    const clientId = this.session.client.clientId
+    this.log.info(
+      { clientId, room: this.room, resumed: cursor?.seq, adopted: adopt !== undefined },
+      'SSE stream opened',
+    )
+    this.releaseHold = app.wire.hold(transport)
+    streams.open.add(this)
+    this.renewal = setTimeout(renew, app.config.sseStreamMaxMs * (0.9 + Math.random() * 0.2), this)
+  }
+
+  welcome(welcome: Welcome, backlog: LogEntry[]): void {
+    const { request, reply, adopt } = this.opening!
+    const { sessions } = this.streams
+    if (this.token === undefined)
+      ({ token: this.token, wire: this.wire } = sessions.issue(this.session.client, request, false))
+    else this.wire = sessions.carry(this.token, request).wire
+    // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
+    const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
+    // A renewed stream's member never left: who came and went meanwhile is in the backlog's notices,
+    // so its welcome leaves the member list out (it would be most of a renewal's bytes).
+    const renewed = this.session.client.clientId === adopt?.clientId && welcome.recovered
+    reply.hijack()
+    this.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      // Tells nginx-style proxies not to buffer the stream.
+      'x-accel-buffering': 'no',
+    })
+    const json = encode({ ...(renewed ? { ...welcome, members: [] } : welcome), session: this.token })
+    this.lastId = `${welcome.epoch}-${position}`
+    this.write(
+      `retry: ${RECONNECT_MS}\nid: ${this.lastId}\nevent: welcome\ndata: ${json.json}\n\n`,
+      json.bytes,
+      renewed ? 0 : 1,
+    )
+    for (const entry of backlog) this.entry(entry)
+  }
+
+  entry(entry: LogEntry): void {
+    this.lastId = entry.id
+    this.write(eventOf(entry), encode(entry).bytes)
+  }
+
+  error(): void {}
+
+  buffered(): number {
+    return this.res.writableLength
+  }
+
+  close(error: LabError): void {
+    this.goodbye(byeFrame(error.code, error.message))
+  }
+
+  beat(): void {
+    this.write(': ping\n\n', 0, 0)
+    this.session.checkBuffer()
+  }
+
+  shutdown(): void {
+    this.session.end(new LabError('LAB_ERR_SHUTTING_DOWN'))
+  }
+
+  /**
+   * The renewal. The member is detached as the goodbye goes out, not when the
+   * socket closes: nothing more is written to this stream, so the id the
+   * browser will send back is exactly the last one written, and a reconnect
+   * that overtakes the close still finds its place. Spread out, so that
+   * streams opened together are not all renewed together.
+   */
+  renew(): void {
+    const { session } = this
+    if (session.closed) return
+    this.renewed = true
+    this.goodbye(RENEWAL_BYE)
+    session.detach(SSE_REJOIN_GRACE_MS)
+    this.streams.detach(renewalKey(this.address, this.room, this.name, this.lastId), {
+      clientId: session.client.clientId,
+      name: session.client.name,
+      session: this.token!,
+      until: Date.now() + SSE_REJOIN_GRACE_MS,
+    })
+  }
+
+  closed(): void {
+    this.ended = true
+    clearTimeout(this.closing)
+    // A stream refused, or still joining, is let go by open().
+    if (!this.opened) return
+    const { streams } = this
+    streams.open.delete(this)
+    clearTimeout(this.renewal)
+    this.releaseHold?.()
+    this.releaseAddress()
+    // A renewed stream's member waits for the browser (see renew); any other close is a leave.
+    if (!this.renewed || streams.stopping) this.session.close()
+    this.log.info({ clientId: this.session.client.clientId }, 'SSE stream closed')
+  }
+
+  logError(error: Error): void {
+    this.log.warn({ err: error, clientId: this.session?.client.clientId }, 'SSE stream error')
+  }
+
+  /** A frame; `messages` 0 for what only keeps the stream alive (a heartbeat, a goodbye, a renewal's welcome). */
+  private write(frame: string | Buffer, payloadBytes: number, messages = 1): void {
+    const { res } = this
+    if (res.writableEnded || res.destroyed) return
+    this.wire.sent(payloadBytes, messages)
+    res.write(frame)
+  }
+
+  /** Ends the stream with its goodbye (byeFrame). */
+  private goodbye(frame: string | Buffer): void {
+    const { res } = this
+    if (res.writableEnded) return void this.closeSoon()
+    // Written with the end: one write of the last chunk and the terminator.
+    if (!res.destroyed) this.wire.sent(0, 0)
+    res.end(res.destroyed ? undefined : frame)
+    this.closeSoon()
+  }
+
+  /**
+   * A reader that stopped never takes the last bytes; its socket goes after a grace period
+   * (and the timer goes when the stream closes, so that it keeps nothing alive for that long).
+   */
+  private closeSoon(): void {
+    this.closing ??= setTimeout(destroySocket, CLOSE_GRACE_MS, this.res).unref()
+  }
+}
+
+/** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */
+function byeFrame(code: string, message: string, retryMs?: number): string {
+  return `${retryMs === undefined ? '' : `retry: ${retryMs}\n`}event: bye\ndata: ${JSON.stringify({ code, message })}\n\n`
+}
+
+/** Every renewal's goodbye is the same bytes. */
+const RENEWAL_BYE = Buffer.from(
+  byeFrame(
+    'LAB_RENEW',
+    'streams are renewed every SSE_STREAM_MAX_MS: reconnect with Last-Event-ID',
+    RENEW_RECONNECT_MS,
+  ),
+)
+
+// The same functions for every stream: an idle stream keeps its SseStream, not a closure per event or timer.
+function renew(stream: SseStream): void {
+  stream.renew()
+}
+
+function destroySocket(res: ServerResponse): void {
+  res.socket?.destroy()
+}
+
+function streamError(this: StreamResponse, error: Error): void {
+  this[kStream]?.logError(error)
+}
+
+function streamClosed(this: StreamResponse): void {
+  this[kStream]?.closed()
 }

@@ -114,3 +114,46 @@ describe('a quiet SSE stream', () => {
     second.close()
   })
 })
+
+describe('a renewed SSE stream', () => {
+  it('of two alike (one address, room and name, one last event) is each carried on as its own member', async () => {
+    // Both wait for the other's goodbye before reconnecting, so that both places are left at once under one key.
+    const stream = (lastEventId?: string) => {
+      const seen = { text: '', ended: false, close: () => request.destroy() }
+      const request = get(
+        `${server.url}/sse?room=alike-sse&name=twin`,
+        { headers: lastEventId ? { 'last-event-id': lastEventId } : {} },
+        (res) => {
+          res.on('data', (chunk: Buffer) => (seen.text += chunk.toString()))
+          res.once('end', () => (seen.ended = true))
+        },
+      )
+      return seen
+    }
+    const events = (text: string) => text.split('\n\n').filter((event) => event.length > 0)
+    const clientIdOf = (text: string) => {
+      const welcome = events(text).find((event) => event.includes('event: welcome'))
+      return welcome && (JSON.parse(welcome.slice(welcome.indexOf('data: ') + 6)) as Welcome).clientId
+    }
+    const lastIdOf = (text: string) =>
+      events(text)
+        .flatMap((event) => /^id: (.*)$/m.exec(event)?.[1] ?? [])
+        .at(-1)
+    const first = stream()
+    await until(() => clientIdOf(first.text), 'the first welcome')
+    const second = stream()
+    await until(() => clientIdOf(second.text), 'the second welcome')
+    await until(() => (first.ended && second.ended) || undefined, 'both streams renewed')
+    expect(lastIdOf(first.text)).toBe(lastIdOf(second.text))
+    const members = [clientIdOf(first.text), clientIdOf(second.text)].sort()
+    const again = [stream(lastIdOf(first.text)), stream(lastIdOf(second.text))]
+    await until(() => again.every((seen) => clientIdOf(seen.text)) || undefined, 'both welcomes again')
+    expect(again.map((seen) => clientIdOf(seen.text)).sort()).toEqual(members)
+    expect(
+      server.app.hub
+        .presence('alike-sse')
+        .map((m) => m.clientId)
+        .sort(),
+    ).toEqual(members)
+  })
+})
