@@ -303,6 +303,11 @@ export class SseReceiver extends ReceiverBase implements Receiver {
   private clientId: string | undefined
   private reopenFailures = 0
   private timer: NodeJS.Timeout | undefined
+  /**
+   * A stream the server ended leaves its connection open (keep-alive): the next one reuses it, as a browser's
+   * EventSource does from its connection pool, rather than paying a new TCP handshake per renewal.
+   */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 })
 
   constructor(options: ReceiverOptions) {
     super()
@@ -326,7 +331,7 @@ export class SseReceiver extends ReceiverBase implements Receiver {
       ended = true
       this.reopen(onReady, onFail)
     }
-    const req = httpRequest(url, { agent: false, headers }, (res) => {
+    const req = httpRequest(url, { agent: this.agent, headers }, (res) => {
       if (res.statusCode !== 200) {
         ended = true
         res.resume()
@@ -404,6 +409,7 @@ export class SseReceiver extends ReceiverBase implements Receiver {
     this.closed = true
     clearTimeout(this.timer)
     this.req?.destroy()
+    this.agent.destroy()
   }
 }
 
