@@ -64,7 +64,11 @@ export class HttpSessions {
    * `countAddress`, it counts against its address's limit (throws over it).
    */
   issue(client: Client, request: FastifyRequest, countAddress: boolean): { token: string; wire: WireRecorder } {
-    const release = countAddress ? this.perAddress.acquire(this.app.clientAddress(request.raw)) : undefined
+    // Without a limit nothing reads the count: a session keeps no release of its own then.
+    const release =
+      countAddress && this.app.config.maxClientsPerAddress > 0
+        ? this.perAddress.acquire(this.app.clientAddress(request.raw))
+        : undefined
     const token = `${client.clientId}.${randomBytes(12).toString('base64url')}`
     const stream = this.app.wire.openStream(this.transport, request.raw)
     this.tokens.set(token, { clientId: client.clientId, release, stream })
@@ -129,6 +133,15 @@ export class HttpSessions {
       if (!this.app.hub.client(session.clientId)) this.revoke(token)
     }
   }
+}
+
+/**
+ * `fn` itself. An arrow written in a property's place is given a name (tsx
+ * keeps names), and with it a property dictionary of some 256 bytes, kept
+ * for as long as its session lives; passed through here it stays unnamed.
+ */
+function unnamed<T extends (...args: never[]) => unknown>(fn: T): T {
+  return fn
 }
 
 /** Who a send without a session is from: the token's holder, or the name it gives. */
@@ -306,7 +319,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           name: readName(message.name, principal),
           transport,
           leaseMs: options.leaseMs,
-          end: (reason) => sessions.end(joiner.clientId, reason),
+          end: unnamed((reason: LabError) => sessions.end(joiner.clientId, reason)),
           credential: principal && { id: principal.id, expiresAt: principal.expiresAt },
         })
         let issued: { token: string; wire: WireRecorder } | undefined
