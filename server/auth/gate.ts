@@ -163,7 +163,9 @@ export function findToken(
   const protocols = req.headers.upgrade ? subprotocols(req) : []
   if (protocols[0] === TOKEN_SUBPROTOCOL && protocols[1]) return { token: protocols[1], channel: 'subprotocol' }
   if (typeof socketIoAuth === 'string' && socketIoAuth) return { token: socketIoAuth, channel: 'socket.io-auth' }
-  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('token')
+  // Most requests are polls that carry no token in their URL: only a query that could spell one is parsed.
+  const search = (req.url ?? '').split('?')[1] ?? ''
+  const query = /token|%/i.test(search) ? new URLSearchParams(search).get('token') : null
   if (query) return { token: query, channel: 'query' }
   const cookie = cookieValue(req.headers.cookie, TOKEN_COOKIE)
   if (cookie) return { token: cookie, channel: 'cookie' }

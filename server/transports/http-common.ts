@@ -64,7 +64,11 @@ export class HttpSessions {
    * `countAddress`, it counts against its address's limit (throws over it).
    */
   issue(client: Client, request: FastifyRequest, countAddress: boolean): { token: string; wire: WireRecorder } {
-    const release = countAddress ? this.perAddress.acquire(this.app.clientAddress(request.raw)) : undefined
+    // Without a limit nothing reads the count: a session keeps no release of its own then.
+    const release =
+      countAddress && this.app.config.maxClientsPerAddress > 0
+        ? this.perAddress.acquire(this.app.clientAddress(request.raw))
+        : undefined
     const token = `${client.clientId}.${randomBytes(12).toString('base64url')}`
     const stream = this.app.wire.openStream(this.transport, request.raw)
     this.tokens.set(token, { clientId: client.clientId, release, stream })
@@ -131,6 +135,15 @@ export class HttpSessions {
   }
 }
 
+/**
+ * `fn` itself. An arrow written in a property's place is given a name (tsx
+ * keeps names), and with it a property dictionary of some 256 bytes, kept
+ * for as long as its session lives; passed through here it stays unnamed.
+ */
+function unnamed<T extends (...args: never[]) => unknown>(fn: T): T {
+  return fn
+}
+
 /** Who a send without a session is from: the token's holder, or the name it gives. */
 function anonymousSender(name: string | undefined, principal: Principal | undefined): string {
   return principal ? readName(name, principal) : (name ?? 'anonymous')
@@ -178,65 +191,85 @@ export function replyBatch(wire: WireRecorder, reply: FastifyReply, room: string
   return batch.text
 }
 
-interface Batch {
+/**
+ * The entries of the page written last, joined once: the polls one append
+ * wakes, and the short polls that come between two appends, ask for the same
+ * newest entries from cursors that differ, and each answer is a tail of it.
+ */
+interface Run {
   room: string
   epoch: string
-  seq: number
-  recovered: boolean
-  more: boolean
-  first: LogEntry | undefined
-  last: LogEntry | undefined
-  count: number
-  text: string
-  payload: number
+  entries: readonly LogEntry[]
+  /** The entries' JSON joined with commas. */
+  joined: string
+  /** Where each entry starts in `joined`, and the payload bytes from it to the end. */
+  starts: number[]
+  payloadFrom: number[]
+  /** The answer written last from it: the polls one append wakes all ask for the same one. */
+  written?: { at: number; seq: number; recovered: boolean; more: boolean; text: string }
 }
 
-// The polls one append wakes read the same page one after another: the last batch written is kept (one, so that
-// what is kept stays small) and written again for each of them.
-let lastBatch: Batch | undefined
+// One run (the latest page written, of any room), so that what is kept stays small.
+let lastRun: Run | undefined
 
-function batchOf(room: string, read: PageResult): Batch {
+function batchOf(room: string, read: PageResult): { text: string; payload: number } {
   const { entries } = read
-  const first = entries[0]
-  const last = entries.at(-1)
-  const cached = lastBatch
-  if (
-    cached &&
-    cached.first === first &&
-    cached.last === last &&
-    cached.count === entries.length &&
-    cached.room === room &&
-    cached.epoch === read.epoch &&
-    cached.seq === read.seq &&
-    cached.recovered === read.recovered &&
-    cached.more === read.more
+  if (entries.length > 0) {
+    let run = lastRun
+    let at = run ? tailAt(run, room, read) : -1
+    if (!run || at < 0) {
+      run = runOf(room, read.epoch, entries)
+      lastRun = run
+      at = 0
+    }
+    const { written } = run
+    if (
+      written?.at === at &&
+      written.seq === read.seq &&
+      written.recovered === read.recovered &&
+      written.more === read.more
+    )
+      return { text: written.text, payload: run.payloadFrom[at]! }
+    const text = envelope(room, read, at === 0 ? run.joined : run.joined.slice(run.starts[at]))
+    run.written = { at, seq: read.seq, recovered: read.recovered, more: read.more, text }
+    return { text, payload: run.payloadFrom[at]! }
+  }
+  return { text: envelope(room, read, ''), payload: 0 }
+}
+
+function envelope(room: string, read: PageResult, joined: string): string {
+  return (
+    `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},` +
+    `"recovered":${read.recovered},"entries":[${joined}]${read.more ? ',"more":true' : ''}}`
   )
-    return cached
-  let payload = 0
+}
+
+/** Where `read`'s entries start in `run` when they are a tail of it, else -1. */
+function tailAt(run: Run, room: string, read: PageResult): number {
+  const { entries } = read
+  const at = run.entries.length - entries.length
+  if (at < 0 || run.room !== room || run.epoch !== read.epoch) return -1
+  // The same objects, not equal ones: a room's log entry is made once, so the same object is the same entry.
+  if (run.entries[at] !== entries[0] || run.entries.at(-1) !== entries.at(-1)) return -1
+  return at
+}
+
+function runOf(room: string, epoch: string, entries: readonly LogEntry[]): Run {
   const parts: string[] = []
+  const starts: number[] = []
+  const bytes: number[] = []
+  let offset = 0
   for (const entry of entries) {
     const encoded = encode(entry)
-    payload += encoded.bytes
+    starts.push(offset)
+    offset += encoded.json.length + 1
+    bytes.push(encoded.bytes)
     parts.push(encoded.json)
   }
-  const text =
-    `{"type":"batch","room":${JSON.stringify(room)},"epoch":"${read.epoch}","seq":${read.seq},` +
-    `"recovered":${read.recovered},"entries":[${parts.join(',')}]${read.more ? ',"more":true' : ''}}`
-  const batch: Batch = {
-    room,
-    epoch: read.epoch,
-    seq: read.seq,
-    recovered: read.recovered,
-    more: read.more,
-    first,
-    last,
-    count: entries.length,
-    text,
-    payload,
-  }
-  // An empty page is cheap to write and would push out the batch the woken polls are reading.
-  if (first) lastBatch = batch
-  return batch
+  const payloadFrom: number[] = new Array<number>(entries.length)
+  let total = 0
+  for (let i = entries.length - 1; i >= 0; i--) payloadFrom[i] = total += bytes[i]!
+  return { room, epoch, entries, joined: parts.join(','), starts, payloadFrom }
 }
 
 export interface PostOptions {
@@ -306,7 +339,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           name: readName(message.name, principal),
           transport,
           leaseMs: options.leaseMs,
-          end: (reason) => sessions.end(joiner.clientId, reason),
+          end: unnamed((reason: LabError) => sessions.end(joiner.clientId, reason)),
           credential: principal && { id: principal.id, expiresAt: principal.expiresAt },
         })
         let issued: { token: string; wire: WireRecorder } | undefined

@@ -1,7 +1,11 @@
 // Long polling: the same question as short polling, but when there is nothing
 // new the server holds the request until something arrives or the timeout
 // passes. One request per delivered batch instead of one per interval.
-import type { FastifyPluginAsync } from 'fastify'
+import type { ServerResponse } from 'node:http'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { Cursor } from '../core/protocol.ts'
+import type { PageResult } from '../core/hub.ts'
+import type { WireRecorder } from '../wire/meter.ts'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
@@ -17,7 +21,10 @@ export const longPolling: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
   const sessions = new HttpSessions(app, transport)
   const heldPerAddress = new AddressCounter(app.config.maxClientsPerAddress, 'held long polls')
-  const held = new Set<() => void>()
+  // Nothing reads the held count without a limit: an idle client holds a poll all the time, so each one kept
+  // here (and its release) would be memory per idle connection for no answer anyone asks.
+  const countHeld = app.config.maxClientsPerAddress > 0
+  const held = new Set<HeldPoll>()
   let closing = false
 
   app.get(path, async (request, reply) => {
@@ -28,26 +35,10 @@ export const longPolling: FastifyPluginAsync = async (app) => {
     if (first.entries.length > 0 || !first.recovered || closing) {
       return replyBatch(wire, reply, room, first)
     }
-    const releaseAddress = heldPerAddress.acquire(app.clientAddress(request.raw))
+    const releaseAddress = countHeld ? heldPerAddress.acquire(app.clientAddress(request.raw)) : undefined
     return new Promise<string>((resolve, reject) => {
-      const release = app.wire.hold(transport)
-      const finish = (answer: boolean) => {
-        if (!held.delete(onReady)) return
-        clearTimeout(timer)
-        stopWaiting()
-        release()
-        releaseAddress()
-        if (answer) app.hub.read(room, cursor).then((batch) => resolve(replyBatch(wire, reply, room, batch)), reject)
-      }
-      const onReady = () => finish(true)
-      held.add(onReady)
-      const timer = setTimeout(onReady, timeoutMs)
-      let stopWaiting = () => {}
-      stopWaiting = app.hub.waitFor(room, first.seq, onReady)
-      // The client went away while we held its request: stop waiting, answer nobody.
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) finish(false)
-      })
+      const poll = new HeldPoll(app, held, reply, wire, room, cursor, resolve, reject, releaseAddress)
+      poll.hold(first.seq, timeoutMs)
     })
   })
 
@@ -64,8 +55,89 @@ export const longPolling: FastifyPluginAsync = async (app) => {
   // Fastify's close waits for in-flight requests, so held polls are answered first.
   app.addHook('preClose', async () => {
     closing = true
-    for (const answer of [...held]) answer()
+    for (const poll of [...held]) poll.finish(true)
   })
+}
+
+const kHeldPoll = Symbol('heldPoll')
+
+/**
+ * A poll held until its room has something after its cursor, its timeout
+ * passes or its client goes away: one object with its methods on the
+ * prototype, so an idle client's held poll keeps no closures of its own.
+ */
+class HeldPoll {
+  private timer: NodeJS.Timeout | undefined
+  private stopWaiting: (() => void) | undefined
+  private readonly releaseHold: () => void
+  private readonly app: FastifyInstance
+  private readonly held: Set<HeldPoll>
+  private readonly reply: FastifyReply
+  private readonly wire: WireRecorder
+  private readonly room: string
+  private readonly cursor: Cursor | undefined
+  private readonly resolve: (batch: string) => void
+  private readonly reject: (error: unknown) => void
+  private readonly releaseAddress: (() => void) | undefined
+
+  constructor(
+    app: FastifyInstance,
+    held: Set<HeldPoll>,
+    reply: FastifyReply,
+    wire: WireRecorder,
+    room: string,
+    cursor: Cursor | undefined,
+    resolve: (batch: string) => void,
+    reject: (error: unknown) => void,
+    releaseAddress: (() => void) | undefined,
+  ) {
+    this.app = app
+    this.held = held
+    this.reply = reply
+    this.wire = wire
+    this.room = room
+    this.cursor = cursor
+    this.resolve = resolve
+    this.reject = reject
+    this.releaseAddress = releaseAddress
+    this.releaseHold = app.wire.hold(transport)
+  }
+
+  hold(afterSeq: number, timeoutMs: number): void {
+    this.held.add(this)
+    this.timer = setTimeout(answerHeld, timeoutMs, this)
+    // Written in an argument's place, the arrow stays unnamed: tsx keeps names, and a named closure carries a
+    // property dictionary of its own (some 256 bytes per held poll).
+    this.stopWaiting = this.app.hub.waitFor(this.room, afterSeq, () => this.finish(true))
+    const res = this.reply.raw as HeldResponse
+    res[kHeldPoll] = this
+    res.once('close', heldClientLeft)
+  }
+
+  /** Answers the client with what the room has now (`answer`), or just lets go of the poll; only the first call counts. */
+  finish(answer: boolean): void {
+    if (!this.held.delete(this)) return
+    clearTimeout(this.timer)
+    this.stopWaiting?.()
+    this.releaseHold()
+    this.releaseAddress?.()
+    if (answer) this.app.hub.read(this.room, this.cursor).then((batch) => this.answer(batch), this.reject)
+  }
+
+  private answer(batch: PageResult): void {
+    this.resolve(replyBatch(this.wire, this.reply, this.room, batch))
+  }
+}
+
+type HeldResponse = ServerResponse & { [kHeldPoll]?: HeldPoll }
+
+function answerHeld(poll: HeldPoll): void {
+  poll.finish(true)
+}
+
+// The client went away while we held its request: stop waiting, answer nobody.
+function heldClientLeft(this: HeldResponse): void {
+  if (!this.writableFinished) this[kHeldPoll]?.finish(false)
 }
 
 function readTimeout(value: unknown, fallback: number): number {

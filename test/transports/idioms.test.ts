@@ -183,6 +183,28 @@ describe('short polling', () => {
     expect(await texts(1)).toEqual(['second'])
     expect(await texts(2)).toEqual([])
   })
+
+  it('counts as payload exactly the entries each answer carries, whichever cursor asked', async () => {
+    const post = (text: string) =>
+      fetch(`${server.url}/poll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'send', room: 'tails', text }),
+      })
+    await post('one')
+    await post('two, a little longer')
+    await post('three')
+    const payloadOut = () => server.app.wire.snapshot().transports['short-polling']!.payloadOut
+    const { epoch } = (await fetch(`${server.url}/poll?room=tails`).then((r) => r.json())) as { epoch: string }
+    for (const since of [0, 1, 1, 2, 0, 0, 2, 1]) {
+      const before = payloadOut()
+      const text = await fetch(`${server.url}/poll?room=tails&since=${since}&epoch=${epoch}`).then((r) => r.text())
+      const { entries } = JSON.parse(text) as { entries: { seq: number }[] }
+      expect(entries.map((e) => e.seq)).toEqual([1, 2, 3].slice(since))
+      const inText = entries.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)), 0)
+      expect(payloadOut() - before).toBe(inText)
+    }
+  })
 })
 
 describe('long polling', () => {

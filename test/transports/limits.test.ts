@@ -169,6 +169,23 @@ describe('clients per address', () => {
     await Promise.all(polls)
   })
 
+  it('gives a held long poll whose client went away its place back', async () => {
+    const head = (await (await fetch(`${server.url}/poll?room=left`)).json()) as { seq: number }
+    const held = () => server.app.wire.snapshot().transports['long-polling']!.requestsHeld
+    const hold = (signal: AbortSignal) =>
+      fetch(`${server.url}/long-poll?room=left&since=${head.seq}&timeout=60000`, { signal }).catch(() => undefined)
+    const aborts = Array.from({ length: LIMITS.maxClientsPerAddress }, () => new AbortController())
+    const polls = aborts.map((a) => hold(a.signal))
+    await until(() => held() === LIMITS.maxClientsPerAddress || undefined, 'the polls to be held')
+    aborts[0]!.abort()
+    await until(() => held() === LIMITS.maxClientsPerAddress - 1 || undefined, 'the abandoned poll to be let go')
+    const another = new AbortController()
+    polls.push(hold(another.signal))
+    await until(() => held() === LIMITS.maxClientsPerAddress || undefined, 'a new poll to be held in its place')
+    ;[...aborts, another].forEach((a) => a.abort())
+    await Promise.all(polls)
+  })
+
   it('refuses a polling session over the limit with 429', async () => {
     // Long polling's sessions: no other test here posts to it, so its address is far from the message rate.
     const join = () =>
