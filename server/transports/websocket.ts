@@ -131,7 +131,8 @@ class Connection implements PushOutput {
   /** The TCP connection under the socket: its frames of one turn are written together (write-batch.ts). */
   private readonly tcp: Socket
   private readonly perAddress: AddressCounter
-  private release: (() => void) | undefined
+  /** Its address's key in perAddress while it counts there. */
+  private counted: string | undefined
   private session!: PushSession
   /** The join, then each message in the order it came: a send never overtakes the join or another send. */
   private queue: Promise<unknown> = Promise.resolve()
@@ -156,7 +157,7 @@ class Connection implements PushOutput {
   open(query: Record<string, unknown>, raw: IncomingMessage): void {
     const { app, log } = this
     try {
-      this.release = this.perAddress.acquire(app.clientAddress(raw))
+      this.counted = this.perAddress.enter(app.clientAddress(raw))
       const name = readName(query.name, app.auth.principalOf(raw))
       const { room, cursor } = readRoomQuery(query)
       this.session = new PushSession(app, transport, name, raw, this, log)
@@ -226,8 +227,9 @@ class Connection implements PushOutput {
   }
 
   private releaseOnce(): void {
-    this.release?.()
-    this.release = undefined
+    if (this.counted === undefined) return
+    this.perAddress.leave(this.counted)
+    this.counted = undefined
   }
 
   private refuse(error: unknown): void {

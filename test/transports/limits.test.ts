@@ -123,7 +123,10 @@ describe('clients per address', () => {
     sockets[0]!.close()
     await closed(sockets[0]!)
     const again = new WebSocket(wsUrl('room=crowd'))
-    await opened(again)
+    const first = await new Promise<{ type: string }>((resolve) =>
+      again.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()) as { type: string })),
+    )
+    expect(first.type, 'the place the closed one left is free again').toBe('welcome')
     for (const ws of [...sockets, again]) ws.close()
   })
 
