@@ -18,6 +18,7 @@
 //   one), for the server's own machine: the benchmarks read it.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+import { addTo, allOf, removeFrom, type OneOrMore } from './one-or-more.ts'
 import { offersBearer, redactHeader, redactUrl } from './redact.ts'
 import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 /** Handshakes of closed connections kept for pages that ask late (a page's current connection is always kept). */
@@ -70,9 +71,9 @@ export class HandshakeLog {
   private readonly lastHttp = new Map<string, Exchange>()
   private readonly lastUpgrade = new Map<string, Exchange>()
   /** Connection id -> the streams opened there, one per transport (nearly always one). */
-  private readonly pins = new Map<string, Pin[]>()
+  private readonly pins = new Map<string, OneOrMore<Pin>>()
   /** Open connection id -> the pins that follow it (nearly always one). */
-  private readonly held = new Map<string, Pin[]>()
+  private readonly held = new Map<string, OneOrMore<Pin>>()
   /** Pins whose connection closed, oldest first. */
   private readonly retired = new Set<Pin>()
   private readonly isOpen: (connectionId: string) => boolean
@@ -116,9 +117,8 @@ export class HandshakeLog {
     if (!exchange) return undefined
     requestOf(exchange)
     const key = exchange.connectionId
-    const replaced = this.pins.get(key)?.find((pin) => pin.transport === transport)
+    const replaced = allOf(this.pins, key).find((pin) => pin.transport === transport)
     if (replaced) this.forget(replaced)
-    const streams = this.pins.get(key)
     const pin: Pin = {
       key,
       transport,
@@ -129,8 +129,7 @@ export class HandshakeLog {
       ...(auth ? { auth: { channel: auth.channel, name: auth.name, role: auth.role, expiresAt: auth.expiresAt } } : {}),
     }
     exchange.pin = pin
-    if (streams) streams.push(pin)
-    else this.pins.set(key, [pin])
+    addTo(this.pins, key, pin)
     this.hold(pin)
     return key
   }
@@ -160,16 +159,16 @@ export class HandshakeLog {
 
   /** A TCP connection closed: what follows it joins the closed ones kept, pushing out the oldest. */
   closed(connectionId: string): void {
-    const pins = this.held.get(connectionId)
-    if (!pins) return
+    const pins = allOf(this.held, connectionId)
+    if (pins.length === 0) return
     this.held.delete(connectionId)
     for (const pin of pins) this.retire(pin)
   }
 
   /** The handshakes of the streams opened on a connection, by transport, for a reader at `address`. */
   ofConnection(connectionId: string, address: string | undefined): Record<string, Handshake> | undefined {
-    const streams = this.pins.get(connectionId)
-    if (!streams) return undefined
+    const streams = allOf(this.pins, connectionId)
+    if (streams.length === 0) return undefined
     let result: Record<string, Handshake> | undefined
     for (const pin of streams)
       if (address === undefined || pin.address === address)
@@ -195,14 +194,11 @@ export class HandshakeLog {
       this.retire(pin)
       return
     }
-    const pins = this.held.get(pin.holder)
-    if (!pins) this.held.set(pin.holder, [pin])
-    else if (!pins.includes(pin)) pins.push(pin)
+    addTo(this.held, pin.holder, pin)
   }
 
   private release(pin: Pin): void {
-    const pins = this.held.get(pin.holder)
-    if (pins && removeFrom(pins, pin) && pins.length === 0) this.held.delete(pin.holder)
+    removeFrom(this.held, pin.holder, pin)
     this.retired.delete(pin)
   }
 
@@ -218,8 +214,7 @@ export class HandshakeLog {
 
   private forget(pin: Pin): void {
     this.release(pin)
-    const streams = this.pins.get(pin.key)
-    if (streams && removeFrom(streams, pin) && streams.length === 0) this.pins.delete(pin.key)
+    removeFrom(this.pins, pin.key, pin)
     if (pin.opened.pin === pin) pin.opened.pin = undefined
   }
 }
@@ -229,14 +224,6 @@ function shown(exchange: Exchange): Exchange {
   let current = exchange
   while (current.next) current = current.next
   return current
-}
-
-/** Takes `item` out of `list`; false when it was not there. */
-function removeFrom<T>(list: T[], item: T): boolean {
-  const at = list.indexOf(item)
-  if (at < 0) return false
-  list.splice(at, 1)
-  return true
 }
 
 function requestSide(req: IncomingMessage): Head {
