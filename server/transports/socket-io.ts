@@ -41,6 +41,7 @@ import { entryParser } from '../wire/socket-io-encoder.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession, type PushOutput } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
+import { RequestLogger } from '../request-log.ts'
 
 const transport = 'socket.io'
 /** engine.io matches its path with the trailing slash. */
@@ -304,7 +305,13 @@ class Connection implements PushOutput {
     this.socket = socket
     this.dialect = dialect
     this.config = app.config
-    this.log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
+    // Made into pino's child only when it writes a line (see request-log.ts): an idle connection keeps it.
+    this.log = new RequestLogger(
+      app.log,
+      { sid: socket.id },
+      app.wire.connectionId(socket.conn.request.socket),
+      transport,
+    ).asLogger()
     this.bufferedBytes = engineBuffered(engineSocket(socket.conn))
   }
 
@@ -317,7 +324,12 @@ class Connection implements PushOutput {
     })
     try {
       const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
-      this.queue = this.session.join(room, cursor).catch((error: unknown) => this.refuse(error))
+      // Settled to nothing: the queue's tail is kept as long as the connection, and the welcome (its member list
+      // included) would be kept with it.
+      this.queue = this.session.join(room, cursor).then(
+        () => undefined,
+        (error: unknown) => this.refuse(error),
+      )
     } catch (error) {
       this.refuse(error)
       return
