@@ -28,13 +28,7 @@ import type { Fanout } from '../core/hub.ts'
 import type { Config } from '../config.ts'
 import { DEFAULT_ROOM, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
-import {
-  dropEngineSocket,
-  engineBuffered,
-  engineSocket,
-  onUpgradeResponse,
-  type EngineSocket,
-} from './engine-io-internals.ts'
+import { dropEngineSocket, engineBuffered, engineSocket, onUpgradeResponse } from './engine-io-internals.ts'
 import type { WireStream } from '../wire/meter.ts'
 import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { entryParser } from '../wire/socket-io-encoder.ts'
@@ -80,14 +74,19 @@ export const socketIo: FastifyPluginAsync = async (app) => {
 
   const engines = new Map<string, number>()
   const engineCount = (address: string | undefined) => engines.get(address ?? 'unknown') ?? 0
-  engine.on('connection', (conn: EngineSocket) => {
+  // The close listeners below are one function each for every session, which finds its own on the session:
+  // a closure (and once()'s wrapper) per session would be kept as long as it is open.
+  function engineClosed(this: LabEngineSocket): void {
+    const address = this[kEngineAddress]!
+    const left = engineCount(address) - 1
+    if (left > 0) engines.set(address, left)
+    else engines.delete(address)
+  }
+  engine.on('connection', (conn: LabEngineSocket) => {
     const address = app.clientAddress(conn.request)
     engines.set(address, engineCount(address) + 1)
-    conn.once('close', () => {
-      const left = engineCount(address) - 1
-      if (left > 0) engines.set(address, left)
-      else engines.delete(address)
-    })
+    conn[kEngineAddress] = address
+    conn.on('close', engineClosed)
   })
 
   // Each Engine.IO session, by its sid: the request that opened it, and its own counts on the wire meter
@@ -95,15 +94,17 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   // request; when the session upgrades, the inspector follows it to the upgrade and its 101. Every later
   // request or upgrade naming the sid is charged to its counts.
   const sessionsBySid = new Map<string, { first: IncomingMessage; stream: WireStream }>()
+  function sessionClosed(this: EngineConnection): void {
+    const { id } = engineSocket(this)
+    sessionsBySid.get(id)?.stream.close()
+    sessionsBySid.delete(id)
+  }
   engine.on('connection', (conn: EngineConnection) => {
     const { id, request } = engineSocket(conn)
     const stream = app.wire.openStream(transport, request)
     sessionsBySid.set(id, { first: request, stream })
     meterSocketIoPayload(conn, stream.recorder)
-    conn.once('close', () => {
-      sessionsBySid.delete(id)
-      stream.close()
-    })
+    conn.on('close', sessionClosed)
   })
   const sessionOf = (req: IncomingMessage) =>
     sessionsBySid.get(new URLSearchParams((req.url ?? '').split('?')[1]).get('sid') ?? '')
@@ -142,6 +143,9 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   // check a connection must pass happens here, before it is accepted, and a
   // refusal is a connect_error whose data.code says why.
   const perAddress = new AddressCounter(config.maxClientsPerAddress, 'Socket.IO connections')
+  function leaveAddress(this: LabEngineSocket): void {
+    for (; this[kCounted]! > 0; this[kCounted]!--) perAddress.leave(this[kEngineAddress]!)
+  }
   io.use((socket, next) => {
     try {
       const auth = authOf(socket)
@@ -150,8 +154,11 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       readName(auth.name, principal)
       const { room } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
       app.hub.assertRoomAvailable(room)
-      const release = perAddress.acquire(app.clientAddress(socket.conn.request))
-      socket.conn.once('close', release)
+      const conn = socket.conn as unknown as LabEngineSocket
+      // The same address the session was counted under; a second namespace on the session counts again.
+      conn[kEngineAddress] = perAddress.enter(app.clientAddress(socket.conn.request))
+      if (!conn[kCounted]) conn.on('close', leaveAddress)
+      conn[kCounted] = (conn[kCounted] ?? 0) + 1
       next()
     } catch (error) {
       const lab = isLabError(error) ? error : new LabError('LAB_ERR_INTERNAL')
@@ -199,6 +206,10 @@ export const socketIo: FastifyPluginAsync = async (app) => {
 
 const kConnection = Symbol('sioConnection')
 type LabSocket = Socket & { [kConnection]?: Connection }
+const kEngineAddress = Symbol('sioEngineAddress')
+const kCounted = Symbol('sioCounted')
+/** An Engine.IO session with the address it is counted under, and how many of its sockets perAddress counts. */
+type LabEngineSocket = EngineConnection & { [kEngineAddress]?: string; [kCounted]?: number }
 
 /** Every event of every socket, known or not: each in its turn, through the dialect's handler. */
 function socketEvent(this: LabSocket, event: unknown, ...args: unknown[]): void {
