@@ -25,15 +25,13 @@ import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 export const CLOSED_CONNECTIONS_KEPT = 256
 
 /**
- * A head as kept: its header lines, redacted, as one string (name, value,
- * name, value... joined by newlines, which no header holds): an idle
- * connection keeps its handshake for as long as it lives, and a pair per line
- * would be an array and two strings each.
+ * A head as kept: its start line, then its header lines, redacted, as one
+ * string (start line, name, value, name, value... joined by newlines, which
+ * no header holds): an idle connection keeps its handshake for as long as it
+ * lives, and a pair per line would be an array and two strings each, an
+ * object for the start line beside them one more.
  */
-interface Head {
-  startLine: string
-  headers: string
-}
+type Head = string
 
 interface Exchange {
   at: number
@@ -102,7 +100,7 @@ export class HandshakeLog {
     if (!exchange) return
     const [startLine = '', ...rest] = lines
     const bearerOffered = offersBearer(req.headers)
-    exchange.response = { startLine, headers: flatHeaders(rest, bearerOffered) }
+    exchange.response = flatHeaders(startLine, rest, bearerOffered)
   }
 
   /**
@@ -234,20 +232,21 @@ function requestSide(req: IncomingMessage): Head {
   }
   // Joined rather than a template literal, which would keep the pieces as a rope.
   const startLine = [req.method, redactUrl(req.url ?? '/'), `HTTP/${req.httpVersion}`].join(' ')
-  return { startLine, headers: joinHead(headers) }
+  return joinHead(startLine, headers)
 }
 
-function flatHeaders(lines: string[], bearerOffered = false): string {
+function flatHeaders(startLine: string, lines: string[], bearerOffered = false): Head {
   const headers: string[] = []
   for (const line of lines) {
     const [name, value] = splitHeader(line, bearerOffered)
     headers.push(name, value)
   }
-  return joinHead(headers)
+  return joinHead(startLine, headers)
 }
 
-/** Node refuses a newline in a header (and ws writes none): a safe separator. */
-function joinHead(headers: string[]): string {
+/** Node refuses a newline in a start line or a header (and ws writes none): a safe separator. */
+function joinHead(startLine: string, headers: string[]): Head {
+  headers.unshift(startLine)
   for (let i = 0; i < headers.length; i++) if (headers[i]!.includes('\n')) headers[i] = headers[i]!.replace(/\n/g, ' ')
   return headers.join('\n')
 }
@@ -255,9 +254,9 @@ function joinHead(headers: string[]): string {
 /** A kept head as the API serves it: a pair per header line. */
 function served(head: Head): HandshakeSide {
   const headers: Array<[string, string]> = []
-  const parts = head.headers === '' ? [] : head.headers.split('\n')
+  const [startLine = '', ...parts] = head.split('\n')
   for (let i = 0; i < parts.length; i += 2) headers.push([parts[i]!, parts[i + 1] ?? ''])
-  return { startLine: head.startLine, headers }
+  return { startLine, headers }
 }
 
 function splitHeader(line: string, bearerOffered = false): [string, string] {
@@ -278,12 +277,12 @@ function responseSide(res: ServerResponse | undefined): Head | null {
   const raw = (res as unknown as { _header?: string | null } | undefined)?._header
   if (!raw) return null
   const [startLine = '', ...lines] = raw.split('\r\n').filter((line) => line.length > 0)
-  return { startLine, headers: flatHeaders(lines) }
+  return flatHeaders(startLine, lines)
 }
 
 /** The exchange's request head, made from its request the first time it is needed; the request is let go then. */
 function requestOf(exchange: Exchange): Head {
-  if (!exchange.request) {
+  if (exchange.request === undefined) {
     exchange.request = requestSide(exchange.req!)
     exchange.req = undefined
   }
@@ -292,7 +291,7 @@ function requestOf(exchange: Exchange): Head {
 
 /** The exchange's response head, read once it has been written; the response is let go then. */
 function responseOf(exchange: Exchange): Head | null {
-  if (exchange.response) return exchange.response
+  if (exchange.response !== undefined) return exchange.response
   const side = responseSide(exchange.res)
   if (side) {
     exchange.response = side
