@@ -94,6 +94,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
   })
 }
 
+const SETTLED: Promise<unknown> = Promise.resolve()
 const kConnection = Symbol('wsConnection')
 const kAlive = Symbol('wsAlive')
 type LabSocket = WebSocket & { [kConnection]?: Connection; [kAlive]?: boolean }
@@ -135,7 +136,7 @@ class Connection implements PushOutput {
   private counted: string | undefined
   private session!: PushSession
   /** The join, then each message in the order it came: a send never overtakes the join or another send. */
-  private queue: Promise<unknown> = Promise.resolve()
+  private queue: Promise<unknown> = SETTLED
 
   constructor(
     app: FastifyInstance,
@@ -162,13 +163,18 @@ class Connection implements PushOutput {
       const { room, cursor } = readRoomQuery(query)
       this.session = new PushSession(app, transport, name, raw, this, log)
       const opened = this.session
-      this.queue = opened.join(room, cursor).then(
-        () => log.info({ clientId: opened.client.clientId }, 'WebSocket connected'),
+      // Once joined, a connection that sends nothing waits on the shared settled promise, not on its own.
+      const joining: Promise<void> = opened.join(room, cursor).then(
+        () => {
+          log.info({ clientId: opened.client.clientId }, 'WebSocket connected')
+          if (this.queue === joining) this.queue = SETTLED
+        },
         (error: unknown) => {
           opened.close()
           this.refuse(error)
         },
       )
+      this.queue = joining
     } catch (error) {
       this.refuse(error)
     }
