@@ -829,10 +829,16 @@ export class Hub {
 
   private sweepLeases(): void {
     const now = this.now()
-    for (const client of [...this.clients.values()]) {
+    // Every second over every client: the ones to drop are gathered first (nearly always none), rather than a
+    // copy of them all made each time to iterate safely.
+    let due: ClientState[] | undefined
+    for (const client of this.clients.values())
+      if (client.expiresAt <= now || (client.credential !== undefined && client.credential.expiresAt <= now))
+        (due ??= []).push(client)
+    if (!due) return
+    for (const client of due) {
       if (client.expiresAt <= now) this.disconnect(client.clientId)
-      else if (client.credential && client.credential.expiresAt <= now)
-        this.end(client.clientId, new LabError('LAB_ERR_AUTH', 'your token expired: log in again to rejoin'))
+      else this.end(client.clientId, new LabError('LAB_ERR_AUTH', 'your token expired: log in again to rejoin'))
     }
   }
 }
