@@ -28,7 +28,7 @@ import type { Fanout } from '../core/hub.ts'
 import type { Config } from '../config.ts'
 import { DEFAULT_ROOM, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
-import { dropEngineSocket, engineBuffered, engineSocket, onUpgradeResponse } from './engine-io-internals.ts'
+import { dropEngineSocket, EngineBuffered, engineSocket, onUpgradeResponse } from './engine-io-internals.ts'
 import type { WireStream } from '../wire/meter.ts'
 import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { entryParser } from '../wire/socket-io-encoder.ts'
@@ -204,6 +204,7 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   })
 }
 
+const SETTLED: Promise<unknown> = Promise.resolve()
 const kConnection = Symbol('sioConnection')
 type LabSocket = Socket & { [kConnection]?: Connection }
 const kEngineAddress = Symbol('sioEngineAddress')
@@ -306,10 +307,10 @@ class Connection implements PushOutput {
   session!: PushSession
   private readonly app: FastifyInstance
   private readonly log: FastifyBaseLogger
-  private readonly bufferedBytes: () => number
+  private readonly bufferedBytes: EngineBuffered
   private greeted = false
   /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
-  private queue: Promise<unknown> = Promise.resolve()
+  private queue: Promise<unknown> = SETTLED
 
   constructor(app: FastifyInstance, socket: LabSocket, dialect: Dialect) {
     this.app = app
@@ -323,7 +324,7 @@ class Connection implements PushOutput {
       app.wire.connectionId(socket.conn.request.socket),
       transport,
     ).asLogger()
-    this.bufferedBytes = engineBuffered(engineSocket(socket.conn))
+    this.bufferedBytes = new EngineBuffered(engineSocket(socket.conn))
   }
 
   open(auth: Record<string, unknown>, fanout: Fanout<Connection>): void {
@@ -335,12 +336,15 @@ class Connection implements PushOutput {
     })
     try {
       const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
-      // Settled to nothing: the queue's tail is kept as long as the connection, and the welcome (its member list
-      // included) would be kept with it.
-      this.queue = this.session.join(room, cursor).then(
-        () => undefined,
+      // The queue's tail is kept as long as the connection: settled to nothing (the welcome, member list
+      // included, would be kept with it), then, once joined, the shared settled promise rather than its own.
+      const joining: Promise<void> = this.session.join(room, cursor).then(
+        () => {
+          if (this.queue === joining) this.queue = SETTLED
+        },
         (error: unknown) => this.refuse(error),
       )
+      this.queue = joining
     } catch (error) {
       this.refuse(error)
       return
@@ -397,7 +401,7 @@ class Connection implements PushOutput {
   }
 
   buffered(): number {
-    return this.bufferedBytes()
+    return this.bufferedBytes.read()
   }
 
   close(error: LabError): void {
