@@ -145,13 +145,18 @@ export interface ConnectOptions {
   deliver?: (entry: LogEntry) => void
   /** For pipes that cannot tell when the client went away (polling): the member is dropped after this long without touch(). */
   leaseMs?: number
-  /** Ends the client's connection in its transport's idiom, telling it why: how end() (an instructor's disconnect) reaches it. */
-  end?: (reason: LabError) => void
+  /**
+   * Ends the client's connection in its transport's idiom, telling it why: how end() (an instructor's disconnect)
+   * reaches it. An object with an end() method serves as well: a connection that has one need not keep a closure.
+   */
+  end?: Ending
   /** The connection its transport lists it under (the wire meter's id): opaque here, shown to the instructor. */
   connectionId?: string
   /** The token it connected with (opaque here): the client is ended when it expires, or with endCredential(). */
   credential?: Credential
 }
+
+export type Ending = ((reason: LabError) => void) | { end(reason: LabError): void }
 
 export interface Credential {
   id: string
@@ -180,7 +185,7 @@ interface ClientState extends Client {
   fanout: Fanout | undefined
   /** Undefined while detached (a member that receives nothing for now). */
   sink: unknown
-  end: ((reason: LabError) => void) | undefined
+  end: Ending | undefined
   leaseMs: number | undefined
   expiresAt: number
 }
@@ -438,7 +443,7 @@ export class Hub {
   }
 
   /** Gives a detached client its new sink (and the way to end it); false when it already left. */
-  attach(clientId: string, sink: unknown, end?: (reason: LabError) => void): boolean {
+  attach(clientId: string, sink: unknown, end?: Ending): boolean {
     const client = this.clients.get(clientId)
     if (!client) return false
     client.sink = sink
@@ -467,7 +472,9 @@ export class Hub {
     const client = this.clients.get(clientId)
     if (!client) return false
     try {
-      client.end?.(reason)
+      const ending = client.end
+      if (typeof ending === 'function') ending(reason)
+      else ending?.end(reason)
     } catch {
       // Its transport could not say goodbye: it leaves all the same.
     }
@@ -822,10 +829,16 @@ export class Hub {
 
   private sweepLeases(): void {
     const now = this.now()
-    for (const client of [...this.clients.values()]) {
+    // Every second over every client: the ones to drop are gathered first (nearly always none), rather than a
+    // copy of them all made each time to iterate safely.
+    let due: ClientState[] | undefined
+    for (const client of this.clients.values())
+      if (client.expiresAt <= now || (client.credential !== undefined && client.credential.expiresAt <= now))
+        (due ??= []).push(client)
+    if (!due) return
+    for (const client of due) {
       if (client.expiresAt <= now) this.disconnect(client.clientId)
-      else if (client.credential && client.credential.expiresAt <= now)
-        this.end(client.clientId, new LabError('LAB_ERR_AUTH', 'your token expired: log in again to rejoin'))
+      else this.end(client.clientId, new LabError('LAB_ERR_AUTH', 'your token expired: log in again to rejoin'))
     }
   }
 }

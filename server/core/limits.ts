@@ -113,7 +113,8 @@ export function rateLimited(bucket: TokenBucket, abusive = false): LabError {
 
 /**
  * How many clients each address has on one transport. acquire() throws
- * LAB_ERR_TOO_MANY_CONNECTIONS over the limit, else returns the release.
+ * LAB_ERR_TOO_MANY_CONNECTIONS over the limit, else returns the release
+ * (enter() and leave() are the same without the closure).
  */
 export class AddressCounter {
   private readonly counts = new Map<string, number>()
@@ -127,6 +128,20 @@ export class AddressCounter {
   }
 
   acquire(address: string | undefined): () => void {
+    const key = this.enter(address)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.leave(key)
+    }
+  }
+
+  /**
+   * acquire() without the closure: returns the key to leave() with, once. For a connection that keeps its
+   * key for as long as it lives, where a closure each would cost more than the count itself.
+   */
+  enter(address: string | undefined): string {
     const key = address ?? 'unknown'
     const count = this.counts.get(key) ?? 0
     if (this.limit > 0 && count >= this.limit) {
@@ -136,14 +151,13 @@ export class AddressCounter {
       )
     }
     this.counts.set(key, count + 1)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const left = (this.counts.get(key) ?? 1) - 1
-      if (left <= 0) this.counts.delete(key)
-      else this.counts.set(key, left)
-    }
+    return key
+  }
+
+  leave(key: string): void {
+    const left = (this.counts.get(key) ?? 1) - 1
+    if (left <= 0) this.counts.delete(key)
+    else this.counts.set(key, left)
   }
 
   count(address: string): number {

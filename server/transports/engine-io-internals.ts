@@ -47,22 +47,34 @@ export function onUpgradeResponse(engine: Engine, listener: (lines: string[], re
  * engine.io replaces the array when it flushes.
  */
 export function engineBuffered(conn: EngineSocket): () => number {
-  let queue: unknown[] | undefined
-  let counted = 0
-  let queued = 0
-  return () => {
-    const packets = conn.writeBuffer
-    if (packets !== queue || packets.length < counted) {
-      queue = packets
-      counted = 0
-      queued = 0
+  const count = new EngineBuffered(conn)
+  return () => count.read()
+}
+
+/** engineBuffered() as an object: what a connection keeps for as long as it lives, with no closure and context. */
+export class EngineBuffered {
+  private readonly conn: EngineSocket
+  private queue: unknown[] | undefined
+  private counted = 0
+  private queued = 0
+
+  constructor(conn: EngineSocket) {
+    this.conn = conn
+  }
+
+  read(): number {
+    const packets = this.conn.writeBuffer
+    if (packets !== this.queue || packets.length < this.counted) {
+      this.queue = packets
+      this.counted = 0
+      this.queued = 0
     }
-    for (; counted < packets.length; counted++) {
-      const data = packets[counted]!.data
-      queued += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 0
+    for (; this.counted < packets.length; this.counted++) {
+      const data = packets[this.counted]!.data
+      this.queued += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 0
     }
-    const ws = conn.transport.name === 'websocket' ? conn.transport.socket : undefined
-    return queued + (ws?.bufferedAmount ?? 0)
+    const ws = this.conn.transport.name === 'websocket' ? this.conn.transport.socket : undefined
+    return this.queued + (ws?.bufferedAmount ?? 0)
   }
 }
 

@@ -65,10 +65,9 @@ export class PushSession {
     this.connectionId = app.wire.opened(transport, opening)
     this.bucket = newBucket({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
     const push = fanout ?? (out.entry ? { fanout: EACH_SESSION, sink: this } : undefined)
-    // An instructor's disconnect ends it like any other reason (hub.end).
-    const end = (reason: LabError) => this.end(reason)
+    // An instructor's disconnect ends it like any other reason: hub.end calls this.end().
     const adopted =
-      adopt !== undefined && push && app.hub.attach(adopt, push.sink, end) ? app.hub.client(adopt) : undefined
+      adopt !== undefined && push && app.hub.attach(adopt, push.sink, this) ? app.hub.client(adopt) : undefined
     if (adopted) app.hub.moved(adopted.clientId, this.connectionId)
     // The token it came with (authenticated where its connection started): the hub ends it when the token expires.
     const principal = app.auth.principalOf(opening)
@@ -80,7 +79,7 @@ export class PushSession {
         transport,
         fanout: push?.fanout,
         sink: push?.sink,
-        end,
+        end: this,
         connectionId: this.connectionId,
         credential,
       })

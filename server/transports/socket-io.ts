@@ -28,20 +28,14 @@ import type { Fanout } from '../core/hub.ts'
 import type { Config } from '../config.ts'
 import { DEFAULT_ROOM, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
-import {
-  dropEngineSocket,
-  engineBuffered,
-  engineTcp,
-  engineSocket,
-  onUpgradeResponse,
-  type EngineSocket,
-} from './engine-io-internals.ts'
+import { dropEngineSocket, EngineBuffered, engineSocket, engineTcp, onUpgradeResponse } from './engine-io-internals.ts'
 import type { WireStream } from '../wire/meter.ts'
 import { meterSocketIoPayload } from '../wire/socket-io-payload.ts'
 import { entryParser } from '../wire/socket-io-encoder.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession, type PushOutput } from './push-session.ts'
 import { AddressCounter } from '../core/limits.ts'
+import { RequestLogger } from '../request-log.ts'
 
 const transport = 'socket.io'
 /** engine.io matches its path with the trailing slash. */
@@ -82,14 +76,19 @@ export const socketIo: FastifyPluginAsync = async (app) => {
 
   const engines = new Map<string, number>()
   const engineCount = (address: string | undefined) => engines.get(address ?? 'unknown') ?? 0
-  engine.on('connection', (conn: EngineSocket) => {
+  // The close listeners below are one function each for every session, which finds its own on the session:
+  // a closure (and once()'s wrapper) per session would be kept as long as it is open.
+  function engineClosed(this: LabEngineSocket): void {
+    const address = this[kEngineAddress]!
+    const left = engineCount(address) - 1
+    if (left > 0) engines.set(address, left)
+    else engines.delete(address)
+  }
+  engine.on('connection', (conn: LabEngineSocket) => {
     const address = app.clientAddress(conn.request)
     engines.set(address, engineCount(address) + 1)
-    conn.once('close', () => {
-      const left = engineCount(address) - 1
-      if (left > 0) engines.set(address, left)
-      else engines.delete(address)
-    })
+    conn[kEngineAddress] = address
+    conn.on('close', engineClosed)
   })
 
   // Each Engine.IO session, by its sid: the request that opened it, and its own counts on the wire meter
@@ -97,15 +96,17 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   // request; when the session upgrades, the inspector follows it to the upgrade and its 101. Every later
   // request or upgrade naming the sid is charged to its counts.
   const sessionsBySid = new Map<string, { first: IncomingMessage; stream: WireStream }>()
+  function sessionClosed(this: EngineConnection): void {
+    const { id } = engineSocket(this)
+    sessionsBySid.get(id)?.stream.close()
+    sessionsBySid.delete(id)
+  }
   engine.on('connection', (conn: EngineConnection) => {
     const { id, request } = engineSocket(conn)
     const stream = app.wire.openStream(transport, request)
     sessionsBySid.set(id, { first: request, stream })
     meterSocketIoPayload(conn, stream.recorder)
-    conn.once('close', () => {
-      sessionsBySid.delete(id)
-      stream.close()
-    })
+    conn.on('close', sessionClosed)
   })
   const sessionOf = (req: IncomingMessage) =>
     sessionsBySid.get(new URLSearchParams((req.url ?? '').split('?')[1]).get('sid') ?? '')
@@ -144,6 +145,9 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   // check a connection must pass happens here, before it is accepted, and a
   // refusal is a connect_error whose data.code says why.
   const perAddress = new AddressCounter(config.maxClientsPerAddress, 'Socket.IO connections')
+  function leaveAddress(this: LabEngineSocket): void {
+    for (; this[kCounted]! > 0; this[kCounted]!--) perAddress.leave(this[kEngineAddress]!)
+  }
   io.use((socket, next) => {
     try {
       const auth = authOf(socket)
@@ -152,8 +156,11 @@ export const socketIo: FastifyPluginAsync = async (app) => {
       readName(auth.name, principal)
       const { room } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
       app.hub.assertRoomAvailable(room)
-      const release = perAddress.acquire(app.clientAddress(socket.conn.request))
-      socket.conn.once('close', release)
+      const conn = socket.conn as unknown as LabEngineSocket
+      // The same address the session was counted under; a second namespace on the session counts again.
+      conn[kEngineAddress] = perAddress.enter(app.clientAddress(socket.conn.request))
+      if (!conn[kCounted]) conn.on('close', leaveAddress)
+      conn[kCounted] = (conn[kCounted] ?? 0) + 1
       next()
     } catch (error) {
       const lab = isLabError(error) ? error : new LabError('LAB_ERR_INTERNAL')
@@ -209,8 +216,13 @@ function uncorkFlush(conn: EngineConnection): void {
   engineTcp(engineSocket(conn))?.uncork()
 }
 
+const SETTLED: Promise<unknown> = Promise.resolve()
 const kConnection = Symbol('sioConnection')
 type LabSocket = Socket & { [kConnection]?: Connection }
+const kEngineAddress = Symbol('sioEngineAddress')
+const kCounted = Symbol('sioCounted')
+/** An Engine.IO session with the address it is counted under, and how many of its sockets perAddress counts. */
+type LabEngineSocket = EngineConnection & { [kEngineAddress]?: string; [kCounted]?: number }
 
 /** Every event of every socket, known or not: each in its turn, through the dialect's handler. */
 function socketEvent(this: LabSocket, event: unknown, ...args: unknown[]): void {
@@ -310,10 +322,10 @@ class Connection implements PushOutput {
   session!: PushSession
   private readonly app: FastifyInstance
   private readonly log: FastifyBaseLogger
-  private readonly bufferedBytes: () => number
+  private readonly bufferedBytes: EngineBuffered
   private greeted = false
   /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
-  private queue: Promise<unknown> = Promise.resolve()
+  private queue: Promise<unknown> = SETTLED
   /** Events queued or running, the first join included. */
   private waiting = 1
 
@@ -322,8 +334,14 @@ class Connection implements PushOutput {
     this.socket = socket
     this.dialect = dialect
     this.config = app.config
-    this.log = app.log.child({ conn: app.wire.connectionId(socket.conn.request.socket), transport, sid: socket.id })
-    this.bufferedBytes = engineBuffered(engineSocket(socket.conn))
+    // Made into pino's child only when it writes a line (see request-log.ts): an idle connection keeps it.
+    this.log = new RequestLogger(
+      app.log,
+      { sid: socket.id },
+      app.wire.connectionId(socket.conn.request.socket),
+      transport,
+    ).asLogger()
+    this.bufferedBytes = new EngineBuffered(engineSocket(socket.conn))
   }
 
   open(auth: Record<string, unknown>, fanout: Fanout<Connection>): void {
@@ -335,12 +353,16 @@ class Connection implements PushOutput {
     })
     try {
       const { room, cursor } = readRoomQuery({ room: auth.room, since: auth.since, epoch: auth.epoch })
+      // Settled to nothing, not to the welcome: the queue's tail is kept while the connection is idle.
       this.queue = this.session
         .join(room, cursor)
-        .catch((error: unknown) => this.refuse(error))
-        .finally(() => this.waiting--)
+        .then(
+          () => {},
+          (error: unknown) => this.refuse(error),
+        )
+        .finally(() => this.settle())
     } catch (error) {
-      this.waiting--
+      this.settle()
       this.refuse(error)
       return
     }
@@ -382,8 +404,13 @@ class Connection implements PushOutput {
       const message: ErrorMessage = session.fail(error, event)
       ack?.(message)
     } finally {
-      this.waiting--
+      this.settle()
     }
+  }
+
+  /** One less waiting; with none left, the queue's tail is the shared settled promise, not this connection's own. */
+  private settle(): void {
+    if (--this.waiting === 0) this.queue = SETTLED
   }
 
   disconnected(reason: string): void {
@@ -409,7 +436,7 @@ class Connection implements PushOutput {
   }
 
   buffered(): number {
-    return this.bufferedBytes()
+    return this.bufferedBytes.read()
   }
 
   close(error: LabError): void {

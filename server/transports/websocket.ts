@@ -94,6 +94,7 @@ export const websocket: FastifyPluginAsync = async (app) => {
   })
 }
 
+const SETTLED: Promise<unknown> = Promise.resolve()
 const kConnection = Symbol('wsConnection')
 const kAlive = Symbol('wsAlive')
 type LabSocket = WebSocket & { [kConnection]?: Connection; [kAlive]?: boolean }
@@ -131,10 +132,11 @@ class Connection implements PushOutput {
   /** The TCP connection under the socket: its frames of one turn are written together (write-batch.ts). */
   private readonly tcp: Socket
   private readonly perAddress: AddressCounter
-  private release: (() => void) | undefined
+  /** Its address's key in perAddress while it counts there. */
+  private counted: string | undefined
   private session!: PushSession
   /** The join, then each message in the order it came: a send never overtakes the join or another send. */
-  private queue: Promise<unknown> = Promise.resolve()
+  private queue: Promise<unknown> = SETTLED
   /** Messages queued or being handled, the join included. */
   private waiting = 1
 
@@ -158,7 +160,7 @@ class Connection implements PushOutput {
   open(query: Record<string, unknown>, raw: IncomingMessage): void {
     const { app, log } = this
     try {
-      this.release = this.perAddress.acquire(app.clientAddress(raw))
+      this.counted = this.perAddress.enter(app.clientAddress(raw))
       const name = readName(query.name, app.auth.principalOf(raw))
       const { room, cursor } = readRoomQuery(query)
       this.session = new PushSession(app, transport, name, raw, this, log)
@@ -172,7 +174,7 @@ class Connection implements PushOutput {
             this.refuse(error)
           },
         )
-        .finally(() => this.waiting--)
+        .finally(() => this.settle())
     } catch (error) {
       this.refuse(error)
     }
@@ -232,9 +234,15 @@ class Connection implements PushOutput {
     flushIfFull(this.tcp)
   }
 
+  /** One less waiting; with none left, the queue's tail is the shared settled promise, not this connection's own. */
+  private settle(): void {
+    if (--this.waiting === 0) this.queue = SETTLED
+  }
+
   private releaseOnce(): void {
-    this.release?.()
-    this.release = undefined
+    if (this.counted === undefined) return
+    this.perAddress.leave(this.counted)
+    this.counted = undefined
   }
 
   private refuse(error: unknown): void {
@@ -263,7 +271,7 @@ class Connection implements PushOutput {
     } catch (error) {
       session.fail(error, ref)
     } finally {
-      this.waiting--
+      this.settle()
     }
   }
 }

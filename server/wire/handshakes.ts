@@ -18,21 +18,20 @@
 //   one), for the server's own machine: the benchmarks read it.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+import { addTo, allOf, removeFrom, type OneOrMore } from './one-or-more.ts'
 import { offersBearer, redactHeader, redactUrl } from './redact.ts'
 import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 /** Handshakes of closed connections kept for pages that ask late (a page's current connection is always kept). */
 export const CLOSED_CONNECTIONS_KEPT = 256
 
 /**
- * A head as kept: its header lines, redacted, as one string (name, value,
- * name, value... joined by newlines, which no header holds): an idle
- * connection keeps its handshake for as long as it lives, and a pair per line
- * would be an array and two strings each.
+ * A head as kept: its start line, then its header lines, redacted, as one
+ * string (start line, name, value, name, value... joined by newlines, which
+ * no header holds): an idle connection keeps its handshake for as long as it
+ * lives, and a pair per line would be an array and two strings each, an
+ * object for the start line beside them one more.
  */
-interface Head {
-  startLine: string
-  headers: string
-}
+type Head = string
 
 interface Exchange {
   at: number
@@ -70,9 +69,9 @@ export class HandshakeLog {
   private readonly lastHttp = new Map<string, Exchange>()
   private readonly lastUpgrade = new Map<string, Exchange>()
   /** Connection id -> the streams opened there, one per transport (nearly always one). */
-  private readonly pins = new Map<string, Pin[]>()
+  private readonly pins = new Map<string, OneOrMore<Pin>>()
   /** Open connection id -> the pins that follow it (nearly always one). */
-  private readonly held = new Map<string, Pin[]>()
+  private readonly held = new Map<string, OneOrMore<Pin>>()
   /** Pins whose connection closed, oldest first. */
   private readonly retired = new Set<Pin>()
   private readonly isOpen: (connectionId: string) => boolean
@@ -101,7 +100,7 @@ export class HandshakeLog {
     if (!exchange) return
     const [startLine = '', ...rest] = lines
     const bearerOffered = offersBearer(req.headers)
-    exchange.response = { startLine, headers: flatHeaders(rest, bearerOffered) }
+    exchange.response = flatHeaders(startLine, rest, bearerOffered)
   }
 
   /**
@@ -116,9 +115,8 @@ export class HandshakeLog {
     if (!exchange) return undefined
     requestOf(exchange)
     const key = exchange.connectionId
-    const replaced = this.pins.get(key)?.find((pin) => pin.transport === transport)
+    const replaced = allOf(this.pins, key).find((pin) => pin.transport === transport)
     if (replaced) this.forget(replaced)
-    const streams = this.pins.get(key)
     const pin: Pin = {
       key,
       transport,
@@ -129,8 +127,7 @@ export class HandshakeLog {
       ...(auth ? { auth: { channel: auth.channel, name: auth.name, role: auth.role, expiresAt: auth.expiresAt } } : {}),
     }
     exchange.pin = pin
-    if (streams) streams.push(pin)
-    else this.pins.set(key, [pin])
+    addTo(this.pins, key, pin)
     this.hold(pin)
     return key
   }
@@ -160,16 +157,16 @@ export class HandshakeLog {
 
   /** A TCP connection closed: what follows it joins the closed ones kept, pushing out the oldest. */
   closed(connectionId: string): void {
-    const pins = this.held.get(connectionId)
-    if (!pins) return
+    const pins = allOf(this.held, connectionId)
+    if (pins.length === 0) return
     this.held.delete(connectionId)
     for (const pin of pins) this.retire(pin)
   }
 
   /** The handshakes of the streams opened on a connection, by transport, for a reader at `address`. */
   ofConnection(connectionId: string, address: string | undefined): Record<string, Handshake> | undefined {
-    const streams = this.pins.get(connectionId)
-    if (!streams) return undefined
+    const streams = allOf(this.pins, connectionId)
+    if (streams.length === 0) return undefined
     let result: Record<string, Handshake> | undefined
     for (const pin of streams)
       if (address === undefined || pin.address === address)
@@ -195,14 +192,11 @@ export class HandshakeLog {
       this.retire(pin)
       return
     }
-    const pins = this.held.get(pin.holder)
-    if (!pins) this.held.set(pin.holder, [pin])
-    else if (!pins.includes(pin)) pins.push(pin)
+    addTo(this.held, pin.holder, pin)
   }
 
   private release(pin: Pin): void {
-    const pins = this.held.get(pin.holder)
-    if (pins && removeFrom(pins, pin) && pins.length === 0) this.held.delete(pin.holder)
+    removeFrom(this.held, pin.holder, pin)
     this.retired.delete(pin)
   }
 
@@ -218,8 +212,7 @@ export class HandshakeLog {
 
   private forget(pin: Pin): void {
     this.release(pin)
-    const streams = this.pins.get(pin.key)
-    if (streams && removeFrom(streams, pin) && streams.length === 0) this.pins.delete(pin.key)
+    removeFrom(this.pins, pin.key, pin)
     if (pin.opened.pin === pin) pin.opened.pin = undefined
   }
 }
@@ -231,14 +224,6 @@ function shown(exchange: Exchange): Exchange {
   return current
 }
 
-/** Takes `item` out of `list`; false when it was not there. */
-function removeFrom<T>(list: T[], item: T): boolean {
-  const at = list.indexOf(item)
-  if (at < 0) return false
-  list.splice(at, 1)
-  return true
-}
-
 function requestSide(req: IncomingMessage): Head {
   const headers: string[] = []
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -247,20 +232,21 @@ function requestSide(req: IncomingMessage): Head {
   }
   // Joined rather than a template literal, which would keep the pieces as a rope.
   const startLine = [req.method, redactUrl(req.url ?? '/'), `HTTP/${req.httpVersion}`].join(' ')
-  return { startLine, headers: joinHead(headers) }
+  return joinHead(startLine, headers)
 }
 
-function flatHeaders(lines: string[], bearerOffered = false): string {
+function flatHeaders(startLine: string, lines: string[], bearerOffered = false): Head {
   const headers: string[] = []
   for (const line of lines) {
     const [name, value] = splitHeader(line, bearerOffered)
     headers.push(name, value)
   }
-  return joinHead(headers)
+  return joinHead(startLine, headers)
 }
 
-/** Node refuses a newline in a header (and ws writes none): a safe separator. */
-function joinHead(headers: string[]): string {
+/** Node refuses a newline in a start line or a header (and ws writes none): a safe separator. */
+function joinHead(startLine: string, headers: string[]): Head {
+  headers.unshift(startLine)
   for (let i = 0; i < headers.length; i++) if (headers[i]!.includes('\n')) headers[i] = headers[i]!.replace(/\n/g, ' ')
   return headers.join('\n')
 }
@@ -268,9 +254,9 @@ function joinHead(headers: string[]): string {
 /** A kept head as the API serves it: a pair per header line. */
 function served(head: Head): HandshakeSide {
   const headers: Array<[string, string]> = []
-  const parts = head.headers === '' ? [] : head.headers.split('\n')
+  const [startLine = '', ...parts] = head.split('\n')
   for (let i = 0; i < parts.length; i += 2) headers.push([parts[i]!, parts[i + 1] ?? ''])
-  return { startLine: head.startLine, headers }
+  return { startLine, headers }
 }
 
 function splitHeader(line: string, bearerOffered = false): [string, string] {
@@ -291,12 +277,12 @@ function responseSide(res: ServerResponse | undefined): Head | null {
   const raw = (res as unknown as { _header?: string | null } | undefined)?._header
   if (!raw) return null
   const [startLine = '', ...lines] = raw.split('\r\n').filter((line) => line.length > 0)
-  return { startLine, headers: flatHeaders(lines) }
+  return flatHeaders(startLine, lines)
 }
 
 /** The exchange's request head, made from its request the first time it is needed; the request is let go then. */
 function requestOf(exchange: Exchange): Head {
-  if (!exchange.request) {
+  if (exchange.request === undefined) {
     exchange.request = requestSide(exchange.req!)
     exchange.req = undefined
   }
@@ -305,7 +291,7 @@ function requestOf(exchange: Exchange): Head {
 
 /** The exchange's response head, read once it has been written; the response is let go then. */
 function responseOf(exchange: Exchange): Head | null {
-  if (exchange.response) return exchange.response
+  if (exchange.response !== undefined) return exchange.response
   const side = responseSide(exchange.res)
   if (side) {
     exchange.response = side

@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
 import { HandshakeLog } from './handshakes.ts'
+import { addTo, allOf, removeFrom, type OneOrMore } from './one-or-more.ts'
 import { FrameLog, FRAMES_KEPT, watchFrames, type FrameRecorder } from './ws-frames.ts'
 import {
   emptyTally,
@@ -204,7 +205,7 @@ export class WireMeter {
   /** Open streams, listed or not yet. */
   private readonly streams = new Set<Stream>()
   /** Connection id (as a welcome named it) -> the streams opened there, one per transport (nearly always one). */
-  private readonly listed = new Map<string, Stream[]>()
+  private readonly listed = new Map<string, OneOrMore<Stream>>()
   /** Connection id (as a welcome named it) -> the frames of the WebSocket its stream runs on. */
   private readonly frameLogs = new Map<string, FrameLog>()
   /** Listed frame logs whose connection closed, oldest first: the last FRAME_LOGS_CLOSED_KEPT stay readable. */
@@ -408,7 +409,7 @@ export class WireMeter {
     for (const socket of this.sockets.values()) if (socket[kState]!.stream?.closed === false) this.settle(socket)
     const result: ConnectionTallies = {}
     for (const id of connectionIds) {
-      for (const stream of this.listed.get(id) ?? []) {
+      for (const stream of allOf(this.listed, id)) {
         if (address !== undefined && stream.address !== address) continue
         ;(result[id] ??= {})[stream.transport] = toStreamTally(stream)
       }
@@ -579,14 +580,9 @@ export class WireMeter {
   private list(stream: Stream, connectionId: string): void {
     if (stream.closed || stream.listedAs === connectionId) return
     this.unlist(stream)
-    const streams = this.listed.get(connectionId)
-    const at = streams?.findIndex((other) => other.transport === stream.transport) ?? -1
-    if (!streams) this.listed.set(connectionId, [stream])
-    else if (at < 0) streams.push(stream)
-    else {
-      streams[at]!.listedAs = undefined
-      streams[at] = stream
-    }
+    const replaced = allOf(this.listed, connectionId).find((other) => other.transport === stream.transport)
+    if (replaced) this.unlist(replaced)
+    addTo(this.listed, connectionId, stream)
     stream.listedAs = connectionId
   }
 
@@ -594,11 +590,7 @@ export class WireMeter {
     const id = stream.listedAs
     if (id === undefined) return
     stream.listedAs = undefined
-    const streams = this.listed.get(id)
-    const at = streams?.indexOf(stream) ?? -1
-    if (at < 0) return
-    streams!.splice(at, 1)
-    if (streams!.length === 0) this.listed.delete(id)
+    removeFrom(this.listed, id, stream)
   }
 
   private settle(socket: MeteredSocket): void {

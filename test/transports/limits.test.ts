@@ -123,7 +123,10 @@ describe('clients per address', () => {
     sockets[0]!.close()
     await closed(sockets[0]!)
     const again = new WebSocket(wsUrl('room=crowd'))
-    await opened(again)
+    const first = await new Promise<{ type: string }>((resolve) =>
+      again.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()) as { type: string })),
+    )
+    expect(first.type, 'the place the closed one left is free again').toBe('welcome')
     for (const ws of [...sockets, again]) ws.close()
   })
 
@@ -137,7 +140,19 @@ describe('clients per address', () => {
       extra.once('connect_error', resolve),
     )
     expect(error.data).toEqual({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
-    for (const s of [...sockets, extra]) s.disconnect()
+    sockets[0]!.disconnect()
+    // The server frees the place when it sees the session close: until then a newcomer is still refused.
+    const again = await until(async () => {
+      const next = io(server.url, { forceNew: true, reconnection: false, auth: { protocol: 'lab', room: 'crowd' } })
+      const ok = await welcomed(next).then(
+        () => true,
+        () => false,
+      )
+      if (ok) return next
+      next.disconnect()
+      return undefined
+    }, 'a Socket.IO connection in the place the closed one left')
+    for (const s of [...sockets, extra, again]) s.disconnect()
   })
 
   it('answers the SSE stream over the limit with 429 before any event', async () => {
