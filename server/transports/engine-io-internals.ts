@@ -44,14 +44,9 @@ export function onUpgradeResponse(engine: Engine, listener: (lines: string[], re
  * Engine.IO has not handed to its transport yet, plus what the WebSocket
  * underneath has buffered. Neither has a public reading in engine.io. The
  * packet queue is counted as it grows, not summed again on every call;
- * engine.io replaces the array when it flushes.
+ * engine.io replaces the array when it flushes. An object, not a closure:
+ * a connection keeps it for as long as it lives.
  */
-export function engineBuffered(conn: EngineSocket): () => number {
-  const count = new EngineBuffered(conn)
-  return () => count.read()
-}
-
-/** engineBuffered() as an object: what a connection keeps for as long as it lives, with no closure and context. */
 export class EngineBuffered {
   private readonly conn: EngineSocket
   private queue: unknown[] | undefined

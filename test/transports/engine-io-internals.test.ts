@@ -10,7 +10,7 @@ import { Server as Engine, type Socket as RawEngineSocket } from 'engine.io'
 import WebSocket from 'ws'
 import {
   dropEngineSocket,
-  engineBuffered,
+  EngineBuffered,
   engineSocket,
   engineTcp,
   onUpgradeResponse,
@@ -60,7 +60,7 @@ describe('engine.io, beyond its public API', () => {
     client.close()
   })
 
-  it("names a session by its id, queues a polling client's packets in writeBuffer until it asks, and engineBuffered counts their bytes", async () => {
+  it("names a session by its id, queues a polling client's packets in writeBuffer until it asks, and EngineBuffered counts their bytes", async () => {
     const connected = nextConnection()
     const base = `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`
     const open = await (await fetch(base)).text()
@@ -69,7 +69,8 @@ describe('engine.io, beyond its public API', () => {
     const conn = engineSocket(raw)
     // The sid every later request of the session carries (an upgrade's too) is the Socket's id.
     expect(conn.id).toBe(sid)
-    const buffered = engineBuffered(conn)
+    const counted = new EngineBuffered(conn)
+    const buffered = () => counted.read()
     expect(buffered()).toBe(0)
     raw.send('hello')
     raw.send('world!')
@@ -90,7 +91,8 @@ describe('engine.io, beyond its public API', () => {
     const conn = engineSocket(raw)
     expect(conn.transport.name).toBe('websocket')
     expect(conn.transport.socket).toBeInstanceOf(WebSocket)
-    const buffered = engineBuffered(conn)
+    const counted = new EngineBuffered(conn)
+    const buffered = () => counted.read()
 
     // The reader stops: once the kernel's buffers are full, ws holds what is left.
     reader.socket.pause()
