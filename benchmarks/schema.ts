@@ -378,6 +378,8 @@ export const PushTransport = Type.Union([Type.Literal('sse'), Type.Literal('webs
 /** joins: N clients of one push transport joining one room on a fresh server, then held. */
 export const JoinsRow = Type.Object({
   ...SubjectFields,
+  /** alone (absent in older runs): the server in memory; redis: with REDIS_URL, presence through the shared log. */
+  setup: Type.Optional(Type.Union([Type.Literal('alone'), Type.Literal('redis')])),
   /** N: the clients asked to join */
   clients: Num,
   /** Clients that got their welcome. */

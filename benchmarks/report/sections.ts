@@ -371,6 +371,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
           `a ratio near N / smallest N means every join costs in proportion to the members already there ` +
           `(every join notice sent to every member). *Presence/client*: the presence deliveries ` +
           `(join notices, coalesced presence entries) each client received, on average. ` +
+          `*WebSocket + Redis*: WebSocket again, on a server with REDIS_URL (a redis-server of its own), where ` +
+          `every join and presence batch goes through the shared log. ` +
           `No baseline: the bare libraries have no presence.`,
       ),
       ...(j.rows.length > 0 ? [table(joinsTable(results)), list(joinsSentences(results))] : []),

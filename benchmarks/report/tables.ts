@@ -656,10 +656,10 @@ export const LINEAR_PER_JOIN_MAX = 1.5
 export function joinsSentences(results: BenchResults): string[] {
   const j = results.joins
   if (!j) return []
-  const transports = [...new Set(j.rows.map((r) => r.transport))]
-  return transports.map((transport) => {
-    const rows = j.rows.filter((r) => r.transport === transport)
-    const label = rows[0]!.label
+  // One series per transport and setup (alone, + Redis): the label says which.
+  const series = [...new Set(j.rows.map((r) => r.label))]
+  return series.map((label) => {
+    const rows = j.rows.filter((r) => r.label === label)
     const largest = rows.at(-1)!
     const smallest = rows.find((r) => r.complete)
     const held =

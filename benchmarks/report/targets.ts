@@ -196,8 +196,9 @@ function joinsGroup(results: BenchResults): TargetGroup {
   const joins = results.joins
   if (!joins) return { heading, items: ['Not measured in this run (it has no joins section).'] }
   const items: string[] = []
-  for (const transport of [...new Set(joins.rows.map((r) => r.transport))]) {
-    const rows = joins.rows.filter((r) => r.transport === transport)
+  // One series per transport and setup (alone, + Redis): the label says which.
+  for (const series of [...new Set(joins.rows.map((r) => r.label))]) {
+    const rows = joins.rows.filter((r) => r.label === series)
     const largest = rows.at(-1)!
     const errors = largest.failed + largest.notStarted + largest.droppedDuringHold
     const held =
@@ -213,7 +214,7 @@ function joinsGroup(results: BenchResults): TargetGroup {
           `${formatSignificant(smallest.cpuMsPerJoin)} CPU-ms; linear: at most ${formatRatio(LINEAR_TARGET)}): ` +
           (largest.perJoinRatio <= LINEAR_TARGET ? 'met' : 'not met')
         : `the per-join cost at ${formatNumber(largest.clients)}: not measured (it did not finish)`
-    items.push(`${label(transport)}: ${held}; ${growth}.`)
+    items.push(`${rows[0]!.setup === 'redis' ? series : label(rows[0]!.transport)}: ${held}; ${growth}.`)
   }
   return { heading, items }
 }

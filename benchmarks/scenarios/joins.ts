@@ -13,20 +13,30 @@
 //                          entries) a client received, on average: about N/2
 //                          when every join goes to every member
 //
+// WebSocket is measured once more on a server with REDIS_URL (a redis-server
+// of the scenario's own), where joins and presence go through the shared log:
+// the batches of presence entries must keep a storm linear there too.
+//
 // No baseline: the bare libraries have no presence. Each N may take
 // joinsLimitMs; one cut short is reported as such and the larger N of that
 // transport are not attempted.
+import { findBinary } from '../../cluster/children.ts'
+import { REDIS_APT_PACKAGE, startRedisServer } from '../../cluster/redis.ts'
 import type { CrowdReport } from '../clients/crowd.ts'
 import { sleep } from '../clients/common.ts'
 import type { Context } from '../context.ts'
 import type { LoadProcess } from '../load.ts'
 import { cpuSeconds } from '../metrics.ts'
+import { killOnExit } from '../processes.ts'
+import type { TransportName } from '../../server/core/protocol.ts'
 import type { JoinsRow, Loss } from '../schema.ts'
 import { subject, type Subject } from '../subjects.ts'
 import type { RunningTarget } from '../targets.ts'
 import { CLIENTS_PER_LOAD_PROCESS } from './idle.ts'
 
 export const JOINS_TRANSPORTS = ['sse', 'websocket', 'socket.io'] as const
+/** The transport measured again with REDIS_URL. */
+export const JOINS_REDIS_TRANSPORT = 'websocket'
 /** Clients opening at once, per load process: a join storm, not a thundering herd of handshakes. */
 export const JOIN_CONCURRENCY = 64
 const PRESENCE_POLL_MS = 100
@@ -59,9 +69,23 @@ function addLosses(lists: Loss[][]): Loss[] {
 
 type Measurement = Omit<JoinsRow, 'perJoinRatio'>
 
-async function measureJoins(ctx: Context, s: Subject, n: number, loads: LoadProcess[]): Promise<Measurement> {
+/** Where a row's server keeps its rooms: in memory, or in the Redis at `redisUrl`. */
+interface Setup {
+  setup: 'alone' | 'redis'
+  redisUrl?: string
+}
+
+async function measureJoins(
+  ctx: Context,
+  s: Subject,
+  n: number,
+  loads: LoadProcess[],
+  where: Setup = { setup: 'alone' },
+): Promise<Measurement> {
   const { options } = ctx
-  const target = await ctx.labWith({}, undefined, `joins-${s.transport}-${n}`)
+  const env: Record<string, string> = where.redisUrl ? { REDIS_URL: where.redisUrl, INSTANCE_ID: 'a' } : {}
+  const redis = where.setup === 'redis'
+  const target = await ctx.labWith(env, undefined, `joins-${s.transport}${redis ? '-redis' : ''}-${n}`)
   const crowd = ctx.tag('j')
   const room = crowd
   // Only as many load processes as N needs: a process of its own per CLIENTS_PER_LOAD_PROCESS clients.
@@ -112,8 +136,11 @@ async function measureJoins(ctx: Context, s: Subject, n: number, loads: LoadProc
       { user: c1.cpuUserUs, system: c1.cpuSystemUs },
     )
     const complete = joined === n && memberCount >= n
+    const row = ctx.row(s)
     return {
-      ...ctx.row(s),
+      ...row,
+      ...(redis ? { subject: `${row.subject}+redis`, label: `${row.label} + Redis` } : {}),
+      setup: where.setup,
       clients: n,
       joined,
       failed,
@@ -147,7 +174,9 @@ async function measureJoins(ctx: Context, s: Subject, n: number, loads: LoadProc
 /** Each row's per-join cost over its transport's at the smallest N measured in full. */
 export function withRatios(rows: Measurement[]): JoinsRow[] {
   return rows.map((row) => {
-    const smallest = rows.find((r) => r.transport === row.transport && r.complete)
+    const smallest = rows.find(
+      (r) => r.transport === row.transport && (r.setup ?? 'alone') === (row.setup ?? 'alone') && r.complete,
+    )
     const ratio =
       row.complete && smallest && smallest !== row && row.cpuMsPerJoin !== null && smallest.cpuMsPerJoin
         ? row.cpuMsPerJoin / smallest.cpuMsPerJoin
@@ -159,31 +188,50 @@ export function withRatios(rows: Measurement[]): JoinsRow[] {
 export async function runJoins(ctx: Context) {
   const { options } = ctx
   const transports = JOINS_TRANSPORTS.filter((t) => options.transports.includes(t))
+  const withRedis = options.transports.includes(JOINS_REDIS_TRANSPORT) && findBinary('redis-server') !== undefined
+  if (options.transports.includes(JOINS_REDIS_TRANSPORT) && !withRedis)
+    ctx.note(
+      `joins: ${JOINS_REDIS_TRANSPORT} + Redis not measured, redis-server not found (apt-get install ${REDIS_APT_PACKAGE}).`,
+    )
   const counts = options.joins
-  const bar = ctx.progress.scenario('joins', transports.length * counts.length)
+  const bar = ctx.progress.scenario('joins', (transports.length + (withRedis ? 1 : 0)) * counts.length)
   const extra: LoadProcess[] = []
   const rows: Measurement[] = []
+  /** Each N of one transport in one setup, smallest first; after one cut short, the larger ones are not attempted. */
+  const series = async (transport: TransportName, where: Setup) => {
+    const name = where.setup === 'redis' ? `${transport} + Redis` : transport
+    let cutShort: number | undefined
+    for (const n of counts) {
+      const label = `${name} ${n}`
+      if (cutShort !== undefined) {
+        ctx.note(`joins: ${label} not attempted, because ${name} ${cutShort} was cut short at the time limit.`)
+        bar.tick(`${label} (not attempted)`)
+        continue
+      }
+      try {
+        const row = await measureJoins(ctx, subject('lab', transport), n, loads, where)
+        rows.push(row)
+        if (!row.complete) cutShort = n
+      } catch (error) {
+        if (!ctx.skipped(error, `joins ${label}`)) throw error
+      }
+      bar.tick(label)
+    }
+  }
+  let loads: LoadProcess[] = [ctx.load]
   try {
     const wanted = Math.ceil(Math.max(...counts) / CLIENTS_PER_LOAD_PROCESS)
     for (let i = 1; i < wanted; i++) extra.push(await ctx.startLoad(`load-${i + 1}`))
-    const loads = [ctx.load, ...extra]
-    for (const transport of transports) {
-      let cutShort: number | undefined
-      for (const n of counts) {
-        const label = `${transport} ${n}`
-        if (cutShort !== undefined) {
-          ctx.note(`joins: ${label} not attempted, because ${transport} ${cutShort} was cut short at the time limit.`)
-          bar.tick(`${label} (not attempted)`)
-          continue
-        }
-        try {
-          const row = await measureJoins(ctx, subject('lab', transport), n, loads)
-          rows.push(row)
-          if (!row.complete) cutShort = n
-        } catch (error) {
-          if (!ctx.skipped(error, `joins ${label}`)) throw error
-        }
-        bar.tick(label)
+    loads = [ctx.load, ...extra]
+    for (const transport of transports) await series(transport, { setup: 'alone' })
+    if (withRedis) {
+      const redis = await startRedisServer()
+      const forget = killOnExit(() => redis.child().kill())
+      try {
+        await series(JOINS_REDIS_TRANSPORT, { setup: 'redis', redisUrl: redis.url })
+      } finally {
+        await redis.stop()
+        forget()
       }
     }
   } finally {

@@ -33,16 +33,24 @@ export interface Draft {
   rest: Record<string, unknown>
   /** A client the entry is not delivered to (the notes' socket.to(room): everyone but the sender). */
   except?: string
-  /** What the entry does to the room's presence, applied with it. */
-  presence?: { op: 'add' | 'del'; member: Member }
+  /** What the entry does to the room's presence, applied with it: every member, where the entry's lists are capped. */
+  presence?: PresenceChange
+}
+
+/** Who joined and who left, in full. */
+export interface PresenceChange {
+  joined: Member[]
+  left: Member[]
 }
 
 /** What a shared log calls on the hub of this server. */
 export interface LogSink {
   /** The room's copy starts over from this log (first follow, an epoch change, a gap that could not be filled). `roster` undefined keeps the current one. */
   restore(room: string, log: RoomLog, roster?: Member[]): void
-  /** The room's next entry, in seq order. */
-  apply(room: string, entry: LogEntry, except?: string): void
+  /** The room's next entry, in seq order; `presence`: a presence entry's whole lists, when its own are capped. */
+  apply(room: string, entry: LogEntry, except?: string, presence?: PresenceChange): void
+  /** Who is in the room, as of the last entry applied (read back after presence entries whose lists were capped). */
+  roster(room: string, members: Member[]): void
   /** The shared log is reachable again after an outage: say again who is here, send what could not be sent. */
   reconnected(): void
 }
@@ -115,8 +123,8 @@ export interface HubOptions {
   shared?: SharedLog
   /**
    * Member-deliveries a second each room may spend on join and leave notices before they are coalesced into
-   * presence entries (server/core/presence.ts); 0 never coalesces. Alone only: with a shared log each notice
-   * goes out on its own.
+   * presence entries (server/core/presence.ts); 0 never coalesces. With a shared log each server keeps its own
+   * budget per room, and counts every member of the room (its notices reach the other servers' members too).
    */
   presenceRate?: number
 }
@@ -221,8 +229,8 @@ export class Hub {
   private readonly following = new Map<string, Promise<Room<ClientState>>>()
   /** Rooms a join is under way in: not evicted meanwhile. */
   private readonly pinned = new Map<string, number>()
-  /** Leave notices the shared log could not take (it was unreachable): sent when it is back. */
-  private pendingLeaves: Draft[] = []
+  /** Leave notices and presence batches the shared log could not take (it was unreachable): sent when it is back. */
+  private pendingPresence: Draft[] = []
   private readonly presenceRate: number
   /** Per room: its presence budget, and the batch waiting for it (with the timer that sends it). */
   private readonly presenceBudgets = new Map<
@@ -237,12 +245,16 @@ export class Hub {
     this.now = options.now ?? Date.now
     this.shared = options.shared
     this.instance = options.shared?.instance
-    this.presenceRate = options.shared ? 0 : (options.presenceRate ?? 0)
+    this.presenceRate = options.presenceRate ?? 0
     this.shared?.attach({
       restore: (room, log, roster) => this.restore(room, log, roster),
-      apply: (room, entry, except) => {
+      apply: (room, entry, except, presence) => {
         const copy = this.rooms.get(room)
-        if (copy) this.append(copy, entry, except)
+        if (copy) this.append(copy, entry, except, presence)
+      },
+      roster: (room, members) => {
+        const copy = this.rooms.get(room)
+        if (copy) this.setRoster(copy, members)
       },
       reconnected: () => void this.reconnected(),
     })
@@ -314,12 +326,15 @@ export class Hub {
     try {
       let room = await this.followed(roomName)
       if (!client.rooms.has(roomName)) {
-        await this.shared.append(this.notice(roomName, 'join', client))
-        room = this.rooms.get(roomName) ?? room
-        if (!this.clients.has(clientId)) {
-          // It went away while joining: it leaves again, so that presence stays true.
-          void this.sendLeave(this.notice(roomName, 'leave', client))
-          throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
+        const notice = this.notice(roomName, 'join', client)
+        if (!this.coalesced(room, notice)) {
+          await this.shared.append(notice)
+          room = this.rooms.get(roomName) ?? room
+          if (!this.clients.has(clientId)) {
+            // It went away while joining: it leaves again, so that presence stays true.
+            void this.sendPresence(this.notice(roomName, 'leave', client))
+            throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
+          }
         }
         this.enter(room, client)
       }
@@ -341,7 +356,8 @@ export class Hub {
       this.announce(room, notice)
       return room.seq
     }
-    return (await this.sendLeave(notice)) ?? room.seq
+    if (this.coalesced(room, notice)) return room.seq
+    return (await this.sendPresence(notice)) ?? room.seq
   }
 
   /** Leaves every room (the leave notices follow, with a shared log) and forgets the client. */
@@ -570,15 +586,16 @@ export class Hub {
     return joined
   }
 
-  private append(room: Room<ClientState>, entry: LogEntry, except?: string): void {
+  private append(room: Room<ClientState>, entry: LogEntry, except?: string, whole?: PresenceChange): void {
     room.append(entry)
     room.lastUsedAt = this.now()
     if (entry.type === 'notice') {
       if (entry.event === 'join') room.roster.set(entry.who.clientId, entry.who)
       else room.roster.delete(entry.who.clientId)
     } else if (entry.type === 'presence') {
-      for (const member of entry.joined) room.roster.set(member.clientId, member)
-      for (const member of entry.left) room.roster.delete(member.clientId)
+      const change = whole ?? entry
+      for (const member of change.joined) this.present(room, member, true)
+      for (const member of change.left) this.present(room, member, false)
     }
     if (room.fanouts.size > 0) {
       const delivery: Delivery = { entry, encoded: encode(entry), except }
@@ -615,6 +632,28 @@ export class Hub {
     } as LogEntry
   }
 
+  /**
+   * A presence entry's member, into the roster or out of it. A member of this server is in it exactly while it
+   * is a member here: a batch sent to the shared log arrives back after the joins and leaves that came
+   * meanwhile, and must not undo them.
+   */
+  private present(room: Room<ClientState>, member: Member, joined: boolean): void {
+    if (member.instance === this.instance) joined = room.members.has(member.clientId)
+    if (joined) room.roster.set(member.clientId, member)
+    else room.roster.delete(member.clientId)
+  }
+
+  /**
+   * The room's roster as the shared log has it, with the joins and leaves of this server's own members that
+   * are still in the room's batch (not in the shared log yet).
+   */
+  private setRoster(room: Room<ClientState>, members: Member[]): void {
+    const batch = this.presenceBudgets.get(room.name)?.batch
+    room.roster.clear()
+    for (const member of members) if (!batch?.left.has(member.clientId)) room.roster.set(member.clientId, member)
+    if (batch) for (const member of batch.joined.values()) room.roster.set(member.clientId, member)
+  }
+
   private notice(roomName: string, event: 'join' | 'leave', client: ClientState): Draft {
     const who: Member = { clientId: client.clientId, name: client.name, transport: client.transport }
     if (this.instance !== undefined) who.instance = this.instance
@@ -622,25 +661,25 @@ export class Hub {
       type: 'notice',
       room: roomName,
       rest: { event, who, serverAt: this.now() },
-      presence: { op: event === 'join' ? 'add' : 'del', member: who },
+      presence: event === 'join' ? { joined: [who], left: [] } : { joined: [], left: [who] },
     }
   }
 
-  /** A leave notice to the shared log; kept for later when it cannot be sent now. Resolves to its seq. */
-  private async sendLeave(notice: Draft): Promise<number | undefined> {
+  /** A leave notice or a presence batch to the shared log; kept for later when it cannot be sent now. Resolves to its seq. */
+  private async sendPresence(draft: Draft): Promise<number | undefined> {
     try {
-      return (await this.shared!.append(notice)).seq
+      return (await this.shared!.append(draft)).seq
     } catch {
-      this.pendingLeaves.push(notice)
+      this.pendingPresence.push(draft)
       return undefined
     }
   }
 
-  /** The shared log is back: who is here, said again; the leave notices it missed, sent. */
+  /** The shared log is back: who is here, said again; the leave notices and batches it missed, sent. */
   private async reconnected(): Promise<void> {
-    const leaves = this.pendingLeaves
-    this.pendingLeaves = []
-    for (const notice of leaves) await this.sendLeave(notice)
+    const missed = this.pendingPresence
+    this.pendingPresence = []
+    for (const draft of missed) await this.sendPresence(draft)
     for (const room of this.rooms.values()) {
       const here = [...room.members.values()].map((client) => ({
         clientId: client.clientId,
@@ -688,8 +727,8 @@ export class Hub {
         room.members.set(id, member)
         if (member.sink !== undefined && member.fanout) room.sinks(member.fanout).set(id, member.sink)
       }
-    const everyone = roster ?? (old ? [...old.roster.values()] : [])
-    for (const member of everyone) room.roster.set(member.clientId, member)
+    if (roster) this.setRoster(room, roster)
+    else if (old) for (const [id, member] of old.roster) room.roster.set(id, member)
     this.rooms.set(name, room)
     // Members here missed what the copy skipped (another epoch, or more than the window): they
     // come back and resume, which tells each of them honestly what was recovered.
@@ -708,28 +747,44 @@ export class Hub {
     }
   }
 
-  /**
-   * A join or leave notice of this hub's own log: appended now while the room's presence budget allows it,
-   * else into the room's batch, which goes out as one presence entry when the budget allows again. Either
-   * way the roster (presence, welcomes) changes now.
-   */
+  /** A join or leave notice of this hub's own log: appended now, or into the room's batch (see coalesced). */
   private announce(room: Room<ClientState>, notice: Draft): void {
-    const { op, member } = notice.presence!
-    if (this.presenceRate > 0) {
-      let state = this.presenceBudgets.get(room.name)
-      if (!state)
-        this.presenceBudgets.set(room.name, (state = { budget: new PresenceBudget(this.presenceRate, this.now()) }))
-      const cost = pushMembers(room)
-      if (state.batch || !state.budget.take(cost, this.now())) {
-        ;(state.batch ??= new PresenceBatch()).add(op === 'add' ? 'join' : 'leave', member)
-        if (op === 'add') room.roster.set(member.clientId, member)
-        else room.roster.delete(member.clientId)
-        const name = room.name
-        state.timer ??= setTimeout(() => this.flushPresence(name), Math.max(10, state.budget.waitMs(cost, this.now())))
-        return
-      }
+    if (!this.coalesced(room, notice)) this.append(room, this.entry(room, notice))
+  }
+
+  /**
+   * True when the room's presence budget is spent: the notice goes into the room's batch, which goes out as
+   * one presence entry when the budget allows again, and the roster (presence, welcomes) changes now. False:
+   * the notice is to be sent on its own.
+   */
+  private coalesced(room: Room<ClientState>, notice: Draft): boolean {
+    if (this.presenceRate <= 0) return false
+    let state = this.presenceBudgets.get(room.name)
+    if (!state)
+      this.presenceBudgets.set(room.name, (state = { budget: new PresenceBudget(this.presenceRate, this.now()) }))
+    const cost = this.presenceCost(room)
+    if (!state.batch && state.budget.take(cost, this.now())) return false
+    const { joined, left } = notice.presence!
+    const batch = (state.batch ??= new PresenceBatch())
+    for (const member of joined) {
+      batch.add('join', member)
+      room.roster.set(member.clientId, member)
     }
-    this.append(room, this.entry(room, notice))
+    for (const member of left) {
+      batch.add('leave', member)
+      room.roster.delete(member.clientId)
+    }
+    const name = room.name
+    state.timer ??= setTimeout(() => this.flushPresence(name), Math.max(10, state.budget.waitMs(cost, this.now())))
+    return true
+  }
+
+  /**
+   * The deliveries one notice in this room costs: this server's push connections in it when it is alone; with a
+   * shared log, every member of the room on every server, since its notices reach them all.
+   */
+  private presenceCost(room: Room<ClientState>): number {
+    return this.shared ? room.roster.size : pushMembers(room)
   }
 
   /** The room's waiting joins and leaves, as one presence entry. */
@@ -742,8 +797,10 @@ export class Hub {
     const room = this.rooms.get(name)
     if (!room || !batch || batch.empty) return
     const now = this.now()
-    state.budget.spend(pushMembers(room), now)
-    this.append(room, this.entry(room, { type: 'presence', room: name, rest: batch.rest(room.roster.size, now) }))
+    state.budget.spend(this.presenceCost(room), now)
+    const rest = batch.rest(room.roster.size, now)
+    if (this.shared) void this.sendPresence({ type: 'presence', room: name, rest, presence: batch.whole() })
+    else this.append(room, this.entry(room, { type: 'presence', room: name, rest }))
   }
 
   /** Makes the client a member: from now on the room's entries reach it. */

@@ -9,6 +9,9 @@
 // PRESENCE_RATE deliveries a second per room: a storm's cost grows linearly.
 // Who is in the room stays exact throughout (the hub's roster, the welcome's
 // memberCount, /api/rooms/:room/presence): only the telling is coalesced.
+// With a shared log (Redis) each server keeps its own budget per room; a
+// batch is one entry there, and carries its whole lists to the other servers
+// beside the capped ones clients see (server/scale/append.lua).
 import type { Member } from './protocol.ts'
 import { WELCOME_MEMBERS_MAX } from './names.ts'
 
@@ -65,6 +68,11 @@ export class PresenceBatch {
 
   get empty(): boolean {
     return this.joined.size === 0 && this.left.size === 0
+  }
+
+  /** Every member who joined and left: what a shared log's other servers apply to their rosters. */
+  whole(): { joined: Member[]; left: Member[] } {
+    return { joined: [...this.joined.values()], left: [...this.left.values()] }
   }
 
   /** The entry's fields after id: the lists capped, the counts whole. */

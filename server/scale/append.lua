@@ -1,17 +1,18 @@
 -- One entry into a room's log, atomically: the next seq, the two bounded
--- streams (messages, and join/leave notices, so a crowd reconnecting cannot
--- push the chat out of reach), presence, and the publish that carries the
--- entry to every server. Nothing else writes these keys, so seq order in the
--- streams is the order every subscriber receives.
+-- streams (messages, and join/leave notices and presence batches, so a crowd
+-- reconnecting cannot push the chat out of reach), presence, and the publish
+-- that carries the entry to every server. Nothing else writes these keys, so
+-- seq order in the streams is the order every subscriber receives.
 --
 -- KEYS: meta (hash: epoch, seq, lost), messages, notices (streams, ids
 -- "<seq>-0", field e = the entry's JSON), presence (hash: clientId -> member)
--- ARGV: kind, head, tail, except, fresh epoch, limit, presence op ('', add,
--- del), presence field, presence value, channel, ttl ms
+-- ARGV: kind, head, tail, except, fresh epoch, limit, channel, ttl ms, whole
+-- (a presence batch's every member, as JSON, when its entry's lists are
+-- capped; published after the entry, never stored), then pairs of clientId
+-- and member JSON ('' for one that left)
 local meta, messages, notices, presence = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local kind, head, tail, except, fresh = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local limit, op, field, value = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
-local channel, ttl = ARGV[10], tonumber(ARGV[11])
+local limit, channel, ttl, whole = tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), ARGV[9]
 
 local epoch = redis.call('HGET', meta, 'epoch')
 if not epoch or (redis.call('EXISTS', messages) == 0 and redis.call('EXISTS', notices) == 0) then
@@ -21,6 +22,19 @@ if not epoch or (redis.call('EXISTS', messages) == 0 and redis.call('EXISTS', no
   epoch = fresh
   redis.call('DEL', messages, notices)
   redis.call('HSET', meta, 'epoch', epoch, 'seq', 0, 'lost', 0)
+end
+
+for i = 10, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', presence, ARGV[i])
+  else
+    redis.call('HSET', presence, ARGV[i], ARGV[i + 1])
+  end
+end
+if kind == 'presence' then
+  -- Who is in the room on every server, once this batch is applied (a JSON
+  -- string cannot hold this pattern: its quotes are escaped).
+  tail = string.gsub(tail, '"memberCount":%d+', '"memberCount":' .. redis.call('HLEN', presence), 1)
 end
 
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
@@ -40,15 +54,14 @@ if kind == 'message' then
 end
 redis.call('XADD', stream, 'MAXLEN', limit, seq .. '-0', 'e', entry)
 
-if op == 'add' then
-  redis.call('HSET', presence, field, value)
-elseif op == 'del' then
-  redis.call('HDEL', presence, field)
-end
 -- An idle room's keys go together; its next entry starts a new epoch.
 for _, key in ipairs(KEYS) do
   redis.call('PEXPIRE', key, ttl)
 end
 
-redis.call('PUBLISH', channel, except .. '\n' .. entry)
+local message = except .. '\n' .. entry
+if whole ~= '' then
+  message = message .. '\n' .. whole
+end
+redis.call('PUBLISH', channel, message)
 return entry

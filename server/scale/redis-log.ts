@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Redis, type RedisOptions } from 'ioredis'
 import { LabError } from '../core/errors.ts'
-import type { Draft, LogSink, SharedLog } from '../core/hub.ts'
+import type { Draft, LogSink, PresenceChange, SharedLog } from '../core/hub.ts'
 import type { LogEntry, Member } from '../core/protocol.ts'
 import type { RoomLog } from '../core/room.ts'
 
@@ -182,6 +182,9 @@ export class RedisLog implements SharedLog {
     const head = `{"type":${JSON.stringify(draft.type)},"room":${JSON.stringify(draft.room)}`
     const tail = `,${JSON.stringify(draft.rest).slice(1)}`
     const presence = draft.presence
+    const changes: string[] = []
+    for (const member of presence?.joined ?? []) changes.push(member.clientId, JSON.stringify(member))
+    for (const member of presence?.left ?? []) changes.push(member.clientId, '')
     const call = this.cmd.labAppend(
       ...keys(draft.room),
       draft.type,
@@ -190,11 +193,10 @@ export class RedisLog implements SharedLog {
       draft.except ?? '',
       randomBytes(4).toString('hex'),
       this.options.historyLimit,
-      presence?.op ?? '',
-      presence?.member.clientId ?? '',
-      presence ? JSON.stringify(presence.member) : '',
       channelOf(draft.room),
       ROOM_TTL_MS,
+      draft.type === 'presence' && presence && cappedDraft(draft.rest, presence) ? JSON.stringify(presence) : '',
+      ...changes,
     )
     this.inFlight.add(call)
     let json: string
@@ -310,18 +312,22 @@ export class RedisLog implements SharedLog {
     return OWN_ENTRY_GRACE_MS
   }
 
+  /** One published entry: `except \n entry`, and `\n whole` after a presence batch whose lists are capped. */
   private receive(channel: string, message: string): void {
     const feed = this.feeds.get(roomOfChannel(channel))
     if (!feed) return
     const newline = message.indexOf('\n')
+    const second = message.indexOf('\n', newline + 1)
     let entry: LogEntry
+    let whole: PresenceChange | undefined
     try {
-      entry = JSON.parse(message.slice(newline + 1)) as LogEntry
+      entry = JSON.parse(second < 0 ? message.slice(newline + 1) : message.slice(newline + 1, second)) as LogEntry
+      if (second >= 0) whole = JSON.parse(message.slice(second + 1)) as PresenceChange
     } catch {
       // Not ours: nothing to deliver. A real entry missing because of it shows up as a gap and is read back.
       return
     }
-    feed.receive(entry, newline > 0 ? message.slice(0, newline) : undefined)
+    feed.receive(entry, newline > 0 ? message.slice(0, newline) : undefined, whole)
   }
 
   private async revokedSoFar(): Promise<Revocation[]> {
@@ -378,7 +384,7 @@ export class RedisLog implements SharedLog {
                 type: 'notice',
                 room,
                 rest: { event: 'leave', who: member, serverAt: Date.now() },
-                presence: { op: 'del', member },
+                presence: { joined: [], left: [member] },
               })
             }
           }
@@ -414,7 +420,7 @@ class Feed {
   private ready = false
   private busy = false
   private stopped = false
-  private buffer: Array<[LogEntry, string | undefined]> = []
+  private buffer: Array<[LogEntry, string | undefined, PresenceChange | undefined]> = []
   private waiters: Array<{ entry: LogEntry; done: () => void }> = []
   private readonly room: string
   private readonly log: RedisLog
@@ -424,10 +430,10 @@ class Feed {
     this.log = log
   }
 
-  receive(entry: LogEntry, except: string | undefined): void {
-    if (!this.ready || this.busy) this.buffer.push([entry, except])
-    else if (!this.offer(entry, except)) {
-      this.buffer.push([entry, except])
+  receive(entry: LogEntry, except: string | undefined, whole: PresenceChange | undefined): void {
+    if (!this.ready || this.busy) this.buffer.push([entry, except, whole])
+    else if (!this.offer(entry, except, false, whole)) {
+      this.buffer.push([entry, except, whole])
       void this.catchUp()
     }
   }
@@ -451,14 +457,22 @@ class Feed {
     if (this.busy || this.stopped || !this.ready) return
     this.busy = true
     try {
+      let withPresence = false
       for (let round = 0; round < 5; round++) {
         const from = this.epoch === '' ? '-' : `${this.seq + 1}-0`
-        const { log } = await this.log.read(this.room, from, false)
+        const { log, roster } = await this.log.read(this.room, from, withPresence)
         if (log.epoch === this.epoch && log.lostBefore <= this.seq) {
+          // A presence batch read back has its lists capped: who it brought and took is in the presence hash,
+          // read in the same snapshot. Read again with it.
+          if (!withPresence && log.notices.some(capped)) {
+            withPresence = true
+            continue
+          }
           // What the streams kept, in order. Only notices can be missing here (they are trimmed on their own, as
           // in a Room): the snapshot is complete up to its seq otherwise.
           for (const entry of merge(log.messages, log.notices)) this.offer(entry, undefined, true)
           this.seq = Math.max(this.seq, log.seq)
+          if (withPresence) this.log.sink?.roster(this.room, roster)
         } else {
           // Another epoch, or entries this copy never had fell out of the window: start over from the log.
           const whole = await this.log.read(this.room, '-', true)
@@ -505,7 +519,7 @@ class Feed {
   }
 
   /** Applies the entry if it is the next one; false for a gap (or another epoch) that must be read first. */
-  private offer(entry: LogEntry, except: string | undefined, filling = false): boolean {
+  private offer(entry: LogEntry, except: string | undefined, filling = false, whole?: PresenceChange): boolean {
     if (entry.epoch !== this.epoch) {
       // The first entry of a room that had no log yet is no gap; any other epoch change is.
       if (!(this.epoch === '' && this.seq === 0 && entry.seq === 1)) return false
@@ -514,7 +528,7 @@ class Feed {
     if (entry.seq <= this.seq) return true
     if (entry.seq > this.seq + 1 && !filling) return false
     this.seq = entry.seq
-    this.log.sink?.apply(this.room, entry, except)
+    this.log.sink?.apply(this.room, entry, except, whole)
     this.settle()
     return true
   }
@@ -524,8 +538,8 @@ class Feed {
     const waiting = this.buffer.sort((a, b) => (a[0].epoch === b[0].epoch ? a[0].seq - b[0].seq : 0))
     this.buffer = []
     for (let i = 0; i < waiting.length; i++) {
-      const [entry, except] = waiting[i]!
-      if (!this.offer(entry, except)) {
+      const [entry, except, whole] = waiting[i]!
+      if (!this.offer(entry, except, false, whole)) {
         this.buffer = waiting.slice(i)
         return false
       }
@@ -554,6 +568,15 @@ class Feed {
     this.waiters = this.waiters.filter((w) => w !== waiter)
     waiter.done()
   }
+}
+
+/** Whether a presence batch's lists leave out some of the members it counts. */
+function cappedDraft(rest: Record<string, unknown>, whole: PresenceChange): boolean {
+  return (rest.joined as unknown[]).length < whole.joined.length || (rest.left as unknown[]).length < whole.left.length
+}
+
+function capped(entry: LogEntry): boolean {
+  return entry.type === 'presence' && (entry.joined.length < entry.joins || entry.left.length < entry.leaves)
 }
 
 function merge(a: LogEntry[], b: LogEntry[]): LogEntry[] {

@@ -638,6 +638,33 @@ describe('joins', () => {
     expect(joinsSentences(steep)[0]).toContain('4.00x of its 1.00 CPU-ms at 1,000: not linear in N')
   })
 
+  it('keeps WebSocket through Redis a series of its own: its rows, its sentence, its target and its own smallest N', () => {
+    const both = structuredClone(results)
+    const redisRows = both.joins!.rows.map((r) => ({
+      ...r,
+      subject: `${r.subject}+redis`,
+      label: `${r.label} + Redis`,
+      setup: 'redis' as const,
+      cpuSeconds: r.cpuSeconds * 2,
+      cpuMsPerJoin: r.cpuMsPerJoin! * 2,
+    }))
+    both.joins!.rows.push(...redisRows)
+    expect(joinsTable(both).rows.map((r) => `${r[0]} ${r[1]}`)).toEqual([
+      'WebSocket 1,000',
+      'WebSocket 10,000',
+      'WebSocket + Redis 1,000',
+      'WebSocket + Redis 10,000',
+    ])
+    const sentences = joinsSentences(both)
+    expect(sentences).toHaveLength(2)
+    expect(sentences[1]).toMatch(/^WebSocket \+ Redis: 10,000 of 10,000 clients joined one room/)
+    expect(sentences[1]).toContain('1.20x of its 2.00 CPU-ms at 1,000')
+    const joinTargets = targetGroups(both).find((g) => g.heading.startsWith('4. Joins'))!.items
+    expect(joinTargets.at(-1)).toMatch(/^WebSocket \+ Redis: 10,000 of 10,000 held with 0 errors: met; /)
+    const ratios = withRatios(both.joins!.rows.map(({ perJoinRatio: _, ...r }) => r))
+    expect(ratios.map((r) => r.perJoinRatio)).toEqual([null, 1.2, null, 1.2])
+  })
+
   it('divides each per-join cost by the smallest complete N of the same transport', () => {
     const [small, large] = results.joins!.rows
     const rows = withRatios([

@@ -117,11 +117,9 @@ describe.skipIf(!hasRedis)('the shared log', () => {
         '',
         'unused',
         1000,
-        '',
-        '',
-        '',
         'nobody-listens',
         60_000,
+        '',
       )
     }
     await writer.send(room, 'after the hole')
