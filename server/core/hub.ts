@@ -11,7 +11,7 @@
 // them, and the methods that write (join, leave, publish) resolve once this
 // server has applied their entry.
 import { randomUUID } from 'node:crypto'
-import { encode, type Encoded } from '../wire/payload.ts'
+import { encode, forgetEncoding, type Encoded } from '../wire/payload.ts'
 import { LabError } from './errors.ts'
 import { PresenceBatch, PresenceBudget } from './presence.ts'
 import { Room, type ReadResult, type RoomLog } from './room.ts'
@@ -166,6 +166,11 @@ export interface ConnectOptions {
 
 export type Ending = ((reason: LabError) => void) | { end(reason: LabError): void }
 
+/** What waits for a room's next entry (a held long poll): woken once. */
+export interface Waiter {
+  woken(): void
+}
+
 export interface Credential {
   id: string
   expiresAt: number
@@ -221,7 +226,7 @@ export class Hub {
   private readonly rooms = new Map<string, Room<ClientState>>()
   private readonly clients = new Map<string, ClientState>()
   /** Long polls waiting per room name. Kept apart from the rooms so that waiting on a room neither creates nor pins it. */
-  private readonly watchers = new Map<string, Set<() => void>>()
+  private readonly watchers = new Map<string, Set<Waiter>>()
   private readonly sweepTimer: NodeJS.Timeout
   /** Called with every entry appended anywhere: metrics, logs, Socket.IO's rooms. */
   private readonly appendListeners = new Set<(entry: LogEntry, except?: string) => void>()
@@ -411,34 +416,34 @@ export class Hub {
   }
 
   /**
-   * Calls onAppend once the room has an entry after `afterSeq` (at once if it
-   * already has). Returns a function that cancels the wait. Long polls hold on this.
+   * Calls waiter.woken() once, when the room has an entry after `afterSeq` (at
+   * once if it already has); unwait() cancels. Long polls hold on this. The
+   * waiter is kept as it is, not wrapped in closures: a class's idle long
+   * polls are held by the thousand.
    */
-  waitFor(roomName: string, afterSeq: number, onAppend: () => void): () => void {
+  waitFor(roomName: string, afterSeq: number, waiter: Waiter): void {
     const room = this.rooms.get(roomName)
     if (room && room.seq > afterSeq) {
-      onAppend()
-      return () => {}
+      waiter.woken()
+      return
     }
-    let waiting = this.watchers.get(roomName)
-    if (!waiting) this.watchers.set(roomName, (waiting = new Set()))
-    const watchers = waiting
-    const cancel = () => {
-      watchers.delete(watcher)
-      if (watchers.size === 0 && this.watchers.get(roomName) === watchers) this.watchers.delete(roomName)
-    }
-    const watcher = () => {
-      cancel()
-      onAppend()
-    }
-    watchers.add(watcher)
+    let watchers = this.watchers.get(roomName)
+    if (!watchers) this.watchers.set(roomName, (watchers = new Set()))
+    watchers.add(waiter)
     // A copy dropped since the read that came before: follow it again, or nothing would wake the wait.
     if (this.shared && !room)
       this.followed(roomName).then(
-        (copy) => copy.seq > afterSeq && watchers.has(watcher) && watcher(),
+        (copy) => copy.seq > afterSeq && this.unwait(roomName, waiter) && waiter.woken(),
         () => {},
       )
-    return cancel
+  }
+
+  /** Stops a wait; false when it was no longer waiting (woken already, or cancelled). */
+  unwait(roomName: string, waiter: Waiter): boolean {
+    const watchers = this.watchers.get(roomName)
+    if (!watchers?.delete(waiter)) return false
+    if (watchers.size === 0) this.watchers.delete(roomName)
+    return true
   }
 
   /**
@@ -556,8 +561,9 @@ export class Hub {
   close(): void {
     clearInterval(this.sweepTimer)
     for (const { timer } of this.presenceBudgets.values()) clearTimeout(timer)
-    for (const watchers of [...this.watchers.values()]) {
-      for (const watcher of [...watchers]) watcher()
+    for (const [name, watchers] of [...this.watchers]) {
+      this.watchers.delete(name)
+      for (const waiter of watchers) waiter.woken()
     }
   }
 
@@ -607,9 +613,12 @@ export class Hub {
         }
       }
     }
-    // Waiters remove themselves when woken, so iterate over a copy (only when there are any).
+    // Every waiter is woken once: the set goes first, so that one waiting again at once waits for the next entry.
     const watchers = this.watchers.get(room.name)
-    if (watchers) for (const watcher of [...watchers]) watcher()
+    if (watchers) {
+      this.watchers.delete(room.name)
+      for (const waiter of watchers) waiter.woken()
+    }
     for (const listener of this.appendListeners) {
       try {
         listener(entry, except)
@@ -617,6 +626,9 @@ export class Hub {
         // Same as a broken pipe: the entry is logged and the other listeners still run.
       }
     }
+    // Delivered: a notice's JSON would stay with it in the log, some 250 bytes per member of a crowd, for the
+    // resumes and polls that may read it again (and make it again when they do). A message keeps its own.
+    if (entry.type !== 'message') forgetEncoding(entry)
   }
 
   /** Numbers a draft in this hub's own log. */

@@ -68,7 +68,6 @@ const kHeldPoll = Symbol('heldPoll')
  */
 class HeldPoll {
   private timer: NodeJS.Timeout | undefined
-  private stopWaiting: (() => void) | undefined
   private readonly releaseHold: () => void
   private readonly app: FastifyInstance
   private readonly held: Set<HeldPoll>
@@ -106,19 +105,22 @@ class HeldPoll {
   hold(afterSeq: number, timeoutMs: number): void {
     this.held.add(this)
     this.timer = setTimeout(answerHeld, timeoutMs, this)
-    // Written in an argument's place, the arrow stays unnamed: tsx keeps names, and a named closure carries a
-    // property dictionary of its own (some 256 bytes per held poll).
-    this.stopWaiting = this.app.hub.waitFor(this.room, afterSeq, () => this.finish(true))
+    this.app.hub.waitFor(this.room, afterSeq, this)
     const res = this.reply.raw as HeldResponse
     res[kHeldPoll] = this
     res.once('close', heldClientLeft)
+  }
+
+  /** The room has a new entry (the hub's Waiter). */
+  woken(): void {
+    this.finish(true)
   }
 
   /** Answers the client with what the room has now (`answer`), or just lets go of the poll; only the first call counts. */
   finish(answer: boolean): void {
     if (!this.held.delete(this)) return
     clearTimeout(this.timer)
-    this.stopWaiting?.()
+    this.app.hub.unwait(this.room, this)
     this.releaseHold()
     this.releaseAddress?.()
     if (answer) this.app.hub.read(this.room, this.cursor).then((batch) => this.answer(batch), this.reject)

@@ -48,6 +48,15 @@ export function encode(message: object): Encoded {
   return (holder[kEncoded] ??= new Encoded(JSON.stringify(message)))
 }
 
+/**
+ * Lets go of the message's encoding; the next encode() makes it again. For an entry that stays in a room's log but
+ * is rarely read again once delivered (a join or leave notice: a crowd keeps one per member).
+ */
+export function forgetEncoding(message: object): void {
+  const holder = message as { [kEncoded]?: Encoded }
+  if (holder[kEncoded] !== undefined) holder[kEncoded] = undefined
+}
+
 /** The entry's encoding when something has already made it (the hub, for every entry it delivers); never makes one. */
 export function encodedOf(message: unknown): Encoded | undefined {
   return typeof message === 'object' && message !== null ? (message as { [kEncoded]?: Encoded })[kEncoded] : undefined

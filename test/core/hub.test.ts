@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Hub } from '../../server/core/hub.ts'
 import type { LogEntry } from '../../server/core/protocol.ts'
 import { LabError } from '../../server/core/errors.ts'
+import { encode, encodedOf } from '../../server/wire/payload.ts'
 
 const hubs: Hub[] = []
 function hub(options: Partial<ConstructorParameters<typeof Hub>[0]> = {}) {
@@ -100,7 +101,7 @@ describe('Hub', () => {
     const kept = await h.publish(sender, 'kept', { text: 'history' })
     for (let i = 0; i < 50; i++) {
       expect(await h.read(`probe-${i}`)).toMatchObject({ epoch: '', seq: 0, recovered: true, entries: [] })
-      h.waitFor(`waiter-${i}`, 0, () => {})
+      h.waitFor(`waiter-${i}`, 0, { woken() {} })
     }
     expect(h.roomSummaries().map((r) => r.room)).toEqual(['kept'])
     expect((await h.read('kept', { seq: 0 })).entries).toEqual([kept])
@@ -126,15 +127,54 @@ describe('Hub', () => {
     await expect(h.publish(sender, 'four', { text: 'd' })).rejects.toThrow(LabError)
   })
 
+  it("lets go of a delivered notice's JSON, which a reader makes again, and keeps a message's", async () => {
+    const h = hub()
+    const got: LogEntry[] = []
+    const ann = h.connect({ name: 'ann', transport: 'test', deliver: (e) => got.push(e) })
+    await h.join(ann.clientId, 'r')
+    const bob = h.connect({ name: 'bob', transport: 'test' })
+    await h.join(bob.clientId, 'r')
+    const message = await h.publish(sender, 'r', { text: 'kept' })
+    const [notice] = got
+    expect(notice).toMatchObject({ type: 'notice', event: 'join' })
+    expect(encodedOf(notice)).toBeUndefined()
+    expect(encodedOf(message)?.json).toBe(JSON.stringify(message))
+    const { entries } = await h.read('r', { seq: 0 })
+    expect(entries.find((e) => e.seq === notice!.seq)).toBe(notice)
+    expect(encode(notice!).json).toBe(JSON.stringify(notice))
+  })
+
   it('wakes a waiter when its room gets a new entry, and not for other rooms', async () => {
     const h = hub()
     let woken = 0
-    h.waitFor('r', 0, () => woken++)
+    h.waitFor('r', 0, { woken: () => woken++ })
     await h.publish(sender, 'elsewhere', { text: 'x' })
     expect(woken).toBe(0)
     await h.publish(sender, 'r', { text: 'x' })
     await h.publish(sender, 'r', { text: 'y' })
     expect(woken).toBe(1)
+  })
+
+  it('wakes a waiter that waits again at once for the next entry only, and not one that stopped waiting', async () => {
+    const h = hub()
+    let woken = 0
+    const again = {
+      woken() {
+        woken++
+        h.waitFor('r', woken, again)
+      },
+    }
+    h.waitFor('r', 0, again)
+    let stopped = 0
+    const quitter = { woken: () => stopped++ }
+    h.waitFor('r', 0, quitter)
+    expect(h.unwait('r', quitter)).toBe(true)
+    await h.publish(sender, 'r', { text: 'x' })
+    expect(woken).toBe(1)
+    await h.publish(sender, 'r', { text: 'y' })
+    expect(woken).toBe(2)
+    expect(stopped).toBe(0)
+    expect(h.unwait('r', quitter)).toBe(false)
   })
 
   it('drops a leased client that stops touching, with a leave notice', async () => {

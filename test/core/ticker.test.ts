@@ -93,7 +93,7 @@ describe('Ticker', () => {
   it('sends nothing to a room that only has readers, or when other rooms get members', async () => {
     const { hub, clock, ticker, updates } = setup(4)
     await hub.read(TICKER_ROOM)
-    hub.waitFor(TICKER_ROOM, 0, () => {})
+    hub.waitFor(TICKER_ROOM, 0, { woken() {} })
     const ann = hub.connect({ name: 'ann', transport: 'test' })
     await hub.join(ann.clientId, 'lobby')
     expect(ticker.running).toBe(false)
