@@ -117,7 +117,7 @@ export const Presence = Type.Object({
   left: Type.Array(Member),
   joins: Type.Integer(),
   leaves: Type.Integer(),
-  /** Members in the room once these joins and leaves are applied, as this server counts them. */
+  /** Members in the room once these joins and leaves are applied: on this server, or with Redis on every server. */
   memberCount: Type.Integer(),
   serverAt: Type.Number(),
 })

@@ -5,13 +5,12 @@
 // members than an entry's lists hold. What a storm costs is measured by
 // `npm run bench` (the joins scenario); this file checks that presence stays
 // true.
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import type { LogEntry, Member, Presence } from '../../server/core/protocol.ts'
 import { WELCOME_MEMBERS_MAX } from '../../server/core/names.ts'
 import { createClient, type LabClient } from '../support/clients.ts'
-import { requireBinary, startRedis, type RunningRedis } from '../support/redis.ts'
+import { appendUnheard, requireBinary, startRedis, type RunningRedis } from '../support/redis.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 
@@ -88,8 +87,8 @@ describe.skipIf(!hasRedis)('a join storm through the shared log', () => {
   })
 
   it('reads who is in the room back from Redis when it missed a batch whose lists are capped', async () => {
-    // A batch of ghosts, written the way append.lua writes one but published where no server listens: server B
-    // misses it, as when its subscription was down, and finds it while filling the hole the next entry leaves.
+    // A batch of ghosts that server B misses, as when its subscription was down, and finds while filling the
+    // hole the next entry leaves.
     const ghosts = Array.from({ length: WELCOME_MEMBERS_MAX + 20 }, (_, i) => ({
       clientId: `ghost-${i}`,
       name: `ghost-${String(i).padStart(3, '0')}`,
@@ -104,22 +103,7 @@ describe.skipIf(!hasRedis)('a join storm through the shared log', () => {
       memberCount: 0,
       serverAt: Date.now(),
     }
-    const script = readFileSync(new URL('../../server/scale/append.lua', import.meta.url), 'utf8')
-    await admin.eval(
-      script,
-      4,
-      ...['meta', 'messages', 'notices', 'presence'].map((k) => `lab:{${ROOM}}:${k}`),
-      'presence',
-      `{"type":"presence","room":"${ROOM}"`,
-      `,${JSON.stringify(rest).slice(1)}`,
-      '',
-      'unused',
-      1000,
-      'nobody-listens',
-      60_000,
-      '',
-      ...ghosts.flatMap((g) => [g.clientId, JSON.stringify(g)]),
-    )
+    await appendUnheard(admin, ROOM, 'presence', rest, ghosts)
     const before = namesOn(b)
     const speaker = crowd[1]!
     await speaker.send(ROOM, 'after the ghosts')

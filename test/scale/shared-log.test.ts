@@ -2,7 +2,6 @@
 // messages flow, a subscription that drops, Redis losing its data or going
 // away, a server that dies, and a Redis that is not there at start. Real
 // redis-server, real servers, real clients.
-import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { Redis } from 'ioredis'
@@ -10,7 +9,7 @@ import { io } from 'socket.io-client'
 import type { TransportName } from '../../server/core/protocol.ts'
 import { createClient, messagesIn, waitForText, type LabClient } from '../support/clients.ts'
 import { runServerCommand, startServerProcess } from '../support/process.ts'
-import { requireBinary, startRedis, type RunningRedis } from '../support/redis.ts'
+import { appendUnheard, requireBinary, startRedis, type RunningRedis } from '../support/redis.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 
@@ -102,26 +101,13 @@ describe.skipIf(!hasRedis)('the shared log', () => {
     await reader.join(room)
     const writer = client('short-polling', a.url, 'writer')
     await writer.join(room)
-    // Two entries written the way append.lua writes them, but published where no server listens:
-    // server B's subscription never carries them, as when it was down.
-    const script = readFileSync(new URL('../../server/scale/append.lua', import.meta.url), 'utf8')
-    for (const text of ['unseen 1', 'unseen 2']) {
-      const rest = { from: { clientId: 'x', name: 'ghost', transport: 'websocket' }, text, serverAt: Date.now() }
-      await admin.eval(
-        script,
-        4,
-        ...['meta', 'messages', 'notices', 'presence'].map((k) => `lab:{${room}}:${k}`),
-        'message',
-        `{"type":"message","room":"${room}"`,
-        `,${JSON.stringify(rest).slice(1)}`,
-        '',
-        'unused',
-        1000,
-        'nobody-listens',
-        60_000,
-        '',
-      )
-    }
+    // Server B's subscription never carries these two, as when it was down.
+    for (const text of ['unseen 1', 'unseen 2'])
+      await appendUnheard(admin, room, 'message', {
+        from: { clientId: 'x', name: 'ghost', transport: 'websocket' },
+        text,
+        serverAt: Date.now(),
+      })
     await writer.send(room, 'after the hole')
     await waitForText(reader, room, 'after the hole')
     expect(messagesIn(reader, room).map((m) => m.text)).toEqual(['unseen 1', 'unseen 2', 'after the hole'])
