@@ -617,7 +617,13 @@ export class Hub {
     const watchers = this.watchers.get(room.name)
     if (watchers) {
       this.watchers.delete(room.name)
-      for (const waiter of watchers) waiter.woken()
+      for (const waiter of watchers) {
+        try {
+          waiter.woken()
+        } catch {
+          // That poll's problem: the others are still answered.
+        }
+      }
     }
     for (const listener of this.appendListeners) {
       try {
