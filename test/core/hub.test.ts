@@ -155,6 +155,19 @@ describe('Hub', () => {
     expect(woken).toBe(1)
   })
 
+  it('still wakes the other waiters of a room when one throws', async () => {
+    const h = hub()
+    let woken = 0
+    h.waitFor('r', 0, {
+      woken() {
+        throw new Error('a broken poll')
+      },
+    })
+    h.waitFor('r', 0, { woken: () => woken++ })
+    await h.publish(sender, 'r', { text: 'x' })
+    expect(woken).toBe(1)
+  })
+
   it('wakes a waiter that waits again at once for the next entry only, and not one that stopped waiting', async () => {
     const h = hub()
     let woken = 0
