@@ -3,7 +3,7 @@
 // room from the log (a catch-up) while a join of this server is on its way,
 // so that the join's own entry never arrives on its own. The real Redis is
 // in test/scale.
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Hub, type Draft, type LogSink, type SharedLog } from '../../server/core/hub.ts'
 import type { LogEntry, Member } from '../../server/core/protocol.ts'
 import type { RoomLog } from '../../server/core/room.ts'
@@ -17,6 +17,9 @@ class MemoryLog implements SharedLog {
   private readonly presence = new Map<string, Member>()
   /** The next append is taken in by a restore from the log, as a catch-up would, instead of arriving by itself. */
   restoreNext = false
+  /** While set, appends are stored at once but come back to the hub only on release(): in flight. */
+  holding = false
+  private held: Array<() => void> = []
 
   attach(sink: LogSink): void {
     this.sink = sink
@@ -43,8 +46,21 @@ class MemoryLog implements SharedLog {
     if (this.restoreNext) {
       this.restoreNext = false
       this.sink!.restore(draft.room, this.log(), [...this.presence.values()])
+    } else if (this.holding) {
+      return new Promise((resolve) =>
+        this.held.push(() => {
+          this.sink!.apply(draft.room, entry as LogEntry, draft.except, draft.presence)
+          resolve(entry as LogEntry)
+        }),
+      )
     } else this.sink!.apply(draft.room, entry as LogEntry, draft.except)
     return Promise.resolve(entry as LogEntry)
+  }
+
+  /** The appends held so far arrive, in order. */
+  release(): void {
+    this.holding = false
+    for (const arrive of this.held.splice(0)) arrive()
   }
 
   unfollow(): void {}
@@ -66,6 +82,10 @@ class MemoryLog implements SharedLog {
   }
 }
 
+afterEach(() => {
+  vi.useRealTimers()
+})
+
 describe('the roster with a shared log', () => {
   it('keeps a member joining here in presence when the room is restored from the log while its join is on its way', async () => {
     const log = new MemoryLog()
@@ -75,6 +95,25 @@ describe('the roster with a shared log', () => {
     const { welcome } = await hub.join(ann.clientId, 'r')
     expect(hub.presence('r').map((m) => m.name)).toEqual(['ann'])
     expect(welcome).toMatchObject({ seq: 1, memberCount: 1, members: [{ name: 'ann', instance: 'a' }] })
+    hub.close()
+  })
+
+  it('does not bring back a member who left here while the batch that brought it in was in flight', async () => {
+    vi.useFakeTimers()
+    const log = new MemoryLog()
+    // A budget of one delivery a second: the third join waits in a batch.
+    const hub = new Hub({ historyLimit: 100, maxRooms: 10, shared: log, presenceRate: 1, now: () => Date.now() })
+    const [ann, bob, cem] = ['ann', 'bob', 'cem'].map((name) => hub.connect({ name, transport: 'test' }))
+    for (const client of [ann!, bob!, cem!]) await hub.join(client.clientId, 'r')
+    expect(hub.presence('r').map((m) => m.name)).toEqual(['ann', 'bob', 'cem'])
+    log.holding = true
+    await vi.advanceTimersByTimeAsync(1000)
+    // The batch with cem's join is in the shared log, on its way back; cem leaves meanwhile.
+    await hub.leave(cem!.clientId, 'r')
+    expect(hub.presence('r').map((m) => m.name)).toEqual(['ann', 'bob'])
+    log.release()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(hub.presence('r').map((m) => m.name)).toEqual(['ann', 'bob'])
     hub.close()
   })
 })
