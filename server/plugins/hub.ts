@@ -15,6 +15,7 @@ export const hubPlugin = fp(
           url: app.config.redisUrl,
           instance,
           historyLimit: app.config.historyLimit,
+          presenceRate: app.config.presenceRate,
           log: {
             info: (msg) => app.log.info(msg),
             warn: (obj, msg) => app.log.warn(obj, msg),

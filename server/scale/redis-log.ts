@@ -14,7 +14,8 @@
 //   the copy starts over from the log, and the hub tells its members to resume.
 // - Each server says it is alive every second (a key that expires after
 //   INSTANCE_TTL_MS). The others notice one that stopped and publish a leave
-//   notice for each of its members: a crashed server's members leave within
+//   notice for each of its members (one presence entry for a room's crowd of
+//   them, past PRESENCE_RATE): a crashed server's members leave within
 //   INSTANCE_TTL_MS + REAP_EVERY_MS.
 //
 // ioredis: it re-subscribes by itself after a reconnect, runs Lua with
@@ -28,6 +29,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Redis, type RedisOptions } from 'ioredis'
 import { LabError } from '../core/errors.ts'
 import type { Draft, LogSink, PresenceChange, SharedLog } from '../core/hub.ts'
+import { WELCOME_MEMBERS_MAX } from '../core/names.ts'
 import type { LogEntry, Member } from '../core/protocol.ts'
 import type { RoomLog } from '../core/room.ts'
 
@@ -55,6 +57,8 @@ export interface RedisLogOptions {
   url: string
   instance: string
   historyLimit: number
+  /** PRESENCE_RATE: a stopped server's members in a room leave in one presence entry when their notices would cost more. */
+  presenceRate?: number
   log: { info(msg: string): void; warn(obj: object, msg: string): void }
   /** Overrides for tests. */
   instanceTtlMs?: number
@@ -377,16 +381,34 @@ export class RedisLog implements SharedLog {
           cursor = next
           for (const key of found) {
             const room = key.slice('lab:{'.length, -'}:presence'.length)
-            for (const json of await this.cmd.hvals(key)) {
-              const member = JSON.parse(json) as Member
-              if (member.instance !== name) continue
+            const everyone = (await this.cmd.hvals(key)).map((json) => JSON.parse(json) as Member)
+            const gone = everyone.filter((member) => member.instance === name)
+            const rate = this.options.presenceRate ?? 0
+            // One leave notice to each member left, per member gone: past a second's presence budget, a crowd
+            // leaves in one presence entry instead, as a crowd joining does.
+            if (rate > 0 && gone.length * everyone.length > rate) {
+              await this.append({
+                type: 'presence',
+                room,
+                rest: {
+                  joined: [],
+                  left: gone.slice(0, WELCOME_MEMBERS_MAX),
+                  joins: 0,
+                  leaves: gone.length,
+                  memberCount: everyone.length - gone.length,
+                  serverAt: Date.now(),
+                },
+                presence: { joined: [], left: gone },
+              })
+              continue
+            }
+            for (const member of gone)
               await this.append({
                 type: 'notice',
                 room,
                 rest: { event: 'leave', who: member, serverAt: Date.now() },
                 presence: { joined: [], left: [member] },
               })
-            }
           }
         } while (cursor !== '0')
         await this.cmd.srem(INSTANCES, name)

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis'
 import type { LogEntry, Member, Presence } from '../../server/core/protocol.ts'
 import { WELCOME_MEMBERS_MAX } from '../../server/core/names.ts'
 import { createClient, type LabClient } from '../support/clients.ts'
+import { startServerProcess } from '../support/process.ts'
 import { appendUnheard, requireBinary, startRedis, type RunningRedis } from '../support/redis.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
@@ -117,4 +118,39 @@ describe.skipIf(!hasRedis)('a join storm through the shared log', () => {
     expect(batch.joins).toBe(ghosts.length)
     expect(batch.memberCount).toBe(before.length + ghosts.length)
   })
+
+  it("lets a stopped server's crowd leave in one presence entry, and every server forgets them", async () => {
+    const doomed = await startServerProcess({
+      REDIS_URL: redis.url,
+      INSTANCE_ID: 'doomed',
+      NETWORK_PORT: '-1',
+      MAX_CLIENTS_PER_ADDRESS: '0',
+    })
+    const stranded: LabClient[] = []
+    try {
+      for (let i = 0; i < 20; i++) stranded.push(createClient('websocket', doomed.url, `doomed-${i}`))
+      await Promise.all(stranded.map((c) => c.join(ROOM)))
+      const before = namesOn(b).filter((name) => !name.startsWith('doomed-'))
+      await until(() => namesOn(b).length === before.length + stranded.length, 'server B to count them', 20_000)
+      doomed.child.kill('SIGKILL')
+      await doomed.exited
+      // The servers left notice it within INSTANCE_TTL_MS + REAP_EVERY_MS; one of them tells the room.
+      const gone = await until(
+        () => presenceEntries(watcher).find((e) => e.leaves === stranded.length),
+        'one presence entry for all of them',
+        20_000,
+      )
+      expect(gone.left.map((m) => m.name).sort()).toEqual(stranded.map((c) => c.name).sort())
+      expect(gone.left.every((m) => m.instance === 'doomed')).toBe(true)
+      expect(gone.memberCount).toBe(before.length)
+      await until(
+        () => namesOn(a).length === before.length && namesOn(b).length === before.length,
+        'both to forget them',
+      )
+      expect(await inRedis()).toEqual(before)
+    } finally {
+      doomed.child.kill('SIGKILL')
+      await Promise.all(stranded.map((c) => c.close().catch(() => {})))
+    }
+  }, 60_000)
 })
