@@ -29,7 +29,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Redis, type RedisOptions } from 'ioredis'
 import { LabError } from '../core/errors.ts'
 import type { Draft, LogSink, PresenceChange, SharedLog } from '../core/hub.ts'
-import { WELCOME_MEMBERS_MAX } from '../core/names.ts'
+import { PresenceBatch } from '../core/presence.ts'
 import type { LogEntry, Member } from '../core/protocol.ts'
 import type { RoomLog } from '../core/room.ts'
 
@@ -199,7 +199,7 @@ export class RedisLog implements SharedLog {
       this.options.historyLimit,
       channelOf(draft.room),
       ROOM_TTL_MS,
-      draft.type === 'presence' && presence && cappedDraft(draft.rest, presence) ? JSON.stringify(presence) : '',
+      presence && capped({ type: draft.type, ...draft.rest } as LogEntry) ? JSON.stringify(presence) : '',
       ...changes,
     )
     this.inFlight.add(call)
@@ -387,18 +387,13 @@ export class RedisLog implements SharedLog {
             // One leave notice to each member left, per member gone: past a second's presence budget, a crowd
             // leaves in one presence entry instead, as a crowd joining does.
             if (rate > 0 && gone.length * everyone.length > rate) {
+              const batch = new PresenceBatch()
+              for (const member of gone) batch.add('leave', member)
               await this.append({
                 type: 'presence',
                 room,
-                rest: {
-                  joined: [],
-                  left: gone.slice(0, WELCOME_MEMBERS_MAX),
-                  joins: 0,
-                  leaves: gone.length,
-                  memberCount: everyone.length - gone.length,
-                  serverAt: Date.now(),
-                },
-                presence: { joined: [], left: gone },
+                rest: batch.rest(everyone.length - gone.length, Date.now()),
+                presence: batch.whole(),
               })
               continue
             }
@@ -593,10 +588,6 @@ class Feed {
 }
 
 /** Whether a presence batch's lists leave out some of the members it counts. */
-function cappedDraft(rest: Record<string, unknown>, whole: PresenceChange): boolean {
-  return (rest.joined as unknown[]).length < whole.joined.length || (rest.left as unknown[]).length < whole.left.length
-}
-
 function capped(entry: LogEntry): boolean {
   return entry.type === 'presence' && (entry.joined.length < entry.joins || entry.left.length < entry.leaves)
 }
