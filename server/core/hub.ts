@@ -525,7 +525,16 @@ export class Hub {
     }))
   }
 
-  /** Who is in the room, on every server. */
+  /**
+   * Who is in the room, on every server. With a shared log a server none of the room's members is on follows
+   * the room first: its presence comes with the copy.
+   */
+  async whoIsIn(roomName: string): Promise<Member[]> {
+    if (this.shared) await this.followed(roomName)
+    return this.presence(roomName)
+  }
+
+  /** Who is in the room as this server's copy has it (none when it has no copy). */
   presence(roomName: string, limit = Infinity): Member[] {
     const room = this.rooms.get(roomName)
     const members: Member[] = []

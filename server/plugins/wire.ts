@@ -4,10 +4,12 @@ import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { LabError } from '../core/errors.ts'
+import { RoomName } from '../core/protocol.ts'
 import type { WireSnapshot, WireTally } from '../wire/meter.ts'
 import { assertInstructor } from './instructor-only.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Type.String() })
+const RoomParams = Type.Object({ room: RoomName })
 /** A page's own connections: the connectionIds of its welcomes, comma-separated (at most OWN_CONNECTIONS_MAX). */
 const WireQuery = Type.Object({ connections: Type.Optional(Type.String({ maxLength: 400 })) })
 const ServerTime = Type.Object({ serverAt: Type.Number() })
@@ -79,7 +81,9 @@ export const wireRoutes = fp(
       bodyLimitBytes: app.config.bodyLimitBytes,
     }))
     app.get('/api/rooms', async () => app.hub.roomSummaries())
-    app.get('/api/rooms/:room/presence', async (request) => app.hub.presence((request.params as { room: string }).room))
+    app.get('/api/rooms/:room/presence', { schema: { params: RoomParams } }, async (request) =>
+      app.hub.whoIsIn((request.params as { room: string }).room),
+    )
 
     const register = new Registry()
     // The event-loop lag histogram samples on a timer of its own, scraped or not. prom-client's 10 ms wakes an idle

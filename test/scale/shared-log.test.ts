@@ -72,6 +72,25 @@ describe.skipIf(!hasRedis)('the shared log', () => {
     expect(contiguous(back, room)).toBe(true)
   })
 
+  it("lists a room's members on a server none of them is on, from the shared presence", async () => {
+    const room = 'members-elsewhere'
+    const ann = client('sse', a.url, 'ann')
+    const { clientId } = await ann.join(room)
+    const presence = (await fetch(`${b.url}/api/rooms/${room}/presence`).then((r) => r.json())) as Array<{
+      clientId: string
+      instance: string
+    }>
+    expect(presence).toEqual([expect.objectContaining({ clientId, instance: 'a' })])
+  })
+
+  it('answers the presence of a name that is no room with a 400, and follows nothing', async () => {
+    const before = (await fetch(`${b.url}/api/rooms`).then((r) => r.json())) as unknown[]
+    const response = await fetch(`${b.url}/api/rooms/${encodeURIComponent('no room!')}/presence`)
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ code: 'LAB_ERR_BAD_MESSAGE' })
+    expect(await fetch(`${b.url}/api/rooms`).then((r) => r.json())).toHaveLength(before.length)
+  })
+
   it('a server that starts following a room while messages flow misses none and repeats none', async () => {
     const room = 'busy-room'
     const sender = client('websocket', a.url, 'flood')
