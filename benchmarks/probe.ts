@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { findSourceMap } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { writeHeapSnapshot } from 'node:v8'
 import type { WireMeter } from '../server/wire/meter.ts'
 import { PROFILE_DIR_ENV, serveCalls } from './ipc.ts'
 
@@ -61,9 +62,16 @@ export async function read(collect: boolean): Promise<ProbeReading> {
   }
 }
 
+/** A heap snapshot into `path` (benchmarks/heap-account.ts), after the same full GC as a reading. */
+async function snapshot(path: string): Promise<string> {
+  await fullGc()
+  return writeHeapSnapshot(path)
+}
+
 if (process.send) {
   serveCalls({
     probe: (params: { gc?: boolean }) => read(params?.gc === true),
+    snapshot: (params: { path: string }) => snapshot(params.path),
     wire: () => meter?.snapshot() ?? null,
     handshakes: () => meter?.handshakes() ?? null,
   })

@@ -26,6 +26,8 @@ export interface RunningTarget {
   probe(gc?: boolean): Promise<ProbeReading>
   wire(): Promise<WireSnapshot>
   handshakes(): Promise<Record<string, Handshake>>
+  /** Writes a heap snapshot (after a full GC) to `path` in the target's process. */
+  heapSnapshot(path: string): Promise<string>
   stop(): Promise<void>
 }
 
@@ -93,6 +95,7 @@ export async function startTarget(
       lab
         ? getJson<Record<string, Handshake>>(`${url}/api/wire/handshakes`)
         : forked.caller.call<Record<string, Handshake>>('handshakes'),
+    heapSnapshot: (path) => forked.caller.call<string>('snapshot', { path }, 300_000),
     stop: () => stopProcess(forked, profiled),
   }
 }

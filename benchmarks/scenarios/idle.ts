@@ -27,9 +27,9 @@ import { isLab, type Subject } from '../subjects.ts'
 import { sleep } from '../clients/common.ts'
 
 export const CLIENTS_PER_LOAD_PROCESS = 5000
-const ROOM_SIZE = 50
-const WARMUP_CLIENTS = 20
-const OPEN_CONCURRENCY = 200
+export const ROOM_SIZE = 50
+export const WARMUP_CLIENTS = 20
+export const OPEN_CONCURRENCY = 200
 export const SIDE_BY_SIDE_MAX_CLIENTS = 2000
 const SETTLE_LIMIT_MS = 15_000
 /** Memory counts as settled once it has not moved over this many readings this far apart. */

@@ -1,0 +1,138 @@
+// npm run bench:heap: what is new between two heap snapshots goes to the old
+// object nearest to it, and a real crowd's account names what Transport Lab
+// keeps per connection that the bare library does not.
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { accountHeap } from '../../benchmarks/heap-account.ts'
+import { accountNew, idsOf, type HeapSnapshot } from '../../benchmarks/heap-snapshot.ts'
+import { subject } from '../../benchmarks/subjects.ts'
+
+let temp: string
+beforeAll(async () => {
+  temp = await mkdtemp(join(tmpdir(), 'bench-heap-'))
+})
+afterAll(async () => {
+  await rm(temp, { recursive: true, force: true })
+})
+
+/** A snapshot of nodes [type, name, id, size, edges...] and edges [type, name, to-node index]. */
+function snapshot(nodes: Array<[string, string, number, number, Array<[string, string, number]>]>): HeapSnapshot {
+  const nodeTypes = ['object', 'closure', 'array', 'native', 'synthetic', 'string']
+  const edgeTypes = ['property', 'element', 'hidden', 'weak', 'internal']
+  const strings: string[] = []
+  const str = (s: string) => (strings.includes(s) ? strings.indexOf(s) : strings.push(s) - 1)
+  return {
+    snapshot: {
+      meta: {
+        node_fields: ['type', 'name', 'id', 'self_size', 'edge_count'],
+        node_types: [nodeTypes],
+        edge_fields: ['type', 'name_or_index', 'to_node'],
+        edge_types: [edgeTypes],
+      },
+    },
+    nodes: nodes.flatMap(([type, name, id, size, edges]) => [
+      nodeTypes.indexOf(type),
+      str(name),
+      id,
+      size,
+      edges.length,
+    ]),
+    edges: nodes.flatMap(([, , , , edges]) =>
+      edges.flatMap(([type, name, to]) => [edgeTypes.indexOf(type), str(name), to * 5]),
+    ),
+    strings,
+  }
+}
+
+describe('the heap account of two snapshots', () => {
+  // Before: a root, a Hub whose clients Map has a table, and Node's global handles. After: the same, the Map's
+  // table grown (a new one), holding a new client that holds a Set and a socket; the socket is also one step
+  // from the global handles. A cache is reached only through a weak edge.
+  const after = snapshot([
+    [
+      'synthetic',
+      '',
+      1,
+      0,
+      [
+        ['element', '1', 1],
+        ['element', '2', 5],
+        ['weak', '3', 7],
+      ],
+    ],
+    ['object', 'Hub', 3, 40, [['property', 'clients', 2]]],
+    ['object', 'Map', 5, 32, [['internal', 'table', 3]]],
+    ['array', '', 109, 200, [['element', '0', 4]]],
+    [
+      'object',
+      'Object',
+      111,
+      100,
+      [
+        ['property', 'rooms', 6],
+        ['property', 'socket', 8],
+      ],
+    ],
+    ['synthetic', '(Global handles)', 9, 0, [['element', '0', 8]]],
+    ['object', 'Set', 113, 30, []],
+    ['object', 'Cache', 115, 70, []],
+    ['object', 'Socket', 117, 300, [['property', 'handle', 9]]],
+    ['native', 'TCPSocketWrap', 119, 5000, []],
+  ])
+  const before = new Set([1, 3, 5, 7, 9])
+  const account = accountNew(before, after)
+  const owner = (name: string) => account.owners.find((o) => o.owner === name)
+
+  it("gives a Map's new entries to the field holding the Map, with the table it grew into", () => {
+    expect(owner('Hub.clients')).toEqual({ owner: 'Hub.clients', bytes: 200 + 100 + 30, objects: 3 })
+  })
+
+  it('gives an object two owners reach to the nearer one: the socket is one step from the global handles', () => {
+    expect(owner('(native) (Global handles)')).toMatchObject({ bytes: 300 })
+  })
+
+  it('counts what a weak edge holds as unreachable, and native memory as outside the heap', () => {
+    expect(owner('(unreachable from older objects)')).toMatchObject({ bytes: 70, objects: 1 })
+    expect(account.bytes).toBe(200 + 100 + 30 + 300 + 70)
+  })
+
+  it('names the field of a real class in a real V8 snapshot', async () => {
+    const script = join(temp, 'shelf.mjs')
+    await writeFile(
+      script,
+      [
+        "import { writeHeapSnapshot } from 'node:v8'",
+        'class Shelf { items = new Map() }',
+        'globalThis.shelf = new Shelf()',
+        `writeHeapSnapshot(${JSON.stringify(join(temp, 'a.heapsnapshot'))})`,
+        'for (let i = 0; i < 500; i++) shelf.items.set(i, { i, label: `item ${i}` })',
+        `writeHeapSnapshot(${JSON.stringify(join(temp, 'b.heapsnapshot'))})`,
+      ].join('\n'),
+    )
+    execFileSync(process.execPath, [script])
+    const read = async (name: string) => JSON.parse(await readFile(join(temp, name), 'utf8')) as HeapSnapshot
+    const real = accountNew(idsOf(await read('a.heapsnapshot')), await read('b.heapsnapshot'))
+    expect(real.owners[0]).toMatchObject({ owner: 'Shelf.items' })
+    // Each item is an object of its own (its label, a string, nearly always another).
+    expect(real.owners[0]!.objects).toBeGreaterThanOrEqual(500)
+  })
+})
+
+describe('npm run bench:heap', () => {
+  it("names what Transport Lab keeps per WebSocket that bare ws does not: the hub's client and the inspector's handshake", async () => {
+    const lab = await accountHeap(subject('lab', 'websocket'), 50)
+    const bare = await accountHeap(subject('bare-ws', 'websocket'), 50)
+    expect(lab.clients).toBe(50)
+    const perClient = (account: typeof lab, name: string) => account.owners.find((o) => o.owner === name)?.objects ?? 0
+    for (const name of ['Hub.clients', 'HandshakeLog.pins']) {
+      expect(perClient(lab, name), name).toBeGreaterThanOrEqual(1)
+      expect(perClient(bare, name), name).toBe(0)
+    }
+    // Both hold a socket per client, through Node's own handles.
+    expect(perClient(lab, '(native) (Global handles)')).toBeGreaterThan(10)
+    expect(perClient(bare, '(native) (Global handles)')).toBeGreaterThan(10)
+  }, 120_000)
+})
