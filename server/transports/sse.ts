@@ -29,6 +29,19 @@ const RENEW_RECONNECT_MS = 100
 /** How long the member of a renewed stream waits for the browser to reopen it before it leaves. */
 export const SSE_REJOIN_GRACE_MS = RECONNECT_MS + 3000
 
+/** Renewal delays are whole multiples of this (see renewalDelay). */
+const RENEWAL_GRAIN_MS = 100
+
+/**
+ * When a stream is renewed: SSE_STREAM_MAX_MS ±10%, so that streams opened together are not renewed together,
+ * on a 100 ms grain. Node keeps one list of timers per distinct delay: a random delay each gave every idle stream
+ * a list of its own, with its key and its place in the timers' queue (npm run bench:heap showed them held by
+ * Node's timers module); on the grain, 30 s ±10% makes at most 61 lists for any number of streams.
+ */
+export function renewalDelay(maxMs: number, random = Math.random()): number {
+  return Math.ceil((maxMs * (0.9 + random * 0.2)) / RENEWAL_GRAIN_MS) * RENEWAL_GRAIN_MS
+}
+
 interface Detached {
   clientId: string
   name: string
@@ -259,7 +272,7 @@ class SseStream implements PushOutput {
     )
     this.releaseHold = app.wire.hold(transport)
     streams.open.add(this)
-    this.renewal = setTimeout(renew, app.config.sseStreamMaxMs * (0.9 + Math.random() * 0.2), this)
+    this.renewal = setTimeout(renew, renewalDelay(app.config.sseStreamMaxMs), this)
   }
 
   welcome(welcome: Welcome, backlog: LogEntry[]): void {
