@@ -22,7 +22,7 @@ import { BASELINE_OF, subject, subjectLabel, type Subject } from './subjects.ts'
 import { startTarget } from './targets.ts'
 import { killAll } from './processes.ts'
 
-const USAGE = `Usage: npm run bench:heap -- [--transports LIST] [--clients N] [--top N] [--no-baselines]
+const USAGE = `Usage: npm run bench:heap -- [--transports LIST] [--clients N] [--top N] [--kinds N] [--no-baselines]
 
 Where the heap of an idle connection goes: for each transport (default all five),
 Transport Lab and then its baseline each get a fresh server, a heap snapshot before
@@ -34,6 +34,7 @@ and parsers), in bytes per client. Takes about half a minute per server.
   --transports LIST  short-polling, long-polling, sse, websocket, socket.io
   --clients N        idle clients per server (default 1000)
   --top N            owners listed per server (default 15)
+  --kinds N          under each owner, the N kinds of object it holds most of (default 0)
   --no-baselines     Transport Lab only
   -h, --help         this text`
 
@@ -48,7 +49,7 @@ export interface HeapAccount {
 }
 
 /** One server's account: snapshots before and after `clients` idle clients of `subject`. */
-export async function accountHeap(subject: Subject, clients: number): Promise<HeapAccount> {
+export async function accountHeap(subject: Subject, clients: number, warmup = WARMUP_CLIENTS): Promise<HeapAccount> {
   const config = loadConfig([], { ...process.env, ...labEnvironment(process.env) })
   if (config === 'help') throw new Error('unexpected --help')
   const env =
@@ -73,7 +74,7 @@ export async function accountHeap(subject: Subject, clients: number): Promise<He
       offset: 0,
       concurrency: OPEN_CONCURRENCY,
     })
-    await crowdHandlers['crowd.open'](crowd('hw', WARMUP_CLIENTS))
+    await crowdHandlers['crowd.open'](crowd('hw', warmup))
     await crowdHandlers['crowd.close']({ crowd: 'hw' })
     const before = await settledReading(target)
     const first = await target.heapSnapshot(join(dir, 'before.heapsnapshot'))
@@ -90,7 +91,12 @@ export async function accountHeap(subject: Subject, clients: number): Promise<He
       clients: opened.connected,
       heapUsedPerClient: per(after.heapUsedBytes - before.heapUsedBytes),
       newPerClient: per(account.bytes),
-      owners: account.owners.map((o) => ({ owner: o.owner, bytes: per(o.bytes), objects: per(o.objects) })),
+      owners: account.owners.map((o) => ({
+        owner: o.owner,
+        bytes: per(o.bytes),
+        objects: per(o.objects),
+        kinds: o.kinds.map((k) => ({ kind: k.kind, bytes: per(k.bytes), objects: per(k.objects) })),
+      })),
     }
   } finally {
     await target.stop()
@@ -99,12 +105,15 @@ export async function accountHeap(subject: Subject, clients: number): Promise<He
 }
 
 /** The account as a terminal table: bytes and objects per client, by owner. */
-export function formatAccount(account: HeapAccount, top: number): string {
+export function formatAccount(account: HeapAccount, top: number, kinds = 0): string {
   const lines = [
     `${subjectLabel(account.subject)}: ${account.clients} clients, heapUsed ${Math.round(account.heapUsedPerClient)} B per client; new objects ${Math.round(account.newPerClient)} B per client, held by:`,
   ]
-  for (const o of account.owners.slice(0, top))
+  for (const o of account.owners.slice(0, top)) {
     lines.push(`${String(Math.round(o.bytes)).padStart(8)} B ${o.objects.toFixed(2).padStart(7)} objects  ${o.owner}`)
+    for (const k of o.kinds.slice(0, kinds))
+      lines.push(`${String(Math.round(k.bytes)).padStart(16)} B ${k.objects.toFixed(2).padStart(7)}  ${k.kind}`)
+  }
   const rest = account.owners.slice(top).reduce((sum, o) => sum + o.bytes, 0)
   if (rest > 0)
     lines.push(`${String(Math.round(rest)).padStart(8)} B                  ${account.owners.length - top} more owners`)
@@ -117,6 +126,7 @@ async function main(): Promise<number> {
       transports: { type: 'string' },
       clients: { type: 'string' },
       top: { type: 'string' },
+      kinds: { type: 'string' },
       'no-baselines': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -129,6 +139,7 @@ async function main(): Promise<number> {
   const unknown = transports.filter((t) => !TRANSPORTS.includes(t))
   const clients = Number(values.clients ?? 1000)
   const top = Number(values.top ?? 15)
+  const kinds = Number(values.kinds ?? 0)
   const bad =
     unknown.length > 0
       ? `--transports: unknown ${unknown.join(', ')} (expected ${TRANSPORTS.join(', ')})`
@@ -136,14 +147,16 @@ async function main(): Promise<number> {
         ? `--clients ${values.clients}: expected a positive integer`
         : !Number.isInteger(top) || top < 1
           ? `--top ${values.top}: expected a positive integer`
-          : undefined
+          : !Number.isInteger(kinds) || kinds < 0
+            ? `--kinds ${values.kinds}: expected a whole number`
+            : undefined
   if (bad) {
     process.stderr.write(`bench:heap: ${bad}\n${USAGE}\n`)
     return 2
   }
   for (const t of transports) {
     const subjects = [subject('lab', t), ...(values['no-baselines'] ? [] : [subject(BASELINE_OF[t], t)])]
-    for (const s of subjects) process.stdout.write(`${formatAccount(await accountHeap(s, clients), top)}\n\n`)
+    for (const s of subjects) process.stdout.write(`${formatAccount(await accountHeap(s, clients), top, kinds)}\n\n`)
   }
   return 0
 }

@@ -29,6 +29,14 @@ export interface Owner {
   /** bytes of the new objects it holds (self sizes, summed) */
   bytes: number
   objects: number
+  /** What it holds, by kind ("object:ClientState", "string", "array"), largest first. */
+  kinds: Kind[]
+}
+
+export interface Kind {
+  kind: string
+  bytes: number
+  objects: number
 }
 
 export interface Account {
@@ -160,22 +168,37 @@ export function accountNew(before: Set<number>, after: HeapSnapshot): Account {
       queue.push(to)
     })
   }
-  const bytes = new Float64Array(labels.length + 1)
-  const objects = new Float64Array(labels.length + 1)
+  const owners: Owner[] = [...labels, '(unreachable from older objects)'].map((owner) => ({
+    owner,
+    bytes: 0,
+    objects: 0,
+    kinds: [],
+  }))
+  const kinds = owners.map(() => new Map<string, Kind>())
   let total = 0
   for (let n = 0; n < g.count; n++) {
     // Native objects' sizes are memory outside the JS heap (the figure compared is heapUsed): walked, not counted.
     if (!isNew(n) || OUTSIDE_HEAP.has(g.nodeType(n))) continue
     const index = owned[n] === -1 ? labels.length : owned[n]!
-    bytes[index]! += g.size(n)
-    objects[index]!++
-    total += g.size(n)
+    const size = g.size(n)
+    owners[index]!.bytes += size
+    owners[index]!.objects++
+    total += size
+    const kind = kindOf(g, n)
+    const tally = kinds[index]!.get(kind) ?? kinds[index]!.set(kind, { kind, bytes: 0, objects: 0 }).get(kind)!
+    tally.bytes += size
+    tally.objects++
   }
-  const owners = [...labels, '(unreachable from older objects)']
-    .map((owner, i) => ({ owner, bytes: bytes[i]!, objects: objects[i]! }))
-    .filter((o) => o.objects > 0)
-    .sort((a, b) => b.bytes - a.bytes)
-  return { bytes: total, owners }
+  owners.forEach((owner, i) => (owner.kinds = [...kinds[i]!.values()].sort((a, b) => b.bytes - a.bytes)))
+  return { bytes: total, owners: owners.filter((o) => o.objects > 0).sort((a, b) => b.bytes - a.bytes) }
+}
+
+/** "object:ClientState", "closure:end", "string", "array": an object's type and, but for strings, its name. */
+function kindOf(g: Graph, n: number): string {
+  const type = g.nodeType(n)
+  if (type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number') return type
+  const name = g.nodeName(n)
+  return name === '' ? type : `${type}:${name.slice(0, 40)}`
 }
 
 /**

@@ -86,8 +86,17 @@ describe('the heap account of two snapshots', () => {
   const account = accountNew(before, after)
   const owner = (name: string) => account.owners.find((o) => o.owner === name)
 
-  it("gives a Map's new entries to the field holding the Map, with the table it grew into", () => {
-    expect(owner('Hub.clients')).toEqual({ owner: 'Hub.clients', bytes: 200 + 100 + 30, objects: 3 })
+  it("gives a Map's new entries to the field holding the Map, with the table it grew into, by kind", () => {
+    expect(owner('Hub.clients')).toEqual({
+      owner: 'Hub.clients',
+      bytes: 200 + 100 + 30,
+      objects: 3,
+      kinds: [
+        { kind: 'array', bytes: 200, objects: 1 },
+        { kind: 'object:Object', bytes: 100, objects: 1 },
+        { kind: 'object:Set', bytes: 30, objects: 1 },
+      ],
+    })
   })
 
   it('gives an object two owners reach to the nearer one: the socket is one step from the global handles', () => {
