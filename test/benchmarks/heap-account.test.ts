@@ -131,7 +131,7 @@ describe('the heap account of two snapshots', () => {
 })
 
 describe('npm run bench:heap', () => {
-  it("names what Transport Lab keeps per WebSocket that bare ws does not: the hub's client and the inspector's handshake", async () => {
+  it("names what Transport Lab keeps per WebSocket that bare ws does not: the hub's client and the inspector's handshake, lean", async () => {
     const lab = await accountHeap(subject('lab', 'websocket'), 50)
     const bare = await accountHeap(subject('bare-ws', 'websocket'), 50)
     expect(lab.clients).toBe(50)
@@ -143,5 +143,11 @@ describe('npm run bench:heap', () => {
     // Both hold a socket per client, through Node's own handles.
     expect(perClient(lab, '(native) (Global handles)')).toBeGreaterThan(10)
     expect(perClient(bare, '(native) (Global handles)')).toBeGreaterThan(10)
+    // What the hub once kept per client and no longer does: a Set of its rooms, its id as a slice of a whole UUID,
+    // its join notice's fields in a property array of their own.
+    const kinds = (name: string) => lab.owners.find((o) => o.owner === name)!.kinds.map((k) => k.kind)
+    expect(kinds('Hub.clients')).not.toContain('object:Set')
+    expect(kinds('Hub.clients')).not.toContain('sliced string')
+    expect(kinds('Hub.rooms')).not.toContain('hidden:system / PropertyArray')
   }, 120_000)
 })

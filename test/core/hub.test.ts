@@ -127,7 +127,7 @@ describe('Hub', () => {
     await expect(h.publish(sender, 'four', { text: 'd' })).rejects.toThrow(LabError)
   })
 
-  it("lets go of a delivered notice's JSON, which a reader makes again, and keeps a message's", async () => {
+  it("never keeps a notice's JSON on it (each reader makes it again), and keeps a message's", async () => {
     const h = hub()
     const got: LogEntry[] = []
     const ann = h.connect({ name: 'ann', transport: 'test', deliver: (e) => got.push(e) })
@@ -142,6 +142,7 @@ describe('Hub', () => {
     const { entries } = await h.read('r', { seq: 0 })
     expect(entries.find((e) => e.seq === notice!.seq)).toBe(notice)
     expect(encode(notice!).json).toBe(JSON.stringify(notice))
+    expect(encodedOf(notice)).toBeUndefined()
   })
 
   it('wakes a waiter when its room gets a new entry, and not for other rooms', async () => {
@@ -214,6 +215,34 @@ describe('Hub', () => {
     expect(h.roomSummaries().map((r) => r.room)).toEqual(['a', 'b'])
     await h.leave(c.clientId, 'a')
     expect((await h.join(c.clientId, 'c')).welcome.room).toBe('c')
+  })
+
+  it('keeps a client in each of its rooms until it leaves that one, and a disconnect leaves all of them', async () => {
+    const h = hub()
+    const texts: string[] = []
+    const deliver = (e: LogEntry) => e.type === 'message' && texts.push(e.text)
+    const c = h.connect({ name: 'c', transport: 'test', deliver })
+    const say = async (room: string) => {
+      await h.publish(sender, room, { text: room })
+    }
+    for (const room of ['a', 'b', 'c']) await h.join(c.clientId, room)
+    await h.join(c.clientId, 'b')
+    for (const room of ['a', 'b', 'c']) await say(room)
+    await h.leave(c.clientId, 'b')
+    for (const room of ['a', 'b', 'c']) await say(room)
+    await h.leave(c.clientId, 'a')
+    for (const room of ['a', 'b', 'c']) await say(room)
+    // Detached and attached again while in one room, then in two.
+    h.detach(c.clientId, 60_000)
+    await say('c')
+    h.attach(c.clientId, deliver)
+    await h.join(c.clientId, 'a')
+    for (const room of ['a', 'b', 'c']) await say(room)
+    expect(texts).toEqual(['a', 'b', 'c', 'a', 'c', 'c', 'a', 'c'])
+    expect(['a', 'b', 'c'].map((room) => h.presence(room).length)).toEqual([1, 0, 1])
+    h.disconnect(c.clientId)
+    await h.join(h.connect({ name: 'd', transport: 'test' }).clientId, 'b')
+    expect(['a', 'b', 'c'].map((room) => h.presence(room).map((m) => m.name))).toEqual([[], ['d'], []])
   })
 
   it('says whether a room can be joined before anything is created', async () => {
