@@ -10,17 +10,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/names.ts'
 import { loadConfig } from '../server/config.ts'
 import { crowdHandlers } from './clients/crowd.ts'
 import { labEnvironment, sharedEnvironment } from './environment.ts'
+import { list, positiveInt, UsageError } from './options.ts'
+import { runAsCommand } from './processes.ts'
 import { accountNew, idsOf, type HeapSnapshot, type Owner } from './heap-snapshot.ts'
 import { OPEN_CONCURRENCY, ROOM_SIZE, settledReading, WARMUP_CLIENTS } from './scenarios/idle.ts'
 import { BASELINE_OF, subject, subjectLabel, type Subject } from './subjects.ts'
 import { startTarget } from './targets.ts'
-import { killAll } from './processes.ts'
 
 const USAGE = `Usage: npm run bench:heap -- [--transports LIST] [--clients N] [--top N] [--kinds N] [--no-baselines]
 
@@ -32,7 +32,7 @@ objects that are new in the second are summed by the object that holds them
 and parsers), in bytes per client. Takes about half a minute per server.
 
   --transports LIST  short-polling, long-polling, sse, websocket, socket.io
-  --clients N        idle clients per server (default 1000)
+  --clients N        idle clients per server (default 1000, at most 5000: one load process)
   --top N            owners listed per server (default 15)
   --kinds N          under each owner, the N kinds of object it holds most of (default 0)
   --no-baselines     Transport Lab only
@@ -135,23 +135,15 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return 0
   }
-  const transports = (values.transports?.split(',') ?? [...TRANSPORTS]) as TransportName[]
-  const unknown = transports.filter((t) => !TRANSPORTS.includes(t))
-  const clients = Number(values.clients ?? 1000)
-  const top = Number(values.top ?? 15)
-  const kinds = Number(values.kinds ?? 0)
-  const bad =
-    unknown.length > 0
-      ? `--transports: unknown ${unknown.join(', ')} (expected ${TRANSPORTS.join(', ')})`
-      : !Number.isInteger(clients) || clients < 1
-        ? `--clients ${values.clients}: expected a positive integer`
-        : !Number.isInteger(top) || top < 1
-          ? `--top ${values.top}: expected a positive integer`
-          : !Number.isInteger(kinds) || kinds < 0
-            ? `--kinds ${values.kinds}: expected a whole number`
-            : undefined
-  if (bad) {
-    process.stderr.write(`bench:heap: ${bad}\n${USAGE}\n`)
+  let transports: TransportName[], clients: number, top: number, kinds: number
+  try {
+    transports = list<TransportName>('transports', values.transports, TRANSPORTS)
+    clients = positiveInt('clients', values.clients, 1000, 5000)
+    top = positiveInt('top', values.top, 15, 1000)
+    kinds = values.kinds === '0' ? 0 : positiveInt('kinds', values.kinds, 0, 1000)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    process.stderr.write(`bench:heap: ${error.message}\n${USAGE}\n`)
     return 2
   }
   for (const t of transports) {
@@ -161,13 +153,4 @@ async function main(): Promise<number> {
   return 0
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`bench:heap: ${error instanceof Error ? error.message : String(error)}\n`)
-      killAll()
-      process.exit(1)
-    },
-  )
-}
+runAsCommand(import.meta.url, 'bench:heap', main)

@@ -177,7 +177,7 @@ baselines get the same values where they apply. All load comes from
 MESSAGE_BURST at 1000000 and MAX_CLIENTS_PER_ADDRESS=0; the noisy scenario
 runs its own servers with the default limit and with none.`
 
-function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
+export function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback
   const value = Number(raw)
   if (!/^\d+$/.test(raw) || value < 1 || value > max)
@@ -194,7 +194,7 @@ function counts(name: string, raw: string | undefined, fallback: readonly number
   return [...new Set(items.map(Number))].sort((a, b) => a - b)
 }
 
-function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
+export function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
   if (raw === undefined) return [...allowed]
   const items = raw
     .split(',')

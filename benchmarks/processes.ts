@@ -124,3 +124,18 @@ export function killAll(): void {
 process.once('exit', killAll)
 
 export const TSX = ['--import', 'tsx']
+
+/**
+ * Runs a command's `main` when `moduleUrl` is the script Node was started with (npm run bench:profile,
+ * bench:heap): the process exits with its code, or with 1 and its message on stderr when it throws.
+ */
+export function runAsCommand(moduleUrl: string, name: string, main: () => Promise<number>): void {
+  if (!process.argv[1] || fileURLToPath(moduleUrl) !== process.argv[1]) return
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.exit(1)
+    },
+  )
+}

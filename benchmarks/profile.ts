@@ -10,7 +10,7 @@ import { SourceMap, type SourceMapPayload } from 'node:module'
 import { basename, dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { ROOT } from './processes.ts'
+import { ROOT, runAsCommand } from './processes.ts'
 
 export interface CallFrame {
   functionName: string
@@ -358,12 +358,4 @@ async function main(): Promise<number> {
   return 0
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`bench:profile: ${error instanceof Error ? error.message : String(error)}\n`)
-      process.exit(1)
-    },
-  )
-}
+runAsCommand(import.meta.url, 'bench:profile', main)

@@ -1,7 +1,7 @@
 // npm run bench:heap: what is new between two heap snapshots goes to the old
 // object nearest to it, and a real crowd's account names what Transport Lab
 // keeps per connection that the bare library does not.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -131,6 +131,24 @@ describe('the heap account of two snapshots', () => {
 })
 
 describe('npm run bench:heap', () => {
+  it('refuses a transport it does not know, or a count that is not one, with status 2 and its usage', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'benchmarks/heap-account.ts', ...args], {
+        cwd: new URL('../../', import.meta.url),
+        encoding: 'utf8',
+      })
+    for (const [args, said] of [
+      [['--transports', 'carrier-pigeon'], '--transports carrier-pigeon'],
+      [['--clients', 'lots'], '--clients lots'],
+      [['--kinds', 'many'], '--kinds many'],
+    ] as const) {
+      const { status, stderr } = run(...args)
+      expect(status, args.join(' ')).toBe(2)
+      expect(stderr).toContain(`bench:heap: ${said}`)
+      expect(stderr).toContain('Usage: npm run bench:heap')
+    }
+  })
+
   it("names what Transport Lab keeps per WebSocket that bare ws does not: the hub's client and the inspector's handshake, lean", async () => {
     const lab = await accountHeap(subject('lab', 'websocket'), 50)
     const bare = await accountHeap(subject('bare-ws', 'websocket'), 50)
