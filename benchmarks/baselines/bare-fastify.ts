@@ -146,7 +146,9 @@ const post = async (
   const stored: Stored = { message, json, bytes: Buffer.byteLength(json) }
   r.seq = message.seq
   r.log.push(stored)
-  if (r.log.length > historyLimit) r.log.splice(0, r.log.length - historyLimit)
+  // shift(), not splice(0, n): V8 trims an array's front in place for shift, where a splice moves every entry
+  // left (about 2 µs a send at 500 entries, which the baseline's figures would carry and the lab's do not).
+  while (r.log.length > historyLimit) r.log.shift()
   if (r.streams.size > 0) {
     const event = `id: ${message.seq}\ndata: ${json}\n\n`
     for (const stream of r.streams) {

@@ -26,10 +26,10 @@ function expectPayloadWithinBytes(snapshot: WireSnapshot): void {
 const bytes = (json: string) => Buffer.byteLength(json)
 const sendBody = (room: string, id: string) => ({ room, text: `héllo ${id}`, sentAt: 1.5, clientMsgId: id })
 
-function started(name: 'bare-ws' | 'bare-socket.io' | 'bare-fastify') {
+function started(name: 'bare-ws' | 'bare-socket.io' | 'bare-fastify', settings: Record<string, string> = {}) {
   const holder: { target?: RunningTarget } = {}
   beforeAll(async () => {
-    holder.target = await startTarget(name, {}, START_TIMEOUT_MS)
+    holder.target = await startTarget(name, settings, START_TIMEOUT_MS)
   }, START_TIMEOUT_MS + 5000)
   afterAll(async () => {
     await holder.target?.stop()
@@ -149,5 +149,33 @@ describe('bare Fastify', () => {
     } finally {
       abort.abort()
     }
+  })
+})
+
+describe('bare Fastify with HISTORY_LIMIT 3', () => {
+  const target = started('bare-fastify', { HISTORY_LIMIT: '3' })
+
+  it('keeps the last three messages of a room, in order, whatever was sent before them', async () => {
+    const base = target().url
+    for (let i = 1; i <= 5; i++) {
+      const posted = await fetch(`${base}/long-poll?role=send`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'send', ...sendBody('kept', `k${i}`) }),
+      })
+      expect(posted.status).toBe(200)
+    }
+    type Batch = { seq: number; recovered: boolean; entries: Array<{ seq: number; clientMsgId: string }> }
+    const poll = async (since: number) =>
+      (await (await fetch(`${base}/poll?room=kept&since=${since}&role=receive`)).json()) as Batch
+    const fromStart = await poll(0)
+    expect([fromStart.seq, fromStart.recovered]).toEqual([5, false])
+    expect(fromStart.entries.map((e) => [e.seq, e.clientMsgId])).toEqual([
+      [3, 'k3'],
+      [4, 'k4'],
+      [5, 'k5'],
+    ])
+    const fromThree = await poll(3)
+    expect([fromThree.recovered, fromThree.entries.map((e) => e.seq)]).toEqual([true, [4, 5]])
   })
 })
