@@ -164,7 +164,8 @@ that fails part way writes what it had measured (a partial run) and exits 1.
   --render FILE           measure nothing: write latest.md and the charts again from a results JSON, into
                           --out (into benchmarks/results only from its own latest.json)
   --profile DIR           run every Transport Lab server under --cpu-prof and --heap-prof, each writing into
-                          DIR/<label> (shared-lab, idle-lab-websocket-1, ...) when it is stopped; the figures of
+                          DIR/<label> (shared-lab, idle-lab-websocket-1, ...) when it is stopped, and an idle
+                          server's hold alone into idle-hold.cpuprofile there; the figures of
                           such a run are slowed by the profiler and never replace latest.*. Summarize with
                           npm run bench:profile -- DIR [--top N]
   --profile-baselines     with --profile: profile the baselines too

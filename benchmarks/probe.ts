@@ -4,8 +4,9 @@
 // own CPU time and memory, after a full GC when asked. The server itself is
 // not changed: this hook only reads what any Node process can read about itself.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { findSourceMap } from 'node:module'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { writeHeapSnapshot } from 'node:v8'
 import type { WireMeter } from '../server/wire/meter.ts'
@@ -68,10 +69,46 @@ async function snapshot(path: string): Promise<string> {
   return writeHeapSnapshot(path)
 }
 
+/**
+ * Samples every 100 µs (V8's default is 1 ms): an idle server is busy for a few hundred milliseconds of a
+ * 30 s hold, which would leave a few hundred samples.
+ */
+const WINDOW_SAMPLING_US = 100
+let windowProfiler: Session | undefined
+
+/**
+ * A CPU profile of one measured window, where --cpu-prof covers the process's whole life: the idle scenario's
+ * hold, without the crowd's joins before it or the memory readings after.
+ */
+async function startWindowProfile(): Promise<void> {
+  if (windowProfiler) throw new Error('a window profile is already running')
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: WINDOW_SAMPLING_US })
+  await session.post('Profiler.start')
+  windowProfiler = session
+}
+
+/** Ends the window profile and writes it to `path`, with the source maps beside it (see writeSourceMaps). */
+async function stopWindowProfile(path: string): Promise<string> {
+  const session = windowProfiler
+  if (!session) throw new Error('no window profile is running')
+  windowProfiler = undefined
+  const { profile } = await session.post('Profiler.stop')
+  session.disconnect()
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, JSON.stringify(profile))
+  writeSourceMaps(dirname(path))
+  return path
+}
+
 if (process.send) {
   serveCalls({
     probe: (params: { gc?: boolean }) => read(params?.gc === true),
     snapshot: (params: { path: string }) => snapshot(params.path),
+    'profile.start': () => startWindowProfile(),
+    'profile.stop': (params: { path: string }) => stopWindowProfile(params.path),
     wire: () => meter?.snapshot() ?? null,
     handshakes: () => meter?.handshakes() ?? null,
   })

@@ -28,6 +28,12 @@ export interface RunningTarget {
   handshakes(): Promise<Record<string, Handshake>>
   /** Writes a heap snapshot (after a full GC) to `path` in the target's process. */
   heapSnapshot(path: string): Promise<string>
+  /** Where its profiles go (--profile), when it is profiled. */
+  profileDir: string | undefined
+  /** Starts a CPU profile of a window of its life, beside the whole-life one. */
+  startWindowProfile(): Promise<void>
+  /** Ends it and writes it to `path` (with the source maps beside it). */
+  stopWindowProfile(path: string): Promise<string>
   stop(): Promise<void>
 }
 
@@ -96,6 +102,9 @@ export async function startTarget(
         ? getJson<Record<string, Handshake>>(`${url}/api/wire/handshakes`)
         : forked.caller.call<Record<string, Handshake>>('handshakes'),
     heapSnapshot: (path) => forked.caller.call<string>('snapshot', { path }, 300_000),
+    profileDir,
+    startWindowProfile: () => forked.caller.call<void>('profile.start', {}, 30_000),
+    stopWindowProfile: (path) => forked.caller.call<string>('profile.stop', { path }, 120_000),
     stop: () => stopProcess(forked, profiled),
   }
 }

@@ -16,6 +16,7 @@
 // More than 5,000 clients are spread over several load processes. Up to 2,000
 // clients, a transport and its baseline are held side by side (their figures
 // are per process, and the load is light); past that, one at a time.
+import { join } from 'node:path'
 import type { Context } from '../context.ts'
 import type { CrowdReport } from '../clients/crowd.ts'
 import type { LoadProcess } from '../load.ts'
@@ -35,6 +36,8 @@ const SETTLE_LIMIT_MS = 15_000
 /** Memory counts as settled once it has not moved over this many readings this far apart. */
 const SETTLE_STEP_MS = 500
 const SETTLE_STEADY_STEPS = 4
+/** The hold's own CPU profile, in the server's folder under --profile. */
+export const HOLD_PROFILE = 'idle-hold.cpuprofile'
 
 function addReports(reports: CrowdReport[]): CrowdReport {
   const reasons = new Map<string, number>()
@@ -104,9 +107,13 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))),
     )
     const w0 = await target.wire()
+    // Under --profile, the hold gets a profile of its own: the whole-life one is mostly the crowd joining.
+    const holdProfile = target.profileDir === undefined ? undefined : join(target.profileDir, HOLD_PROFILE)
+    if (holdProfile) await target.startWindowProfile()
     const c0 = await target.probe()
     await sleep(options.idleHoldMs)
     const c1 = await target.probe()
+    if (holdProfile) await target.stopWindowProfile(holdProfile)
     const w1 = await target.wire()
     // Read as "before" was: once the crowd's memory has stopped moving.
     const after = await settledReading(target)

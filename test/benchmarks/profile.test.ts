@@ -16,7 +16,9 @@ import {
   type CpuProfile,
   type HeapProfile,
 } from '../../benchmarks/profile.ts'
+import { HOLD_PROFILE } from '../../benchmarks/scenarios/idle.ts'
 import { startTarget } from '../../benchmarks/targets.ts'
+import { runBench } from './bench-process.ts'
 
 const START_TIMEOUT_MS = 60_000
 
@@ -42,6 +44,49 @@ describe('npm run bench -- --profile', () => {
     expect(files.some((f) => f.endsWith('.heapprofile'))).toBe(true)
     expect(files.some((f) => /^sourcemaps\.\d+\.json$/.test(f))).toBe(true)
   }, 90_000)
+
+  it('profiles a window of a target’s life on request, written where asked with the source maps beside it', async () => {
+    const dir = join(temp, 'window')
+    const target = await startTarget('bare-ws', {}, START_TIMEOUT_MS, dir)
+    try {
+      const opened = performance.now()
+      await target.startWindowProfile()
+      const ws = new WebSocket(`${target.url.replace('http', 'ws')}/ws?room=lobby&role=receive`)
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+      ws.close()
+      const path = await target.stopWindowProfile(join(dir, 'window.cpuprofile'))
+      const windowUs = (performance.now() - opened) * 1000
+      const profile = JSON.parse(await readFile(path, 'utf8')) as CpuProfile
+      // The window alone: not the process's start before it (tsx compiling, listening).
+      expect(profile.endTime - profile.startTime).toBeLessThanOrEqual(windowUs)
+      expect(profile.samples.length).toBeGreaterThan(0)
+      // Written now, not at exit: the source maps are there while the process still runs.
+      expect((await readdir(dir)).filter((f) => /^sourcemaps\.\d+\.json$/.test(f))).toHaveLength(1)
+      await expect(target.stopWindowProfile(join(dir, 'again.cpuprofile'))).rejects.toThrow(/no window profile/)
+    } finally {
+      await target.stop()
+    }
+  }, 90_000)
+
+  it('gives the idle scenario’s hold a profile of its own in the server’s folder', async () => {
+    const dir = join(temp, 'idle')
+    const { code, stderr } = await runBench(
+      [
+        ...['--quick', '--scenario', 'idle', '--transports', 'websocket', '--clients', '10'],
+        ...['--repetitions', '1', '--no-baselines', '--profile', dir, '--out', join(temp, 'idle-out')],
+      ],
+      { hardLimitMs: 120_000 },
+    )
+    expect(code, stderr).toBe(0)
+    const server = join(dir, 'idle-lab-websocket-1')
+    const files = await readdir(server)
+    expect(files).toContain(HOLD_PROFILE)
+    // Beside the whole-life profile, which is no shorter than the hold.
+    const whole = files.find((f) => /^CPU\..*\.0\.\d+\.cpuprofile$/.test(f))!
+    const read = async (f: string) => JSON.parse(await readFile(join(server, f), 'utf8')) as CpuProfile
+    const [hold, life] = [await read(HOLD_PROFILE), await read(whole)]
+    expect(hold.endTime - hold.startTime).toBeLessThan(life.endTime - life.startTime)
+  }, 150_000)
 })
 
 describe('npm run bench:profile', () => {
