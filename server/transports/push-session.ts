@@ -36,7 +36,8 @@ export class PushSession {
   private readonly app: FastifyInstance
   private readonly out: PushOutput
   private readonly log: FastifyBaseLogger
-  private readonly bucket: TokenBucket | undefined
+  /** Made at its first message: a fresh bucket is a full one, and an idle member need not keep it. */
+  private bucket: TokenBucket | undefined
   /** The connection its welcomes name: where the request that opened the stream came in. */
   private readonly connectionId: string | undefined
   private ended = false
@@ -63,7 +64,6 @@ export class PushSession {
     this.out = out
     this.log = log
     this.connectionId = app.wire.opened(transport, opening)
-    this.bucket = newBucket({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
     const push = fanout ?? (out.entry ? { fanout: EACH_SESSION, sink: this } : undefined)
     // An instructor's disconnect ends it like any other reason: hub.end calls this.end().
     const adopted =
@@ -135,6 +135,8 @@ export class PushSession {
    * closed with the same code.
    */
   admit(): void {
+    const { messageRate, messageBurst } = this.app.config
+    this.bucket ??= newBucket({ ratePerSecond: messageRate, burst: messageBurst })
     const verdict = this.bucket?.take() ?? 'ok'
     if (verdict === 'ok') return
     const error = rateLimited(this.bucket!)

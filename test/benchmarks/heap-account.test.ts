@@ -162,10 +162,11 @@ describe('npm run bench:heap', () => {
     expect(perClient(lab, '(native) (Global handles)')).toBeGreaterThan(10)
     expect(perClient(bare, '(native) (Global handles)')).toBeGreaterThan(10)
     // What the hub once kept per client and no longer does: a Set of its rooms, its id as a slice of a whole UUID,
-    // its join notice's fields in a property array of their own.
+    // a rate bucket before its first message, its join notice's fields in a property array of their own.
     const kinds = (name: string) => lab.owners.find((o) => o.owner === name)!.kinds.map((k) => k.kind)
     expect(kinds('Hub.clients')).not.toContain('object:Set')
     expect(kinds('Hub.clients')).not.toContain('sliced string')
+    expect(kinds('Hub.clients')).not.toContain('object:TokenBucket')
     expect(kinds('Hub.rooms')).not.toContain('hidden:system / PropertyArray')
   }, 120_000)
 })
