@@ -68,7 +68,6 @@ const kHeldPoll = Symbol('heldPoll')
  */
 class HeldPoll {
   private timer: NodeJS.Timeout | undefined
-  private readonly releaseHold: () => void
   private readonly app: FastifyInstance
   private readonly held: Set<HeldPoll>
   private readonly reply: FastifyReply
@@ -99,7 +98,8 @@ class HeldPoll {
     this.resolve = resolve
     this.reject = reject
     this.releaseAddress = releaseAddress
-    this.releaseHold = app.wire.hold(transport)
+    // Left in finish(), which runs once: no closure kept for as long as the poll is held.
+    app.wire.enterHold(transport)
   }
 
   hold(afterSeq: number, timeoutMs: number): void {
@@ -121,7 +121,7 @@ class HeldPoll {
     if (!this.held.delete(this)) return
     clearTimeout(this.timer)
     this.app.hub.unwait(this.room, this)
-    this.releaseHold()
+    this.app.wire.leaveHold(transport)
     this.releaseAddress?.()
     if (answer) this.app.hub.read(this.room, this.cursor).then((batch) => this.answer(batch), this.reject)
   }

@@ -188,7 +188,6 @@ class SseStream implements PushOutput {
   private readonly address: string
   private readonly room: string
   private readonly name: string | undefined
-  private readonly releaseAddress: () => void
   /**
    * While the stream opens only: the welcome takes its session and answers
    * through them; `adopt` is the member a renewed stream left, when this one continues it.
@@ -199,7 +198,6 @@ class SseStream implements PushOutput {
   /** The session's stream, from the welcome on: the page that opened it reads its own figures there. */
   private wire: WireRecorder
   private lastId = ''
-  private releaseHold: (() => void) | undefined
   private renewal: NodeJS.Timeout | undefined
   private closing: NodeJS.Timeout | undefined
   private renewed = false
@@ -226,7 +224,8 @@ class SseStream implements PushOutput {
     this.room = room
     this.name = name
     this.wire = streams.transportWire
-    this.releaseAddress = streams.perAddress.acquire(this.address)
+    // Left by the one path that ends it (open's refusal, a close during the join, or closed()): no closure kept.
+    streams.perAddress.enter(this.address)
     const adopt =
       lastEventId !== undefined ? streams.take(renewalKey(this.address, room, name, lastEventId)) : undefined
     this.opening = { request, reply, adopt }
@@ -253,7 +252,7 @@ class SseStream implements PushOutput {
     } catch (error) {
       // Refused before anything was written: an HTTP error, and nobody left behind in the hub.
       this.session?.close()
-      this.releaseAddress()
+      this.streams.perAddress.leave(this.address)
       throw error
     } finally {
       this.opening = undefined
@@ -261,7 +260,7 @@ class SseStream implements PushOutput {
     if (this.ended) {
       // The client went while its join was under way: it leaves again.
       this.session.close()
-      this.releaseAddress()
+      this.streams.perAddress.leave(this.address)
       return
     }
     this.opened = true
@@ -270,7 +269,7 @@ class SseStream implements PushOutput {
       { clientId, room: this.room, resumed: cursor?.seq, adopted: adopt !== undefined },
       'SSE stream opened',
     )
-    this.releaseHold = app.wire.hold(transport)
+    app.wire.enterHold(transport)
     streams.open.add(this)
     this.renewal = setTimeout(renew, renewalDelay(app.config.sseStreamMaxMs), this)
   }
@@ -357,8 +356,8 @@ class SseStream implements PushOutput {
     const { streams } = this
     streams.open.delete(this)
     clearTimeout(this.renewal)
-    this.releaseHold?.()
-    this.releaseAddress()
+    streams.app.wire.leaveHold(transport)
+    streams.perAddress.leave(this.address)
     // A renewed stream's member waits for the browser (see renew); any other close is a leave.
     if (!this.renewed || streams.stopping) this.session.close()
     this.log.info({ clientId: this.session.client.clientId }, 'SSE stream closed')

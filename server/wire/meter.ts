@@ -440,6 +440,18 @@ export class WireMeter {
   }
 
   /** Long polls waiting and SSE streams open: requests the server is holding. */
+  /**
+   * hold() without the closure, for a request held for as long as its client is idle (an SSE stream, a long
+   * poll), where a closure each would be kept as long: the caller calls leaveHold() once for each.
+   */
+  enterHold(transport: string): void {
+    this.tally(transport).requestsHeld++
+  }
+
+  leaveHold(transport: string): void {
+    this.tally(transport).requestsHeld--
+  }
+
   hold(transport: string): () => void {
     const tally = this.tally(transport)
     tally.requestsHeld++

@@ -155,14 +155,21 @@ describe('clients per address', () => {
     for (const s of [...sockets, extra, again]) s.disconnect()
   })
 
-  it('answers the SSE stream over the limit with 429 before any event', async () => {
+  it('answers the SSE stream over the limit with 429 before any event, and takes the next once one closes', async () => {
     const aborts = Array.from({ length: LIMITS.maxClientsPerAddress }, () => new AbortController())
     const streams = await Promise.all(aborts.map((a) => fetch(`${server.url}/sse?room=crowd`, { signal: a.signal })))
     expect(streams.map((s) => s.status)).toEqual([200, 200, 200])
     const extra = await fetch(`${server.url}/sse?room=crowd`)
     expect(extra.status).toBe(429)
     expect(await extra.json()).toMatchObject({ code: 'LAB_ERR_TOO_MANY_CONNECTIONS' })
-    aborts.forEach((a) => a.abort())
+    const held = () => server.app.wire.snapshot().transports.sse!.requestsHeld
+    await until(() => held() === LIMITS.maxClientsPerAddress || undefined, 'the streams to be held')
+    aborts[0]!.abort()
+    await until(() => held() === LIMITS.maxClientsPerAddress - 1 || undefined, 'the closed stream to be let go')
+    const another = new AbortController()
+    const again = await fetch(`${server.url}/sse?room=crowd`, { signal: another.signal })
+    expect(again.status, 'the place the closed one left is free again').toBe(200)
+    ;[...aborts, another].forEach((a) => a.abort())
   })
 
   it('answers a long poll over the number held with 429', async () => {
