@@ -439,10 +439,10 @@ export class WireMeter {
     return new TallyRecorder(this.tally(transport))
   }
 
-  /** Long polls waiting and SSE streams open: requests the server is holding. */
   /**
-   * hold() without the closure, for a request held for as long as its client is idle (an SSE stream, a long
-   * poll), where a closure each would be kept as long: the caller calls leaveHold() once for each.
+   * Long polls waiting and SSE streams open: requests the server is holding. The caller leaves each hold it
+   * entered once: an idle stream or held poll keeps nothing for it, where a release closure would be kept
+   * for as long as the client is idle.
    */
   enterHold(transport: string): void {
     this.tally(transport).requestsHeld++
@@ -452,14 +452,14 @@ export class WireMeter {
     this.tally(transport).requestsHeld--
   }
 
+  /** enterHold() with a release to call (again is harmless), for a caller that keeps closures anyway (the baselines). */
   hold(transport: string): () => void {
-    const tally = this.tally(transport)
-    tally.requestsHeld++
+    this.enterHold(transport)
     let released = false
     return () => {
       if (released) return
       released = true
-      tally.requestsHeld--
+      this.leaveHold(transport)
     }
   }
 
