@@ -1,7 +1,7 @@
 // Process entry: read the config, listen, and shut down gracefully on
 // SIGINT/SIGTERM: held long polls answered, SSE streams ended, WebSockets
 // closed with 1001, Socket.IO clients disconnected.
-import { servedUrls } from './addresses.ts'
+import { announce } from './announce.ts'
 import { buildApp } from './app.ts'
 import { ConfigError, helpText, loadConfig } from './config.ts'
 import { SharedLogUnavailable } from './scale/redis-log.ts'
@@ -36,16 +36,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
-  const [first, ...others] = servedUrls(config.host, port)
-  // The other addresses only when there are some: the usual line stays as lesson 13 reads it.
-  app.log.info(others.length > 0 ? { urls: [first, ...others] } : {}, `Transport Lab is serving at ${first}`)
-  const network = others.map((url) => `  On your network: ${url}\n`).join('')
-  // The codes themselves are never printed: the banner may be on the projector.
-  const access = config.classCode
-    ? `  Class code required: students log in with it at ${first}\n`
-    : '  Open: anyone who can reach it joins (set CLASS_CODE to ask for a code)\n'
-  const instructor = config.instructorCode ? '  Instructor actions need the instructor code\n' : ''
-  process.stdout.write(`\n  Transport Lab: ${first}\n${network}${access}${instructor}\n`)
+  await announce(app, config, port)
 
   let stopping = false
   const stop = (signal: string) => {
