@@ -322,8 +322,8 @@ export class WireMeter {
     // From the 101 on, the socket carries frames: the inspector's frame view reads their headers.
     const state = (req.socket as MeteredSocket)[kState]
     if (state && !state.frames) {
-      state.frames = new FrameLog(this.ownerAddress(req))
-      watchFrames(req.socket, state.frames, true)
+      state.frames = new FrameLog(this.ownerAddress(req), true)
+      watchFrames(req.socket, state.frames)
     }
   }
 
@@ -346,7 +346,7 @@ export class WireMeter {
       open: log.open,
       frames: log.frames(),
       kept: FRAMES_KEPT,
-      seen: { in: log.in.seen, out: log.out.seen },
+      seen: log.seen,
     }
   }
 

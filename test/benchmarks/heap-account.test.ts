@@ -168,5 +168,9 @@ describe('npm run bench:heap', () => {
     expect(kinds('Hub.clients')).not.toContain('sliced string')
     expect(kinds('Hub.clients')).not.toContain('object:TokenBucket')
     expect(kinds('Hub.rooms')).not.toContain('hidden:system / PropertyArray')
+    // The inspector's frame log is one object and its Buffer (the view and its ArrayBuffer): each way's reader
+    // and ring keep their state in that Buffer, not in objects of their own (they were 8 objects, 701 B).
+    expect(perClient(lab, 'WireMeter.frameLogs')).toBeGreaterThanOrEqual(1)
+    expect(perClient(lab, 'WireMeter.frameLogs')).toBeLessThan(4)
   }, 120_000)
 })

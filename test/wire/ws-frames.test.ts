@@ -1,7 +1,7 @@
 // The frame reader behind the WebSocket payload under compression, checked on
 // frames laid out as RFC 6455 section 5.2 says, whole and a byte at a time.
 import { describe, expect, it } from 'vitest'
-import { FrameCounter } from '../../server/wire/ws-frames.ts'
+import { FrameLog } from '../../server/wire/ws-frames.ts'
 
 type Options = { opcode: number; fin?: boolean; mask?: boolean; rsv1?: boolean }
 function frame(payload: Buffer, { opcode, fin = true, mask = false, rsv1 = false }: Options): Buffer {
@@ -16,18 +16,18 @@ function frame(payload: Buffer, { opcode, fin = true, mask = false, rsv1 = false
 }
 
 function countAll(bytes: Buffer, oneByteAtATime = false) {
-  const counter = new FrameCounter()
+  const log = new FrameLog('')
   const total = { payload: 0, messages: 0 }
   const chunks = oneByteAtATime ? [...bytes].map((b) => Buffer.from([b])) : [bytes]
   for (const chunk of chunks) {
-    const { payload, messages } = counter.push(chunk)
+    const { payload, messages } = log.read(chunk)
     total.payload += payload
     total.messages += messages
   }
   return total
 }
 
-describe('FrameCounter', () => {
+describe("a frame log's reader", () => {
   const small = frame(Buffer.alloc(100, 'a'), { opcode: 1 })
   const medium = frame(Buffer.alloc(300, 'b'), { opcode: 1, mask: true, rsv1: true })
   const large = frame(Buffer.alloc(70_000, 'c'), { opcode: 2 })
