@@ -48,8 +48,8 @@ declare module 'fastify' {
 export const TCP_CONNECTIONS_PER_CLIENT_SLOT = 6
 
 export interface BuildOptions {
-  /** Where log lines go (stdout when absent); tests read them here. */
-  logStream?: NodeJS.WritableStream
+  /** Where log lines go (pino's stdout destination when absent); tests read them here. */
+  logStream?: { write(line: string): unknown }
   /** The lessons folder (lessons/ when absent); tests serve lessons from a temporary one. */
   lessonsDir?: string
 }

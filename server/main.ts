@@ -1,6 +1,7 @@
 // Process entry: read the config, listen, and shut down gracefully on
 // SIGINT/SIGTERM: held long polls answered, SSE streams ended, WebSockets
 // closed with 1001, Socket.IO clients disconnected.
+import pino from 'pino'
 import { announce } from './announce.ts'
 import { buildApp } from './app.ts'
 import { ConfigError, helpText, loadConfig } from './config.ts'
@@ -22,9 +23,12 @@ async function main(): Promise<void> {
     return
   }
 
+  // The log's destination is made here, as Fastify would make it (pino's, on stdout, written from a thread pool),
+  // so that the banner can go to it too, after the line before it (see announce).
+  const output = pino.destination({ dest: 1, sync: false })
   let app
   try {
-    app = await buildApp(config)
+    app = await buildApp(config, { logStream: output })
   } catch (error) {
     // Redis named in REDIS_URL cannot be reached: say so and stop, rather than serve half a cluster.
     if (error instanceof SharedLogUnavailable) {
@@ -36,7 +40,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
-  await announce(app, config, port)
+  announce(app, config, port, (text) => output.write(text))
 
   let stopping = false
   const stop = (signal: string) => {
