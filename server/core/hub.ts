@@ -165,7 +165,8 @@ export interface ConnectOptions {
   credential?: Credential
 }
 
-export type Ending = ((reason: LabError) => void) | { end(reason: LabError): void }
+/** How a client's transport ends it, told which client: one Ending can serve all of a transport's clients. */
+export type Ending = ((reason: LabError, clientId: string) => void) | { end(reason: LabError, clientId: string): void }
 
 /** What waits for a room's next entry (a held long poll): woken once. */
 export interface Waiter {
@@ -524,8 +525,8 @@ export class Hub {
     if (!client) return false
     try {
       const ending = client.end
-      if (typeof ending === 'function') ending(reason)
-      else ending?.end(reason)
+      if (typeof ending === 'function') ending(reason, clientId)
+      else ending?.end(reason, clientId)
     } catch {
       // Its transport could not say goodbye: it leaves all the same.
     }

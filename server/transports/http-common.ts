@@ -9,7 +9,7 @@ import { SESSION_HEADER } from '../core/names.ts'
 import type { Ack, LogEntry, Sender } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
-import type { Client } from '../core/hub.ts'
+import type { Client, Ending } from '../core/hub.ts'
 import type { PageResult } from '../core/hub.ts'
 import type { WireRecorder, WireStream } from '../wire/meter.ts'
 import { encode } from '../wire/payload.ts'
@@ -133,15 +133,6 @@ export class HttpSessions {
       if (!this.app.hub.client(session.clientId)) this.revoke(token)
     }
   }
-}
-
-/**
- * `fn` itself. An arrow written in a property's place is given a name (tsx
- * keeps names), and with it a property dictionary of some 256 bytes, kept
- * for as long as its session lives; passed through here it stays unnamed.
- */
-function unnamed<T extends (...args: never[]) => unknown>(fn: T): T {
-  return fn
 }
 
 /** Who a send without a session is from: the token's holder, or the name it gives. */
@@ -287,6 +278,8 @@ export interface PostOptions {
 export function handlePost(app: FastifyInstance, options: PostOptions) {
   const { transport, sessions } = options
   const transportWire = app.wire.recorder(transport)
+  // One for every client this transport joins (the hub says which): a closure per client would be kept as long as it.
+  const endSession: Ending = (reason, clientId) => sessions.end(clientId, reason)
   const withInterval = <T extends object>(welcome: T) =>
     options.pollIntervalMs ? { ...welcome, pollIntervalMs: options.pollIntervalMs } : welcome
   // A polling client has no stream: the join is the request that opens it, and its welcome names the join's connection.
@@ -339,7 +332,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           name: readName(message.name, principal),
           transport,
           leaseMs: options.leaseMs,
-          end: unnamed((reason: LabError) => sessions.end(joiner.clientId, reason)),
+          end: endSession,
           credential: principal && { id: principal.id, expiresAt: principal.expiresAt },
         })
         let issued: { token: string; wire: WireRecorder } | undefined

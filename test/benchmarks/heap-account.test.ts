@@ -173,4 +173,14 @@ describe('npm run bench:heap', () => {
     expect(perClient(lab, 'WireMeter.frameLogs')).toBeGreaterThanOrEqual(1)
     expect(perClient(lab, 'WireMeter.frameLogs')).toBeLessThan(4)
   }, 120_000)
+
+  it('keeps a long-polling member without a closure of its own: its transport ends it through one function for all', async () => {
+    const lab = await accountHeap(subject('lab', 'long-polling'), 50)
+    expect(lab.clients).toBe(50)
+    const member = lab.owners.find((o) => o.owner === 'Hub.clients')!
+    expect(member.objects).toBeGreaterThanOrEqual(1)
+    const kinds = member.kinds.map((k) => k.kind)
+    expect(kinds).not.toContain('closure')
+    expect(kinds).not.toContain('object:system / Context')
+  }, 120_000)
 })
