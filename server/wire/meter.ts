@@ -117,27 +117,22 @@ const STREAM_COUNTS = [
 ] as const
 type StreamCounts = Record<(typeof STREAM_COUNTS)[number], number>
 
-function emptyStreamCounts(): StreamCounts {
-  return {
-    bytesIn: 0,
-    bytesOut: 0,
-    payloadIn: 0,
-    payloadOut: 0,
-    plainIn: 0,
-    plainOut: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    requests: 0,
-  }
-}
-
 /**
  * One stream's counts; it is also what the transport holds (its WireStream)
  * and counts payload through (its recorder), so that an idle connection keeps
  * one object here, with no closures of its own.
  */
-class Stream implements WireStream, WireRecorder {
-  readonly counts = emptyStreamCounts()
+class Stream implements WireStream, WireRecorder, StreamCounts {
+  // Its counts are its own fields, not an object of their own (a 24-byte header and a field more per stream).
+  bytesIn = 0
+  bytesOut = 0
+  payloadIn = 0
+  payloadOut = 0
+  plainIn = 0
+  plainOut = 0
+  messagesIn = 0
+  messagesOut = 0
+  requests = 0
   readonly openedAt = Date.now()
   /** The connection id it is listed under: the one its latest welcome named. */
   listedAs: string | undefined
@@ -170,12 +165,12 @@ class Stream implements WireStream, WireRecorder {
 
   received(payloadBytes: number, messages = 1, plainBytes = payloadBytes): void {
     countReceived(this.tally, payloadBytes, messages, plainBytes)
-    countReceived(this.counts, payloadBytes, messages, plainBytes)
+    countReceived(this, payloadBytes, messages, plainBytes)
   }
 
   sent(payloadBytes: number, messages = 1, plainBytes = payloadBytes): void {
     countSent(this.tally, payloadBytes, messages, plainBytes)
-    countSent(this.counts, payloadBytes, messages, plainBytes)
+    countSent(this, payloadBytes, messages, plainBytes)
   }
 }
 
@@ -428,7 +423,7 @@ export class WireMeter {
       const held = counters.requestsHeld
       Object.assign(counters, emptyCounters(), { requestsHeld: held })
     }
-    for (const stream of this.streams) for (const key of STREAM_COUNTS) stream.counts[key] = 0
+    for (const stream of this.streams) for (const key of STREAM_COUNTS) stream[key] = 0
   }
 
   /**
@@ -524,17 +519,17 @@ export class WireMeter {
     const span = (req as SpannedRequest)[kSpan]
     if (!span || span.stream || stream.closed) return
     span.stream = stream
-    stream.counts.requests++
+    stream.requests++
     const state = span.socket[kState]!
     if (state.current === span) {
       // Still the socket's request: what it read and wrote so far now, the rest as it settles.
       this.settle(span.socket)
-      stream.counts.bytesIn += state.readSettled - span.readStart
-      stream.counts.bytesOut += state.writtenSettled - span.writtenStart
+      stream.bytesIn += state.readSettled - span.readStart
+      stream.bytesOut += state.writtenSettled - span.writtenStart
       state.stream = stream
     } else {
-      stream.counts.bytesIn += (span.readEnd ?? span.readStart) - span.readStart
-      stream.counts.bytesOut += (span.writtenEnd ?? span.writtenStart) - span.writtenStart
+      stream.bytesIn += (span.readEnd ?? span.readStart) - span.readStart
+      stream.bytesOut += (span.writtenEnd ?? span.writtenStart) - span.writtenStart
     }
     if (span.openedAs !== undefined) this.list(stream, span.openedAs)
   }
@@ -616,7 +611,7 @@ export class WireMeter {
     const read = socket.bytesRead
     if (read > state.readSettled) {
       this.tally(state.owner).bytesIn += read - state.readSettled
-      if (state.stream && !state.stream.closed) state.stream.counts.bytesIn += read - state.readSettled
+      if (state.stream && !state.stream.closed) state.stream.bytesIn += read - state.readSettled
       state.readSettled = read
     }
   }
@@ -625,7 +620,7 @@ export class WireMeter {
     const written = socket.bytesWritten
     if (written > state.writtenSettled) {
       this.tally(state.owner).bytesOut += written - state.writtenSettled
-      if (state.stream && !state.stream.closed) state.stream.counts.bytesOut += written - state.writtenSettled
+      if (state.stream && !state.stream.closed) state.stream.bytesOut += written - state.writtenSettled
       state.writtenSettled = written
     }
   }
@@ -688,7 +683,8 @@ function overhead(c: Pick<Counters, 'bytesIn' | 'bytesOut' | 'payloadIn' | 'payl
 }
 
 function toStreamTally(stream: Stream): StreamTally {
-  return { openedAt: stream.openedAt, ...stream.counts, ...overhead(stream.counts) }
+  const counts = Object.fromEntries(STREAM_COUNTS.map((key) => [key, stream[key]])) as StreamCounts
+  return { openedAt: stream.openedAt, ...counts, ...overhead(stream) }
 }
 
 function toTally(c: Counters, connectionsOpen: number): WireTally {
