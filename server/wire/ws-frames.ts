@@ -57,6 +57,8 @@ const LEAD_BYTES = 2
 const WAY = SLOTS_AT + FRAMES_KEPT * SLOT
 /** When the log began (a double), after both ways. */
 const SINCE_AT = 2 * WAY
+/** A log's whole store: both ways, then when it began. */
+const STORE_BYTES = SINCE_AT + 8
 /** A control frame's payload is at most 125 bytes (RFC 6455, 5.5): a close's code and reason fit. */
 const CONTROL_MAX = 125
 const KINDS = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' } as const
@@ -101,7 +103,7 @@ const closeAt = (way: Way) => (way === IN ? 0 : CONTROL_MAX)
  */
 export class FrameLog {
   /** Each way (IN, OUT): the header being read, the reader's state, the slots. */
-  readonly store = Buffer.alloc(2 * WAY + 8)
+  readonly store = Buffer.alloc(STORE_BYTES)
   /** Frames seen both ways, to tell their order apart. */
   n = 0
   /** Counts the frames' data as payload too (permessage-deflate, see watchFrames); unset, only the frames are kept. */
