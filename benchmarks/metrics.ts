@@ -23,6 +23,14 @@ export function tallyOf(snapshot: Pick<WireSnapshot, 'transports'>, name: string
   return snapshot.transports[name] ?? ZERO
 }
 
+/** A transport's HTTP requests on a meter: Transport Lab keeps one tally per transport, a baseline one per role (`sse:send`). */
+export function requestsOf(snapshot: Pick<WireSnapshot, 'transports'>, transport: string): number {
+  let requests = 0
+  for (const [name, tally] of Object.entries(snapshot.transports))
+    if (name === transport || name.startsWith(`${transport}:`)) requests += tally.httpRequests
+  return requests
+}
+
 export interface TallyDelta {
   bytesIn: number
   bytesOut: number

@@ -252,6 +252,7 @@ export function throughputTable(results: BenchResults): Table {
     'deliveries/s',
     'server CPU',
     'deliveries/CPU-s',
+    'requests/msg',
     'load CPU',
     'lost',
   ]
@@ -266,6 +267,7 @@ export function throughputTable(results: BenchResults): Table {
       r.spread.deliveriesPerServerCpuSecond,
       r.deliveriesPerServerCpuSecond,
     ),
+    r.requestsPerMessage === undefined ? '—' : formatNumber(r.requestsPerMessage, 2),
     `${formatPercent(r.loadCpuCores)}${r.clientBound ? '*' : ''}`,
     formatNumber(r.accounting.lost),
   ])

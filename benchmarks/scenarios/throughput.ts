@@ -19,7 +19,7 @@ import type { Context } from '../context.ts'
 import type { Mark, StopResult } from '../clients/delivery.ts'
 import type { HttpRunResult } from '../clients/autocannon.ts'
 import { addAccounts } from '../accounting.ts'
-import { cpuSeconds, median, notesOf, perSecond, spreadOf } from '../metrics.ts'
+import { cpuSeconds, median, notesOf, perSecond, requestsOf, spreadOf } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { HttpRow, ThroughputRow } from '../schema.ts'
 import type { Subject } from '../subjects.ts'
@@ -71,6 +71,8 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
     1,
     Math.round(measureMs / (polling ? settings.shortPollIntervalMs : Math.min(1000, measureMs / 2))),
   )
+  // HTTP: the requests the server's meter counted, read just outside the marks (polls and sends alike).
+  const w0 = http ? await target.wire() : undefined
   const marks: Mark[] = [await load.call<Mark>('delivery.mark')]
   const p0 = await target.probe()
   for (let i = 0; i < slices; i++) {
@@ -78,6 +80,7 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
     marks.push(await load.call<Mark>('delivery.mark'))
   }
   const p1 = await target.probe()
+  const w1 = http ? await target.wire() : undefined
   const m0 = marks[0]!
   const m1 = marks.at(-1)!
   const sliceRates = marks.slice(1).map((m, i) => ({
@@ -117,6 +120,9 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
     serverCpuSeconds: serverCpu,
     serverCpuCores: serverCpu / (measuredMs / 1000),
     deliveriesPerServerCpuSecond: serverCpu > 0 ? deliveries / serverCpu : null,
+    ...(w0 && w1 && messages > 0
+      ? { requestsPerMessage: (requestsOf(w1, subject.transport) - requestsOf(w0, subject.transport)) / messages }
+      : {}),
     loadCpuSeconds: loadCpu,
     loadCpuCores,
     clientBound: loadCpuCores > CLIENT_BOUND_CORES,
@@ -205,6 +211,7 @@ export function combineDelivery(readings: DeliveryReading[]): ThroughputRow {
   const { receivers } = first.accounting
   const each = <K extends 'messagesPerSecond' | 'deliveriesPerSecond' | 'deliveriesPerServerCpuSecond'>(key: K) =>
     readings.map((r) => r[key])
+  const requestsPerMessage = median(readings.flatMap((r) => r.requestsPerMessage ?? []))
   return {
     ...first,
     repetitions: readings.length,
@@ -217,6 +224,7 @@ export function combineDelivery(readings: DeliveryReading[]): ThroughputRow {
     serverCpuSeconds,
     serverCpuCores: serverCpuSeconds / (measuredMs / 1000),
     deliveriesPerServerCpuSecond: median(each('deliveriesPerServerCpuSecond').filter((v) => v != null)),
+    ...(requestsPerMessage != null ? { requestsPerMessage } : {}),
     loadCpuSeconds,
     loadCpuCores: loadCpuSeconds / (measuredMs / 1000),
     clientBound: readings.some((r) => r.clientBound),

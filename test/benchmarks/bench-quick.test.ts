@@ -69,6 +69,14 @@ describe('npm run bench -- --quick --json', () => {
         expect(row.accounting.lost, row.subject).toBe(0)
       }
       for (const row of results.throughput!.rows) expect(row.accounting.lost, `${row.subject} ×${row.fanout}`).toBe(0)
+      // Every HTTP message is a request of its own (its send), and the polls that carried it are counted beside it.
+      for (const row of results.throughput!.rows) {
+        const what = `${row.subject} ×${row.fanout}`
+        if (row.transport === 'websocket' || row.transport === 'socket.io')
+          expect(row.requestsPerMessage, what).toBeUndefined()
+        else expect(row.requestsPerMessage, what).toBeGreaterThanOrEqual(1)
+        if (row.transport === 'short-polling' && row.fanout > 1) expect(row.requestsPerMessage, what).toBeGreaterThan(1)
+      }
       for (const row of results.idle!.rows) expect(row.connected, row.subject).toBe(row.clients)
       // Throughput and memory are each the median of three repetitions, every reading kept as the spread.
       expect(results.options.repetitions).toBe(3)

@@ -15,6 +15,7 @@ import {
   perSecond,
   projectMbps,
   ratioTo,
+  requestsOf,
   sendBufferBudget,
   spreadOf,
   summarizeAge,
@@ -64,6 +65,20 @@ describe('bytes per message', () => {
     expect(() => perMessage({ bytesIn: 1, bytesOut: 1, payloadIn: 0, payloadOut: 0, httpRequests: 0 }, 0)).toThrow(
       RangeError,
     )
+  })
+})
+
+describe("a transport's requests", () => {
+  it("adds a baseline's tallies per role to the transport's, and leaves other transports out", () => {
+    const transports = {
+      'short-polling': tally({ httpRequests: 5 }),
+      'short-polling:send': tally({ httpRequests: 3 }),
+      'short-polling:receive': tally({ httpRequests: 7 }),
+      'long-polling:receive': tally({ httpRequests: 100 }),
+      'short-pollingx': tally({ httpRequests: 1000 }),
+    }
+    expect(requestsOf({ transports }, 'short-polling')).toBe(15)
+    expect(requestsOf({ transports }, 'sse')).toBe(0)
   })
 })
 
