@@ -313,6 +313,16 @@ describe('the report', () => {
     expect(text).not.toContain('**')
   })
 
+  it("lists issue 14's targets not met on the terminal, and claims nothing of the 10% target in a run it does not cover", () => {
+    const text = renderTerminal(results)
+    expect(text).toContain("Issue 14's targets not met in this run")
+    expect(text).toContain('  - WebSocket: 20.00x of bare ws idle CPU (target at most 1.50x): not met.')
+    expect(text).not.toContain('heap per idle connection and 1.00x RSS (target at most 1.20x): met.')
+    const uncovered = renderTerminal({ ...results, comparisons: results.comparisons.filter((c) => !c.target) })
+    expect(uncovered).toContain('lab / baseline')
+    expect(uncovered).not.toContain('The 10% target')
+  })
+
   it('draws its charts as SVG without a browser', async () => {
     const specs = chartSpecs(results)
     expect(Object.keys(specs).sort()).toEqual([
