@@ -137,7 +137,16 @@ export interface PageLimit {
   textChars: number
 }
 
-export const DEFAULT_PAGE: PageLimit = { entries: 100, textChars: 64 * 1024 }
+/** What a read without a cursor answers (or one whose cursor the log no longer holds): the newest entries, as a newcomer sees them. */
+export const NEWEST_PAGE: PageLimit = { entries: 100, textChars: 64 * 1024 }
+
+/**
+ * What a read after a cursor answers: a client that is behind gets up to a whole default history
+ * (HISTORY_LIMIT messages and as many notices) in one answer, as a push transport's resume does, instead
+ * of asking once per 100 entries: each ask is a whole request and, on a slow link, a round trip. The text
+ * bound is the newest page's, so the answer stays a few hundred KiB at most.
+ */
+export const CATCH_UP_PAGE: PageLimit = { entries: 1000, textChars: 64 * 1024 }
 
 export interface PageResult extends ReadResult {
   /** True when entries stop short of the room's latest seq: read again after the last one. */
@@ -424,24 +433,26 @@ export class Hub {
   }
 
   /**
-   * What a pull pipe asks: one page of the room's entries after a cursor, or
-   * its newest page when there is no cursor. Reading never creates a room (a
-   * room nobody wrote to reads as empty, epoch ""), so reads cannot evict one.
+   * What a pull pipe asks: one page of the room's entries after a cursor
+   * (CATCH_UP_PAGE), or its newest page when there is no cursor or the log no
+   * longer holds it (NEWEST_PAGE); `page` sets both. Reading never creates a
+   * room (a room nobody wrote to reads as empty, epoch ""), so reads cannot evict one.
    */
-  async read(roomName: string, after?: Cursor, page: PageLimit = DEFAULT_PAGE): Promise<PageResult> {
+  async read(roomName: string, after?: Cursor, page?: PageLimit): Promise<PageResult> {
     const room = this.shared ? await this.followed(roomName) : this.rooms.get(roomName)
     if (!room) return { epoch: '', seq: 0, recovered: after === undefined || after.seq === 0, entries: [], more: false }
+    const newest = page ?? NEWEST_PAGE
     if (!after)
       return {
         epoch: room.epoch,
         seq: room.seq,
         recovered: true,
-        entries: lastPage(room.newest(page.entries), page),
+        entries: lastPage(room.newest(newest.entries), newest),
         more: false,
       }
     const read = room.after(after)
-    if (!read.recovered) return { ...read, entries: lastPage(read.entries, page), more: false }
-    const entries = firstPage(read.entries, page)
+    if (!read.recovered) return { ...read, entries: lastPage(read.entries, newest), more: false }
+    const entries = firstPage(read.entries, page ?? CATCH_UP_PAGE)
     const more = entries.length < read.entries.length
     return { ...read, seq: more ? entries.at(-1)!.seq : read.seq, entries, more }
   }

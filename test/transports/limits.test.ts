@@ -289,6 +289,36 @@ describe('rooms', () => {
   })
 })
 
+describe('a read after a cursor', () => {
+  let roomy: RunningServer
+  beforeAll(async () => {
+    // A history longer than a catch-up page, so that the page and not the history is what stops the answer.
+    roomy = await startServer({ historyLimit: 1200 })
+  })
+  afterAll(async () => {
+    await roomy.close()
+  })
+
+  it('answers a poll that is 1,100 entries behind with 1,000 at once and "more", and the rest on the next', async () => {
+    const writer = createClient('websocket', roomy.url, 'catcher')
+    const { epoch, seq: start } = await writer.join('behind')
+    for (let i = 0; i < 1100; i++)
+      await roomy.app.hub.publish({ clientId: 'x', name: 'x', transport: 'test' }, 'behind', { text: `m${i}` })
+    type Page = { seq: number; more?: boolean; entries: Array<{ seq: number }> }
+    const poll = async (since: number) =>
+      (await (await fetch(`${roomy.url}/poll?room=behind&since=${since}&epoch=${epoch}`)).json()) as Page
+    const first = await poll(start)
+    expect(first.entries).toHaveLength(1000)
+    expect(first.more).toBe(true)
+    expect(first.seq).toBe(first.entries.at(-1)!.seq)
+    const rest = await poll(first.seq)
+    expect(rest.entries).toHaveLength(100)
+    expect(rest.more).toBeUndefined()
+    expect(rest.seq).toBe(start + 1100)
+    await writer.close()
+  })
+})
+
 describe('when every room has members', () => {
   let full: RunningServer
   let holders: WebSocket[] = []
