@@ -19,6 +19,7 @@ import { encode } from '../wire/payload.ts'
 import { acceptJsonAsText, handlePost, HttpSessions } from './http-common.ts'
 import { readName, readRoomQuery } from './query.ts'
 import { CLOSE_GRACE_MS, PushSession, type PushOutput } from './push-session.ts'
+import { batchWrites, flushIfFull } from './write-batch.ts'
 
 const transport = 'sse'
 const { path } = TRANSPORT_INFO[transport]
@@ -372,7 +373,11 @@ class SseStream implements PushOutput {
     const { res } = this
     if (res.writableEnded || res.destroyed) return
     this.wire.sent(payloadBytes, messages)
+    // The events of one turn leave in one write, as a WebSocket's frames do (write-batch.ts).
+    const socket = res.socket
+    if (socket) batchWrites(socket)
     res.write(frame)
+    if (socket) flushIfFull(socket)
   }
 
   /** Ends the stream with its goodbye (byeFrame). */

@@ -2,10 +2,12 @@
 // leave together, in one system call, instead of one writev each. A busy room
 // hands a receiver many entries per turn (a sender's TCP read often holds
 // dozens of frames), and each write would otherwise be its own trip into the
-// kernel: the largest share of a WebSocket server's time under load. The
-// connection is corked at its first write of the turn and uncorked once the
-// turn's I/O callbacks have run (setImmediate), so an entry waits only for
-// the rest of the turn, never for a timer.
+// kernel: the largest share of a WebSocket or SSE server's time under load.
+// The connection is corked at its first write of the turn and uncorked once
+// the turn's I/O callbacks have run (setImmediate), so an entry waits only for
+// the rest of the turn, never for a timer. (Node corks an HTTP response's
+// socket by itself, but only until the callback that wrote is over: the sends
+// of several requests read in one turn would still leave one write each.)
 //
 // What waits here is counted in the socket's buffered bytes, which the
 // slow-consumer policy reads: so a batch goes out as soon as it holds

@@ -54,26 +54,40 @@ describe('write batching', () => {
   })
 })
 
+/**
+ * Counts, for each connection `lab` accepts, where Node hands the socket's bytes to the kernel
+ * (_write, or _writev for a batch): one count per trip into the kernel.
+ */
+function countWrites(lab: RunningServer): Map<Socket, number> {
+  const writes = new Map<Socket, number>()
+  lab.app.server.on('connection', (socket: Socket) => {
+    writes.set(socket, 0)
+    const count = (method: '_write' | '_writev') => {
+      const original = (socket[method] as (...args: unknown[]) => void).bind(socket)
+      socket[method] = ((...args: unknown[]) => {
+        writes.set(socket, writes.get(socket)! + 1)
+        original(...args)
+      }) as never
+    }
+    count('_write')
+    count('_writev')
+  })
+  return writes
+}
+
+/** The connections written to since `before`, and how many writes each. */
+const writtenSince = (writes: Map<Socket, number>, before: Map<Socket, number>) =>
+  [...writes].map(([socket, n]) => n - (before.get(socket) ?? 0)).filter((n) => n > 0)
+
 // Engine.IO hands a flush's packets to ws one at a time: without a cork around the flush each would be its own
-// write into the kernel. Counted where Node hands the socket's bytes to the kernel (_write, or _writev for a batch).
+// write into the kernel.
 describe('Socket.IO flushes', () => {
   let lab: RunningServer
-  const writes = new Map<Socket, number>()
+  let writes: Map<Socket, number>
   beforeAll(async () => {
     // A burst well within the rate limit: the test is about how it is written, not whether it is admitted.
     lab = await startServer({ messageRate: 1000, messageBurst: 1000 })
-    lab.app.server.on('connection', (socket: Socket) => {
-      writes.set(socket, 0)
-      const count = (method: '_write' | '_writev') => {
-        const original = (socket[method] as (...args: unknown[]) => void).bind(socket)
-        socket[method] = ((...args: unknown[]) => {
-          writes.set(socket, writes.get(socket)! + 1)
-          original(...args)
-        }) as never
-      }
-      count('_write')
-      count('_writev')
-    })
+    writes = countWrites(lab)
   })
   afterAll(() => lab.close())
 
@@ -97,10 +111,52 @@ describe('Socket.IO flushes', () => {
     for (let i = 0; i < burst; i++) sender.emit('send', { room: 'burst', text: `message ${i}` })
     await until(() => received === burst || undefined, 'the receiver to get the whole burst')
     // The one connection that was written to: the receiver's (the sender's sends ask for no ack).
-    const written = [...writes].map(([socket, n]) => n - (before.get(socket) ?? 0)).filter((n) => n > 0)
+    const written = writtenSince(writes, before)
     expect(written).toHaveLength(1)
     expect(written[0]).toBeLessThan(burst / 4)
     receiver.disconnect()
     sender.disconnect()
+  })
+})
+
+// An SSE event is a chunk of a chunked response: without the batch each would be its own write into the kernel,
+// the largest share of an SSE server's time when a room is busy.
+describe('SSE streams', () => {
+  let lab: RunningServer
+  let writes: Map<Socket, number>
+  beforeAll(async () => {
+    lab = await startServer()
+    writes = countWrites(lab)
+  })
+  afterAll(() => lab.close())
+
+  it('send the events of one turn in one write, though they come from callbacks of their own', async () => {
+    const controller = new AbortController()
+    const res = await fetch(`${lab.url}/sse?room=sse-burst&name=reader`, { signal: controller.signal })
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ''
+    const readUntil = async (done: () => boolean) => {
+      while (!done()) text += (await reader.read()).value ?? ''
+    }
+    await readUntil(() => text.includes('event: welcome'))
+    const before = new Map(writes)
+    const burst = 20
+    const from = { clientId: 'x', name: 'x', transport: 'test' }
+    // Each entry from a callback of its own within one turn, as the sends of several requests read in one turn
+    // are: Node's own cork of a response lasts only until the callback that wrote it is over.
+    await new Promise<void>((resolve) => {
+      const publish = (i: number) => {
+        void lab.app.hub.publish(from, 'sse-burst', { text: `m${i}` })
+        if (i + 1 < burst) process.nextTick(publish, i + 1)
+        else resolve()
+      }
+      publish(0)
+    })
+    await readUntil(() => text.includes(`m${burst - 1}`))
+    const written = writtenSince(writes, before)
+    // One write; two if the stream's heartbeat (every SSE_HEARTBEAT_MS) happened to fall in between.
+    expect(written).toHaveLength(1)
+    expect(written[0]).toBeLessThanOrEqual(2)
+    controller.abort()
   })
 })
