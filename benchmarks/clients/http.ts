@@ -59,7 +59,7 @@ export function httpCall(
   })
 }
 
-/** A poll's answer; Transport Lab answers a page at most (100 entries or 64 KiB of text) and says `more` when the rest waits. */
+/** A poll's answer; Transport Lab answers a page at most (after a cursor 1,000 entries, without one the newest 100; 64 KiB of text) and says `more` when the rest waits. */
 interface Batch {
   seq: number
   epoch?: string
