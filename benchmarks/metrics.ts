@@ -31,6 +31,22 @@ export function requestsOf(snapshot: Pick<WireSnapshot, 'transports'>, transport
   return requests
 }
 
+/**
+ * What a delivery window's HTTP requests (sends and polls) cost per message: over the messages the server
+ * accepted between the marks, not those completed (delivered to every receiver). Short polling completes messages
+ * in bursts of one interval, so a window's completed count depends on where its marks fall; the server accepts
+ * them at an even pace. Undefined for a window without accepted messages.
+ */
+export function requestsPerMessageOf(
+  meter: { before: Pick<WireSnapshot, 'transports'>; after: Pick<WireSnapshot, 'transports'> },
+  marks: { before: { accepted: number }; after: { accepted: number } },
+  transport: string,
+): number | undefined {
+  const accepted = marks.after.accepted - marks.before.accepted
+  if (accepted <= 0) return undefined
+  return (requestsOf(meter.after, transport) - requestsOf(meter.before, transport)) / accepted
+}
+
 export interface TallyDelta {
   bytesIn: number
   bytesOut: number

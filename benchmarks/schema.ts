@@ -153,9 +153,10 @@ export const ThroughputRow = Type.Object({
   /** The median of the repetitions' deliveries over their server CPU time. */
   deliveriesPerServerCpuSecond: MaybeNum,
   /**
-   * HTTP transports: the requests the server served per message sent over the
-   * window, sends and polls alike (the median of the repetitions). A polling
-   * receiver's answer is at most a page, so a busy room costs it more polls.
+   * HTTP transports: the requests the server served over the window, sends
+   * and polls alike, per message it accepted in it (the median of the
+   * repetitions). A polling receiver's answer is at most a page, so a busy
+   * room costs it more polls.
    */
   requestsPerMessage: Type.Optional(Num),
   loadCpuSeconds: Num,

@@ -196,8 +196,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
           'deliveries counted at the receivers between two marks, ' +
           'server CPU from the server process over the same marks, ' +
           "load CPU from the load-client process (* above 90% of a core: the figure may be the client's limit). " +
-          'Requests/msg: on the HTTP transports, the requests the server served per message sent ' +
-          "over the window, sends and polls alike, from the server's wire meter " +
+          'Requests/msg: on the HTTP transports, the requests the server served over the window, sends and polls alike, ' +
+          "from the server's wire meter, per message the server accepted in it " +
           "(Transport Lab answers a poll with a page of the room's log at most, where a bare route answers with all it has). " +
           `Each subject was measured ${formatNumber(results.options.repetitions)} times, ` +
           'the repetitions taking turns with the other subjects: ' +

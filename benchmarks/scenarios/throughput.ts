@@ -19,7 +19,7 @@ import type { Context } from '../context.ts'
 import type { Mark, StopResult } from '../clients/delivery.ts'
 import type { HttpRunResult } from '../clients/autocannon.ts'
 import { addAccounts } from '../accounting.ts'
-import { cpuSeconds, median, notesOf, perSecond, requestsOf, spreadOf } from '../metrics.ts'
+import { cpuSeconds, median, notesOf, perSecond, requestsPerMessageOf, spreadOf } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { HttpRow, ThroughputRow } from '../schema.ts'
 import type { Subject } from '../subjects.ts'
@@ -96,6 +96,8 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   const measuredMs = m1.at - m0.at
   const deliveries = m1.deliveries - m0.deliveries
   const messages = m1.completed - m0.completed
+  const requestsPerMessage =
+    w0 && w1 ? requestsPerMessageOf({ before: w0, after: w1 }, { before: m0, after: m1 }, subject.transport) : undefined
   const serverCpu = cpuSeconds(probeCpu(p0), probeCpu(p1))
   const loadCpu = cpuSeconds(markCpu(m0), markCpu(m1))
   const loadCpuCores = loadCpu / (measuredMs / 1000)
@@ -120,9 +122,7 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
     serverCpuSeconds: serverCpu,
     serverCpuCores: serverCpu / (measuredMs / 1000),
     deliveriesPerServerCpuSecond: serverCpu > 0 ? deliveries / serverCpu : null,
-    ...(w0 && w1 && messages > 0
-      ? { requestsPerMessage: (requestsOf(w1, subject.transport) - requestsOf(w0, subject.transport)) / messages }
-      : {}),
+    ...(requestsPerMessage !== undefined ? { requestsPerMessage } : {}),
     loadCpuSeconds: loadCpu,
     loadCpuCores,
     clientBound: loadCpuCores > CLIENT_BOUND_CORES,

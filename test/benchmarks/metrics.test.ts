@@ -16,6 +16,7 @@ import {
   projectMbps,
   ratioTo,
   requestsOf,
+  requestsPerMessageOf,
   sendBufferBudget,
   spreadOf,
   summarizeAge,
@@ -79,6 +80,21 @@ describe("a transport's requests", () => {
     }
     expect(requestsOf({ transports }, 'short-polling')).toBe(15)
     expect(requestsOf({ transports }, 'sse')).toBe(0)
+  })
+
+  it('are counted per message the server accepted between the marks, not per message completed there', () => {
+    // Short polling completes messages in bursts of one interval: a window can end before its last burst.
+    const meter = {
+      before: { transports: { 'short-polling': tally({ httpRequests: 100 }) } },
+      after: { transports: { 'short-polling': tally({ httpRequests: 1350 }) } },
+    }
+    const marks = { before: { accepted: 200, completed: 100 }, after: { accepted: 1200, completed: 900 } }
+    expect(requestsPerMessageOf(meter, marks, 'short-polling')).toBe(1.25)
+  })
+
+  it('has no figure for a window in which the server accepted no message', () => {
+    const meter = { before: { transports: {} }, after: { transports: { sse: tally({ httpRequests: 3 }) } } }
+    expect(requestsPerMessageOf(meter, { before: { accepted: 7 }, after: { accepted: 7 } }, 'sse')).toBeUndefined()
   })
 })
 
