@@ -147,6 +147,35 @@ export function perConnection(before: number, after: number, connections: number
   return (after - before) / connections
 }
 
+/** What a memory reading says a process holds: its heap in use, and its RSS without V8's young generation. */
+export interface MemoryReading {
+  heapUsedBytes: number
+  rssBytes: number
+  youngGenerationBytes: number
+}
+
+/**
+ * The memory each of `connections` clients added between two readings, both after a full GC: heap in use, and
+ * RSS less V8's young generation. V8 sizes the young generation by how fast the process allocated in the last
+ * seconds (a crowd that polls grows it to tens of MB, an idle one lets it shrink), so counted per connection it
+ * would make a busy crowd look tens of KB a client heavier, and a crowd read while the server's start-up young
+ * generation was still there lighter than nothing.
+ */
+export function memoryPerConnection(
+  before: MemoryReading,
+  after: MemoryReading,
+  connections: number,
+): { heapBytes: number; rssBytes: number } {
+  return {
+    heapBytes: perConnection(before.heapUsedBytes, after.heapUsedBytes, connections),
+    rssBytes: perConnection(
+      before.rssBytes - before.youngGenerationBytes,
+      after.rssBytes - after.youngGenerationBytes,
+      connections,
+    ),
+  }
+}
+
 /** A count over a window, scaled to one minute. */
 export function perMinute(count: number, windowMs: number): number {
   if (!(windowMs > 0)) throw new RangeError('perMinute needs a window longer than 0 ms')

@@ -8,7 +8,7 @@ import { Session } from 'node:inspector/promises'
 import { findSourceMap } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { writeHeapSnapshot } from 'node:v8'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import type { WireMeter } from '../server/wire/meter.ts'
 import { PROFILE_DIR_ENV, serveCalls } from './ipc.ts'
 
@@ -21,6 +21,12 @@ export interface ProbeReading {
   heapTotalBytes: number
   externalBytes: number
   arrayBuffersBytes: number
+  /**
+   * V8's young generation as the OS holds it (new space and its large objects, physical size). V8 grows it
+   * with the process's allocation rate, to tens of MB on a busy server whatever it keeps, and gives it back
+   * seconds after the allocations stop: part of the RSS that follows what the process does, not what it holds.
+   */
+  youngGenerationBytes: number
   /** whether a full GC ran before the memory was read (needs --expose-gc) */
   collected: boolean
   /** process.hrtime in ms, to pair readings */
@@ -46,6 +52,14 @@ async function fullGc(): Promise<boolean> {
   return true
 }
 
+function youngGeneration(): number {
+  let bytes = 0
+  for (const space of getHeapSpaceStatistics())
+    if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+      bytes += space.physical_space_size
+  return bytes
+}
+
 export async function read(collect: boolean): Promise<ProbeReading> {
   const collected = collect ? await fullGc() : false
   const cpu = process.cpuUsage()
@@ -58,6 +72,7 @@ export async function read(collect: boolean): Promise<ProbeReading> {
     heapTotalBytes: memory.heapTotal,
     externalBytes: memory.external,
     arrayBuffersBytes: memory.arrayBuffers,
+    youngGenerationBytes: youngGeneration(),
     collected,
     at: performance.now(),
   }

@@ -213,8 +213,12 @@ export const IdleRow = Type.Object({
   heapAfterBytes: Num,
   rssBeforeBytes: Num,
   rssAfterBytes: Num,
+  /** V8's young generation (physical size) in the before and after readings; runs before the ninth pass lack them. */
+  youngBeforeBytes: Type.Optional(Num),
+  youngAfterBytes: Type.Optional(Num),
   /** (after - before) / connected, both read after a full GC. */
   heapPerConnectionBytes: MaybeNum,
+  /** The same for RSS less V8's young generation, which follows the allocation rate (since the ninth pass). */
   rssPerConnectionBytes: MaybeNum,
   serverCpuSecondsPerMinute: Num,
   requestsPerMinute: Num,

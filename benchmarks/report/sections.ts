@@ -226,7 +226,11 @@ export function reportSections(results: BenchResults): ReportSection[] {
         `${formatNumber(results.idle.clients)} clients per transport, each in its transport's idiom, held ` +
           `${formatNumber(results.idle.holdMs / 1000)} s, a fresh server process each time, ` +
           `${formatNumber(results.options.repetitions)} times. ` +
-          `Memory per connection = (after − before) / connected, both after a full GC. ` +
+          `Memory per connection = (after − before) / connected, both after a full GC` +
+          (results.idle.rows.some((row) => row.youngAfterBytes !== undefined)
+            ? "; RSS without V8's young generation, which V8 sizes by the allocation rate of the last seconds, " +
+              'not by what the process holds (its size after the hold is the last column). '
+            : '. ') +
           'Each figure is the median of the repetitions; memory and CPU show ± half the range of their readings.',
       ),
       table(idleTable(results)),

@@ -318,6 +318,9 @@ export function idleTable(results: BenchResults): Table {
     'bytes out/min',
     'dropped',
   ]
+  // Runs before the ninth pass did not read V8's young generation.
+  const young = (results.idle?.rows ?? []).some((r) => r.youngAfterBytes !== undefined)
+  if (young) headers.push('young gen after')
   const rows = (results.idle?.rows ?? []).map((r) => [
     r.label,
     `${formatNumber(r.connected)} / ${formatNumber(r.clients)}`,
@@ -332,6 +335,7 @@ export function idleTable(results: BenchResults): Table {
     formatBytes(r.bytesInPerMinute),
     formatBytes(r.bytesOutPerMinute),
     formatNumber(r.droppedDuringHold),
+    ...(young ? [formatBytes(r.youngAfterBytes)] : []),
   ])
   return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) }
 }

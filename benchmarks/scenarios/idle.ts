@@ -20,7 +20,7 @@ import { join } from 'node:path'
 import type { Context } from '../context.ts'
 import type { CrowdReport } from '../clients/crowd.ts'
 import type { LoadProcess } from '../load.ts'
-import { cpuSeconds, median, perConnection, perMinute, spreadOf, tallyDelta, tallyOf } from '../metrics.ts'
+import { cpuSeconds, median, memoryPerConnection, perMinute, spreadOf, tallyDelta, tallyOf } from '../metrics.ts'
 import type { ProbeReading } from '../probe.ts'
 import type { IdleRow, Loss } from '../schema.ts'
 import type { RunningTarget } from '../targets.ts'
@@ -123,6 +123,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     await Promise.all(loads.map((load) => load.caller.call('crowd.close', { crowd }, 120_000)))
 
     const holdMs = c1.at - c0.at
+    const memory = opened.connected > 0 ? memoryPerConnection(before, after, opened.connected) : undefined
     const d = tallyDelta(tallyOf(w0, tally), tallyOf(w1, tally))
     const connected = opened.connected
     const notes: string[] = []
@@ -162,9 +163,10 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       heapAfterBytes: after.heapUsedBytes,
       rssBeforeBytes: before.rssBytes,
       rssAfterBytes: after.rssBytes,
-      heapPerConnectionBytes:
-        connected > 0 ? perConnection(before.heapUsedBytes, after.heapUsedBytes, connected) : null,
-      rssPerConnectionBytes: connected > 0 ? perConnection(before.rssBytes, after.rssBytes, connected) : null,
+      youngBeforeBytes: before.youngGenerationBytes,
+      youngAfterBytes: after.youngGenerationBytes,
+      heapPerConnectionBytes: memory?.heapBytes ?? null,
+      rssPerConnectionBytes: memory?.rssBytes ?? null,
       serverCpuSecondsPerMinute: perMinute(
         cpuSeconds({ user: c0.cpuUserUs, system: c0.cpuSystemUs }, { user: c1.cpuUserUs, system: c1.cpuSystemUs }),
         holdMs,
@@ -239,6 +241,8 @@ export function combineIdle(readings: IdleReading[]): IdleRow {
     heapAfterBytes: mid((r) => r.heapAfterBytes)!,
     rssBeforeBytes: mid((r) => r.rssBeforeBytes)!,
     rssAfterBytes: mid((r) => r.rssAfterBytes)!,
+    youngBeforeBytes: mid((r) => r.youngBeforeBytes ?? null)!,
+    youngAfterBytes: mid((r) => r.youngAfterBytes ?? null)!,
     heapPerConnectionBytes: mid((r) => r.heapPerConnectionBytes),
     rssPerConnectionBytes: mid((r) => r.rssPerConnectionBytes),
     serverCpuSecondsPerMinute: mid((r) => r.serverCpuSecondsPerMinute)!,

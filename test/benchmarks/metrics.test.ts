@@ -10,6 +10,7 @@ import {
   parseCommandStats,
   peakMemory,
   perConnection,
+  memoryPerConnection,
   perMessage,
   perMinute,
   perSecond,
@@ -147,6 +148,14 @@ describe('latency histograms', () => {
 describe('per connection, per minute, per second', () => {
   it('divides the memory a crowd added by its size', () => {
     expect(perConnection(10_000_000, 20_240_000, 1000)).toBe(10_240)
+  })
+
+  it("leaves V8's young generation out of a crowd's RSS: it follows the allocation rate, not what is held", () => {
+    const MB = 1024 * 1024
+    // Read as a polling crowd leaves it: the young generation grown from 0.25 MB to 32 MB by the polls.
+    const before = { heapUsedBytes: 20 * MB, rssBytes: 100 * MB, youngGenerationBytes: MB / 4 }
+    const after = { heapUsedBytes: 25 * MB, rssBytes: 142 * MB, youngGenerationBytes: 32 * MB }
+    expect(memoryPerConnection(before, after, 1024)).toEqual({ heapBytes: 5 * 1024, rssBytes: 10_496 })
   })
 
   it('scales a window to a minute or a second', () => {
