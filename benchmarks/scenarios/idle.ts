@@ -123,9 +123,9 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     await Promise.all(loads.map((load) => load.caller.call('crowd.close', { crowd }, 120_000)))
 
     const holdMs = c1.at - c0.at
-    const memory = opened.connected > 0 ? memoryPerConnection(before, after, opened.connected) : undefined
     const d = tallyDelta(tallyOf(w0, tally), tallyOf(w1, tally))
     const connected = opened.connected
+    const memory = connected > 0 ? memoryPerConnection(before, after, connected) : undefined
     const notes: string[] = []
     if (subject.transport === 'short-polling') {
       const expected = perMinute(connected, ctx.settings.shortPollIntervalMs)
@@ -241,8 +241,8 @@ export function combineIdle(readings: IdleReading[]): IdleRow {
     heapAfterBytes: mid((r) => r.heapAfterBytes)!,
     rssBeforeBytes: mid((r) => r.rssBeforeBytes)!,
     rssAfterBytes: mid((r) => r.rssAfterBytes)!,
-    youngBeforeBytes: mid((r) => r.youngBeforeBytes ?? null)!,
-    youngAfterBytes: mid((r) => r.youngAfterBytes ?? null)!,
+    youngBeforeBytes: mid((r) => r.youngBeforeBytes ?? null) ?? undefined,
+    youngAfterBytes: mid((r) => r.youngAfterBytes ?? null) ?? undefined,
     heapPerConnectionBytes: mid((r) => r.heapPerConnectionBytes),
     rssPerConnectionBytes: mid((r) => r.rssPerConnectionBytes),
     serverCpuSecondsPerMinute: mid((r) => r.serverCpuSecondsPerMinute)!,
