@@ -184,7 +184,11 @@ function watch(client: ChatClient): Watched {
 const texts = (w: Watched) =>
   w.received.filter((r) => r.entry.type === 'message').map((r) => (r.entry as ChatMessage).text)
 const roomFor = (transport: TransportName) => `ui-${transport.replace('.', '')}`
-const makeClient = (transport: TransportName, name: string, overrides: Partial<{ pollIntervalMs: number }> = {}) =>
+const makeClient = (
+  transport: TransportName,
+  name: string,
+  overrides: Partial<{ pollIntervalMs: number; room: string }> = {},
+) =>
   watch(
     createChatClient(transport, {
       baseUrl: server.url,
@@ -431,7 +435,8 @@ describe('the sse ChatClient and its stream', () => {
   })
 
   it('says the history is lost when a welcome claims to have resumed it in another epoch', async () => {
-    const w = make('trusting')
+    // A room of its own: a leave notice of an earlier test's client, from the real epoch, would move the cursor again.
+    const w = makeClient('sse', 'trusting', { room: 'ui-sse-alone' })
     w.client.start()
     await opened(w)
     // What a restarted server would answer to a Last-Event-ID without an epoch, once its new log is long enough.
