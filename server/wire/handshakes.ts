@@ -25,13 +25,37 @@ import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
 export const CLOSED_CONNECTIONS_KEPT = 256
 
 /**
- * A head as kept: its start line, then its header lines, redacted, as one
- * string (start line, name, value, name, value... joined by newlines, which
- * no header holds): an idle connection keeps its handshake for as long as it
- * lives, and a pair per line would be an array and two strings each, an
- * object for the start line beside them one more.
+ * A head as kept: its start line, then one line per header (name, a newline,
+ * value), redacted, each line interned (see internLine). An idle connection
+ * keeps its handshake for as long as it lives, and the heads of a class's
+ * clients differ in a line or two (a key, a length, a date): each distinct
+ * line is kept once, however many heads hold it, and a head is an array of
+ * references to them.
  */
-type Head = string
+type Head = readonly string[]
+
+/**
+ * Distinct lines the table keeps; past this it starts over (the heads keep their lines). Small, because it
+ * also keeps the lines no other head will share (a key, a name in a URL) until it starts over: a line
+ * that is shared comes back after a start-over with the next head that has it.
+ */
+export const LINES_INTERNED = 256
+/** A longer line is kept as it came, unshared: it is seldom anyone else's, and the table stays small. */
+export const LINE_INTERNED_MAX_CHARS = 256
+const interned = new Map<string, string>()
+
+/** How many lines the table keeps now. */
+export const internedLines = (): number => interned.size
+
+/** The one string kept for a line equal to `line`, which is kept from now on if none was. */
+export function internLine(line: string): string {
+  if (line.length > LINE_INTERNED_MAX_CHARS) return line
+  const kept = interned.get(line)
+  if (kept !== undefined) return kept
+  if (interned.size >= LINES_INTERNED) interned.clear()
+  interned.set(line, line)
+  return line
+}
 
 interface Exchange {
   at: number
@@ -225,38 +249,43 @@ function shown(exchange: Exchange): Exchange {
 }
 
 function requestSide(req: IncomingMessage): Head {
-  const headers: string[] = []
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const [name, value] = redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
-    headers.push(name, value)
-  }
-  // Joined rather than a template literal, which would keep the pieces as a rope.
-  const startLine = [req.method, redactUrl(req.url ?? '/'), `HTTP/${req.httpVersion}`].join(' ')
-  return joinHead(startLine, headers)
+  const headers: Array<[string, string]> = []
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    headers.push(redactHeader([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]))
+  return head([req.method, redactUrl(req.url ?? '/'), `HTTP/${req.httpVersion}`].join(' '), headers)
 }
 
 function flatHeaders(startLine: string, lines: string[], bearerOffered = false): Head {
-  const headers: string[] = []
-  for (const line of lines) {
-    const [name, value] = splitHeader(line, bearerOffered)
-    headers.push(name, value)
-  }
-  return joinHead(startLine, headers)
+  return head(
+    startLine,
+    lines.map((line) => splitHeader(line, bearerOffered)),
+  )
 }
 
 /** Node refuses a newline in a start line or a header (and ws writes none): a safe separator. */
-function joinHead(startLine: string, headers: string[]): Head {
-  headers.unshift(startLine)
-  for (let i = 0; i < headers.length; i++) if (headers[i]!.includes('\n')) headers[i] = headers[i]!.replace(/\n/g, ' ')
-  return headers.join('\n')
+const oneLine = (text: string) => (text.includes('\n') ? text.replace(/\n/g, ' ') : text)
+
+function head(startLine: string, headers: Array<[string, string]>): Head {
+  const kept = new Array<string>(headers.length + 1)
+  // A split's pieces are slices, which keep the string they came from alive (a response's whole head): joining
+  // them again makes a copy of the start line alone. Likewise each header line is joined, not a template
+  // literal, which would keep its pieces as a rope.
+  kept[0] = internLine(oneLine(startLine).split(' ').join(' '))
+  for (let i = 0; i < headers.length; i++)
+    kept[i + 1] = internLine([oneLine(headers[i]![0]), oneLine(headers[i]![1])].join('\n'))
+  return kept
 }
 
 /** A kept head as the API serves it: a pair per header line. */
 function served(head: Head): HandshakeSide {
-  const headers: Array<[string, string]> = []
-  const [startLine = '', ...parts] = head.split('\n')
-  for (let i = 0; i < parts.length; i += 2) headers.push([parts[i]!, parts[i + 1] ?? ''])
-  return { startLine, headers }
+  const [startLine = '', ...lines] = head
+  return {
+    startLine,
+    headers: lines.map((line): [string, string] => {
+      const at = line.indexOf('\n')
+      return [line.slice(0, at), line.slice(at + 1)]
+    }),
+  }
 }
 
 function splitHeader(line: string, bearerOffered = false): [string, string] {

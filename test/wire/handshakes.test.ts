@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HandshakeSide } from '../../server/wire/meter.ts'
+import { internedLines, internLine, LINE_INTERNED_MAX_CHARS, LINES_INTERNED } from '../../server/wire/handshakes.ts'
 import { rawConnect } from '../support/raw.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
@@ -73,5 +74,22 @@ describe('the handshakes the inspector shows', () => {
     const shown = server.app.wire.handshakes()['socket.io']!
     expect(shown.upgrade).toBe(true)
     expect(lines(shown.response)).toEqual(received)
+  })
+})
+
+// Each distinct header line is kept once for all the heads that hold it (`npm run bench:heap` shows what that
+// saves an idle connection); the table that shares them must stay small whatever clients send.
+describe('the lines the handshake log shares between heads', () => {
+  it('are never more than LINES_INTERNED, however many distinct lines come', () => {
+    for (let i = 0; i < LINES_INTERNED * 3; i++) internLine(`X-Unique: ${i}`)
+    expect(internedLines()).toBeGreaterThan(0)
+    expect(internedLines()).toBeLessThanOrEqual(LINES_INTERNED)
+  })
+
+  it('leave out a line longer than LINE_INTERNED_MAX_CHARS, which is kept as it came', () => {
+    const before = internedLines()
+    const long = `Cookie-Like: ${'x'.repeat(LINE_INTERNED_MAX_CHARS)}`
+    expect(internLine(long)).toBe(long)
+    expect(internedLines()).toBe(before)
   })
 })
