@@ -19,7 +19,8 @@ export const homePage = fp(
     const where =
       options.prefix === undefined
         ? 'the workbench UI is not built: <code>npm start</code> or <code>npm run build:ui</code> builds it, ' +
-          'then it is at / and this list at <a href="/endpoints">/endpoints</a>'
+          // Not a link: /endpoints answers only once the UI is built.
+          'then it is at / and this list at <code>/endpoints</code>'
         : 'the workbench UI is at <a href="/">/</a>'
     const lessons =
       '<a href="/api/lessons">/api/lessons</a> — the class\'s lessons; ' +
