@@ -16,8 +16,10 @@
 //   bounded whatever clients do.
 // - Per transport: the latest exchange from anyone (its upgrade when it has
 //   one), for the server's own machine: the benchmarks read it.
+import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+import { keptNow, wallClock } from './kept-time.ts'
 import { addTo, allOf, removeFrom, type OneOrMore } from './one-or-more.ts'
 import { offersBearer, redactHeader, redactUrl } from './redact.ts'
 import type { Handshake, HandshakeAuth, HandshakeSide } from './types.ts'
@@ -57,20 +59,37 @@ export function internLine(line: string): string {
   return line
 }
 
-interface Exchange {
-  at: number
-  connectionId: string
-  /** Made from `req` when first needed (see requestOf): most polls are neither pinned nor read. */
-  request?: Head
-  req?: IncomingMessage
-  upgrade: boolean
+/**
+ * One request and its response. A pinned one is kept for as long as its
+ * stream lives, so its fields are all set in the constructor (a field added
+ * later goes to a property array of its own, 40 bytes) and both heads share
+ * one array.
+ */
+class Exchange {
+  /** When the request came, as a kept time (see kept-time.ts). */
+  readonly at = keptNow()
+  readonly connectionId: string
+  readonly upgrade: boolean
+  /** Read for its head when first needed (see requestOf): most polls are neither pinned nor read. */
+  req: IncomingMessage | undefined
   /** Read when asked for, not when the request arrives: its head is written later. */
-  res?: ServerResponse
-  response?: Head
+  res: ServerResponse | undefined
+  /** The request's lines, then the response's once it has been read (see responseOf). */
+  lines: Head | undefined
+  /** How many of `lines` are the request's: the response's follow; 0 while it has not been read. */
+  requestLines = 0
   /** Where the stream this exchange opened went on: Engine.IO's upgrade, on another connection. */
-  next?: Exchange
+  next: Exchange | undefined = undefined
   /** The stream pinned to this exchange, which moves with it. */
-  pin?: Pin
+  pin: Pin | undefined = undefined
+
+  constructor(connectionId: string, req: IncomingMessage, res: ServerResponse | undefined) {
+    this.connectionId = connectionId
+    this.upgrade = res === undefined
+    this.req = req
+    this.res = res
+    this.lines = undefined
+  }
 }
 
 interface Pin {
@@ -107,13 +126,14 @@ export class HandshakeLog {
   }
 
   request(transport: string, connectionId: string, req: IncomingMessage, res: ServerResponse): void {
-    const exchange: Exchange = { at: Date.now(), connectionId, req, upgrade: false, res }
+    const exchange = new Exchange(connectionId, req, res)
     ;(req as TaggedRequest)[kExchange] = exchange
     this.lastHttp.set(transport, exchange)
   }
 
   upgrade(transport: string, connectionId: string, req: IncomingMessage): void {
-    const exchange: Exchange = { at: Date.now(), connectionId, request: requestSide(req), upgrade: true }
+    const exchange = new Exchange(connectionId, req, undefined)
+    requestOf(exchange)
     ;(req as TaggedRequest)[kExchange] = exchange
     this.lastUpgrade.set(transport, exchange)
   }
@@ -123,8 +143,7 @@ export class HandshakeLog {
     const exchange = (req as TaggedRequest)[kExchange] ?? this.lastUpgrade.get(transport)
     if (!exchange) return
     const [startLine = '', ...rest] = lines
-    const bearerOffered = offersBearer(req.headers)
-    exchange.response = flatHeaders(startLine, rest, bearerOffered)
+    withResponse(exchange, flatHeaders(startLine, rest, offersBearer(req.headers), keyOf(requestOf(exchange))))
   }
 
   /**
@@ -255,33 +274,41 @@ function requestSide(req: IncomingMessage): Head {
   return head([req.method, redactUrl(req.url ?? '/'), `HTTP/${req.httpVersion}`].join(' '), headers)
 }
 
-function flatHeaders(startLine: string, lines: string[], bearerOffered = false): Head {
+/** `key`: the Sec-WebSocket-Key of the request a 101 answers, whose accept is kept as DERIVED_ACCEPT. */
+function flatHeaders(startLine: string, lines: string[], bearerOffered = false, key?: string): Head {
   return head(
     startLine,
     lines.map((line) => splitHeader(line, bearerOffered)),
+    key,
   )
 }
 
 /** Node refuses a newline in a start line or a header (and ws writes none): a safe separator. */
 const oneLine = (text: string) => (text.includes('\n') ? text.replace(/\n/g, ' ') : text)
 
-function head(startLine: string, headers: Array<[string, string]>): Head {
+function head(startLine: string, headers: Array<[string, string]>, key?: string): Head {
   const kept = new Array<string>(headers.length + 1)
   // A split's pieces are slices, which keep the string they came from alive (a response's whole head): joining
   // them again makes a copy of the start line alone. Likewise each header line is joined, not a template
   // literal, which would keep its pieces as a rope.
   kept[0] = internLine(oneLine(startLine).split(' ').join(' '))
-  for (let i = 0; i < headers.length; i++)
-    kept[i + 1] = internLine([oneLine(headers[i]![0]), oneLine(headers[i]![1])].join('\n'))
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!
+    kept[i + 1] =
+      key !== undefined && name === ACCEPT && value === acceptOf(key)
+        ? DERIVED_ACCEPT
+        : internLine([oneLine(name), oneLine(value)].join('\n'))
+  }
   return kept
 }
 
-/** A kept head as the API serves it: a pair per header line. */
-function served(head: Head): HandshakeSide {
+/** A kept head as the API serves it: a pair per header line; `request` is the head a 101 answered. */
+function served(head: Head, request?: Head): HandshakeSide {
   const [startLine = '', ...lines] = head
   return {
     startLine,
     headers: lines.map((line): [string, string] => {
+      if (line === DERIVED_ACCEPT) return [ACCEPT, acceptOf(keyOf(request!)!)]
       const at = line.indexOf('\n')
       return [line.slice(0, at), line.slice(at + 1)]
     }),
@@ -311,34 +338,66 @@ function responseSide(res: ServerResponse | undefined): Head | null {
 
 /** The exchange's request head, made from its request the first time it is needed; the request is let go then. */
 function requestOf(exchange: Exchange): Head {
-  if (exchange.request === undefined) {
-    exchange.request = requestSide(exchange.req!)
+  if (exchange.lines === undefined) {
+    exchange.lines = requestSide(exchange.req!)
     exchange.req = undefined
   }
-  return exchange.request
+  return exchange.requestLines === 0 ? exchange.lines : exchange.lines.slice(0, exchange.requestLines)
 }
 
 /** The exchange's response head, read once it has been written; the response is let go then. */
 function responseOf(exchange: Exchange): Head | null {
-  if (exchange.response !== undefined) return exchange.response
+  if (exchange.requestLines !== 0) return exchange.lines!.slice(exchange.requestLines)
   const side = responseSide(exchange.res)
   if (side) {
-    exchange.response = side
+    withResponse(exchange, side)
     exchange.res = undefined
   }
   return side
 }
 
-function nullable(head: Head | null): HandshakeSide | null {
-  return head ? served(head) : null
+/** Keeps `response` after the request's lines, in one array. */
+function withResponse(exchange: Exchange, response: Head): void {
+  const request = requestOf(exchange)
+  const lines = new Array<string>(request.length + response.length)
+  for (let i = 0; i < request.length; i++) lines[i] = request[i]!
+  for (let i = 0; i < response.length; i++) lines[request.length + i] = response[i]!
+  exchange.lines = lines
+  exchange.requestLines = request.length
+}
+
+/**
+ * A 101's Sec-WebSocket-Accept is its request's key, hashed (RFC 6455, 4.2.2): a line of every WebSocket's
+ * that no other head shares. When the key gives it, it is kept as DERIVED_ACCEPT, one string for all of
+ * them, and made again from the key when served.
+ */
+const ACCEPT = 'Sec-WebSocket-Accept'
+/** In place of an accept line that its request's key gives; no header line can be it, a value has no newline. */
+const DERIVED_ACCEPT = `${ACCEPT}\n\n`
+/** RFC 6455, 1.3: what a key is hashed with. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+const acceptOf = (key: string) =>
+  createHash('sha1')
+    .update(key + WEBSOCKET_GUID)
+    .digest('base64')
+
+/** A request head's Sec-WebSocket-Key, whatever case the client wrote its name in. */
+function keyOf(request: Head): string | undefined {
+  const prefix = 'sec-websocket-key\n'
+  for (const line of request)
+    if (line.length > prefix.length && line.slice(0, prefix.length).toLowerCase() === prefix)
+      return line.slice(prefix.length)
+  return undefined
 }
 
 function describe(exchange: Exchange, auth: HandshakeAuth | undefined): Handshake {
+  const request = requestOf(exchange)
+  const response = responseOf(exchange)
   return {
-    at: exchange.at,
+    at: wallClock(exchange.at),
     connectionId: exchange.connectionId,
-    request: served(requestOf(exchange)),
-    response: nullable(responseOf(exchange)),
+    request: served(request),
+    response: response ? served(response, request) : null,
     upgrade: exchange.upgrade,
     ...(auth ? { auth } : {}),
   }

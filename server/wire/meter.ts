@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
 import { HandshakeLog } from './handshakes.ts'
+import { keptNow, wallClock } from './kept-time.ts'
 import { addTo, allOf, removeFrom, type OneOrMore } from './one-or-more.ts'
 import { FrameLog, FRAMES_KEPT, watchFrames, type FrameRecorder } from './ws-frames.ts'
 import {
@@ -133,7 +134,8 @@ class Stream implements WireStream, WireRecorder, StreamCounts {
   messagesIn = 0
   messagesOut = 0
   requests = 0
-  readonly openedAt = Date.now()
+  /** When it opened, as a kept time (see kept-time.ts). */
+  readonly opened = keptNow()
   /** The connection id it is listed under: the one its latest welcome named. */
   listedAs: string | undefined
   closed = false
@@ -684,7 +686,7 @@ function overhead(c: Pick<Counters, 'bytesIn' | 'bytesOut' | 'payloadIn' | 'payl
 
 function toStreamTally(stream: Stream): StreamTally {
   const counts = Object.fromEntries(STREAM_COUNTS.map((key) => [key, stream[key]])) as StreamCounts
-  return { openedAt: stream.openedAt, ...counts, ...overhead(stream) }
+  return { openedAt: wallClock(stream.opened), ...counts, ...overhead(stream) }
 }
 
 function toTally(c: Counters, connectionsOpen: number): WireTally {

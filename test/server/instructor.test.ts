@@ -215,6 +215,7 @@ const targets: Record<
 
 describe('the instructor view', () => {
   it("lists every member of a room with its transport, its connection, that connection's bytes and a handshake", async () => {
+    const before = Date.now()
     const clients = await Promise.all(TRANSPORTS.map((t) => joined(t, 'listed', `ann-${t.replace('.', '')}`)))
     for (const [client] of clients) await client.send('listed', `hello from ${client.transport}`)
     await waitForText(clients[0]![0], 'listed', 'hello from socket.io')
@@ -232,6 +233,7 @@ describe('the instructor view', () => {
       })
       expect(member!.bytes!.bytesIn).toBeGreaterThan(member!.bytes!.payloadIn)
       expect(member!.bytes!.bytesOut).toBeGreaterThan(0)
+      expect(member!.connectedAt).toBeGreaterThanOrEqual(before)
       expect(member!.connectedAt).toBeLessThanOrEqual(Date.now())
       const handshake = await fetch(`${server.url}${member!.handshake}`)
       expect(handshake.status).toBe(200)

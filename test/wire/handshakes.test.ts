@@ -43,12 +43,16 @@ function upgradeRequest(path: string, extra = ''): string {
 describe('the handshakes the inspector shows', () => {
   it('are a polling exchange as it crossed the wire: the request as sent, the response head as Node wrote it', async () => {
     const request = 'GET /poll?room=heads HTTP/1.1\r\nHost: lab\r\nX-Lab-Probe: polling\r\nConnection: close\r\n\r\n'
+    const before = Date.now()
     const received = await exchange(request)
     const shown = await until(() => {
       const poll = server.app.wire.handshakes()['short-polling']
       return poll?.request.headers.some(([name]) => name === 'X-Lab-Probe') && poll.response ? poll : undefined
     }, 'the poll in the handshakes')
     expect(lines(shown.request)).toEqual(request.slice(0, -4).split('\r\n'))
+    // When the request came, on the server's clock.
+    expect(shown.at).toBeGreaterThanOrEqual(before)
+    expect(shown.at).toBeLessThanOrEqual(Date.now())
     expect(received[0]).toBe('HTTP/1.1 200 OK')
     expect(lines(shown.response)).toEqual(received)
   })
@@ -91,5 +95,22 @@ describe('the lines the handshake log shares between heads', () => {
     const long = `Cookie-Like: ${'x'.repeat(LINE_INTERNED_MAX_CHARS)}`
     expect(internLine(long)).toBe(long)
     expect(internedLines()).toBe(before)
+  })
+})
+
+describe("a 101's Sec-WebSocket-Accept", () => {
+  it('is one line for every WebSocket, made again from the key when shown: an upgrade adds only its key', async () => {
+    // Start the table over, so that it does not start over in the middle of this test.
+    while (internedLines() !== 1) internLine(`X-Filler: ${Math.random()}`)
+    const upgrade = () => exchange(upgradeRequest('/ws?room=accepts&name=same'))
+    const first = await upgrade()
+    const afterFirst = internedLines()
+    const second = await upgrade()
+    expect(internedLines()).toBe(afterFirst + 1)
+    const shown = server.app.wire.handshakes().websocket!
+    expect(first.find((line) => line.startsWith('Sec-WebSocket-Accept'))).not.toEqual(
+      second.find((line) => line.startsWith('Sec-WebSocket-Accept')),
+    )
+    expect(lines(shown.response)).toEqual(second)
   })
 })

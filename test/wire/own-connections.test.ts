@@ -178,12 +178,16 @@ describe('GET /api/wire?connections=...', () => {
     const renewing = await startServer({ sseStreamMaxMs: 1000, sseHeartbeatMs: 100 })
     const sse = createClient('sse', renewing.url, 'renewed')
     try {
+      const before = Date.now()
       const welcome = await sse.join('own-sse')
       const ownOn = async (id: string) => {
         const res = await fetch(`${renewing.url}/api/wire?connections=${id}`)
         return ((await res.json()) as { connections: ConnectionTallies }).connections[id]?.sse
       }
       const first = (await ownOn(welcome.connectionId!))!
+      // On the server's clock, as Date.now() reads it.
+      expect(first.openedAt).toBeGreaterThanOrEqual(before)
+      expect(first.openedAt).toBeLessThanOrEqual(Date.now())
       const renewal = await until(() => sse.welcomes[1], 'the stream renewed', 5000)
       const renewed = await until(async () => {
         const t = await ownOn(renewal.connectionId!)
