@@ -31,6 +31,9 @@ import { WireMeter } from './wire/meter.ts'
 import { logError, logRequest, redactUrl } from './wire/redact.ts'
 import { RequestLogger, writes } from './request-log.ts'
 
+/** Where Fastify binds a request's id in its log lines (its requestIdLogLabel, left at the default). */
+const REQUEST_ID_LABEL = 'reqId'
+
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config
@@ -83,9 +86,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const conn = wire.connectionId(rawReq.socket)
       const transport = wire.transportOf(rawReq.socket)
       // A route of its own level or serializers gets pino's child as it asks; any other request one made on first use.
-      if (options.level !== undefined || options.serializers !== undefined)
+      // Fastify binds one thing, the request's id under requestIdLogLabel (its default, reqId, here).
+      const id: unknown = bindings[REQUEST_ID_LABEL]
+      if (options.level !== undefined || options.serializers !== undefined || id === undefined)
         return logger.child({ ...bindings, conn, transport }, options)
-      return new RequestLogger(logger, bindings, conn, transport).asLogger()
+      return new RequestLogger(logger, REQUEST_ID_LABEL, id, conn, transport).asLogger()
     },
   })
 

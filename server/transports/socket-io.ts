@@ -337,7 +337,8 @@ class Connection implements PushOutput {
     // Made into pino's child only when it writes a line (see request-log.ts): an idle connection keeps it.
     this.log = new RequestLogger(
       app.log,
-      { sid: socket.id },
+      'sid',
+      socket.id,
       app.wire.connectionId(socket.conn.request.socket),
       transport,
     ).asLogger()

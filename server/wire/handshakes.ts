@@ -60,10 +60,11 @@ export function internLine(line: string): string {
 }
 
 /**
- * One request and its response. A pinned one is kept for as long as its
- * stream lives, so its fields are all set in the constructor (a field added
- * later goes to a property array of its own, 40 bytes) and both heads share
- * one array.
+ * One request and its response, and once pinned (see HandshakeLog.opened) the
+ * stream they opened: a pinned one is kept for as long as that stream lives,
+ * so it is one object, its fields all set in the constructor (a field added
+ * later goes to a property array of its own, 40 bytes), and its two heads
+ * share one array.
  */
 class Exchange {
   /** When the request came, as a kept time (see kept-time.ts). */
@@ -80,8 +81,14 @@ class Exchange {
   requestLines = 0
   /** Where the stream this exchange opened went on: Engine.IO's upgrade, on another connection. */
   next: Exchange | undefined = undefined
-  /** The stream pinned to this exchange, which moves with it. */
-  pin: Pin | undefined = undefined
+  /** Pinned: the transport of the stream it opened; undefined while it is not pinned. */
+  transport: string | undefined = undefined
+  /** Pinned: who may read it, the address that opened it. */
+  address: string | undefined = undefined
+  /** Pinned: the connection whose life the record follows, the one the shown exchange is on. */
+  holder: string | undefined = undefined
+  /** Pinned: who the stream's token named, and where it travelled; never the token. */
+  auth: HandshakeAuth | undefined = undefined
 
   constructor(connectionId: string, req: IncomingMessage, res: ServerResponse | undefined) {
     this.connectionId = connectionId
@@ -92,18 +99,8 @@ class Exchange {
   }
 }
 
-interface Pin {
-  /** The connection named in the welcome. */
-  key: string
-  transport: string
-  /** Who may read it: the address that opened it. */
-  address: string
-  opened: Exchange
-  /** The connection whose life the record follows: the one the shown exchange is on. */
-  holder: string
-  /** Who the stream's token named, and where it travelled; never the token. */
-  auth?: HandshakeAuth
-}
+/** An exchange pinned as the handshake of the stream it opened; the connection named in its welcome is its own. */
+type Pin = Exchange & { transport: string; address: string; holder: string }
 
 const kExchange = Symbol('handshakeExchange')
 type TaggedRequest = IncomingMessage & { [kExchange]?: Exchange }
@@ -160,16 +157,12 @@ export class HandshakeLog {
     const key = exchange.connectionId
     const replaced = allOf(this.pins, key).find((pin) => pin.transport === transport)
     if (replaced) this.forget(replaced)
-    const pin: Pin = {
-      key,
-      transport,
-      address,
-      opened: exchange,
-      holder: shown(exchange).connectionId,
-      // Picked field by field: a principal also carries the token's id, which stays on the server.
-      ...(auth ? { auth: { channel: auth.channel, name: auth.name, role: auth.role, expiresAt: auth.expiresAt } } : {}),
-    }
-    exchange.pin = pin
+    const pin = exchange as Pin
+    pin.transport = transport
+    pin.address = address
+    pin.holder = shown(exchange).connectionId
+    // Picked field by field: a principal also carries the token's id, which stays on the server.
+    pin.auth = auth && { channel: auth.channel, name: auth.name, role: auth.role, expiresAt: auth.expiresAt }
     addTo(this.pins, key, pin)
     this.hold(pin)
     return key
@@ -181,11 +174,10 @@ export class HandshakeLog {
     const next = (to as TaggedRequest)[kExchange]
     if (!first || !next || first === next) return
     first.next = next
-    const pin = first.pin
-    if (!pin) return
-    this.release(pin)
-    pin.holder = next.connectionId
-    this.hold(pin)
+    if (!isPinned(first)) return
+    this.release(first)
+    first.holder = next.connectionId
+    this.hold(first)
   }
 
   /**
@@ -195,7 +187,7 @@ export class HandshakeLog {
    */
   finished(req: IncomingMessage): void {
     const exchange = (req as TaggedRequest)[kExchange]
-    if (exchange?.pin) responseOf(exchange)
+    if (exchange && isPinned(exchange)) responseOf(exchange)
   }
 
   /** A TCP connection closed: what follows it joins the closed ones kept, pushing out the oldest. */
@@ -213,7 +205,7 @@ export class HandshakeLog {
     let result: Record<string, Handshake> | undefined
     for (const pin of streams)
       if (address === undefined || pin.address === address)
-        (result ??= {})[pin.transport] = describe(shown(pin.opened), pin.auth)
+        (result ??= {})[pin.transport] = describe(shown(pin), pin.auth)
     return result
   }
 
@@ -225,8 +217,8 @@ export class HandshakeLog {
   /** The latest handshake per transport from anyone: its upgrade when it has one, else its last HTTP exchange. */
   all(): Record<string, Handshake> {
     const result: Record<string, Handshake> = {}
-    for (const [transport, last] of this.lastHttp) result[transport] = describe(last, last.pin?.auth)
-    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last, last.pin?.auth)
+    for (const [transport, last] of this.lastHttp) result[transport] = describe(last, last.auth)
+    for (const [transport, last] of this.lastUpgrade) result[transport] = describe(last, last.auth)
     return result
   }
 
@@ -245,7 +237,7 @@ export class HandshakeLog {
 
   private retire(pin: Pin): void {
     // Its response head is read now, so that the response itself can go.
-    responseOf(shown(pin.opened))
+    responseOf(shown(pin))
     this.retired.add(pin)
     for (const oldest of this.retired) {
       if (this.retired.size <= this.closedKept) break
@@ -255,10 +247,13 @@ export class HandshakeLog {
 
   private forget(pin: Pin): void {
     this.release(pin)
-    removeFrom(this.pins, pin.key, pin)
-    if (pin.opened.pin === pin) pin.opened.pin = undefined
+    removeFrom(this.pins, pin.connectionId, pin)
+    const unpinned = pin as Exchange
+    unpinned.transport = unpinned.address = unpinned.holder = unpinned.auth = undefined
   }
 }
+
+const isPinned = (exchange: Exchange): exchange is Pin => exchange.transport !== undefined
 
 /** Where a stream is now: the exchange it opened with, or the one it moved to. */
 function shown(exchange: Exchange): Exchange {

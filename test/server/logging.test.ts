@@ -39,6 +39,9 @@ describe('logging', () => {
       return found.length > 0 ? found : undefined
     }, `log lines for ${transport}`)
     for (const line of mine) expect(line.conn).toMatch(/^c\d+$/)
+    // And which request (Fastify's id) or which Socket.IO connection (its sid) the line is about.
+    const id = transport === 'socket.io' ? 'sid' : 'reqId'
+    expect(mine.some((line) => typeof line[id] === 'string' || typeof line[id] === 'number')).toBe(true)
   })
 
   it('gives every line about a request or a client a connection and a transport', () => {
