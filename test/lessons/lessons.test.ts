@@ -5,7 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, describe, it } from 'vitest'
+import { afterAll, beforeAll, describe, it } from 'vitest'
+import { buildUi, uiIsStale } from '../../ui/build.ts'
 import { hasChromium, launchChromium } from '../support/browser.ts'
 import { outlineLesson } from './lesson.ts'
 import { root, runLesson } from './run.ts'
@@ -24,6 +25,11 @@ const openBrowser = async () => {
 afterAll(async () => {
   if (browser) await (await browser).close()
 })
+// A learner runs `npm start` in lesson 01, which builds the UI; a server started
+// without it warns that ui/dist is missing, a line no lesson shows.
+beforeAll(async () => {
+  if (uiIsStale()) await buildUi()
+}, 180_000)
 
 describe('the lessons', () => {
   it('are there to check', ({ expect }) => {
