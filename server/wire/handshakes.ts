@@ -63,22 +63,22 @@ export function internLine(line: string): string {
  * One request and its response, and once pinned (see HandshakeLog.opened) the
  * stream they opened: a pinned one is kept for as long as that stream lives,
  * so it is one object, its fields all set in the constructor (a field added
- * later goes to a property array of its own, 40 bytes), and its two heads
- * share one array.
+ * later goes to a property array of its own, 40 bytes), its two heads
+ * share one array, and a field holds two things where it can (8 bytes each).
  */
 class Exchange {
   /** When the request came, as a kept time (see kept-time.ts). */
   readonly at = keptNow()
   readonly connectionId: string
-  readonly upgrade: boolean
-  /** Read for its head when first needed (see requestOf): most polls are neither pinned nor read. */
-  req: IncomingMessage | undefined
-  /** Read when asked for, not when the request arrives: its head is written later. */
-  res: ServerResponse | undefined
+  /**
+   * What is still to be read, then let go: an HTTP exchange's response (its request is `res.req`, read for its
+   * head when first needed: most polls are neither pinned nor read), an upgrade's request. One field for both.
+   */
+  source: ServerResponse | IncomingMessage | undefined
   /** The request's lines, then the response's once it has been read (see responseOf). */
   lines: Head | undefined
-  /** How many of `lines` are the request's: the response's follow; 0 while it has not been read. */
-  requestLines = 0
+  /** Twice the number of `lines` that are the request's (0 while the response has not been read), plus 1 for an upgrade. */
+  private shape: number
   /** Where the stream this exchange opened went on: Engine.IO's upgrade, on another connection. */
   next: Exchange | undefined = undefined
   /** Pinned: the transport of the stream it opened; undefined while it is not pinned. */
@@ -90,12 +90,25 @@ class Exchange {
   /** Pinned: who the stream's token named, and where it travelled; never the token. */
   auth: HandshakeAuth | undefined = undefined
 
+  /** `res`: an HTTP exchange's response; an upgrade has none. */
   constructor(connectionId: string, req: IncomingMessage, res: ServerResponse | undefined) {
     this.connectionId = connectionId
-    this.upgrade = res === undefined
-    this.req = req
-    this.res = res
+    this.source = res ?? req
     this.lines = undefined
+    this.shape = res === undefined ? 1 : 0
+  }
+
+  get upgrade(): boolean {
+    return (this.shape & 1) === 1
+  }
+
+  /** How many of `lines` are the request's: the response's follow; 0 while it has not been read. */
+  get requestLines(): number {
+    return this.shape >> 1
+  }
+
+  set requestLines(count: number) {
+    this.shape = (count << 1) | (this.shape & 1)
   }
 }
 
@@ -110,7 +123,11 @@ export class HandshakeLog {
   private readonly lastUpgrade = new Map<string, Exchange>()
   /** Connection id -> the streams opened there, one per transport (nearly always one). */
   private readonly pins = new Map<string, OneOrMore<Pin>>()
-  /** Open connection id -> the pins that follow it (nearly always one). */
+  /**
+   * Open connection id -> the pins that follow it from another connection (Engine.IO's upgrade). A pin that
+   * follows its own connection, nearly every one, is found in `pins` under it: an entry here was about 30
+   * bytes of every idle connection.
+   */
   private readonly held = new Map<string, OneOrMore<Pin>>()
   /** Pins whose connection closed, oldest first. */
   private readonly retired = new Set<Pin>()
@@ -192,8 +209,10 @@ export class HandshakeLog {
 
   /** A TCP connection closed: what follows it joins the closed ones kept, pushing out the oldest. */
   closed(connectionId: string): void {
-    const pins = allOf(this.held, connectionId)
-    if (pins.length === 0) return
+    const pins = [
+      ...allOf(this.pins, connectionId).filter((pin) => pin.holder === connectionId && !this.retired.has(pin)),
+      ...allOf(this.held, connectionId),
+    ]
     this.held.delete(connectionId)
     for (const pin of pins) this.retire(pin)
   }
@@ -227,7 +246,7 @@ export class HandshakeLog {
       this.retire(pin)
       return
     }
-    addTo(this.held, pin.holder, pin)
+    if (pin.holder !== pin.connectionId) addTo(this.held, pin.holder, pin)
   }
 
   private release(pin: Pin): void {
@@ -334,8 +353,9 @@ function responseSide(res: ServerResponse | undefined): Head | null {
 /** The exchange's request head, made from its request the first time it is needed; the request is let go then. */
 function requestOf(exchange: Exchange): Head {
   if (exchange.lines === undefined) {
-    exchange.lines = requestSide(exchange.req!)
-    exchange.req = undefined
+    const source = exchange.source!
+    exchange.lines = requestSide(exchange.upgrade ? (source as IncomingMessage) : (source as ServerResponse).req)
+    if (exchange.upgrade) exchange.source = undefined
   }
   return exchange.requestLines === 0 ? exchange.lines : exchange.lines.slice(0, exchange.requestLines)
 }
@@ -343,10 +363,10 @@ function requestOf(exchange: Exchange): Head {
 /** The exchange's response head, read once it has been written; the response is let go then. */
 function responseOf(exchange: Exchange): Head | null {
   if (exchange.requestLines !== 0) return exchange.lines!.slice(exchange.requestLines)
-  const side = responseSide(exchange.res)
+  const side = exchange.upgrade ? null : responseSide(exchange.source as ServerResponse | undefined)
   if (side) {
     withResponse(exchange, side)
-    exchange.res = undefined
+    exchange.source = undefined
   }
   return side
 }

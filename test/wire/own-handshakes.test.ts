@@ -189,6 +189,32 @@ describe('GET /api/wire/handshakes/:connectionId', () => {
     // A connection that is still open keeps its handshake, however many came and went after it.
     expect((await own(stays)).websocket!.request.startLine).toContain('name=stays')
   }, 60_000)
+
+  it('lets the handshake of an upgraded Socket.IO stream go among the closed ones once its WebSocket closes', async () => {
+    // Such a stream is named by the connection of its first long poll and follows the WebSocket it moved to.
+    const passing = async (i: number): Promise<string> => {
+      const client = createClient('socket.io', server.url, `upgrader${i}`)
+      const welcome = await client.join('own')
+      const engine = (client as LabClient & { socket: import('socket.io-client').Socket }).socket.io.engine
+      const shown = await until(async () => {
+        const handshake = (await own(welcome))['socket.io']!
+        return handshake.upgrade && engine.transport.name === 'websocket' ? handshake : undefined
+      }, 'the server to follow the upgrade')
+      await client.close()
+      return shown.connectionId
+    }
+    const closedIds: string[] = []
+    for (let batch = 0; closedIds.length < CLOSED_CONNECTIONS_KEPT + 30; batch++)
+      closedIds.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => passing(batch * 10 + i)))))
+    await until(
+      () => !server.app.wire.connections().some((c) => closedIds.includes(c.connectionId)) || undefined,
+      'the server to see every upgraded connection closed',
+      20_000,
+    )
+    expect(server.app.wire.handshakesKept).toBeLessThanOrEqual(
+      CLOSED_CONNECTIONS_KEPT + server.app.wire.connections().length,
+    )
+  }, 60_000)
 })
 
 const outside = Object.values(networkInterfaces())
