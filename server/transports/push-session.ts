@@ -15,6 +15,8 @@ import type { ChatMessage, ClientMessage, Cursor, ErrorMessage, LogEntry, Welcom
 import { encode } from '../wire/payload.ts'
 
 export interface PushOutput {
+  /** The stream's request logger, which its session logs with too. */
+  readonly log: FastifyBaseLogger
   welcome(welcome: Welcome, backlog: LogEntry[]): void
   /** Each live entry of the client's rooms. Left out by a transport that broadcasts per room itself (Socket.IO). */
   entry?(entry: LogEntry): void
@@ -35,7 +37,6 @@ export class PushSession {
   readonly client: Client
   private readonly app: FastifyInstance
   private readonly out: PushOutput
-  private readonly log: FastifyBaseLogger
   /** Made at its first message: a fresh bucket is a full one, and an idle member need not keep it. */
   private bucket: TokenBucket | undefined
   /** The connection its welcomes name: where the request that opened the stream came in. */
@@ -56,13 +57,11 @@ export class PushSession {
     name: string,
     opening: IncomingMessage,
     out: PushOutput,
-    log: FastifyBaseLogger,
     adopt?: string,
     fanout?: { fanout: Fanout<never>; sink: unknown },
   ) {
     this.app = app
     this.out = out
-    this.log = log
     this.connectionId = app.wire.opened(transport, opening)
     const push = fanout ?? (out.entry ? { fanout: EACH_SESSION, sink: this } : undefined)
     // An instructor's disconnect ends it like any other reason: hub.end calls this.end().
@@ -83,6 +82,11 @@ export class PushSession {
         connectionId: this.connectionId,
         credential,
       })
+  }
+
+  /** Its output's logger: a field of its own would be 8 bytes more of every idle connection. */
+  private get log(): FastifyBaseLogger {
+    return this.out.log
   }
 
   /** The connection closed but its client may come back soon (an SSE reconnect): stay a member for `graceMs`. */

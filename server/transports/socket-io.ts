@@ -321,7 +321,7 @@ class Connection implements PushOutput {
   readonly config: Config
   session!: PushSession
   private readonly app: FastifyInstance
-  private readonly log: FastifyBaseLogger
+  readonly log: FastifyBaseLogger
   private readonly bufferedBytes: EngineBuffered
   private greeted = false
   /** The first join, then each event in the order it came: a send never overtakes a join or another send. */
@@ -348,7 +348,7 @@ class Connection implements PushOutput {
   open(auth: Record<string, unknown>, fanout: Fanout<Connection>): void {
     const { app, socket } = this
     const name = readName(auth.name, app.auth.principalOf(socket.conn.request))
-    this.session = new PushSession(app, transport, name, socket.conn.request, this, this.log, undefined, {
+    this.session = new PushSession(app, transport, name, socket.conn.request, this, undefined, {
       fanout: fanout,
       sink: this,
     })

@@ -185,7 +185,7 @@ type StreamResponse = ServerResponse & { [kStream]?: SseStream }
 class SseStream implements PushOutput {
   private readonly streams: SseStreams
   private readonly res: StreamResponse
-  private readonly log: FastifyBaseLogger
+  readonly log: FastifyBaseLogger
   private readonly address: string
   private readonly room: string
   private readonly name: string | undefined
@@ -244,7 +244,6 @@ class SseStream implements PushOutput {
         adopt?.name ?? this.name ?? readName(undefined),
         request.raw,
         this,
-        this.log,
         adopt?.clientId,
       )
       // The member it came back for may have left already: then it is a new one, with a session of its own.
