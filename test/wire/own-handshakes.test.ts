@@ -45,6 +45,22 @@ async function joined(transport: Parameters<typeof createClient>[0], name: strin
   return [client, await client.join('own')]
 }
 
+/**
+ * Connections come and go, ten at a time, more of them than the log keeps once closed: `passing` opens one,
+ * closes it and names the connection its handshake is shown on. Resolves once the server has seen all closed.
+ */
+async function comeAndGo(passing: (i: number) => Promise<string>): Promise<string[]> {
+  const closedIds: string[] = []
+  for (let batch = 0; closedIds.length < CLOSED_CONNECTIONS_KEPT + 30; batch++)
+    closedIds.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => passing(batch * 10 + i)))))
+  await until(
+    () => !server.app.wire.connections().some((c) => closedIds.includes(c.connectionId)) || undefined,
+    'the server to see every passing connection closed',
+    20_000,
+  )
+  return closedIds
+}
+
 describe('GET /api/wire/handshakes/:connectionId', () => {
   it.each(['websocket', 'sse'] as const)(
     "gives two %s clients each the request that opened its own stream, never the other's name=...",
@@ -162,7 +178,6 @@ describe('GET /api/wire/handshakes/:connectionId', () => {
 
   it('keeps the handshakes of open connections and of the last closed ones only', async () => {
     const [, stays] = await joined('websocket', 'stays')
-    // Connections come and go, a batch at a time, more of them than the log keeps once closed.
     const passing = async (i: number): Promise<string> => {
       const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?room=own&name=passer${i}`)
       const welcome = await new Promise<Welcome>((resolve) =>
@@ -174,13 +189,7 @@ describe('GET /api/wire/handshakes/:connectionId', () => {
       })
       return welcome.connectionId!
     }
-    const closedIds: string[] = []
-    for (let batch = 0; closedIds.length < CLOSED_CONNECTIONS_KEPT + 30; batch++)
-      closedIds.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => passing(batch * 10 + i)))))
-    await until(
-      () => !server.app.wire.connections().some((c) => closedIds.includes(c.connectionId)) || undefined,
-      'the server to see every passing connection closed',
-    )
+    const closedIds = await comeAndGo(passing)
     expect(server.app.wire.handshakesKept).toBeLessThanOrEqual(
       CLOSED_CONNECTIONS_KEPT + server.app.wire.connections().length,
     )
@@ -203,14 +212,7 @@ describe('GET /api/wire/handshakes/:connectionId', () => {
       await client.close()
       return shown.connectionId
     }
-    const closedIds: string[] = []
-    for (let batch = 0; closedIds.length < CLOSED_CONNECTIONS_KEPT + 30; batch++)
-      closedIds.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => passing(batch * 10 + i)))))
-    await until(
-      () => !server.app.wire.connections().some((c) => closedIds.includes(c.connectionId)) || undefined,
-      'the server to see every upgraded connection closed',
-      20_000,
-    )
+    await comeAndGo(passing)
     expect(server.app.wire.handshakesKept).toBeLessThanOrEqual(
       CLOSED_CONNECTIONS_KEPT + server.app.wire.connections().length,
     )
