@@ -22,11 +22,12 @@ import { dirname, join } from 'node:path'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { Server as Engine, type Socket as EngineConnection } from 'engine.io'
 import { Server as SocketIOServer, type Socket } from 'socket.io'
+import { PacketType } from 'socket.io-parser'
 import { isLabError, LabError } from '../core/errors.ts'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import type { Fanout } from '../core/hub.ts'
 import type { Config } from '../config.ts'
-import { DEFAULT_ROOM, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
+import { DEFAULT_ROOM, type Ack, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import { dropEngineSocket, EngineBuffered, engineSocket, engineTcp, onUpgradeResponse } from './engine-io-internals.ts'
 import type { WireStream } from '../wire/meter.ts'
@@ -171,14 +172,19 @@ export const socketIo: FastifyPluginAsync = async (app) => {
   // The hub delivers each entry once per room and dialect: one broadcast through Socket.IO's adapter, whose
   // rooms follow the hub's membership (joined/left, called by the hub when it changes), so the packet is encoded
   // once for all the sockets in it, from the JSON the hub already made. Then the slow-consumer policy.
+  const rooms = io.of('/').adapter
   const fanouts = Object.fromEntries(
     DIALECTS.map((dialect): [Dialect, Fanout<Connection>] => [
       dialect,
       {
         deliver({ entry, except }, room, members) {
-          const key = roomKey(dialect, room)
           const skip = except === undefined ? undefined : members.get(except)?.socket.id
-          ;(skip === undefined ? io.to(key) : io.to(key).except(skip)).emit(...eventFor(dialect, entry))
+          // What io.to(key).except(skip).emit(...) hands the adapter, without the two operators and the copies
+          // of the arguments it makes on the way, on every delivery.
+          rooms.broadcast(
+            { type: PacketType.EVENT, data: eventFor(dialect, entry) },
+            { rooms: new Set([roomKey(dialect, room)]), except: skip === undefined ? NOBODY : new Set([skip]) },
+          )
           let slow: PushSession[] | undefined
           for (const { session } of members.values()) if (session.overBuffer()) (slow ??= []).push(session)
           if (slow) for (const session of slow) session.checkBuffer()
@@ -217,6 +223,8 @@ function uncorkFlush(conn: EngineConnection): void {
 }
 
 const SETTLED: Promise<unknown> = Promise.resolve()
+/** A broadcast that leaves nobody out (the adapter only reads it). */
+const NOBODY = new Set<string>()
 const kConnection = Symbol('sioConnection')
 type LabSocket = Socket & { [kConnection]?: Connection }
 const kEngineAddress = Symbol('sioEngineAddress')
@@ -251,13 +259,9 @@ function protocolHandler(type: 'join' | 'leave' | 'send'): Handler {
     const message = parseClientMessage(body, { textMaxBytes: config.textMaxBytes })
     if (message.type === 'send') {
       const entry = await session.send(message.room, message)
-      return {
-        type: 'ack',
-        room: entry.room,
-        seq: entry.seq,
-        id: entry.id,
-        ...(entry.clientMsgId ? { clientMsgId: entry.clientMsgId } : {}),
-      }
+      const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+      if (entry.clientMsgId) ack.clientMsgId = entry.clientMsgId
+      return ack
     }
     // The hub puts the socket into the dialect's Socket.IO room when it becomes a member, and out when it leaves.
     if (message.type === 'join') await session.join(message.room, message.after)
