@@ -155,6 +155,9 @@ that fails part way writes what it had measured (a partial run) and exits 1.
   --slow-readers N        slow-readers: readers that stop reading, per transport (default 20, quick 5)
   --joins LIST            joins: how many clients join one room, per push transport (default
                           1000,2000,5000,10000, quick 100,200,500)
+  --fanouts LIST          throughput: the receivers of each message, one measurement per count (default 1,100)
+  --throughput-ms MS      throughput: how long each window is read (default 3000, quick 400); with --fanouts 1
+                          and --profile, a profile of the path to one receiver and nothing else
   --repetitions N         latency, throughput, idle and scale: measure each figure N times, report the median
                           and the spread, flag a ratio only beyond the spread (default 3)
   --json                  print the results JSON on stdout (progress stays on stderr)
@@ -225,6 +228,8 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
         receivers: { type: 'string' },
         'slow-readers': { type: 'string' },
         joins: { type: 'string' },
+        fanouts: { type: 'string' },
+        'throughput-ms': { type: 'string' },
         repetitions: { type: 'string' },
         json: { type: 'boolean' },
         out: { type: 'string' },
@@ -251,11 +256,11 @@ export function parseOptions(argv: string[], defaultOut: string): Options | 'hel
     clients: positiveInt('clients', values.clients, preset.clients, 50_000),
     rate: positiveInt('rate', values.rate, preset.rate, 100_000),
     receivers: positiveInt('receivers', values.receivers, preset.receivers, 1000),
-    fanouts: [...preset.fanouts],
+    fanouts: counts('fanouts', values.fanouts, preset.fanouts, 1000),
     textBytes: [...preset.textBytes],
     wireMessages: preset.wireMessages,
     latencyMs: preset.latencyMs,
-    throughputMs: preset.throughputMs,
+    throughputMs: positiveInt('throughput-ms', values['throughput-ms'], preset.throughputMs, 600_000),
     warmupMs: preset.warmupMs,
     idleHoldMs: preset.idleHoldMs,
     repetitions: positiveInt('repetitions', values.repetitions, preset.repetitions, 20),

@@ -42,6 +42,8 @@ export function runKind(results: Pick<BenchResults, 'options' | 'partial'>): Run
     o.receivers === preset.receivers &&
     o.slowReaders === preset.slowReaders &&
     o.repetitions === preset.repetitions &&
+    o.fanouts.join() === preset.fanouts.join() &&
+    o.throughputMs === preset.throughputMs &&
     (o.joins === undefined || o.joins.join() === preset.joins.join())
   return defaultCounts ? 'reference' : 'custom'
 }

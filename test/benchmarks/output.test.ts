@@ -24,7 +24,7 @@ const kindOf = (argv: string[], partial?: BenchResults['partial']): RunKind =>
 /** The fixture as a run of everything at its preset's counts (its rows are few; what matters is what was asked for). */
 function completeRun(quick: boolean): BenchResults {
   const results = fixtureResults()
-  const { scenarios, transports, baselines, clients, rate, receivers, slowReaders } = optionsOf(
+  const { scenarios, transports, baselines, clients, rate, receivers, slowReaders, fanouts, throughputMs } = optionsOf(
     quick ? ['--quick'] : [],
   )
   results.mode = quick ? 'quick' : 'default'
@@ -38,6 +38,8 @@ function completeRun(quick: boolean): BenchResults {
     rate,
     receivers,
     slowReaders,
+    fanouts,
+    throughputMs,
   }
   return results
 }
@@ -57,6 +59,22 @@ function folderWithReference(): { out: string; before: Record<string, string> } 
 
 const contents = (out: string, names: string[]) =>
   Object.fromEntries(names.map((name) => [name, readFileSync(join(out, name), 'utf8')]))
+
+describe('parseOptions', () => {
+  it('reads the throughput fan-outs as a list, smallest first, and the window in ms, refusing anything else', () => {
+    expect(optionsOf(['--fanouts', '100,1,10']).fanouts).toEqual([1, 10, 100])
+    expect(optionsOf(['--throughput-ms', '10000']).throughputMs).toBe(10_000)
+    expect(optionsOf([]).fanouts).toEqual([1, 100])
+    expect(optionsOf(['--quick']).throughputMs).toBe(400)
+    for (const argv of [
+      ['--fanouts', '0'],
+      ['--fanouts', '1,x'],
+      ['--fanouts', '1001'],
+      ['--throughput-ms', '0'],
+    ])
+      expect(() => optionsOf(argv), argv.join(' ')).toThrow(UsageError)
+  })
+})
 
 describe('runKind and reportDir', () => {
   it('make a complete default run the reference run, whose report is latest.* in --out', () => {
@@ -79,6 +97,8 @@ describe('runKind and reportDir', () => {
       ['--receivers', '10'],
       ['--slow-readers', '5'],
       ['--repetitions', '1'],
+      ['--fanouts', '1'],
+      ['--throughput-ms', '10000'],
       ['--quick', '--scenario', 'ticker'],
       ['--profile', '/tmp/profiles'],
       ['--quick', '--profile', '/tmp/profiles'],
