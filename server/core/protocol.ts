@@ -208,3 +208,14 @@ export type Batch = Static<typeof Batch>
 export type Ack = Static<typeof Ack>
 export type ServerMessage = Static<typeof ServerMessage>
 export type { TSchema }
+
+/**
+ * What a transport that answers a send (an HTTP response, a Socket.IO ack) answers with: where the message
+ * went in its room's log, and the sender's own clientMsgId back whenever it gave one, an empty one included,
+ * so that every transport matches a send to its answer the same way.
+ */
+export function ackOf(entry: ChatMessage): Ack {
+  const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+  if (entry.clientMsgId !== undefined) ack.clientMsgId = entry.clientMsgId
+  return ack
+}

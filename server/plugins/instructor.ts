@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { LabError } from '../core/errors.ts'
 import { assertRoom, assertText } from '../core/validate.ts'
+import { ackOf } from '../core/protocol.ts'
 import { assertInstructor } from './instructor-only.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Type.String({ maxLength: 40 }) })
@@ -83,6 +84,6 @@ export const instructorRoutes: FastifyPluginAsync = async (app) => {
     const from = { clientId: 'instructor', name: principal?.name ?? 'instructor', transport: 'server' }
     const entry = await app.hub.publish(from, room, { text, sentAt: Date.now() })
     request.log.info({ room, seq: entry.seq }, 'broadcast by the instructor')
-    return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+    return ackOf(entry)
   })
 }

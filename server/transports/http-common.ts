@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LabError } from '../core/errors.ts'
 import { SESSION_HEADER } from '../core/names.ts'
-import type { Ack, LogEntry, Sender } from '../core/protocol.ts'
+import { ackOf, type LogEntry, type Sender } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
 import type { Client, Ending } from '../core/hub.ts'
@@ -370,9 +370,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
           ? { clientId: client.clientId, name: client.name, transport }
           : { clientId: 'anonymous', name: anonymousSender(message.name, app.auth.principalOf(request.raw)), transport }
         const entry = await app.hub.publish(from, message.room, message)
-        const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
-        if (entry.clientMsgId !== undefined) ack.clientMsgId = entry.clientMsgId
-        return replyMessage(wire, reply, ack)
+        return replyMessage(wire, reply, ackOf(entry))
       }
     }
   }

@@ -27,7 +27,7 @@ import { isLabError, LabError } from '../core/errors.ts'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import type { Fanout } from '../core/hub.ts'
 import type { Config } from '../config.ts'
-import { DEFAULT_ROOM, type Ack, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
+import { ackOf, DEFAULT_ROOM, type ErrorMessage, type LogEntry, type Welcome } from '../core/protocol.ts'
 import { assertRoom, assertText, parseClientMessage } from '../core/validate.ts'
 import { dropEngineSocket, EngineBuffered, engineSocket, engineTcp, onUpgradeResponse } from './engine-io-internals.ts'
 import type { WireStream } from '../wire/meter.ts'
@@ -259,9 +259,7 @@ function protocolHandler(type: 'join' | 'leave' | 'send'): Handler {
     const message = parseClientMessage(body, { textMaxBytes: config.textMaxBytes })
     if (message.type === 'send') {
       const entry = await session.send(message.room, message)
-      const ack: Ack = { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
-      if (entry.clientMsgId) ack.clientMsgId = entry.clientMsgId
-      return ack
+      return ackOf(entry)
     }
     // The hub puts the socket into the dialect's Socket.IO room when it becomes a member, and out when it leaves.
     if (message.type === 'join') await session.join(message.room, message.after)
@@ -281,7 +279,7 @@ const HANDLERS = new Map<string, Handler>([
     async ({ session, config }, [text]) => {
       assertText(text, config)
       const entry = await session.send(DEFAULT_ROOM, { text })
-      return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+      return ackOf(entry)
     },
   ],
   [
@@ -309,7 +307,7 @@ const HANDLERS = new Map<string, Handler>([
       assertText(message, config)
       // socket.to(room) in the notes: everyone in the room but the sender.
       const entry = await session.send(roomName, { text: message }, { exceptSender: true })
-      return { type: 'ack', room: entry.room, seq: entry.seq, id: entry.id }
+      return ackOf(entry)
     },
   ],
 ])

@@ -6,6 +6,7 @@ import { EventSource } from 'eventsource'
 import WebSocket from 'ws'
 import { io, type Socket } from 'socket.io-client'
 import type {
+  Ack,
   Batch,
   ChatMessage,
   Cursor,
@@ -33,7 +34,8 @@ export interface LabClient {
   readonly historyLost: string[]
   join(room: string, after?: Cursor): Promise<Welcome>
   leave(room: string): Promise<void>
-  send(room: string, text: string, extra?: SendExtra): Promise<void>
+  /** The ack, on the transports that answer a send with one (HTTP, Socket.IO); a WebSocket send has none. */
+  send(room: string, text: string, extra?: SendExtra): Promise<Ack | undefined>
   /** Sends raw text in this transport's own framing and returns the error it answers with. */
   sendRaw(raw: string): Promise<ErrorMessage & { status?: number }>
   close(): Promise<void>
@@ -112,7 +114,7 @@ abstract class BaseClient implements LabClient {
 
   abstract join(room: string, after?: Cursor): Promise<Welcome>
   abstract leave(room: string): Promise<void>
-  abstract send(room: string, text: string, extra?: SendExtra): Promise<void>
+  abstract send(room: string, text: string, extra?: SendExtra): Promise<Ack | undefined>
   abstract sendRaw(raw: string): Promise<ErrorMessage & { status?: number }>
   abstract close(): Promise<void>
 }
@@ -140,10 +142,12 @@ class HttpSender {
     })
   }
 
-  async send(room: string, text: string, extra: SendExtra): Promise<void> {
+  async send(room: string, text: string, extra: SendExtra): Promise<Ack | undefined> {
     const res = await this.post({ type: 'send', room, text, ...extra })
     const body: unknown = await res.json()
-    if (res.status !== 200) this.errors.push(body as ErrorMessage)
+    if (res.status === 200) return body as Ack
+    this.errors.push(body as ErrorMessage)
+    return undefined
   }
 
   async sendRaw(raw: string) {
@@ -215,7 +219,7 @@ class PollingClient extends BaseClient {
     await (await this.http.post({ type: 'leave', room })).json()
   }
 
-  send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
+  send(room: string, text: string, extra: SendExtra = {}): Promise<Ack | undefined> {
     return this.http.send(room, text, extra)
   }
 
@@ -261,7 +265,7 @@ class SseClient extends BaseClient {
     this.streams.delete(room)
   }
 
-  send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
+  send(room: string, text: string, extra: SendExtra = {}): Promise<Ack | undefined> {
     return this.http.send(room, text, extra)
   }
 
@@ -314,8 +318,9 @@ class WebSocketClient extends BaseClient {
     this.socket!.send(JSON.stringify({ type: 'leave', room }))
   }
 
-  async send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
+  async send(room: string, text: string, extra: SendExtra = {}): Promise<undefined> {
     this.socket!.send(JSON.stringify({ type: 'send', room, text, ...extra }))
+    return undefined
   }
 
   async sendRaw(raw: string) {
@@ -362,8 +367,10 @@ class SocketIoClient extends BaseClient {
     await this.socket!.emitWithAck('leave', { room })
   }
 
-  async send(room: string, text: string, extra: SendExtra = {}): Promise<void> {
-    await this.socket!.emitWithAck('send', { room, text, ...extra })
+  async send(room: string, text: string, extra: SendExtra = {}): Promise<Ack | undefined> {
+    // A refused send's ack is its error, which also comes as an `error` event.
+    const answer = (await this.socket!.emitWithAck('send', { room, text, ...extra })) as Ack | ErrorMessage
+    return answer.type === 'ack' ? answer : undefined
   }
 
   /** Socket.IO frames JSON itself: raw text arrives as a protocol message when it parses, else as a bare string argument. */

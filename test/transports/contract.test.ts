@@ -61,6 +61,23 @@ describe.each(TRANSPORTS)('the %s transport', (transport) => {
     expect(got.serverAt).toBeGreaterThan(0)
   })
 
+  // A WebSocket send has no answer of its own: the sender finds its message by clientMsgId when it comes back.
+  it.skipIf(transport === 'websocket')(
+    'answers a send with its place in the log and the clientMsgId given, an empty one too',
+    async () => {
+      const ann = client('ann-acked')
+      await ann.join(room)
+      const named = await ann.send(room, 'named', { clientMsgId: 'm-2' })
+      const empty = await ann.send(room, 'unnamed', { clientMsgId: '' })
+      const none = await ann.send(room, 'bare')
+      const got = await waitForText(ann, room, 'unnamed')
+      expect(named).toMatchObject({ type: 'ack', room, clientMsgId: 'm-2' })
+      expect(empty).toEqual({ type: 'ack', room, seq: got.seq, id: got.id, clientMsgId: '' })
+      expect(none).toBeDefined()
+      expect(none).not.toHaveProperty('clientMsgId')
+    },
+  )
+
   it('tells the room when a member joins and leaves', async () => {
     const [ann, bob] = [client('watcher'), client('visitor')]
     const quiet = `${room}-notices`
