@@ -13,6 +13,7 @@ import type { ServerResponse } from 'node:http'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
+import { Schedule } from '../core/schedule.ts'
 import type { Cursor, LogEntry, Welcome } from '../core/protocol.ts'
 import type { WireRecorder } from '../wire/meter.ts'
 import { encode } from '../wire/payload.ts'
@@ -30,14 +31,13 @@ const RENEW_RECONNECT_MS = 100
 /** How long the member of a renewed stream waits for the browser to reopen it before it leaves. */
 export const SSE_REJOIN_GRACE_MS = RECONNECT_MS + 3000
 
-/** Renewal delays are whole multiples of this (see renewalDelay). */
+/** Renewal delays are whole multiples of this (see renewalDelay), and renewals are due in grains of it. */
 const RENEWAL_GRAIN_MS = 100
 
 /**
  * When a stream is renewed: SSE_STREAM_MAX_MS ±10%, so that streams opened together are not renewed together,
- * on a 100 ms grain. Node keeps one list of timers per distinct delay: a random delay each gave every idle stream
- * a list of its own, with its key and its place in the timers' queue (npm run bench:heap showed them held by
- * Node's timers module); on the grain, 30 s ±10% makes at most 61 lists for any number of streams.
+ * on a 100 ms grain: the renewals are due in grains of it (core/schedule.ts), so that 30 s ±10% takes at most
+ * 61 timers for any number of streams, where a Timeout each was about 150 bytes of every idle stream.
  */
 export function renewalDelay(maxMs: number, random = Math.random()): number {
   return Math.ceil((maxMs * (0.9 + random * 0.2)) / RENEWAL_GRAIN_MS) * RENEWAL_GRAIN_MS
@@ -83,7 +83,10 @@ export const sse: FastifyPluginAsync = async (app) => {
   // as long as its stream (and fired on its own). A stream's first comment comes within SSE_HEARTBEAT_MS.
   const beating = setInterval(() => streams.beat(), app.config.sseHeartbeatMs)
   beating.unref()
-  app.addHook('onClose', async () => clearInterval(beating))
+  app.addHook('onClose', async () => {
+    clearInterval(beating)
+    streams.renewals.clear()
+  })
 
   app.get(path, async (request, reply) => {
     const header = request.headers['last-event-id']
@@ -129,6 +132,8 @@ class SseStreams {
    * no timer each, so a renewal that is taken up at once leaves nothing behind.
    */
   private readonly detached = new Map<string, Detached[]>()
+  /** Each open stream's renewal, one timer per 100 ms grain with streams due in it, not a Timeout per stream. */
+  readonly renewals = new Schedule<SseStream>(RENEWAL_GRAIN_MS, renew)
   stopping = false
 
   constructor(app: FastifyInstance) {
@@ -199,7 +204,8 @@ class SseStream implements PushOutput {
   /** The session's stream, from the welcome on: the page that opened it reads its own figures there. */
   private wire: WireRecorder
   private lastId = ''
-  private renewal: NodeJS.Timeout | undefined
+  /** The grain of `streams.renewals` its renewal is due in, from the welcome on. */
+  private renewal = 0
   private closing: NodeJS.Timeout | undefined
   private renewed = false
   /** From the welcome on, until the response closes. */
@@ -271,7 +277,7 @@ class SseStream implements PushOutput {
     )
     app.wire.enterHold(transport)
     streams.open.add(this)
-    this.renewal = setTimeout(renew, renewalDelay(app.config.sseStreamMaxMs), this)
+    this.renewal = streams.renewals.add(this, renewalDelay(app.config.sseStreamMaxMs))
   }
 
   welcome(welcome: Welcome, backlog: LogEntry[]): void {
@@ -293,6 +299,7 @@ class SseStream implements PushOutput {
       // Tells nginx-style proxies not to buffer the stream.
       'x-accel-buffering': 'no',
     })
+    this.streams.app.wire.headWritten(request.raw)
     const json = encode({ ...(renewed ? { ...welcome, members: [] } : welcome), session: this.token })
     this.lastId = `${welcome.epoch}-${position}`
     this.write(
@@ -355,7 +362,7 @@ class SseStream implements PushOutput {
     if (!this.opened) return
     const { streams } = this
     streams.open.delete(this)
-    clearTimeout(this.renewal)
+    streams.renewals.cancel(this, this.renewal)
     streams.app.wire.leaveHold(transport)
     streams.perAddress.leave(this.address)
     // A renewed stream's member waits for the browser (see renew); any other close is a leave.
@@ -414,7 +421,12 @@ const RENEWAL_BYE = Buffer.from(
 
 // The same functions for every stream: an idle stream keeps its SseStream, not a closure per event or timer.
 function renew(stream: SseStream): void {
-  stream.renew()
+  try {
+    stream.renew()
+  } catch (error) {
+    // The other streams due in the same grain are still renewed.
+    stream.logError(error as Error)
+  }
 }
 
 function destroySocket(res: ServerResponse): void {

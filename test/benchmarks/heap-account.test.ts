@@ -188,4 +188,17 @@ describe('npm run bench:heap', () => {
     expect(kinds).not.toContain('closure')
     expect(kinds).not.toContain('object:system / Context')
   }, 120_000)
+
+  it("keeps an SSE stream without a Timeout of its own or its response head as Node's rope of pieces", async () => {
+    // More streams than grains in SSE_STREAM_MAX_MS ±10% (61): a timer per stream would be one per client.
+    const lab = await accountHeap(subject('lab', 'sse'), 200)
+    expect(lab.clients).toBe(200)
+    const held = (kind: string) =>
+      lab.owners.reduce((n, o) => n + (o.kinds.find((k) => k.kind === kind)?.objects ?? 0), 0)
+    // Renewals are due in shared grains (server/core/schedule.ts), at most 61 timers, not one per stream.
+    expect(held('object:Timeout')).toBeLessThan(0.5)
+    // res._header, concatenated line by line, is read (and so flattened) when the stream opens: about twenty
+    // pieces per stream before.
+    expect(held('concatenated string')).toBeLessThan(5)
+  }, 120_000)
 })

@@ -1,6 +1,5 @@
 // When an SSE stream is renewed: SSE_STREAM_MAX_MS ±10%, on a 100 ms grain, so
-// that a crowd of idle streams shares a few of Node's timer lists instead of
-// keeping one each.
+// that a crowd of idle streams shares a few timers instead of keeping one each.
 import { describe, expect, it } from 'vitest'
 import { renewalDelay } from '../../server/transports/sse.ts'
 
