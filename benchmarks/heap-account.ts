@@ -21,8 +21,9 @@ import { accountNew, idsOf, type HeapSnapshot, type Owner } from './heap-snapsho
 import { OPEN_CONCURRENCY, ROOM_SIZE, settledReading, WARMUP_CLIENTS } from './scenarios/idle.ts'
 import { BASELINE_OF, subject, subjectLabel, type Subject } from './subjects.ts'
 import { startTarget } from './targets.ts'
+import { sleep } from './clients/common.ts'
 
-const USAGE = `Usage: npm run bench:heap -- [--transports LIST] [--clients N] [--top N] [--kinds N] [--no-baselines]
+const USAGE = `Usage: npm run bench:heap -- [--transports LIST] [--clients N] [--hold-ms MS] [--top N] [--kinds N] [--no-baselines]
 
 Where the heap of an idle connection goes: for each transport (default all five),
 Transport Lab and then its baseline each get a fresh server, a heap snapshot before
@@ -33,6 +34,9 @@ and parsers), in bytes per client. Takes about half a minute per server.
 
   --transports LIST  short-polling, long-polling, sse, websocket, socket.io
   --clients N        idle clients per server (default 1000, at most 5000: one load process)
+  --hold-ms MS       hold the clients this long before the second snapshot, as the idle scenario does (30000):
+                     what an idle connection leaves behind as its transport keeps it alive (an SSE stream's
+                     renewal, a long poll answered at its timeout); default 0, the second snapshot at once
   --top N            owners listed per server (default 15)
   --kinds N          under each owner, the N kinds of object it holds most of (default 0)
   --no-baselines     Transport Lab only
@@ -49,7 +53,12 @@ export interface HeapAccount {
 }
 
 /** One server's account: snapshots before and after `clients` idle clients of `subject`. */
-export async function accountHeap(subject: Subject, clients: number, warmup = WARMUP_CLIENTS): Promise<HeapAccount> {
+export async function accountHeap(
+  subject: Subject,
+  clients: number,
+  warmup = WARMUP_CLIENTS,
+  holdMs = 0,
+): Promise<HeapAccount> {
   const config = loadConfig([], { ...process.env, ...labEnvironment(process.env) })
   if (config === 'help') throw new Error('unexpected --help')
   const env =
@@ -80,6 +89,7 @@ export async function accountHeap(subject: Subject, clients: number, warmup = WA
     const first = await target.heapSnapshot(join(dir, 'before.heapsnapshot'))
     const opened = await crowdHandlers['crowd.open'](crowd('h', clients))
     if (opened.connected === 0) throw new Error(`no ${subjectLabel(subject)} client connected`)
+    if (holdMs > 0) await sleep(holdMs)
     const after = await settledReading(target)
     const second = await target.heapSnapshot(join(dir, 'after.heapsnapshot'))
     await crowdHandlers['crowd.close']({ crowd: 'h' })
@@ -125,6 +135,7 @@ async function main(): Promise<number> {
     options: {
       transports: { type: 'string' },
       clients: { type: 'string' },
+      'hold-ms': { type: 'string' },
       top: { type: 'string' },
       kinds: { type: 'string' },
       'no-baselines': { type: 'boolean' },
@@ -135,10 +146,11 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return 0
   }
-  let transports: TransportName[], clients: number, top: number, kinds: number
+  let transports: TransportName[], clients: number, holdMs: number, top: number, kinds: number
   try {
     transports = list<TransportName>('transports', values.transports, TRANSPORTS)
     clients = positiveInt('clients', values.clients, 1000, 5000)
+    holdMs = values['hold-ms'] === '0' ? 0 : positiveInt('hold-ms', values['hold-ms'], 0, 600_000)
     top = positiveInt('top', values.top, 15, 1000)
     kinds = values.kinds === '0' ? 0 : positiveInt('kinds', values.kinds, 0, 1000)
   } catch (error) {
@@ -148,7 +160,8 @@ async function main(): Promise<number> {
   }
   for (const t of transports) {
     const subjects = [subject('lab', t), ...(values['no-baselines'] ? [] : [subject(BASELINE_OF[t], t)])]
-    for (const s of subjects) process.stdout.write(`${formatAccount(await accountHeap(s, clients), top, kinds)}\n\n`)
+    for (const s of subjects)
+      process.stdout.write(`${formatAccount(await accountHeap(s, clients, WARMUP_CLIENTS, holdMs), top, kinds)}\n\n`)
   }
   return 0
 }

@@ -141,6 +141,7 @@ describe('npm run bench:heap', () => {
       [['--transports', 'carrier-pigeon'], '--transports carrier-pigeon'],
       [['--clients', 'lots'], '--clients lots'],
       [['--kinds', 'many'], '--kinds many'],
+      [['--hold-ms', 'soon'], '--hold-ms soon'],
     ] as const) {
       const { status, stderr } = run(...args)
       expect(status, args.join(' ')).toBe(2)
