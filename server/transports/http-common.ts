@@ -22,13 +22,6 @@ export interface ResolvedSession {
   wire: WireRecorder
 }
 
-interface Session {
-  clientId: string
-  release?: () => void
-  /** Every request that carries the session counts for its stream: a page reads its own connection's figures. */
-  stream: WireStream
-}
-
 /**
  * An HTTP client proves who it is with a session token it got from its join
  * (or from the SSE welcome). The token is a secret; the clientId shown in
@@ -36,7 +29,13 @@ interface Session {
  * address's MAX_CLIENTS_PER_ADDRESS; every session has its message rate.
  */
 export class HttpSessions {
-  private readonly tokens = new Map<string, Session>()
+  /**
+   * Token -> its session's stream on the wire meter: every request that carries the token counts there (a page
+   * reads its own connection's figures). The client is the token's first part (see issue), and a session
+   * counted against its address leaves the stream's: nothing else is kept per session, where an object with
+   * the three was about 50 bytes of every idle client (npm run bench:heap).
+   */
+  private readonly tokens = new Map<string, WireStream>()
   /** Sessions sent away, with why, until the next sweep after HTTP_SESSION_TTL_MS. */
   private readonly ended = new Map<string, LabError>()
   private endedBefore = new Set<string>()
@@ -44,11 +43,15 @@ export class HttpSessions {
   private readonly app: FastifyInstance
   private readonly sweep: NodeJS.Timeout
   private readonly perAddress: AddressCounter
+  /** Whether its sessions count against their address's MAX_CLIENTS_PER_ADDRESS (the polling joins' do). */
+  private readonly counted: boolean
   private readonly rates: RateLimiter
 
-  constructor(app: FastifyInstance, transport: string) {
+  /** `countAddress`: each session counts against its address's limit (issue throws over it). */
+  constructor(app: FastifyInstance, transport: string, countAddress: boolean) {
     this.app = app
     this.transport = transport
+    this.counted = countAddress && app.config.maxClientsPerAddress > 0
     this.perAddress = new AddressCounter(app.config.maxClientsPerAddress, `${transport} sessions`)
     this.rates = new RateLimiter({ ratePerSecond: app.config.messageRate, burst: app.config.messageBurst })
     this.sweep = setInterval(() => this.forgetExpired(), Math.min(app.config.httpSessionTtlMs, 10_000))
@@ -59,19 +62,13 @@ export class HttpSessions {
     })
   }
 
-  /**
-   * A session for `client`, opened by `request` (its stream's first); with
-   * `countAddress`, it counts against its address's limit (throws over it).
-   */
-  issue(client: Client, request: FastifyRequest, countAddress: boolean): { token: string; wire: WireRecorder } {
-    // Without a limit nothing reads the count: a session keeps no release of its own then.
-    const release =
-      countAddress && this.app.config.maxClientsPerAddress > 0
-        ? this.perAddress.acquire(this.app.clientAddress(request.raw))
-        : undefined
+  /** A session for `client`, opened by `request` (its stream's first); counted, it may throw over its address's limit. */
+  issue(client: Client, request: FastifyRequest): { token: string; wire: WireRecorder } {
+    // The stream's address is the one counted (both are the client's address): revoke leaves it.
+    if (this.counted) this.perAddress.enter(this.app.clientAddress(request.raw))
     const token = `${client.clientId}.${randomBytes(12).toString('base64url')}`
     const stream = this.app.wire.openStream(this.transport, request.raw)
-    this.tokens.set(token, { clientId: client.clientId, release, stream })
+    this.tokens.set(token, stream)
     return { token, wire: stream.recorder }
   }
 
@@ -81,8 +78,8 @@ export class HttpSessions {
    * answered by the leave notice), then the token is forgotten like any other.
    */
   end(clientId: string, reason: LabError): void {
-    for (const [token, session] of this.tokens) {
-      if (session.clientId !== clientId) continue
+    for (const token of this.tokens.keys()) {
+      if (!ofClient(token, clientId)) continue
       this.revoke(token)
       this.ended.set(token, reason)
     }
@@ -98,9 +95,9 @@ export class HttpSessions {
   carry(token: string, request: FastifyRequest): ResolvedSession {
     const ended = this.ended.get(token)
     if (ended) throw ended
-    const session = this.tokens.get(token)
-    const client = session ? this.app.hub.client(session.clientId) : undefined
-    if (!session || !client) {
+    const stream = this.tokens.get(token)
+    const client = stream ? this.app.hub.client(clientIdOf(token)) : undefined
+    if (!stream || !client) {
       this.revoke(token)
       throw new LabError('LAB_ERR_UNKNOWN_CLIENT')
     }
@@ -109,8 +106,8 @@ export class HttpSessions {
     if (client.credential && principal?.name !== client.name)
       throw new LabError('LAB_ERR_AUTH', `this session belongs to ${client.name}: send ${client.name}'s token with it`)
     this.app.hub.touch(client.clientId)
-    session.stream.charge(request.raw)
-    return { client, wire: session.stream.recorder }
+    stream.charge(request.raw)
+    return { client, wire: stream.recorder }
   }
 
   /** One message from this request's session (or its address, without one) against the message rate. */
@@ -119,9 +116,10 @@ export class HttpSessions {
   }
 
   revoke(token: string): void {
-    const session = this.tokens.get(token)
-    session?.release?.()
-    session?.stream.close()
+    const stream = this.tokens.get(token)
+    if (!stream) return
+    if (this.counted) this.perAddress.leave(stream.address)
+    stream.close()
     this.tokens.delete(token)
   }
 
@@ -129,8 +127,8 @@ export class HttpSessions {
     // A sent-away token is answered for one to two sweeps: long enough for its client's next request.
     for (const token of this.endedBefore) this.ended.delete(token)
     this.endedBefore = new Set(this.ended.keys())
-    for (const [token, session] of this.tokens) {
-      if (!this.app.hub.client(session.clientId)) this.revoke(token)
+    for (const token of this.tokens.keys()) {
+      if (!this.app.hub.client(clientIdOf(token))) this.revoke(token)
     }
   }
 }
@@ -139,6 +137,12 @@ export class HttpSessions {
 function anonymousSender(name: string | undefined, principal: Principal | undefined): string {
   return principal ? readName(name, principal) : (name ?? 'anonymous')
 }
+
+/** The client a token issued here names: its part before the dot. */
+const clientIdOf = (token: string): string => token.slice(0, token.indexOf('.'))
+
+const ofClient = (token: string, clientId: string): boolean =>
+  token.charCodeAt(clientId.length) === 0x2e && token.startsWith(clientId)
 
 function tokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers[SESSION_HEADER]
@@ -338,7 +342,7 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         let issued: { token: string; wire: WireRecorder } | undefined
         let welcome
         try {
-          issued = sessions.issue(joiner, request, true)
+          issued = sessions.issue(joiner, request)
           welcome = (await app.hub.join(joiner.clientId, message.room, message.after)).welcome
         } catch (error) {
           if (issued) sessions.revoke(issued.token)

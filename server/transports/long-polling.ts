@@ -19,7 +19,7 @@ const TIMEOUT_MIN_MS = 100
 export const longPolling: FastifyPluginAsync = async (app) => {
   const transportWire = app.wire.recorder(transport)
   acceptJsonAsText(app)
-  const sessions = new HttpSessions(app, transport)
+  const sessions = new HttpSessions(app, transport, true)
   const heldPerAddress = new AddressCounter(app.config.maxClientsPerAddress, 'held long polls')
   // Nothing reads the held count without a limit: an idle client holds a poll all the time, so each one kept
   // here (and its release) would be memory per idle connection for no answer anyone asks.

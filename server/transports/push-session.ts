@@ -39,8 +39,6 @@ export class PushSession {
   private readonly out: PushOutput
   /** Made at its first message: a fresh bucket is a full one, and an idle member need not keep it. */
   private bucket: TokenBucket | undefined
-  /** The connection its welcomes name: where the request that opened the stream came in. */
-  private readonly connectionId: string | undefined
   private ended = false
 
   /**
@@ -62,12 +60,12 @@ export class PushSession {
   ) {
     this.app = app
     this.out = out
-    this.connectionId = app.wire.opened(transport, opening)
+    const connectionId = app.wire.opened(transport, opening)
     const push = fanout ?? (out.entry ? { fanout: EACH_SESSION, sink: this } : undefined)
     // An instructor's disconnect ends it like any other reason: hub.end calls this.end().
     const adopted =
       adopt !== undefined && push && app.hub.attach(adopt, push.sink, this) ? app.hub.client(adopt) : undefined
-    if (adopted) app.hub.moved(adopted.clientId, this.connectionId)
+    if (adopted) app.hub.moved(adopted.clientId, connectionId)
     // The token it came with (authenticated where its connection started): the hub ends it when the token expires.
     const principal = app.auth.principalOf(opening)
     const credential = principal ? { id: principal.id, expiresAt: principal.expiresAt } : undefined
@@ -79,9 +77,17 @@ export class PushSession {
         fanout: push?.fanout,
         sink: push?.sink,
         end: this,
-        connectionId: this.connectionId,
+        connectionId,
         credential,
       })
+  }
+
+  /**
+   * The connection its welcomes name, where the request that opened the stream came in: the hub's record of it
+   * (set here, and moved only by a polling join), not a field of its own, 8 bytes of every idle connection.
+   */
+  private get connectionId(): string | undefined {
+    return this.client.connectionId
   }
 
   /** Its output's logger: a field of its own would be 8 bytes more of every idle connection. */

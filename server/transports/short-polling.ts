@@ -12,7 +12,7 @@ const { path } = TRANSPORT_INFO[transport]
 export const shortPolling: FastifyPluginAsync = async (app) => {
   const transportWire = app.wire.recorder(transport)
   acceptJsonAsText(app)
-  const sessions = new HttpSessions(app, transport)
+  const sessions = new HttpSessions(app, transport, true)
 
   app.get(path, async (request, reply) => {
     const wire = sessions.resolve(request)?.wire ?? transportWire

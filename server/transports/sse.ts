@@ -9,7 +9,8 @@
 // SSE_STREAM_MAX_MS: EventSource reopens it at once with Last-Event-ID and
 // carries on as the same member, a dead reader does not and leaves.
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { TRANSPORT_INFO } from '../core/names.ts'
 import { LabError } from '../core/errors.ts'
 import { AddressCounter } from '../core/limits.ts'
@@ -51,29 +52,33 @@ interface Detached {
   until: number
 }
 
-// An entry's event is made once, however many streams it goes to, and kept on the entry as its JSON is
-// (wire/payload.ts): each stream writes the same bytes.
-const kEvent = Symbol('sse event')
+// An entry's event is made once, however many streams it goes to: each stream writes the same bytes. Kept
+// for the turn that made it, beside the entry and not on it: a property added to an entry after it was made
+// (even set back to undefined) stays on it in a property array of its own, about 40 bytes of every join
+// notice the room's log keeps (npm run bench:heap).
+const eventsThisTurn = new Map<LogEntry, Buffer>()
+/** The entry a fan-out is writing to stream after stream: its event, without a lookup. */
+let lastEntry: LogEntry | undefined
+let lastEvent: Buffer | undefined
 
 function eventOf(entry: LogEntry): Buffer {
-  const holder = entry as { [kEvent]?: Buffer }
-  let event = holder[kEvent]
+  if (entry === lastEntry) return lastEvent!
+  let event = eventsThisTurn.get(entry)
   if (!event) {
-    event = holder[kEvent] = Buffer.from(
+    event = Buffer.from(
       `id: ${entry.id}\n${entry.type === 'message' ? '' : `event: ${entry.type}\n`}data: ${encode(entry).json}\n\n`,
     )
-    // Let go once this turn's streams have it: the room's log keeps its entries, not their events (see payload.ts).
-    madeThisTurn.push(holder)
-    if (madeThisTurn.length === 1) setImmediate(letGo)
+    if (eventsThisTurn.size === 0) setImmediate(letGo)
+    eventsThisTurn.set(entry, event)
   }
+  lastEntry = entry
+  lastEvent = event
   return event
 }
 
-const madeThisTurn: Array<{ [kEvent]?: Buffer }> = []
-
 function letGo(): void {
-  for (const holder of madeThisTurn) holder[kEvent] = undefined
-  madeThisTurn.length = 0
+  eventsThisTurn.clear()
+  lastEntry = lastEvent = undefined
 }
 
 export const sse: FastifyPluginAsync = async (app) => {
@@ -139,7 +144,7 @@ class SseStreams {
   constructor(app: FastifyInstance) {
     this.app = app
     this.transportWire = app.wire.recorder(transport)
-    this.sessions = new HttpSessions(app, transport)
+    this.sessions = new HttpSessions(app, transport, false)
     this.perAddress = new AddressCounter(app.config.maxClientsPerAddress, 'SSE streams')
   }
 
@@ -179,6 +184,12 @@ const renewalKey = (address: string, room: string, name: string | undefined, las
   `${address}|${room}|${name ?? ''}|${lastEventId}`
 
 const kStream = Symbol('sse stream')
+/** SseStream.state: from the welcome on, until the response closes. */
+const OPENED = 1
+/** Its goodbye was a renewal: its member waits for the browser to come back. */
+const RENEWED = 2
+/** The response closed. */
+const ENDED = 4
 type StreamResponse = ServerResponse & { [kStream]?: SseStream }
 
 /**
@@ -192,8 +203,9 @@ class SseStream implements PushOutput {
   private readonly res: StreamResponse
   readonly log: FastifyBaseLogger
   private readonly address: string
-  private readonly room: string
-  private readonly name: string | undefined
+  /** The room's own name from the welcome on: the one the hub keeps, not a copy read from each query. */
+  private room: string
+  private name: string | undefined
   /**
    * While the stream opens only: the welcome takes its session and answers
    * through them; `adopt` is the member a renewed stream left, when this one continues it.
@@ -207,10 +219,8 @@ class SseStream implements PushOutput {
   /** The grain of `streams.renewals` its renewal is due in, from the welcome on. */
   private renewal = 0
   private closing: NodeJS.Timeout | undefined
-  private renewed = false
-  /** From the welcome on, until the response closes. */
-  private opened = false
-  private ended = false
+  /** OPENED, RENEWED and ENDED: one field, not three (8 bytes each of every idle stream). */
+  private state = 0
 
   constructor(
     streams: SseStreams,
@@ -263,13 +273,13 @@ class SseStream implements PushOutput {
     } finally {
       this.opening = undefined
     }
-    if (this.ended) {
+    if (this.state & ENDED) {
       // The client went while its join was under way: it leaves again.
       this.session.close()
       this.streams.perAddress.leave(this.address)
       return
     }
-    this.opened = true
+    this.state |= OPENED
     const clientId = this.session.client.clientId
     this.log.info(
       { clientId, room: this.room, resumed: cursor?.seq, adopted: adopt !== undefined },
@@ -284,13 +294,16 @@ class SseStream implements PushOutput {
     const { request, reply, adopt } = this.opening!
     const { sessions } = this.streams
     if (this.token === undefined)
-      ({ token: this.token, wire: this.wire } = sessions.issue(this.session.client, request, false))
+      ({ token: this.token, wire: this.wire } = sessions.issue(this.session.client, request))
     else this.wire = sessions.carry(this.token, request).wire
     // The welcome's id is the position the backlog starts from, so a stream cut during the backlog resumes it.
     const position = backlog.length > 0 ? backlog[0]!.seq - 1 : welcome.seq
     // A renewed stream's member never left: who came and went meanwhile is in the backlog's notices,
     // so its welcome leaves the member list out (it would be most of a renewal's bytes).
     const renewed = this.session.client.clientId === adopt?.clientId && welcome.recovered
+    this.room = welcome.room
+    // The hub's copy of the name when it is the same: a renewal's query brings one of its own.
+    if (this.name === this.session.client.name) this.name = this.session.client.name
     reply.hijack()
     this.res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -300,6 +313,9 @@ class SseStream implements PushOutput {
       'x-accel-buffering': 'no',
     })
     this.streams.app.wire.headWritten(request.raw)
+    // Its request has been read (the hub, the session, the inspector's pinned handshake): what is left of it
+    // goes now instead of staying with the open response for the stream's life.
+    letGoOfRequest(request.raw)
     const json = encode({ ...(renewed ? { ...welcome, members: [] } : welcome), session: this.token })
     this.lastId = `${welcome.epoch}-${position}`
     this.write(
@@ -344,7 +360,7 @@ class SseStream implements PushOutput {
   renew(): void {
     const { session } = this
     if (session.closed) return
-    this.renewed = true
+    this.state |= RENEWED
     this.goodbye(RENEWAL_BYE)
     session.detach(SSE_REJOIN_GRACE_MS)
     this.streams.detach(renewalKey(this.address, this.room, this.name, this.lastId), {
@@ -356,17 +372,17 @@ class SseStream implements PushOutput {
   }
 
   closed(): void {
-    this.ended = true
+    this.state |= ENDED
     clearTimeout(this.closing)
     // A stream refused, or still joining, is let go by open().
-    if (!this.opened) return
+    if (!(this.state & OPENED)) return
     const { streams } = this
     streams.open.delete(this)
     streams.renewals.cancel(this, this.renewal)
     streams.app.wire.leaveHold(transport)
     streams.perAddress.leave(this.address)
     // A renewed stream's member waits for the browser (see renew); any other close is a leave.
-    if (!this.renewed || streams.stopping) this.session.close()
+    if (!(this.state & RENEWED) || streams.stopping) this.session.close()
     this.log.info({ clientId: this.session.client.clientId }, 'SSE stream closed')
   }
 
@@ -403,6 +419,28 @@ class SseStream implements PushOutput {
   private closeSoon(): void {
     this.closing ??= setTimeout(destroySocket, CLOSE_GRACE_MS, this.res).unref()
   }
+}
+
+const NO_RAW_HEADERS: string[] = Object.freeze([]) as unknown as string[]
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({})
+/** net.Socket's own field for its timer (found by its description: Node does not export it); null if not there. */
+let kSocketTimer: symbol | null | undefined
+
+/**
+ * What Node keeps of an open stream's request that the stream never reads again, let go (npm run bench:heap,
+ * per idle stream): its headers, both of Node's copies (the raw lines and the object parsed from them), about
+ * 330 bytes, more for a renewal's (Last-Event-ID); and on a keep-alive socket that carried a response before
+ * (a renewed stream's), the keep-alive timer Node stopped when this request came, which the socket still holds
+ * with its bound callback, about 170 bytes (net's setTimeout(0) clears its timer but keeps it).
+ */
+function letGoOfRequest(req: IncomingMessage): void {
+  req.rawHeaders = NO_RAW_HEADERS
+  req.headers = NO_HEADERS
+  const socket = req.socket as (Socket & Record<symbol, unknown>) | null
+  if (!socket) return
+  kSocketTimer ??= Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'timeout') ?? null
+  // A timeout of 0 is one that no longer runs: its timer is only kept, and Node reads a null one as none.
+  if (kSocketTimer !== null && socket.timeout === 0 && socket[kSocketTimer]) socket[kSocketTimer] = null
 }
 
 /** The last frame of a stream the server ends: why, and (for a renewal) come back at once. */

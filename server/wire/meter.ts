@@ -64,6 +64,8 @@ export const OTHER = 'other'
 export interface WireStream {
   /** Counts payload for this stream and for its transport: fetch it once per connection or session. */
   readonly recorder: WireRecorder
+  /** The client address that opened it (behind a trusted proxy, the client's), the only one that may read it. */
+  readonly address: string
   /** `req` carries this stream: its bytes from its first count here, and the socket's until its next request. */
   charge(req: IncomingMessage): void
   /** The stream ended: its counts are no longer served. */

@@ -190,7 +190,7 @@ describe('npm run bench:heap', () => {
     expect(kinds).not.toContain('object:system / Context')
   }, 120_000)
 
-  it("keeps an SSE stream without a Timeout of its own or its response head as Node's rope of pieces", async () => {
+  it("keeps an SSE stream without a Timeout of its own, its response head as Node's rope of pieces, or its request's headers", async () => {
     // More streams than grains in SSE_STREAM_MAX_MS ±10% (61): a timer per stream would be one per client.
     const lab = await accountHeap(subject('lab', 'sse'), 200)
     expect(lab.clients).toBe(200)
@@ -201,5 +201,15 @@ describe('npm run bench:heap', () => {
     // res._header, concatenated line by line, is read (and so flattened) when the stream opens: about twenty
     // pieces per stream before.
     expect(held('concatenated string')).toBeLessThan(5)
+    const kinds = (name: string) => lab.owners.find((o) => o.owner === name)?.kinds ?? []
+    // The room's join notices gain no property from going out as SSE events (their event is kept beside them
+    // for the turn): a property added to an object after it was made is a property array of its own.
+    expect(kinds('Hub.rooms').map((k) => k.kind)).not.toContain('hidden:system / PropertyArray')
+    // An HTTP session is its token and its stream on the wire meter, without an object holding the two.
+    expect(kinds('HttpSessions.tokens').map((k) => k.kind)).not.toContain('object:Object')
+    // The request that opened a stream lets its headers go once the stream is open: what Node keeps for the
+    // open response holds about five strings per stream (its URL, ...), not the dozen with every header.
+    const socketStrings = kinds('(native) (Global handles)').find((k) => k.kind === 'string')?.objects ?? 0
+    expect(socketStrings).toBeLessThan(7)
   }, 120_000)
 })

@@ -2,7 +2,7 @@
 // on every transport: the WebSocket and Socket.IO by their pings, SSE by its
 // stream renewal, polling by its session lease. How long each takes with the
 // default settings is measured by `npm run bench` (the dead-peers scenario).
-import { get, type IncomingMessage } from 'node:http'
+import { Agent, get, type IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EventSource } from 'eventsource'
 import WebSocket from 'ws'
@@ -155,5 +155,39 @@ describe('a renewed SSE stream', () => {
         .map((m) => m.clientId)
         .sort(),
     ).toEqual(members)
+  })
+
+  it("reopened on the same connection, keeps neither its request's headers nor the keep-alive timer Node stopped", async () => {
+    // What the server's requests are, seen beside Fastify; one socket for both requests.
+    const requests: IncomingMessage[] = []
+    const seeRequest = (req: IncomingMessage) => requests.push(req)
+    server.app.server.on('request', seeRequest)
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      const open = (headers: Record<string, string>) => {
+        const seen = { text: '', ended: false }
+        get(`${server.url}/sse?room=kept-sse&name=lean`, { agent, headers }, (res) => {
+          res.on('data', (chunk: Buffer) => (seen.text += chunk.toString()))
+          res.once('end', () => (seen.ended = true))
+        })
+        return seen
+      }
+      const first = open({})
+      await until(() => first.ended || undefined, 'the stream renewed')
+      const lastId = [...first.text.matchAll(/^id: (.*)$/gm)].at(-1)![1]!
+      const second = open({ 'last-event-id': lastId })
+      await until(() => second.text.includes('event: welcome') || undefined, 'the welcome again')
+      const [opening, reopening] = requests.filter((req) => req.url?.startsWith('/sse?room=kept-sse'))
+      expect(reopening!.socket).toBe(opening!.socket)
+      expect(reopening!.headers).toEqual({})
+      expect(reopening!.rawHeaders).toEqual([])
+      // net.Socket keeps its timer under a symbol of its own; setTimeout(0) stops it but keeps it there.
+      const socket = reopening!.socket as unknown as Record<symbol, unknown>
+      const timer = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'timeout')!
+      expect(socket[timer]).toBeNull()
+    } finally {
+      server.app.server.off('request', seeRequest)
+      agent.destroy()
+    }
   })
 })

@@ -208,7 +208,7 @@ describe('clients per address', () => {
     await Promise.all(polls)
   })
 
-  it('refuses a polling session over the limit with 429', async () => {
+  it('refuses a polling session over the limit with 429, and takes one again once a session is sent away', async () => {
     // Long polling's sessions: no other test here posts to it, so its address is far from the message rate.
     const join = () =>
       fetch(`${server.url}/long-poll`, {
@@ -227,6 +227,18 @@ describe('clients per address', () => {
     // A refused join leaves nobody behind.
     const members = (await (await fetch(`${server.url}/api/rooms/sessions/presence`)).json()) as unknown[]
     expect(members).toHaveLength(LIMITS.maxClientsPerAddress)
+    // A session sent away (the instructor's disconnect, from this machine) gives its place back: the next join is taken.
+    const sentAway = sessions.shift()!
+    const disconnected = await fetch(`${server.url}/api/instructor/disconnect`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ clientId: sentAway.slice(0, sentAway.indexOf('.')) }),
+    })
+    expect(disconnected.status).toBe(200)
+    const taken = await join()
+    expect(taken.status).toBe(200)
+    sessions.push(((await taken.json()) as { session: string }).session)
+    expect(await join().then((res) => res.status)).toBe(429)
     for (const session of sessions)
       await fetch(`${server.url}/long-poll`, {
         method: 'POST',
