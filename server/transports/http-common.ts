@@ -79,7 +79,7 @@ export class HttpSessions {
    */
   end(clientId: string, reason: LabError): void {
     for (const token of this.tokens.keys()) {
-      if (!ofClient(token, clientId)) continue
+      if (clientIdOf(token) !== clientId) continue
       this.revoke(token)
       this.ended.set(token, reason)
     }
@@ -140,9 +140,6 @@ function anonymousSender(name: string | undefined, principal: Principal | undefi
 
 /** The client a token issued here names: its part before the dot. */
 const clientIdOf = (token: string): string => token.slice(0, token.indexOf('.'))
-
-const ofClient = (token: string, clientId: string): boolean =>
-  token.charCodeAt(clientId.length) === 0x2e && token.startsWith(clientId)
 
 function tokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers[SESSION_HEADER]
