@@ -18,10 +18,13 @@ import { labEnvironment, sharedEnvironment } from './environment.ts'
 import { list, positiveInt, UsageError } from './options.ts'
 import { runAsCommand } from './processes.ts'
 import { accountNew, idsOf, type HeapSnapshot, type Owner } from './heap-snapshot.ts'
-import { OPEN_CONCURRENCY, ROOM_SIZE, settledReading, WARMUP_CLIENTS } from './scenarios/idle.ts'
+import { OPEN_CONCURRENCY, ROOM_SIZE, settledReading } from './scenarios/idle.ts'
 import { BASELINE_OF, subject, subjectLabel, type Subject } from './subjects.ts'
 import { startTarget } from './targets.ts'
 import { sleep } from './clients/common.ts'
+
+/** The crowd that connects and leaves before the first snapshot, so that it holds the code the first joins compile. */
+export const WARMUP_CLIENTS = 20
 
 const USAGE = `Usage: npm run bench:heap -- [--transports LIST] [--clients N] [--hold-ms MS] [--top N] [--kinds N] [--no-baselines]
 

@@ -198,6 +198,11 @@ export const IdleRow = Type.Object({
   ...SubjectFields,
   clients: Num,
   connected: Num,
+  /**
+   * Clients of the first half, connected when "before" was read (since the
+   * sixteenth pass; before it, "before" was read with nobody connected).
+   */
+  connectedBefore: Type.Optional(Num),
   failed: Num,
   failures: Type.Array(Loss),
   /**
@@ -216,7 +221,7 @@ export const IdleRow = Type.Object({
   /** V8's young generation (physical size) in the before and after readings; runs before the ninth pass lack them. */
   youngBeforeBytes: Type.Optional(Num),
   youngAfterBytes: Type.Optional(Num),
-  /** (after - before) / connected, both read after a full GC. */
+  /** (after - before) / (connected - connectedBefore), both read after a full GC and a hold. */
   heapPerConnectionBytes: MaybeNum,
   /** The same for RSS less V8's young generation, which follows the allocation rate (since the ninth pass). */
   rssPerConnectionBytes: MaybeNum,

@@ -226,7 +226,12 @@ export function reportSections(results: BenchResults): ReportSection[] {
         `${formatNumber(results.idle.clients)} clients per transport, each in its transport's idiom, held ` +
           `${formatNumber(results.idle.holdMs / 1000)} s, a fresh server process each time, ` +
           `${formatNumber(results.options.repetitions)} times. ` +
-          `Memory per connection = (after − before) / connected, both after a full GC` +
+          (results.idle.rows.some((row) => row.connectedBefore !== undefined)
+            ? 'The crowd comes in two halves, each held as long; memory per connection = (after − before) / ' +
+              'the second half, "before" read with the first half held, "after" with both, ' +
+              'so that what a server pays once (code compiled for the first join or renewal) is not charged per connection; ' +
+              'both after a full GC'
+            : `Memory per connection = (after − before) / connected, both after a full GC`) +
           (results.idle.rows.some((row) => row.youngAfterBytes !== undefined)
             ? "; RSS without V8's young generation, which V8 sizes by the allocation rate of the last seconds, " +
               'not by what the process holds (its size after the hold is the last column). '

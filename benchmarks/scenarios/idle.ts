@@ -3,13 +3,18 @@
 // held long poll, an open SSE stream, a WebSocket answering pings, Socket.IO
 // answering Engine.IO pings) for a fixed time. Each subject gets a fresh
 // server process, so that memory per connection is not hidden by memory an
-// earlier scenario left behind:
+// earlier scenario left behind. The crowd comes in two halves, each held as
+// long, and memory is read after each:
 //
-//   heap and RSS per connection = (after - before) / connected, both read
-//                                  after a full GC (--expose-gc) in the server
-//   server CPU, requests and bytes per idle minute = the hold's deltas x 60 s / hold
+//   heap and RSS per connection = (after - before) / the second half, both
+//                                  read after a full GC (--expose-gc)
+//   server CPU, requests and bytes per idle minute = the second hold's deltas
+//                                  x 60 s / hold, the whole crowd connected
 //
-// A thrown-away warm-up crowd connects and leaves before "before" is read.
+// The first half pays what a server pays once, whatever its crowd: code
+// compiled for the first join, the first renewal or the first long-poll
+// timeout, tables grown to their first size. Read as the slope between the
+// halves, a connection costs what one more connection adds.
 // Every subject is measured --repetitions times (3), each time on a fresh
 // server, the repetitions interleaved over the subjects; a row reports the
 // median of each figure and the spread of memory and CPU.
@@ -29,7 +34,6 @@ import { sleep } from '../clients/common.ts'
 
 export const CLIENTS_PER_LOAD_PROCESS = 5000
 export const ROOM_SIZE = 50
-export const WARMUP_CLIENTS = 20
 export const OPEN_CONCURRENCY = 200
 export const SIDE_BY_SIDE_MAX_CLIENTS = 2000
 const SETTLE_LIMIT_MS = 15_000
@@ -62,45 +66,41 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     const endpoint = ctx.endpoint(subject, target)
     const roomPrefix = ctx.tag('i')
     const crowd = roomPrefix
-    const first = loads[0]!.caller
-    await first.call(
-      'crowd.open',
-      {
-        crowd: `${crowd}w`,
-        endpoint,
-        count: WARMUP_CLIENTS,
-        roomSize: ROOM_SIZE,
-        roomPrefix: `${roomPrefix}w`,
-        offset: 0,
-        concurrency: OPEN_CONCURRENCY,
-      },
-      60_000,
-    )
-    await first.call('crowd.close', { crowd: `${crowd}w` }, 60_000)
+    // Each load process opens its share of the crowd, the first half of it, then the rest.
+    const share = Math.ceil(clients / loads.length)
+    const openHalf = async (second: boolean) =>
+      addReports(
+        await Promise.all(
+          loads.map((load, i) => {
+            const mine = Math.max(0, Math.min(share, clients - i * share))
+            const firstHalf = Math.ceil(mine / 2)
+            return load.caller.call<CrowdReport>(
+              'crowd.open',
+              {
+                crowd,
+                endpoint,
+                count: second ? mine - firstHalf : firstHalf,
+                roomSize: ROOM_SIZE,
+                roomPrefix,
+                offset: i * share + (second ? firstHalf : 0),
+                concurrency: OPEN_CONCURRENCY,
+              },
+              600_000,
+            )
+          }),
+        ),
+      )
+    const settleMs = options.quick ? 300 : 1000
+
+    const openedFirst = await openHalf(false)
+    // Not measured: the first half is held as long as the whole crowd will be, so that it has paid what holding costs once.
+    await sleep(settleMs + options.idleHoldMs)
     const before = await settledReading(target)
 
-    const share = Math.ceil(clients / loads.length)
-    const opened = addReports(
-      await Promise.all(
-        loads.map((load, i) =>
-          load.caller.call<CrowdReport>(
-            'crowd.open',
-            {
-              crowd,
-              endpoint,
-              count: Math.max(0, Math.min(share, clients - i * share)),
-              roomSize: ROOM_SIZE,
-              roomPrefix,
-              offset: i * share,
-              concurrency: OPEN_CONCURRENCY,
-            },
-            600_000,
-          ),
-        ),
-      ),
-    )
+    const openedSecond = await openHalf(true)
+    const opened = addReports([openedFirst, openedSecond])
     // Joins, their notices and the first polls settle before the hold starts.
-    await sleep(options.quick ? 300 : 1000)
+    await sleep(settleMs)
 
     const tally = isLab(subject) ? subject.transport : `${subject.transport}:receive`
     const checked = addReports(
@@ -125,7 +125,8 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
     const holdMs = c1.at - c0.at
     const d = tallyDelta(tallyOf(w0, tally), tallyOf(w1, tally))
     const connected = opened.connected
-    const memory = connected > 0 ? memoryPerConnection(before, after, connected) : undefined
+    const added = openedSecond.connected
+    const memory = added > 0 ? memoryPerConnection(before, after, added) : undefined
     const notes: string[] = []
     if (subject.transport === 'short-polling') {
       const expected = perMinute(connected, ctx.settings.shortPollIntervalMs)
@@ -155,6 +156,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       ...ctx.row(subject),
       clients,
       connected,
+      connectedBefore: openedFirst.connected,
       failed: opened.failed,
       failures: opened.failures,
       holdMs,
@@ -185,7 +187,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
 
 /**
  * Memory after a full GC, once it has stopped shrinking: V8 gives back the
- * heap a process grew (while starting, or for the warm-up crowd) seconds
+ * heap a process grew (while starting, or for the first half's joins) seconds
  * later, not at the GC, and an early "before" would make the crowd look
  * smaller than it is. At most `limitMs`.
  */
@@ -234,6 +236,9 @@ export function combineIdle(readings: IdleReading[]): IdleRow {
     ...first,
     repetitions: readings.length,
     connected: Math.min(...readings.map((r) => r.connected)),
+    ...(readings.every((r) => r.connectedBefore !== undefined)
+      ? { connectedBefore: Math.min(...readings.map((r) => r.connectedBefore!)) }
+      : {}),
     failed: readings.reduce((n, r) => n + r.failed, 0),
     failures: [...failures].map(([reason, count]) => ({ reason, count })),
     holdMs: mid((r) => r.holdMs)!,

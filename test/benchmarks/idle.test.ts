@@ -1,0 +1,48 @@
+// The idle scenario's memory per connection, read from a real run: the crowd
+// comes in two halves, and a connection costs what the second half added, so
+// that what the server pays once (code compiled for the first join) is not
+// charged to every connection.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { renderMarkdown } from '../../benchmarks/report/markdown.ts'
+import type { BenchResults } from '../../benchmarks/schema.ts'
+import { runBench } from './bench-process.ts'
+
+let temp: string
+beforeAll(async () => {
+  temp = await mkdtemp(join(tmpdir(), 'bench-idle-'))
+})
+afterAll(async () => {
+  await rm(temp, { recursive: true, force: true })
+})
+
+describe('the idle scenario', () => {
+  it('reads memory per connection as what the second half of the crowd added to the first', async () => {
+    const out = join(temp, 'out')
+    const { code, stderr } = await runBench(
+      [
+        ...['--quick', '--scenario', 'idle', '--transports', 'websocket', '--clients', '10'],
+        ...['--repetitions', '1', '--no-baselines', '--out', out],
+      ],
+      { hardLimitMs: 120_000 },
+    )
+    expect(code, stderr).toBe(0)
+    // A custom run: its run file only.
+    const [file] = (await readdir(out)).filter((f) => /^run-.*\.json$/.test(f))
+    const results = JSON.parse(await readFile(join(out, file!), 'utf8')) as BenchResults
+    const row = results.idle!.rows[0]!
+    expect(row.connected).toBe(10)
+    expect(row.connectedBefore).toBe(5)
+    // One repetition: the row's figures are that reading's own.
+    expect(row.heapPerConnectionBytes).toBeCloseTo((row.heapAfterBytes - row.heapBeforeBytes) / 5, 6)
+    const rssLessYoung = (rss: number, young: number | undefined) => rss - (young ?? 0)
+    expect(row.rssPerConnectionBytes).toBeCloseTo(
+      (rssLessYoung(row.rssAfterBytes, row.youngAfterBytes) - rssLessYoung(row.rssBeforeBytes, row.youngBeforeBytes)) /
+        5,
+      6,
+    )
+    expect(renderMarkdown(results)).toMatch(/memory per connection = \(after − before\) \/ the second half/)
+  }, 150_000)
+})
