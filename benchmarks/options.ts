@@ -1,5 +1,5 @@
 // The command line of `npm run bench`, and the two presets: --quick (about six
-// minutes, for CI and a first look) and the default (about twenty minutes).
+// minutes, for CI and a first look) and the default (about forty minutes).
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { TRANSPORTS, type TransportName } from '../server/core/protocol.ts'
