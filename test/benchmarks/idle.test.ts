@@ -6,6 +6,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memoryPerConnection } from '../../benchmarks/metrics.ts'
 import { renderMarkdown } from '../../benchmarks/report/markdown.ts'
 import type { BenchResults } from '../../benchmarks/schema.ts'
 import { runBench } from './bench-process.ts'
@@ -35,14 +36,19 @@ describe('the idle scenario', () => {
     const row = results.idle!.rows[0]!
     expect(row.connected).toBe(10)
     expect(row.connectedBefore).toBe(5)
-    // One repetition: the row's figures are that reading's own.
-    expect(row.heapPerConnectionBytes).toBeCloseTo((row.heapAfterBytes - row.heapBeforeBytes) / 5, 6)
-    const rssLessYoung = (rss: number, young: number | undefined) => rss - (young ?? 0)
-    expect(row.rssPerConnectionBytes).toBeCloseTo(
-      (rssLessYoung(row.rssAfterBytes, row.youngAfterBytes) - rssLessYoung(row.rssBeforeBytes, row.youngBeforeBytes)) /
-        5,
-      6,
+    // One repetition: the row's figures are that reading's own, the difference charged to the second half.
+    const reading = (heapUsedBytes: number, rssBytes: number, youngGenerationBytes = 0) => ({
+      heapUsedBytes,
+      rssBytes,
+      youngGenerationBytes,
+    })
+    const expected = memoryPerConnection(
+      reading(row.heapBeforeBytes, row.rssBeforeBytes, row.youngBeforeBytes),
+      reading(row.heapAfterBytes, row.rssAfterBytes, row.youngAfterBytes),
+      5,
     )
+    expect(row.heapPerConnectionBytes).toBeCloseTo(expected.heapBytes, 6)
+    expect(row.rssPerConnectionBytes).toBeCloseTo(expected.rssBytes, 6)
     expect(renderMarkdown(results)).toMatch(/memory per connection = \(after − before\) \/ the second half/)
   }, 150_000)
 })
