@@ -226,6 +226,11 @@ export const IdleRow = Type.Object({
   /** The same for RSS less V8's young generation, which follows the allocation rate (since the ninth pass). */
   rssPerConnectionBytes: MaybeNum,
   serverCpuSecondsPerMinute: Num,
+  /**
+   * Whether the hold's CPU reading started after a full GC, so that the garbage of the crowd's joins was not
+   * charged to the hold (since the seventeenth pass; before it, a collection of it could fall inside the hold).
+   */
+  holdAfterGc: Type.Optional(Type.Boolean()),
   requestsPerMinute: Num,
   bytesInPerMinute: Num,
   bytesOutPerMinute: Num,

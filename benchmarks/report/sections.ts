@@ -236,6 +236,10 @@ export function reportSections(results: BenchResults): ReportSection[] {
             ? "; RSS without V8's young generation, which V8 sizes by the allocation rate of the last seconds, " +
               'not by what the process holds (its size after the hold is the last column). '
             : '. ') +
+          (results.idle.rows.every((row) => row.holdAfterGc === true)
+            ? 'CPU, requests and bytes are counted over the last hold, which starts after a full GC, ' +
+              "so that the joins' garbage is not charged to it. "
+            : '') +
           'Each figure is the median of the repetitions; memory and CPU show ± half the range of their readings.',
       ),
       table(idleTable(results)),

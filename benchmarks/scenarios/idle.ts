@@ -9,7 +9,8 @@
 //   heap and RSS per connection = (after - before) / the second half, both
 //                                  read after a full GC (--expose-gc)
 //   server CPU, requests and bytes per idle minute = the second hold's deltas
-//                                  x 60 s / hold, the whole crowd connected
+//                                  x 60 s / hold, the whole crowd connected,
+//                                  the hold starting after a full GC
 //
 // The first half pays what a server pays once, whatever its crowd: code
 // compiled for the first join, the first renewal or the first long-poll
@@ -107,13 +108,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
       await Promise.all(loads.map((load) => load.caller.call<CrowdReport>('crowd.check', { crowd }))),
     )
     const w0 = await target.wire()
-    // Under --profile, the hold gets a profile of its own: the whole-life one is mostly the crowd joining.
-    const holdProfile = target.profileDir === undefined ? undefined : join(target.profileDir, HOLD_PROFILE)
-    if (holdProfile) await target.startWindowProfile()
-    const c0 = await target.probe()
-    await sleep(options.idleHoldMs)
-    const c1 = await target.probe()
-    if (holdProfile) await target.stopWindowProfile(holdProfile)
+    const [c0, c1] = await measureHold(target, options.idleHoldMs)
     const w1 = await target.wire()
     // Read as "before" was: once the crowd's memory has stopped moving.
     const after = await settledReading(target)
@@ -173,6 +168,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
         cpuSeconds({ user: c0.cpuUserUs, system: c0.cpuSystemUs }, { user: c1.cpuUserUs, system: c1.cpuSystemUs }),
         holdMs,
       ),
+      holdAfterGc: c0.collected,
       requestsPerMinute: perMinute(d.httpRequests, holdMs),
       bytesInPerMinute: perMinute(d.bytesIn, holdMs),
       bytesOutPerMinute: perMinute(d.bytesOut, holdMs),
@@ -183,6 +179,25 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
   } finally {
     await target.stop()
   }
+}
+
+/**
+ * The hold's CPU readings, the first after a full GC: the garbage the crowd's
+ * joins left behind is the joins' cost, and whether V8 happened to collect it
+ * before or during the hold would otherwise decide a figure of a few hundred
+ * milliseconds. The last reading collects nothing, so the hold pays for the
+ * garbage it makes only as far as V8 collects it while the hold lasts, as a
+ * server left idle would. Under --profile, the hold gets a profile of its own:
+ * the whole-life one is mostly the crowd joining.
+ */
+async function measureHold(target: RunningTarget, holdMs: number): Promise<[ProbeReading, ProbeReading]> {
+  const holdProfile = target.profileDir === undefined ? undefined : join(target.profileDir, HOLD_PROFILE)
+  const c0 = await target.probe(true)
+  if (holdProfile) await target.startWindowProfile()
+  await sleep(holdMs)
+  const c1 = await target.probe()
+  if (holdProfile) await target.stopWindowProfile(holdProfile)
+  return [c0, c1]
 }
 
 /**
@@ -251,6 +266,9 @@ export function combineIdle(readings: IdleReading[]): IdleRow {
     heapPerConnectionBytes: mid((r) => r.heapPerConnectionBytes),
     rssPerConnectionBytes: mid((r) => r.rssPerConnectionBytes),
     serverCpuSecondsPerMinute: mid((r) => r.serverCpuSecondsPerMinute)!,
+    ...(readings.some((r) => r.holdAfterGc !== undefined)
+      ? { holdAfterGc: readings.every((r) => r.holdAfterGc === true) }
+      : {}),
     requestsPerMinute: mid((r) => r.requestsPerMinute)!,
     bytesInPerMinute: mid((r) => r.bytesInPerMinute)!,
     bytesOutPerMinute: mid((r) => r.bytesOutPerMinute)!,
