@@ -26,7 +26,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import { LabError } from '../core/errors.ts'
 import type { Draft, LogSink, PresenceChange, SharedLog } from '../core/hub.ts'
 import { PresenceBatch } from '../core/presence.ts'
@@ -115,6 +115,9 @@ export class RedisLog implements SharedLog {
   static async connect(options: RedisLogOptions): Promise<RedisLog> {
     const where = redisAddress(options.url)
     const deadline = Date.now() + CONNECT_DEADLINE_MS
+    // Loaded here, not at start: a server without REDIS_URL never needs the client, and its code would be about
+    // a megabyte of every heap that each full GC marks (benchmarks/README.md, nineteenth pass).
+    const { Redis } = await import('ioredis')
     for (;;) {
       const cmd = new Redis(options.url, { ...CONNECTION, lazyConnect: true, retryStrategy: () => null })
       // The socket's own error (ECONNREFUSED...) says more than the promise's "Connection is closed".
