@@ -8,6 +8,7 @@ import { Session } from 'node:inspector/promises'
 import { findSourceMap } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import type { WireMeter } from '../server/wire/meter.ts'
 import { PROFILE_DIR_ENV, serveCalls } from './ipc.ts'
@@ -27,6 +28,12 @@ export interface ProbeReading {
    * seconds after the allocations stop: part of the RSS that follows what the process does, not what it holds.
    */
   youngGenerationBytes: number
+  /**
+   * V8's garbage-collection pauses since the probe loaded, in ms, the full GC this reading asked for included:
+   * the part of the process's CPU time that is V8's own, not the server's code (its concurrent marking on
+   * helper threads is not in it).
+   */
+  gcPauseMs: number
   /** whether a full GC ran before the memory was read (needs --expose-gc) */
   collected: boolean
   /** process.hrtime in ms, to pair readings */
@@ -34,6 +41,18 @@ export interface ProbeReading {
 }
 
 let meter: WireMeter | undefined
+
+let gcPauseMs = 0
+const gcPauses = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPauseMs += entry.duration
+})
+gcPauses.observe({ entryTypes: ['gc'] })
+
+/** The pauses so far, those whose entries are still queued for the observer included. */
+function gcPausesSoFar(): number {
+  for (const entry of gcPauses.takeRecords()) gcPauseMs += entry.duration
+  return gcPauseMs
+}
 
 /** Baselines measure bytes with the server's own WireMeter and let the runner read it here. */
 export function exposeMeter(wire: WireMeter): void {
@@ -73,6 +92,7 @@ export async function read(collect: boolean): Promise<ProbeReading> {
     externalBytes: memory.external,
     arrayBuffersBytes: memory.arrayBuffers,
     youngGenerationBytes: youngGeneration(),
+    gcPauseMs: gcPausesSoFar(),
     collected,
     at: performance.now(),
   }

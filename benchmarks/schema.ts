@@ -227,6 +227,11 @@ export const IdleRow = Type.Object({
   rssPerConnectionBytes: MaybeNum,
   serverCpuSecondsPerMinute: Num,
   /**
+   * Of that CPU time, V8's garbage-collection pauses in the hold, per minute (since the nineteenth pass): an idle
+   * server's minute can be mostly V8 collecting a heap nobody changes (its memory reducer), which is not its code.
+   */
+  serverGcSecondsPerMinute: Type.Optional(Num),
+  /**
    * Whether the hold's CPU reading started after a full GC, so that the garbage of the crowd's joins was not
    * charged to the hold (since the seventeenth pass; before it, a collection of it could fall inside the hold).
    */

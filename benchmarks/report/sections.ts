@@ -240,6 +240,11 @@ export function reportSections(results: BenchResults): ReportSection[] {
             ? 'CPU, requests and bytes are counted over the last hold, which starts after a full GC, ' +
               "so that the joins' garbage is not charged to it. "
             : '') +
+          (results.idle.rows.some((row) => row.serverGcSecondsPerMinute !== undefined)
+            ? "Of that CPU, V8's garbage-collection pauses in the hold are shown apart (GC-s/min): " +
+              'a full collection of a heap nobody changes, which V8 runs on its own seconds after a process goes ' +
+              'idle, costs in proportion to everything the process holds, its code included, not to what it does. '
+            : '') +
           'Each figure is the median of the repetitions; memory and CPU show ± half the range of their readings.',
       ),
       table(idleTable(results)),

@@ -321,6 +321,9 @@ export function idleTable(results: BenchResults): Table {
   // Runs before the ninth pass did not read V8's young generation.
   const young = (results.idle?.rows ?? []).some((r) => r.youngAfterBytes !== undefined)
   if (young) headers.push('young gen after')
+  // Runs before the nineteenth pass did not read V8's GC pauses.
+  const gc = (results.idle?.rows ?? []).some((r) => r.serverGcSecondsPerMinute !== undefined)
+  if (gc) headers.splice(headers.indexOf('server CPU-s/min') + 1, 0, 'of which GC-s/min')
   const rows = (results.idle?.rows ?? []).map((r) => [
     r.label,
     `${formatNumber(r.connected)} / ${formatNumber(r.clients)}`,
@@ -331,6 +334,7 @@ export function idleTable(results: BenchResults): Table {
       r.spread.serverCpuSecondsPerMinute,
       r.serverCpuSecondsPerMinute,
     ),
+    ...(gc ? [formatSignificant(r.serverGcSecondsPerMinute)] : []),
     formatNumber(r.requestsPerMinute),
     formatBytes(r.bytesInPerMinute),
     formatBytes(r.bytesOutPerMinute),

@@ -168,6 +168,7 @@ async function measureIdle(ctx: Context, subject: Subject, loads: LoadProcess[])
         cpuSeconds({ user: c0.cpuUserUs, system: c0.cpuSystemUs }, { user: c1.cpuUserUs, system: c1.cpuSystemUs }),
         holdMs,
       ),
+      serverGcSecondsPerMinute: perMinute((c1.gcPauseMs - c0.gcPauseMs) / 1000, holdMs),
       holdAfterGc: c0.collected,
       requestsPerMinute: perMinute(d.httpRequests, holdMs),
       bytesInPerMinute: perMinute(d.bytesIn, holdMs),
@@ -266,6 +267,7 @@ export function combineIdle(readings: IdleReading[]): IdleRow {
     heapPerConnectionBytes: mid((r) => r.heapPerConnectionBytes),
     rssPerConnectionBytes: mid((r) => r.rssPerConnectionBytes),
     serverCpuSecondsPerMinute: mid((r) => r.serverCpuSecondsPerMinute)!,
+    serverGcSecondsPerMinute: mid((r) => r.serverGcSecondsPerMinute ?? null) ?? undefined,
     ...(readings.some((r) => r.holdAfterGc !== undefined)
       ? { holdAfterGc: readings.every((r) => r.holdAfterGc === true) }
       : {}),

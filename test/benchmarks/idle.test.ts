@@ -1,7 +1,8 @@
 // The idle scenario, read from a real run: the crowd comes in two halves, and
 // a connection costs what the second half added, so that what the server pays
 // once (code compiled for the first join) is not charged to every connection;
-// CPU is counted over the last hold, which starts after a full GC.
+// CPU is counted over the last hold, which starts after a full GC, and V8's
+// GC pauses in it are shown apart.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -56,5 +57,12 @@ describe('the idle scenario', () => {
   it('starts the hold that CPU is counted over after a full GC, so that the joins’ garbage is not charged to it', () => {
     expect(results.idle!.rows[0]!.holdAfterGc).toBe(true)
     expect(renderMarkdown(results)).toMatch(/the last hold, which starts after a full GC/)
+  })
+
+  it('shows V8’s GC pauses in the hold apart from its CPU, as part of it', () => {
+    const row = results.idle!.rows[0]!
+    expect(row.serverGcSecondsPerMinute).toBeGreaterThanOrEqual(0)
+    expect(row.serverGcSecondsPerMinute).toBeLessThanOrEqual(row.serverCpuSecondsPerMinute)
+    expect(renderMarkdown(results)).toMatch(/\| server CPU-s\/min \| of which GC-s\/min \|/)
   })
 })
