@@ -30,6 +30,7 @@ import { transportForUrl, transports } from './transports/index.ts'
 import { WireMeter } from './wire/meter.ts'
 import { logError, logRequest, redactUrl } from './wire/redact.ts'
 import { RequestLogger, writes } from './request-log.ts'
+import { schemaCompilers } from './route-schemas.ts'
 
 /** Where Fastify binds a request's id in its log lines (its requestIdLogLabel, left at the default). */
 const REQUEST_ID_LABEL = 'reqId'
@@ -73,6 +74,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     serverFactory: (handler) => edge.createServer(handler),
     bodyLimit: config.bodyLimitBytes,
+    schemaController: { compilersFactory: schemaCompilers },
     logController: new RequestsAtDebug(),
     logger: {
       level: config.logLevel,

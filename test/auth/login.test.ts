@@ -123,6 +123,29 @@ describe('POST /api/login', () => {
       })
     }
   })
+
+  it('names the field a body got wrong and what it expected', async () => {
+    const refused = async (body: unknown) => {
+      const res = await fetch(`${classed.url}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      return { status: res.status, answer: (await res.json()) as { code: string; message: string } }
+    }
+    expect(await refused({ name: 'eve' })).toMatchObject({
+      status: 400,
+      answer: {
+        code: 'LAB_ERR_BAD_MESSAGE',
+        message: expect.stringMatching(/body at \/code: Expected required property/),
+      },
+    })
+    // A number is not coerced to a string: it is refused.
+    expect(await refused({ code: 1234, name: 'eve' })).toMatchObject({
+      status: 400,
+      answer: { code: 'LAB_ERR_BAD_MESSAGE', message: expect.stringMatching(/body at \/code: Expected string/) },
+    })
+  })
 })
 
 describe('a name held by a token', () => {

@@ -35,4 +35,10 @@ describe('a server alone', () => {
     expect(loaded).toEqual(expect.arrayContaining(['fastify', 'socket.io', 'ws']))
     expect(loaded).not.toContain('ioredis')
   }, 70_000)
+
+  it('checks its routes’ schemas with TypeBox, so it never loads Ajv', async () => {
+    const loaded = await packagesLoaded({})
+    expect(loaded).toEqual(expect.arrayContaining(['fastify', 'find-my-way']))
+    expect(loaded).not.toContain('ajv')
+  }, 70_000)
 })
