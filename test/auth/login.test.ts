@@ -133,18 +133,13 @@ describe('POST /api/login', () => {
       })
       return { status: res.status, answer: (await res.json()) as { code: string; message: string } }
     }
-    expect(await refused({ name: 'eve' })).toMatchObject({
-      status: 400,
-      answer: {
-        code: 'LAB_ERR_BAD_MESSAGE',
-        message: expect.stringMatching(/body at \/code: Expected required property/),
-      },
-    })
+    const missing = await refused({ name: 'eve' })
+    expect(missing).toMatchObject({ status: 400, answer: { code: 'LAB_ERR_BAD_MESSAGE' } })
+    expect(missing.answer.message).toMatch(/body at \/code: Expected required property/)
     // A number is not coerced to a string: it is refused.
-    expect(await refused({ code: 1234, name: 'eve' })).toMatchObject({
-      status: 400,
-      answer: { code: 'LAB_ERR_BAD_MESSAGE', message: expect.stringMatching(/body at \/code: Expected string/) },
-    })
+    const number = await refused({ code: 1234, name: 'eve' })
+    expect(number).toMatchObject({ status: 400, answer: { code: 'LAB_ERR_BAD_MESSAGE' } })
+    expect(number.answer.message).toMatch(/body at \/code: Expected string/)
   })
 })
 
