@@ -3,7 +3,8 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const run = promisify(execFile)
 
@@ -28,17 +29,21 @@ async function packagesLoaded(env: Record<string, string>): Promise<string[]> {
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as string[]
 }
 
+// One server built alone, without REDIS_URL, read by both tests.
+let loaded: string[]
+beforeAll(async () => {
+  loaded = await packagesLoaded({ REDIS_URL: '' })
+}, 70_000)
+
 describe('a server alone', () => {
-  it('does not load the Redis client, which only REDIS_URL needs', async () => {
-    const loaded = await packagesLoaded({ REDIS_URL: '' })
+  it('does not load the Redis client, which only REDIS_URL needs', () => {
     // The packages it does load are listed, so that the absence below is not an empty list's.
     expect(loaded).toEqual(expect.arrayContaining(['fastify', 'socket.io', 'ws']))
     expect(loaded).not.toContain('ioredis')
-  }, 70_000)
+  })
 
-  it('checks its routes’ schemas with TypeBox, so it never loads Ajv', async () => {
-    const loaded = await packagesLoaded({})
+  it('checks its routes’ schemas with TypeBox, so it never loads Ajv', () => {
     expect(loaded).toEqual(expect.arrayContaining(['fastify', 'find-my-way']))
     expect(loaded).not.toContain('ajv')
-  }, 70_000)
+  })
 })
