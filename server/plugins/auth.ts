@@ -57,6 +57,16 @@ export const authPlugin = fp(
     // paid for the check too.
     app.addHook('onRoute', (route) => {
       if (!HTTP_TRANSPORTS.has(transportForUrl(route.url))) return
+      // A GET (and its HEAD) has no body to refuse unread: its handler checks first. That is a call, where a hook
+      // was Fastify's hook runner, a closure and a callback on every poll.
+      if ([route.method].flat().every((method) => method === 'GET' || method === 'HEAD')) {
+        const handler = route.handler
+        route.handler = function authenticated(request, reply) {
+          gate.authenticate(request.raw)
+          return handler.call(this, request, reply)
+        }
+        return
+      }
       const authenticate: onRequestHookHandler = (request, _reply, done) => {
         gate.authenticate(request.raw)
         done()

@@ -226,7 +226,21 @@ function batchOf(room: string, read: PageResult): { text: string; payload: numbe
     run.written = { at, seq: read.seq, recovered: read.recovered, more: read.more, text }
     return { text, payload: run.payloadFrom[at]! }
   }
-  return { text: envelope(room, read, ''), payload: 0 }
+  return { text: emptyBatch(room, read), payload: 0 }
+}
+
+/** Each room's empty answer written last: the polls of a room time out together, and each would write the same text. */
+const emptyBatches = new Map<string, { epoch: string; seq: number; recovered: boolean; text: string }>()
+const EMPTY_BATCHES_KEPT = 256
+
+function emptyBatch(room: string, read: PageResult): string {
+  const kept = emptyBatches.get(room)
+  if (kept?.seq === read.seq && kept.epoch === read.epoch && kept.recovered === read.recovered && !read.more)
+    return kept.text
+  const text = envelope(room, read, '')
+  if (!kept && emptyBatches.size >= EMPTY_BATCHES_KEPT) emptyBatches.delete(emptyBatches.keys().next().value!)
+  emptyBatches.set(room, { epoch: read.epoch, seq: read.seq, recovered: read.recovered, text })
+  return text
 }
 
 function envelope(room: string, read: PageResult, joined: string): string {

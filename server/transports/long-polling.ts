@@ -2,7 +2,7 @@
 // new the server holds the request until something arrives or the timeout
 // passes. One request per delivered batch instead of one per interval.
 import type { ServerResponse } from 'node:http'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Cursor } from '../core/protocol.ts'
 import type { PageResult } from '../core/hub.ts'
 import type { WireRecorder } from '../wire/meter.ts'
@@ -27,19 +27,30 @@ export const longPolling: FastifyPluginAsync = async (app) => {
   const held = new Set<HeldPoll>()
   let closing = false
 
-  app.get(path, async (request, reply) => {
-    const wire = sessions.resolve(request)?.wire ?? transportWire
-    const { room, cursor } = readRoomQuery(request.query)
-    const timeoutMs = readTimeout((request.query as Record<string, unknown>).timeout, app.config.longPollTimeoutMs)
-    const first = await app.hub.read(room, cursor)
-    if (first.entries.length > 0 || !first.recovered || closing) {
-      return replyBatch(wire, reply, room, first)
-    }
+  /** The poll's text when it is answered now; undefined when it is held (its HeldPoll sends the reply). */
+  const answerOrHold = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    wire: WireRecorder,
+    query: PollQuery,
+    first: PageResult,
+  ) => {
+    if (first.entries.length > 0 || !first.recovered || closing) return replyBatch(wire, reply, query.room, first)
     const releaseAddress = countHeld ? heldPerAddress.acquire(app.clientAddress(request.raw)) : undefined
-    return new Promise<string>((resolve, reject) => {
-      const poll = new HeldPoll(app, held, reply, wire, room, cursor, resolve, reject, releaseAddress)
-      poll.hold(first.seq, timeoutMs)
-    })
+    new HeldPoll(app, held, reply, wire, query.room, query.cursor, releaseAddress).hold(first.seq, query.timeoutMs)
+    return undefined
+  }
+
+  // Not async: a poll answered or held at once makes no promise, nor a closure of its own.
+  app.get(path, (request, reply) => {
+    const wire = sessions.resolve(request)?.wire ?? transportWire
+    const query = readPollQuery(request.query, app.config.longPollTimeoutMs)
+    const now = app.hub.readNow(query.room, query.cursor)
+    if (now) return answerOrHold(request, reply, wire, query, now)
+    // A room of a shared log is followed first; a held poll's promise waits for its reply (a FastifyReply is a thenable).
+    return app.hub
+      .read(query.room, query.cursor)
+      .then((first) => answerOrHold(request, reply, wire, query, first) ?? reply)
   })
 
   app.post(
@@ -74,8 +85,6 @@ class HeldPoll {
   private readonly wire: WireRecorder
   private readonly room: string
   private readonly cursor: Cursor | undefined
-  private readonly resolve: (batch: string) => void
-  private readonly reject: (error: unknown) => void
   private readonly releaseAddress: (() => void) | undefined
 
   constructor(
@@ -85,8 +94,6 @@ class HeldPoll {
     wire: WireRecorder,
     room: string,
     cursor: Cursor | undefined,
-    resolve: (batch: string) => void,
-    reject: (error: unknown) => void,
     releaseAddress: (() => void) | undefined,
   ) {
     this.app = app
@@ -95,8 +102,6 @@ class HeldPoll {
     this.wire = wire
     this.room = room
     this.cursor = cursor
-    this.resolve = resolve
-    this.reject = reject
     this.releaseAddress = releaseAddress
     // Left in finish(), which runs once: no closure kept for as long as the poll is held.
     app.wire.enterHold(transport)
@@ -108,7 +113,7 @@ class HeldPoll {
     this.app.hub.waitFor(this.room, afterSeq, this)
     const res = this.reply.raw as HeldResponse
     res[kHeldPoll] = this
-    res.once('close', heldClientLeft)
+    res.on('close', heldClientLeft)
   }
 
   /** The room has a new entry (the hub's Waiter). */
@@ -123,11 +128,27 @@ class HeldPoll {
     this.app.hub.unwait(this.room, this)
     this.app.wire.leaveHold(transport)
     this.releaseAddress?.()
-    if (answer) this.app.hub.read(this.room, this.cursor).then((batch) => this.answer(batch), this.reject)
+    if (!answer) return
+    try {
+      const now = this.app.hub.readNow(this.room, this.cursor)
+      if (now) return this.answer(now)
+    } catch (error) {
+      return this.fail(error)
+    }
+    // A room of a shared log is followed first.
+    this.app.hub.read(this.room, this.cursor).then(
+      (batch) => this.answer(batch),
+      (error: unknown) => this.fail(error),
+    )
   }
 
   private answer(batch: PageResult): void {
-    this.resolve(replyBatch(this.wire, this.reply, this.room, batch))
+    this.reply.send(replyBatch(this.wire, this.reply, this.room, batch))
+  }
+
+  /** Answered by the error handler, as a throw from the route would be. */
+  private fail(error: unknown): void {
+    this.reply.send(error instanceof Error ? error : new LabError('LAB_ERR_INTERNAL'))
   }
 }
 
@@ -140,6 +161,17 @@ function answerHeld(poll: HeldPoll): void {
 // The client went away while we held its request: stop waiting, answer nobody.
 function heldClientLeft(this: HeldResponse): void {
   if (!this.writableFinished) this[kHeldPoll]?.finish(false)
+}
+
+interface PollQuery {
+  room: string
+  cursor: Cursor | undefined
+  timeoutMs: number
+}
+
+function readPollQuery(query: unknown, fallbackTimeoutMs: number): PollQuery {
+  const { room, cursor } = readRoomQuery(query)
+  return { room, cursor, timeoutMs: readTimeout((query as Record<string, unknown>).timeout, fallbackTimeoutMs) }
 }
 
 function readTimeout(value: unknown, fallback: number): number {

@@ -14,10 +14,14 @@ export const shortPolling: FastifyPluginAsync = async (app) => {
   acceptJsonAsText(app)
   const sessions = new HttpSessions(app, transport, true)
 
-  app.get(path, async (request, reply) => {
+  // Not async: a poll read at once is answered without a promise.
+  app.get(path, (request, reply) => {
     const wire = sessions.resolve(request)?.wire ?? transportWire
     const { room, cursor } = readRoomQuery(request.query)
-    return replyBatch(wire, reply, room, await app.hub.read(room, cursor))
+    const now = app.hub.readNow(room, cursor)
+    if (now) return replyBatch(wire, reply, room, now)
+    // A room of a shared log is followed first.
+    return app.hub.read(room, cursor).then((read) => replyBatch(wire, reply, room, read))
   })
 
   app.post(

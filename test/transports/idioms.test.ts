@@ -205,6 +205,37 @@ describe('short polling', () => {
       expect(payloadOut() - before).toBe(inText)
     }
   })
+
+  it("answers a poll at the room's head with nothing and the head it is at, however often the room moves", async () => {
+    const post = (text: string) =>
+      fetch(`${server.url}/poll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'send', room: 'heads', text }),
+      })
+    const atHead = async (since: number, epoch: string) =>
+      (await fetch(`${server.url}/poll?room=heads&since=${since}&epoch=${epoch}`).then((r) => r.json())) as {
+        seq: number
+        epoch: string
+        recovered: boolean
+        entries: unknown[]
+      }
+    await post('one')
+    const { seq, epoch } = (await fetch(`${server.url}/poll?room=heads`).then((r) => r.json())) as {
+      seq: number
+      epoch: string
+    }
+    for (let head = seq; head < seq + 3; head++) {
+      // Twice at each head: the second answer is the same text as the first, the next head's is not.
+      for (let i = 0; i < 2; i++)
+        expect(await atHead(head, epoch)).toMatchObject({ seq: head, epoch, recovered: true, entries: [] })
+      await post('next')
+    }
+    // A room nobody wrote to is empty at seq 0 whatever the cursor; only a cursor of another log was not recovered.
+    const nowhere = (query: string) => fetch(`${server.url}/poll?room=nowhere&${query}`).then((r) => r.json())
+    expect(await nowhere('since=0')).toMatchObject({ seq: 0, recovered: true, entries: [] })
+    expect(await nowhere('since=3&epoch=gone')).toMatchObject({ seq: 0, recovered: false, entries: [] })
+  })
 })
 
 describe('long polling', () => {
