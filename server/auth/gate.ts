@@ -160,12 +160,15 @@ export function findToken(
   if (bearer) return { token: bearer, channel: 'authorization' }
   // Only on a WebSocket handshake, and only as `bearer, TOKEN`: engine.io's ws answers with the first
   // protocol offered, so a token offered first would come back in Socket.IO's 101 for any proxy to log.
-  const protocols = req.headers.upgrade ? subprotocols(req) : []
-  if (protocols[0] === TOKEN_SUBPROTOCOL && protocols[1]) return { token: protocols[1], channel: 'subprotocol' }
+  if (req.headers.upgrade) {
+    const protocols = subprotocols(req)
+    if (protocols[0] === TOKEN_SUBPROTOCOL && protocols[1]) return { token: protocols[1], channel: 'subprotocol' }
+  }
   if (typeof socketIoAuth === 'string' && socketIoAuth) return { token: socketIoAuth, channel: 'socket.io-auth' }
-  // Most requests are polls that carry no token in their URL: only a query that could spell one is parsed.
-  const search = (req.url ?? '').split('?')[1] ?? ''
-  const query = /token|%/i.test(search) ? new URLSearchParams(search).get('token') : null
+  // Most requests are polls that carry no token in their URL: only a URL that could spell one is cut and parsed.
+  const url = req.url ?? ''
+  const at = url.indexOf('?')
+  const query = at >= 0 && /token|%/i.test(url) ? new URLSearchParams(url.slice(at + 1)).get('token') : null
   if (query) return { token: query, channel: 'query' }
   const cookie = cookieValue(req.headers.cookie, TOKEN_COOKIE)
   if (cookie) return { token: cookie, channel: 'cookie' }

@@ -426,19 +426,31 @@ export class Hub {
     from: Sender,
     roomName: string,
     message: { text: string; sentAt?: number; clientMsgId?: string },
-    options: { exceptSender?: boolean } = {},
+    options?: { exceptSender?: boolean },
   ): Promise<ChatMessage> {
+    if (!this.shared) return this.publishNow(from, roomName, message, options)!
     const sender: Sender = this.instance === undefined ? from : { ...from, instance: this.instance }
-    const except = options.exceptSender ? from.clientId : undefined
+    const rest: Record<string, unknown> = { from: sender, text: message.text, serverAt: this.now() }
+    if (message.sentAt !== undefined) rest.sentAt = message.sentAt
+    if (message.clientMsgId !== undefined) rest.clientMsgId = message.clientMsgId
+    const draft: Draft = { type: 'message', room: roomName, rest }
+    if (options?.exceptSender) draft.except = from.clientId
+    return (await this.shared.append(draft)) as ChatMessage
+  }
+
+  /**
+   * publish() at once, when this process keeps the log itself (no shared
+   * log); undefined when the shared log numbers it (then publish() it). A
+   * send answered without an await makes no promise nor suspended frame.
+   */
+  publishNow(
+    from: Sender,
+    roomName: string,
+    message: { text: string; sentAt?: number; clientMsgId?: string },
+    options?: { exceptSender?: boolean },
+  ): ChatMessage | undefined {
+    if (this.shared) return undefined
     const serverAt = this.now()
-    if (this.shared) {
-      const rest: Record<string, unknown> = { from: sender, text: message.text, serverAt }
-      if (message.sentAt !== undefined) rest.sentAt = message.sentAt
-      if (message.clientMsgId !== undefined) rest.clientMsgId = message.clientMsgId
-      const draft: Draft = { type: 'message', room: roomName, rest }
-      if (except !== undefined) draft.except = except
-      return (await this.shared.append(draft)) as ChatMessage
-    }
     // Numbered here, in one literal: the draft a shared log needs, and the spread that copies it into the
     // entry, were three objects more per message on every transport's send path (its fields are in wire order).
     const room = this.room(roomName)
@@ -449,13 +461,13 @@ export class Hub {
       seq,
       epoch: room.epoch,
       id: `${room.epoch}-${seq}`,
-      from: sender,
+      from: this.instance === undefined ? from : { ...from, instance: this.instance },
       text: message.text,
       serverAt,
     }
     if (message.sentAt !== undefined) entry.sentAt = message.sentAt
     if (message.clientMsgId !== undefined) entry.clientMsgId = message.clientMsgId
-    this.append(room, entry, except)
+    this.append(room, entry, options?.exceptSender ? from.clientId : undefined)
     return entry
   }
 

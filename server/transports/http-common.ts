@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LabError } from '../core/errors.ts'
 import { SESSION_HEADER } from '../core/names.ts'
-import { ackOf, type LogEntry, type Sender } from '../core/protocol.ts'
+import { ackOf, type JoinMessage, type LeaveMessage, type LogEntry, type Sender } from '../core/protocol.ts'
 import { parseClientMessage } from '../core/validate.ts'
 import { AddressCounter, RateLimiter } from '../core/limits.ts'
 import type { Client, Ending } from '../core/hub.ts'
@@ -303,31 +303,57 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
     app.hub.moved(clientId, connectionId)
     return connectionId === undefined ? {} : { connectionId }
   }
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
+  // Not async: a send to a log this process keeps is answered without a promise (a join waits for the hub).
+  return (request: FastifyRequest, reply: FastifyReply): string | Promise<string> => {
     const body = typeof request.body === 'string' ? request.body : ''
     if (request.body === undefined || request.body === null) throw new LabError('LAB_ERR_MEDIA_TYPE')
     // The body counts for the session's stream (a first join's new one), or for the transport alone when there
     // is none or the request is refused before its session is known: `counted` says which once answered.
-    const counted = { wire: transportWire }
+    const counted = { wire: transportWire, body }
+    let answered: string | Promise<string>
     try {
-      return await answer(request, reply, body, counted)
-    } finally {
-      counted.wire.received(Buffer.byteLength(body))
+      answered = answer(request, reply, body, counted)
+    } catch (error) {
+      countBody(counted)
+      throw error
     }
+    if (typeof answered === 'string') {
+      countBody(counted)
+      return answered
+    }
+    return answered.finally(() => countBody(counted))
   }
 
-  async function answer(
+  function answer(
     request: FastifyRequest,
     reply: FastifyReply,
     body: string,
     counted: { wire: WireRecorder },
-  ): Promise<string> {
+  ): string | Promise<string> {
     const session = sessions.resolve(request)
     const client = session?.client
     if (session) counted.wire = session.wire
     const wire = counted.wire
     sessions.admit(request, client)
     const message = parseClientMessage(body, { textMaxBytes: app.config.textMaxBytes })
+    if (message.type !== 'send') return joinOrLeave(request, reply, message, client, counted)
+    const from: Sender = client
+      ? { clientId: client.clientId, name: client.name, transport }
+      : { clientId: 'anonymous', name: anonymousSender(message.name, app.auth.principalOf(request.raw)), transport }
+    const entry = app.hub.publishNow(from, message.room, message)
+    if (entry) return replyMessage(wire, reply, ackOf(entry))
+    // A shared log numbers it first.
+    return app.hub.publish(from, message.room, message).then((numbered) => replyMessage(wire, reply, ackOf(numbered)))
+  }
+
+  async function joinOrLeave(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    message: JoinMessage | LeaveMessage,
+    client: Client | undefined,
+    counted: { wire: WireRecorder },
+  ): Promise<string> {
+    const wire = counted.wire
     switch (message.type) {
       case 'join': {
         if (!options.joinByPost) {
@@ -380,13 +406,11 @@ export function handlePost(app: FastifyInstance, options: PostOptions) {
         const seq = await app.hub.leave(client.clientId, message.room)
         return replyMessage(wire, reply, { type: 'ack', room: message.room, seq, id: '' })
       }
-      case 'send': {
-        const from: Sender = client
-          ? { clientId: client.clientId, name: client.name, transport }
-          : { clientId: 'anonymous', name: anonymousSender(message.name, app.auth.principalOf(request.raw)), transport }
-        const entry = await app.hub.publish(from, message.room, message)
-        return replyMessage(wire, reply, ackOf(entry))
-      }
     }
   }
+}
+
+/** The POST's body counts on the stream it came to be counted for (see handlePost). */
+function countBody(counted: { wire: WireRecorder; body: string }): void {
+  counted.wire.received(Buffer.byteLength(counted.body))
 }

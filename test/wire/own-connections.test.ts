@@ -102,6 +102,11 @@ describe('GET /api/wire?connections=...', () => {
       await exchange(second, 'GET', '/api/rooms')
       const send = { type: 'send', room: 'own-poll', text: 'counted once' }
       session.push(await exchange(second, 'POST', '/poll', { session: token, body: send }))
+      // A send refused as malformed came over the wire all the same.
+      const refused = { type: 'send', room: 'own-poll' }
+      const bad = await exchange(second, 'POST', '/poll', { session: token, body: refused })
+      expect(bad.status).toBe(400)
+      session.push(bad)
       session.push(await exchange(first, 'GET', path, { session: token }))
       // Another client in the room, on its own connections.
       const other = createClient('short-polling', server.url, 'other')
@@ -114,10 +119,11 @@ describe('GET /api/wire?connections=...', () => {
         bytesIn: session.reduce((sum, e) => sum + e.sent, 0),
         bytesOut: session.reduce((sum, e) => sum + e.received, 0),
         requests: session.length,
-        messagesIn: 2,
+        messagesIn: 3,
         payloadIn:
           Buffer.byteLength(JSON.stringify({ type: 'join', room: 'own-poll', name: 'poller' })) +
-          Buffer.byteLength(JSON.stringify(send)),
+          Buffer.byteLength(JSON.stringify(send)) +
+          Buffer.byteLength(JSON.stringify(refused)),
       })
       expect(tally.overheadIn).toBe(tally.bytesIn - tally.payloadIn)
     } finally {
