@@ -15,6 +15,15 @@ afterAll(async () => {
   await server.close()
 })
 
+/** A send over POST /poll, without a session. */
+function sendByPost(room: string, text: string): Promise<Response> {
+  return fetch(`${server.url}/poll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'send', room, text }),
+  })
+}
+
 function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
 }
@@ -161,12 +170,7 @@ describe('the HTTP transports', () => {
 
 describe('short polling', () => {
   it('answers each poll from its own cursor, however many polls before it read the same messages', async () => {
-    const post = (text: string) =>
-      fetch(`${server.url}/poll`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'send', room: 'pages', text }),
-      })
+    const post = (text: string) => sendByPost('pages', text)
     let epoch = ''
     const texts = async (since: number) => {
       const batch = (await fetch(`${server.url}/poll?room=pages&since=${since}&epoch=${epoch}`).then((r) =>
@@ -185,12 +189,7 @@ describe('short polling', () => {
   })
 
   it('counts as payload exactly the entries each answer carries, whichever cursor asked', async () => {
-    const post = (text: string) =>
-      fetch(`${server.url}/poll`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'send', room: 'tails', text }),
-      })
+    const post = (text: string) => sendByPost('tails', text)
     await post('one')
     await post('two, a little longer')
     await post('three')
@@ -207,12 +206,7 @@ describe('short polling', () => {
   })
 
   it("answers a poll at the room's head with nothing and the head it is at, however often the room moves", async () => {
-    const post = (text: string) =>
-      fetch(`${server.url}/poll`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'send', room: 'heads', text }),
-      })
+    const post = (text: string) => sendByPost('heads', text)
     const atHead = async (since: number, epoch: string) =>
       (await fetch(`${server.url}/poll?room=heads&since=${since}&epoch=${epoch}`).then((r) => r.json())) as {
         seq: number
@@ -246,12 +240,7 @@ describe('long polling', () => {
   })
 
   it('holds a poll with nothing new and answers it with the message that arrives while it is held', async () => {
-    const post = (text: string) =>
-      fetch(`${server.url}/poll`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'send', room: 'wake', text }),
-      })
+    const post = (text: string) => sendByPost('wake', text)
     await post('already there')
     // From the room's head: an answer given at once could only be empty (or, ignoring the cursor, 'already there').
     const head = (await fetch(`${server.url}/poll?room=wake`).then((r) => r.json())) as { seq: number; epoch: string }
