@@ -212,7 +212,8 @@ export function reportSections(results: BenchResults): ReportSection[] {
             paragraph(
               'autocannon, HTTP/1.1 keep-alive, latency in whole milliseconds. ' +
                 'The send POST goes to a room without receivers; the GET is an empty short poll. ' +
-                'Rates are the median of the repetitions, with their spread.',
+                'In each repetition Transport Lab and its bare route take turns of about a second, the order reversed every round, ' +
+                'and a reading adds up its turns. Rates are the median of the repetitions, with their spread.',
             ),
           ]
         : []),

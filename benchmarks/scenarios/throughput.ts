@@ -14,7 +14,9 @@
 // Then the HTTP endpoints on their own, with autocannon: the send POST of each
 // HTTP transport and the short-polling GET (an empty poll), Transport Lab and
 // the bare Fastify route alike, requests per second and per server CPU-second,
-// repeated the same way.
+// repeated the same way. Within a repetition the two take turns of about a
+// second, the order reversed each round: a reading of one and of the other
+// were seconds apart, and this machine's speed drifts over seconds.
 import type { Context } from '../context.ts'
 import type { Mark, StopResult } from '../clients/delivery.ts'
 import type { HttpRunResult } from '../clients/autocannon.ts'
@@ -131,69 +133,114 @@ async function measureDelivery(ctx: Context, subject: Subject, fanout: number): 
   }
 }
 
-async function measureHttp(
-  ctx: Context,
-  subject: Subject,
-  target: RunningTarget,
-  endpoint: HttpRow['endpoint'],
-): Promise<HttpReading> {
+/** An HTTP endpoint's window is read in turns of about this long, the subjects of a transport taking turns. */
+const HTTP_TURN_MS = 1000
+
+type Endpoint = HttpRow['endpoint']
+
+/**
+ * One repetition of an HTTP endpoint on every subject of one transport (Transport Lab and its bare route):
+ * each is warmed up, then they take turns with autocannon, the order reversed every round (A B, B A, A B...),
+ * so that a drift of the machine over the seconds of the window reaches each subject alike. A subject's
+ * reading adds its turns up: requests over the time and the server CPU of its turns.
+ */
+async function measureHttpTurns(ctx: Context, subjects: Subject[], endpoint: Endpoint): Promise<HttpReading[]> {
   const { options } = ctx
   const load = ctx.load.caller
+  const each = await Promise.all(
+    subjects.map(async (subject) => {
+      const target = await ctx.target(subject.target)
+      return { subject, target, run: httpRun(ctx, subject, target, endpoint), turns: [] as HttpTurn[] }
+    }),
+  )
+  for (const { run } of each)
+    await load.call('http.run', { ...run, connections: options.httpConnections, durationMs: options.warmupMs }, 60_000)
+  // At least two rounds, A B B A: a drift that runs one way over the window costs each subject alike.
+  const rounds = Math.max(2, Math.round(options.httpMs / HTTP_TURN_MS))
+  const turnMs = options.httpMs / rounds
+  for (const one of turnOrder(each, rounds)) {
+    const p0 = await one.target.probe()
+    const result = await load.call<HttpRunResult>(
+      'http.run',
+      { ...one.run, connections: options.httpConnections, durationMs: turnMs },
+      60_000 + turnMs,
+    )
+    const p1 = await one.target.probe()
+    one.turns.push({ result, serverCpu: cpuSeconds(probeCpu(p0), probeCpu(p1)) })
+    // Sent to a room without receivers: accepted sends are accounted, none is expected anywhere.
+    if (endpoint === 'POST send') ctx.account('throughput', sendsAccount(result))
+  }
+  return each.map(({ subject, turns }) => httpReading(ctx, subject, endpoint, turns))
+}
+
+/** Who goes when: every taker once a round, in the given order, then reversed, and so on (A B, B A, A B...). */
+export function turnOrder<T>(takers: readonly T[], rounds: number): T[] {
+  const order: T[] = []
+  for (let round = 0; round < rounds; round++) order.push(...(round % 2 === 0 ? takers : [...takers].reverse()))
+  return order
+}
+
+interface HttpTurn {
+  result: HttpRunResult
+  serverCpu: number
+}
+
+/** What autocannon asks of `subject`'s endpoint: the send POST to a room of its own, or an empty poll. */
+function httpRun(ctx: Context, subject: Subject, target: RunningTarget, endpoint: Endpoint) {
   const room = ctx.tag('a')
   const path = TRANSPORT_INFO[subject.transport].path
-  const run =
-    endpoint === 'POST send'
-      ? {
-          url: `${target.url}${path}?role=send`,
-          method: 'POST' as const,
-          body: JSON.stringify({
-            type: 'send',
-            room,
-            text: 'x'.repeat(options.messageTextBytes),
-            clientMsgId: `${room}-[<id>]`,
-          }),
-        }
-      : // A fresh room and since=0: an empty poll, the request a polling client makes most often.
-        {
-          url: `${target.url}${TRANSPORT_INFO['short-polling'].path}?room=${room}&since=0&role=receive`,
-          method: 'GET' as const,
-        }
-  await load.call('http.run', { ...run, connections: options.httpConnections, durationMs: options.warmupMs }, 60_000)
-  const p0 = await target.probe()
-  const result = await load.call<HttpRunResult>(
-    'http.run',
-    { ...run, connections: options.httpConnections, durationMs: options.httpMs },
-    60_000 + options.httpMs,
-  )
-  const p1 = await target.probe()
-  const serverCpu = cpuSeconds(probeCpu(p0), probeCpu(p1))
-  const loadCpuCores = (result.cpuUserUs + result.cpuSystemUs) / 1e6 / (result.durationMs / 1000)
-  if (endpoint === 'POST send') {
-    // Sent to a room without receivers: accepted sends are accounted, none is expected anywhere.
-    ctx.account('throughput', {
-      receivers: 0,
-      sent: result.ok,
-      failedSends: result.non2xx + result.errors + result.timeouts,
-      expected: 0,
-      delivered: 0,
-      lost: 0,
-      losses: [],
-      duplicates: 0,
-    })
+  return endpoint === 'POST send'
+    ? {
+        url: `${target.url}${path}?role=send`,
+        method: 'POST' as const,
+        body: JSON.stringify({
+          type: 'send',
+          room,
+          text: 'x'.repeat(ctx.options.messageTextBytes),
+          clientMsgId: `${room}-[<id>]`,
+        }),
+      }
+    : // A fresh room and since=0: an empty poll, the request a polling client makes most often.
+      {
+        url: `${target.url}${TRANSPORT_INFO['short-polling'].path}?room=${room}&since=0&role=receive`,
+        method: 'GET' as const,
+      }
+}
+
+function sendsAccount(result: HttpRunResult) {
+  return {
+    receivers: 0,
+    sent: result.ok,
+    failedSends: result.non2xx + result.errors + result.timeouts,
+    expected: 0,
+    delivered: 0,
+    lost: 0,
+    losses: [],
+    duplicates: 0,
   }
+}
+
+/** A subject's turns of one repetition as one reading: their requests over their time and server CPU. */
+function httpReading(ctx: Context, subject: Subject, endpoint: Endpoint, turns: HttpTurn[]): HttpReading {
+  const results = turns.map((t) => t.result)
+  const measuredMs = sum(results.map((r) => r.durationMs))
+  const requests = sum(results.map((r) => r.requests))
+  const serverCpu = sum(turns.map((t) => t.serverCpu))
+  const loadCpuCores = sum(results.map((r) => r.cpuUserUs + r.cpuSystemUs)) / 1e6 / (measuredMs / 1000)
   return {
     ...ctx.row(subject),
     endpoint,
-    connections: options.httpConnections,
-    measuredMs: result.durationMs,
-    requests: result.requests,
-    requestsPerSecond: result.requestsPerSecond,
-    latencyMsP50: result.latencyMsP50,
-    latencyMsP99: result.latencyMsP99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
+    connections: ctx.options.httpConnections,
+    measuredMs,
+    requests,
+    requestsPerSecond: perSecond(requests, measuredMs),
+    // autocannon's percentiles are per run: the turns' median.
+    latencyMsP50: median(results.map((r) => r.latencyMsP50))!,
+    latencyMsP99: median(results.map((r) => r.latencyMsP99))!,
+    non2xx: sum(results.map((r) => r.non2xx)),
+    errors: sum(results.map((r) => r.errors + r.timeouts)),
     serverCpuSeconds: serverCpu,
-    requestsPerServerCpuSecond: serverCpu > 0 ? result.requests / serverCpu : null,
+    requestsPerServerCpuSecond: serverCpu > 0 ? requests / serverCpu : null,
     loadCpuCores,
     clientBound: loadCpuCores > CLIENT_BOUND_CORES,
   }
@@ -287,13 +334,16 @@ export async function runThroughput(ctx: Context) {
         bar.tick(`${subject.id} fan-out ${fanout}${of}`)
       }
     }
-    for (const subject of httpSubjects) {
-      const target = await ctx.target(subject.target)
-      collect(requests, `${subject.id} POST`, await measureHttp(ctx, subject, target, 'POST send'))
-      bar.tick(`${subject.id} POST (autocannon)${of}`)
-      if (subject.transport === 'short-polling') {
-        collect(requests, `${subject.id} GET`, await measureHttp(ctx, subject, target, 'GET poll'))
-        bar.tick(`${subject.id} GET (autocannon)${of}`)
+    for (const transport of new Set(httpSubjects.map((s) => s.transport))) {
+      const turnTakers = httpSubjects.filter((s) => s.transport === transport)
+      const endpoints: Endpoint[] = transport === 'short-polling' ? ['POST send', 'GET poll'] : ['POST send']
+      for (const endpoint of endpoints) {
+        const readings = await measureHttpTurns(ctx, turnTakers, endpoint)
+        const method = endpoint.split(' ')[0]
+        turnTakers.forEach((subject, i) => {
+          collect(requests, `${subject.id} ${method}`, readings[i]!)
+          bar.tick(`${subject.id} ${method} (autocannon)${of}`)
+        })
       }
     }
   }

@@ -1,7 +1,7 @@
 // A figure measured several times becomes one row: the median of the readings,
 // with every reading kept as its spread; counts and times add up.
 import { describe, expect, it } from 'vitest'
-import { combineDelivery, combineHttp } from '../../benchmarks/scenarios/throughput.ts'
+import { combineDelivery, combineHttp, turnOrder } from '../../benchmarks/scenarios/throughput.ts'
 import { combineIdle } from '../../benchmarks/scenarios/idle.ts'
 import { combineLatency } from '../../benchmarks/scenarios/latency.ts'
 import { fixtureResults } from './fixture.ts'
@@ -62,6 +62,11 @@ describe('repeated measurements', () => {
     const row = combineHttp([run, { ...run, requests: 300, requestsPerSecond: 300, non2xx: 2 }, run])
     expect(row).toMatchObject({ repetitions: 3, requests: 500, requestsPerSecond: 100, non2xx: 2, measuredMs: 3000 })
     expect(row.spread.requestsPerSecond).toMatchObject({ min: 100, max: 300 })
+  })
+
+  it('take an HTTP endpoint in turns, the lab and its baseline each once a round, the order reversed every round', () => {
+    expect(turnOrder(['lab', 'bare'], 4)).toEqual(['lab', 'bare', 'bare', 'lab', 'lab', 'bare', 'bare', 'lab'])
+    expect(turnOrder(['lab'], 2)).toEqual(['lab', 'lab'])
   })
 
   it('give an idle row the median memory per connection of its fresh servers, and every failure', () => {
